@@ -1,0 +1,186 @@
+//! The headless commands behind `zonewise synth|ingest|quality`: each runs one
+//! pipeline stage, shows an indicatif progress bar and prints a table.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::ingest::{self, IngestProgress, Manifest, SourceQuality};
+use crate::report::overview::read_overview;
+use crate::store;
+use crate::synth::{self, SynthConfig};
+
+/// `zonewise synth`: writes a synthetic county and prints what it made.
+pub fn synth_command(config: &SynthConfig) -> anyhow::Result<()> {
+    let bar = progress_bar(config.families as u64, "families");
+    let summary = synth::generate(config, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    let mut table = new_table(&["Source", "Rows"]);
+    for (source, rows) in &summary.records_per_source {
+        table.add_row(vec![source.clone(), thousands(*rows as i64)]);
+    }
+    println!("{table}");
+    println!(
+        "{} families, {} people in {} LSOAs and {} zones, written to {} in {:.1} s",
+        thousands(summary.families as i64),
+        thousands(summary.people as i64),
+        summary.lsoas,
+        summary.zones,
+        config.out_dir.display(),
+        summary.seconds
+    );
+    Ok(())
+}
+
+/// `zonewise ingest`: validates and loads a manifest's extracts, then prints the quality summary.
+pub fn ingest_command(db: &Path, manifest_path: &Path) -> anyhow::Result<()> {
+    let manifest = Manifest::load(manifest_path)?;
+    let conn = store::open(db)?;
+    let bar = progress_bar(1000, "");
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:<24} [{bar:40}] {percent:>3}% {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = ingest::ingest(&conn, &manifest, &mut |p: &IngestProgress| {
+        bar.set_message(format!("{} ({} rows)", p.stage, thousands(p.rows as i64)));
+        bar.set_position((p.fraction * 1000.0) as u64);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    println!(
+        "Loaded {} rows from {} sources into {} (load {}) in {:.1} s",
+        thousands(report.sources.iter().map(|(_, rows)| *rows as i64).sum()),
+        report.sources.len(),
+        db.display(),
+        report.load_id,
+        report.seconds
+    );
+    print_quality(&ingest::read_quality(&conn)?);
+    Ok(())
+}
+
+/// `zonewise quality`: prints what a database holds and each source's quality summary.
+pub fn quality_command(db: &Path) -> anyhow::Result<()> {
+    if !db.is_file() {
+        anyhow::bail!("database {} does not exist", db.display());
+    }
+    let conn = store::open(db)?;
+    let figures = read_overview(&conn).context("reading the overview")?;
+    println!(
+        "{}: sources {}, person records {}, rows {}; authorities {}, zones {}, LSOAs {}",
+        figures.county,
+        figures.sources,
+        thousands(figures.person_records),
+        thousands(figures.rows),
+        figures.authorities,
+        figures.zones,
+        figures.lsoas
+    );
+    print_quality(&ingest::read_quality(&conn)?);
+    Ok(())
+}
+
+fn print_quality(sources: &[SourceQuality]) {
+    let mut table = new_table(&[
+        "Source",
+        "Agency",
+        "Rows",
+        "Person records",
+        "Duplicate keys",
+        "Events from",
+        "to",
+        "Completeness of identity fields",
+    ]);
+    for source in sources {
+        let completeness = source
+            .completeness
+            .iter()
+            .map(|(field, share)| format!("{field} {:.0}%", share * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ");
+        table.add_row(vec![
+            source.name.clone(),
+            source.agency.clone(),
+            thousands(source.total_rows),
+            thousands(source.records),
+            thousands(source.duplicate_keys),
+            source.first_event.clone().unwrap_or_default(),
+            source.last_event.clone().unwrap_or_default(),
+            completeness,
+        ]);
+    }
+    println!("{table}");
+}
+
+fn new_table(headers: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(headers.to_vec());
+    table
+}
+
+fn progress_bar(length: u64, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    let template = format!("[{{bar:40}}] {{pos}}/{{len}} {unit} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// One line for a person: the error and each cause its message does not already include.
+///
+/// Our error types put their cause's text in their own message, so printing the
+/// whole chain would say the same thing twice.
+pub fn describe_error(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message
+}
+
+/// 1234567 → "1,234,567", as UK reports write counts (counts are never negative).
+pub fn thousands(value: i64) -> String {
+    indicatif::HumanCount(value.max(0) as u64).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn described_errors_do_not_repeat_their_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::from(crate::ingest::manifest::ManifestError::Read {
+            path: "m.toml".into(),
+            source: io,
+        });
+        assert_eq!(
+            super::describe_error(&error),
+            "cannot read manifest m.toml: no such file"
+        );
+        let wrapped = error.context("loading the county");
+        assert_eq!(
+            super::describe_error(&wrapped),
+            "loading the county: cannot read manifest m.toml: no such file"
+        );
+    }
+}

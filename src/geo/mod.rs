@@ -1,0 +1,3 @@
+//! Geography: LSOA boundaries in British National Grid (EPSG:27700, metres).
+
+pub mod boundaries;

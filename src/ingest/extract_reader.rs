@@ -1,0 +1,431 @@
+//! Reads one extract file row by row, checking every value against the manifest
+//! and turning it into the typed staging row. All the file/line/column error
+//! messages come from here, so the database layer never sees a bad value.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{Datelike, NaiveDate};
+use duckdb::types::Value;
+use flate2::read::MultiGzDecoder;
+
+use super::error::IngestError;
+use super::manifest::{FieldRole, SourceSpec, ValueKind, staging_column_name};
+
+/// Dates outside this range are treated as mistakes (a two-digit year read as year 15, say).
+const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+
+/// One staging column: its name, SQL type and where its value comes from.
+#[derive(Debug, Clone)]
+pub struct StagingColumn {
+    /// Column name in `staging.<source>`.
+    pub name: String,
+    /// DuckDB type.
+    pub sql_type: &'static str,
+    source: ColumnSource,
+    kind: ValueKind,
+    /// Header text in the file, for messages.
+    header: String,
+}
+
+#[derive(Debug, Clone)]
+enum ColumnSource {
+    /// The value is in this field of the row.
+    Field(usize),
+    /// The same text for every row (the manifest's fixed `event_type`).
+    Constant(String),
+    /// The role is not in this extract.
+    Absent,
+}
+
+/// A streaming, validating reader over one extract.
+pub struct ExtractReader {
+    file: PathBuf,
+    reader: csv::Reader<Box<dyn Read>>,
+    columns: Vec<StagingColumn>,
+    date_format: String,
+    bytes_read: Arc<AtomicU64>,
+    total_bytes: u64,
+    record: csv::ByteRecord,
+}
+
+/// Counts bytes as they are read from disk, so progress works for gzip files too.
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl ExtractReader {
+    /// Opens `path` (decompressing `.gz`), reads the header and maps it to the manifest.
+    pub fn open(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+        let file = path.to_path_buf();
+        let open_error = |source| IngestError::Open {
+            file: file.clone(),
+            source,
+        };
+        let handle = File::open(path).map_err(open_error)?;
+        let total_bytes = handle.metadata().map_err(open_error)?.len();
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let counted = CountingReader {
+            inner: handle,
+            count: Arc::clone(&bytes_read),
+        };
+        let is_gzip = path.extension().is_some_and(|ext| ext == "gz");
+        let mut input: Box<dyn Read> = if is_gzip {
+            Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(counted))))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 16, counted))
+        };
+        let first_bytes = peek_start(&mut input).map_err(open_error)?;
+        if first_bytes.is_empty() {
+            return Err(IngestError::Empty { file });
+        }
+        if let Some(encoding) = utf16_encoding(&first_bytes) {
+            return Err(IngestError::NotUtf8File { file, encoding });
+        }
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(first_bytes).chain(input));
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(spec.delimiter as u8)
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(input);
+        let headers = reader
+            .byte_headers()
+            .map_err(|e| csv_error(&file, e))?
+            .clone();
+        let header_names = decode_headers(&file, &headers)?;
+        if header_names.iter().all(|h| h.is_empty()) {
+            return Err(IngestError::Empty { file });
+        }
+        let columns = plan_columns(spec, &file, &header_names)?;
+        Ok(ExtractReader {
+            file,
+            reader,
+            columns,
+            date_format: spec.date_format.clone(),
+            bytes_read,
+            total_bytes,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    /// The staging table's columns, in order.
+    pub fn columns(&self) -> &[StagingColumn] {
+        &self.columns
+    }
+
+    /// The columns [`Self::next_row`] fills, in its order: `_line`, then every column
+    /// the extract has. Roles the extract lacks are left to the table's NULL default,
+    /// which halves the appender's work for a typical extract.
+    pub fn appended_columns(&self) -> Vec<&str> {
+        std::iter::once("_line")
+            .chain(
+                self.columns
+                    .iter()
+                    .filter(|c| !matches!(c.source, ColumnSource::Absent))
+                    .map(|c| c.name.as_str()),
+            )
+            .collect()
+    }
+
+    /// Bytes of the file read so far and the file's size, for progress.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.bytes_read.load(Ordering::Relaxed), self.total_bytes)
+    }
+
+    /// Reads the next row as typed values for [`Self::appended_columns`], or `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<Vec<Value>>, IngestError> {
+        let more = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .map_err(|e| csv_error(&self.file, e))?;
+        if !more {
+            return Ok(None);
+        }
+        let line = self.record.position().map_or(0, |p| p.line());
+        let mut values = Vec::with_capacity(self.columns.len() + 1);
+        values.push(Value::BigInt(line as i64));
+        for column in &self.columns {
+            let value = match &column.source {
+                ColumnSource::Absent => continue,
+                ColumnSource::Constant(text) => Value::Text(text.clone()),
+                ColumnSource::Field(index) => {
+                    let raw = self.record.get(*index).unwrap_or_default();
+                    let text = std::str::from_utf8(raw).map_err(|e| IngestError::BadValue {
+                        file: self.file.clone(),
+                        line,
+                        column: column.header.clone(),
+                        message: format!(
+                            "byte {} is not valid UTF-8 (the file may be saved as Windows-1252 or Latin-1); save it as UTF-8",
+                            e.valid_up_to() + 1
+                        ),
+                    })?;
+                    self.typed_value(text.trim(), column, line)?
+                }
+            };
+            values.push(value);
+        }
+        Ok(Some(values))
+    }
+
+    fn typed_value(
+        &self,
+        text: &str,
+        column: &StagingColumn,
+        line: u64,
+    ) -> Result<Value, IngestError> {
+        let bad = |message: String| IngestError::BadValue {
+            file: self.file.clone(),
+            line,
+            column: column.header.clone(),
+            message,
+        };
+        if text.is_empty() {
+            if column.name == FieldRole::RecordId.column() {
+                return Err(bad(
+                    "the record identifier is empty; every row needs one".to_string()
+                ));
+            }
+            return Ok(Value::Null);
+        }
+        match column.kind {
+            ValueKind::Text => Ok(Value::Text(text.to_string())),
+            ValueKind::Number => text.parse::<f64>().map(Value::Double).map_err(|_| {
+                bad(format!(
+                    "expected a number (such as 92.5), found '{}'",
+                    shorten(text)
+                ))
+            }),
+            ValueKind::Date => {
+                let expected = || {
+                    format!(
+                        "expected a date as {} (such as {}), found '{}'",
+                        human_date_pattern(&self.date_format),
+                        example_date(&self.date_format),
+                        shorten(text)
+                    )
+                };
+                let date = NaiveDate::parse_from_str(text, &self.date_format)
+                    .map_err(|_| bad(expected()))?;
+                if !PLAUSIBLE_YEARS.contains(&date.year()) {
+                    return Err(bad(format!(
+                        "{}; year {} is outside 1900–2100",
+                        expected(),
+                        date.year()
+                    )));
+                }
+                Ok(Value::Date32(days_since_epoch(date)))
+            }
+        }
+    }
+}
+
+/// Days since 1970-01-01, DuckDB's DATE representation.
+fn days_since_epoch(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days() as i32
+}
+
+/// Reads up to 4 KiB from the start of the stream, to sniff emptiness and encoding.
+fn peek_start(input: &mut dyn Read) -> std::io::Result<Vec<u8>> {
+    let mut start = Vec::with_capacity(4096);
+    input.take(4096).read_to_end(&mut start)?;
+    Ok(start)
+}
+
+fn utf16_encoding(start: &[u8]) -> Option<&'static str> {
+    match start {
+        [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian)"),
+        [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian)"),
+        _ => None,
+    }
+}
+
+fn decode_headers(file: &Path, headers: &csv::ByteRecord) -> Result<Vec<String>, IngestError> {
+    headers
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            let raw = if index == 0 {
+                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+            } else {
+                raw
+            };
+            std::str::from_utf8(raw)
+                .map(|text| text.trim().to_string())
+                .map_err(|_| IngestError::BadRow {
+                    file: file.to_path_buf(),
+                    line: 1,
+                    message: format!(
+                        "header field {} is not valid UTF-8 (the file may be Windows-1252 or Latin-1); save it as UTF-8",
+                        index + 1
+                    ),
+                })
+        })
+        .collect()
+}
+
+fn plan_columns(
+    spec: &SourceSpec,
+    file: &Path,
+    headers: &[String],
+) -> Result<Vec<StagingColumn>, IngestError> {
+    let find = |wanted: &str, role: &str| -> Result<usize, IngestError> {
+        headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| IngestError::MissingColumn {
+                file: file.to_path_buf(),
+                column: wanted.to_string(),
+                detail: format!(
+                    "(the manifest maps {role} to it); the header has: {}{}",
+                    headers.join(", "),
+                    delimiter_hint(spec.delimiter, headers)
+                ),
+            })
+    };
+    let mut columns = Vec::with_capacity(FieldRole::ALL.len() + spec.keep.len());
+    for role in FieldRole::ALL {
+        let (source, header) = match spec.columns.get(&role) {
+            Some(header) => (
+                ColumnSource::Field(find(header, role.column())?),
+                header.clone(),
+            ),
+            None => match (&spec.event_type, role) {
+                (Some(fixed), FieldRole::EventType) => {
+                    (ColumnSource::Constant(fixed.clone()), String::new())
+                }
+                _ => (ColumnSource::Absent, String::new()),
+            },
+        };
+        columns.push(StagingColumn {
+            name: role.column().to_string(),
+            sql_type: sql_type(role.value_kind()),
+            source,
+            kind: role.value_kind(),
+            header,
+        });
+    }
+    for kept in &spec.keep {
+        columns.push(StagingColumn {
+            name: staging_column_name(kept),
+            sql_type: "VARCHAR",
+            source: ColumnSource::Field(find(kept, "a kept column")?),
+            kind: ValueKind::Text,
+            header: kept.clone(),
+        });
+    }
+    Ok(columns)
+}
+
+fn sql_type(kind: ValueKind) -> &'static str {
+    match kind {
+        ValueKind::Text => "VARCHAR",
+        ValueKind::Date => "DATE",
+        ValueKind::Number => "DOUBLE",
+    }
+}
+
+/// When the header came out as one field full of another delimiter, say so.
+fn delimiter_hint(expected: char, headers: &[String]) -> String {
+    if headers.len() != 1 {
+        return String::new();
+    }
+    [',', ';', '|', '\t']
+        .into_iter()
+        .filter(|c| *c != expected)
+        .find(|c| headers[0].contains(*c))
+        .map(|c| {
+            format!(
+                " (the header reads as one column: the file seems to use {} as its delimiter, but the manifest says {})",
+                delimiter_name(c),
+                delimiter_name(expected)
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn delimiter_name(c: char) -> String {
+    match c {
+        '\t' => "tab".to_string(),
+        other => format!("'{other}'"),
+    }
+}
+
+fn csv_error(file: &Path, error: csv::Error) -> IngestError {
+    let line = error.position().map_or(0, |p| p.line());
+    let message = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "found {len} fields but the header has {expected_len}; check for an unquoted delimiter or a missing field"
+        ),
+        csv::ErrorKind::Io(io) => format!("cannot read the file: {io}"),
+        _ => error.to_string(),
+    };
+    IngestError::BadRow {
+        file: file.to_path_buf(),
+        line,
+        message,
+    }
+}
+
+/// `%d/%m/%Y` → `dd/mm/yyyy`, for messages.
+pub fn human_date_pattern(format: &str) -> String {
+    format
+        .replace("%d", "dd")
+        .replace("%m", "mm")
+        .replace("%Y", "yyyy")
+        .replace("%y", "yy")
+        .replace("%b", "Mon")
+}
+
+fn example_date(format: &str) -> String {
+    NaiveDate::from_ymd_opt(2024, 12, 31)
+        .map(|d| d.format(format).to_string())
+        .unwrap_or_default()
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_pattern_is_readable() {
+        assert_eq!(human_date_pattern("%d/%m/%Y"), "dd/mm/yyyy");
+        assert_eq!(human_date_pattern("%Y-%m-%d"), "yyyy-mm-dd");
+        assert_eq!(example_date("%d/%m/%Y"), "31/12/2024");
+    }
+
+    #[test]
+    fn epoch_days_match_duckdb() {
+        let date = NaiveDate::from_ymd_opt(2024, 4, 1).expect("valid date");
+        assert_eq!(days_since_epoch(date), 19814);
+    }
+
+    #[test]
+    fn delimiter_hint_spots_semicolons() {
+        let hint = delimiter_hint(',', &["id;name;dob".to_string()]);
+        assert!(hint.contains("';'"), "{hint}");
+        assert_eq!(delimiter_hint(',', &["id".into(), "name".into()]), "");
+    }
+}

@@ -1,0 +1,81 @@
+//! Loads the reference geography named in a manifest: IMD 2019 and population by
+//! LSOA into `ref.lsoa`, and the family partnership zones into `ref.zone` and
+//! `ref.lsoa_zone`. These are published tables, read with DuckDB's CSV reader.
+
+use std::path::Path;
+
+use duckdb::Connection;
+
+use super::error::IngestError;
+use super::manifest::{Manifest, ReferenceFiles};
+
+/// Replaces the reference tables with the files the manifest names.
+pub fn load(
+    conn: &Connection,
+    manifest: &Manifest,
+    files: &ReferenceFiles,
+) -> Result<(), IngestError> {
+    let imd = manifest.resolve(&files.imd);
+    let population = manifest.resolve(&files.population);
+    let zones = manifest.resolve(&files.zones);
+    for path in [&imd, &population, &zones] {
+        if !path.is_file() {
+            return Err(IngestError::Reference {
+                file: path.clone(),
+                message: "the reference file does not exist".to_string(),
+            });
+        }
+    }
+    run(
+        conn,
+        &imd,
+        &format!(
+            "DELETE FROM ref.lsoa_zone; DELETE FROM ref.zone; DELETE FROM ref.lsoa;
+             INSERT INTO ref.lsoa
+             SELECT i.lsoa11cd, i.lsoa11nm, i.lad19cd, i.lad19nm, i.imd_score, i.imd_rank,
+                    i.imd_decile, i.income_score, i.employment_score, p.pop_total, p.pop_0_17
+             FROM read_csv({imd}, header = true, all_varchar = false) AS i
+             LEFT JOIN read_csv({population}, header = true) AS p USING (lsoa11cd);",
+            imd = sql_path(&imd),
+            population = sql_path(&population),
+        ),
+    )?;
+    run(
+        conn,
+        &zones,
+        &format!(
+            "INSERT INTO ref.zone
+             SELECT zone_id, any_value(zone_name), any_value(lad19cd)
+             FROM read_csv({zones}, header = true, all_varchar = true) GROUP BY zone_id;
+             INSERT INTO ref.lsoa_zone
+             SELECT lsoa11cd, zone_id FROM read_csv({zones}, header = true, all_varchar = true);",
+            zones = sql_path(&zones),
+        ),
+    )?;
+    let unknown: Option<String> = conn.query_row(
+        "SELECT min(z.lsoa_code) FROM ref.lsoa_zone z ANTI JOIN ref.lsoa l USING (lsoa_code)",
+        [],
+        |row| row.get(0),
+    )?;
+    if let Some(code) = unknown {
+        return Err(IngestError::Reference {
+            file: zones,
+            message: format!("LSOA {code} is not in the IMD table {}", imd.display()),
+        });
+    }
+    Ok(())
+}
+
+/// Runs reference SQL, naming the file in any error (DuckDB's message says which column or line).
+fn run(conn: &Connection, file: &Path, sql: &str) -> Result<(), IngestError> {
+    conn.execute_batch(sql)
+        .map_err(|error| IngestError::Reference {
+            file: file.to_path_buf(),
+            message: error.to_string(),
+        })
+}
+
+/// A file path as a SQL string literal.
+fn sql_path(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "''"))
+}

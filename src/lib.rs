@@ -1,0 +1,14 @@
+//! Zonewise: brings agency extracts about children and families into one DuckDB
+//! database, links them, flags families for early help and maps service uptake.
+//!
+//! Data flows one way: `synth`/extracts → `ingest` → `store` (staging → core → mart)
+//! → `report` → `ui`. See `docs/ARCHITECTURE.md`.
+
+pub mod commands;
+pub mod geo;
+pub mod ingest;
+pub mod report;
+pub mod sample;
+pub mod store;
+pub mod synth;
+pub mod ui;

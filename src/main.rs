@@ -1,0 +1,142 @@
+//! The `zonewise` binary: parses the command line, then opens the window or runs
+//! one headless pipeline stage. Everything else lives in the library.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use zonewise::synth::SynthConfig;
+use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
+use zonewise::{commands, sample};
+
+/// Zonewise: linked agency data, early-help flags and uptake maps for councils.
+///
+/// With no command, opens the app on the bundled sample county.
+#[derive(Parser)]
+#[command(name = "zonewise", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Open this database (made by `zonewise ingest`) instead of the sample county.
+    #[arg(long, global = false)]
+    db: Option<PathBuf>,
+
+    /// Save a PNG screenshot of the window to this file once the data is shown, then exit.
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+
+    /// The view to open: overview, data, linkage, families, round-table, map, models, audit.
+    #[arg(long, default_value = "overview", value_parser = parse_view)]
+    view: ViewArg,
+}
+
+#[derive(Clone, Copy)]
+struct ViewArg(View);
+
+fn parse_view(name: &str) -> Result<ViewArg, String> {
+    View::from_name(name)
+        .map(ViewArg)
+        .ok_or_else(|| format!("unknown view '{name}'"))
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a synthetic county: agency extracts, a manifest, zones and ground truth.
+    Synth {
+        /// Output folder (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Families with children to generate.
+        #[arg(long, default_value_t = 20_000)]
+        families: usize,
+        /// Random seed; the same seed gives byte-identical output.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Identity noise: 0 = clean, 1 = realistic, 2 = twice as noisy.
+        #[arg(long, default_value_t = 1.0)]
+        noise: f64,
+        /// Compress extracts and truth as .csv.gz.
+        #[arg(long)]
+        gzip: bool,
+        /// Reference data folder (IMD, population, boundaries).
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
+        reference: PathBuf,
+        /// LAD 2019 codes of the authorities to use (default: all in the reference data).
+        #[arg(long, value_delimiter = ',')]
+        authorities: Vec<String>,
+    },
+    /// Validate the extracts a source manifest lists and load them, all or nothing.
+    Ingest {
+        /// Database file (created if missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// Source manifest (TOML).
+        #[arg(long)]
+        manifest: PathBuf,
+    },
+    /// Print what a database holds and each source's data-quality summary.
+    Quality {
+        /// Database file (default: the sample county's).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", commands::describe_error(&error));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Synth {
+            out,
+            families,
+            seed,
+            noise,
+            gzip,
+            reference,
+            authorities,
+        }) => commands::synth_command(&SynthConfig {
+            out_dir: out,
+            reference_dir: reference,
+            families,
+            seed,
+            noise,
+            gzip,
+            authorities,
+        }),
+        Some(Command::Ingest { db, manifest }) => commands::ingest_command(&db, &manifest),
+        Some(Command::Quality { db }) => {
+            commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
+        }
+        None => {
+            let database = match cli.db {
+                Some(path) => DatabaseChoice::File(path),
+                None => DatabaseChoice::Sample {
+                    sample_dir: sample::sample_dir(),
+                    db_path: sample::sample_db_path(),
+                },
+            };
+            let mut app = ZonewiseApp::new(database);
+            app.view = cli.view.0;
+            if let Some(path) = cli.screenshot {
+                app = app.with_screenshot(cli.view.0, path);
+            }
+            zonewise::ui::run_window(app)
+        }
+    }
+}

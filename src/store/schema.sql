@@ -1,0 +1,79 @@
+-- Zonewise database layout. Applied on every open; every statement is idempotent.
+-- Data flows one way: staging (as received) → core (linked) → mart (for screens).
+-- `ref` holds geography and deprivation; `app` holds what the application itself records.
+
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS ref;
+CREATE SCHEMA IF NOT EXISTS core;
+CREATE SCHEMA IF NOT EXISTS mart;
+CREATE SCHEMA IF NOT EXISTS app;
+
+-- Key/value facts about the database itself (schema version, which sample built it).
+CREATE TABLE IF NOT EXISTS app.meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+-- One row per `zonewise ingest` run that committed.
+CREATE TABLE IF NOT EXISTS app.load_run (
+    load_id      INTEGER PRIMARY KEY,
+    started_at   TIMESTAMP NOT NULL,
+    finished_at  TIMESTAMP NOT NULL,
+    manifest     VARCHAR NOT NULL,
+    county       VARCHAR NOT NULL,
+    extract_date DATE,
+    sources      INTEGER NOT NULL,
+    total_rows   BIGINT NOT NULL
+);
+
+-- The latest load of each source and its data-quality summary.
+CREATE TABLE IF NOT EXISTS app.source (
+    name           VARCHAR PRIMARY KEY,
+    agency         VARCHAR NOT NULL,
+    system         VARCHAR NOT NULL,
+    file           VARCHAR NOT NULL,
+    load_id        INTEGER NOT NULL,
+    loaded_at      TIMESTAMP NOT NULL,
+    total_rows     BIGINT NOT NULL,
+    records        BIGINT NOT NULL,   -- distinct record_id: the system's person records
+    duplicate_keys BIGINT NOT NULL,   -- rows whose row_id appears more than once
+    first_event    DATE,
+    last_event     DATE
+);
+
+-- Completeness of each identity field per source (filled = non-empty values).
+CREATE TABLE IF NOT EXISTS app.source_field (
+    source     VARCHAR NOT NULL,
+    field      VARCHAR NOT NULL,
+    mapped     BOOLEAN NOT NULL,      -- false when the extract has no such column at all
+    filled     BIGINT NOT NULL,
+    total_rows BIGINT NOT NULL,
+    PRIMARY KEY (source, field)
+);
+
+-- LSOA 2011 geography with IMD 2019 and ONS mid-2020 population.
+CREATE TABLE IF NOT EXISTS ref.lsoa (
+    lsoa_code        VARCHAR PRIMARY KEY,
+    lsoa_name        VARCHAR NOT NULL,
+    la_code          VARCHAR NOT NULL,
+    la_name          VARCHAR NOT NULL,
+    imd_score        DOUBLE NOT NULL,
+    imd_rank         INTEGER NOT NULL,
+    imd_decile       INTEGER NOT NULL,
+    income_score     DOUBLE,
+    employment_score DOUBLE,
+    population       INTEGER,
+    population_0_17  INTEGER
+);
+
+-- Family partnership zones (early-help localities) and the LSOAs in each.
+CREATE TABLE IF NOT EXISTS ref.zone (
+    zone_id VARCHAR PRIMARY KEY,
+    name    VARCHAR NOT NULL,
+    la_code VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS ref.lsoa_zone (
+    lsoa_code VARCHAR PRIMARY KEY,
+    zone_id   VARCHAR NOT NULL
+);

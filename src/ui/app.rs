@@ -1,0 +1,464 @@
+//! The application shell: opens the database on a worker, keeps the latest
+//! snapshot of figures, and lays out navigation, the current view and the status bar.
+//! Views only read the snapshot and return actions; the shell turns actions into jobs.
+
+use std::path::PathBuf;
+
+use duckdb::Connection;
+
+use super::jobs::{Job, JobProgress, take_finished};
+use super::{data_view, overview, planned, screenshot};
+use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
+use crate::report::overview::{OverviewFigures, read_overview};
+use crate::{sample, store};
+
+/// The screens in the left navigation, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Data,
+    Linkage,
+    Families,
+    RoundTable,
+    Map,
+    Models,
+    Audit,
+}
+
+impl View {
+    /// Every view, in navigation order.
+    pub const ALL: [View; 8] = [
+        View::Overview,
+        View::Data,
+        View::Linkage,
+        View::Families,
+        View::RoundTable,
+        View::Map,
+        View::Models,
+        View::Audit,
+    ];
+
+    /// The navigation label.
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Data => "Data",
+            View::Linkage => "Linkage",
+            View::Families => "Families",
+            View::RoundTable => "Round table",
+            View::Map => "Map",
+            View::Models => "Models",
+            View::Audit => "Audit",
+        }
+    }
+
+    /// Parses a view name as typed on the command line (`round-table`, `Map`).
+    pub fn from_name(name: &str) -> Option<View> {
+        let wanted = name.to_ascii_lowercase().replace(['-', '_', ' '], "");
+        View::ALL
+            .into_iter()
+            .find(|v| v.label().to_ascii_lowercase().replace(' ', "") == wanted)
+    }
+}
+
+/// Which database the app works on.
+#[derive(Debug, Clone)]
+pub enum DatabaseChoice {
+    /// The bundled sample county, built into `db_path` from `sample_dir` when needed.
+    Sample {
+        sample_dir: PathBuf,
+        db_path: PathBuf,
+    },
+    /// An existing database file made by `zonewise ingest`.
+    File(PathBuf),
+}
+
+impl DatabaseChoice {
+    fn db_path(&self) -> &PathBuf {
+        match self {
+            DatabaseChoice::Sample { db_path, .. } | DatabaseChoice::File(db_path) => db_path,
+        }
+    }
+}
+
+/// Everything the screens show, read together on a worker so a frame never waits.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub overview: OverviewFigures,
+    pub quality: Vec<SourceQuality>,
+}
+
+/// What a finished import job produced.
+enum ImportOutcome {
+    Cancelled,
+    Loaded {
+        manifest: PathBuf,
+        report: IngestReport,
+    },
+}
+
+/// The last import's result, shown on the Data view until the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportMessage {
+    Loaded(String),
+    Failed(String),
+}
+
+/// The Zonewise window.
+pub struct ZonewiseApp {
+    database: DatabaseChoice,
+    /// The view on screen.
+    pub view: View,
+    conn: Option<Connection>,
+    opening: Option<Job<Connection>>,
+    refreshing: Option<Job<Snapshot>>,
+    importing: Option<Job<ImportOutcome>>,
+    snapshot: Option<Snapshot>,
+    open_error: Option<String>,
+    import_message: Option<ImportMessage>,
+    screenshot: Option<screenshot::Capture>,
+    started: bool,
+}
+
+impl ZonewiseApp {
+    /// A window on `database`; opening starts with the first frame.
+    pub fn new(database: DatabaseChoice) -> ZonewiseApp {
+        ZonewiseApp {
+            database,
+            view: View::Overview,
+            conn: None,
+            opening: None,
+            refreshing: None,
+            importing: None,
+            snapshot: None,
+            open_error: None,
+            import_message: None,
+            screenshot: None,
+            started: false,
+        }
+    }
+
+    /// Saves a PNG of `view` to `path` once the data is shown, then closes the window.
+    pub fn with_screenshot(mut self, view: View, path: PathBuf) -> ZonewiseApp {
+        self.view = view;
+        self.screenshot = Some(screenshot::Capture::new(path));
+        self
+    }
+
+    /// The figures on screen, once loaded.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// Why the database could not be opened, if it could not.
+    pub fn open_error(&self) -> Option<&str> {
+        self.open_error.as_deref()
+    }
+
+    /// The last import's outcome.
+    pub fn import_message(&self) -> Option<&ImportMessage> {
+        self.import_message.as_ref()
+    }
+
+    /// True while any background job runs.
+    pub fn is_busy(&self) -> bool {
+        self.opening.is_some() || self.refreshing.is_some() || self.importing.is_some()
+    }
+
+    /// Loads the extracts of the manifest at `path` on a worker (what the Import button does
+    /// after its file dialog).
+    pub fn import_manifest(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.start_import(ctx, move || Some(path));
+    }
+
+    fn start_import(
+        &mut self,
+        ctx: &egui::Context,
+        pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+    ) {
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        self.import_message = None;
+        self.importing = Some(Job::spawn("Importing extracts", ctx, move |sink| {
+            sink.report(None, "Choosing a source manifest…");
+            let Some(manifest_path) = pick() else {
+                return Ok(ImportOutcome::Cancelled);
+            };
+            let manifest = Manifest::load(&manifest_path)?;
+            let report = ingest::ingest(&conn, &manifest, &mut |p| {
+                sink.report(
+                    Some(p.fraction),
+                    format!(
+                        "Loading {} ({} rows)",
+                        p.stage,
+                        crate::commands::thousands(p.rows as i64)
+                    ),
+                )
+            })?;
+            Ok(ImportOutcome::Loaded {
+                manifest: manifest_path,
+                report,
+            })
+        }));
+    }
+
+    fn worker_connection(&mut self) -> Option<Connection> {
+        match self.conn.as_ref().map(Connection::try_clone) {
+            Some(Ok(conn)) => Some(conn),
+            Some(Err(error)) => {
+                self.open_error = Some(format!("cannot open a database connection: {error}"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn start_opening(&mut self, ctx: &egui::Context) {
+        let database = self.database.clone();
+        self.opening = Some(Job::spawn(
+            "Opening database",
+            ctx,
+            move |sink| match database {
+                DatabaseChoice::Sample {
+                    sample_dir,
+                    db_path,
+                } => {
+                    sink.report(None, "Preparing the sample county…");
+                    sample::open_sample(&sample_dir, &db_path, &mut |p| {
+                        sink.report(
+                            Some(p.fraction),
+                            format!("Building the sample county: {}", p.stage),
+                        )
+                    })
+                }
+                DatabaseChoice::File(path) => {
+                    if !path.is_file() {
+                        anyhow::bail!("database {} does not exist", path.display());
+                    }
+                    Ok(store::open(&path)?)
+                }
+            },
+        ));
+    }
+
+    fn start_refresh(&mut self, ctx: &egui::Context) {
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        self.refreshing = Some(Job::spawn("Reading figures", ctx, move |_| {
+            Ok(Snapshot {
+                overview: read_overview(&conn)?,
+                quality: ingest::read_quality(&conn)?,
+            })
+        }));
+    }
+
+    /// Collects finished jobs and starts the ones they lead to.
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
+        if !self.started {
+            self.started = true;
+            self.start_opening(ctx);
+        }
+        if let Some(result) = take_finished(&mut self.opening) {
+            match result {
+                Ok(conn) => {
+                    self.conn = Some(conn);
+                    self.start_refresh(ctx);
+                }
+                Err(error) => self.open_error = Some(error),
+            }
+        }
+        if let Some(result) = take_finished(&mut self.refreshing) {
+            match result {
+                Ok(snapshot) => self.snapshot = Some(snapshot),
+                Err(error) => self.open_error = Some(error),
+            }
+        }
+        if let Some(result) = take_finished(&mut self.importing) {
+            match result {
+                Ok(ImportOutcome::Cancelled) => {}
+                Ok(ImportOutcome::Loaded { manifest, report }) => {
+                    let rows: u64 = report.sources.iter().map(|(_, rows)| rows).sum();
+                    self.import_message = Some(ImportMessage::Loaded(format!(
+                        "Loaded {} rows from {} source(s) in {} ({:.1} s)",
+                        crate::commands::thousands(rows as i64),
+                        report.sources.len(),
+                        manifest.display(),
+                        report.seconds
+                    )));
+                    self.start_refresh(ctx);
+                }
+                Err(error) => {
+                    self.import_message = Some(ImportMessage::Failed(format!(
+                        "Nothing was loaded; the database is unchanged. {error}"
+                    )))
+                }
+            }
+        }
+    }
+
+    fn running_job(&self) -> Option<(String, JobProgress)> {
+        if let Some(job) = &self.opening {
+            return Some((job.title.clone(), job.progress()));
+        }
+        if let Some(job) = &self.importing {
+            return Some((job.title.clone(), job.progress()));
+        }
+        self.refreshing
+            .as_ref()
+            .map(|job| (job.title.clone(), job.progress()))
+    }
+
+    /// Draws one frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll_jobs(&ctx);
+
+        egui::Panel::top("title_bar").show(ui, |ui| self.title_bar_ui(ui));
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui));
+        egui::Panel::left("navigation")
+            .resizable(false)
+            .exact_size(170.0)
+            .show(ui, |ui| self.navigation_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.view_ui(ui));
+
+        let ready = self.snapshot.is_some() && !self.is_busy() || self.open_error.is_some();
+        if let Some(capture) = &mut self.screenshot {
+            capture.frame_ui(ui, ready);
+        }
+    }
+
+    fn title_bar_ui(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading(egui::RichText::new("Zonewise").strong());
+            if let Some(snapshot) = &self.snapshot {
+                ui.separator();
+                ui.label(egui::RichText::new(&snapshot.overview.county).strong());
+                if let Some(date) = &snapshot.overview.extract_date {
+                    ui.label(format!("extracts of {date}"));
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let path = self.database.db_path().display().to_string();
+                ui.label(egui::RichText::new(shorten_path(&path)).small().weak())
+                    .on_hover_text(format!("Database file: {path}"));
+            });
+        });
+    }
+
+    fn navigation_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(8.0);
+        for view in View::ALL {
+            let planned = planned::is_planned(view);
+            let text = if planned {
+                egui::RichText::new(view.label()).weak()
+            } else {
+                egui::RichText::new(view.label())
+            };
+            let response = ui.add_sized(
+                [ui.available_width(), 28.0],
+                egui::Button::selectable(self.view == view, text.size(15.0)),
+            );
+            if response.clicked() {
+                self.view = view;
+            }
+        }
+    }
+
+    fn status_bar_ui(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| match self.running_job() {
+            Some((title, progress)) => {
+                ui.spinner();
+                ui.label(&title);
+                let bar = match progress.fraction {
+                    Some(fraction) => egui::ProgressBar::new(fraction).show_percentage(),
+                    None => egui::ProgressBar::new(0.0).animate(true),
+                };
+                ui.add(bar.desired_width(220.0));
+                ui.label(egui::RichText::new(progress.message).weak());
+            }
+            None => match (&self.open_error, &self.snapshot) {
+                (Some(_), _) => {
+                    ui.colored_label(ui.visuals().error_fg_color, "Database not available");
+                }
+                (None, Some(snapshot)) => {
+                    ui.label(format!(
+                        "Ready · {} sources · last load {}",
+                        snapshot.overview.sources,
+                        snapshot.overview.loaded_at.as_deref().unwrap_or("never")
+                    ));
+                }
+                (None, None) => {
+                    ui.label("Starting…");
+                }
+            },
+        });
+    }
+
+    fn view_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(error) = &self.open_error {
+            ui.add_space(20.0);
+            ui.heading("The database could not be opened");
+            ui.colored_label(ui.visuals().error_fg_color, error);
+            return;
+        }
+        let Some(snapshot) = &self.snapshot else {
+            ui.centered_and_justified(|ui| {
+                ui.label("Preparing the county… (progress below)");
+            });
+            return;
+        };
+        match self.view {
+            View::Overview => overview::overview_ui(ui, &snapshot.overview),
+            View::Data => {
+                let action = data_view::data_ui(
+                    ui,
+                    &snapshot.quality,
+                    self.importing.is_some(),
+                    self.import_message.as_ref(),
+                );
+                if action == data_view::DataAction::Import {
+                    let ctx = ui.ctx().clone();
+                    self.start_import(&ctx, || {
+                        rfd::FileDialog::new()
+                            .set_title("Choose a source manifest")
+                            .add_filter("Source manifest", &["toml"])
+                            .pick_file()
+                    });
+                }
+            }
+            other => planned::planned_ui(ui, other),
+        }
+    }
+}
+
+impl eframe::App for ZonewiseApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        ZonewiseApp::ui(self, ui);
+    }
+}
+
+/// Keeps the end of a long path, where the file name is.
+fn shorten_path(path: &str) -> String {
+    const KEEP: usize = 60;
+    let count = path.chars().count();
+    if count <= KEEP {
+        path.to_string()
+    } else {
+        format!("…{}", path.chars().skip(count - KEEP).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_names_parse_from_the_command_line() {
+        assert_eq!(View::from_name("round-table"), Some(View::RoundTable));
+        assert_eq!(View::from_name("Overview"), Some(View::Overview));
+        assert_eq!(View::from_name("data"), Some(View::Data));
+        assert_eq!(View::from_name("nonsense"), None);
+    }
+}

@@ -1,0 +1,33 @@
+//! The desktop interface: an application shell with one module per view.
+//! Views read a snapshot of figures and return actions; work runs in `jobs`.
+
+pub mod app;
+pub mod data_view;
+pub mod jobs;
+pub mod overview;
+pub mod planned;
+pub mod screenshot;
+pub mod widgets;
+
+pub use app::{DatabaseChoice, View, ZonewiseApp};
+
+/// Opens the Zonewise window and runs until it is closed.
+pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Zonewise")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([900.0, 600.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Zonewise",
+        options,
+        Box::new(|creation| {
+            creation.egui_ctx.set_theme(egui::Theme::Light);
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|error| anyhow::anyhow!("cannot open the window: {error}"))
+}

@@ -1,0 +1,205 @@
+//! Overview: the county at a glance — what has been loaded from which agencies,
+//! and how the county's neighbourhoods spread over the deprivation deciles.
+
+use egui::RichText;
+use egui_plot::{Bar, BarChart, Plot};
+
+use super::widgets::{imd_decile_color, metric_card_ui, section_heading_ui};
+use crate::commands::thousands;
+use crate::ingest::manifest::AgencyKind;
+use crate::report::overview::OverviewFigures;
+
+/// Draws the Overview.
+pub fn overview_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.label(RichText::new(&figures.county).size(22.0).strong());
+        let when = match (&figures.extract_date, &figures.loaded_at) {
+            (Some(extract), Some(loaded)) => format!("Extracts of {extract}, loaded {loaded}"),
+            (None, Some(loaded)) => format!("Loaded {loaded}"),
+            _ => "Nothing loaded yet: import extracts on the Data view".to_string(),
+        };
+        ui.label(RichText::new(when).weak());
+        ui.add_space(10.0);
+        cards_ui(ui, figures);
+        ui.add_space(12.0);
+        ui.columns(2, |columns| {
+            records_chart_ui(&mut columns[0], figures);
+            deciles_chart_ui(&mut columns[1], figures);
+        });
+    });
+}
+
+fn cards_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
+    let loaded = figures
+        .loaded_at
+        .as_deref()
+        .map(|at| format!(" Latest load: {at}."))
+        .unwrap_or_default();
+    let linked = |value: Option<i64>| {
+        value
+            .map(thousands)
+            .unwrap_or_else(|| "not linked".to_string())
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing = egui::vec2(10.0, 10.0);
+        metric_card_ui(
+            ui,
+            &thousands(figures.person_records),
+            "person records",
+            &format!("Distinct record identifiers summed over the {} sources; one person known to several agencies counts once per agency until linkage.{loaded}", figures.sources),
+        );
+        metric_card_ui(
+            ui,
+            &linked(figures.people),
+            "people",
+            "Distinct people after record linkage (core.person). Linkage has not run on this database yet.",
+        );
+        metric_card_ui(
+            ui,
+            &linked(figures.families),
+            "families",
+            "Distinct families after record linkage (core.family). Linkage has not run on this database yet.",
+        );
+        metric_card_ui(
+            ui,
+            &thousands(figures.rows),
+            "events and records",
+            &format!("Rows over all source extracts.{loaded}"),
+        );
+        metric_card_ui(
+            ui,
+            &figures.sources.to_string(),
+            "sources",
+            "Agency extracts loaded (app.source).",
+        );
+        metric_card_ui(
+            ui,
+            &figures.zones.to_string(),
+            "zones",
+            &format!(
+                "Family partnership zones (ref.zone) across {} authorities.",
+                figures.authorities
+            ),
+        );
+        metric_card_ui(
+            ui,
+            &thousands(figures.lsoas),
+            "neighbourhoods (LSOAs)",
+            "Lower layer Super Output Areas 2011 (ref.lsoa), with IMD 2019 from MHCLG.",
+        );
+    });
+}
+
+fn records_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
+    section_heading_ui(
+        ui,
+        "Person records by source",
+        "Records each agency system holds (bars), before linkage",
+    );
+    let names: Vec<String> = figures
+        .per_source
+        .iter()
+        .map(|s| source_label(&s.name, &s.agency))
+        .collect();
+    let bars = figures
+        .per_source
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            Bar::new(i as f64, source.records as f64)
+                .name(format!(
+                    "{}\n{} person records, {} rows",
+                    names[i],
+                    thousands(source.records),
+                    thousands(source.rows)
+                ))
+                .width(0.7)
+        })
+        .collect();
+    let chart = BarChart::new("Person records", bars)
+        .horizontal()
+        .color(egui::Color32::from_rgb(49, 104, 142))
+        .element_formatter(Box::new(|bar, _| bar.name.clone()));
+    let labels = names.clone();
+    Plot::new("records_by_source")
+        .height(280.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .show_grid([true, false])
+        .y_axis_min_width(150.0)
+        .y_grid_spacer(move |_| {
+            (0..labels.len())
+                .map(|i| egui_plot::GridMark {
+                    value: i as f64,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .y_axis_formatter(move |mark, _| {
+            let index = mark.value.round();
+            if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
+                names.get(index as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_axis_formatter(|mark, _| thousands(mark.value.round() as i64))
+        .include_x(0.0)
+        .show(ui, |plot| plot.bar_chart(chart));
+}
+
+fn deciles_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
+    section_heading_ui(
+        ui,
+        "Neighbourhoods by deprivation",
+        "LSOAs per IMD 2019 decile (1 = most deprived 10% of England)",
+    );
+    let bars = figures
+        .per_decile
+        .iter()
+        .map(|d| {
+            Bar::new(d.decile as f64, d.lsoas as f64)
+                .name(format!(
+                    "Decile {}: {} LSOAs, {} children aged 0–17",
+                    d.decile,
+                    d.lsoas,
+                    thousands(d.population_0_17)
+                ))
+                .fill(imd_decile_color(d.decile))
+                .width(0.8)
+        })
+        .collect();
+    let chart = BarChart::new("LSOAs", bars).element_formatter(Box::new(|bar, _| bar.name.clone()));
+    Plot::new("lsoas_by_decile")
+        .height(280.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .x_grid_spacer(|_| {
+            (1..=10)
+                .map(|d| egui_plot::GridMark {
+                    value: d as f64,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .x_axis_formatter(|mark, _| format!("{}", mark.value.round() as i64))
+        .x_axis_label("IMD decile (1 = most deprived)")
+        .y_axis_label("LSOAs")
+        .include_y(0.0)
+        .show(ui, |plot| plot.bar_chart(chart));
+}
+
+/// "education" + agency key → "Education: education", or just the agency when they match.
+fn source_label(name: &str, agency: &str) -> String {
+    let agency_label = AgencyKind::ALL
+        .into_iter()
+        .find(|kind| kind.key() == agency)
+        .map_or(agency, |kind| kind.label());
+    if name == agency {
+        agency_label.to_string()
+    } else {
+        format!("{agency_label} ({name})")
+    }
+}

@@ -1,0 +1,69 @@
+//! Views whose issue has not landed yet: each says what it will hold, so a user
+//! sees the whole product's shape and nothing pretends to work.
+
+use super::app::View;
+use super::widgets::section_heading_ui;
+
+/// True for views that only describe what they will hold.
+pub fn is_planned(view: View) -> bool {
+    !matches!(view, View::Overview | View::Data)
+}
+
+/// Draws the description of a planned view.
+pub fn planned_ui(ui: &mut egui::Ui, view: View) {
+    let (purpose, items) = match view {
+        View::Linkage => (
+            "Matching the same person and household across every agency's records.",
+            &[
+                "Match rates for each pair of sources",
+                "The distribution of match weights with the two review thresholds",
+                "A clerical review queue showing both records side by side",
+                "Each person's linked records across sources",
+            ][..],
+        ),
+        View::Families => (
+            "Families ranked by risk, each flag explained.",
+            &[
+                "Supporting Families criteria met, with the evidence behind each",
+                "Model scores with the reasons that raised them most",
+                "The single view of a family: members, agencies involved, a timeline of events",
+            ][..],
+        ),
+        View::RoundTable => (
+            "The agenda for a zone's round-table meeting, safe to project.",
+            &[
+                "Families newly flagged, whose score rose, and reviewed before",
+                "Identities masked as initials until a case is opened",
+                "Recording what the meeting agreed, with who and when",
+            ][..],
+        ),
+        View::Map => (
+            "Service uptake per neighbourhood against deprivation.",
+            &[
+                "A choropleth of LSOAs with pan, zoom and hover",
+                "Rates per IMD decile with confidence intervals and the slope index of inequality",
+                "Small numbers suppressed in every view and export",
+            ][..],
+        ),
+        View::Models => (
+            "How well the risk models perform on later data they were not trained on.",
+            &[
+                "ROC and precision–recall figures on a held-out reference date",
+                "A calibration curve and a fairness table by deprivation, sex and ethnicity",
+            ][..],
+        ),
+        View::Audit => (
+            "Who looked at which case, when and why.",
+            &[
+                "Every case opened, export and login, in a tamper-evident log",
+                "The result of verifying the log's hash chain",
+            ][..],
+        ),
+        View::Overview | View::Data => ("", &[][..]),
+    };
+    section_heading_ui(ui, view.label(), purpose);
+    ui.label("This view is planned and not yet available. It will show:");
+    for item in items {
+        ui.label(format!("  •  {item}"));
+    }
+}

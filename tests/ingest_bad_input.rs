@@ -1,0 +1,403 @@
+//! Every kind of bad input gets a message naming the file, line and column, and
+//! leaves the database exactly as it was — including a failure in the second
+//! source after the first had already been staged in the same run.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+use zonewise::ingest::{self, IngestError, Manifest};
+use zonewise::store;
+
+const PUPILS: &str = "\
+pupil_id,upn,forename,surname,dob,gender,postcode,attendance,term_start
+P1,A123,Amelia,Smith,03/02/2015,F,BH1 1AA,96.5,01/09/2023
+P1,A123,Amelia,Smith,03/02/2015,F,BH1 1AA,91.0,01/01/2024
+P2,,Oliver,Jones,12/11/2013,M,BH2 2BB,88.0,01/09/2023
+";
+
+const POLICE: &str = "\
+person_ref|incident_ref|first_name|last_name|date_of_birth|incident_type|incident_date
+N1|I1|Sarah|Smith|1988-07-14|domestic_abuse|2023-10-02
+N2|I1|Amelia|Smith|2015-02-03|domestic_abuse|2023-10-02
+";
+
+fn manifest_text(pupils_file: &str, police_file: &str, police_agency: &str) -> String {
+    format!(
+        r#"
+county = "Test county"
+extract_date = "2024-04-01"
+
+[reference]
+imd = "{ref_dir}/imd2019_lsoa11.csv"
+population = "{ref_dir}/population_mid2020_lsoa11.csv"
+zones = "zones.csv"
+
+[[source]]
+name = "pupils"
+agency = "education"
+system = "Pupil database"
+file = "{pupils_file}"
+keep = ["term_start"]
+event_type = "attendance"
+[source.columns]
+record_id = "pupil_id"
+upn = "upn"
+given_name = "forename"
+family_name = "surname"
+birth_date = "dob"
+sex = "gender"
+postcode = "postcode"
+event_value = "attendance"
+event_date = "term_start"
+
+[[source]]
+name = "police"
+agency = "{police_agency}"
+system = "Police records"
+file = "{police_file}"
+delimiter = "|"
+date_format = "%Y-%m-%d"
+[source.columns]
+record_id = "person_ref"
+row_id = "incident_ref"
+given_name = "first_name"
+family_name = "last_name"
+birth_date = "date_of_birth"
+event_type = "incident_type"
+event_date = "incident_date"
+"#,
+        ref_dir = reference_dir().display()
+    )
+}
+
+fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref")
+}
+
+/// A folder with a good manifest and extracts, and a database that already holds them.
+struct Fixture {
+    dir: tempfile::TempDir,
+    conn: Connection,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join("pupils.csv"), PUPILS).expect("write pupils");
+        fs::write(dir.path().join("police.csv"), POLICE).expect("write police");
+        fs::write(
+            dir.path().join("zones.csv"),
+            "lsoa11cd,zone_id,zone_name,lad19cd\nE01015272,BCP-01,Central,E06000058\n",
+        )
+        .expect("write zones");
+        let manifest = write_manifest(
+            dir.path(),
+            &manifest_text("pupils.csv", "police.csv", "police"),
+        );
+        let conn = store::open(&dir.path().join("test.duckdb")).expect("open db");
+        ingest::ingest(&conn, &manifest, &mut |_| {}).expect("good input loads");
+        Fixture { dir, conn }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Every table with its row count and the full contents of app.source.
+    fn state(&self) -> BTreeMap<String, String> {
+        let mut state = BTreeMap::new();
+        for table in store::table_names(&self.conn).expect("tables") {
+            let count = store::scalar_i64(&self.conn, &format!("SELECT count(*) FROM {table}"))
+                .expect("count");
+            state.insert(table, count.to_string());
+        }
+        let sources: String = self
+            .conn
+            .query_row(
+                "SELECT coalesce(string_agg(name || ':' || total_rows || ':' || load_id, ';' ORDER BY name), '') FROM app.source",
+                [],
+                |row| row.get(0),
+            )
+            .expect("sources");
+        state.insert("app.source contents".to_string(), sources);
+        state
+    }
+
+    /// Runs a failing ingest and checks the database did not change; returns the message.
+    fn expect_failure(&self, manifest_text: &str) -> (IngestError, String) {
+        let before = self.state();
+        let result = Manifest::parse(
+            manifest_text,
+            &self.path("manifest.toml"),
+            self.dir.path().to_path_buf(),
+        )
+        .map_err(IngestError::from)
+        .and_then(|manifest| ingest::ingest(&self.conn, &manifest, &mut |_| {}));
+        let error = result.expect_err("bad input must be rejected");
+        assert_eq!(before, self.state(), "the database changed after: {error}");
+        let message = error.to_string();
+        (error, message)
+    }
+}
+
+fn write_manifest(dir: &Path, text: &str) -> Manifest {
+    let path = dir.join("manifest.toml");
+    fs::write(&path, text).expect("write manifest");
+    Manifest::load(&path).expect("manifest loads")
+}
+
+#[test]
+fn good_input_loads_typed_rows_and_quality() {
+    let fixture = Fixture::new();
+    let pupils =
+        store::scalar_i64(&fixture.conn, "SELECT count(*) FROM staging.pupils").expect("count");
+    assert_eq!(pupils, 3);
+    let (birth, attendance, line): (String, f64, i64) = fixture
+        .conn
+        .query_row(
+            "SELECT birth_date::VARCHAR, event_value, _line FROM staging.pupils WHERE record_id = 'P2'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .expect("P2 row");
+    assert_eq!(birth, "2013-11-12", "dd/mm/yyyy read as UK dates");
+    assert_eq!(attendance, 88.0);
+    assert_eq!(line, 4, "line numbers count the header");
+    let police_birth: String = fixture
+        .conn
+        .query_row(
+            "SELECT birth_date::VARCHAR FROM staging.police WHERE record_id = 'N1'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("N1 row");
+    assert_eq!(
+        police_birth, "1988-07-14",
+        "ISO dates with their own format"
+    );
+    let quality = ingest::read_quality(&fixture.conn).expect("quality");
+    let pupils = quality
+        .iter()
+        .find(|q| q.name == "pupils")
+        .expect("pupils summary");
+    assert_eq!((pupils.total_rows, pupils.records), (3, 2));
+    let upn = pupils
+        .completeness
+        .iter()
+        .find(|(f, _)| f == "upn")
+        .expect("upn completeness");
+    assert!((upn.1 - 2.0 / 3.0).abs() < 1e-9, "{upn:?}");
+    let police = quality
+        .iter()
+        .find(|q| q.name == "police")
+        .expect("police summary");
+    assert_eq!(police.duplicate_keys, 2, "both rows share incident I1");
+    assert_eq!(police.first_event.as_deref(), Some("02/10/2023"));
+    let lsoas = store::scalar_i64(&fixture.conn, "SELECT count(*) FROM ref.lsoa").expect("lsoa");
+    assert_eq!(lsoas, 649);
+}
+
+#[test]
+fn reloading_replaces_a_source_rather_than_appending() {
+    let fixture = Fixture::new();
+    let manifest = Manifest::load(&fixture.path("manifest.toml")).expect("manifest");
+    ingest::ingest(&fixture.conn, &manifest, &mut |_| {}).expect("second load");
+    let pupils =
+        store::scalar_i64(&fixture.conn, "SELECT count(*) FROM staging.pupils").expect("count");
+    assert_eq!(pupils, 3);
+    let runs = store::scalar_i64(&fixture.conn, "SELECT count(*) FROM app.load_run").expect("runs");
+    assert_eq!(runs, 2);
+}
+
+#[test]
+fn malformed_row_names_line_and_field_counts() {
+    let fixture = Fixture::new();
+    fs::write(
+        fixture.path("bad.csv"),
+        PUPILS.replace("P2,,Oliver", "P2,,Oliver,Extra"),
+    )
+    .expect("write");
+    let (_, message) = fixture.expect_failure(&manifest_text("bad.csv", "police.csv", "police"));
+    assert!(message.contains("bad.csv, line 4"), "{message}");
+    assert!(
+        message.contains("found 10 fields but the header has 9"),
+        "{message}"
+    );
+}
+
+#[test]
+fn wrong_delimiter_is_named() {
+    let fixture = Fixture::new();
+    fs::write(fixture.path("semicolons.csv"), PUPILS.replace(',', ";")).expect("write");
+    let (_, message) =
+        fixture.expect_failure(&manifest_text("semicolons.csv", "police.csv", "police"));
+    assert!(message.contains("semicolons.csv, line 1"), "{message}");
+    assert!(message.contains("';' as its delimiter"), "{message}");
+}
+
+#[test]
+fn missing_required_column_is_named() {
+    let fixture = Fixture::new();
+    fs::write(
+        fixture.path("nodob.csv"),
+        PUPILS.replace(",dob,", ",birthday,"),
+    )
+    .expect("write");
+    let (error, message) =
+        fixture.expect_failure(&manifest_text("nodob.csv", "police.csv", "police"));
+    assert!(
+        matches!(error, IngestError::MissingColumn { .. }),
+        "{error:?}"
+    );
+    assert!(
+        message.contains("nodob.csv, line 1: missing required column 'dob'"),
+        "{message}"
+    );
+    assert!(
+        message.contains("birthday"),
+        "lists the header it found: {message}"
+    );
+}
+
+#[test]
+fn impossible_date_names_line_column_and_format() {
+    let fixture = Fixture::new();
+    fs::write(
+        fixture.path("baddate.csv"),
+        PUPILS.replace("12/11/2013", "31/02/2013"),
+    )
+    .expect("write");
+    let (_, message) =
+        fixture.expect_failure(&manifest_text("baddate.csv", "police.csv", "police"));
+    assert!(
+        message.contains("baddate.csv, line 4, column 'dob'"),
+        "{message}"
+    );
+    assert!(message.contains("dd/mm/yyyy"), "{message}");
+    assert!(message.contains("31/02/2013"), "{message}");
+}
+
+#[test]
+fn us_style_date_in_uk_extract_is_rejected() {
+    let fixture = Fixture::new();
+    fs::write(
+        fixture.path("us.csv"),
+        PUPILS.replace("12/11/2013", "11/28/2013"),
+    )
+    .expect("write");
+    let (_, message) = fixture.expect_failure(&manifest_text("us.csv", "police.csv", "police"));
+    assert!(message.contains("line 4, column 'dob'"), "{message}");
+}
+
+#[test]
+fn non_utf8_file_names_line_and_column() {
+    let fixture = Fixture::new();
+    let mut bytes = PUPILS.replace("Jones", "Jos\u{e9}").into_bytes();
+    // Re-encode é as Latin-1 (one byte 0xE9), as a Windows export would.
+    let position = bytes
+        .windows(2)
+        .position(|w| w == [0xC3, 0xA9])
+        .expect("é present");
+    bytes.splice(position..position + 2, [0xE9]);
+    fs::write(fixture.path("latin1.csv"), bytes).expect("write");
+    let (_, message) = fixture.expect_failure(&manifest_text("latin1.csv", "police.csv", "police"));
+    assert!(
+        message.contains("latin1.csv, line 4, column 'surname'"),
+        "{message}"
+    );
+    assert!(message.contains("UTF-8"), "{message}");
+}
+
+#[test]
+fn utf16_file_is_recognised() {
+    let fixture = Fixture::new();
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in PUPILS.encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    fs::write(fixture.path("utf16.csv"), bytes).expect("write");
+    let (_, message) = fixture.expect_failure(&manifest_text("utf16.csv", "police.csv", "police"));
+    assert!(
+        message.contains("utf16.csv: the file is UTF-16"),
+        "{message}"
+    );
+}
+
+#[test]
+fn empty_file_is_rejected() {
+    let fixture = Fixture::new();
+    fs::write(fixture.path("empty.csv"), "").expect("write");
+    let (_, message) = fixture.expect_failure(&manifest_text("empty.csv", "police.csv", "police"));
+    assert!(
+        message.contains("empty.csv: the file is empty"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_agency_in_manifest_names_the_line() {
+    let fixture = Fixture::new();
+    let text = manifest_text("pupils.csv", "police.csv", "probation");
+    let line = 1 + text
+        .lines()
+        .position(|l| l.contains("\"probation\""))
+        .expect("agency line");
+    let (_, message) = fixture.expect_failure(&text);
+    assert!(message.contains("manifest.toml"), "{message}");
+    assert!(message.contains("unknown variant `probation`"), "{message}");
+    assert!(message.contains(&format!("line {line}")), "{message}");
+}
+
+#[test]
+fn missing_file_is_named() {
+    let fixture = Fixture::new();
+    let (_, message) =
+        fixture.expect_failure(&manifest_text("nowhere.csv", "police.csv", "police"));
+    assert!(
+        message.contains("nowhere.csv: cannot read the file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn failure_in_second_source_rolls_back_the_first() {
+    let fixture = Fixture::new();
+    // The first source changes (one row fewer) and is valid; the second is broken.
+    fs::write(
+        fixture.path("fewer.csv"),
+        PUPILS.lines().take(3).collect::<Vec<_>>().join("\n"),
+    )
+    .expect("write");
+    fs::write(
+        fixture.path("badpolice.csv"),
+        POLICE.replace("2023-10-02\n", "2023-13-02\n"),
+    )
+    .expect("write");
+    let (_, message) =
+        fixture.expect_failure(&manifest_text("fewer.csv", "badpolice.csv", "police"));
+    assert!(
+        message.contains("badpolice.csv, line 2, column 'incident_date'"),
+        "{message}"
+    );
+    assert!(message.contains("yyyy-mm-dd"), "{message}");
+}
+
+#[test]
+fn gzip_extracts_load_like_plain_ones() {
+    use std::io::Write as _;
+    let fixture = Fixture::new();
+    let file = fs::File::create(fixture.path("pupils.csv.gz")).expect("create");
+    let mut encoder = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    encoder.write_all(PUPILS.as_bytes()).expect("compress");
+    encoder.finish().expect("finish");
+    let manifest = write_manifest(
+        fixture.dir.path(),
+        &manifest_text("pupils.csv.gz", "police.csv", "police"),
+    );
+    ingest::ingest(&fixture.conn, &manifest, &mut |_| {}).expect("gzip loads");
+    let pupils =
+        store::scalar_i64(&fixture.conn, "SELECT count(*) FROM staging.pupils").expect("count");
+    assert_eq!(pupils, 3);
+}

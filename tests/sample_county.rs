@@ -1,0 +1,157 @@
+//! The bundled sample county ingests completely, and the app's sample database is
+//! built once, reused while the sample is unchanged, and rebuilt when it changes.
+
+use std::io::Read;
+use std::path::Path;
+
+use zonewise::ingest::{self, Manifest};
+use zonewise::sample;
+use zonewise::store;
+use zonewise::synth::{self, SynthConfig};
+
+/// Counts data records and distinct record ids in an extract with the csv crate alone,
+/// as an independent check on what ingest staged.
+fn count_file(path: &Path, delimiter: char, record_id_column: &str) -> (i64, i64) {
+    let mut bytes = Vec::new();
+    let mut file = std::fs::File::open(path).expect("open extract");
+    if path.extension().is_some_and(|e| e == "gz") {
+        flate2::read::MultiGzDecoder::new(file)
+            .read_to_end(&mut bytes)
+            .expect("gunzip");
+    } else {
+        file.read_to_end(&mut bytes).expect("read");
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter as u8)
+        .from_reader(bytes.as_slice());
+    let index = reader
+        .headers()
+        .expect("headers")
+        .iter()
+        .position(|h| h == record_id_column)
+        .expect("record id column");
+    let mut rows = 0;
+    let mut ids = std::collections::BTreeSet::new();
+    for record in reader.records() {
+        let record = record.expect("record");
+        ids.insert(record[index].trim().to_string());
+        rows += 1;
+    }
+    (rows, ids.len() as i64)
+}
+
+#[test]
+fn committed_sample_ingests_every_row() {
+    let manifest_path = sample::sample_dir().join("manifest.toml");
+    let manifest = Manifest::load(&manifest_path).expect("sample manifest loads");
+    assert_eq!(manifest.sources.len(), 7, "one extract per agency kind");
+    let conn = store::open_in_memory().expect("db");
+    let report = ingest::ingest(&conn, &manifest, &mut |_| {}).expect("sample ingests");
+    for source in &manifest.sources {
+        let record_id = &source.columns[&zonewise::ingest::manifest::FieldRole::RecordId];
+        let (rows, ids) = count_file(&manifest.resolve(&source.file), source.delimiter, record_id);
+        let staged = store::scalar_i64(
+            &conn,
+            &format!("SELECT count(*) FROM staging.{}", source.name),
+        )
+        .expect("count");
+        let staged_ids = store::scalar_i64(
+            &conn,
+            &format!(
+                "SELECT count(DISTINCT record_id) FROM staging.{}",
+                source.name
+            ),
+        )
+        .expect("ids");
+        assert_eq!(staged, rows, "{}: rows", source.name);
+        assert_eq!(staged_ids, ids, "{}: person records", source.name);
+        assert!(rows > 0, "{} is not empty", source.name);
+        let reported = report
+            .sources
+            .iter()
+            .find(|(name, _)| name == &source.name)
+            .expect("in report")
+            .1;
+        assert_eq!(reported as i64, rows);
+    }
+    let zones = store::scalar_i64(&conn, "SELECT count(*) FROM ref.zone").expect("zones");
+    assert!(
+        (24..=60).contains(&zones),
+        "8–20 zones for each of 3 authorities, got {zones}"
+    );
+    let unzoned = store::scalar_i64(
+        &conn,
+        "SELECT count(*) FROM ref.lsoa l ANTI JOIN ref.lsoa_zone z USING (lsoa_code)",
+    )
+    .expect("unzoned");
+    assert_eq!(unzoned, 0, "every LSOA belongs to a zone");
+}
+
+#[test]
+fn sample_database_is_reused_until_the_sample_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let county = dir.path().join("county");
+    synth::generate(
+        &SynthConfig {
+            out_dir: county.clone(),
+            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
+            families: 200,
+            seed: 11,
+            noise: 1.0,
+            gzip: true,
+            authorities: Vec::new(),
+        },
+        &|_, _| {},
+    )
+    .expect("synth");
+    let db = dir.path().join("data/sample.duckdb");
+    let mut progress_calls = 0;
+    let conn = sample::open_sample(&county, &db, &mut |_| progress_calls += 1).expect("build");
+    assert!(progress_calls > 0, "building reports progress");
+    let loaded_at: String = conn
+        .query_row("SELECT finished_at::VARCHAR FROM app.load_run", [], |r| {
+            r.get(0)
+        })
+        .expect("load run");
+    drop(conn);
+
+    let mut rebuilt = false;
+    let conn = sample::open_sample(&county, &db, &mut |_| rebuilt = true).expect("reuse");
+    assert!(!rebuilt, "an unchanged sample is not loaded again");
+    let again: String = conn
+        .query_row("SELECT finished_at::VARCHAR FROM app.load_run", [], |r| {
+            r.get(0)
+        })
+        .expect("load run");
+    assert_eq!(loaded_at, again);
+    drop(conn);
+
+    // Rename one zone: the sample's fingerprint changes and the database is rebuilt.
+    let zones_path = county.join("zones.csv");
+    let mut reader = csv::Reader::from_path(&zones_path).expect("zones");
+    let headers = reader.headers().expect("header").clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let first_zone = rows[0][1].to_string();
+    let mut writer = csv::Writer::from_path(&zones_path).expect("rewrite zones");
+    writer.write_record(&headers).expect("header");
+    for row in &rows {
+        let mut fields: Vec<&str> = row.iter().collect();
+        if fields[1] == first_zone {
+            fields[2] = "Renamed zone";
+        }
+        writer.write_record(&fields).expect("row");
+    }
+    writer.flush().expect("flush");
+    let conn = sample::open_sample(&county, &db, &mut |_| rebuilt = true).expect("rebuild");
+    assert!(rebuilt, "a changed sample is loaded again");
+    let renamed_zones = store::scalar_i64(
+        &conn,
+        "SELECT count(*) FROM ref.zone WHERE name = 'Renamed zone'",
+    )
+    .expect("renamed");
+    assert_eq!(renamed_zones, 1);
+    assert!(
+        !db.with_extension("building.duckdb").exists(),
+        "no leftover build file"
+    );
+}
