@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release
-for view in overview data linkage map; do
+for view in overview data linkage; do
     xvfb-run -a -s "-screen 0 1400x900x24" \
         "${CARGO_TARGET_DIR:-target}/release/zonewise" --view "$view" \
         --screenshot "docs/screenshots/$view.png"

@@ -7,6 +7,7 @@ use super::app::ImportMessage;
 use super::widgets::section_heading_ui;
 use crate::commands::thousands;
 use crate::ingest::SourceQuality;
+use crate::ingest::manifest::FieldRole;
 
 /// What the user asked the Data view to do this frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +27,8 @@ pub fn data_ui(
     ui.horizontal(|ui| {
         ui.label(RichText::new("Data sources").size(22.0).strong());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let button = egui::Button::new("Import extracts…");
+            let button = egui::Button::new(RichText::new("Import extracts…").size(15.0))
+                .min_size(egui::vec2(160.0, 30.0));
             if ui
                 .add_enabled(!importing, button)
                 .on_hover_text(
@@ -109,23 +111,59 @@ fn quality_table_ui(ui: &mut egui::Ui, sources: &[SourceQuality]) {
         });
 }
 
+/// A source × identity-field matrix of completeness bars; "–" where the extract has no such field.
 fn completeness_ui(ui: &mut egui::Ui, sources: &[SourceQuality]) {
     egui::Grid::new("completeness")
-        .num_columns(2)
-        .spacing([18.0, 8.0])
+        .striped(true)
+        .num_columns(FieldRole::IDENTITY.len() + 1)
+        .spacing([8.0, 6.0])
         .show(ui, |ui| {
+            ui.label(RichText::new("Source").strong());
+            for role in FieldRole::IDENTITY {
+                ui.label(RichText::new(field_heading(role)).strong());
+            }
+            ui.end_row();
             for source in sources {
                 ui.label(RichText::new(&source.name).strong());
-                ui.horizontal_wrapped(|ui| {
-                    for (field, share) in &source.completeness {
-                        ui.add(
-                            egui::ProgressBar::new(*share as f32)
-                                .desired_width(150.0)
-                                .text(format!("{} {:.0}%", field.replace('_', " "), share * 100.0)),
-                        );
+                for role in FieldRole::IDENTITY {
+                    match source.completeness.iter().find(|(f, _)| f == role.column()) {
+                        Some((_, share)) => {
+                            ui.add(
+                                egui::ProgressBar::new(*share as f32)
+                                    .desired_width(72.0)
+                                    .text(format!("{:.0}%", share * 100.0)),
+                            )
+                            .on_hover_text(format!(
+                                "{}: {:.1}% of {} rows have a {}",
+                                source.name,
+                                share * 100.0,
+                                thousands(source.total_rows),
+                                field_heading(role).to_lowercase()
+                            ));
+                        }
+                        None => {
+                            ui.label(RichText::new("–").weak())
+                                .on_hover_text("This extract has no such field");
+                        }
                     }
-                });
+                }
                 ui.end_row();
             }
         });
+}
+
+fn field_heading(role: FieldRole) -> &'static str {
+    match role {
+        FieldRole::GivenName => "Given name",
+        FieldRole::FamilyName => "Family name",
+        FieldRole::BirthDate => "Birth date",
+        FieldRole::Sex => "Sex",
+        FieldRole::Ethnicity => "Ethnicity",
+        FieldRole::Postcode => "Postcode",
+        FieldRole::Address => "Address",
+        FieldRole::NhsNumber => "NHS no.",
+        FieldRole::Upn => "UPN",
+        FieldRole::NiNumber => "NI no.",
+        _ => "",
+    }
 }

@@ -4,7 +4,7 @@
 use egui::RichText;
 use egui_plot::{Bar, BarChart, Plot};
 
-use super::widgets::{imd_decile_color, metric_card_ui, section_heading_ui};
+use super::widgets::{Metric, imd_decile_color, metric_cards_ui, section_heading_ui};
 use crate::commands::thousands;
 use crate::ingest::manifest::AgencyKind;
 use crate::report::overview::OverviewFigures;
@@ -40,54 +40,47 @@ fn cards_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
             .map(thousands)
             .unwrap_or_else(|| "not linked".to_string())
     };
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing = egui::vec2(10.0, 10.0);
-        metric_card_ui(
-            ui,
-            &thousands(figures.person_records),
-            "person records",
-            &format!("Distinct record identifiers summed over the {} sources; one person known to several agencies counts once per agency until linkage.{loaded}", figures.sources),
-        );
-        metric_card_ui(
-            ui,
-            &linked(figures.people),
-            "people",
-            "Distinct people after record linkage (core.person). Linkage has not run on this database yet.",
-        );
-        metric_card_ui(
-            ui,
-            &linked(figures.families),
-            "families",
-            "Distinct families after record linkage (core.family). Linkage has not run on this database yet.",
-        );
-        metric_card_ui(
-            ui,
-            &thousands(figures.rows),
-            "events and records",
-            &format!("Rows over all source extracts.{loaded}"),
-        );
-        metric_card_ui(
-            ui,
-            &figures.sources.to_string(),
-            "sources",
-            "Agency extracts loaded (app.source).",
-        );
-        metric_card_ui(
-            ui,
-            &figures.zones.to_string(),
-            "zones",
-            &format!(
+    let metrics = [
+        Metric {
+            value: thousands(figures.person_records),
+            label: "person records",
+            provenance: format!("Distinct record identifiers summed over the {} sources; one person known to several agencies counts once per agency until linkage.{loaded}", figures.sources),
+        },
+        Metric {
+            value: linked(figures.people),
+            label: "people",
+            provenance: "Distinct people after record linkage (core.person). Linkage has not run on this database yet.".to_string(),
+        },
+        Metric {
+            value: linked(figures.families),
+            label: "families",
+            provenance: "Distinct families after record linkage (core.family). Linkage has not run on this database yet.".to_string(),
+        },
+        Metric {
+            value: thousands(figures.rows),
+            label: "events and records",
+            provenance: format!("Rows over all source extracts.{loaded}"),
+        },
+        Metric {
+            value: figures.sources.to_string(),
+            label: "sources",
+            provenance: "Agency extracts loaded (app.source).".to_string(),
+        },
+        Metric {
+            value: figures.zones.to_string(),
+            label: "zones",
+            provenance: format!(
                 "Family partnership zones (ref.zone) across {} authorities.",
                 figures.authorities
             ),
-        );
-        metric_card_ui(
-            ui,
-            &thousands(figures.lsoas),
-            "neighbourhoods (LSOAs)",
-            "Lower layer Super Output Areas 2011 (ref.lsoa), with IMD 2019 from MHCLG.",
-        );
-    });
+        },
+        Metric {
+            value: thousands(figures.lsoas),
+            label: "neighbourhoods",
+            provenance: "Lower layer Super Output Areas 2011 (ref.lsoa), with IMD 2019 from MHCLG.".to_string(),
+        },
+    ];
+    metric_cards_ui(ui, &metrics);
 }
 
 fn records_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
@@ -121,6 +114,25 @@ fn records_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
         .color(egui::Color32::from_rgb(49, 104, 142))
         .element_formatter(Box::new(|bar, _| bar.name.clone()));
     let labels = names.clone();
+    let max = figures
+        .per_source
+        .iter()
+        .map(|s| s.records)
+        .max()
+        .unwrap_or(1) as f64;
+    let value_labels: Vec<egui_plot::Text> = figures
+        .per_source
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            egui_plot::Text::new(
+                source.name.as_str(),
+                egui_plot::PlotPoint::new(source.records as f64 + max * 0.02, i as f64),
+                RichText::new(thousands(source.records)).size(13.0),
+            )
+            .anchor(egui::Align2::LEFT_CENTER)
+        })
+        .collect();
     Plot::new("records_by_source")
         .height(280.0)
         .allow_zoom(false)
@@ -144,9 +156,17 @@ fn records_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
                 String::new()
             }
         })
-        .x_axis_formatter(|mark, _| thousands(mark.value.round() as i64))
+        .show_axes([false, true])
+        .show_x(false)
+        .show_y(false)
         .include_x(0.0)
-        .show(ui, |plot| plot.bar_chart(chart));
+        .include_x(max * 1.2)
+        .show(ui, |plot| {
+            plot.bar_chart(chart);
+            for label in value_labels {
+                plot.text(label);
+            }
+        });
 }
 
 fn deciles_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
@@ -184,8 +204,15 @@ fn deciles_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
                 })
                 .collect()
         })
-        .x_axis_formatter(|mark, _| format!("{}", mark.value.round() as i64))
-        .x_axis_label("IMD decile (1 = most deprived)")
+        // Deciles sit closer together than egui_plot's default label spacing allows.
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label("IMD decile (1 = most deprived)")
+                .label_spacing(20.0..=30.0)
+                .formatter(|mark, _| format!("{}", mark.value.round() as i64)),
+        ])
+        .show_x(false)
+        .show_y(false)
         .y_axis_label("LSOAs")
         .include_y(0.0)
         .show(ui, |plot| plot.bar_chart(chart));

@@ -2,6 +2,35 @@
 
 use egui::{Color32, RichText};
 
+/// Width of a metric card, so rows of cards can be laid out to fit the window.
+pub const METRIC_CARD_WIDTH: f32 = 150.0;
+
+/// One headline figure for [`metric_cards_ui`].
+pub struct Metric {
+    pub value: String,
+    pub label: &'static str,
+    /// Where the number comes from, shown on hover.
+    pub provenance: String,
+}
+
+/// Lays out metric cards in as many rows as the width needs.
+pub fn metric_cards_ui(ui: &mut egui::Ui, metrics: &[Metric]) {
+    let spacing = 10.0;
+    let per_row =
+        (((ui.available_width() + spacing) / (METRIC_CARD_WIDTH + 28.0 + spacing)).floor()
+            as usize)
+            .max(1);
+    for row in metrics.chunks(per_row) {
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = spacing;
+            for metric in row {
+                metric_card_ui(ui, &metric.value, metric.label, &metric.provenance);
+            }
+        });
+        ui.add_space(spacing);
+    }
+}
+
 /// A headline figure: a big number over its label, with a hover note saying where it comes from.
 pub fn metric_card_ui(ui: &mut egui::Ui, value: &str, label: &str, provenance: &str) {
     egui::Frame::group(ui.style())
@@ -9,7 +38,7 @@ pub fn metric_card_ui(ui: &mut egui::Ui, value: &str, label: &str, provenance: &
         .corner_radius(6.0)
         .inner_margin(egui::Margin::symmetric(14, 10))
         .show(ui, |ui| {
-            ui.set_min_width(130.0);
+            ui.set_width(METRIC_CARD_WIDTH);
             ui.vertical(|ui| {
                 ui.label(RichText::new(value).size(26.0).strong());
                 ui.label(RichText::new(label).weak());
