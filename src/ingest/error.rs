@@ -36,17 +36,17 @@ pub enum IngestError {
         detail: String,
     },
 
-    #[error("{file}, line {line}: {message}")]
+    #[error("{file}, {at}: {message}")]
     BadRow {
         file: PathBuf,
-        line: u64,
+        at: Location,
         message: String,
     },
 
-    #[error("{file}, line {line}, column '{column}': {message}")]
+    #[error("{file}, {at}, column '{column}': {message}")]
     BadValue {
         file: PathBuf,
-        line: u64,
+        at: Location,
         column: String,
         message: String,
     },
@@ -56,6 +56,32 @@ pub enum IngestError {
 
     #[error("database error while loading: {0}")]
     Database(#[from] duckdb::Error),
+}
+
+/// Where in a file a problem is: a line of a text file (the header is line 1),
+/// or a data row of a Parquet file (the first row is row 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Line(u64),
+    Row(u64),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Line(line) => write!(f, "line {line}"),
+            Location::Row(row) => write!(f, "row {row}"),
+        }
+    }
+}
+
+impl Location {
+    /// The number stored in the staging table's `_line` column.
+    pub fn number(self) -> u64 {
+        match self {
+            Location::Line(n) | Location::Row(n) => n,
+        }
+    }
 }
 
 impl IngestError {

@@ -8,12 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::Date32Type;
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
 use chrono::{Datelike, NaiveDate};
 use duckdb::types::Value;
 use flate2::read::MultiGzDecoder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-use super::error::IngestError;
-use super::manifest::{FieldRole, SourceSpec, ValueKind, staging_column_name};
+use super::error::{IngestError, Location};
+use super::manifest::{FieldRole, FileFormat, SourceSpec, ValueKind, staging_column_name};
 
 /// Dates outside this range are treated as mistakes (a two-digit year read as year 15, say).
 const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
@@ -44,12 +49,35 @@ enum ColumnSource {
 /// A streaming, validating reader over one extract.
 pub struct ExtractReader {
     file: PathBuf,
-    reader: csv::Reader<Box<dyn Read>>,
+    input: Input,
     columns: Vec<StagingColumn>,
     date_format: String,
     bytes_read: Arc<AtomicU64>,
     total_bytes: u64,
-    record: csv::ByteRecord,
+}
+
+/// Where rows come from.
+enum Input {
+    Csv {
+        reader: csv::Reader<Box<dyn Read>>,
+        record: csv::ByteRecord,
+    },
+    Parquet {
+        reader: ParquetRecordBatchReader,
+        batch: Option<RecordBatch>,
+        /// Next row within `batch`.
+        next: usize,
+        /// Data rows read so far.
+        rows: u64,
+        total_rows: u64,
+    },
+}
+
+/// One value as read from the file, before it is checked against its role.
+enum Cell<'a> {
+    Null,
+    Text(std::borrow::Cow<'a, str>),
+    Date(NaiveDate),
 }
 
 /// Counts bytes as they are read from disk, so progress works for gzip files too.
@@ -67,8 +95,56 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 impl ExtractReader {
-    /// Opens `path` (decompressing `.gz`), reads the header and maps it to the manifest.
+    /// Opens `path` as the manifest's format says, reads its header and maps it to the manifest.
     pub fn open(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+        match spec.format {
+            FileFormat::Csv => Self::open_csv(spec, path),
+            FileFormat::Parquet => Self::open_parquet(spec, path),
+        }
+    }
+
+    fn open_parquet(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+        let file = path.to_path_buf();
+        let handle = File::open(path).map_err(|source| IngestError::Open {
+            file: file.clone(),
+            source,
+        })?;
+        let total_bytes = handle.metadata().map(|m| m.len()).unwrap_or(0);
+        if total_bytes == 0 {
+            return Err(IngestError::Empty { file });
+        }
+        let not_parquet = |error: parquet::errors::ParquetError| IngestError::BadRow {
+            file: file.clone(),
+            at: Location::Row(0),
+            message: format!("not a readable Parquet file ({error})"),
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(handle).map_err(not_parquet)?;
+        let total_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        let headers: Vec<String> = builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let columns = plan_columns(spec, &file, &headers)?;
+        let reader = builder.with_batch_size(8192).build().map_err(not_parquet)?;
+        Ok(ExtractReader {
+            file,
+            input: Input::Parquet {
+                reader,
+                batch: None,
+                next: 0,
+                rows: 0,
+                total_rows,
+            },
+            columns,
+            date_format: spec.date_format.clone(),
+            bytes_read: Arc::new(AtomicU64::new(0)),
+            total_bytes,
+        })
+    }
+
+    fn open_csv(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
         let file = path.to_path_buf();
         let open_error = |source| IngestError::Open {
             file: file.clone(),
@@ -111,12 +187,14 @@ impl ExtractReader {
         let columns = plan_columns(spec, &file, &header_names)?;
         Ok(ExtractReader {
             file,
-            reader,
+            input: Input::Csv {
+                reader,
+                record: csv::ByteRecord::new(),
+            },
             columns,
             date_format: spec.date_format.clone(),
             bytes_read,
             total_bytes,
-            record: csv::ByteRecord::new(),
         })
     }
 
@@ -141,37 +219,32 @@ impl ExtractReader {
 
     /// Bytes of the file read so far and the file's size, for progress.
     pub fn progress(&self) -> (u64, u64) {
-        (self.bytes_read.load(Ordering::Relaxed), self.total_bytes)
+        match &self.input {
+            Input::Csv { .. } => (self.bytes_read.load(Ordering::Relaxed), self.total_bytes),
+            // Parquet is read in batches: report the share of rows as a share of the file.
+            Input::Parquet {
+                rows, total_rows, ..
+            } => (
+                self.total_bytes * rows / (*total_rows).max(1),
+                self.total_bytes,
+            ),
+        }
     }
 
     /// Reads the next row as typed values for [`Self::appended_columns`], or `None` at the end.
     pub fn next_row(&mut self) -> Result<Option<Vec<Value>>, IngestError> {
-        let more = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|e| csv_error(&self.file, e))?;
-        if !more {
+        let Some(at) = self.advance()? else {
             return Ok(None);
-        }
-        let line = self.record.position().map_or(0, |p| p.line());
+        };
         let mut values = Vec::with_capacity(self.columns.len() + 1);
-        values.push(Value::BigInt(line as i64));
+        values.push(Value::BigInt(at.number() as i64));
         for column in &self.columns {
             let value = match &column.source {
                 ColumnSource::Absent => continue,
                 ColumnSource::Constant(text) => Value::Text(text.clone()),
                 ColumnSource::Field(index) => {
-                    let raw = self.record.get(*index).unwrap_or_default();
-                    let text = std::str::from_utf8(raw).map_err(|e| IngestError::BadValue {
-                        file: self.file.clone(),
-                        line,
-                        column: column.header.clone(),
-                        message: format!(
-                            "byte {} is not valid UTF-8 (the file may be saved as Windows-1252 or Latin-1); save it as UTF-8",
-                            e.valid_up_to() + 1
-                        ),
-                    })?;
-                    self.typed_value(text.trim(), column, line)?
+                    let cell = self.cell(*index, at, column)?;
+                    self.typed_value(cell, column, at)?
                 }
             };
             values.push(value);
@@ -179,18 +252,107 @@ impl ExtractReader {
         Ok(Some(values))
     }
 
+    /// Moves to the next row; returns where it is in the file, or `None` at the end.
+    fn advance(&mut self) -> Result<Option<Location>, IngestError> {
+        match &mut self.input {
+            Input::Csv { reader, record } => {
+                let more = reader
+                    .read_byte_record(record)
+                    .map_err(|e| csv_error(&self.file, e))?;
+                Ok(more.then(|| Location::Line(record.position().map_or(0, |p| p.line()))))
+            }
+            Input::Parquet {
+                reader,
+                batch,
+                next,
+                rows,
+                ..
+            } => loop {
+                if let Some(current) = batch
+                    && *next < current.num_rows()
+                {
+                    *next += 1;
+                    *rows += 1;
+                    return Ok(Some(Location::Row(*rows)));
+                }
+                match reader.next() {
+                    None => return Ok(None),
+                    Some(Ok(read)) => {
+                        *batch = Some(read);
+                        *next = 0;
+                    }
+                    Some(Err(error)) => {
+                        return Err(IngestError::BadRow {
+                            file: self.file.clone(),
+                            at: Location::Row(*rows + 1),
+                            message: format!("cannot read the Parquet data: {error}"),
+                        });
+                    }
+                }
+            },
+        }
+    }
+
+    /// The current row's value in field `index`.
+    fn cell(
+        &self,
+        index: usize,
+        at: Location,
+        column: &StagingColumn,
+    ) -> Result<Cell<'_>, IngestError> {
+        match &self.input {
+            Input::Csv { record, .. } => {
+                let raw = record.get(index).unwrap_or_default();
+                let text = std::str::from_utf8(raw).map_err(|e| IngestError::BadValue {
+                    file: self.file.clone(),
+                    at,
+                    column: column.header.clone(),
+                    message: format!(
+                        "byte {} is not valid UTF-8 (the file may be saved as Windows-1252 or Latin-1); save it as UTF-8",
+                        e.valid_up_to() + 1
+                    ),
+                })?;
+                Ok(Cell::Text(std::borrow::Cow::Borrowed(text)))
+            }
+            Input::Parquet { batch, next, .. } => {
+                let Some(batch) = batch else {
+                    return Ok(Cell::Null);
+                };
+                parquet_cell(batch.column(index).as_ref(), *next - 1).map_err(|message| {
+                    IngestError::BadValue {
+                        file: self.file.clone(),
+                        at,
+                        column: column.header.clone(),
+                        message,
+                    }
+                })
+            }
+        }
+    }
+
     fn typed_value(
         &self,
-        text: &str,
+        cell: Cell<'_>,
         column: &StagingColumn,
-        line: u64,
+        at: Location,
     ) -> Result<Value, IngestError> {
         let bad = |message: String| IngestError::BadValue {
             file: self.file.clone(),
-            line,
+            at,
             column: column.header.clone(),
             message,
         };
+        let text = match cell {
+            Cell::Date(date) => {
+                return Ok(match column.kind {
+                    ValueKind::Date => Value::Date32(days_since_epoch(date)),
+                    _ => Value::Text(date.format("%Y-%m-%d").to_string()),
+                });
+            }
+            Cell::Null => std::borrow::Cow::Borrowed(""),
+            Cell::Text(text) => text,
+        };
+        let text = text.trim();
         if text.is_empty() {
             if column.name == FieldRole::RecordId.column() {
                 return Err(bad(
@@ -266,7 +428,7 @@ fn decode_headers(file: &Path, headers: &csv::ByteRecord) -> Result<Vec<String>,
                 .map(|text| text.trim().to_string())
                 .map_err(|_| IngestError::BadRow {
                     file: file.to_path_buf(),
-                    line: 1,
+                    at: Location::Line(1),
                     message: format!(
                         "header field {} is not valid UTF-8 (the file may be Windows-1252 or Latin-1); save it as UTF-8",
                         index + 1
@@ -376,9 +538,34 @@ fn csv_error(file: &Path, error: csv::Error) -> IngestError {
     };
     IngestError::BadRow {
         file: file.to_path_buf(),
-        line,
+        at: Location::Line(line),
         message,
     }
+}
+
+/// Reads one Parquet value: text as text, dates as dates, other types in their text form.
+fn parquet_cell(array: &dyn Array, row: usize) -> Result<Cell<'_>, String> {
+    if array.is_null(row) {
+        return Ok(Cell::Null);
+    }
+    Ok(match array.data_type() {
+        DataType::Utf8 => Cell::Text(array.as_string::<i32>().value(row).into()),
+        DataType::LargeUtf8 => Cell::Text(array.as_string::<i64>().value(row).into()),
+        DataType::Utf8View => Cell::Text(array.as_string_view().value(row).into()),
+        DataType::Date32 => array
+            .as_primitive::<Date32Type>()
+            .value_as_date(row)
+            .map(Cell::Date)
+            .ok_or_else(|| "the date is out of range".to_string())?,
+        _ => {
+            let formatter = arrow_cast::display::ArrayFormatter::try_new(
+                array,
+                &arrow_cast::display::FormatOptions::default(),
+            )
+            .map_err(|e| format!("unsupported Parquet type {}: {e}", array.data_type()))?;
+            Cell::Text(formatter.value(row).to_string().into())
+        }
+    })
 }
 
 /// `%d/%m/%Y` → `dd/mm/yyyy`, for messages.

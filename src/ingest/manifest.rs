@@ -110,6 +110,8 @@ pub enum FileFormat {
     /// Delimited text, UTF-8, with a header row. A `.gz` file is decompressed.
     #[default]
     Csv,
+    /// Apache Parquet. Date columns may be stored as dates or as text in `date_format`.
+    Parquet,
 }
 
 /// What a column means. Staging columns are named after these roles.

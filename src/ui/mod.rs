@@ -17,7 +17,8 @@ pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {
         viewport: egui::ViewportBuilder::default()
             .with_title("Zonewise")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([900.0, 600.0]),
+            .with_min_inner_size([900.0, 600.0])
+            .with_icon(app_icon()),
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
@@ -30,4 +31,21 @@ pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {
         }),
     )
     .map_err(|error| anyhow::anyhow!("cannot open the window: {error}"))
+}
+
+/// The window icon, from `assets/icon.png` (compiled in so the binary stands alone).
+fn app_icon() -> egui::IconData {
+    const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
+    match image::load_from_memory(ICON_PNG) {
+        Ok(image) => {
+            let rgba = image.to_rgba8();
+            egui::IconData {
+                width: rgba.width(),
+                height: rgba.height(),
+                rgba: rgba.into_raw(),
+            }
+        }
+        // A missing icon is cosmetic: the window opens with the system's default.
+        Err(_) => egui::IconData::default(),
+    }
 }
