@@ -145,6 +145,29 @@ fn navigation_reaches_data_and_planned_views() {
     harness.get_by_label_contains("planned");
 }
 
+/// Types a manifest path into the Data view's field and presses Load, as a user would.
+fn load_through_path_field(harness: &mut Harness<'_, ZonewiseApp>, manifest: &std::path::Path) {
+    harness.run_steps(2);
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .focus();
+    harness.run_steps(1);
+    // Select whatever an earlier load left in the field, so typing replaces it.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(1);
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .type_text(&manifest.display().to_string());
+    harness.run_steps(2);
+    harness.get_by_label("Load").click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().is_busy(),
+        "the load runs as a background job"
+    );
+    settle(harness);
+}
+
 #[test]
 fn import_from_the_data_view_loads_and_reports_errors() {
     let county = generated_county();
@@ -160,9 +183,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .to_string();
     std::fs::write(&broken, text.replace(&first_file, "extracts/missing.csv")).expect("write");
     let before = harness.state().snapshot().expect("snapshot").overview.rows;
-    let ctx = harness.ctx.clone();
-    harness.state_mut().import_manifest(&ctx, broken);
-    settle(&mut harness);
+    load_through_path_field(&mut harness, &broken);
     match harness.state().import_message() {
         Some(zonewise::ui::app::ImportMessage::Failed(message)) => {
             assert!(message.contains("missing.csv"), "{message}");
@@ -177,10 +198,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     );
 
     // The real manifest loads again and the figures are refreshed.
-    harness
-        .state_mut()
-        .import_manifest(&ctx, county.manifest.clone());
-    settle(&mut harness);
+    load_through_path_field(&mut harness, &county.manifest);
     assert!(matches!(
         harness.state().import_message(),
         Some(zonewise::ui::app::ImportMessage::Loaded(_))

@@ -114,16 +114,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn missing_dbf_is_named() {
-        let dir = tempfile::tempdir().expect("temp");
-        for extension in ["shp", "shx", "prj"] {
+    /// Copies the named parts of the LSOA shapefile into `dir` as `lsoa.*`.
+    fn copy_parts(dir: &Path, extensions: &[&str]) {
+        for extension in extensions {
             std::fs::copy(
                 lsoa_file().with_extension(extension),
-                dir.path().join(format!("lsoa.{extension}")),
+                dir.join(format!("lsoa.{extension}")),
             )
             .expect("copy");
         }
+    }
+
+    #[test]
+    fn missing_dbf_is_named() {
+        let dir = tempfile::tempdir().expect("temp");
+        copy_parts(dir.path(), &["shp", "shx", "prj"]);
         let error = load_boundaries(&dir.path().join("lsoa.shp"), "LSOA11CD", "LSOA11NM")
             .expect_err("no dbf");
         assert!(error.to_string().contains("lsoa.dbf: missing"), "{error}");
@@ -132,13 +137,7 @@ mod tests {
     #[test]
     fn other_projection_is_refused() {
         let dir = tempfile::tempdir().expect("temp");
-        for extension in ["shp", "shx", "dbf"] {
-            std::fs::copy(
-                lsoa_file().with_extension(extension),
-                dir.path().join(format!("lsoa.{extension}")),
-            )
-            .expect("copy");
-        }
+        copy_parts(dir.path(), &["shp", "shx", "dbf"]);
         std::fs::write(dir.path().join("lsoa.prj"), "GEOGCS[\"WGS 84\"]").expect("prj");
         let error = load_boundaries(&dir.path().join("lsoa.shp"), "LSOA11CD", "LSOA11NM")
             .expect_err("wgs84");

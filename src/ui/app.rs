@@ -116,6 +116,8 @@ pub struct ZonewiseApp {
     snapshot: Option<Snapshot>,
     open_error: Option<String>,
     import_message: Option<ImportMessage>,
+    /// Text of the Data view's manifest path field.
+    manifest_path_input: String,
     screenshot: Option<screenshot::Capture>,
     started: bool,
 }
@@ -133,6 +135,7 @@ impl ZonewiseApp {
             snapshot: None,
             open_error: None,
             import_message: None,
+            manifest_path_input: String::new(),
             screenshot: None,
             started: false,
         }
@@ -415,17 +418,20 @@ impl ZonewiseApp {
                 let action = data_view::data_ui(
                     ui,
                     &snapshot.quality,
+                    &mut self.manifest_path_input,
                     self.importing.is_some(),
                     self.import_message.as_ref(),
                 );
-                if action == data_view::DataAction::Import {
-                    let ctx = ui.ctx().clone();
-                    self.start_import(&ctx, || {
+                let ctx = ui.ctx().clone();
+                match action {
+                    data_view::DataAction::None => {}
+                    data_view::DataAction::ChooseManifest => self.start_import(&ctx, || {
                         rfd::FileDialog::new()
                             .set_title("Choose a source manifest")
                             .add_filter("Source manifest", &["toml"])
                             .pick_file()
-                    });
+                    }),
+                    data_view::DataAction::LoadManifest(path) => self.import_manifest(&ctx, path),
                 }
             }
             other => planned::planned_ui(ui, other),

@@ -1,5 +1,5 @@
 //! Data: each source's quality summary, and importing new extracts through a
-//! source manifest chosen in a file dialog.
+//! source manifest chosen in a file dialog or typed as a path.
 
 use egui::RichText;
 
@@ -10,16 +10,21 @@ use crate::ingest::SourceQuality;
 use crate::ingest::manifest::FieldRole;
 
 /// What the user asked the Data view to do this frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataAction {
     None,
-    Import,
+    /// Open the file dialog to choose a manifest.
+    ChooseManifest,
+    /// Load the manifest at this path.
+    LoadManifest(std::path::PathBuf),
 }
 
-/// Draws the Data view; `importing` disables the import button while a load runs.
+/// Draws the Data view. `manifest_path` is the text of the path field (kept by the
+/// shell between frames); `importing` disables both ways in while a load runs.
 pub fn data_ui(
     ui: &mut egui::Ui,
     sources: &[SourceQuality],
+    manifest_path: &mut String,
     importing: bool,
     message: Option<&ImportMessage>,
 ) -> DataAction {
@@ -37,9 +42,28 @@ pub fn data_ui(
                 )
                 .clicked()
             {
-                action = DataAction::Import;
+                action = DataAction::ChooseManifest;
             }
         });
+    });
+    ui.horizontal(|ui| {
+        ui.label("or load a manifest by path:");
+        let field = ui.add_enabled(
+            !importing,
+            egui::TextEdit::singleline(manifest_path)
+                .hint_text("/path/to/manifest.toml")
+                .desired_width(420.0),
+        );
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let clicked = ui
+            .add_enabled(
+                !importing && !manifest_path.trim().is_empty(),
+                egui::Button::new("Load"),
+            )
+            .clicked();
+        if (entered || clicked) && !manifest_path.trim().is_empty() {
+            action = DataAction::LoadManifest(manifest_path.trim().into());
+        }
     });
     match message {
         Some(ImportMessage::Loaded(text)) => {
