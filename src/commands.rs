@@ -64,6 +64,119 @@ pub fn ingest_command(db: &Path, manifest_path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `zonewise link`: links the ingested records and prints counts, timings and weights.
+pub fn link_command(db: &Path, accept: f64, save_model: Option<&Path>) -> anyhow::Result<()> {
+    if !db.is_file() {
+        anyhow::bail!("database {} does not exist", db.display());
+    }
+    let conn = store::open(db)?;
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message("linking records");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let config = crate::link::LinkConfig {
+        accept_probability: accept,
+        ..Default::default()
+    };
+    let report = crate::link::link(&conn, &config);
+    spinner.finish_and_clear();
+    let report = report?;
+    let mut rules = new_table(&["Blocking rule", "Pairs"]);
+    for (rule, pairs) in &report.pairs_per_rule {
+        rules.add_row(vec![rule.clone(), thousands(*pairs as i64)]);
+    }
+    println!("{rules}");
+    println!(
+        "{} records → {} candidate pairs → {} accepted, {} for review → {} people",
+        thousands(report.records as i64),
+        thousands(report.candidate_pairs as i64),
+        thousands(report.accepted_pairs as i64),
+        thousands(report.review_pairs as i64),
+        thousands(report.persons as i64)
+    );
+    let mut timings = new_table(&["Stage", "Seconds"]);
+    for (stage, seconds) in &report.timings {
+        timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);
+    }
+    println!("{timings}");
+    let mut model = new_table(&["Comparison", "m by level", "u by level"]);
+    for comparison in &report.model.comparisons {
+        let show = |values: &[f64]| {
+            values
+                .iter()
+                .map(|v| format!("{v:.3}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        model.add_row(vec![
+            comparison.name.clone(),
+            show(&comparison.m),
+            show(&comparison.u),
+        ]);
+    }
+    println!("{model}");
+    println!(
+        "Prior probability that two random records are the same person (λ): {:.3e}",
+        report.model.lambda
+    );
+    let widest = report
+        .weight_histogram
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    println!("Match weights of candidate pairs:");
+    for (bucket, pairs) in &report.weight_histogram {
+        let bar = "█".repeat(((*pairs as f64 / widest as f64) * 50.0).ceil() as usize);
+        println!(
+            "  {bucket:>4} to {:>4} {bar} {}",
+            bucket + 2,
+            thousands(*pairs as i64)
+        );
+    }
+    if let Some(path) = save_model {
+        std::fs::write(path, serde_json::to_string_pretty(&report.model)?)
+            .with_context(|| format!("writing the model to {}", path.display()))?;
+        println!("Model saved to {}", path.display());
+    }
+    Ok(())
+}
+
+/// `zonewise evaluate-linkage`: pairwise and cluster-level quality against the truth.
+pub fn evaluate_linkage_command(db: &Path, truth: &Path, json: bool) -> anyhow::Result<()> {
+    if !db.is_file() {
+        anyhow::bail!("database {} does not exist", db.display());
+    }
+    let conn = store::open(db)?;
+    let quality = crate::link::evaluate::evaluate(&conn, truth)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&quality)?);
+        return Ok(());
+    }
+    let mut table = new_table(&["Measure", "Value"]);
+    for (measure, value) in [
+        ("records", thousands(quality.records as i64)),
+        ("true pairs", thousands(quality.true_pairs as i64)),
+        ("predicted pairs", thousands(quality.predicted_pairs as i64)),
+        ("correct pairs", thousands(quality.correct_pairs as i64)),
+        ("precision", format!("{:.4}", quality.precision)),
+        ("recall", format!("{:.4}", quality.recall)),
+        ("F1", format!("{:.4}", quality.f1)),
+        (
+            "true persons split over several ids",
+            format!("{:.2}%", quality.split_persons * 100.0),
+        ),
+        (
+            "ids merging different people",
+            format!("{:.2}%", quality.merged_ids * 100.0),
+        ),
+    ] {
+        table.add_row(vec![measure.to_string(), value]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
 /// `zonewise quality`: prints what a database holds and each source's quality summary.
 pub fn quality_command(db: &Path) -> anyhow::Result<()> {
     if !db.is_file() {

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod geo;
 pub mod ingest;
+pub mod link;
 pub mod report;
 pub mod sample;
 pub mod store;

@@ -74,6 +74,30 @@ enum Command {
         #[arg(long)]
         manifest: PathBuf,
     },
+    /// Link the ingested records into one person id per real person (core.person).
+    Link {
+        /// Database file made by `zonewise ingest`.
+        #[arg(long)]
+        db: PathBuf,
+        /// Match probability at or above which two records are the same person.
+        #[arg(long, default_value_t = 0.95)]
+        accept: f64,
+        /// Write the trained Fellegi–Sunter parameters to this JSON file.
+        #[arg(long)]
+        save_model: Option<PathBuf>,
+    },
+    /// Compare the linkage in a database with a synthetic county's ground truth.
+    EvaluateLinkage {
+        /// Database file that `zonewise link` has run on.
+        #[arg(long)]
+        db: PathBuf,
+        /// The county's truth folder (from `zonewise synth`).
+        #[arg(long)]
+        truth: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print what a database holds and each source's data-quality summary.
     Quality {
         /// Database file (default: the sample county's).
@@ -120,6 +144,14 @@ fn run() -> anyhow::Result<()> {
             authorities,
         }),
         Some(Command::Ingest { db, manifest }) => commands::ingest_command(&db, &manifest),
+        Some(Command::Link {
+            db,
+            accept,
+            save_model,
+        }) => commands::link_command(&db, accept, save_model.as_deref()),
+        Some(Command::EvaluateLinkage { db, truth, json }) => {
+            commands::evaluate_linkage_command(&db, &truth, json)
+        }
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }

@@ -29,6 +29,7 @@ pub fn sample_db_path() -> PathBuf {
 
 /// Opens the sample database at `db_path`, (re)building it from `sample_dir` when it
 /// is missing, was built from different sample files, or has an older schema.
+/// Building ingests the sample and links its records.
 ///
 /// The build goes to a temporary file that is renamed into place only when complete,
 /// so an interrupted first start never leaves a half-built database behind.
@@ -58,6 +59,12 @@ pub fn open_sample(
     {
         let conn = store::open(&building)?;
         ingest::ingest(&conn, &manifest, progress)?;
+        progress(&IngestProgress {
+            stage: "linking records".to_string(),
+            fraction: 1.0,
+            rows: 0,
+        });
+        crate::link::link(&conn, &crate::link::LinkConfig::default())?;
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
     }

@@ -108,6 +108,17 @@ fn sample_database_is_reused_until_the_sample_changes() {
     let mut progress_calls = 0;
     let conn = sample::open_sample(&county, &db, &mut |_| progress_calls += 1).expect("build");
     assert!(progress_calls > 0, "building reports progress");
+    let (people, records): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM core.person), (SELECT count(*) FROM core.source_record)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("linked");
+    assert!(
+        people > 0 && people < records,
+        "the sample is linked: {people} people, {records} records"
+    );
     let loaded_at: String = conn
         .query_row("SELECT finished_at::VARCHAR FROM app.load_run", [], |r| {
             r.get(0)

@@ -49,7 +49,10 @@ fn cards_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
         Metric {
             value: linked(figures.people),
             label: "people",
-            provenance: "Distinct people after record linkage (core.person). Linkage has not run on this database yet.".to_string(),
+            provenance: match figures.people {
+                Some(_) => "Distinct people after record linkage (core.person): records of the same person in different systems count once.".to_string(),
+                None => "Distinct people after record linkage (core.person). Linkage has not run on this database yet: `zonewise link`.".to_string(),
+            },
         },
         Metric {
             value: linked(figures.families),

@@ -1,0 +1,201 @@
+//! Standardisation: one row per source record (`link.record`) with its identity
+//! fields cleaned so that systems' habits (capitals, spaces, hyphens, nicknames,
+//! 1/2 for sex) no longer look like differences.
+
+use duckdb::Connection;
+
+/// Common English given-name variants → the form they are compared as.
+pub const NICKNAMES: &[(&str, &str)] = &[
+    ("BETH", "ELIZABETH"),
+    ("LIZ", "ELIZABETH"),
+    ("LIZZIE", "ELIZABETH"),
+    ("BETTY", "ELIZABETH"),
+    ("ELIZA", "ELIZABETH"),
+    ("BILL", "WILLIAM"),
+    ("BILLY", "WILLIAM"),
+    ("WILL", "WILLIAM"),
+    ("LIAM", "WILLIAM"),
+    ("BOB", "ROBERT"),
+    ("BOBBY", "ROBERT"),
+    ("ROB", "ROBERT"),
+    ("ROBBIE", "ROBERT"),
+    ("TOM", "THOMAS"),
+    ("TOMMY", "THOMAS"),
+    ("JIM", "JAMES"),
+    ("JAMIE", "JAMES"),
+    ("JIMMY", "JAMES"),
+    ("DAN", "DANIEL"),
+    ("DANNY", "DANIEL"),
+    ("MATT", "MATTHEW"),
+    ("CHRIS", "CHRISTOPHER"),
+    ("MIKE", "MICHAEL"),
+    ("MIKEY", "MICHAEL"),
+    ("MICK", "MICHAEL"),
+    ("ALEX", "ALEXANDER"),
+    ("ALFIE", "ALFRED"),
+    ("BEN", "BENJAMIN"),
+    ("SAM", "SAMUEL"),
+    ("JOE", "JOSEPH"),
+    ("ED", "EDWARD"),
+    ("EDDIE", "EDWARD"),
+    ("TED", "EDWARD"),
+    ("JOSH", "JOSHUA"),
+    ("OLLIE", "OLIVER"),
+    ("MO", "MOHAMMED"),
+    ("MOHAMMAD", "MOHAMMED"),
+    ("MUHAMMAD", "MOHAMMED"),
+    ("STEVE", "STEPHEN"),
+    ("STEVEN", "STEPHEN"),
+    ("TONY", "ANTHONY"),
+    ("ANT", "ANTHONY"),
+    ("NATE", "NATHAN"),
+    ("LIV", "OLIVIA"),
+    ("MILLIE", "AMELIA"),
+    ("EM", "EMILY"),
+    ("SOPH", "SOPHIE"),
+    ("SOPHIA", "SOPHIE"),
+    ("LOTTIE", "CHARLOTTE"),
+    ("JESS", "JESSICA"),
+    ("BECKY", "REBECCA"),
+    ("BECCA", "REBECCA"),
+    ("SAMMY", "SAMANTHA"),
+    ("KATE", "KATHERINE"),
+    ("KATIE", "KATHERINE"),
+    ("KATHRYN", "KATHERINE"),
+    ("CATHERINE", "KATHERINE"),
+    ("JEN", "JENNIFER"),
+    ("JENNY", "JENNIFER"),
+    ("VICKY", "VICTORIA"),
+    ("VICKI", "VICTORIA"),
+    ("TORI", "VICTORIA"),
+    ("MEG", "MEGAN"),
+    ("ABBIE", "ABIGAIL"),
+    ("ABI", "ABIGAIL"),
+    ("ABBY", "ABIGAIL"),
+    ("DANI", "DANIELLE"),
+    ("NAT", "NATALIE"),
+    ("STEPH", "STEPHANIE"),
+    ("SHELL", "MICHELLE"),
+    ("NICKY", "NICOLA"),
+];
+
+/// Builds `link.nickname` and `link.record` from every staging table listed in `app.source`.
+pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
+    conn.execute_batch(
+        "CREATE SCHEMA IF NOT EXISTS link;
+         CREATE OR REPLACE TABLE link.nickname (alias VARCHAR PRIMARY KEY, canonical VARCHAR);",
+    )?;
+    {
+        let mut appender = conn.appender_to_db("nickname", "link")?;
+        for (alias, canonical) in NICKNAMES {
+            appender.append_row([alias, canonical])?;
+        }
+    }
+    let sources: Vec<String> = conn
+        .prepare("SELECT name FROM app.source ORDER BY name")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if sources.is_empty() {
+        return Ok(0);
+    }
+    let union = sources
+        .iter()
+        .map(|s| {
+            format!(
+                "SELECT '{s}' AS source, record_id, given_name, family_name, birth_date, sex,
+                        postcode, nhs_number, upn, ni_number, event_date FROM staging.\"{s}\""
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE link.record AS
+         WITH cleaned AS (
+             SELECT source, record_id,
+                    nullif(regexp_replace(upper(given_name), '[^A-Z]', '', 'g'), '') AS given,
+                    nullif(regexp_replace(upper(family_name), '[^A-Z-]', '', 'g'), '') AS family_raw,
+                    birth_date,
+                    CASE WHEN upper(trim(sex)) IN ('M', 'MALE', '1') THEN 'M'
+                         WHEN upper(trim(sex)) IN ('F', 'FEMALE', '2') THEN 'F' END AS sex,
+                    nullif(regexp_replace(upper(postcode), '[^A-Z0-9]', '', 'g'), '') AS postcode,
+                    CASE WHEN length(regexp_replace(nhs_number, '[^0-9]', '', 'g')) = 10
+                         THEN regexp_replace(nhs_number, '[^0-9]', '', 'g') END AS nhs,
+                    nullif(upper(regexp_replace(ni_number, '[^A-Za-z0-9]', '', 'g')), '') AS ni,
+                    nullif(upper(trim(upn)), '') AS upn,
+                    event_date
+             FROM ({union})
+         ), per_record AS (
+             SELECT source || ':' || record_id AS record_key, source, record_id,
+                    mode(given) AS given, mode(family_raw) AS family_raw,
+                    mode(birth_date) AS birth_date, mode(sex) AS sex,
+                    arg_max(postcode, coalesce(event_date, DATE '1900-01-01'))
+                        FILTER (WHERE postcode IS NOT NULL) AS postcode,
+                    max(nhs) AS nhs, max(ni) AS ni, max(upn) AS upn
+             FROM cleaned GROUP BY source, record_id
+         )
+         SELECT r.*,
+                coalesce(n.canonical, r.given) AS given_canonical,
+                replace(r.family_raw, '-', '') AS family,
+                nullif(split_part(r.family_raw, '-', 1), '') AS family_first,
+                nullif(split_part(r.family_raw, '-', 2), '') AS family_second,
+                CASE WHEN length(r.postcode) > 4 THEN left(r.postcode, length(r.postcode) - 2) END
+                    AS postcode_sector,
+                year(r.birth_date) AS birth_year
+         FROM per_record r LEFT JOIN link.nickname n ON n.alias = r.given
+         ORDER BY record_key;"
+    ))?;
+    let count: i64 = conn.query_row("SELECT count(*) FROM link.record", [], |r| r.get(0))?;
+    Ok(count as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn standardised(
+        rows: &str,
+    ) -> Vec<(
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> {
+        let conn = crate::store::open_in_memory().expect("db");
+        conn.execute_batch(&format!(
+            "CREATE TABLE staging.t (record_id VARCHAR, given_name VARCHAR, family_name VARCHAR,
+                 birth_date DATE, sex VARCHAR, postcode VARCHAR, nhs_number VARCHAR, upn VARCHAR,
+                 ni_number VARCHAR, event_date DATE);
+             INSERT INTO staging.t VALUES {rows};
+             INSERT INTO app.source VALUES ('t', 'education', 's', 'f', 1, now(), 1, 1, 0, NULL, NULL);"
+        ))
+        .expect("fixture");
+        build_records(&conn).expect("standardise");
+        conn.prepare("SELECT record_id, given_canonical, family, sex, postcode_sector FROM link.record ORDER BY 1")
+            .expect("query")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("collect")
+    }
+
+    #[test]
+    fn habits_of_different_systems_standardise_alike() {
+        let rows = standardised(
+            "('a', '  beth ', 'SMITH-JONES', NULL, 'Female', 'bh1 1aa', NULL, NULL, NULL, NULL),
+             ('b', 'ELIZABETH', 'smith jones', NULL, '2', 'BH11AA', NULL, NULL, NULL, NULL),
+             ('c', 'O''Brien', 'O''Brien', NULL, 'M', '', NULL, NULL, NULL, NULL)",
+        );
+        assert_eq!(
+            rows[0].1.as_deref(),
+            Some("ELIZABETH"),
+            "nickname → canonical"
+        );
+        assert_eq!(rows[0].2, rows[1].2, "hyphens and spaces do not matter");
+        assert_eq!(rows[0].3.as_deref(), Some("F"));
+        assert_eq!(rows[1].3.as_deref(), Some("F"), "NHS code 2 is female");
+        assert_eq!(rows[0].4.as_deref(), Some("BH11"), "postcode sector");
+        assert_eq!(rows[2].1.as_deref(), Some("OBRIEN"));
+        assert_eq!(rows[2].4, None, "empty postcode is missing");
+    }
+}
