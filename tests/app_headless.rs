@@ -212,3 +212,33 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .clone();
     assert!(runs.is_some());
 }
+
+#[test]
+fn linkage_view_shows_the_latest_run() {
+    let county = generated_county();
+    let persons = {
+        let conn = duckdb::Connection::open(&county.db).expect("open");
+        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default())
+            .expect("link")
+            .persons
+    };
+    let mut harness = open_app(&county);
+    let figures = &harness.state().snapshot().expect("snapshot").overview;
+    assert_eq!(
+        figures.people,
+        Some(persons as i64),
+        "the Overview counts linked people"
+    );
+    harness.get_by_label("Linkage").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().view, View::Linkage);
+    harness.get_by_label("Record linkage");
+    harness.get_by_label("candidate pairs");
+    assert!(
+        harness
+            .query_all_by_label(&thousands(persons as i64))
+            .count()
+            >= 1
+    );
+    harness.get_by_label("Who knows whom");
+}

@@ -25,6 +25,12 @@ pub struct LinkageQuality {
 
 /// Compares the current linkage with the truth in `truth_dir`.
 pub fn evaluate(conn: &Connection, truth_dir: &Path) -> anyhow::Result<LinkageQuality> {
+    if !crate::store::table_names(conn)?
+        .iter()
+        .any(|t| t == "core.source_record")
+    {
+        anyhow::bail!("linkage has not run on this database: run `zonewise link` first");
+    }
     let file = ["records.csv", "records.csv.gz"]
         .iter()
         .map(|name| truth_dir.join(name))

@@ -290,6 +290,20 @@ pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkEr
             Ok((row.get(0)?, row.get::<_, i64>(1)?.max(0) as u64))
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    conn.execute(
+        "INSERT INTO app.link_run
+         SELECT coalesce(max(run_id), 0) + 1, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ? FROM app.link_run",
+        duckdb::params![
+            records as i64,
+            candidate_pairs as i64,
+            accepted_pairs as i64,
+            review_pairs as i64,
+            persons as i64,
+            config.accept_probability,
+            config.review_probability,
+            serde_json::to_string(&model).unwrap_or_default(),
+        ],
+    )?;
     Ok(LinkReport {
         records,
         pairs_per_rule,

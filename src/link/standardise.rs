@@ -152,15 +152,16 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
 mod tests {
     use super::*;
 
-    fn standardised(
-        rows: &str,
-    ) -> Vec<(
+    /// (record id, canonical given name, family name, sex, postcode sector)
+    type Standardised = (
         String,
         Option<String>,
         Option<String>,
         Option<String>,
         Option<String>,
-    )> {
+    );
+
+    fn standardised(rows: &str) -> Vec<Standardised> {
         let conn = crate::store::open_in_memory().expect("db");
         conn.execute_batch(&format!(
             "CREATE TABLE staging.t (record_id VARCHAR, given_name VARCHAR, family_name VARCHAR,

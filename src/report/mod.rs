@@ -1,4 +1,6 @@
 //! Figures that screens and commands show, read from the `app`, `ref`, `core`
-//! and `mart` schemas (never from staging, so every screen sees committed data).
+//! and `mart` schemas and the linkage's scored pairs (never from staging, so every
+//! screen sees committed, processed data).
 
+pub mod linkage;
 pub mod overview;

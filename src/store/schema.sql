@@ -77,3 +77,17 @@ CREATE TABLE IF NOT EXISTS ref.lsoa_zone (
     lsoa_code VARCHAR PRIMARY KEY,
     zone_id   VARCHAR NOT NULL
 );
+
+-- One row per `zonewise link` run: what it found and the model it trained.
+CREATE TABLE IF NOT EXISTS app.link_run (
+    run_id             INTEGER PRIMARY KEY,
+    finished_at        TIMESTAMP NOT NULL,
+    records            BIGINT NOT NULL,
+    candidate_pairs    BIGINT NOT NULL,
+    accepted_pairs     BIGINT NOT NULL,
+    review_pairs       BIGINT NOT NULL,
+    persons            BIGINT NOT NULL,
+    accept_probability DOUBLE NOT NULL,
+    review_probability DOUBLE NOT NULL,
+    model_json         VARCHAR NOT NULL
+);

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
-use super::{data_view, overview, planned, screenshot};
+use super::{data_view, linkage_view, overview, planned, screenshot};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
+use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::{sample, store};
 
@@ -86,6 +87,7 @@ impl DatabaseChoice {
 pub struct Snapshot {
     pub overview: OverviewFigures,
     pub quality: Vec<SourceQuality>,
+    pub linkage: LinkageFigures,
 }
 
 /// What a finished import job produced.
@@ -253,6 +255,7 @@ impl ZonewiseApp {
             Ok(Snapshot {
                 overview: read_overview(&conn)?,
                 quality: ingest::read_quality(&conn)?,
+                linkage: read_linkage(&conn)?,
             })
         }));
     }
@@ -434,6 +437,7 @@ impl ZonewiseApp {
                     data_view::DataAction::LoadManifest(path) => self.import_manifest(&ctx, path),
                 }
             }
+            View::Linkage => linkage_view::linkage_ui(ui, &snapshot.linkage),
             other => planned::planned_ui(ui, other),
         }
     }

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod data_view;
 pub mod jobs;
+pub mod linkage_view;
 pub mod overview;
 pub mod planned;
 pub mod screenshot;

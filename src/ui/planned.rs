@@ -6,21 +6,12 @@ use super::widgets::section_heading_ui;
 
 /// True for views that only describe what they will hold.
 pub fn is_planned(view: View) -> bool {
-    !matches!(view, View::Overview | View::Data)
+    !matches!(view, View::Overview | View::Data | View::Linkage)
 }
 
 /// Draws the description of a planned view.
 pub fn planned_ui(ui: &mut egui::Ui, view: View) {
     let (purpose, items) = match view {
-        View::Linkage => (
-            "Matching the same person and household across every agency's records.",
-            &[
-                "Match rates for each pair of sources",
-                "The distribution of match weights with the two review thresholds",
-                "A clerical review queue showing both records side by side",
-                "Each person's linked records across sources",
-            ][..],
-        ),
         View::Families => (
             "Families ranked by risk, each flag explained.",
             &[
@@ -59,7 +50,7 @@ pub fn planned_ui(ui: &mut egui::Ui, view: View) {
                 "The result of verifying the log's hash chain",
             ][..],
         ),
-        View::Overview | View::Data => ("", &[][..]),
+        View::Overview | View::Data | View::Linkage => ("", &[][..]),
     };
     section_heading_ui(ui, view.label(), purpose);
     ui.label("This view is planned and not yet available. It will show:");
