@@ -86,12 +86,13 @@ pub fn link_command(db: &Path, accept: f64, save_model: Option<&Path>) -> anyhow
     }
     println!("{rules}");
     println!(
-        "{} records → {} candidate pairs → {} accepted, {} for review → {} people",
+        "{} records → {} candidate pairs → {} accepted, {} for review → {} people in {} families",
         thousands(report.records as i64),
         thousands(report.candidate_pairs as i64),
         thousands(report.accepted_pairs as i64),
         thousands(report.review_pairs as i64),
-        thousands(report.persons as i64)
+        thousands(report.persons as i64),
+        thousands(report.families as i64)
     );
     let mut timings = new_table(&["Stage", "Seconds"]);
     for (stage, seconds) in &report.timings {
@@ -170,6 +171,12 @@ pub fn evaluate_linkage_command(db: &Path, truth: &Path, json: bool) -> anyhow::
             "ids merging different people",
             format!("{:.2}%", quality.merged_ids * 100.0),
         ),
+        (
+            "family precision",
+            format!("{:.4}", quality.family_precision),
+        ),
+        ("family recall", format!("{:.4}", quality.family_recall)),
+        ("family F1", format!("{:.4}", quality.family_f1)),
     ] {
         table.add_row(vec![measure.to_string(), value]);
     }

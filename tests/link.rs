@@ -75,6 +75,17 @@ fn linkage_quality_is_above_its_floor_and_ids_are_stable() {
 
     let people = store::scalar_i64(&conn, "SELECT count(*) FROM core.person").expect("people");
     assert_eq!(people as u64, report.persons);
+
+    // Families: precision first (measured 0.99 at 20,000 families), recall lower (0.82).
+    assert!(quality.family_precision >= 0.95, "{quality:?}");
+    assert!(quality.family_recall >= 0.7, "{quality:?}");
+    let families = store::scalar_i64(&conn, "SELECT count(DISTINCT family_id) FROM core.person")
+        .expect("families");
+    assert_eq!(families as u64, report.families);
+    assert!(
+        report.families < report.persons,
+        "families group several people"
+    );
 }
 
 #[test]

@@ -49,9 +49,14 @@ impl UnionFind {
 
 /// The stable id of a person whose smallest record key is `key`.
 pub fn person_id_for(key: &str) -> String {
+    stable_id('P', key)
+}
+
+/// A short id derived from `key`: the prefix and the first 12 hex digits of its SHA-256.
+pub fn stable_id(prefix: char, key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("P{hex}")
+    format!("{prefix}{hex}")
 }
 
 /// Clusters pairs at or above `accept_probability` and replaces `core.source_record`

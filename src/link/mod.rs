@@ -8,6 +8,7 @@
 
 pub mod cluster;
 pub mod evaluate;
+pub mod family;
 pub mod fellegi_sunter;
 pub mod standardise;
 
@@ -139,6 +140,7 @@ pub struct LinkReport {
     pub accepted_pairs: u64,
     pub review_pairs: u64,
     pub persons: u64,
+    pub families: u64,
     pub model: Model,
     /// (stage, seconds).
     pub timings: Vec<(String, f64)>,
@@ -267,6 +269,8 @@ pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkEr
 
     let persons = cluster::cluster(conn, config.accept_probability)?;
     lap("cluster", &mut stage);
+    let families = family::group_families(conn)?;
+    lap("families", &mut stage);
 
     let count = |sql: &str| -> Result<u64, duckdb::Error> {
         conn.query_row(sql, [], |row| row.get::<_, i64>(0))
@@ -311,6 +315,7 @@ pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkEr
         accepted_pairs,
         review_pairs,
         persons,
+        families,
         model,
         timings,
         weight_histogram,

@@ -103,7 +103,8 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
         .map(|s| {
             format!(
                 "SELECT '{s}' AS source, record_id, given_name, family_name, birth_date, sex,
-                        postcode, nhs_number, upn, ni_number, event_date FROM staging.\"{s}\""
+                        postcode, nhs_number, upn, ni_number, address, household_ref, event_date
+                 FROM staging.\"{s}\""
             )
         })
         .collect::<Vec<_>>()
@@ -122,6 +123,8 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                          THEN regexp_replace(nhs_number, '[^0-9]', '', 'g') END AS nhs,
                     nullif(upper(regexp_replace(ni_number, '[^A-Za-z0-9]', '', 'g')), '') AS ni,
                     nullif(upper(trim(upn)), '') AS upn,
+                    nullif(regexp_replace(upper(address), '[^A-Z0-9]', '', 'g'), '') AS address,
+                    nullif(trim(household_ref), '') AS household_ref,
                     event_date
              FROM ({union})
          ), per_record AS (
@@ -130,7 +133,10 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                     mode(birth_date) AS birth_date, mode(sex) AS sex,
                     arg_max(postcode, coalesce(event_date, DATE '1900-01-01'))
                         FILTER (WHERE postcode IS NOT NULL) AS postcode,
-                    max(nhs) AS nhs, max(ni) AS ni, max(upn) AS upn
+                    max(nhs) AS nhs, max(ni) AS ni, max(upn) AS upn,
+                    arg_max(address, coalesce(event_date, DATE '1900-01-01'))
+                        FILTER (WHERE address IS NOT NULL) AS address,
+                    max(household_ref) AS household_ref
              FROM cleaned GROUP BY source, record_id
          )
          SELECT r.*,
@@ -167,7 +173,10 @@ mod tests {
             "CREATE TABLE staging.t (record_id VARCHAR, given_name VARCHAR, family_name VARCHAR,
                  birth_date DATE, sex VARCHAR, postcode VARCHAR, nhs_number VARCHAR, upn VARCHAR,
                  ni_number VARCHAR, event_date DATE);
-             INSERT INTO staging.t VALUES {rows};
+             ALTER TABLE staging.t ADD COLUMN address VARCHAR;
+             ALTER TABLE staging.t ADD COLUMN household_ref VARCHAR;
+             INSERT INTO staging.t BY NAME SELECT * FROM (VALUES {rows}) v(record_id, given_name,
+                 family_name, birth_date, sex, postcode, nhs_number, upn, ni_number, event_date);
              INSERT INTO app.source VALUES ('t', 'education', 's', 'f', 1, now(), 1, 1, 0, NULL, NULL);"
         ))
         .expect("fixture");

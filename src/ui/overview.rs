@@ -57,7 +57,10 @@ fn cards_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
         Metric {
             value: linked(figures.families),
             label: "families",
-            provenance: "Distinct families after record linkage (core.family). Linkage has not run on this database yet.".to_string(),
+            provenance: match figures.families {
+                Some(_) => "Households of linked people (core.family), grouped by shared household references and addresses.".to_string(),
+                None => "Households of linked people (core.family). Linkage has not run on this database yet: `zonewise link`.".to_string(),
+            },
         },
         Metric {
             value: thousands(figures.rows),

@@ -1,0 +1,97 @@
+//! Families: linked people grouped into households by what the extracts share —
+//! a household reference (tenancy, benefit claim) or the same address.
+//!
+//! Precision comes first: putting an unrelated person into a family would show
+//! them at that family's round table. Adding "same postcode and family name"
+//! raised recall from 0.82 to 0.98 on a 20,000-family county but cut precision
+//! from 0.99 to 0.87, so it is not used. Family ids, like person ids, come from
+//! the smallest member id, so they are stable across runs.
+
+use std::collections::HashMap;
+
+use duckdb::Connection;
+
+use super::cluster::{UnionFind, stable_id};
+
+/// The evidence that puts two people in one household, as SQL keys over `link.record` `r`.
+pub const HOUSEHOLD_KEYS: [(&str, &str); 2] = [
+    (
+        "household reference",
+        "'ref:' || r.source || ':' || r.household_ref",
+    ),
+    (
+        "same address",
+        "'address:' || r.address || ':' || r.postcode",
+    ),
+];
+
+/// Groups `core.person` into families: fills `core.person.family_id` and replaces
+/// `core.family`. Returns the number of families.
+pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
+    let keys = HOUSEHOLD_KEYS
+        .iter()
+        .map(|(_, key)| {
+            format!(
+                "SELECT a.person_id, {key} AS household_key FROM link.record r
+                 JOIN link.assignment a USING (record_key) WHERE household_key IS NOT NULL"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ");
+    let persons: Vec<String> = conn
+        .prepare("SELECT person_id FROM core.person ORDER BY person_id")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let index: HashMap<&str, usize> = persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    let mut sets = UnionFind::new(persons.len());
+    let mut statement = conn.prepare(&format!(
+        "SELECT household_key, person_id FROM ({keys}) ORDER BY household_key, person_id"
+    ))?;
+    let mut rows = statement.query([])?;
+    let mut current: Option<(String, usize)> = None;
+    while let Some(row) = rows.next()? {
+        let key: String = row.get(0)?;
+        let person: String = row.get(1)?;
+        let Some(&member) = index.get(person.as_str()) else {
+            continue;
+        };
+        match &current {
+            Some((previous, first)) if *previous == key => sets.union(*first, member),
+            _ => current = Some((key, member)),
+        }
+    }
+    // Persons are sorted, so the first met in each set is its smallest id.
+    let mut smallest: HashMap<usize, usize> = HashMap::new();
+    for i in 0..persons.len() {
+        let root = sets.find(i);
+        smallest.entry(root).or_insert(i);
+    }
+    conn.execute_batch(
+        "CREATE OR REPLACE TEMP TABLE family_assignment (person_id VARCHAR, family_id VARCHAR);",
+    )?;
+    {
+        let mut appender = conn.appender("family_assignment")?;
+        for (i, person) in persons.iter().enumerate() {
+            let family = stable_id('F', &persons[smallest[&sets.find(i)]]);
+            appender.append_row([person.as_str(), family.as_str()])?;
+        }
+    }
+    conn.execute_batch(
+        "UPDATE core.person p SET family_id = f.family_id
+         FROM family_assignment f WHERE f.person_id = p.person_id;
+         CREATE OR REPLACE TABLE core.family AS
+         SELECT family_id, count(*) AS members,
+                count(*) FILTER (WHERE date_diff('year', birth_date,
+                    coalesce((SELECT max(extract_date) FROM app.load_run),
+                              (SELECT max(last_event) FROM app.source))) < 18) AS children,
+                mode(postcode) AS postcode
+         FROM core.person GROUP BY family_id;
+         DROP TABLE family_assignment;",
+    )?;
+    let families: i64 = conn.query_row("SELECT count(*) FROM core.family", [], |row| row.get(0))?;
+    Ok(families.max(0) as u64)
+}
