@@ -33,6 +33,18 @@ impl UnionFind {
         x
     }
 
+    /// For every element, the smallest element of its set. When elements index a
+    /// sorted list of keys, that is the set's smallest key, from which stable ids come.
+    pub fn smallest_members(&mut self) -> Vec<usize> {
+        let mut smallest_of_root: HashMap<usize, usize> = HashMap::new();
+        (0..self.parent.len())
+            .map(|i| {
+                let root = self.find(i);
+                *smallest_of_root.entry(root).or_insert(i)
+            })
+            .collect()
+    }
+
     /// Joins the sets of `a` and `b`.
     pub fn union(&mut self, a: usize, b: usize) {
         let (mut a, mut b) = (self.find(a), self.find(b));
@@ -82,20 +94,14 @@ pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<u64, duckdb
             sets.union(a, b);
         }
     }
-    // Keys are sorted, so the first key met in each set is its smallest.
-    let mut smallest: HashMap<usize, usize> = HashMap::new();
-    for i in 0..keys.len() {
-        let root = sets.find(i);
-        smallest.entry(root).or_insert(i);
-    }
+    let smallest = sets.smallest_members();
     conn.execute_batch(
         "CREATE OR REPLACE TABLE link.assignment (record_key VARCHAR, person_id VARCHAR);",
     )?;
     {
         let mut appender = conn.appender_to_db("assignment", "link")?;
-        for (i, key) in keys.iter().enumerate() {
-            let root = sets.find(i);
-            let person = person_id_for(&keys[smallest[&root]]);
+        for (key, &first) in keys.iter().zip(&smallest) {
+            let person = person_id_for(&keys[first]);
             appender.append_row([key.as_str(), person.as_str()])?;
         }
     }
@@ -142,7 +148,10 @@ mod tests {
             for &(a, b) in &edges {
                 prop_assert_eq!(forward.find(a), forward.find(b));
             }
+            let smallest = forward.smallest_members();
             for x in 0..30 {
+                prop_assert!(smallest[x] <= x);
+                prop_assert_eq!(forward.find(smallest[x]), forward.find(x));
                 for y in 0..30 {
                     prop_assert_eq!(forward.find(x) == forward.find(y), backward.find(x) == backward.find(y));
                 }

@@ -64,19 +64,14 @@ pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
             _ => current = Some((key, member)),
         }
     }
-    // Persons are sorted, so the first met in each set is its smallest id.
-    let mut smallest: HashMap<usize, usize> = HashMap::new();
-    for i in 0..persons.len() {
-        let root = sets.find(i);
-        smallest.entry(root).or_insert(i);
-    }
+    let smallest = sets.smallest_members();
     conn.execute_batch(
         "CREATE OR REPLACE TEMP TABLE family_assignment (person_id VARCHAR, family_id VARCHAR);",
     )?;
     {
         let mut appender = conn.appender("family_assignment")?;
-        for (i, person) in persons.iter().enumerate() {
-            let family = stable_id('F', &persons[smallest[&sets.find(i)]]);
+        for (person, &first) in persons.iter().zip(&smallest) {
+            let family = stable_id('F', &persons[first]);
             appender.append_row([person.as_str(), family.as_str()])?;
         }
     }
