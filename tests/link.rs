@@ -127,3 +127,56 @@ fn an_overbroad_blocking_rule_is_refused_with_its_name() {
     );
     assert!(message.contains("tighten"), "{message}");
 }
+
+#[test]
+fn review_decisions_survive_a_rerun() {
+    let dir = tempfile::tempdir().expect("temp");
+    let (conn, _) = linked_county(dir.path());
+    let person_of = |key: &str| -> String {
+        conn.query_row(
+            "SELECT person_id FROM link.assignment WHERE record_key = ?",
+            [key],
+            |r| r.get(0),
+        )
+        .expect("assigned")
+    };
+    // The least likely candidate pair: the model keeps its records apart.
+    let (a, b): (String, String) = conn
+        .query_row(
+            "SELECT l_key, r_key FROM link.pair ORDER BY match_probability, l_key, r_key LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a pair");
+    assert_ne!(person_of(&a), person_of(&b));
+    // A person made of exactly two records, linked by one accepted pair.
+    let (c, d): (String, String) = conn
+        .query_row(
+            "SELECT p.l_key, p.r_key FROM link.pair p
+             JOIN link.assignment x ON x.record_key = p.l_key
+             JOIN link.assignment y ON y.record_key = p.r_key
+             WHERE x.person_id = y.person_id
+               AND (SELECT count(*) FROM link.assignment z WHERE z.person_id = x.person_id) = 2
+             ORDER BY p.l_key LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a two-record person");
+
+    link::review::record_decision(&conn, &b, &a, true, "reviewer").expect("same");
+    link::review::record_decision(&conn, &c, &d, false, "reviewer").expect("different");
+    link::link(&conn, &LinkConfig::default()).expect("re-run");
+    assert_eq!(
+        person_of(&a),
+        person_of(&b),
+        "'same' links what the model did not"
+    );
+    assert_ne!(
+        person_of(&c),
+        person_of(&d),
+        "'different' separates what the model linked"
+    );
+    link::link(&conn, &LinkConfig::default()).expect("and again");
+    assert_eq!(person_of(&a), person_of(&b), "decisions hold on every run");
+    assert_ne!(person_of(&c), person_of(&d));
+}

@@ -71,8 +71,8 @@ pub fn stable_id(prefix: char, key: &str) -> String {
     format!("{prefix}{hex}")
 }
 
-/// Clusters pairs at or above `accept_probability` and replaces `core.source_record`
-/// and `core.person`. Returns the number of persons.
+/// Clusters pairs at or above `accept_probability` (and as reviewers decided) and
+/// replaces `core.source_record` and `core.person`. Returns the number of persons.
 pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<u64, duckdb::Error> {
     let keys: Vec<String> = conn
         .prepare("SELECT record_key FROM link.record ORDER BY record_key")?
@@ -84,9 +84,8 @@ pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<u64, duckdb
         .map(|(i, k)| (k.as_str(), i))
         .collect();
     let mut sets = UnionFind::new(keys.len());
-    let mut accepted =
-        conn.prepare("SELECT l_key, r_key FROM link.pair WHERE match_probability >= ?")?;
-    let mut rows = accepted.query([accept_probability])?;
+    let mut accepted = conn.prepare(&super::review::linking_pairs_sql(accept_probability))?;
+    let mut rows = accepted.query([])?;
     while let Some(row) = rows.next()? {
         let l: String = row.get(0)?;
         let r: String = row.get(1)?;

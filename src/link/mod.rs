@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod evaluate;
 pub mod family;
 pub mod fellegi_sunter;
+pub mod review;
 pub mod standardise;
 
 use std::time::Instant;
@@ -282,8 +283,8 @@ pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkEr
         config.accept_probability
     ))?;
     let review_pairs = count(&format!(
-        "SELECT count(*) FROM link.pair WHERE match_probability >= {} AND match_probability < {}",
-        config.review_probability, config.accept_probability
+        "SELECT count(*) FROM ({})",
+        review::pending_sql(config.review_probability, config.accept_probability)
     ))?;
     let weight_histogram = conn
         .prepare(

@@ -91,3 +91,15 @@ CREATE TABLE IF NOT EXISTS app.link_run (
     review_probability DOUBLE NOT NULL,
     model_json         VARCHAR NOT NULL
 );
+
+-- Clerical review: a reviewer's verdict on a pair of records (keys in sorted order).
+-- Linkage applies these on every run: 'same' links the pair whatever its score,
+-- 'different' stops it linking directly.
+CREATE TABLE IF NOT EXISTS app.review_decision (
+    l_key      VARCHAR NOT NULL,
+    r_key      VARCHAR NOT NULL,
+    same       BOOLEAN NOT NULL,
+    decided_by VARCHAR NOT NULL,
+    decided_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (l_key, r_key)
+);

@@ -1,0 +1,42 @@
+//! Clerical review: pairs scored between the review and acceptance thresholds wait
+//! for a person's verdict, and every verdict is kept in `app.review_decision` and
+//! applied on every later run, so a re-run never undoes a reviewer's work.
+
+use duckdb::Connection;
+
+/// Records a reviewer's verdict on two records (`source:record_id` keys).
+pub fn record_decision(
+    conn: &Connection,
+    a: &str,
+    b: &str,
+    same: bool,
+    decided_by: &str,
+) -> Result<(), duckdb::Error> {
+    let (l_key, r_key) = if a <= b { (a, b) } else { (b, a) };
+    conn.execute(
+        "INSERT OR REPLACE INTO app.review_decision VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+        duckdb::params![l_key, r_key, same, decided_by],
+    )?;
+    Ok(())
+}
+
+/// The SQL of the pairs that link records: accepted by score and not rejected by a
+/// reviewer, plus every pair a reviewer said is the same person.
+pub fn linking_pairs_sql(accept_probability: f64) -> String {
+    format!(
+        "SELECT p.l_key, p.r_key FROM link.pair p
+         LEFT JOIN app.review_decision d USING (l_key, r_key)
+         WHERE p.match_probability >= {accept_probability} AND coalesce(d.same, true)
+         UNION
+         SELECT l_key, r_key FROM app.review_decision WHERE same"
+    )
+}
+
+/// Pairs waiting for review: between the thresholds and not yet decided.
+pub fn pending_sql(review_probability: f64, accept_probability: f64) -> String {
+    format!(
+        "SELECT p.* FROM link.pair p ANTI JOIN app.review_decision d USING (l_key, r_key)
+         WHERE p.match_probability >= {review_probability}
+           AND p.match_probability < {accept_probability}"
+    )
+}
