@@ -3,8 +3,8 @@
 //!
 //! Precision comes first: putting an unrelated person into a family would show
 //! them at that family's round table. Adding "same postcode and family name"
-//! raised recall from 0.82 to 0.98 on a 20,000-family county but cut precision
-//! from 0.99 to 0.87, so it is not used. Family ids, like person ids, come from
+//! raised family recall to 0.98 on a 20,000-family county but cut precision to
+//! 0.87, so it is not used (figures in docs/benchmarks.md). Family ids, like person ids, come from
 //! the smallest member id, so they are stable across runs.
 
 use std::collections::HashMap;

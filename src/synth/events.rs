@@ -7,9 +7,12 @@ use chrono::{Duration, NaiveDate};
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
-use super::population::{Family, Role};
+use super::geography::Geography;
+use super::population::{Family, Person, Role, sigmoid};
 use super::sources::{BENEFITS, EDUCATION, HEALTH, HOUSING, POLICE, PUBLIC_HEALTH, SOCIAL_CARE};
-use super::timeline::{EXTRACT_DATE, HISTORY_START, REFERENCE_DATES, TERM_STARTS, random_date};
+use super::timeline::{
+    HISTORY_START, LAST_DAY, REFERENCE_DATES, TERM_ENDS, date, random_date, years_after,
+};
 
 /// Years of history, the exposure every yearly rate is multiplied by.
 const YEARS: f64 = 4.0;
@@ -17,12 +20,17 @@ const YEARS: f64 = 4.0;
 /// One row-to-be in one agency's extract.
 #[derive(Debug, Clone)]
 pub struct Event {
+    /// Index into `sources::SOURCES`.
     pub source: usize,
     /// Index into `family.members`.
     pub person: usize,
+    /// Day of the event.
     pub date: NaiveDate,
+    /// Event type as the extract writes it.
     pub event_type: &'static str,
+    /// Number attached to the event (attendance %, suspension days, arrears £).
     pub value: Option<f64>,
+    /// Tenancy or claim reference shared by the household's rows.
     pub household_ref: Option<String>,
     /// Extra columns in the order the source lists them.
     pub extra: Vec<String>,
@@ -31,9 +39,13 @@ pub struct Event {
 /// One child's true outcome at one reference date.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// Index into `family.members`.
     pub person: usize,
+    /// The reference date the outcome looks 12 months ahead from.
     pub reference_date: NaiveDate,
+    /// True probability of escalation from the documented logistic model.
     pub probability: f64,
+    /// The drawn outcome.
     pub escalated: bool,
 }
 
@@ -50,10 +62,6 @@ fn poisson<R: Rng>(rng: &mut R, lambda: f64) -> u64 {
         return 0;
     }
     Poisson::new(lambda).map_or(0, |p| p.sample(rng) as u64)
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 fn flag(value: bool) -> f64 {
@@ -76,21 +84,41 @@ fn event(source: usize, person: usize, date: NaiveDate, event_type: &'static str
 pub fn family_events<R: Rng>(
     rng: &mut R,
     family: &Family,
-    school_urn: &str,
+    geography: &Geography,
     refs: &mut Refs,
 ) -> (Vec<Event>, Vec<Outcome>) {
+    let mut events = Vec::new();
+    police_events(rng, family, refs, &mut events);
+    social_care_events(rng, family, &mut events);
+    let outcomes = outcomes(rng, family, &mut events);
+    education_events(rng, family, geography, &mut events);
+    health_events(rng, family, &mut events);
+    housing_events(rng, family, refs, &mut events);
+    benefit_events(rng, family, refs, &mut events);
+    public_health_events(rng, family, &mut events);
+    (events, outcomes)
+}
+
+/// A teenager of the family (10 or over on `date`), if there is one.
+fn teenager_on(family: &Family, date: NaiveDate) -> Option<usize> {
+    family
+        .children()
+        .filter(|(_, child)| child.age_on(date) >= 10 && child.age_on(date) < 18)
+        .map(|(index, _)| index)
+        .next()
+}
+
+/// Police: domestic abuse incidents involve the adults and the children present;
+/// anti-social behaviour and offending name one suspect.
+fn police_events<R: Rng>(rng: &mut R, family: &Family, refs: &mut Refs, events: &mut Vec<Event>) {
     let c = &family.circumstances;
     let d = family.deprivation;
-    let last_day = EXTRACT_DATE - Duration::days(1);
-    let mut events = Vec::new();
-
-    // Police: domestic abuse incidents involve the adults and the children present.
     let domestic_abuse = poisson(
         rng,
         YEARS * (0.03 + 1.1 * flag(c.domestic_abuse) + 0.1 * flag(c.substance_misuse)),
     );
     for _ in 0..domestic_abuse {
-        let date = random_date(rng, HISTORY_START, last_day);
+        let date = random_date(rng, HISTORY_START, LAST_DAY);
         refs.incident += 1;
         let incident = format!("INC{:08}", refs.incident);
         for (index, person) in family.members.iter().enumerate() {
@@ -108,10 +136,7 @@ pub fn family_events<R: Rng>(
             events.push(row);
         }
     }
-    let teenager = family
-        .members
-        .iter()
-        .position(|p| p.role == Role::Child && p.age_on(EXTRACT_DATE) >= 13);
+    let partner = family.members.iter().position(|p| p.role == Role::Partner);
     for (incident_type, rate) in [
         (
             "anti_social_behaviour",
@@ -123,9 +148,11 @@ pub fn family_events<R: Rng>(
         ),
     ] {
         for _ in 0..poisson(rng, YEARS * rate) {
-            let date = random_date(rng, HISTORY_START, last_day);
-            let person = match teenager {
-                Some(t) if rng.random::<f64>() < 0.4 && family.members[t].age_on(date) >= 10 => t,
+            let date = random_date(rng, HISTORY_START, LAST_DAY);
+            let draw = rng.random::<f64>();
+            let person = match (teenager_on(family, date), partner) {
+                (Some(teen), _) if draw < 0.4 => teen,
+                (_, Some(partner)) if draw < 0.75 => partner,
                 _ => 0,
             };
             refs.incident += 1;
@@ -134,57 +161,72 @@ pub fn family_events<R: Rng>(
             events.push(row);
         }
     }
+}
 
-    // Children's social care: contacts, some becoming referrals and child-in-need plans.
+/// Children's social care: contacts (some from police notifications), some becoming
+/// referrals and child-in-need plans.
+fn social_care_events<R: Rng>(rng: &mut R, family: &Family, events: &mut Vec<Event>) {
+    let c = &family.circumstances;
     let contact_rate = 0.02
         + 0.3 * flag(c.domestic_abuse)
         + 0.25 * flag(c.substance_misuse)
         + 0.2 * flag(c.mental_health)
-        + 0.08 * d;
-    for (index, child) in family.members.iter().enumerate() {
-        if child.role != Role::Child {
+        + 0.08 * family.deprivation;
+    for (index, child) in family.children() {
+        if child.birth_date > LAST_DAY {
             continue;
         }
         let mut contacts: Vec<NaiveDate> = (0..poisson(rng, YEARS * contact_rate))
-            .map(|_| random_date(rng, HISTORY_START.max(child.birth_date), last_day))
+            .map(|_| random_date(rng, HISTORY_START.max(child.birth_date), LAST_DAY))
             .collect();
-        // Police notifications of domestic abuse with the child present.
-        for incident in events
+        let notified: Vec<NaiveDate> = events
             .iter()
             .filter(|e| e.source == POLICE && e.person == index && e.event_type == "domestic_abuse")
-        {
+            .map(|e| e.date)
+            .collect();
+        for incident in notified {
             if rng.random::<f64>() < 0.5 {
-                contacts
-                    .push((incident.date + Duration::days(rng.random_range(1..14))).min(last_day));
+                contacts.push((incident + Duration::days(rng.random_range(1..14))).min(LAST_DAY));
             }
         }
         for date in contacts {
             events.push(event(SOCIAL_CARE, index, date, "contact"));
             if rng.random::<f64>() < 0.4 {
-                let referral = (date + Duration::days(rng.random_range(1..10))).min(last_day);
+                let referral = (date + Duration::days(rng.random_range(1..10))).min(LAST_DAY);
                 events.push(event(SOCIAL_CARE, index, referral, "referral"));
                 if rng.random::<f64>() < 0.35 {
-                    let plan = (referral + Duration::days(rng.random_range(20..45))).min(last_day);
+                    let plan = (referral + Duration::days(rng.random_range(20..45))).min(LAST_DAY);
                     events.push(event(SOCIAL_CARE, index, plan, "child_in_need"));
                 }
             }
         }
     }
+}
 
-    let outcomes = outcomes(rng, family, &mut events);
-
-    // Education: termly attendance for children of school age, suspensions and exclusions.
+/// Education: termly attendance for children aged 4–15, suspensions and exclusions.
+fn education_events<R: Rng>(
+    rng: &mut R,
+    family: &Family,
+    geography: &Geography,
+    events: &mut Vec<Event>,
+) {
+    let c = &family.circumstances;
+    let d = family.deprivation;
     let troubles = f64::from(
         u8::from(c.domestic_abuse) + u8::from(c.substance_misuse) + u8::from(c.mental_health),
     );
-    for (index, child) in family.members.iter().enumerate() {
-        if child.role != Role::Child {
-            continue;
+    let school = |child: &Person, on: NaiveDate| {
+        let lsoa = &geography.lsoas[family.address_on(on).lsoa];
+        if child.age_on(on) <= 10 {
+            lsoa.primary_school.clone()
+        } else {
+            lsoa.secondary_school.clone()
         }
+    };
+    for (index, child) in family.children() {
         let pupil_effect = rng.random_range(-2.0..2.0);
-        for (term, start) in TERM_STARTS.iter().enumerate() {
-            let age = child.age_on(*start);
-            if !(4..=15).contains(&age) {
+        for (term, end) in TERM_ENDS.iter().enumerate() {
+            if !(4..=15).contains(&child.age_on(*end)) {
                 continue;
             }
             // Attendance falls over time in families with several difficulties.
@@ -198,180 +240,183 @@ pub fn family_events<R: Rng>(
                     + pupil_effect
                     + rng.random_range(-2.5..2.5))
                 .clamp(35.0, 100.0);
-            let mut row = event(EDUCATION, index, *start, "attendance");
+            let mut row = event(EDUCATION, index, *end, "attendance");
             row.value = Some((attendance * 10.0).round() / 10.0);
-            row.extra = vec![school_urn.to_string()];
+            row.extra = vec![school(child, *end)];
             events.push(row);
         }
-        let school_years = (
-            HISTORY_START.max(child.birth_date + Duration::days(8 * 365)),
-            child.birth_date + Duration::days(16 * 365),
-        );
-        if school_years.0 < school_years.1.min(last_day) {
-            for _ in 0..poisson(rng, YEARS * (0.01 + 0.1 * troubles + 0.04 * d)) {
-                let mut row = event(
-                    EDUCATION,
-                    index,
-                    random_date(rng, school_years.0, school_years.1.min(last_day)),
-                    "suspension",
-                );
-                row.value = Some(f64::from(rng.random_range(1..=5u8)));
-                row.extra = vec![school_urn.to_string()];
-                events.push(row);
-            }
-            if rng.random::<f64>() < 0.002 + 0.012 * flag(c.substance_misuse) {
-                let mut row = event(
-                    EDUCATION,
-                    index,
-                    random_date(rng, school_years.0, school_years.1.min(last_day)),
-                    "permanent_exclusion",
-                );
-                row.extra = vec![school_urn.to_string()];
-                events.push(row);
-            }
+        let from = HISTORY_START.max(years_after(child.birth_date, 8));
+        let to = LAST_DAY.min(years_after(child.birth_date, 16));
+        if from >= to {
+            continue;
+        }
+        for _ in 0..poisson(rng, YEARS * (0.01 + 0.1 * troubles + 0.04 * d)) {
+            let on = random_date(rng, from, to);
+            let mut row = event(EDUCATION, index, on, "suspension");
+            row.value = Some(f64::from(rng.random_range(1..=5u8)));
+            row.extra = vec![school(child, on)];
+            events.push(row);
+        }
+        if rng.random::<f64>() < 0.002 + 0.012 * flag(c.substance_misuse) {
+            let on = random_date(rng, from, to);
+            let mut row = event(EDUCATION, index, on, "permanent_exclusion");
+            row.extra = vec![school(child, on)];
+            events.push(row);
         }
     }
+}
 
-    // Health: health-visiting contacts for under-fives, A&E attendances for everyone.
+/// Health: health-visiting contacts for under-fives, A&E attendances for everyone.
+fn health_events<R: Rng>(rng: &mut R, family: &Family, events: &mut Vec<Event>) {
+    let c = &family.circumstances;
     for (index, person) in family.members.iter().enumerate() {
         if person.role == Role::Child {
-            for days in [12, 45, 365, 760] {
-                let date = person.birth_date + Duration::days(days);
-                if date >= HISTORY_START && date < EXTRACT_DATE && rng.random::<f64>() < 0.9 {
-                    events.push(event(HEALTH, index, date, "health_visiting"));
+            // New birth visit, 6–8 week check, 1-year and 2–2½-year reviews.
+            for days in [12, 45, 365, 790] {
+                let on = person.birth_date + Duration::days(days);
+                if on >= HISTORY_START && on <= LAST_DAY && rng.random::<f64>() < 0.9 {
+                    events.push(event(HEALTH, index, on, "health_visiting"));
                 }
             }
         }
         let adult = flag(person.role != Role::Child);
         let rate = 0.12
-            + 0.08 * d
+            + 0.08 * family.deprivation
             + 0.25 * adult * flag(c.substance_misuse)
             + 0.1 * flag(c.mental_health)
             + 0.08 * flag(c.domestic_abuse);
+        if person.birth_date > LAST_DAY {
+            continue;
+        }
         for _ in 0..poisson(rng, YEARS * rate) {
-            let date = random_date(rng, HISTORY_START.max(person.birth_date), last_day);
-            events.push(event(HEALTH, index, date, "ae_attendance"));
+            let on = random_date(rng, HISTORY_START.max(person.birth_date), LAST_DAY);
+            events.push(event(HEALTH, index, on, "ae_attendance"));
         }
     }
+}
 
-    // Housing: social tenants' arrears, and homelessness applications by anyone.
-    let social_tenant = rng.random::<f64>() < 0.15 + 0.45 * d + 0.15 * flag(c.worklessness);
-    if social_tenant || c.housing_insecurity {
+/// Housing: social tenants' tenancy starts and arrears, homelessness applications by anyone.
+fn housing_events<R: Rng>(rng: &mut R, family: &Family, refs: &mut Refs, events: &mut Vec<Event>) {
+    let c = &family.circumstances;
+    let social_tenant =
+        rng.random::<f64>() < 0.15 + 0.45 * family.deprivation + 0.15 * flag(c.worklessness);
+    let tenancy = social_tenant.then(|| {
         refs.tenancy += 1;
-        let tenancy = format!("TEN{:07}", refs.tenancy);
-        if social_tenant {
-            let start = random_date(
-                rng,
-                NaiveDate::from_ymd_opt(2012, 1, 1).unwrap_or(HISTORY_START),
-                last_day,
-            );
-            for (index, adult) in family.members.iter().enumerate() {
-                if adult.role != Role::Child {
-                    let mut row = event(HOUSING, index, start, "tenancy_start");
-                    row.household_ref = Some(tenancy.clone());
-                    events.push(row);
-                }
-            }
-            for _ in 0..poisson(
-                rng,
-                YEARS * (0.1 + 0.8 * flag(c.worklessness) + 0.6 * flag(c.housing_insecurity)),
-            ) {
-                let mut row = event(
-                    HOUSING,
-                    0,
-                    random_date(rng, HISTORY_START.max(start), last_day),
-                    "rent_arrears",
-                );
-                row.value = Some(f64::from(rng.random_range(15..250u32)) * 10.0);
+        format!("TEN{:07}", refs.tenancy)
+    });
+    if let Some(tenancy) = &tenancy {
+        let start = random_date(rng, date(2012, 1, 1), LAST_DAY);
+        for (index, adult) in family.members.iter().enumerate() {
+            if adult.role != Role::Child {
+                let mut row = event(HOUSING, index, start, "tenancy_start");
                 row.household_ref = Some(tenancy.clone());
                 events.push(row);
             }
         }
-        for _ in 0..poisson(rng, YEARS * (0.005 + 0.2 * flag(c.housing_insecurity))) {
+        let arrears = poisson(
+            rng,
+            YEARS * (0.1 + 0.8 * flag(c.worklessness) + 0.6 * flag(c.housing_insecurity)),
+        );
+        for _ in 0..arrears {
             let mut row = event(
                 HOUSING,
                 0,
-                random_date(rng, HISTORY_START, last_day),
-                "homelessness_application",
+                random_date(rng, HISTORY_START.max(start), LAST_DAY),
+                "rent_arrears",
             );
+            row.value = Some(f64::from(rng.random_range(15..250u32)) * 10.0);
             row.household_ref = Some(tenancy.clone());
             events.push(row);
         }
     }
+    let applications = poisson(rng, YEARS * (0.005 + 0.2 * flag(c.housing_insecurity)));
+    for _ in 0..applications {
+        let mut row = event(
+            HOUSING,
+            0,
+            random_date(rng, HISTORY_START, LAST_DAY),
+            "homelessness_application",
+        );
+        // Applicants who are not council tenants have no tenancy reference.
+        row.household_ref = tenancy.clone();
+        events.push(row);
+    }
+}
 
-    // Benefits: an out-of-work claim for workless households, short claims for some others.
-    let short_claim = !c.worklessness && rng.random::<f64>() < 0.08 * d;
-    if c.worklessness || short_claim {
-        refs.claim += 1;
-        let claim = format!("UC{:08}", refs.claim);
-        let start = if c.worklessness {
-            random_date(
-                rng,
-                NaiveDate::from_ymd_opt(2018, 1, 1).unwrap_or(HISTORY_START),
-                last_day,
-            )
-        } else {
-            random_date(rng, HISTORY_START, last_day)
-        };
-        let end = (short_claim || rng.random::<f64>() < 0.25)
-            .then(|| start + Duration::days(rng.random_range(60..500)))
-            .filter(|end| *end < EXTRACT_DATE);
-        for (index, adult) in family.members.iter().enumerate() {
-            if adult.role == Role::Child {
-                continue;
-            }
-            for (date, kind) in
-                std::iter::once((start, "claim_start")).chain(end.map(|e| (e, "claim_end")))
-            {
-                let mut row = event(BENEFITS, index, date, kind);
-                row.household_ref = Some(claim.clone());
-                row.extra = vec!["universal_credit_no_work_requirement".to_string()];
-                events.push(row);
-            }
+/// Benefits: an out-of-work claim for workless households, short claims for some others.
+fn benefit_events<R: Rng>(rng: &mut R, family: &Family, refs: &mut Refs, events: &mut Vec<Event>) {
+    let c = &family.circumstances;
+    let short_claim = !c.worklessness && rng.random::<f64>() < 0.08 * family.deprivation;
+    if !(c.worklessness || short_claim) {
+        return;
+    }
+    refs.claim += 1;
+    let claim = format!("UC{:08}", refs.claim);
+    let start = if c.worklessness {
+        random_date(rng, date(2018, 1, 1), LAST_DAY)
+    } else {
+        random_date(rng, HISTORY_START, LAST_DAY)
+    };
+    let end = (short_claim || rng.random::<f64>() < 0.25)
+        .then(|| start + Duration::days(rng.random_range(60..500)))
+        .filter(|end| *end <= LAST_DAY);
+    for (index, adult) in family.members.iter().enumerate() {
+        if adult.role == Role::Child {
+            continue;
+        }
+        for (on, kind) in
+            std::iter::once((start, "claim_start")).chain(end.map(|e| (e, "claim_end")))
+        {
+            let mut row = event(BENEFITS, index, on, kind);
+            row.household_ref = Some(claim.clone());
+            row.extra = vec!["universal_credit_no_work_requirement".to_string()];
+            events.push(row);
         }
     }
+}
 
-    // Public health: NHS Health Checks for 40–74s (uptake lower in deprived areas),
-    // children's centre registration for under-fives (higher in deprived areas).
+/// Public health: NHS Health Checks for 40–74s (uptake lower in deprived areas),
+/// children's centre registration for under-fives (higher in deprived areas).
+fn public_health_events<R: Rng>(rng: &mut R, family: &Family, events: &mut Vec<Event>) {
+    let c = &family.circumstances;
+    let d = family.deprivation;
     for (index, person) in family.members.iter().enumerate() {
         if person.role != Role::Child {
-            for year in 0..4 {
-                let invite = random_date(
-                    rng,
-                    HISTORY_START + Duration::days(365 * year),
-                    HISTORY_START + Duration::days(365 * year + 364),
-                );
-                if !(40..=74).contains(&person.age_on(invite)) || rng.random::<f64>() >= 0.2 {
-                    continue;
-                }
-                events.push(event(PUBLIC_HEALTH, index, invite, "health_check_invited"));
-                let attend = sigmoid(
-                    0.35 - 1.5 * d + 0.3 * flag(!c.worklessness) - 0.3 * flag(c.mental_health),
-                );
-                if rng.random::<f64>() < attend {
-                    let date = (invite + Duration::days(rng.random_range(7..90))).min(last_day);
-                    events.push(event(PUBLIC_HEALTH, index, date, "health_check_attended"));
-                }
+            let from = HISTORY_START.max(years_after(person.birth_date, 40));
+            let to = LAST_DAY.min(years_after(person.birth_date, 75) - Duration::days(1));
+            let eligible_days = (to - from).num_days();
+            // Invitations come every five years, so the chance of one in the history is
+            // the share of five years the person was eligible for.
+            if eligible_days <= 0 || rng.random::<f64>() >= eligible_days as f64 / 1826.0 {
+                continue;
+            }
+            let invite = random_date(rng, from, to);
+            events.push(event(PUBLIC_HEALTH, index, invite, "health_check_invited"));
+            let attend =
+                sigmoid(0.35 - 1.5 * d + 0.3 * flag(!c.worklessness) - 0.3 * flag(c.mental_health));
+            if rng.random::<f64>() < attend {
+                let on = (invite + Duration::days(rng.random_range(7..90))).min(LAST_DAY);
+                events.push(event(PUBLIC_HEALTH, index, on, "health_check_attended"));
             }
         } else {
-            let fifth_birthday = person.birth_date + Duration::days(5 * 365);
-            if fifth_birthday > HISTORY_START && rng.random::<f64>() < 0.45 + 0.25 * d {
-                let from = HISTORY_START.max(person.birth_date);
-                let date = random_date(rng, from, (from + Duration::days(200)).min(last_day));
+            let from = HISTORY_START.max(person.birth_date + Duration::days(7));
+            let to = LAST_DAY.min(years_after(person.birth_date, 5));
+            if from < to && rng.random::<f64>() < 0.45 + 0.25 * d {
+                let on = random_date(rng, from, to.min(from + Duration::days(200)));
                 events.push(event(
                     PUBLIC_HEALTH,
                     index,
-                    date,
+                    on,
                     "childrens_centre_registration",
                 ));
             }
         }
     }
-    (events, outcomes)
 }
 
-/// Coefficients of the outcome model: logit p = intercept + Σ coefficient · feature.
+/// Intercept of the outcome model: logit p = intercept + Σ coefficient · feature.
 pub const OUTCOME_INTERCEPT: f64 = -4.6;
+/// Coefficients of the outcome model, in the order `outcomes` computes the features.
 pub const OUTCOME_COEFFICIENTS: [(&str, f64); 10] = [
     ("domestic_abuse", 1.1),
     ("substance_misuse", 0.9),
@@ -392,11 +437,8 @@ fn outcomes<R: Rng>(rng: &mut R, family: &Family, events: &mut Vec<Event>) -> Ve
     let mut outcomes = Vec::new();
     for reference in REFERENCE_DATES {
         let year_before = reference - Duration::days(365);
-        for (index, child) in family.members.iter().enumerate() {
-            if child.role != Role::Child
-                || !child.born_by(reference)
-                || child.age_on(reference) >= 17
-            {
+        for (index, child) in family.children() {
+            if !child.born_by(reference) || child.age_on(reference) >= 17 {
                 continue;
             }
             let in_window =
@@ -434,18 +476,14 @@ fn outcomes<R: Rng>(rng: &mut R, family: &Family, events: &mut Vec<Event>) -> Ve
             let probability = sigmoid(logit);
             let escalated = rng.random::<f64>() < probability;
             if escalated {
-                let date = reference + Duration::days(rng.random_range(0..365));
+                // Within the 12 months after the reference date: day 0 to day 364.
+                let on = (reference + Duration::days(rng.random_range(0..365))).min(LAST_DAY);
                 let kind = if rng.random::<f64>() < 0.75 {
                     "child_protection"
                 } else {
                     "looked_after"
                 };
-                events.push(event(
-                    SOCIAL_CARE,
-                    index,
-                    date.min(EXTRACT_DATE - Duration::days(1)),
-                    kind,
-                ));
+                events.push(event(SOCIAL_CARE, index, on, kind));
             }
             outcomes.push(Outcome {
                 person: index,

@@ -1,12 +1,19 @@
 //! The synthetic county generator: families in real LSOAs, seven agency extracts
 //! with realistic identity noise, zones, and the ground truth kept apart in `truth/`.
-//! The process is documented in `docs/synthetic-data.md`.
+//! The process and every coefficient are documented in `docs/synthetic-data.md`.
+//!
+//! Layout of the generator:
+//! `geography` (LSOAs, streets, zones) → `population` (families, people, moves,
+//! hidden circumstances) → `events` (what each agency records, and the outcomes)
+//! → `writer` (each system's noisy view of a person, rows, truth) → `sink` (files).
 
 mod events;
 pub mod geography;
 mod names;
 pub mod noise;
+mod places;
 mod population;
+mod sink;
 mod sources;
 mod timeline;
 mod writer;
@@ -22,7 +29,7 @@ use geography::Geography;
 use population::{IdentityNumbers, LsoaSampler};
 
 pub use events::{OUTCOME_COEFFICIENTS, OUTCOME_INTERCEPT};
-pub use population::PREVALENCE;
+pub use population::{CIRCUMSTANCES, PREVALENCE, VULNERABILITY_WEIGHT};
 pub use timeline::{EXTRACT_DATE, HISTORY_START, REFERENCE_DATES};
 
 /// What to generate.
@@ -32,8 +39,9 @@ pub struct SynthConfig {
     pub out_dir: PathBuf,
     /// Folder with the IMD, population and boundary files (`data-samples/ref`).
     pub reference_dir: PathBuf,
-    /// Families with children.
+    /// Families with children to generate.
     pub families: usize,
+    /// Random seed: the same config gives byte-identical files.
     pub seed: u64,
     /// Identity-noise multiplier: 0 clean, 1 realistic, 2 twice as noisy.
     pub noise: f64,
@@ -46,27 +54,46 @@ pub struct SynthConfig {
 /// What a run produced.
 #[derive(Debug, Clone)]
 pub struct SynthSummary {
+    /// Families generated.
     pub families: usize,
+    /// People in those families (adults and children).
     pub people: usize,
-    /// Rows written per extract, in source order.
+    /// Rows written per extract, in manifest order.
     pub records_per_source: Vec<(String, usize)>,
+    /// Family partnership zones in `zones.csv`.
     pub zones: usize,
+    /// LSOAs the families were placed in.
     pub lsoas: usize,
+    /// Wall-clock time of the run.
     pub seconds: f64,
 }
 
 /// Why a county could not be generated.
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
+    /// A setting of `SynthConfig` cannot be used.
+    #[error("synthetic county settings: {0}")]
+    Config(String),
+    /// A reference file is missing, unreadable or inconsistent.
     #[error("{file}: {message}")]
-    Reference { file: PathBuf, message: String },
+    Reference {
+        /// The reference file.
+        file: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A boundary shapefile could not be used.
     #[error(transparent)]
     Boundaries(#[from] crate::geo::boundaries::BoundaryError),
+    /// An output file could not be written.
     #[error("cannot write {file}: {source}")]
     Write {
+        /// The file being written.
         file: PathBuf,
+        /// The underlying error.
         source: std::io::Error,
     },
+    /// The manifest could not be serialised.
     #[error("cannot write the manifest: {0}")]
     Manifest(String),
 }
@@ -87,20 +114,24 @@ impl SynthError {
     }
 }
 
-/// Families between progress reports.
-const PROGRESS_EVERY: usize = 2_000;
+/// Progress is reported about this many times per run.
+const PROGRESS_REPORTS: usize = 200;
 
-/// Generates a synthetic county into `config.out_dir`. The same config gives the same bytes.
+/// Generates a synthetic county into `config.out_dir`; the same config gives the same
+/// bytes. `progress(done, total)` is called at most a few hundred times.
 pub fn generate(
     config: &SynthConfig,
     progress: &dyn Fn(u64, u64),
 ) -> Result<SynthSummary, SynthError> {
     let started = Instant::now();
-    let geography = geography::load_geography(&config.reference_dir, &config.authorities)?;
-    for folder in ["extracts", "truth"] {
-        let path = config.out_dir.join(folder);
-        std::fs::create_dir_all(&path).map_err(|e| SynthError::write(&path, e))?;
+    if !config.noise.is_finite() || config.noise < 0.0 {
+        return Err(SynthError::Config(format!(
+            "noise must be 0 or more (0 clean, 1 realistic), not {}",
+            config.noise
+        )));
     }
+    let geography = geography::load_geography(&config.reference_dir, &config.authorities)?;
+    prepare_folders(&config.out_dir, config.gzip)?;
     write_zones(&config.out_dir.join("zones.csv"), &geography)?;
 
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -111,28 +142,32 @@ pub fn generate(
     let mut refs = events::Refs::default();
     let mut people = 0;
     let total = config.families as u64;
+    let step = (config.families / PROGRESS_REPORTS).max(1);
+    progress(0, total);
     for index in 0..config.families {
         // Each family has its own stream, so a change in one family's draws does not
         // shift every family after it.
         let mut family_rng = ChaCha8Rng::seed_from_u64(rng.random());
-        let family =
-            population::draw_family(&mut family_rng, index, &geography, &sampler, &mut numbers);
-        let current = family.current_address().lsoa;
-        let lsoa = &geography.lsoas[current];
-        let zone = &geography.zones[geography.zone_of[current]];
-        let school_urn = format!("1{:05}", (lsoa.index_in_lad * 37 + 11) % 100_000);
+        let family = population::draw_family(
+            &mut family_rng,
+            index,
+            &geography,
+            &sampler,
+            &mut numbers,
+            config.noise,
+        );
         let (family_events, outcomes) =
-            events::family_events(&mut family_rng, &family, &school_urn, &mut refs);
+            events::family_events(&mut family_rng, &family, &geography, &mut refs);
         outputs.write_family(
             &mut family_rng,
             &family,
-            (lsoa, zone),
-            &family_events,
+            &geography,
+            family_events,
             &outcomes,
         )?;
         people += family.members.len();
-        if index % PROGRESS_EVERY == 0 {
-            progress(index as u64, total);
+        if (index + 1) % step == 0 && index + 1 < config.families {
+            progress(index as u64 + 1, total);
         }
     }
     let rows = outputs.rows;
@@ -151,6 +186,30 @@ pub fn generate(
         lsoas: geography.lsoas.len(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Creates `extracts/` and `truth/`, and removes the generator's own files of the other
+/// format (`.csv` when writing `.csv.gz` and the reverse), so a folder never holds two
+/// versions of one extract.
+fn prepare_folders(out_dir: &Path, gzip: bool) -> Result<(), SynthError> {
+    for folder in ["extracts", "truth"] {
+        let path = out_dir.join(folder);
+        std::fs::create_dir_all(&path).map_err(|e| SynthError::write(&path, e))?;
+    }
+    let other = if gzip { "csv" } else { "csv.gz" };
+    let names = sources::SOURCES
+        .iter()
+        .map(|s| ("extracts", s.name))
+        .chain(["records", "people", "families", "outcomes"].map(|n| ("truth", n)));
+    for (folder, name) in names {
+        let path = out_dir.join(folder).join(format!("{name}.{other}"));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(SynthError::write(&path, e)),
+        }
+    }
+    Ok(())
 }
 
 /// "A · B · C": the authorities the county covers, in code order.
@@ -179,19 +238,27 @@ fn write_zones(path: &Path, geography: &Geography) -> Result<(), SynthError> {
     writer.flush().map_err(|e| SynthError::write(path, e))
 }
 
-fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), SynthError> {
-    // Reference paths relative to the manifest, so a county folder can be moved with its ref.
-    let relative = |file: &str| -> PathBuf {
-        let target = config.reference_dir.join(file);
-        let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        pathdiff::diff_paths(absolute(&target), absolute(&config.out_dir)).unwrap_or(target)
+/// `target` relative to `base` when both can be resolved, else `target` as given.
+fn relative_path(target: &Path, base: &Path) -> PathBuf {
+    let absolute = |p: &Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|dir| dir.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        })
     };
+    pathdiff::diff_paths(absolute(target), absolute(base)).unwrap_or_else(|| target.to_path_buf())
+}
+
+fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), SynthError> {
+    // Reference paths relative to the manifest, so a county folder moves with its ref.
+    let reference = |file: &str| relative_path(&config.reference_dir.join(file), &config.out_dir);
     let manifest = Manifest {
         county: format!("Synthetic county: {}", authority_names(geography)),
         extract_date: Some(EXTRACT_DATE.format("%Y-%m-%d").to_string()),
         reference: Some(ReferenceFiles {
-            imd: relative("imd2019_lsoa11.csv"),
-            population: relative("population_mid2020_lsoa11.csv"),
+            imd: reference(geography::IMD_FILE),
+            population: reference(geography::POPULATION_FILE),
             zones: PathBuf::from("zones.csv"),
         }),
         sources: sources::SOURCES

@@ -1,26 +1,55 @@
 //! Families and people: who lives where, and the hidden circumstances that drive
 //! every agency's events. Coefficients are documented in docs/synthetic-data.md.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::{Distribution, Normal, Poisson, StandardNormal};
 
 use super::geography::Geography;
-use super::names;
-use super::timeline::{EXTRACT_DATE, HISTORY_START, random_date};
+use super::names::{self, NamePool};
+use super::noise::{chance, rates};
+use super::timeline::{EXTRACT_DATE, HISTORY_START, LAST_DAY, date, random_date, years_after, ymd};
+
+/// The five hidden circumstances, in the order of [`PREVALENCE`] and of truth/families.csv.
+pub const CIRCUMSTANCES: [&str; 5] = [
+    "worklessness",
+    "domestic_abuse",
+    "mental_health",
+    "substance_misuse",
+    "housing_insecurity",
+];
 
 /// Hidden circumstances of a family. Never written to an extract, only to truth.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Circumstances {
+    /// No adult in work.
     pub worklessness: bool,
+    /// Domestic abuse between the adults.
     pub domestic_abuse: bool,
+    /// A parent's mental ill health.
     pub mental_health: bool,
+    /// A parent's drug or alcohol misuse.
     pub substance_misuse: bool,
+    /// At risk of losing the home: arrears, eviction, overcrowding.
     pub housing_insecurity: bool,
 }
 
-/// Logistic prevalence `sigmoid(base + deprivation_slope · d + 0.9 · u)` of each circumstance,
-/// with d = (10 − IMD decile) / 9 (1 in the most deprived decile) and u the family's vulnerability.
+impl Circumstances {
+    /// The five flags in [`CIRCUMSTANCES`] order.
+    pub fn flags(&self) -> [bool; 5] {
+        [
+            self.worklessness,
+            self.domestic_abuse,
+            self.mental_health,
+            self.substance_misuse,
+            self.housing_insecurity,
+        ]
+    }
+}
+
+/// Logistic prevalence `sigmoid(base + deprivation_slope · d + VULNERABILITY_WEIGHT · u)`
+/// of each circumstance (name, base, slope), with d = (10 − IMD decile) / 9 and u ~ N(0, 1)
+/// the family's shared vulnerability.
 pub const PREVALENCE: [(&str, f64, f64); 5] = [
     ("worklessness", -2.4, 2.2),
     ("domestic_abuse", -3.1, 1.2),
@@ -35,8 +64,11 @@ pub const VULNERABILITY_WEIGHT: f64 = 0.9;
 /// A person's place in the household.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// The main carer (the mother, or a lone father).
     Parent,
+    /// The second adult of a couple.
     Partner,
+    /// A child of the household.
     Child,
 }
 
@@ -54,18 +86,29 @@ impl Role {
 /// A real (synthetic) person, as truth knows them.
 #[derive(Debug, Clone)]
 pub struct Person {
+    /// Truth id, `P` and eight digits.
     pub id: String,
+    /// Place in the household.
     pub role: Role,
+    /// Formal given name.
     pub given: &'static str,
+    /// Short forms some systems record instead.
     pub nicknames: &'static [&'static str],
+    /// Family name at the extract date (the one truth records).
     pub family_name: String,
+    /// A family name used before a change of name, and the day the change happened.
+    pub former_name: Option<(String, NaiveDate)>,
+    /// True date of birth.
     pub birth_date: NaiveDate,
+    /// Sex (female or male; every system records one of the two).
     pub female: bool,
-    /// DfE/CSC ethnicity code (WBRI, WOTH, MWBC, APKN, BAFR, OOTH).
+    /// DfE/CSC ethnicity code (WBRI, WOTH, MWBC, APKN, ABAN, BAFR, OOTH).
     pub ethnicity: &'static str,
+    /// Valid 10-digit NHS number (everyone has one).
     pub nhs_number: String,
-    /// Unique pupil number (children) or National Insurance number (adults).
+    /// Unique pupil number; empty for adults.
     pub upn: String,
+    /// National Insurance number; empty for children.
     pub ni_number: String,
 }
 
@@ -83,43 +126,64 @@ impl Person {
     pub fn born_by(&self, date: NaiveDate) -> bool {
         self.birth_date <= date
     }
+
+    /// The family name the person went by on `date`.
+    pub fn family_name_on(&self, date: NaiveDate) -> &str {
+        match &self.former_name {
+            Some((former, changed)) if date < *changed => former,
+            _ => &self.family_name,
+        }
+    }
 }
 
-/// An address with its LSOA.
-#[derive(Debug, Clone)]
+/// A home: a house (or flat) number on one of an LSOA's synthetic streets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Address {
-    pub line: String,
-    pub town: &'static str,
-    pub postcode: String,
+    /// Index into `Geography::lsoas`.
     pub lsoa: usize,
+    /// Index into that LSOA's streets.
+    pub street: usize,
+    /// House number.
+    pub number: u16,
+    /// Flat number, for about one home in seven.
+    pub flat: Option<u8>,
 }
 
 /// A household with children.
 #[derive(Debug, Clone)]
 pub struct Family {
+    /// Truth id, `F` and seven digits.
     pub id: String,
+    /// The hidden circumstances (truth only).
     pub circumstances: Circumstances,
+    /// The shared vulnerability u ~ N(0, 1) behind the circumstances and the outcome.
     pub vulnerability: f64,
-    /// 1 in the most deprived IMD decile, 0 in the least (of the current address).
+    /// 1 in the most deprived IMD decile, 0 in the least, at the first address.
     pub deprivation: f64,
+    /// Parent first, then any partner, then the children from the eldest.
     pub members: Vec<Person>,
-    /// Address at the start of the history; `moved` holds the date and new address if they moved.
-    pub first_address: Address,
-    pub moved: Option<(NaiveDate, Address)>,
+    /// Homes in order, each with the day the family moved in (the first from before the history).
+    pub addresses: Vec<(NaiveDate, Address)>,
 }
 
 impl Family {
     /// Where the family lived on `date`.
-    pub fn address_on(&self, date: NaiveDate) -> &Address {
-        match &self.moved {
-            Some((when, address)) if date >= *when => address,
-            _ => &self.first_address,
-        }
+    pub fn address_on(&self, date: NaiveDate) -> Address {
+        let later = self.addresses.partition_point(|(from, _)| *from <= date);
+        self.addresses[later.saturating_sub(1)].1
     }
 
     /// The address at the extract date.
-    pub fn current_address(&self) -> &Address {
+    pub fn current_address(&self) -> Address {
         self.address_on(EXTRACT_DATE)
+    }
+
+    /// Index into `members` of each child.
+    pub fn children(&self) -> impl Iterator<Item = (usize, &Person)> {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.role == Role::Child)
     }
 }
 
@@ -149,11 +213,12 @@ impl LsoaSampler {
         let target = rng.random::<f64>() * total;
         self.cumulative
             .partition_point(|&c| c < target)
-            .min(self.cumulative.len() - 1)
+            .min(self.cumulative.len().saturating_sub(1))
     }
 }
 
-fn sigmoid(x: f64) -> f64 {
+/// The logistic function.
+pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -162,83 +227,124 @@ pub fn deprivation_of(decile: u8) -> f64 {
     (10.0 - f64::from(decile)) / 9.0
 }
 
-/// Numbers that identify people; the counters make them unique within a run.
+/// A bijection of `0..modulus` (multiplier coprime to the modulus), so identifiers are
+/// unique without revealing the order they were issued in.
+fn scatter(index: u64, multiplier: u64, offset: u64, modulus: u64) -> u64 {
+    (index % modulus * multiplier + offset) % modulus
+}
+
+/// Numbers that identify people; one counter makes them unique within a run.
 pub struct IdentityNumbers {
     next_person: u64,
-    next_nhs: u64,
-    next_upn: u64,
-    next_ni: u64,
+    offset: u64,
 }
+
+/// Letters of the UPN check character (DfE: I, O and S are never used).
+const UPN_CHECK_LETTERS: &[u8; 23] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
+
+/// Valid National Insurance prefixes (no D, F, I, Q, U, V; not BG, GB, NK, KN, TN, NT, ZZ).
+const NI_PREFIXES: [&str; 8] = ["JK", "AB", "PC", "NE", "SH", "WL", "YT", "ZR"];
 
 impl IdentityNumbers {
-    /// Counters starting from seed-derived offsets.
+    /// Counters starting from a seed-derived offset.
     pub fn new<R: Rng>(rng: &mut R) -> IdentityNumbers {
         IdentityNumbers {
-            next_person: 1,
-            next_nhs: rng.random_range(400_000_000..480_000_000),
-            next_upn: rng.random_range(100_000_000_000..200_000_000_000),
-            next_ni: rng.random_range(100_000..200_000),
+            next_person: 0,
+            offset: rng.random_range(0..1_000_000),
         }
     }
 
-    fn person_id(&mut self) -> String {
-        let id = format!("P{:08}", self.next_person);
+    /// The next person's truth id and their identifiers (NHS, UPN when a child, NI when an adult).
+    fn issue(
+        &mut self,
+        child: bool,
+        la_code: u16,
+        birth: NaiveDate,
+    ) -> (String, String, String, String) {
         self.next_person += 1;
-        id
-    }
-
-    /// A valid 10-digit NHS number (modulus 11 check digit).
-    fn nhs_number(&mut self) -> String {
-        loop {
-            let body = self.next_nhs;
-            self.next_nhs += 1;
-            let digits: Vec<u64> = format!("{body:09}")
-                .bytes()
-                .map(|b| u64::from(b - b'0'))
-                .collect();
-            let sum: u64 = digits
-                .iter()
-                .enumerate()
-                .map(|(i, d)| d * (10 - i as u64))
-                .sum();
-            let check = (11 - sum % 11) % 11;
-            if check != 10 {
-                return format!("{body:09}{check}");
-            }
-        }
-    }
-
-    fn upn(&mut self) -> String {
-        let body = self.next_upn;
-        self.next_upn += 1;
-        let letter = (b'A' + (body % 23) as u8) as char;
-        format!("{letter}{body:012}")
-    }
-
-    fn ni_number(&mut self) -> String {
-        const PREFIXES: &[&str] = &["JK", "AB", "PC", "NE", "SH", "WL", "YT", "ZR"];
-        let body = self.next_ni;
-        self.next_ni += 1;
-        let prefix = PREFIXES[(body % PREFIXES.len() as u64) as usize];
-        let suffix = ["A", "B", "C", "D"][(body % 4) as usize];
-        format!("{prefix}{:06}{suffix}", body % 1_000_000)
+        let n = self.next_person;
+        let id = format!("P{n:08}");
+        let nhs = nhs_number(scatter(n, 7_919_113, self.offset, 50_000_000));
+        let upn = if child {
+            // LA code, a synthetic 4-digit establishment and serial, and the year the
+            // child was of reception age.
+            let serial = scatter(n, 3_137, self.offset, 10_000_000);
+            upn_with_check(&format!(
+                "{la_code:03}{:04}{:02}{:03}",
+                serial / 1000,
+                (birth.year() + 5) % 100,
+                serial % 1000
+            ))
+        } else {
+            String::new()
+        };
+        let ni = if child {
+            String::new()
+        } else {
+            let number = scatter(n, 4_999_999, self.offset, 8_000_000);
+            let prefix = NI_PREFIXES[(number / 1_000_000) as usize];
+            let suffix = ["A", "B", "C", "D"][(n % 4) as usize];
+            format!("{prefix}{:06}{suffix}", number % 1_000_000)
+        };
+        (id, nhs, upn, ni)
     }
 }
 
-/// Ethnicity codes and their shares in the synthetic county.
-const ETHNICITIES: &[(&str, f64)] = &[
-    ("WBRI", 0.86),
-    ("WOTH", 0.05),
+/// A valid NHS number (400 000 000–499 999 999 plus the modulus 11 check digit) for each
+/// distinct `index` below 50 million. Of two neighbouring bodies at most one has the
+/// invalid check value 10, so taking body 2i or 2i + 1 keeps them distinct.
+fn nhs_number(index: u64) -> String {
+    let check = |body: u64| {
+        let sum: u64 = format!("{body:09}")
+            .bytes()
+            .enumerate()
+            .map(|(i, b)| u64::from(b - b'0') * (10 - i as u64))
+            .sum();
+        (11 - sum % 11) % 11
+    };
+    let mut body = 400_000_000 + 2 * index;
+    if check(body) == 10 {
+        body += 1;
+    }
+    format!("{body:09}{}", check(body))
+}
+
+/// A 12-digit UPN body with its DfE check letter in front.
+fn upn_with_check(digits: &str) -> String {
+    let sum: u32 = digits
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * (i as u32 + 2))
+        .sum();
+    let letter = UPN_CHECK_LETTERS[(sum % 23) as usize] as char;
+    format!("{letter}{digits}")
+}
+
+/// DfE local authority number of an authority (for UPNs).
+fn la_number(lad_code: &str) -> u16 {
+    match lad_code {
+        "E06000057" => 929,
+        "E06000058" => 839,
+        "E06000059" => 838,
+        _ => 999,
+    }
+}
+
+/// Ethnicity codes and their shares among the county's families.
+pub const ETHNICITIES: [(&str, f64); 7] = [
+    ("WBRI", 0.88),
+    ("WOTH", 0.04),
     ("MWBC", 0.03),
-    ("APKN", 0.03),
-    ("BAFR", 0.02),
-    ("OOTH", 0.01),
+    ("APKN", 0.015),
+    ("ABAN", 0.005),
+    ("BAFR", 0.015),
+    ("OOTH", 0.015),
 ];
 
 fn draw_ethnicity<R: Rng>(rng: &mut R) -> &'static str {
     let mut target = rng.random::<f64>();
     for (code, share) in ETHNICITIES {
-        if target < *share {
+        if target < share {
             return code;
         }
         target -= share;
@@ -246,13 +352,23 @@ fn draw_ethnicity<R: Rng>(rng: &mut R) -> &'static str {
     "WBRI"
 }
 
-/// Draws one family: where it lives, its circumstances, its members and any move.
+/// Shares of families with 1, 2, 3 and 4 children.
+pub const CHILDREN_SHARES: [f64; 4] = [0.36, 0.38, 0.18, 0.08];
+/// A mother's age range at her children's births.
+const MOTHER_AGE_AT_BIRTH: (i32, i32) = (18, 44);
+/// Every family has a child under 16 when the history starts, or born during it.
+const EARLIEST_CHILD_BIRTH: NaiveDate = ymd(2006, 4, 2);
+/// Siblings are at least this many days apart (no twins in the synthetic county).
+const SIBLING_GAP_DAYS: i64 = 330;
+
+/// Draws one family: where it lives, its circumstances, its members and its moves.
 pub fn draw_family<R: Rng>(
     rng: &mut R,
     index: usize,
     geography: &Geography,
     sampler: &LsoaSampler,
     numbers: &mut IdentityNumbers,
+    noise: f64,
 ) -> Family {
     let home = sampler.draw(rng);
     let deprivation = deprivation_of(geography.lsoas[home].imd_decile);
@@ -269,96 +385,181 @@ pub fn draw_family<R: Rng>(
         substance_misuse: flags[3],
         housing_insecurity: flags[4],
     };
+    let la = la_number(&geography.lsoas[home].lad_code);
 
-    let family_name = names::draw_surname(rng).to_string();
     let ethnicity = draw_ethnicity(rng);
+    let pool = NamePool::for_ethnicity(ethnicity);
+    let family_name = names::draw_surname(rng, pool).to_string();
     let lone_parent = rng.random::<f64>() < 0.22 + 0.18 * deprivation;
-    let mother_birth = random_date(rng, date(1974, 4, 1), date(2003, 3, 31));
-    let mut members = Vec::with_capacity(5);
-    let (mother_given, mother_nicks) = names::draw_given(rng, true);
-    members.push(Person {
-        id: numbers.person_id(),
-        role: Role::Parent,
-        given: mother_given,
-        nicknames: mother_nicks,
-        family_name: family_name.clone(),
-        birth_date: mother_birth,
-        female: true,
-        ethnicity,
-        nhs_number: numbers.nhs_number(),
-        upn: String::new(),
-        ni_number: numbers.ni_number(),
-    });
+    let lone_father = lone_parent && rng.random::<f64>() < 0.10;
+
+    // The mother's age bounds when her children can be born; redraw until there is room.
+    let (mother_birth, first_possible, last_possible) = loop {
+        let mother_birth = random_date(rng, date(1966, 4, 1), date(2006, 3, 31));
+        let first = years_after(mother_birth, MOTHER_AGE_AT_BIRTH.0).max(EARLIEST_CHILD_BIRTH);
+        let last = years_after(mother_birth, MOTHER_AGE_AT_BIRTH.1).min(LAST_DAY);
+        if (last - first).num_days() > 2 * 365 {
+            break (mother_birth, first, last);
+        }
+    };
+    let mut members = Vec::with_capacity(6);
+    let mut person = |role: Role,
+                      given: names::GivenName,
+                      family_name: String,
+                      birth_date: NaiveDate,
+                      female: bool,
+                      ethnicity: &'static str| {
+        let (id, nhs_number, upn, ni_number) = numbers.issue(role == Role::Child, la, birth_date);
+        Person {
+            id,
+            role,
+            given: given.0,
+            nicknames: given.1,
+            family_name,
+            former_name: None,
+            birth_date,
+            female,
+            ethnicity,
+            nhs_number,
+            upn,
+            ni_number,
+        }
+    };
+    if lone_father {
+        let birth = mother_birth - Duration::days(rng.random_range(-700..2500));
+        let given = names::draw_given(rng, pool, false);
+        members.push(person(
+            Role::Parent,
+            given,
+            family_name.clone(),
+            birth,
+            false,
+            ethnicity,
+        ));
+    } else {
+        let given = names::draw_given(rng, pool, true);
+        members.push(person(
+            Role::Parent,
+            given,
+            family_name.clone(),
+            mother_birth,
+            true,
+            ethnicity,
+        ));
+    }
+    if !lone_parent {
+        // Partners are on average two years older than the mother.
+        let offset = Normal::new(730.0, 1200.0).map_or(730.0, |n| n.sample(rng));
+        let offset = Duration::days((offset as i64).clamp(-3650, 5475));
+        let birth = (mother_birth - offset).min(date(2004, 3, 31));
+        let given = names::draw_given(rng, pool, false);
+        let partner_ethnicity = if rng.random::<f64>() < 0.9 {
+            ethnicity
+        } else {
+            draw_ethnicity(rng)
+        };
+        members.push(person(
+            Role::Partner,
+            given,
+            family_name.clone(),
+            birth,
+            false,
+            partner_ethnicity,
+        ));
+    }
     // Children of a lone parent often carry their other parent's surname.
     let children_surname = if lone_parent && rng.random::<f64>() < 0.35 {
-        names::draw_surname(rng).to_string()
+        names::draw_surname(rng, pool).to_string()
     } else {
         family_name.clone()
     };
-    if !lone_parent {
-        let (given, nicks) = names::draw_given(rng, false);
-        let offset = rng.random_range(-1500..3000);
-        members.push(Person {
-            id: numbers.person_id(),
-            role: Role::Partner,
-            given,
-            nicknames: nicks,
-            family_name: family_name.clone(),
-            birth_date: mother_birth - chrono::Duration::days(offset),
-            female: false,
-            ethnicity,
-            nhs_number: numbers.nhs_number(),
-            upn: String::new(),
-            ni_number: numbers.ni_number(),
-        });
-    }
-    let children = match rng.random::<f64>() {
-        x if x < 0.36 => 1,
-        x if x < 0.74 => 2,
-        x if x < 0.92 => 3,
-        _ => 4,
+    let children_ethnicity = match members.get(1) {
+        Some(partner) if partner.ethnicity != ethnicity => "MWBC",
+        _ => ethnicity,
     };
-    // Children born between the mother's 18th birthday (or April 2008) and the extract date.
-    let earliest = (mother_birth + chrono::Duration::days(18 * 365)).max(date(2008, 4, 2));
-    for _ in 0..children {
+    let wanted = {
+        let mut target = rng.random::<f64>();
+        CHILDREN_SHARES
+            .iter()
+            .position(|share| {
+                let hit = target < *share;
+                target -= share;
+                hit
+            })
+            .unwrap_or(3)
+            + 1
+    };
+    let mut births: Vec<NaiveDate> = (0..wanted)
+        .map(|_| random_date(rng, first_possible, last_possible))
+        .collect();
+    births.sort_unstable();
+    for i in 1..births.len() {
+        let earliest = births[i - 1] + Duration::days(SIBLING_GAP_DAYS);
+        if births[i] < earliest {
+            births[i] = earliest;
+        }
+    }
+    births.retain(|b| *b <= last_possible);
+    for birth in births {
         let female = rng.random::<bool>();
-        let (given, nicks) = names::draw_given(rng, female);
-        let birth = if earliest < EXTRACT_DATE {
-            random_date(rng, earliest, EXTRACT_DATE - chrono::Duration::days(1))
-        } else {
-            random_date(rng, date(2018, 1, 1), date(2026, 1, 1))
-        };
-        members.push(Person {
-            id: numbers.person_id(),
-            role: Role::Child,
+        let given = names::draw_given(rng, pool, female);
+        members.push(person(
+            Role::Child,
             given,
-            nicknames: nicks,
-            family_name: children_surname.clone(),
-            birth_date: birth,
+            children_surname.clone(),
+            birth,
             female,
-            ethnicity: if ethnicity != "WBRI" && rng.random::<f64>() < 0.3 {
-                "MWBC"
-            } else {
-                ethnicity
-            },
-            nhs_number: numbers.nhs_number(),
-            upn: numbers.upn(),
-            ni_number: String::new(),
-        });
+            children_ethnicity,
+        ));
+    }
+    // A change of name during the history: a mother who marries her partner, or goes
+    // back to her own name after separating. Identity noise, so scaled by `noise`.
+    if chance(rng, rates::NAME_CHANGE, noise) {
+        let changed = random_date(rng, HISTORY_START, LAST_DAY);
+        let other = names::draw_surname(rng, pool).to_string();
+        if other != members[0].family_name {
+            let current = std::mem::replace(&mut members[0].family_name, other);
+            members[0].former_name = Some((current, changed));
+        }
     }
 
-    let first_address = draw_address(rng, home, geography);
-    let move_chance = 0.12 + 0.35 * f64::from(u8::from(circumstances.housing_insecurity));
-    let moved = (rng.random::<f64>() < move_chance).then(|| {
-        let when = random_date(
-            rng,
-            HISTORY_START,
-            EXTRACT_DATE - chrono::Duration::days(30),
-        );
-        let lsoa = if rng.random::<f64>() < 0.5 {
-            home
-        } else {
-            // Most moves stay within the authority.
+    let addresses = draw_moves(rng, home, &circumstances, geography, sampler);
+    Family {
+        id: format!("F{:07}", index + 1),
+        circumstances,
+        vulnerability,
+        deprivation,
+        members,
+        addresses,
+    }
+}
+
+/// Yearly rate of moving home, and the extra rate with housing insecurity; the number
+/// of moves in the four years is Poisson with four times the rate, at most three.
+pub const MOVE_RATE: (f64, f64) = (0.06, 0.20);
+
+/// The family's homes over the history: a first address, then moves at random days.
+fn draw_moves<R: Rng>(
+    rng: &mut R,
+    home: usize,
+    circumstances: &Circumstances,
+    geography: &Geography,
+    sampler: &LsoaSampler,
+) -> Vec<(NaiveDate, Address)> {
+    let rate = MOVE_RATE.0 + MOVE_RATE.1 * f64::from(u8::from(circumstances.housing_insecurity));
+    let mut addresses = vec![(NaiveDate::MIN, draw_address(rng, home, geography))];
+    let count = Poisson::new(rate * 4.0)
+        .map_or(0.0, |p| p.sample(rng))
+        .min(3.0) as usize;
+    let mut moves: Vec<NaiveDate> = (0..count)
+        .map(|_| random_date(rng, HISTORY_START, LAST_DAY - Duration::days(30)))
+        .collect();
+    moves.sort_unstable();
+    moves.dedup();
+    let mut lsoa = home;
+    for when in moves {
+        // Half of moves stay in the neighbourhood; most others stay in the authority.
+        if rng.random::<f64>() >= 0.5 {
             let lad = &geography.lsoas[home].lad_code;
             let mut candidate = sampler.draw(rng);
             for _ in 0..10 {
@@ -367,91 +568,65 @@ pub fn draw_family<R: Rng>(
                 }
                 candidate = sampler.draw(rng);
             }
-            candidate
-        };
-        (when, draw_address(rng, lsoa, geography))
-    });
-    let current_lsoa = moved.as_ref().map_or(home, |(_, a)| a.lsoa);
-    Family {
-        id: format!("F{:07}", index + 1),
-        circumstances,
-        vulnerability,
-        deprivation: deprivation_of(geography.lsoas[current_lsoa].imd_decile),
-        members,
-        first_address,
-        moved,
+            lsoa = candidate;
+        }
+        let mut address = draw_address(rng, lsoa, geography);
+        if address == addresses[addresses.len() - 1].1 {
+            address.number += 1;
+        }
+        addresses.push((when, address));
     }
+    addresses
 }
 
-/// A synthetic address in `lsoa`: real postcode area, synthetic district, sector and unit.
+/// A home in `lsoa`: one of its streets, a house number, sometimes a flat.
 fn draw_address<R: Rng>(rng: &mut R, lsoa: usize, geography: &Geography) -> Address {
-    let area = &geography.lsoas[lsoa];
-    let towns = names::towns(&area.lad_code);
-    let town = towns[area.index_in_lad % towns.len()];
-    let street = format!(
-        "{} {}",
-        names::STREETS[(area.index_in_lad * 7 + rng.random_range(0..4)) % names::STREETS.len()],
-        names::STREET_KINDS[rng.random_range(0..names::STREET_KINDS.len())]
-    );
-    const UNIT_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
-    let unit = rng.random_range(0..12usize);
-    let postcode = format!(
-        "{}{} {}{}{}",
-        names::postcode_area(&area.lad_code),
-        1 + (area.index_in_lad / 9) % 40,
-        area.index_in_lad % 9 + 1,
-        UNIT_LETTERS[(area.index_in_lad + unit) % UNIT_LETTERS.len()] as char,
-        UNIT_LETTERS[(area.index_in_lad * 3 + unit * 5) % UNIT_LETTERS.len()] as char,
-    );
-    let flat = rng.random::<f64>() < 0.15;
-    let number = rng.random_range(1..180);
-    let line = if flat {
-        format!("Flat {}, {number} {street}", rng.random_range(1..12))
-    } else {
-        format!("{number} {street}")
-    };
+    let streets = geography.lsoas[lsoa].streets.len().max(1);
     Address {
-        line,
-        town,
-        postcode,
         lsoa,
+        street: rng.random_range(0..streets),
+        number: rng.random_range(1..160),
+        flat: (rng.random::<f64>() < 0.15).then(|| rng.random_range(1..12)),
     }
-}
-
-fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, month, day).unwrap_or(HISTORY_START)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     #[test]
     fn age_counts_whole_years() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut numbers = IdentityNumbers::new(&mut rng);
+        let (id, nhs_number, upn, ni_number) = numbers.issue(true, 929, date(2015, 6, 30));
         let person = Person {
-            id: String::new(),
+            id,
             role: Role::Child,
             given: "Ava",
             nicknames: &[],
             family_name: "Smith".into(),
+            former_name: Some(("Jones".into(), date(2023, 1, 1))),
             birth_date: date(2015, 6, 30),
             female: true,
             ethnicity: "WBRI",
-            nhs_number: String::new(),
-            upn: String::new(),
-            ni_number: String::new(),
+            nhs_number,
+            upn,
+            ni_number,
         };
         assert_eq!(person.age_on(date(2024, 6, 29)), 8);
         assert_eq!(person.age_on(date(2024, 6, 30)), 9);
+        assert_eq!(person.family_name_on(date(2022, 12, 31)), "Jones");
+        assert_eq!(person.family_name_on(date(2023, 1, 1)), "Smith");
     }
 
     #[test]
-    fn nhs_numbers_pass_the_modulus_11_check() {
-        use rand::SeedableRng;
+    fn identifiers_are_valid_and_unique() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut numbers = IdentityNumbers::new(&mut rng);
-        for _ in 0..200 {
-            let nhs = numbers.nhs_number();
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..20_000 {
+            let (id, nhs, upn, ni) = numbers.issue(i % 2 == 0, 838, date(2012, 5, 1));
             let digits: Vec<u32> = nhs.bytes().map(|b| u32::from(b - b'0')).collect();
             let sum: u32 = digits[..9]
                 .iter()
@@ -459,6 +634,21 @@ mod tests {
                 .map(|(i, d)| d * (10 - i as u32))
                 .sum();
             assert_eq!((11 - sum % 11) % 11, digits[9], "{nhs}");
+            assert!(nhs.starts_with('4'), "{nhs}");
+            if i % 2 == 0 {
+                assert_eq!(upn.len(), 13, "{upn}");
+                assert_eq!(upn_with_check(&upn[1..]), upn);
+                assert!(ni.is_empty());
+            } else {
+                assert_eq!(ni.len(), 9, "{ni}");
+                assert!(upn.is_empty());
+            }
+            for value in [id, nhs, upn, ni] {
+                assert!(
+                    value.is_empty() || seen.insert(value.clone()),
+                    "{value} twice"
+                );
+            }
         }
     }
 }

@@ -74,24 +74,32 @@ pub struct SourceDef {
     pub delimiter: u8,
     pub date_format: &'static str,
     pub sex_style: SexStyle,
-    /// Police systems hold names in capitals.
-    pub upper_case_names: bool,
+    /// Police systems hold names and addresses in capitals.
+    pub upper_case: bool,
+    /// The address column holds the town after the street ("12 Heron Close, Blyth").
+    pub address_with_town: bool,
     /// Prefix of the system's own person identifiers.
     pub id_prefix: &'static str,
-    /// Share of records where the system holds the NHS number / UPN / NI number.
+    /// Share of records where the system holds the NHS number / UPN / NI number at noise 1.
     pub nhs_presence: f64,
     pub upn_presence: f64,
     pub ni_presence: f64,
     pub columns: &'static [(&'static str, Col)],
 }
 
-/// Index of each source in [`SOURCES`].
+/// Index of the education extract in [`SOURCES`].
 pub const EDUCATION: usize = 0;
+/// Index of the children's social care extract.
 pub const SOCIAL_CARE: usize = 1;
+/// Index of the police extract.
 pub const POLICE: usize = 2;
+/// Index of the health extract.
 pub const HEALTH: usize = 3;
+/// Index of the housing extract.
 pub const HOUSING: usize = 4;
+/// Index of the benefits extract.
 pub const BENEFITS: usize = 5;
+/// Index of the public health extract.
 pub const PUBLIC_HEALTH: usize = 6;
 
 /// The seven systems.
@@ -103,7 +111,8 @@ pub const SOURCES: [SourceDef; 7] = [
         delimiter: b',',
         date_format: "%d/%m/%Y",
         sex_style: SexStyle::Letter,
-        upper_case_names: false,
+        upper_case: false,
+        address_with_town: true,
         id_prefix: "PUP",
         nhs_presence: 0.0,
         upn_presence: 0.97,
@@ -131,7 +140,8 @@ pub const SOURCES: [SourceDef; 7] = [
         delimiter: b',',
         date_format: "%d/%m/%Y",
         sex_style: SexStyle::Word,
-        upper_case_names: false,
+        upper_case: false,
+        address_with_town: false,
         id_prefix: "CSC",
         nhs_presence: 0.6,
         upn_presence: 0.0,
@@ -158,7 +168,8 @@ pub const SOURCES: [SourceDef; 7] = [
         delimiter: b'|',
         date_format: "%d/%m/%Y",
         sex_style: SexStyle::Letter,
-        upper_case_names: true,
+        upper_case: true,
+        address_with_town: true,
         id_prefix: "N",
         nhs_presence: 0.0,
         upn_presence: 0.0,
@@ -184,7 +195,8 @@ pub const SOURCES: [SourceDef; 7] = [
         delimiter: b',',
         date_format: "%Y-%m-%d",
         sex_style: SexStyle::NhsCode,
-        upper_case_names: false,
+        upper_case: false,
+        address_with_town: true,
         id_prefix: "H",
         nhs_presence: 0.88,
         upn_presence: 0.0,
@@ -193,7 +205,7 @@ pub const SOURCES: [SourceDef; 7] = [
             ("hospital_number", Col::RecordId),
             ("attendance_id", Col::RowId),
             ("nhs_number", Col::NhsNumber),
-            ("given_name", Col::Given),
+            ("given", Col::Given),
             ("family_name", Col::Family),
             ("birth_date", Col::BirthDate),
             ("gender", Col::Sex),
@@ -209,7 +221,8 @@ pub const SOURCES: [SourceDef; 7] = [
         delimiter: b',',
         date_format: "%d/%m/%Y",
         sex_style: SexStyle::Letter,
-        upper_case_names: false,
+        upper_case: false,
+        address_with_town: true,
         id_prefix: "T",
         nhs_presence: 0.0,
         upn_presence: 0.0,
@@ -235,7 +248,8 @@ pub const SOURCES: [SourceDef; 7] = [
         delimiter: b',',
         date_format: "%d/%m/%Y",
         sex_style: SexStyle::Letter,
-        upper_case_names: false,
+        upper_case: false,
+        address_with_town: true,
         id_prefix: "CL",
         nhs_presence: 0.0,
         upn_presence: 0.0,
@@ -260,7 +274,8 @@ pub const SOURCES: [SourceDef; 7] = [
         delimiter: b',',
         date_format: "%d/%m/%Y",
         sex_style: SexStyle::Word,
-        upper_case_names: false,
+        upper_case: false,
+        address_with_town: true,
         id_prefix: "PH",
         nhs_presence: 0.9,
         upn_presence: 0.0,
@@ -287,6 +302,11 @@ impl SourceDef {
         } else {
             format!("{}.csv", self.name)
         }
+    }
+
+    /// True when the extract has a row key (which can then be exported twice).
+    pub fn has_row_id(&self) -> bool {
+        self.columns.iter().any(|(_, col)| *col == Col::RowId)
     }
 
     /// The header row.

@@ -1,72 +1,131 @@
 //! Writes events as rows of each agency's extract, through each system's own noisy
-//! view of the person, and writes the ground truth beside them.
+//! view of the person, and writes the ground truth beside them. Rows are streamed
+//! family by family; nothing but the current family is held in memory.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, NaiveDate};
-use flate2::{Compression, GzBuilder};
+use chrono::NaiveDate;
+use chrono::format::{Item, StrftimeItems};
 use rand::Rng;
 
 use super::SynthError;
 use super::events::{Event, Outcome};
-use super::geography::{Lsoa, Zone};
-use super::noise::{self, chance, rates};
-use super::population::{Family, Person};
+use super::geography::Geography;
+use super::noise::{self, chance, presence, rates};
+use super::population::{Address, Family, Person};
+use super::sink::Sink;
 use super::sources::{Col, SOURCES, SexStyle, SourceDef};
-use super::timeline::EXTRACT_DATE;
 
-type CsvOut = csv::Writer<Box<dyn Write>>;
+/// One open CSV file and its path (for messages).
+struct Output {
+    path: PathBuf,
+    writer: csv::Writer<Sink>,
+}
+
+impl Output {
+    fn create(path: PathBuf, gzip: bool, delimiter: u8) -> Result<Output, SynthError> {
+        let sink = Sink::create(&path, gzip).map_err(|e| SynthError::write(&path, e))?;
+        let writer = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(sink);
+        Ok(Output { path, writer })
+    }
+
+    fn row<I, T>(&mut self, fields: I) -> Result<(), SynthError>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        self.writer
+            .write_record(fields)
+            .map_err(|e| SynthError::write(&self.path, e.into()))
+    }
+
+    fn record(&mut self, record: &csv::ByteRecord) -> Result<(), SynthError> {
+        self.writer
+            .write_byte_record(record)
+            .map_err(|e| SynthError::write(&self.path, e.into()))
+    }
+
+    fn finish(self) -> Result<(), SynthError> {
+        let path = self.path;
+        let sink = self
+            .writer
+            .into_inner()
+            .map_err(|e| SynthError::write(&path, e.into_error()))?;
+        sink.finish().map_err(|e| SynthError::write(&path, e))
+    }
+}
 
 /// A system's view of one person: the identity it recorded, with its own noise.
+#[derive(Clone)]
 struct View {
     record_id: String,
     given: String,
     family: String,
     birth_date: Option<NaiveDate>,
+    sex_missing: bool,
+    ethnicity_missing: bool,
     postcode_missing: bool,
-    stale_address: bool,
+    postcode_reformatted: Option<bool>,
+    abbreviated: bool,
+    /// The system kept the address it had when the person first appeared.
+    frozen_address: Option<Address>,
     nhs_number: Option<String>,
     upn: Option<String>,
     ni_number: Option<String>,
-    /// A second record of the same person in the same system, used from a date on.
-    duplicate: Option<(NaiveDate, Box<View>)>,
 }
+
+/// The truth files' headers.
+pub const PEOPLE_HEADER: [&str; 13] = [
+    "person_id",
+    "family_id",
+    "role",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "ethnicity",
+    "nhs_number",
+    "upn",
+    "ni_number",
+    "former_family_name",
+    "name_changed_on",
+];
+
+/// Header of truth/families.csv; the five circumstances sit between `imd_decile` and `vulnerability`.
+pub const FAMILIES_HEADER: [&str; 12] = [
+    "family_id",
+    "lsoa11cd",
+    "zone_id",
+    "imd_decile",
+    "worklessness",
+    "domestic_abuse",
+    "mental_health",
+    "substance_misuse",
+    "housing_insecurity",
+    "vulnerability",
+    "moves",
+    "first_lsoa11cd",
+];
 
 /// Open output files and the per-source identifier counters.
 pub struct Outputs {
-    extracts: Vec<(PathBuf, CsvOut)>,
-    records: (PathBuf, CsvOut),
-    people: (PathBuf, CsvOut),
-    families: (PathBuf, CsvOut),
-    outcomes: (PathBuf, CsvOut),
+    extracts: Vec<Output>,
+    records: Output,
+    people: Output,
+    families: Output,
+    outcomes: Output,
+    date_items: Vec<Vec<Item<'static>>>,
     next_id: [u64; SOURCES.len()],
     id_offset: [u64; SOURCES.len()],
     next_row: u64,
     noise: f64,
     /// Rows written per source.
     pub rows: [usize; SOURCES.len()],
-}
-
-fn open(path: PathBuf, gzip: bool, delimiter: u8) -> Result<(PathBuf, CsvOut), SynthError> {
-    let file = File::create(&path).map_err(|e| SynthError::write(&path, e))?;
-    let sink: Box<dyn Write> = if gzip {
-        // A fixed header (no name, mtime 0) keeps the output byte-identical across runs.
-        Box::new(GzBuilder::new().write(BufWriter::new(file), Compression::default()))
-    } else {
-        Box::new(BufWriter::with_capacity(1 << 20, file))
-    };
-    let writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(sink);
-    Ok((path, writer))
-}
-
-fn write_row(out: &mut (PathBuf, CsvOut), fields: &[&str]) -> Result<(), SynthError> {
-    out.1
-        .write_record(fields)
-        .map_err(|e| SynthError::write(&out.0, e.into()))
+    record: csv::ByteRecord,
+    scratch: String,
 }
 
 impl Outputs {
@@ -79,66 +138,35 @@ impl Outputs {
     ) -> Result<Outputs, SynthError> {
         let ext = if gzip { "csv.gz" } else { "csv" };
         let mut extracts = Vec::with_capacity(SOURCES.len());
+        let mut date_items = Vec::with_capacity(SOURCES.len());
         for source in &SOURCES {
-            let mut out = open(
+            let mut out = Output::create(
                 out_dir.join("extracts").join(source.file_name(gzip)),
                 gzip,
                 source.delimiter,
             )?;
-            write_row(&mut out, &source.headers())?;
+            out.row(source.headers())?;
             extracts.push(out);
+            let items = StrftimeItems::new(source.date_format)
+                .parse_to_owned()
+                .map_err(|e| SynthError::Manifest(format!("{}: {e}", source.name)))?;
+            date_items.push(items);
         }
         let truth = out_dir.join("truth");
-        let mut records = open(truth.join(format!("records.{ext}")), gzip, b',')?;
-        write_row(
-            &mut records,
-            &["source", "record_id", "person_id", "family_id"],
-        )?;
-        let mut people = open(truth.join(format!("people.{ext}")), gzip, b',')?;
-        write_row(
-            &mut people,
-            &[
-                "person_id",
-                "family_id",
-                "role",
-                "given_name",
-                "family_name",
-                "birth_date",
-                "sex",
-                "ethnicity",
-                "nhs_number",
-                "upn",
-                "ni_number",
-            ],
-        )?;
-        let mut families = open(truth.join(format!("families.{ext}")), gzip, b',')?;
-        write_row(
-            &mut families,
-            &[
-                "family_id",
-                "lsoa11cd",
-                "zone_id",
-                "imd_decile",
-                "worklessness",
-                "domestic_abuse",
-                "mental_health",
-                "substance_misuse",
-                "housing_insecurity",
-                "vulnerability",
-                "moved_on",
-            ],
-        )?;
-        let mut outcomes = open(truth.join(format!("outcomes.{ext}")), gzip, b',')?;
-        write_row(
-            &mut outcomes,
-            &[
-                "person_id",
-                "family_id",
-                "reference_date",
-                "outcome",
-                "probability",
-            ],
-        )?;
+        let mut records = Output::create(truth.join(format!("records.{ext}")), gzip, b',')?;
+        records.row(["source", "record_id", "person_id", "family_id"])?;
+        let mut people = Output::create(truth.join(format!("people.{ext}")), gzip, b',')?;
+        people.row(PEOPLE_HEADER)?;
+        let mut families = Output::create(truth.join(format!("families.{ext}")), gzip, b',')?;
+        families.row(FAMILIES_HEADER)?;
+        let mut outcomes = Output::create(truth.join(format!("outcomes.{ext}")), gzip, b',')?;
+        outcomes.row([
+            "person_id",
+            "family_id",
+            "reference_date",
+            "outcome",
+            "probability",
+        ])?;
         let mut id_offset = [0; SOURCES.len()];
         for offset in &mut id_offset {
             *offset = rng.random_range(0..10_000_000);
@@ -149,11 +177,14 @@ impl Outputs {
             people,
             families,
             outcomes,
+            date_items,
             next_id: [0; SOURCES.len()],
             id_offset,
             next_row: 0,
             noise,
             rows: [0; SOURCES.len()],
+            record: csv::ByteRecord::new(),
+            scratch: String::new(),
         })
     }
 
@@ -165,14 +196,15 @@ impl Outputs {
         format!("{}{number:07}", SOURCES[source].id_prefix)
     }
 
+    /// How `source` recorded `person` when they first appeared in it on `first_seen`.
     fn new_view<R: Rng>(
         &mut self,
         rng: &mut R,
         source: usize,
         person: &Person,
         family: &Family,
-        first_event: NaiveDate,
-    ) -> Result<View, SynthError> {
+        first_seen: NaiveDate,
+    ) -> View {
         let def = &SOURCES[source];
         let noise = self.noise;
         let mut given = person.given.to_string();
@@ -182,9 +214,9 @@ impl Outputs {
         if chance(rng, rates::GIVEN_TYPO, noise) {
             given = noise::typo(rng, &given);
         }
-        let mut family_name = person.family_name.clone();
-        if chance(rng, rates::FAMILY_CHANGE, noise) {
-            let other = super::names::draw_surname(rng);
+        let mut family_name = person.family_name_on(first_seen).to_string();
+        if chance(rng, rates::FAMILY_VARIANT, noise) {
+            let other = super::names::draw_surname(rng, super::names::NamePool::British);
             family_name = if rng.random::<bool>() {
                 format!("{family_name}-{other}")
             } else {
@@ -199,51 +231,48 @@ impl Outputs {
         } else if chance(rng, rates::DATE_SWAP, noise) {
             Some(noise::swap_day_month(person.birth_date).unwrap_or(person.birth_date))
         } else if chance(rng, rates::DATE_OFF_BY_ONE, noise) {
-            Some(person.birth_date + Duration::days(if rng.random::<bool>() { 1 } else { -1 }))
+            let shift = if rng.random::<bool>() { 1 } else { -1 };
+            Some(person.birth_date + chrono::Duration::days(shift))
         } else {
             Some(person.birth_date)
         };
-        let present = |rng: &mut R, share: f64, value: &str| {
-            (!value.is_empty() && rng.random::<f64>() < share).then(|| value.to_string())
+        let held = |rng: &mut R, share: f64, value: &str| {
+            (!value.is_empty() && rng.random::<f64>() < presence(share, noise))
+                .then(|| value.to_string())
         };
-        let record_id = self.new_record_id(source);
-        let mut view = View {
-            record_id,
+        View {
+            record_id: self.new_record_id(source),
             given,
             family: family_name,
             birth_date,
+            sex_missing: chance(rng, rates::SEX_MISSING, noise),
+            ethnicity_missing: chance(rng, rates::ETHNICITY_MISSING, noise),
             postcode_missing: chance(rng, rates::POSTCODE_MISSING, noise),
-            stale_address: chance(rng, rates::STALE_ADDRESS, noise),
-            nhs_number: present(rng, def.nhs_presence, &person.nhs_number),
-            upn: present(rng, def.upn_presence, &person.upn),
-            ni_number: present(rng, def.ni_presence, &person.ni_number),
-            duplicate: None,
-        };
-        self.record_truth(source, &view.record_id, person, family)?;
-        if chance(rng, rates::DUPLICATE, noise) {
-            let from = super::timeline::random_date(rng, first_event, EXTRACT_DATE);
-            let mut copy = View {
-                record_id: self.new_record_id(source),
-                given: view.given.clone(),
-                family: view.family.clone(),
-                birth_date: view.birth_date,
-                postcode_missing: view.postcode_missing,
-                stale_address: false,
-                nhs_number: None,
-                upn: view.upn.clone(),
-                ni_number: None,
-                duplicate: None,
-            };
-            // The second record is typed in again, often with its own slip.
-            if rng.random::<bool>() {
-                copy.given = noise::typo(rng, &copy.given);
-            } else {
-                copy.family = noise::typo(rng, &copy.family);
-            }
-            self.record_truth(source, &copy.record_id, person, family)?;
-            view.duplicate = Some((from, Box::new(copy)));
+            postcode_reformatted: chance(rng, rates::POSTCODE_FORMAT, noise)
+                .then(|| rng.random::<bool>()),
+            abbreviated: chance(rng, rates::ADDRESS_ABBREVIATED, noise),
+            frozen_address: chance(rng, rates::STALE_ADDRESS, noise)
+                .then(|| family.address_on(first_seen)),
+            nhs_number: held(rng, def.nhs_presence, &person.nhs_number),
+            upn: held(rng, def.upn_presence, &person.upn),
+            ni_number: held(rng, def.ni_presence, &person.ni_number),
         }
-        Ok(view)
+    }
+
+    /// A second record of the same person, keyed in again later: a new id, a slip in
+    /// one name, and none of the national identifiers the first record was matched on.
+    fn duplicate_view<R: Rng>(&mut self, rng: &mut R, source: usize, first: &View) -> View {
+        let mut copy = first.clone();
+        copy.record_id = self.new_record_id(source);
+        if rng.random::<bool>() {
+            copy.given = noise::typo(rng, &copy.given);
+        } else {
+            copy.family = noise::typo(rng, &copy.family);
+        }
+        copy.nhs_number = None;
+        copy.ni_number = None;
+        copy.frozen_address = None;
+        copy
     }
 
     fn record_truth(
@@ -253,10 +282,12 @@ impl Outputs {
         person: &Person,
         family: &Family,
     ) -> Result<(), SynthError> {
-        write_row(
-            &mut self.records,
-            &[SOURCES[source].name, record_id, &person.id, &family.id],
-        )
+        self.records.row([
+            SOURCES[source].name,
+            record_id,
+            person.id.as_str(),
+            family.id.as_str(),
+        ])
     }
 
     /// Writes the family's truth rows and every event as an extract row.
@@ -264,127 +295,115 @@ impl Outputs {
         &mut self,
         rng: &mut R,
         family: &Family,
-        home: (&Lsoa, &Zone),
-        events: &[Event],
+        geography: &Geography,
+        mut events: Vec<Event>,
         outcomes: &[Outcome],
     ) -> Result<(), SynthError> {
-        let c = &family.circumstances;
-        let bit = |b: bool| if b { "1" } else { "0" };
-        let moved = family
-            .moved
-            .as_ref()
-            .map(|(d, _)| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
-        write_row(
-            &mut self.families,
-            &[
-                &family.id,
-                &home.0.code,
-                &home.1.id,
-                &home.0.imd_decile.to_string(),
-                bit(c.worklessness),
-                bit(c.domestic_abuse),
-                bit(c.mental_health),
-                bit(c.substance_misuse),
-                bit(c.housing_insecurity),
-                &format!("{:.4}", family.vulnerability),
-                &moved,
-            ],
-        )?;
-        for person in &family.members {
-            write_row(
-                &mut self.people,
-                &[
-                    &person.id,
-                    &family.id,
-                    person.role.label(),
-                    person.given,
-                    &person.family_name,
-                    &person.birth_date.format("%Y-%m-%d").to_string(),
-                    if person.female { "F" } else { "M" },
-                    person.ethnicity,
-                    &person.nhs_number,
-                    &person.upn,
-                    &person.ni_number,
-                ],
-            )?;
-        }
-        for outcome in outcomes {
-            write_row(
-                &mut self.outcomes,
-                &[
-                    &family.members[outcome.person].id,
-                    &family.id,
-                    &outcome.reference_date.format("%Y-%m-%d").to_string(),
-                    bit(outcome.escalated),
-                    &format!("{:.5}", outcome.probability),
-                ],
-            )?;
-        }
-        let mut views: Vec<[Option<View>; SOURCES.len()]> = (0..family.members.len())
-            .map(|_| Default::default())
-            .collect();
-        for event in events {
-            if views[event.person][event.source].is_none() {
-                let first = events
+        self.write_truth(family, geography, outcomes)?;
+        // Each system's rows for a person in date order; the sort is stable, so equal
+        // dates keep the order they were generated in.
+        events.sort_by_key(|e| (e.source, e.person, e.date));
+        let mut start = 0;
+        while start < events.len() {
+            let (source, person_index) = (events[start].source, events[start].person);
+            let end = start
+                + events[start..]
                     .iter()
-                    .filter(|e| e.person == event.person && e.source == event.source)
-                    .map(|e| e.date)
-                    .min()
-                    .unwrap_or(event.date);
-                let view = self.new_view(
-                    rng,
-                    event.source,
-                    &family.members[event.person],
-                    family,
-                    first,
-                )?;
-                views[event.person][event.source] = Some(view);
-            }
-            let Some(view) = views[event.person][event.source].as_ref() else {
-                continue;
+                    .take_while(|e| e.source == source && e.person == person_index)
+                    .count();
+            let person = &family.members[person_index];
+            let first = self.new_view(rng, source, person, family, events[start].date);
+            self.record_truth(source, &first.record_id, person, family)?;
+            // A second record takes over from one of the later events on.
+            let duplicate = if end - start >= 2 && chance(rng, rates::DUPLICATE, self.noise) {
+                let from = rng.random_range(start + 1..end);
+                let copy = self.duplicate_view(rng, source, &first);
+                self.record_truth(source, &copy.record_id, person, family)?;
+                Some((from, copy))
+            } else {
+                None
             };
-            let view = match &view.duplicate {
-                Some((from, copy)) if event.date >= *from => copy.as_ref(),
-                _ => view,
-            };
-            let row = self.format_row(
-                rng,
-                &SOURCES[event.source],
-                view,
-                &family.members[event.person],
-                family,
-                event,
-            );
-            let fields: Vec<&str> = row.iter().map(String::as_str).collect();
-            write_row(&mut self.extracts[event.source], &fields)?;
-            self.rows[event.source] += 1;
-            // Now and then a row is entered twice: same key, as real extracts have.
-            if row_has_key(&SOURCES[event.source]) && chance(rng, 0.005, self.noise) {
-                write_row(&mut self.extracts[event.source], &fields)?;
-                self.rows[event.source] += 1;
+            for (index, event) in events.iter().enumerate().take(end).skip(start) {
+                let view = match &duplicate {
+                    Some((from, copy)) if index >= *from => copy,
+                    _ => &first,
+                };
+                self.write_event(rng, source, view, person, family, geography, event)?;
             }
+            start = end;
         }
         Ok(())
     }
 
-    fn format_row<R: Rng>(
+    fn write_truth(
+        &mut self,
+        family: &Family,
+        geography: &Geography,
+        outcomes: &[Outcome],
+    ) -> Result<(), SynthError> {
+        let bit = |b: bool| if b { "1" } else { "0" };
+        let current = &geography.lsoas[family.current_address().lsoa];
+        let first = &geography.lsoas[family.addresses[0].1.lsoa];
+        let zone = &geography.zones[geography.zone_of[family.current_address().lsoa]];
+        let flags = family.circumstances.flags();
+        let decile = current.imd_decile.to_string();
+        let vulnerability = format!("{:.4}", family.vulnerability);
+        let moves = (family.addresses.len() - 1).to_string();
+        let mut row: Vec<&str> = vec![&family.id, &current.code, &zone.id, &decile];
+        row.extend(flags.iter().map(|&f| bit(f)));
+        row.extend([vulnerability.as_str(), moves.as_str(), first.code.as_str()]);
+        self.families.row(row)?;
+        for person in &family.members {
+            let (former, changed) = match &person.former_name {
+                Some((name, on)) => (name.as_str(), on.format("%Y-%m-%d").to_string()),
+                None => ("", String::new()),
+            };
+            self.people.row([
+                person.id.as_str(),
+                &family.id,
+                person.role.label(),
+                person.given,
+                &person.family_name,
+                &person.birth_date.format("%Y-%m-%d").to_string(),
+                if person.female { "F" } else { "M" },
+                person.ethnicity,
+                &person.nhs_number,
+                &person.upn,
+                &person.ni_number,
+                former,
+                &changed,
+            ])?;
+        }
+        for outcome in outcomes {
+            self.outcomes.row([
+                family.members[outcome.person].id.as_str(),
+                &family.id,
+                &outcome.reference_date.format("%Y-%m-%d").to_string(),
+                bit(outcome.escalated),
+                &format!("{:.5}", outcome.probability),
+            ])?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_event<R: Rng>(
         &mut self,
         rng: &mut R,
-        def: &SourceDef,
+        source: usize,
         view: &View,
         person: &Person,
         family: &Family,
+        geography: &Geography,
         event: &Event,
-    ) -> Vec<String> {
-        let address = if view.stale_address {
-            &family.first_address
-        } else {
-            family.address_on(event.date)
-        };
+    ) -> Result<(), SynthError> {
+        let def = &SOURCES[source];
+        let address = view
+            .frozen_address
+            .unwrap_or_else(|| family.address_on(event.date));
         let mut given = view.given.clone();
         let mut family_name = view.family.clone();
-        if def.upper_case_names {
+        if def.upper_case {
             given = given.to_uppercase();
             family_name = family_name.to_uppercase();
         }
@@ -396,40 +415,78 @@ impl Outputs {
             }
         }
         self.next_row += 1;
-        def.columns
-            .iter()
-            .map(|(_, col)| match col {
-                Col::RecordId => view.record_id.clone(),
-                Col::RowId => format!("R{:09}", self.next_row),
-                Col::Given => given.clone(),
-                Col::Family => family_name.clone(),
-                Col::BirthDate => view
-                    .birth_date
-                    .map(|d| d.format(def.date_format).to_string())
-                    .unwrap_or_default(),
-                Col::Sex => sex_text(def.sex_style, person.female).to_string(),
-                Col::Ethnicity => person.ethnicity.to_string(),
-                Col::NhsNumber => view.nhs_number.clone().unwrap_or_default(),
-                Col::Upn => view.upn.clone().unwrap_or_default(),
-                Col::NiNumber => view.ni_number.clone().unwrap_or_default(),
-                Col::Address => format!("{}, {}", address.line, address.town),
+        let mut record = std::mem::take(&mut self.record);
+        record.clear();
+        for (_, col) in def.columns {
+            let scratch = &mut self.scratch;
+            scratch.clear();
+            // Writing to a String cannot fail.
+            let _ = match col {
+                Col::RecordId => scratch.write_str(&view.record_id),
+                Col::RowId => write!(scratch, "R{:09}", self.next_row),
+                Col::Given => scratch.write_str(&given),
+                Col::Family => scratch.write_str(&family_name),
+                Col::BirthDate => match view.birth_date {
+                    Some(date) => write!(
+                        scratch,
+                        "{}",
+                        date.format_with_items(self.date_items[source].iter())
+                    ),
+                    None => Ok(()),
+                },
+                Col::Sex if view.sex_missing => Ok(()),
+                Col::Sex => scratch.write_str(sex_text(def.sex_style, person.female)),
+                Col::Ethnicity if view.ethnicity_missing => scratch.write_str("NOBT"),
+                Col::Ethnicity => scratch.write_str(person.ethnicity),
+                Col::NhsNumber => scratch.write_str(view.nhs_number.as_deref().unwrap_or("")),
+                Col::Upn => scratch.write_str(view.upn.as_deref().unwrap_or("")),
+                Col::NiNumber => scratch.write_str(view.ni_number.as_deref().unwrap_or("")),
+                Col::Address => write_address(scratch, def, view, geography, address),
                 Col::Postcode => {
-                    if view.postcode_missing {
-                        String::new()
-                    } else {
-                        address.postcode.clone()
+                    let postcode = &geography.lsoas[address.lsoa].streets[address.street].postcode;
+                    match (view.postcode_missing, view.postcode_reformatted) {
+                        (true, _) => Ok(()),
+                        (false, Some(without_space)) => {
+                            scratch.write_str(&noise::reformat_postcode(postcode, without_space))
+                        }
+                        (false, None) => scratch.write_str(postcode),
                     }
                 }
-                Col::HouseholdRef => event.household_ref.clone().unwrap_or_default(),
-                Col::EventType => event.event_type.to_string(),
-                Col::EventDate => event.date.format(def.date_format).to_string(),
-                Col::Value => event.value.map(|v| format!("{v}")).unwrap_or_default(),
-                Col::Extra(index) => event.extra.get(*index).cloned().unwrap_or_default(),
-            })
-            .collect()
+                Col::HouseholdRef => {
+                    scratch.write_str(event.household_ref.as_deref().unwrap_or(""))
+                }
+                Col::EventType => scratch.write_str(event.event_type),
+                Col::EventDate => write!(
+                    scratch,
+                    "{}",
+                    event.date.format_with_items(self.date_items[source].iter())
+                ),
+                Col::Value => match event.value {
+                    Some(value) => write!(scratch, "{value}"),
+                    None => Ok(()),
+                },
+                Col::Extra(index) => {
+                    scratch.write_str(event.extra.get(*index).map_or("", String::as_str))
+                }
+            };
+            record.push_field(scratch.as_bytes());
+        }
+        let output = &mut self.extracts[source];
+        let written = output.record(&record).and_then(|()| {
+            self.rows[source] += 1;
+            // Now and then a row is exported twice: same key, as real extracts have.
+            if def.has_row_id() && chance(rng, rates::ROW_REPEATED, self.noise) {
+                self.rows[source] += 1;
+                output.record(&record)
+            } else {
+                Ok(())
+            }
+        });
+        self.record = record;
+        written
     }
 
-    /// Flushes and closes every file.
+    /// Flushes and closes every file, waiting for compression to finish.
     pub fn finish(self) -> Result<(), SynthError> {
         let all = self.extracts.into_iter().chain([
             self.records,
@@ -437,20 +494,47 @@ impl Outputs {
             self.families,
             self.outcomes,
         ]);
-        for (path, writer) in all {
-            let mut sink = writer
-                .into_inner()
-                .map_err(|e| SynthError::write(&path, e.into_error()))?;
-            sink.flush().map_err(|e| SynthError::write(&path, e))?;
-            // Dropping the gzip encoder writes its trailer; flush above surfaced any error first.
-            drop(sink);
+        // Finish every file even after an error, so no worker is left running.
+        let mut first_error = None;
+        for output in all {
+            if let Err(error) = output.finish() {
+                first_error.get_or_insert(error);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }
 
-fn row_has_key(def: &SourceDef) -> bool {
-    def.columns.iter().any(|(_, col)| *col == Col::RowId)
+/// The address as the system holds it: "Flat 3, 12 Heron Close, Blyth", with the
+/// street kind abbreviated, the town left off, or in capitals as the system does.
+fn write_address(
+    out: &mut String,
+    def: &SourceDef,
+    view: &View,
+    geography: &Geography,
+    address: Address,
+) -> std::fmt::Result {
+    let lsoa = &geography.lsoas[address.lsoa];
+    let street = &lsoa.streets[address.street];
+    let start = out.len();
+    if let Some(flat) = address.flat {
+        write!(out, "Flat {flat}, ")?;
+    }
+    let name = if view.abbreviated {
+        &street.abbreviated
+    } else {
+        &street.name
+    };
+    write!(out, "{} {name}", address.number)?;
+    if def.address_with_town {
+        write!(out, ", {}", lsoa.town)?;
+    }
+    if def.upper_case {
+        let upper = out[start..].to_uppercase();
+        out.truncate(start);
+        out.push_str(&upper);
+    }
+    Ok(())
 }
 
 fn sex_text(style: SexStyle, female: bool) -> &'static str {
