@@ -125,6 +125,9 @@ fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if cli.command.is_some() {
+        exit_quietly_on_closed_pipe();
+    }
     match cli.command {
         Some(Command::Synth {
             out,
@@ -170,5 +173,16 @@ fn run() -> anyhow::Result<()> {
             }
             zonewise::ui::run_window(app)
         }
+    }
+}
+
+/// Lets a headless command stop quietly when its reader goes away (`zonewise quality | head`),
+/// as command-line tools do, instead of panicking on the broken pipe. Not done for the
+/// window, whose display connections handle their own sockets.
+fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
