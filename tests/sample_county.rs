@@ -1,9 +1,11 @@
 //! The bundled sample county ingests completely, and the app's sample database is
 //! built once, reused while the sample is unchanged, and rebuilt when it changes.
 
-use std::io::Read;
 use std::path::Path;
 
+mod common;
+
+use common::Table;
 use zonewise::ingest::{self, Manifest};
 use zonewise::sample;
 use zonewise::store;
@@ -12,32 +14,11 @@ use zonewise::synth::{self, SynthConfig};
 /// Counts data records and distinct record ids in an extract with the csv crate alone,
 /// as an independent check on what ingest staged.
 fn count_file(path: &Path, delimiter: char, record_id_column: &str) -> (i64, i64) {
-    let mut bytes = Vec::new();
-    let mut file = std::fs::File::open(path).expect("open extract");
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::MultiGzDecoder::new(file)
-            .read_to_end(&mut bytes)
-            .expect("gunzip");
-    } else {
-        file.read_to_end(&mut bytes).expect("read");
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter as u8)
-        .from_reader(bytes.as_slice());
-    let index = reader
-        .headers()
-        .expect("headers")
-        .iter()
-        .position(|h| h == record_id_column)
-        .expect("record id column");
-    let mut rows = 0;
-    let mut ids = std::collections::BTreeSet::new();
-    for record in reader.records() {
-        let record = record.expect("record");
-        ids.insert(record[index].trim().to_string());
-        rows += 1;
-    }
-    (rows, ids.len() as i64)
+    let table = Table::read(path, delimiter);
+    let index = table.column(record_id_column);
+    let ids: std::collections::BTreeSet<&str> =
+        table.rows.iter().map(|row| row[index].trim()).collect();
+    (table.rows.len() as i64, ids.len() as i64)
 }
 
 #[test]

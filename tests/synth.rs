@@ -3,11 +3,13 @@
 //! These tests read the files with the csv crate alone, independently of ingest.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate};
 use geo::{BoundingRect, Centroid, Contains, Point};
+mod common;
+
+use common::Table;
 use zonewise::geo::boundaries::{self, AUTHORITY_FIELDS};
 use zonewise::ingest::manifest::{FieldRole, Manifest, SourceSpec};
 use zonewise::synth::{self, SynthConfig, SynthError};
@@ -48,65 +50,6 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     found
-}
-
-/// A CSV (or .csv.gz) file as header and rows of strings.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn read(path: &Path, delimiter: char) -> Table {
-        let mut bytes = Vec::new();
-        let mut file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-        if path.extension().is_some_and(|e| e == "gz") {
-            flate2::read::MultiGzDecoder::new(file)
-                .read_to_end(&mut bytes)
-                .expect("gunzip");
-        } else {
-            file.read_to_end(&mut bytes).expect("read");
-        }
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter as u8)
-            .from_reader(bytes.as_slice());
-        let header = reader
-            .headers()
-            .expect("header")
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| r.expect("record").iter().map(str::to_string).collect())
-            .collect();
-        Table { header, rows }
-    }
-
-    fn truth(out: &Path, name: &str) -> Table {
-        let plain = out.join("truth").join(format!("{name}.csv"));
-        if plain.is_file() {
-            Table::read(&plain, ',')
-        } else {
-            Table::read(&out.join("truth").join(format!("{name}.csv.gz")), ',')
-        }
-    }
-
-    fn column(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
-    }
-
-    /// Rows keyed by the value of `key`.
-    fn by(&self, key: &str) -> BTreeMap<String, Vec<String>> {
-        let index = self.column(key);
-        self.rows
-            .iter()
-            .map(|row| (row[index].clone(), row.clone()))
-            .collect()
-    }
 }
 
 /// One extract, read through its manifest entry.

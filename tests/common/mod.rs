@@ -1,0 +1,70 @@
+//! Helpers shared by the integration tests: reading extracts and truth files
+//! with the csv crate alone, independently of the code under test.
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+/// A CSV (or .csv.gz) file as header and rows of strings.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Reads a CSV or .csv.gz file.
+    pub fn read(path: &Path, delimiter: char) -> Table {
+        let mut bytes = Vec::new();
+        let mut file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        if path.extension().is_some_and(|e| e == "gz") {
+            flate2::read::MultiGzDecoder::new(file)
+                .read_to_end(&mut bytes)
+                .expect("gunzip");
+        } else {
+            file.read_to_end(&mut bytes).expect("read");
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter as u8)
+            .from_reader(bytes.as_slice());
+        let header = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.expect("record").iter().map(str::to_string).collect())
+            .collect();
+        Table { header, rows }
+    }
+
+    /// Reads `truth/<name>.csv` or `.csv.gz` under `out`.
+    pub fn truth(out: &Path, name: &str) -> Table {
+        let plain = out.join("truth").join(format!("{name}.csv"));
+        if plain.is_file() {
+            Table::read(&plain, ',')
+        } else {
+            Table::read(&out.join("truth").join(format!("{name}.csv.gz")), ',')
+        }
+    }
+
+    /// Index of a column by header name.
+    pub fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
+    }
+
+    /// Rows keyed by the value of `key`.
+    pub fn by(&self, key: &str) -> BTreeMap<String, Vec<String>> {
+        let index = self.column(key);
+        self.rows
+            .iter()
+            .map(|row| (row[index].clone(), row.clone()))
+            .collect()
+    }
+}
