@@ -8,6 +8,9 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::ingest::{self, IngestProgress, Manifest, SourceQuality};
+use crate::link::fellegi_sunter::Model;
+use crate::link::files::{self, LinkFilesConfig};
+use crate::link::model_file::ModelFile;
 use crate::report::overview::read_overview;
 use crate::store;
 use crate::synth::{self, SynthConfig};
@@ -65,16 +68,27 @@ pub fn ingest_command(db: &Path, manifest_path: &Path) -> anyhow::Result<()> {
 }
 
 /// `zonewise link`: links the ingested records and prints counts, timings and weights.
-pub fn link_command(db: &Path, accept: f64, save_model: Option<&Path>) -> anyhow::Result<()> {
+/// With `model`, scores with a saved model instead of training one.
+pub fn link_command(
+    db: &Path,
+    accept: f64,
+    model: Option<&Path>,
+    save_model: Option<&Path>,
+) -> anyhow::Result<()> {
     if !db.is_file() {
         anyhow::bail!("database {} does not exist", db.display());
     }
+    let model = model
+        .map(ModelFile::load)
+        .transpose()?
+        .map(|file| file.model);
     let conn = store::open(db)?;
     let spinner = ProgressBar::new_spinner();
     spinner.set_message("linking records");
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let config = crate::link::LinkConfig {
         accept_probability: accept,
+        model,
         ..Default::default()
     };
     let report = crate::link::link(&conn, &config);
@@ -99,8 +113,64 @@ pub fn link_command(db: &Path, accept: f64, save_model: Option<&Path>) -> anyhow
         timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);
     }
     println!("{timings}");
-    let mut model = new_table(&["Comparison", "m by level", "u by level"]);
-    for comparison in &report.model.comparisons {
+    print_model(&report.model);
+    print_weight_histogram(&report.weight_histogram);
+    if let Some(path) = save_model {
+        ModelFile::new(
+            report.model.clone(),
+            report.records as u64,
+            report.candidate_pairs,
+        )
+        .save(path)?;
+        println!("Model saved to {}", path.display());
+    }
+    Ok(())
+}
+
+/// `zonewise link-files`: links or deduplicates CSV files named in a TOML config
+/// and writes the scored pairs above its threshold.
+pub fn link_files_command(config: &Path, output: &Path) -> anyhow::Result<()> {
+    let config = LinkFilesConfig::load(config)?;
+    let bar = progress_bar(1000, "");
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:<24} [{bar:40}] {percent:>3}% {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let report = files::link_files(&config, output, &mut |p: &IngestProgress| {
+        bar.set_message(format!("reading {}", p.stage));
+        bar.set_position((p.fraction * 1000.0) as u64);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    let score = &report.score;
+    println!(
+        "{} records → {} candidate pairs → {} pairs with match probability ≥ {} written to {}",
+        thousands(score.records as i64),
+        thousands(score.candidate_pairs as i64),
+        thousands(report.pairs_written as i64),
+        config.threshold,
+        report.output.display()
+    );
+    println!(
+        "{}",
+        if score.trained {
+            "Model trained on these files (use `model = ...` in the config to score with a saved one)"
+        } else {
+            "Scored with the saved model named in the config"
+        }
+    );
+    let mut timings = new_table(&["Stage", "Seconds"]);
+    for (stage, seconds) in &score.timings {
+        timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);
+    }
+    println!("{timings}");
+    Ok(())
+}
+
+fn print_model(model: &Model) {
+    let mut table = new_table(&["Comparison", "m by level", "u by level"]);
+    for comparison in &model.comparisons {
         let show = |values: &[f64]| {
             values
                 .iter()
@@ -108,26 +178,23 @@ pub fn link_command(db: &Path, accept: f64, save_model: Option<&Path>) -> anyhow
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        model.add_row(vec![
+        table.add_row(vec![
             comparison.name.clone(),
             show(&comparison.m),
             show(&comparison.u),
         ]);
     }
-    println!("{model}");
+    println!("{table}");
     println!(
         "Prior probability that two random records are the same person (λ): {:.3e}",
-        report.model.lambda
+        model.lambda
     );
-    let widest = report
-        .weight_histogram
-        .iter()
-        .map(|(_, n)| *n)
-        .max()
-        .unwrap_or(1)
-        .max(1);
+}
+
+fn print_weight_histogram(histogram: &[(i64, u64)]) {
+    let widest = histogram.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     println!("Match weights of candidate pairs:");
-    for (bucket, pairs) in &report.weight_histogram {
+    for (bucket, pairs) in histogram {
         let bar = "█".repeat(((*pairs as f64 / widest as f64) * 50.0).ceil() as usize);
         println!(
             "  {bucket:>4} to {:>4} {bar} {}",
@@ -135,12 +202,6 @@ pub fn link_command(db: &Path, accept: f64, save_model: Option<&Path>) -> anyhow
             thousands(*pairs as i64)
         );
     }
-    if let Some(path) = save_model {
-        std::fs::write(path, serde_json::to_string_pretty(&report.model)?)
-            .with_context(|| format!("writing the model to {}", path.display()))?;
-        println!("Model saved to {}", path.display());
-    }
-    Ok(())
 }
 
 /// `zonewise evaluate-linkage`: pairwise and cluster-level quality against the truth.

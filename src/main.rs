@@ -82,9 +82,21 @@ enum Command {
         /// Match probability at or above which two records are the same person.
         #[arg(long, default_value_t = 0.95)]
         accept: f64,
-        /// Write the trained Fellegi–Sunter parameters to this JSON file.
+        /// Score with this saved model (from `--save-model`) instead of training one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Write the trained Fellegi–Sunter parameters to this JSON file (e.g. under models/).
         #[arg(long)]
         save_model: Option<PathBuf>,
+    },
+    /// Link or deduplicate any CSV files named in a TOML config; writes the scored pairs.
+    LinkFiles {
+        /// The config: input files, their id and identity columns, threshold (see README).
+        #[arg(long)]
+        config: PathBuf,
+        /// CSV file for the pairs at or above the threshold.
+        #[arg(long)]
+        output: PathBuf,
     },
     /// Compare the linkage in a database with a synthetic county's ground truth.
     EvaluateLinkage {
@@ -150,8 +162,12 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Link {
             db,
             accept,
+            model,
             save_model,
-        }) => commands::link_command(&db, accept, save_model.as_deref()),
+        }) => commands::link_command(&db, accept, model.as_deref(), save_model.as_deref()),
+        Some(Command::LinkFiles { config, output }) => {
+            commands::link_files_command(&config, &output)
+        }
         Some(Command::EvaluateLinkage { db, truth, json }) => {
             commands::evaluate_linkage_command(&db, &truth, json)
         }

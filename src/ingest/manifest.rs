@@ -56,11 +56,14 @@ pub enum AgencyKind {
     Housing,
     Benefits,
     PublicHealth,
+    /// Any other system (youth justice, a voluntary sector partner), and the
+    /// files of `zonewise link-files`, which need not come from an agency at all.
+    Other,
 }
 
 impl AgencyKind {
     /// Every kind, in display order.
-    pub const ALL: [AgencyKind; 7] = [
+    pub const ALL: [AgencyKind; 8] = [
         AgencyKind::Education,
         AgencyKind::SocialCare,
         AgencyKind::Police,
@@ -68,6 +71,7 @@ impl AgencyKind {
         AgencyKind::Housing,
         AgencyKind::Benefits,
         AgencyKind::PublicHealth,
+        AgencyKind::Other,
     ];
 
     /// The label a person reads.
@@ -80,6 +84,7 @@ impl AgencyKind {
             AgencyKind::Housing => "Housing",
             AgencyKind::Benefits => "Benefits",
             AgencyKind::PublicHealth => "Public health",
+            AgencyKind::Other => "Other system",
         }
     }
 
@@ -93,6 +98,7 @@ impl AgencyKind {
             AgencyKind::Housing => "housing",
             AgencyKind::Benefits => "benefits",
             AgencyKind::PublicHealth => "public_health",
+            AgencyKind::Other => "other",
         }
     }
 }

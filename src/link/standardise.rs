@@ -79,18 +79,13 @@ pub const NICKNAMES: &[(&str, &str)] = &[
     ("NICKY", "NICOLA"),
 ];
 
-/// Builds `link.nickname` and `link.record` from every staging table listed in `app.source`.
+/// The staging columns standardisation reads from every source.
+const STAGING_COLUMNS: &str = "record_id, given_name, family_name, birth_date, sex, postcode, \
+    nhs_number, upn, ni_number, address, household_ref, event_date";
+
+/// Builds `link.nickname` and `link.record` from every staging table listed in
+/// `app.source`. Returns the number of records.
 pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
-    conn.execute_batch(
-        "CREATE SCHEMA IF NOT EXISTS link;
-         CREATE OR REPLACE TABLE link.nickname (alias VARCHAR PRIMARY KEY, canonical VARCHAR);",
-    )?;
-    {
-        let mut appender = conn.appender_to_db("nickname", "link")?;
-        for (alias, canonical) in NICKNAMES {
-            appender.append_row([alias, canonical])?;
-        }
-    }
     let sources: Vec<String> = conn
         .prepare("SELECT name FROM app.source ORDER BY name")?
         .query_map([], |row| row.get(0))?
@@ -100,15 +95,10 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
     }
     let union = sources
         .iter()
-        .map(|s| {
-            format!(
-                "SELECT '{s}' AS source, record_id, given_name, family_name, birth_date, sex,
-                        postcode, nhs_number, upn, ni_number, address, household_ref, event_date
-                 FROM staging.\"{s}\""
-            )
-        })
+        .map(|s| format!("SELECT '{s}' AS source, {STAGING_COLUMNS} FROM staging.\"{s}\""))
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
+    build_nicknames(conn)?;
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TABLE link.record AS
          WITH cleaned AS (
@@ -138,20 +128,49 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                         FILTER (WHERE address IS NOT NULL) AS address,
                     max(household_ref) AS household_ref
              FROM cleaned GROUP BY source, record_id
+         ), standard AS (
+             SELECT r.*,
+                    coalesce(n.canonical, r.given) AS given_canonical,
+                    replace(r.family_raw, '-', '') AS family,
+                    nullif(split_part(r.family_raw, '-', 1), '') AS family_first,
+                    nullif(split_part(r.family_raw, '-', 2), '') AS family_second,
+                    CASE WHEN length(r.postcode) > 4 THEN left(r.postcode, length(r.postcode) - 2) END
+                        AS postcode_sector,
+                    year(r.birth_date) AS birth_year
+             FROM per_record r LEFT JOIN link.nickname n ON n.alias = r.given
          )
-         SELECT r.*,
-                coalesce(n.canonical, r.given) AS given_canonical,
-                replace(r.family_raw, '-', '') AS family,
-                nullif(split_part(r.family_raw, '-', 1), '') AS family_first,
-                nullif(split_part(r.family_raw, '-', 2), '') AS family_second,
-                CASE WHEN length(r.postcode) > 4 THEN left(r.postcode, length(r.postcode) - 2) END
-                    AS postcode_sector,
-                year(r.birth_date) AS birth_year
-         FROM per_record r LEFT JOIN link.nickname n ON n.alias = r.given
-         ORDER BY record_key;"
+         SELECT *,
+                {}, {}, {}
+         FROM standard
+         ORDER BY record_key;",
+        term_frequency("given_canonical", "tf_given"),
+        term_frequency("family", "tf_family"),
+        term_frequency("postcode", "tf_postcode"),
     ))?;
     let count: i64 = conn.query_row("SELECT count(*) FROM link.record", [], |r| r.get(0))?;
     Ok(count as usize)
+}
+
+/// SQL for the share of records holding the same value of `column` as this one
+/// (NULL where the value is missing): the chance that a random record agrees on it.
+fn term_frequency(column: &str, alias: &str) -> String {
+    format!(
+        "CASE WHEN {column} IS NOT NULL THEN
+             (count(*) OVER (PARTITION BY {column}))::DOUBLE / count({column}) OVER ()
+         END AS {alias}"
+    )
+}
+
+fn build_nicknames(conn: &Connection) -> Result<(), duckdb::Error> {
+    conn.execute_batch(
+        "CREATE SCHEMA IF NOT EXISTS link;
+         CREATE OR REPLACE TABLE link.nickname (alias VARCHAR PRIMARY KEY, canonical VARCHAR);",
+    )?;
+    let mut appender = conn.appender_to_db("nickname", "link")?;
+    for (alias, canonical) in NICKNAMES {
+        appender.append_row([alias, canonical])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

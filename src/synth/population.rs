@@ -360,6 +360,10 @@ const MOTHER_AGE_AT_BIRTH: (i32, i32) = (18, 44);
 const EARLIEST_CHILD_BIRTH: NaiveDate = ymd(2006, 4, 2);
 /// Siblings are at least this many days apart (no twins in the synthetic county).
 const SIBLING_GAP_DAYS: i64 = 330;
+/// Share of sons given their father's (or stepfather's) given name. Otherwise no two
+/// members of a family share a given name: parents do not name two children alike,
+/// and a synthetic county where they did would reward linkage for merging siblings.
+const NAMESAKE_SON: f64 = 0.02;
 
 /// Draws one family: where it lives, its circumstances, its members and its moves.
 pub fn draw_family<R: Rng>(
@@ -502,7 +506,23 @@ pub fn draw_family<R: Rng>(
     births.retain(|b| *b <= last_possible);
     for birth in births {
         let female = rng.random::<bool>();
-        let given = names::draw_given(rng, pool, female);
+        let father = members.iter().find(|m| m.role != Role::Child && !m.female);
+        let given = match father {
+            Some(father) if !female && rng.random::<f64>() < NAMESAKE_SON => {
+                (father.given, father.nicknames)
+            }
+            _ => {
+                let mut given = names::draw_given(rng, pool, female);
+                // Small name pools make clashes likely; a few redraws almost always avoid one.
+                for _ in 0..20 {
+                    if members.iter().all(|m| m.given != given.0) {
+                        break;
+                    }
+                    given = names::draw_given(rng, pool, female);
+                }
+                given
+            }
+        };
         members.push(person(
             Role::Child,
             given,

@@ -1,0 +1,122 @@
+//! Blocking: which pairs of records are compared at all. Each rule is a set of
+//! keys that must be equal; the union of the rules gives the candidate pairs.
+//! Every rule's pair count is computed before any pair is built, so that a rule
+//! too broad for the data is refused by name instead of exhausting memory.
+
+use duckdb::Connection;
+
+use super::LinkError;
+
+/// A blocking rule: records are candidate pairs when all `keys` are equal (and not null).
+/// Keys are SQL over one record, with `{s}` standing for the record's table alias.
+pub struct BlockingRule {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+}
+
+/// The default rules. Each catches matches the others miss: a typo in a name
+/// (birth date + initial), a wrong birth date (names + year), a changed name
+/// (NHS number), a mistyped birth date and a nickname (postcode + initial).
+pub const BLOCKING_RULES: [BlockingRule; 4] = [
+    BlockingRule {
+        name: "birth date + family initial",
+        keys: &["{s}.birth_date", "left({s}.family, 1)"],
+    },
+    BlockingRule {
+        name: "given name + family name + birth year",
+        keys: &["{s}.given_canonical", "{s}.family", "{s}.birth_year"],
+    },
+    BlockingRule {
+        name: "NHS number",
+        keys: &["{s}.nhs"],
+    },
+    BlockingRule {
+        name: "postcode + given initial",
+        keys: &["{s}.postcode", "left({s}.given, 1)"],
+    },
+];
+
+/// A key for one side of a pair (`{s}.family` → `l.family`).
+fn on_side(key: &str, side: &str) -> String {
+    key.replace("{s}", side)
+}
+
+impl BlockingRule {
+    /// The join condition of pairs `l`/`r` this rule makes.
+    pub fn join_condition(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| format!("{} = {}", on_side(k, "l"), on_side(k, "r")))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// The pairs this rule generates in `link.record`, counted from the sizes of its
+    /// blocks without building any pair.
+    pub fn count_pairs(&self, conn: &Connection) -> Result<u64, duckdb::Error> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|k| on_side(k, "x"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let not_null = self
+            .keys
+            .iter()
+            .map(|k| format!("{} IS NOT NULL", on_side(k, "x")))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let pairs: i64 = conn.query_row(
+            &format!(
+                "SELECT coalesce(sum(n * (n - 1) // 2), 0)::BIGINT FROM
+                 (SELECT count(*)::BIGINT AS n FROM link.record x WHERE {not_null} GROUP BY {keys})"
+            ),
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(pairs.max(0) as u64)
+    }
+}
+
+/// Pairs each rule generates in `link.record`, refusing a rule above `limit`.
+pub fn count_pairs(
+    conn: &Connection,
+    rules: &[BlockingRule],
+    limit: u64,
+) -> Result<Vec<(String, u64)>, LinkError> {
+    let mut counts = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let pairs = rule.count_pairs(conn)?;
+        if pairs > limit {
+            return Err(LinkError::TooManyPairs {
+                rule: rule.name.to_string(),
+                pairs,
+                limit,
+            });
+        }
+        counts.push((rule.name.to_string(), pairs));
+    }
+    Ok(counts)
+}
+
+/// SQL of the candidate pairs (`l_key < r_key`): the union of every rule's pairs.
+/// With `across_sources_only`, pairs within one source are left out (linking
+/// files to each other without deduplicating each).
+pub fn candidates_sql(rules: &[BlockingRule], across_sources_only: bool) -> String {
+    let across = if across_sources_only {
+        " AND l.source <> r.source"
+    } else {
+        ""
+    };
+    rules
+        .iter()
+        .map(|rule| {
+            let on = rule.join_condition();
+            format!(
+                "SELECT l.record_key AS l_key, r.record_key AS r_key FROM link.record l
+                 JOIN link.record r ON {on} AND l.record_key < r.record_key{across}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ")
+}

@@ -1,0 +1,152 @@
+//! Linkage models on disk: a readable JSON file under `models/` with the trained
+//! parameters and what they were trained on, so that a council can reuse a model
+//! that a person has checked instead of retraining on every load.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::comparisons::COMPARISONS;
+use super::fellegi_sunter::Model;
+
+/// The `format` field every linkage model file carries.
+pub const FORMAT: &str = "zonewise-linkage-model";
+
+/// A saved model with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub format: String,
+    pub version: u32,
+    /// When it was trained (local time, `yyyy-mm-dd hh:mm:ss`).
+    pub trained_at: String,
+    /// Records and candidate pairs it was trained on. λ is a prior per pair of
+    /// records, so it suits data of about this size; scoring much larger data
+    /// with it overstates the chance that a random pair matches.
+    pub records: u64,
+    pub candidate_pairs: u64,
+    pub model: Model,
+}
+
+/// Why a model file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    #[error("cannot read model file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("model file {path}, line {line}, column {column}: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("model file {path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("cannot write model file {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl ModelFile {
+    pub fn new(model: Model, records: u64, candidate_pairs: u64) -> ModelFile {
+        ModelFile {
+            format: FORMAT.to_string(),
+            version: 1,
+            trained_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+            records,
+            candidate_pairs,
+            model,
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
+        let text = serde_json::to_string_pretty(self).expect("a model always serialises");
+        std::fs::write(path, text + "\n").map_err(|source| ModelFileError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Reads a model file and checks it fits this version's comparisons.
+    pub fn load(path: &Path) -> Result<ModelFile, ModelFileError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ModelFileError::Read {
+            path: name.clone(),
+            source,
+        })?;
+        let file: ModelFile = serde_json::from_str(&text).map_err(|e| ModelFileError::Parse {
+            path: name.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        file.check().map_err(|message| ModelFileError::Invalid {
+            path: name,
+            message,
+        })?;
+        Ok(file)
+    }
+
+    /// The model must name this version's comparisons, in order, with their
+    /// levels, and hold probabilities.
+    fn check(&self) -> Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!("format is '{}', expected '{FORMAT}'", self.format));
+        }
+        if self.version != 1 {
+            return Err(format!(
+                "version {} is not supported (expected 1)",
+                self.version
+            ));
+        }
+        let lambda = self.model.lambda;
+        if !(lambda > 0.0 && lambda < 1.0) {
+            return Err(format!("lambda must be between 0 and 1, not {lambda}"));
+        }
+        let names: Vec<&str> = self
+            .model
+            .comparisons
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let expected: Vec<&str> = COMPARISONS.iter().map(|c| c.name).collect();
+        if names != expected {
+            return Err(format!(
+                "comparisons are [{}]; this version of Zonewise compares [{}]",
+                names.join(", "),
+                expected.join(", ")
+            ));
+        }
+        for (params, comparison) in self.model.comparisons.iter().zip(&COMPARISONS) {
+            for (label, values) in [("m", &params.m), ("u", &params.u)] {
+                if values.len() != comparison.levels() {
+                    return Err(format!(
+                        "comparison '{}' has {} {label} values; it has {} levels",
+                        params.name,
+                        values.len(),
+                        comparison.levels()
+                    ));
+                }
+                if values.iter().any(|p| !(0.0..=1.0).contains(p)) {
+                    return Err(format!(
+                        "comparison '{}': {label} values must be probabilities between 0 and 1",
+                        params.name
+                    ));
+                }
+                let sum: f64 = values.iter().sum();
+                if (sum - 1.0).abs() > 1e-3 {
+                    return Err(format!(
+                        "comparison '{}': {label} values add up to {sum:.4}, not 1",
+                        params.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,164 @@
+//! Training the Fellegi–Sunter model on the data being linked: u from random
+//! pairs, m by EM sessions over the candidate pairs, λ from a deterministic rule.
+
+use duckdb::Connection;
+
+use super::blocking::BlockingRule;
+use super::comparisons::{self, COMPARISONS};
+use super::fellegi_sunter::{self, ComparisonParams, Model, Pattern};
+
+/// Records sampled on each side of the random pairs that estimate u: about
+/// 1,500 × 1,500 pairs, plenty for level frequencies and cheap at any scale.
+const U_SAMPLE_RECORDS: usize = 1500;
+
+/// EM training sessions, as Splink runs them: all pairs of records that agree on
+/// a session's blocking keys, drawn from `link.record` itself and not from the
+/// candidate pairs (whose other blocking rules would bias the estimate: pairs
+/// blocked on "same name and birth year" make a shared birth year look like
+/// evidence of a match). The comparisons a session blocks on are left out of its
+/// estimate; each session estimates m for the others.
+const SESSIONS: [(BlockingRule, &[&str]); 2] = [
+    (
+        BlockingRule {
+            name: "EM session: same birth date",
+            keys: &["{s}.birth_date"],
+        },
+        &["birth_date"],
+    ),
+    (
+        BlockingRule {
+            name: "EM session: same given and family name",
+            keys: &["{s}.given_canonical", "{s}.family"],
+        },
+        &["given_name", "family_name"],
+    ),
+];
+
+/// At most about this many pairs per EM session: beyond it the session's left-hand
+/// records are sampled, which keeps its agreement patterns unbiased.
+const MAX_SESSION_PAIRS: u64 = 3_000_000;
+
+/// A high-precision deterministic rule; its pair count sets the prior.
+const DETERMINISTIC: &str =
+    "nhs_number = 1 OR (given_name = 3 AND family_name = 3 AND birth_date = 3 AND postcode = 2)";
+
+/// Share of true matches the deterministic rule is assumed to find, to scale the prior.
+const DETERMINISTIC_RECALL: f64 = 0.7;
+
+/// Trains a model on `link.record` (for u) and `link.pair` (for m and λ).
+pub fn train(conn: &Connection, records: usize, iterations: usize) -> Result<Model, duckdb::Error> {
+    let u = estimate_u(conn, records)?;
+    let names = comparisons::names();
+    let level_counts = comparisons::level_counts();
+    let mut m_sum: Vec<Vec<f64>> = level_counts.iter().map(|&n| vec![0.0; n]).collect();
+    let mut sessions_per_comparison = vec![0usize; COMPARISONS.len()];
+    for (rule, fixed) in &SESSIONS {
+        let modulus = rule.count_pairs(conn)?.div_ceil(MAX_SESSION_PAIRS).max(1);
+        let mut session_patterns = patterns(
+            conn,
+            &format!(
+                "SELECT {} FROM link.record l JOIN link.record r
+                 ON {} AND l.record_key < r.record_key
+                 WHERE hash(l.record_key || 'em') % {modulus} = 0",
+                comparisons::select_list(),
+                rule.join_condition()
+            ),
+        )?;
+        let fixed_index: Vec<usize> = fixed
+            .iter()
+            .filter_map(|f| names.iter().position(|n| n == f))
+            .collect();
+        for pattern in &mut session_patterns {
+            for &k in &fixed_index {
+                pattern.levels[k] = fellegi_sunter::MISSING;
+            }
+        }
+        let initial_m = level_counts
+            .iter()
+            .map(|&n| {
+                let mut m = vec![0.1 / (n - 1) as f64; n];
+                m[n - 1] = 0.9;
+                m
+            })
+            .collect();
+        let session = fellegi_sunter::estimate(
+            &session_patterns,
+            &names,
+            u.clone(),
+            initial_m,
+            0.5,
+            iterations,
+        );
+        for (k, comparison) in session.comparisons.iter().enumerate() {
+            if fixed_index.contains(&k) {
+                continue;
+            }
+            for (level, m) in comparison.m.iter().enumerate() {
+                m_sum[k][level] += m;
+            }
+            sessions_per_comparison[k] += 1;
+        }
+    }
+    let comparisons = names
+        .iter()
+        .zip(u)
+        .enumerate()
+        .map(|(k, (name, u))| ComparisonParams {
+            name: name.to_string(),
+            m: m_sum[k]
+                .iter()
+                .map(|m| m / sessions_per_comparison[k].max(1) as f64)
+                .collect(),
+            u,
+        })
+        .collect();
+    let sure: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM link.pair WHERE {DETERMINISTIC}"),
+        [],
+        |row| row.get(0),
+    )?;
+    let all_pairs = (records as f64) * (records as f64 - 1.0) / 2.0;
+    let lambda = (sure as f64 / DETERMINISTIC_RECALL / all_pairs.max(1.0)).clamp(1e-12, 0.5);
+    Ok(Model {
+        lambda,
+        comparisons,
+    })
+}
+
+/// u per comparison: level frequencies among pairs of two deterministic samples of records.
+fn estimate_u(conn: &Connection, records: usize) -> Result<Vec<Vec<f64>>, duckdb::Error> {
+    let modulus = (records / U_SAMPLE_RECORDS).max(1);
+    let random_patterns = patterns(
+        conn,
+        &format!(
+            "SELECT {} FROM
+             (SELECT * FROM link.record WHERE hash(record_key || 'u1') % {modulus} = 0) l,
+             (SELECT * FROM link.record WHERE hash(record_key || 'u2') % {modulus} = 0) r
+             WHERE l.record_key <> r.record_key",
+            comparisons::select_list()
+        ),
+    )?;
+    Ok(fellegi_sunter::level_frequencies(
+        &random_patterns,
+        &comparisons::level_counts(),
+    ))
+}
+
+/// Agreement patterns and their counts from a query returning one level column per comparison.
+fn patterns(conn: &Connection, levels_query: &str) -> Result<Vec<Pattern>, duckdb::Error> {
+    let columns = comparisons::names().join(", ");
+    let mut statement = conn.prepare(&format!(
+        "SELECT {columns}, count(*)::DOUBLE FROM ({levels_query}) GROUP BY ALL ORDER BY ALL"
+    ))?;
+    let n = COMPARISONS.len();
+    let rows = statement.query_map([], |row| {
+        let levels = (0..n)
+            .map(|i| row.get::<_, i8>(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Pattern {
+            levels,
+            count: row.get(n)?,
+        })
+    })?;
+    rows.collect()
+}
