@@ -180,3 +180,92 @@ fn review_decisions_survive_a_rerun() {
     assert_eq!(person_of(&a), person_of(&b), "decisions hold on every run");
     assert_ne!(person_of(&c), person_of(&d));
 }
+
+#[test]
+fn every_pair_weight_is_the_sum_of_its_explanation() {
+    let dir = tempfile::tempdir().expect("temp");
+    let (conn, report) = linked_county(dir.path());
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT {} FROM link.pair p",
+            link::score::scored_pair_columns()
+        ))
+        .expect("query");
+    let pairs = statement
+        .query_map([], |row| link::score::read_scored_pair(row, &report.model))
+        .expect("rows")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("pairs");
+    assert_eq!(pairs.len() as u64, report.candidate_pairs);
+    let mut adjusted = 0;
+    for pair in &pairs {
+        let explained = pair.explanation.total();
+        assert!(
+            (explained - pair.match_weight).abs() < 1e-6,
+            "{} / {}: SQL weight {} but the explanation adds up to {explained}: {:?}",
+            pair.l_key,
+            pair.r_key,
+            pair.match_weight,
+            pair.explanation
+        );
+        let unadjusted = report.model.weight(
+            &pair
+                .explanation
+                .contributions
+                .iter()
+                .map(|c| c.level)
+                .collect::<Vec<_>>(),
+        );
+        if (unadjusted - explained).abs() > 1e-9 {
+            adjusted += 1;
+        }
+    }
+    assert!(
+        adjusted > pairs.len() / 2,
+        "term frequencies change most weights ({adjusted} of {})",
+        pairs.len()
+    );
+}
+
+#[test]
+fn a_saved_model_reproduces_the_linkage_without_training() {
+    let dir = tempfile::tempdir().expect("temp");
+    let (conn, report) = linked_county(dir.path());
+    let ids = |conn: &duckdb::Connection| -> Vec<(String, String, String)> {
+        conn.prepare(
+            "SELECT source, source_record_id, person_id FROM core.source_record ORDER BY ALL",
+        )
+        .expect("query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("ids")
+    };
+    let trained = ids(&conn);
+    let path = dir.path().join("model.json");
+    link::model_file::ModelFile::new(
+        report.model.clone(),
+        report.records as u64,
+        report.candidate_pairs,
+    )
+    .save(&path)
+    .expect("save");
+    let loaded = link::model_file::ModelFile::load(&path).expect("load");
+    let rerun = link::link(
+        &conn,
+        &LinkConfig {
+            model: Some(loaded.model),
+            ..Default::default()
+        },
+    )
+    .expect("scored with the saved model");
+    assert!(
+        !rerun
+            .timings
+            .iter()
+            .any(|(stage, _)| stage.starts_with("train")),
+        "no training with a saved model: {:?}",
+        rerun.timings
+    );
+    assert_eq!(ids(&conn), trained);
+}

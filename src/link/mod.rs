@@ -149,7 +149,7 @@ pub fn score_records(
             (model, true)
         }
     };
-    score::score_pairs(conn, &model)?;
+    score::score_pairs(conn, &model, records)?;
     watch.lap("score");
     let candidate_pairs: i64 =
         conn.query_row("SELECT count(*) FROM link.pair", [], |r| r.get(0))?;

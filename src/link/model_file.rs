@@ -150,3 +150,85 @@ impl ModelFile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::fellegi_sunter::ComparisonParams;
+
+    fn model() -> Model {
+        Model {
+            lambda: 1e-4,
+            comparisons: COMPARISONS
+                .iter()
+                .map(|c| {
+                    let n = c.levels();
+                    ComparisonParams {
+                        name: c.name.to_string(),
+                        m: vec![1.0 / n as f64; n],
+                        u: vec![1.0 / n as f64; n],
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn load_text(text: &str) -> Result<ModelFile, ModelFileError> {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("model.json");
+        std::fs::write(&path, text).expect("write");
+        ModelFile::load(&path)
+    }
+
+    #[test]
+    fn a_saved_model_loads_back_unchanged() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("model.json");
+        let saved = ModelFile::new(model(), 100, 50);
+        saved.save(&path).expect("save");
+        assert_eq!(ModelFile::load(&path).expect("load"), saved);
+    }
+
+    #[test]
+    fn a_model_that_does_not_fit_is_refused_with_the_reason() {
+        let mut file = ModelFile::new(model(), 100, 50);
+        file.model.comparisons.swap(0, 1);
+        let message = load_text(&serde_json::to_string(&file).expect("json"))
+            .expect_err("order")
+            .to_string();
+        assert!(
+            message.contains("comparisons are [family_name, given_name"),
+            "{message}"
+        );
+
+        let mut file = ModelFile::new(model(), 100, 50);
+        file.model.comparisons[2].m = vec![0.5, 0.5];
+        let message = load_text(&serde_json::to_string(&file).expect("json"))
+            .expect_err("levels")
+            .to_string();
+        assert!(
+            message.contains("'birth_date' has 2 m values; it has 4 levels"),
+            "{message}"
+        );
+
+        let mut file = ModelFile::new(model(), 100, 50);
+        file.model.comparisons[3].u = vec![0.5, 0.5, 0.5];
+        let message = load_text(&serde_json::to_string(&file).expect("json"))
+            .expect_err("sum")
+            .to_string();
+        assert!(message.contains("add up to 1.5000"), "{message}");
+
+        let message = load_text("{\n  \"format\": \"zonewise-linkage-model\",\n  oops\n}")
+            .expect_err("syntax")
+            .to_string();
+        assert!(message.contains("line 3, column"), "{message}");
+    }
+
+    #[test]
+    fn the_committed_sample_model_loads() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/linkage-sample.json");
+        let file = ModelFile::load(&path).expect("models/linkage-sample.json");
+        assert!(file.records > 10_000);
+    }
+}

@@ -31,8 +31,27 @@ pub fn build_pairs(
     ))
 }
 
-/// Adds `match_weight` and `match_probability` to every row of `link.pair`.
-pub fn score_pairs(conn: &Connection, model: &Model) -> Result<(), duckdb::Error> {
+/// Pseudo-records behind every term frequency: a value's frequency is estimated
+/// as if this many more records held values at the model's average exact-match
+/// frequency u. In a file of a few dozen records, the two records of a pair are
+/// themselves a large share of their name's count, so the raw frequency would call
+/// every name common; the estimate then stays near u (no adjustment). In a county
+/// of 100,000 records the raw frequency dominates.
+const TF_PSEUDO_RECORDS: f64 = 1000.0;
+
+/// Adds `match_weight` and `match_probability` to every row of `link.pair`, after
+/// shrinking the term frequencies of `records` records towards the model's u.
+pub fn score_pairs(conn: &Connection, model: &Model, records: usize) -> Result<(), duckdb::Error> {
+    let n = records as f64;
+    for (k, comparison) in COMPARISONS.iter().enumerate() {
+        if let Some(tf) = comparison.tf_column() {
+            let u_top = model.comparisons[k].u[comparison.levels() - 1];
+            conn.execute_batch(&format!(
+                "UPDATE link.pair SET {tf} = ({tf} * {n} + {TF_PSEUDO_RECORDS} * {u_top:.10})
+                     / ({n} + {TF_PSEUDO_RECORDS});"
+            ))?;
+        }
+    }
     conn.execute_batch(&format!(
         "ALTER TABLE link.pair ADD COLUMN match_weight DOUBLE;
          UPDATE link.pair SET match_weight = {};
@@ -183,4 +202,54 @@ pub fn read_scored_pair(row: &duckdb::Row<'_>, model: &Model) -> Result<ScoredPa
         match_probability: row.get(3)?,
         explanation: explain(model, &levels, &tfs),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::fellegi_sunter::ComparisonParams;
+
+    #[test]
+    fn a_rare_family_name_is_stronger_evidence_than_a_common_one() {
+        let model = Model {
+            lambda: 1e-4,
+            comparisons: COMPARISONS
+                .iter()
+                .map(|c| {
+                    let n = c.levels();
+                    let mut m = vec![0.1 / (n - 1) as f64; n];
+                    m[n - 1] = 0.9;
+                    let mut u = vec![0.01 / (n - 1) as f64; n];
+                    u[0] = 0.99;
+                    ComparisonParams {
+                        name: c.name.to_string(),
+                        m,
+                        u,
+                    }
+                })
+                .collect(),
+        };
+        let levels = [3, 3, 3, 2, 1, MISSING, MISSING];
+        let family = COMPARISONS
+            .iter()
+            .position(|c| c.name == "family_name")
+            .expect("family");
+        let with_family_tf = |tf: f64| {
+            let mut tfs = vec![None; COMPARISONS.len()];
+            tfs[family] = Some(tf);
+            explain(&model, &levels, &tfs)
+        };
+        let smith = with_family_tf(0.01);
+        let kettleborough = with_family_tf(0.0002);
+        assert!(kettleborough.total() > smith.total() + 5.0);
+        // log2(0.9 / 0.0002) against log2(0.9 / 0.01): the difference is log2(50).
+        let difference =
+            kettleborough.contributions[family].weight - smith.contributions[family].weight;
+        assert!((difference - 50f64.log2()).abs() < 1e-9, "{difference}");
+        // Without a frequency the comparison falls back on u; a missing side adds nothing.
+        let plain = explain(&model, &levels, &vec![None; COMPARISONS.len()]);
+        assert!((plain.total() - model.weight(&levels)).abs() < 1e-9);
+        assert_eq!(plain.contributions[5].label, "missing");
+        assert_eq!(plain.contributions[5].weight, 0.0);
+    }
 }

@@ -1,0 +1,166 @@
+//! `zonewise link-files` on a small hand-made school roll and GP list: the engine
+//! finds exactly the pairs a person would, and bad input is reported by file,
+//! line and column.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use zonewise::link::files::{LinkFilesConfig, link_files};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/link-files")
+        .join(name)
+}
+
+/// A written pair: (file, id, file, id).
+type Pair = (String, String, String, String);
+
+/// Every pair in an output CSV, and the probabilities in file order.
+fn read_pairs(path: &Path) -> (BTreeSet<Pair>, Vec<f64>) {
+    let mut reader = csv::Reader::from_path(path).expect("output");
+    let headers = reader.headers().expect("headers").clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "file_l",
+            "id_l",
+            "file_r",
+            "id_r",
+            "match_weight",
+            "match_probability"
+        ]
+    );
+    let mut pairs = BTreeSet::new();
+    let mut probabilities = Vec::new();
+    for row in reader.records() {
+        let row = row.expect("row");
+        pairs.insert((
+            row[0].to_string(),
+            row[1].to_string(),
+            row[2].to_string(),
+            row[3].to_string(),
+        ));
+        probabilities.push(row[5].parse().expect("probability"));
+    }
+    (pairs, probabilities)
+}
+
+#[test]
+fn a_school_roll_and_a_gp_list_link_exactly_as_a_person_would() {
+    let dir = tempfile::tempdir().expect("temp");
+    let output = dir.path().join("pairs.csv");
+    let config = LinkFilesConfig::load(&fixture("link.toml")).expect("config");
+    let report = link_files(&config, &output, &mut |_| {}).expect("link-files");
+    assert_eq!(report.score.records, 13);
+    assert!(!report.score.trained, "the config names a saved model");
+
+    let (pairs, probabilities) = read_pairs(&output);
+    let expected: BTreeSet<_> = [
+        // Same details, different capitals and date formats.
+        ("gp", "G1", "school", "S1"),
+        // Liam is a nickname of William.
+        ("gp", "G2", "school", "S2"),
+        // A misspelt surname and the day and month swapped.
+        ("gp", "G3", "school", "S3"),
+        // Moved house: a different postcode, all else the same.
+        ("gp", "G5", "school", "S5"),
+    ]
+    .into_iter()
+    .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+    .collect();
+    // Not linked: two Jack Smiths born three years apart in different towns;
+    // Harry and Isla Pemberton, siblings; and Harry and his twin sister Harriet,
+    // whom blocking does pair (same birth date and surname) but the score rejects.
+    assert_eq!(pairs, expected);
+    assert!(
+        report.score.candidate_pairs > expected.len() as u64,
+        "the threshold, not blocking alone, must decide: {} candidate pairs",
+        report.score.candidate_pairs
+    );
+    assert!(probabilities.iter().all(|p| *p >= config.threshold));
+    assert!(
+        probabilities.windows(2).all(|w| w[0] >= w[1]),
+        "strongest first: {probabilities:?}"
+    );
+}
+
+#[test]
+fn with_no_model_the_files_train_their_own_and_still_link() {
+    let dir = tempfile::tempdir().expect("temp");
+    let text = std::fs::read_to_string(fixture("link.toml"))
+        .expect("config")
+        .replace("model = \"../../../models/linkage-sample.json\"\n", "");
+    std::fs::write(dir.path().join("link.toml"), text).expect("write");
+    for file in ["school.csv", "gp.csv"] {
+        std::fs::copy(fixture(file), dir.path().join(file)).expect("copy");
+    }
+    let config = LinkFilesConfig::load(&dir.path().join("link.toml")).expect("config");
+    let output = dir.path().join("pairs.csv");
+    let report = link_files(&config, &output, &mut |_| {}).expect("link-files");
+    assert!(report.score.trained);
+    let (pairs, _) = read_pairs(&output);
+    // Six records a side are too few to train on well; the clear-cut pair must still be found.
+    assert!(pairs.contains(&(
+        "gp".to_string(),
+        "G1".to_string(),
+        "school".to_string(),
+        "S1".to_string()
+    )));
+}
+
+#[test]
+fn a_bad_date_names_file_line_and_column_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp");
+    for file in ["link.toml", "gp.csv"] {
+        std::fs::copy(fixture(file), dir.path().join(file)).expect("copy");
+    }
+    let school = std::fs::read_to_string(fixture("school.csv"))
+        .expect("school")
+        .replace("21/09/2012", "2012-09-21");
+    std::fs::write(dir.path().join("school.csv"), school).expect("write");
+    let text = std::fs::read_to_string(dir.path().join("link.toml"))
+        .expect("config")
+        .replace(
+            "../../../models",
+            &format!("{}/models", env!("CARGO_MANIFEST_DIR")),
+        );
+    std::fs::write(dir.path().join("link.toml"), text).expect("write");
+    let config = LinkFilesConfig::load(&dir.path().join("link.toml")).expect("config");
+    let output = dir.path().join("pairs.csv");
+    let message = link_files(&config, &output, &mut |_| {})
+        .expect_err("bad date")
+        .to_string();
+    assert!(message.contains("school.csv"), "{message}");
+    assert!(message.contains("line 5"), "{message}");
+    assert!(message.contains("dob"), "{message}");
+    assert!(!output.exists(), "no output after a failure");
+}
+
+#[test]
+fn config_mistakes_are_named() {
+    let dir = tempfile::tempdir().expect("temp");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "threshold = 0.9\n[[input]]\nfile = \"a.csv\"\nid = \"id\"\nsurname = \"x\"\n",
+    )
+    .expect("write");
+    let message = LinkFilesConfig::load(&path)
+        .expect_err("unknown key")
+        .to_string();
+    assert!(
+        message.contains("surname") && message.contains("line 5"),
+        "{message}"
+    );
+
+    std::fs::write(
+        &path,
+        "link_type = \"link_only\"\n[[input]]\nfile = \"a.csv\"\nid = \"id\"\n",
+    )
+    .expect("write");
+    let message = LinkFilesConfig::load(&path)
+        .expect_err("one file")
+        .to_string();
+    assert!(message.contains("at least two"), "{message}");
+}
