@@ -28,6 +28,14 @@ struct Cli {
     /// The view to open: overview, data, linkage, families, round-table, map, models, audit.
     #[arg(long, default_value = "overview", value_parser = parse_view)]
     view: ViewArg,
+
+    /// Open the Linkage view's review queue.
+    #[arg(long, conflicts_with = "find")]
+    review: bool,
+
+    /// Open the Linkage view on the first person whose name, id or NHS number contains this.
+    #[arg(long)]
+    find: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -184,8 +192,16 @@ fn run() -> anyhow::Result<()> {
             };
             let mut app = ZonewiseApp::new(database);
             app.view = cli.view.0;
+            if cli.review {
+                app.view = View::Linkage;
+                app.linkage.tab = zonewise::ui::LinkageTab::Review;
+            }
+            if let Some(text) = cli.find {
+                app = app.with_person_search(text);
+            }
             if let Some(path) = cli.screenshot {
-                app = app.with_screenshot(cli.view.0, path);
+                let view = app.view;
+                app = app.with_screenshot(view, path);
             }
             zonewise::ui::run_window(app)
         }

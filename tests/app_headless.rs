@@ -240,5 +240,118 @@ fn linkage_view_shows_the_latest_run() {
             .count()
             >= 1
     );
-    harness.get_by_label("Who knows whom");
+    harness.get_by_label_contains("Who knows whom");
+}
+
+#[test]
+fn review_thresholds_and_person_search_work_from_the_linkage_view() {
+    let county = generated_county();
+    {
+        let conn = duckdb::Connection::open(&county.db).expect("open");
+        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
+    }
+    let mut harness = open_app(&county);
+    harness.get_by_label("Linkage").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Review queue").click();
+    harness.run_steps(2);
+    let snapshot = harness.state().snapshot().expect("snapshot").clone();
+    let run = snapshot.linkage.run.clone().expect("a run");
+    assert!(
+        !snapshot.review_queue.is_empty(),
+        "a county this size has pairs to review"
+    );
+    assert_eq!(
+        snapshot.review_queue.len() as i64,
+        run.review_pairs.min(500)
+    );
+    let first = snapshot.review_queue[0].clone();
+    harness.get_by_label_contains(&first.left.record_id);
+    harness.get_by_label("Why this score");
+
+    // A verdict takes the pair off the queue at once…
+    harness.get_by_label("Different people  (D)").click();
+    harness.run_steps(2);
+    let queue = &harness.state().snapshot().expect("snapshot").review_queue;
+    assert_eq!(queue.len(), snapshot.review_queue.len() - 1);
+    assert!(!queue.iter().any(|item| item.pair == first.pair));
+    assert_eq!(harness.state().linkage.decided, 1);
+
+    // …and applying it re-clusters: one pair fewer waits, and it stays decided.
+    harness.get_by_label("Summary and thresholds").click();
+    harness.run_steps(2);
+    harness.get_by_label("Apply 1 review decision(s)").click();
+    settle(&mut harness);
+    let after = harness.state().snapshot().expect("snapshot").clone();
+    let rerun = after.linkage.run.clone().expect("run");
+    assert_eq!(rerun.review_pairs, run.review_pairs - 1);
+    assert!(
+        !after
+            .review_queue
+            .iter()
+            .any(|item| item.pair == first.pair)
+    );
+    assert_eq!(harness.state().linkage.decided, 0);
+
+    // Trying a stricter threshold shows the model's estimate; applying it accepts that many pairs.
+    let strict = zonewise::ui::linkage_view::weight_at(0.999);
+    let expected = zonewise::report::linkage::estimate_at(&after.linkage.weight_buckets, strict)
+        .accepted_pairs;
+    harness.state_mut().linkage.trial = Some((strict, zonewise::ui::linkage_view::weight_at(0.5)));
+    harness.run_steps(2);
+    assert!(harness.query_all_by_label(&thousands(expected)).count() >= 1);
+    harness.get_by_label("Apply thresholds").click();
+    settle(&mut harness);
+    let strict_run = harness
+        .state()
+        .snapshot()
+        .expect("snapshot")
+        .linkage
+        .run
+        .clone()
+        .expect("run");
+    assert!((strict_run.accept_probability - 0.999).abs() < 1e-9);
+    assert_eq!(strict_run.accepted_pairs, expected);
+    assert!(harness.state().linkage.trial.is_none());
+
+    // Find a person: a search by family name lists them; opening one shows every record.
+    harness.get_by_label("Find a person").click();
+    harness.run_steps(2);
+    let family = first.left.family_name.clone().expect("a family name");
+    harness.state_mut().linkage.search = family.to_lowercase();
+    harness.get_by_label("Search").click();
+    harness.run_steps(2);
+    let hits = harness.state().linkage.hits.clone();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h.name.contains(&family)), "{hits:?}");
+    let hit = hits
+        .iter()
+        .max_by_key(|h| h.source_records)
+        .expect("hit")
+        .clone();
+    let label = format!(
+        "{} · {} · {} record{}",
+        hit.name,
+        hit.birth_date.as_deref().unwrap_or("no birth date"),
+        hit.source_records,
+        if hit.source_records == 1 { "" } else { "s" }
+    );
+    harness
+        .query_all_by_label(&label)
+        .next()
+        .expect("listed")
+        .click();
+    harness.run_steps(2);
+    let person = harness.state().linkage.person.clone().expect("opened");
+    assert!(hits.iter().any(|h| h.person_id == person.person_id));
+    let opened = hits
+        .iter()
+        .find(|h| h.person_id == person.person_id)
+        .expect("hit");
+    assert_eq!(person.records.len() as i64, opened.source_records);
+    harness.get_by_label_contains(&format!(
+        "{}: {} record",
+        person.person_id,
+        person.records.len()
+    ));
 }

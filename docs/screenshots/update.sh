@@ -4,8 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release
-for view in overview data linkage; do
+shoot() {
+    local name="$1"
+    shift
     xvfb-run -a -s "-screen 0 1400x900x24" \
-        "${CARGO_TARGET_DIR:-target}/release/zonewise" --view "$view" \
-        --screenshot "docs/screenshots/$view.png"
+        cargo run --release --quiet -- "$@" --screenshot "docs/screenshots/$name.png"
+}
+for view in overview data linkage; do
+    shoot "$view" --view "$view"
 done
+shoot linkage-review --review
+shoot linkage-person --find "noah holmes"

@@ -84,6 +84,8 @@ pub enum LinkError {
         pairs: u64,
         limit: u64,
     },
+    #[error("linkage tables are inconsistent: {0}; run `zonewise link` again")]
+    Corrupt(String),
     #[error("database error during linkage: {0}")]
     Database(#[from] duckdb::Error),
 }
@@ -181,6 +183,40 @@ pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkEr
         ..
     } = scored;
 
+    let outcome = finish_run(conn, config, records, candidate_pairs, &model, &mut watch)?;
+    Ok(LinkReport {
+        records,
+        pairs_per_rule,
+        candidate_pairs,
+        accepted_pairs: outcome.accepted_pairs,
+        review_pairs: outcome.review_pairs,
+        persons: outcome.persons,
+        families: outcome.families,
+        model,
+        timings: watch.timings,
+        weight_histogram: outcome.weight_histogram,
+    })
+}
+
+/// What clustering the scored pairs at given thresholds produced.
+struct RunOutcome {
+    accepted_pairs: u64,
+    review_pairs: u64,
+    persons: u64,
+    families: u64,
+    weight_histogram: Vec<(i64, u64)>,
+}
+
+/// Clusters the scored pairs of `link.pair` at the thresholds of `config` (with the
+/// reviewers' decisions), groups families and records the run in `app.link_run`.
+fn finish_run(
+    conn: &Connection,
+    config: &LinkConfig,
+    records: usize,
+    candidate_pairs: u64,
+    model: &Model,
+    watch: &mut Stopwatch,
+) -> Result<RunOutcome, LinkError> {
     let persons = cluster::cluster(conn, config.accept_probability)?;
     watch.lap("cluster");
     let families = family::group_families(conn)?;
@@ -218,19 +254,65 @@ pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkEr
             persons as i64,
             config.accept_probability,
             config.review_probability,
-            serde_json::to_string(&model).unwrap_or_default(),
+            serde_json::to_string(model).unwrap_or_default(),
         ],
     )?;
-    Ok(LinkReport {
-        records,
-        pairs_per_rule,
-        candidate_pairs,
+    Ok(RunOutcome {
         accepted_pairs,
         review_pairs,
         persons,
         families,
-        model,
-        timings: watch.timings,
         weight_histogram,
+    })
+}
+
+/// What re-clustering at new thresholds produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReclusterReport {
+    pub persons: u64,
+    pub families: u64,
+    pub accepted_pairs: u64,
+    pub review_pairs: u64,
+}
+
+/// Re-clusters the already scored pairs of the latest run at new thresholds and
+/// with every review decision so far, without re-scoring: what the Linkage view's
+/// Apply button does. Records a new run with the latest run's model.
+pub fn recluster(
+    conn: &Connection,
+    accept_probability: f64,
+    review_probability: f64,
+) -> Result<ReclusterReport, LinkError> {
+    let latest = conn.query_row(
+        "SELECT records, candidate_pairs, model_json FROM app.link_run ORDER BY run_id DESC LIMIT 1",
+        [],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?)),
+    );
+    let (records, candidate_pairs, model_json) = match latest {
+        Ok(latest) => latest,
+        Err(duckdb::Error::QueryReturnedNoRows) => return Err(LinkError::NoRecords),
+        Err(error) => return Err(error.into()),
+    };
+    let model: Model = serde_json::from_str(&model_json)
+        .map_err(|e| LinkError::Corrupt(format!("the latest run's model: {e}")))?;
+    let config = LinkConfig {
+        accept_probability,
+        review_probability,
+        ..LinkConfig::default()
+    };
+    let mut watch = Stopwatch::start();
+    let outcome = finish_run(
+        conn,
+        &config,
+        records.max(0) as usize,
+        candidate_pairs.max(0) as u64,
+        &model,
+        &mut watch,
+    )?;
+    Ok(ReclusterReport {
+        persons: outcome.persons,
+        families: outcome.families,
+        accepted_pairs: outcome.accepted_pairs,
+        review_pairs: outcome.review_pairs,
     })
 }

@@ -4,3 +4,4 @@
 
 pub mod linkage;
 pub mod overview;
+pub mod records;

@@ -9,8 +9,10 @@ use duckdb::Connection;
 use super::jobs::{Job, JobProgress, take_finished};
 use super::{data_view, linkage_view, overview, planned, screenshot};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
+use crate::link::ReclusterReport;
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
+use crate::report::records::{self, ReviewItem};
 use crate::{sample, store};
 
 /// The screens in the left navigation, in order.
@@ -88,7 +90,16 @@ pub struct Snapshot {
     pub overview: OverviewFigures,
     pub quality: Vec<SourceQuality>,
     pub linkage: LinkageFigures,
+    /// Pairs waiting for review, most probable first (at most [`REVIEW_QUEUE_LIMIT`]).
+    pub review_queue: Vec<ReviewItem>,
 }
+
+/// Pairs loaded into the review queue at a time; a reviewer works through these
+/// before the next re-clustering brings more.
+const REVIEW_QUEUE_LIMIT: usize = 500;
+
+/// People listed by a search.
+const SEARCH_LIMIT: usize = 100;
 
 /// What a finished import job produced.
 enum ImportOutcome {
@@ -115,11 +126,18 @@ pub struct ZonewiseApp {
     opening: Option<Job<Connection>>,
     refreshing: Option<Job<Snapshot>>,
     importing: Option<Job<ImportOutcome>>,
+    reclustering: Option<Job<ReclusterReport>>,
     snapshot: Option<Snapshot>,
     open_error: Option<String>,
     import_message: Option<ImportMessage>,
     /// Text of the Data view's manifest path field.
     manifest_path_input: String,
+    /// The Linkage view's tabs, trial thresholds, queue position and search.
+    pub linkage: linkage_view::LinkageState,
+    /// What the last re-clustering did, or why it failed.
+    linkage_message: Option<String>,
+    /// A person search to run once the data is shown (`zonewise --find`).
+    pending_search: Option<String>,
     screenshot: Option<screenshot::Capture>,
     started: bool,
 }
@@ -134,10 +152,14 @@ impl ZonewiseApp {
             opening: None,
             refreshing: None,
             importing: None,
+            reclustering: None,
             snapshot: None,
             open_error: None,
             import_message: None,
             manifest_path_input: String::new(),
+            linkage: linkage_view::LinkageState::default(),
+            linkage_message: None,
+            pending_search: None,
             screenshot: None,
             started: false,
         }
@@ -147,6 +169,14 @@ impl ZonewiseApp {
     pub fn with_screenshot(mut self, view: View, path: PathBuf) -> ZonewiseApp {
         self.view = view;
         self.screenshot = Some(screenshot::Capture::new(path));
+        self
+    }
+
+    /// Opens Linkage → Find a person on the first person matching `text` once the data is shown.
+    pub fn with_person_search(mut self, text: String) -> ZonewiseApp {
+        self.view = View::Linkage;
+        self.linkage.tab = linkage_view::LinkageTab::Person;
+        self.pending_search = Some(text);
         self
     }
 
@@ -167,7 +197,86 @@ impl ZonewiseApp {
 
     /// True while any background job runs.
     pub fn is_busy(&self) -> bool {
-        self.opening.is_some() || self.refreshing.is_some() || self.importing.is_some()
+        self.opening.is_some()
+            || self.refreshing.is_some()
+            || self.importing.is_some()
+            || self.reclustering.is_some()
+    }
+
+    /// What the last re-clustering did, or why it failed.
+    pub fn linkage_message(&self) -> Option<&str> {
+        self.linkage_message.as_deref()
+    }
+
+    /// Carries out what the Linkage view asked for. Verdicts and searches are single
+    /// small queries and run at once; re-clustering runs on a worker.
+    pub fn handle_linkage_action(
+        &mut self,
+        ctx: &egui::Context,
+        action: linkage_view::LinkageAction,
+    ) {
+        use linkage_view::LinkageAction;
+        match action {
+            LinkageAction::None => {}
+            LinkageAction::Apply { accept, review } => {
+                let Some(conn) = self.worker_connection() else {
+                    return;
+                };
+                self.linkage_message = None;
+                self.reclustering = Some(Job::spawn("Re-clustering people", ctx, move |sink| {
+                    sink.report(None, "Linking people and families at the new thresholds…");
+                    Ok(crate::link::recluster(&conn, accept, review)?)
+                }));
+            }
+            LinkageAction::Decide { index, same } => {
+                let (Some(conn), Some(snapshot)) = (&self.conn, &mut self.snapshot) else {
+                    return;
+                };
+                let Some(item) = snapshot.review_queue.get(index) else {
+                    return;
+                };
+                match crate::link::review::record_decision(
+                    conn,
+                    &item.pair.l_key,
+                    &item.pair.r_key,
+                    same,
+                    &reviewer_name(),
+                ) {
+                    Ok(()) => {
+                        snapshot.review_queue.remove(index);
+                        self.linkage.decided += 1;
+                    }
+                    Err(error) => {
+                        self.linkage_message =
+                            Some(format!("The decision could not be saved: {error}"))
+                    }
+                }
+            }
+            LinkageAction::Search => {
+                let Some(conn) = &self.conn else { return };
+                match records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT) {
+                    Ok(hits) => {
+                        self.linkage.error = hits
+                            .is_empty()
+                            .then(|| format!("Nobody matches '{}'.", self.linkage.search.trim()));
+                        self.linkage.hits = hits;
+                    }
+                    Err(error) => self.linkage.error = Some(format!("Search failed: {error}")),
+                }
+            }
+            LinkageAction::OpenPerson(person_id) => {
+                let Some(conn) = &self.conn else { return };
+                match records::read_person_records(conn, &person_id) {
+                    Ok(person) => {
+                        self.linkage.error = None;
+                        self.linkage.person = Some(person);
+                    }
+                    Err(error) => {
+                        self.linkage.error = Some(format!("Cannot read {person_id}: {error}"))
+                    }
+                }
+            }
+        }
     }
 
     /// Loads the extracts of the manifest at `path` on a worker (what the Import button does
@@ -256,6 +365,7 @@ impl ZonewiseApp {
                 overview: read_overview(&conn)?,
                 quality: ingest::read_quality(&conn)?,
                 linkage: read_linkage(&conn)?,
+                review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
             })
         }));
     }
@@ -277,10 +387,24 @@ impl ZonewiseApp {
         }
         if let Some(result) = take_finished(&mut self.refreshing) {
             match result {
-                Ok(snapshot) => self.snapshot = Some(snapshot),
+                Ok(snapshot) => {
+                    self.snapshot = Some(snapshot);
+                    if let Some(text) = self.pending_search.take() {
+                        self.linkage.search = text;
+                        self.handle_linkage_action(ctx, linkage_view::LinkageAction::Search);
+                        if let Some(first) = self.linkage.hits.first() {
+                            let person = first.person_id.clone();
+                            self.handle_linkage_action(
+                                ctx,
+                                linkage_view::LinkageAction::OpenPerson(person),
+                            );
+                        }
+                    }
+                }
                 Err(error) => self.open_error = Some(error),
             }
         }
+        self.poll_reclustering(ctx);
         if let Some(result) = take_finished(&mut self.importing) {
             match result {
                 Ok(ImportOutcome::Cancelled) => {}
@@ -304,7 +428,31 @@ impl ZonewiseApp {
         }
     }
 
+    fn poll_reclustering(&mut self, ctx: &egui::Context) {
+        if let Some(result) = take_finished(&mut self.reclustering) {
+            match result {
+                Ok(report) => {
+                    self.linkage_message = Some(format!(
+                        "Re-clustered: {} matched pairs, {} for review, {} people in {} families",
+                        crate::commands::thousands(report.accepted_pairs as i64),
+                        crate::commands::thousands(report.review_pairs as i64),
+                        crate::commands::thousands(report.persons as i64),
+                        crate::commands::thousands(report.families as i64)
+                    ));
+                    self.linkage.trial = None;
+                    self.linkage.decided = 0;
+                    self.linkage.selected = 0;
+                    self.start_refresh(ctx);
+                }
+                Err(error) => self.linkage_message = Some(format!("Re-clustering failed: {error}")),
+            }
+        }
+    }
+
     fn running_job(&self) -> Option<(String, JobProgress)> {
+        if let Some(job) = &self.reclustering {
+            return Some((job.title.clone(), job.progress()));
+        }
         if let Some(job) = &self.opening {
             return Some((job.title.clone(), job.progress()));
         }
@@ -437,7 +585,21 @@ impl ZonewiseApp {
                     data_view::DataAction::LoadManifest(path) => self.import_manifest(&ctx, path),
                 }
             }
-            View::Linkage => linkage_view::linkage_ui(ui, &snapshot.linkage),
+            View::Linkage => {
+                if let Some(message) = &self.linkage_message {
+                    ui.label(egui::RichText::new(message).strong());
+                }
+                let busy = self.is_busy();
+                let action = linkage_view::linkage_ui(
+                    ui,
+                    &snapshot.linkage,
+                    &snapshot.review_queue,
+                    &mut self.linkage,
+                    busy,
+                );
+                let ctx = ui.ctx().clone();
+                self.handle_linkage_action(&ctx, action);
+            }
             other => planned::planned_ui(ui, other),
         }
     }
@@ -447,6 +609,14 @@ impl eframe::App for ZonewiseApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ZonewiseApp::ui(self, ui);
     }
+}
+
+/// Who is recording a review decision: the operating-system user until the app has
+/// its own logins.
+fn reviewer_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_string())
 }
 
 /// Keeps the end of a long path, where the file name is.

@@ -11,6 +11,7 @@ pub mod screenshot;
 pub mod widgets;
 
 pub use app::{DatabaseChoice, View, ZonewiseApp};
+pub use linkage_view::{LinkageAction, LinkageState, LinkageTab};
 
 /// Opens the Zonewise window and runs until it is closed.
 pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {
