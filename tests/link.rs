@@ -56,6 +56,11 @@ fn linkage_quality_is_above_its_floor_and_ids_are_stable() {
         quality.precision >= F1_FLOOR && quality.recall >= F1_FLOOR,
         "{quality:?}"
     );
+    // Families: measured precision 0.96 and recall 0.83 at 20,000 families.
+    assert!(
+        quality.family_precision >= 0.9 && quality.family_recall >= 0.75,
+        "{quality:?}"
+    );
 
     let ids = |conn: &duckdb::Connection| -> Vec<(String, String)> {
         conn.prepare("SELECT source || ':' || source_record_id, person_id FROM core.source_record ORDER BY 1")
@@ -268,4 +273,54 @@ fn a_saved_model_reproduces_the_linkage_without_training() {
         rerun.timings
     );
     assert_eq!(ids(&conn), trained);
+}
+
+#[test]
+fn a_parent_nhs_number_puts_a_child_in_the_parents_family() {
+    let conn = store::open_in_memory().expect("db");
+    // A mother in the health extract, and her son at his father's address under the
+    // father's surname: nothing but the mother's NHS number on his record joins them.
+    conn.execute_batch(
+        "CREATE TABLE staging.health (record_id VARCHAR, given_name VARCHAR, family_name VARCHAR,
+             birth_date DATE, sex VARCHAR, postcode VARCHAR, nhs_number VARCHAR, upn VARCHAR,
+             ni_number VARCHAR, parent_nhs_number VARCHAR, address VARCHAR, household_ref VARCHAR,
+             event_date DATE);
+         INSERT INTO staging.health VALUES
+             ('H1', 'Sarah', 'Lowther', '1990-02-03', 'F', 'NE61 1AB', '4010000001', NULL, NULL,
+              NULL, '4 Mill Lane', NULL, '2025-01-01'),
+             ('H2', 'Jacob', 'Armstrong', '2016-07-08', 'M', 'NE24 2XY', '4010000002', NULL, NULL,
+              '401 000 0001', '9 Front Street', NULL, '2025-02-01'),
+             ('H3', 'Ivy', 'Charlton', '2015-01-01', 'F', 'NE24 2XY', '4010000003', NULL, NULL,
+              NULL, '11 Front Street', NULL, '2025-02-01');
+         INSERT INTO app.source VALUES ('health', 'health', 's', 'f', 1, now(), 3, 3, 0, NULL, NULL);",
+    )
+    .expect("fixture");
+    let model = link::model_file::ModelFile::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/linkage-sample.json"),
+    )
+    .expect("model")
+    .model;
+    link::link(
+        &conn,
+        &LinkConfig {
+            model: Some(model),
+            ..Default::default()
+        },
+    )
+    .expect("link");
+    let family_of = |given: &str| -> String {
+        conn.query_row(
+            "SELECT family_id FROM core.person WHERE given_name = ?",
+            [given],
+            |r| r.get(0),
+        )
+        .expect("family")
+    };
+    assert_eq!(family_of("JACOB"), family_of("SARAH"));
+    assert_ne!(family_of("IVY"), family_of("SARAH"));
+    assert_ne!(
+        family_of("IVY"),
+        family_of("JACOB"),
+        "a neighbour is not family"
+    );
 }

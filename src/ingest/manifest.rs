@@ -138,6 +138,9 @@ pub enum FieldRole {
     NhsNumber,
     Upn,
     NiNumber,
+    /// The NHS number of a child's parent (child health records carry the mother's),
+    /// which links the child to that parent's family.
+    ParentNhsNumber,
     /// The source's household or case identifier (tenancy, claim, case number).
     HouseholdRef,
     EventType,
@@ -148,7 +151,7 @@ pub enum FieldRole {
 
 impl FieldRole {
     /// Every role, in staging column order.
-    pub const ALL: [FieldRole; 16] = [
+    pub const ALL: [FieldRole; 17] = [
         FieldRole::RecordId,
         FieldRole::RowId,
         FieldRole::GivenName,
@@ -161,6 +164,7 @@ impl FieldRole {
         FieldRole::NhsNumber,
         FieldRole::Upn,
         FieldRole::NiNumber,
+        FieldRole::ParentNhsNumber,
         FieldRole::HouseholdRef,
         FieldRole::EventType,
         FieldRole::EventDate,
@@ -196,6 +200,7 @@ impl FieldRole {
             FieldRole::NhsNumber => "nhs_number",
             FieldRole::Upn => "upn",
             FieldRole::NiNumber => "ni_number",
+            FieldRole::ParentNhsNumber => "parent_nhs_number",
             FieldRole::HouseholdRef => "household_ref",
             FieldRole::EventType => "event_type",
             FieldRole::EventDate => "event_date",

@@ -1,5 +1,6 @@
 //! Families: linked people grouped into households by what the extracts share —
-//! a household reference (tenancy, benefit claim) or the same address.
+//! a household reference (tenancy, benefit claim), the same address, or a
+//! parent–child link (a child's record naming a parent's NHS number).
 //!
 //! Precision comes first: putting an unrelated person into a family would show
 //! them at that family's round table. Adding "same postcode and family name"
@@ -24,6 +25,18 @@ pub const HOUSEHOLD_KEYS: [(&str, &str); 2] = [
         "'address:' || r.address || ':' || r.postcode",
     ),
 ];
+
+/// Pairs of persons that a child's record links to a parent: the child's person and
+/// the person holding the parent NHS number the record gives. Unlike an address,
+/// this holds when the child lives elsewhere or carries another surname.
+const PARENT_CHILD_SQL: &str = "
+    SELECT DISTINCT child.person_id, parent.person_id
+    FROM link.record r
+    JOIN link.assignment child USING (record_key)
+    JOIN link.record m ON m.nhs = r.parent_nhs
+    JOIN link.assignment parent ON parent.record_key = m.record_key
+    WHERE r.parent_nhs IS NOT NULL AND child.person_id <> parent.person_id
+    ORDER BY ALL";
 
 /// Groups `core.person` into families: fills `core.person.family_id` and replaces
 /// `core.family`. Returns the number of families.
@@ -62,6 +75,16 @@ pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
         match &current {
             Some((previous, first)) if *previous == key => sets.union(*first, member),
             _ => current = Some((key, member)),
+        }
+    }
+    drop(rows);
+    let mut statement = conn.prepare(PARENT_CHILD_SQL)?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let child: String = row.get(0)?;
+        let parent: String = row.get(1)?;
+        if let (Some(&a), Some(&b)) = (index.get(child.as_str()), index.get(parent.as_str())) {
+            sets.union(a, b);
         }
     }
     let smallest = sets.smallest_members();

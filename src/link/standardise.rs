@@ -81,7 +81,7 @@ pub const NICKNAMES: &[(&str, &str)] = &[
 
 /// The staging columns standardisation reads from every source.
 const STAGING_COLUMNS: &str = "record_id, given_name, family_name, birth_date, sex, postcode, \
-    nhs_number, upn, ni_number, address, household_ref, event_date";
+    nhs_number, upn, ni_number, parent_nhs_number, address, household_ref, event_date";
 
 /// Builds `link.nickname` and `link.record` from every staging table listed in
 /// `app.source`. Returns the number of records.
@@ -113,6 +113,8 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                          THEN regexp_replace(nhs_number, '[^0-9]', '', 'g') END AS nhs,
                     nullif(upper(regexp_replace(ni_number, '[^A-Za-z0-9]', '', 'g')), '') AS ni,
                     nullif(upper(trim(upn)), '') AS upn,
+                    CASE WHEN length(regexp_replace(parent_nhs_number, '[^0-9]', '', 'g')) = 10
+                         THEN regexp_replace(parent_nhs_number, '[^0-9]', '', 'g') END AS parent_nhs,
                     nullif(regexp_replace(upper(address), '[^A-Z0-9]', '', 'g'), '') AS address,
                     nullif(trim(household_ref), '') AS household_ref,
                     event_date
@@ -123,7 +125,7 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                     mode(birth_date) AS birth_date, mode(sex) AS sex,
                     arg_max(postcode, coalesce(event_date, DATE '1900-01-01'))
                         FILTER (WHERE postcode IS NOT NULL) AS postcode,
-                    max(nhs) AS nhs, max(ni) AS ni, max(upn) AS upn,
+                    max(nhs) AS nhs, max(ni) AS ni, max(upn) AS upn, max(parent_nhs) AS parent_nhs,
                     arg_max(address, coalesce(event_date, DATE '1900-01-01'))
                         FILTER (WHERE address IS NOT NULL) AS address,
                     max(household_ref) AS household_ref
@@ -194,6 +196,7 @@ mod tests {
                  ni_number VARCHAR, event_date DATE);
              ALTER TABLE staging.t ADD COLUMN address VARCHAR;
              ALTER TABLE staging.t ADD COLUMN household_ref VARCHAR;
+             ALTER TABLE staging.t ADD COLUMN parent_nhs_number VARCHAR;
              INSERT INTO staging.t BY NAME SELECT * FROM (VALUES {rows}) v(record_id, given_name,
                  family_name, birth_date, sex, postcode, nhs_number, upn, ni_number, event_date);
              INSERT INTO app.source VALUES ('t', 'education', 's', 'f', 1, now(), 1, 1, 0, NULL, NULL);"

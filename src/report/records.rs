@@ -151,7 +151,14 @@ pub fn search_persons(
     if needle.is_empty() || !store::table_names(conn)?.iter().any(|t| t == "core.person") {
         return Ok(Vec::new());
     }
-    let pattern = format!("%{}%", needle.to_uppercase().replace(['%', '_'], ""));
+    // Names are stored standardised (capitals, no punctuation), so "O'Brien-Smith"
+    // is looked for as "OBRIENSMITH"; ids keep their letters and digits.
+    let cleaned: String = needle
+        .to_uppercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+        .collect();
+    let pattern = format!("%{}%", cleaned.trim());
     let hits = conn
         .prepare(&format!(
             "SELECT p.person_id, p.family_id,

@@ -13,7 +13,7 @@ use super::SynthError;
 use super::events::{Event, Outcome};
 use super::geography::Geography;
 use super::noise::{self, chance, presence, rates};
-use super::population::{Address, Family, Person};
+use super::population::{Address, Family, Person, Role};
 use super::sink::Sink;
 use super::sources::{Col, SOURCES, SexStyle, SourceDef};
 
@@ -75,7 +75,13 @@ struct View {
     nhs_number: Option<String>,
     upn: Option<String>,
     ni_number: Option<String>,
+    /// For a child, the first parent's NHS number, where the system recorded it.
+    parent_nhs: Option<String>,
 }
+
+/// Share of child records holding the parent's NHS number where the system has the
+/// column (child health records usually do; older ones and transfers often do not).
+const PARENT_NHS_PRESENCE: f64 = 0.7;
 
 /// The truth files' headers.
 pub const PEOPLE_HEADER: [&str; 13] = [
@@ -256,6 +262,12 @@ impl Outputs {
             nhs_number: held(rng, def.nhs_presence, &person.nhs_number),
             upn: held(rng, def.upn_presence, &person.upn),
             ni_number: held(rng, def.ni_presence, &person.ni_number),
+            parent_nhs: match family.members.first() {
+                Some(parent) if person.role == Role::Child => {
+                    held(rng, PARENT_NHS_PRESENCE, &parent.nhs_number)
+                }
+                _ => None,
+            },
         }
     }
 
@@ -441,6 +453,7 @@ impl Outputs {
                 Col::NhsNumber => scratch.write_str(view.nhs_number.as_deref().unwrap_or("")),
                 Col::Upn => scratch.write_str(view.upn.as_deref().unwrap_or("")),
                 Col::NiNumber => scratch.write_str(view.ni_number.as_deref().unwrap_or("")),
+                Col::ParentNhs => scratch.write_str(view.parent_nhs.as_deref().unwrap_or("")),
                 Col::Address => write_address(scratch, def, view, geography, address),
                 Col::Postcode => {
                     let postcode = &geography.lsoas[address.lsoa].streets[address.street].postcode;
