@@ -298,7 +298,8 @@ fn print_quality(sources: &[SourceQuality]) {
     println!("{table}");
 }
 
-fn new_table(headers: &[&str]) -> Table {
+/// A table in the style every command prints.
+pub fn new_table(headers: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header(headers.to_vec());

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use zonewise::synth::SynthConfig;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
-use zonewise::{commands, sample};
+use zonewise::{bench, commands, sample};
 
 /// Zonewise: linked agency data, early-help flags and uptake maps for councils.
 ///
@@ -124,6 +124,42 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Benchmarks: figures at a stated scale, for comparison with reference tools.
+    Bench {
+        #[command(subcommand)]
+        bench: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate, ingest, link and evaluate synthetic counties; print records, candidate
+    /// pairs, seconds per stage, peak memory and precision/recall/F1.
+    Linkage {
+        /// County sizes in families (repeat the option or give a comma list).
+        #[arg(long, value_delimiter = ',', default_values_t = [20_000])]
+        families: Vec<usize>,
+        /// Seed of the synthetic counties.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder to work in (default: a temporary folder, removed afterwards unless
+        /// records are exported).
+        #[arg(long)]
+        work: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Write each size's standardised records and true person ids to records.csv
+        /// in its work folder, for linking by another tool.
+        #[arg(long)]
+        export_records: bool,
+        /// DuckDB memory limit, e.g. 8GB (default: DuckDB's, 80% of RAM).
+        #[arg(long)]
+        memory_limit: Option<String>,
+        /// Reference data folder (IMD, population, boundaries).
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
+        reference: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -182,6 +218,26 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }
+        Some(Command::Bench {
+            bench:
+                BenchCommand::Linkage {
+                    families,
+                    seed,
+                    work,
+                    json,
+                    export_records,
+                    memory_limit,
+                    reference,
+                },
+        }) => bench::linkage::command(&bench::linkage::LinkageCommand {
+            families,
+            seed,
+            reference_dir: reference,
+            work_dir: work,
+            json,
+            export_records,
+            memory_limit,
+        }),
         None => {
             let database = match cli.db {
                 Some(path) => DatabaseChoice::File(path),

@@ -1,0 +1,389 @@
+//! `zonewise bench linkage`: generates a synthetic county of a given size, ingests
+//! it, links it and scores the result against the county's truth, reporting records,
+//! candidate pairs, seconds per stage, peak memory and precision/recall/F1 (issue 3).
+//!
+//! With `export_records` it also writes the standardised records (`link.record`)
+//! with each record's true person id to a CSV, so that another linker
+//! (`benches/linkage_vs_splink.py` runs Splink) can link exactly the same records
+//! and be scored by the same measure.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use duckdb::Connection;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::commands::{new_table, thousands};
+use crate::ingest::{self, Manifest};
+use crate::link::evaluate::LinkageQuality;
+use crate::link::{self, LinkConfig};
+use crate::store;
+use crate::synth::{self, SynthConfig};
+
+/// Identity noise of the benchmark counties: the generator's realistic level.
+const NOISE: f64 = 1.0;
+
+/// The link stage that a linker given already-standardised records does not run.
+pub const STANDARDISE_STAGE: &str = "standardise";
+
+/// One benchmark run at one size.
+#[derive(Debug, Clone)]
+pub struct LinkageBenchConfig {
+    /// Families in the synthetic county.
+    pub families: usize,
+    /// Seed of the synthetic county.
+    pub seed: u64,
+    /// Reference data for the generator (`data-samples/ref`).
+    pub reference_dir: PathBuf,
+    /// Folder for the county, its database and the exported records; created if
+    /// missing, and whatever an earlier run left there is replaced.
+    pub work_dir: PathBuf,
+    /// Also write `records.csv` (standardised records and true person ids).
+    pub export_records: bool,
+    /// DuckDB's memory limit (`8GB`), so that a run shares the machine and can be
+    /// held to the same limit as a reference run; DuckDB's default (80% of RAM) if None.
+    pub memory_limit: Option<String>,
+}
+
+/// Pairs one blocking rule generates.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RulePairs {
+    pub rule: String,
+    pub pairs: u64,
+}
+
+/// Wall time of one stage.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StageSeconds {
+    pub stage: String,
+    pub seconds: f64,
+}
+
+/// The exported standardised records.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExportedRecords {
+    pub path: PathBuf,
+    pub rows: u64,
+    pub seconds: f64,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkageBench {
+    pub families: usize,
+    pub seed: u64,
+    pub memory_limit: Option<String>,
+    pub people: usize,
+    /// Rows over all extracts (a record appears once per event).
+    pub extract_rows: usize,
+    /// Standardised records (`link.record`): what linkage links.
+    pub records: usize,
+    pub pairs_per_rule: Vec<RulePairs>,
+    /// The union of the rules' pairs: what is compared and scored.
+    pub candidate_pairs: u64,
+    pub accepted_pairs: u64,
+    pub persons: u64,
+    pub synth_seconds: f64,
+    pub ingest_seconds: f64,
+    /// The stages of `link::link`, in order.
+    pub link_stages: Vec<StageSeconds>,
+    /// Wall time of `link::link`, stages and bookkeeping.
+    pub link_seconds: f64,
+    /// `link_seconds` less standardisation: the work a linker handed standardised
+    /// records does.
+    pub link_seconds_without_standardise: f64,
+    /// Process high-water mark after this run (includes generating and ingesting,
+    /// and every earlier run in the same process).
+    pub peak_memory_bytes: Option<u64>,
+    pub quality: LinkageQuality,
+    pub exported_records: Option<ExportedRecords>,
+}
+
+/// Generates, ingests, links and evaluates one county. `progress(stage, fraction)`
+/// says what is running; the fraction is None where a stage cannot tell.
+pub fn run(
+    config: &LinkageBenchConfig,
+    progress: &dyn Fn(&str, Option<f32>),
+) -> anyhow::Result<LinkageBench> {
+    let county = config.work_dir.join("county");
+    let database = config.work_dir.join("county.duckdb");
+
+    progress("generating the county", Some(0.0));
+    let summary = synth::generate(
+        &SynthConfig {
+            out_dir: county.clone(),
+            reference_dir: config.reference_dir.clone(),
+            families: config.families,
+            seed: config.seed,
+            noise: NOISE,
+            gzip: false,
+            authorities: Vec::new(),
+        },
+        &|done, total| progress("generating the county", Some(done as f32 / total as f32)),
+    )?;
+
+    // A fresh database, so every run measures the same work.
+    for file in [database.clone(), database.with_extension("duckdb.wal")] {
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("removing {}", file.display()));
+            }
+            _ => {}
+        }
+    }
+    let conn = store::open(&database)?;
+    if let Some(limit) = &config.memory_limit {
+        set_memory_limit(&conn, limit)?;
+    }
+    let manifest = Manifest::load(&county.join("manifest.toml"))?;
+    let started = Instant::now();
+    ingest::ingest(&conn, &manifest, &mut |p| {
+        progress("ingesting", Some(p.fraction));
+    })?;
+    let ingest_seconds = started.elapsed().as_secs_f64();
+
+    progress("linking", None);
+    let started = Instant::now();
+    let report = link::link(&conn, &LinkConfig::default())?;
+    let link_seconds = started.elapsed().as_secs_f64();
+    let standardise_seconds = report
+        .timings
+        .iter()
+        .filter(|(stage, _)| stage == STANDARDISE_STAGE)
+        .map(|(_, seconds)| seconds)
+        .sum::<f64>();
+
+    progress("evaluating against the truth", None);
+    let truth = county.join("truth");
+    let quality = link::evaluate::evaluate(&conn, &truth)?;
+    let peak_memory_bytes = super::peak_memory_bytes();
+
+    let exported_records = if config.export_records {
+        progress("exporting the standardised records", None);
+        let path = config.work_dir.join("records.csv");
+        let started = Instant::now();
+        let rows = export_records(&conn, &truth.join("records.csv"), &path)?;
+        Some(ExportedRecords {
+            path,
+            rows,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    } else {
+        None
+    };
+
+    Ok(LinkageBench {
+        families: config.families,
+        seed: config.seed,
+        memory_limit: config.memory_limit.clone(),
+        people: summary.people,
+        extract_rows: summary.records_per_source.iter().map(|(_, n)| n).sum(),
+        records: report.records,
+        pairs_per_rule: report
+            .pairs_per_rule
+            .into_iter()
+            .map(|(rule, pairs)| RulePairs { rule, pairs })
+            .collect(),
+        candidate_pairs: report.candidate_pairs,
+        accepted_pairs: report.accepted_pairs,
+        persons: report.persons,
+        synth_seconds: summary.seconds,
+        ingest_seconds,
+        link_stages: report
+            .timings
+            .into_iter()
+            .map(|(stage, seconds)| StageSeconds { stage, seconds })
+            .collect(),
+        link_seconds,
+        link_seconds_without_standardise: link_seconds - standardise_seconds,
+        peak_memory_bytes,
+        quality,
+        exported_records,
+    })
+}
+
+/// Sets DuckDB's memory limit; `limit` is a size such as `8GB` or `512MB`.
+fn set_memory_limit(conn: &Connection, limit: &str) -> anyhow::Result<()> {
+    if limit.is_empty() || !limit.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
+        anyhow::bail!("memory limit '{limit}' is not a size such as 8GB");
+    }
+    conn.execute_batch(&format!("SET memory_limit = '{limit}'"))
+        .with_context(|| format!("setting the memory limit to {limit}"))
+}
+
+/// Writes `link.record` with each record's true person id (`true_person_id`) to a CSV
+/// at `path`, ordered by record key; returns the rows written.
+///
+/// CSV because this DuckDB build has no Parquet extension; dates are ISO, missing
+/// values empty. The truth column is for scoring only: a linker must not read it.
+pub fn export_records(conn: &Connection, truth_file: &Path, path: &Path) -> anyhow::Result<u64> {
+    let quote = |p: &Path| p.display().to_string().replace('\'', "''");
+    let rows = conn
+        .execute(
+            &format!(
+                "COPY (SELECT r.*, t.person_id AS true_person_id
+                       FROM link.record r
+                       LEFT JOIN read_csv('{}', header = true, all_varchar = true) t
+                         ON t.source = r.source AND t.record_id = r.record_id
+                       ORDER BY r.record_key)
+                 TO '{}' (HEADER)",
+                quote(truth_file),
+                quote(path)
+            ),
+            [],
+        )
+        .with_context(|| format!("exporting the standardised records to {}", path.display()))?;
+    Ok(rows as u64)
+}
+
+/// Command-line settings of `zonewise bench linkage`.
+#[derive(Debug, Clone)]
+pub struct LinkageCommand {
+    /// County sizes to run, in order.
+    pub families: Vec<usize>,
+    pub seed: u64,
+    pub reference_dir: PathBuf,
+    /// Where to work; a temporary folder (removed afterwards unless records are
+    /// exported) when None. Each size gets its own subfolder.
+    pub work_dir: Option<PathBuf>,
+    pub json: bool,
+    pub export_records: bool,
+    pub memory_limit: Option<String>,
+}
+
+/// `zonewise bench linkage`: runs each size in turn with a progress bar on stderr,
+/// then prints a table (or JSON) with one column per size.
+pub fn command(settings: &LinkageCommand) -> anyhow::Result<()> {
+    let (work_root, temporary) = match &settings.work_dir {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("zonewise-bench-linkage-")
+                .tempdir()
+                .context("creating a temporary work folder")?;
+            (dir.path().to_path_buf(), Some(dir))
+        }
+    };
+    let bar = ProgressBar::new(1000);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {prefix} {msg:<36} [{bar:30}] {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let mut runs = Vec::with_capacity(settings.families.len());
+    for &families in &settings.families {
+        bar.set_prefix(format!("{} families:", thousands(families as i64)));
+        let config = LinkageBenchConfig {
+            families,
+            seed: settings.seed,
+            reference_dir: settings.reference_dir.clone(),
+            work_dir: work_root.join(format!("families-{families}")),
+            export_records: settings.export_records,
+            memory_limit: settings.memory_limit.clone(),
+        };
+        let run = run(&config, &|stage, fraction| {
+            bar.set_message(stage.to_string());
+            bar.set_position(fraction.map_or(0, |f| (f * 1000.0) as u64));
+        });
+        match run {
+            Ok(run) => runs.push(run),
+            Err(error) => {
+                bar.finish_and_clear();
+                return Err(error.context(format!("benchmark at {families} families")));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if settings.export_records
+        && let Some(dir) = temporary
+    {
+        // The exported records are for another tool to read after this command ends.
+        let kept = dir.keep();
+        eprintln!("exported records kept in {}", kept.display());
+    }
+    if settings.json {
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+    } else {
+        print_table(&runs);
+    }
+    Ok(())
+}
+
+/// One column per size, one row per measure.
+fn print_table(runs: &[LinkageBench]) {
+    let mut headers = vec!["Measure".to_string()];
+    headers.extend(
+        runs.iter()
+            .map(|r| format!("{} families", thousands(r.families as i64))),
+    );
+    let mut table = new_table(&headers.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut row = |measure: &str, value: &dyn Fn(&LinkageBench) -> String| {
+        let mut cells = vec![measure.to_string()];
+        cells.extend(runs.iter().map(value));
+        table.add_row(cells);
+    };
+    let count = |n: u64| thousands(n as i64);
+    let seconds = |s: f64| format!("{s:.2}");
+    row("people", &|r| count(r.people as u64));
+    row("extract rows", &|r| count(r.extract_rows as u64));
+    row("records (link.record)", &|r| count(r.records as u64));
+    for (k, rule) in link::BLOCKING_RULES.iter().enumerate() {
+        row(&format!("pairs: {}", rule.name), &|r| {
+            r.pairs_per_rule
+                .get(k)
+                .map_or(String::new(), |p| count(p.pairs))
+        });
+    }
+    row("candidate pairs (union)", &|r| count(r.candidate_pairs));
+    row("synth s (not linkage)", &|r| seconds(r.synth_seconds));
+    row("ingest s", &|r| seconds(r.ingest_seconds));
+    let stages: Vec<String> = runs
+        .first()
+        .map(|r| r.link_stages.iter().map(|s| s.stage.clone()).collect())
+        .unwrap_or_default();
+    for (k, stage) in stages.iter().enumerate() {
+        row(&format!("link: {stage} s"), &|r| {
+            r.link_stages
+                .get(k)
+                .map_or(String::new(), |s| seconds(s.seconds))
+        });
+    }
+    row("link total s", &|r| seconds(r.link_seconds));
+    row("link without standardise s", &|r| {
+        seconds(r.link_seconds_without_standardise)
+    });
+    let peak_label = if runs.len() > 1 {
+        "peak memory GB (process so far)"
+    } else {
+        "peak memory GB"
+    };
+    row(peak_label, &|r| {
+        r.peak_memory_bytes
+            .map_or("unknown".to_string(), |b| format!("{:.2}", b as f64 / 1e9))
+    });
+    row("precision", &|r| format!("{:.4}", r.quality.precision));
+    row("recall", &|r| format!("{:.4}", r.quality.recall));
+    row("F1", &|r| format!("{:.4}", r.quality.f1));
+    row("true persons split", &|r| {
+        format!("{:.2}%", r.quality.split_persons * 100.0)
+    });
+    row("ids merging people", &|r| {
+        format!("{:.2}%", r.quality.merged_ids * 100.0)
+    });
+    if runs.iter().any(|r| r.exported_records.is_some()) {
+        row("exported records", &|r| {
+            r.exported_records
+                .as_ref()
+                .map_or(String::new(), |e| e.path.display().to_string())
+        });
+    }
+    println!("{table}");
+    if runs.len() > 1 {
+        println!(
+            "Peak memory is the process's high-water mark, so each size's figure includes the sizes before it; run one size per process to measure each alone."
+        );
+    }
+}
