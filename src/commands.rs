@@ -74,6 +74,7 @@ pub fn link_command(
     accept: f64,
     model: Option<&Path>,
     save_model: Option<&Path>,
+    max_pairs: u64,
 ) -> anyhow::Result<()> {
     if !db.is_file() {
         anyhow::bail!("database {} does not exist", db.display());
@@ -89,6 +90,7 @@ pub fn link_command(
     let config = crate::link::LinkConfig {
         accept_probability: accept,
         model,
+        max_pairs_per_rule: max_pairs,
         ..Default::default()
     };
     let report = crate::link::link(&conn, &config);

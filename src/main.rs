@@ -96,6 +96,9 @@ enum Command {
         /// Write the trained Fellegi–Sunter parameters to this JSON file (e.g. under models/).
         #[arg(long)]
         save_model: Option<PathBuf>,
+        /// Refuse to run when one blocking rule would generate more candidate pairs than this.
+        #[arg(long, default_value_t = zonewise::link::LinkConfig::default().max_pairs_per_rule)]
+        max_pairs: u64,
     },
     /// Link or deduplicate any CSV files named in a TOML config; writes the scored pairs.
     LinkFiles {
@@ -208,7 +211,14 @@ fn run() -> anyhow::Result<()> {
             accept,
             model,
             save_model,
-        }) => commands::link_command(&db, accept, model.as_deref(), save_model.as_deref()),
+            max_pairs,
+        }) => commands::link_command(
+            &db,
+            accept,
+            model.as_deref(),
+            save_model.as_deref(),
+            max_pairs,
+        ),
         Some(Command::LinkFiles { config, output }) => {
             commands::link_files_command(&config, &output)
         }

@@ -77,7 +77,7 @@ pub enum LinkError {
     #[error("nothing to link: load extracts with `zonewise ingest` first")]
     NoRecords,
     #[error(
-        "blocking rule '{rule}' would generate {pairs} pairs, more than the limit of {limit}; tighten it by adding a key"
+        "blocking rule '{rule}' would generate {pairs} pairs, more than the limit of {limit}; tighten it by adding a key, or raise the limit (`link --max-pairs`)"
     )]
     TooManyPairs {
         rule: String,
@@ -126,8 +126,9 @@ impl Stopwatch {
     }
 }
 
-/// The engine on whatever `link.record` holds: block (refusing an over-broad
-/// rule), compare, train unless `config.model` is given, and score into `link.pair`.
+/// The engine on whatever `link.record` holds: count each blocking rule's pairs
+/// (refusing an over-broad rule), train unless `config.model` is given, then
+/// block, compare and score into `link.pair` in one pass.
 /// Both `link` (agency extracts) and `link-files` (any CSV files) run through here.
 pub fn score_records(
     conn: &Connection,
@@ -141,18 +142,17 @@ pub fn score_records(
         return Err(LinkError::NoRecords);
     }
     let pairs_per_rule = blocking::count_pairs(conn, &BLOCKING_RULES, config.max_pairs_per_rule)?;
-    score::build_pairs(conn, &BLOCKING_RULES, across_sources_only)?;
-    watch.lap("block and compare");
+    watch.lap("count pairs per rule");
     let (model, trained) = match &config.model {
         Some(model) => (model.clone(), false),
         None => {
-            let model = train::train(conn, records, config.em_iterations)?;
+            let model = train::train(conn, records, config.em_iterations, across_sources_only)?;
             watch.lap("train (EM)");
             (model, true)
         }
     };
-    score::score_pairs(conn, &model, records)?;
-    watch.lap("score");
+    score::build_scored_pairs(conn, &BLOCKING_RULES, across_sources_only, &model, records)?;
+    watch.lap("block, compare and score");
     let candidate_pairs: i64 =
         conn.query_row("SELECT count(*) FROM link.pair", [], |r| r.get(0))?;
     Ok(ScoreReport {

@@ -14,23 +14,6 @@ use super::fellegi_sunter::{MISSING, Model};
 /// Probabilities are kept away from 0 so that weights stay finite.
 const FLOOR: f64 = 1e-6;
 
-/// Replaces `link.pair` with the candidate pairs of `rules` and their levels.
-pub fn build_pairs(
-    conn: &Connection,
-    rules: &[BlockingRule],
-    across_sources_only: bool,
-) -> Result<(), duckdb::Error> {
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TABLE link.pair AS
-         SELECT c.l_key, c.r_key, {}
-         FROM ({}) c
-         JOIN link.record l ON l.record_key = c.l_key
-         JOIN link.record r ON r.record_key = c.r_key;",
-        comparisons::select_list(),
-        blocking::candidates_sql(rules, across_sources_only)
-    ))
-}
-
 /// Pseudo-records behind every term frequency: a value's frequency is estimated
 /// as if this many more records held values at the model's average exact-match
 /// frequency u. In a file of a few dozen records, the two records of a pair are
@@ -39,25 +22,45 @@ pub fn build_pairs(
 /// of 100,000 records the raw frequency dominates.
 const TF_PSEUDO_RECORDS: f64 = 1000.0;
 
-/// Adds `match_weight` and `match_probability` to every row of `link.pair`, after
-/// shrinking the term frequencies of `records` records towards the model's u.
-pub fn score_pairs(conn: &Connection, model: &Model, records: usize) -> Result<(), duckdb::Error> {
+/// Replaces `link.pair` with the candidate pairs of `rules` (among `records`
+/// records of `link.record`), their comparison levels, term frequencies, match
+/// weight and probability under `model`, all in one pass: the pairs are written
+/// once, never updated.
+pub fn build_scored_pairs(
+    conn: &Connection,
+    rules: &[BlockingRule],
+    across_sources_only: bool,
+    model: &Model,
+    records: usize,
+) -> Result<(), duckdb::Error> {
     let n = records as f64;
-    for (k, comparison) in COMPARISONS.iter().enumerate() {
-        if let Some(tf) = comparison.tf_column() {
+    // Term frequencies shrunk towards the model's u at the top level.
+    let shrunk: Vec<String> = COMPARISONS
+        .iter()
+        .enumerate()
+        .filter_map(|(k, comparison)| {
+            let tf = comparison.tf_column()?;
             let u_top = model.comparisons[k].u[comparison.levels() - 1];
-            conn.execute_batch(&format!(
-                "UPDATE link.pair SET {tf} = ({tf} * {n} + {TF_PSEUDO_RECORDS} * {u_top:.10})
-                     / ({n} + {TF_PSEUDO_RECORDS});"
-            ))?;
-        }
-    }
+            Some(format!(
+                "({tf} * {n} + {TF_PSEUDO_RECORDS} * {u_top:.10}) / ({n} + {TF_PSEUDO_RECORDS}) AS {tf}"
+            ))
+        })
+        .collect();
+    let levels = format!(
+        "l.record_key AS l_key, r.record_key AS r_key, {}",
+        comparisons::select_list()
+    );
+    let with_tf = if shrunk.is_empty() {
+        "*".to_string()
+    } else {
+        format!("* REPLACE ({})", shrunk.join(", "))
+    };
     conn.execute_batch(&format!(
-        "ALTER TABLE link.pair ADD COLUMN match_weight DOUBLE;
-         UPDATE link.pair SET match_weight = {};
-         ALTER TABLE link.pair ADD COLUMN match_probability DOUBLE;
-         UPDATE link.pair SET match_probability = 1 / (1 + pow(2, -match_weight));",
-        weight_sql(model)
+        "CREATE OR REPLACE TABLE link.pair AS
+         SELECT *, 1 / (1 + pow(2, -match_weight)) AS match_probability FROM (
+             SELECT *, {} AS match_weight FROM (SELECT {with_tf} FROM ({})));",
+        weight_sql(model),
+        blocking::candidate_pairs_sql(rules, across_sources_only, &levels)
     ))
 }
 

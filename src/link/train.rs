@@ -3,7 +3,7 @@
 
 use duckdb::Connection;
 
-use super::blocking::BlockingRule;
+use super::blocking::{self, BlockingRule};
 use super::comparisons::{self, COMPARISONS};
 use super::fellegi_sunter::{self, ComparisonParams, Model, Pattern};
 
@@ -16,7 +16,9 @@ const U_SAMPLE_RECORDS: usize = 1500;
 /// candidate pairs (whose other blocking rules would bias the estimate: pairs
 /// blocked on "same name and birth year" make a shared birth year look like
 /// evidence of a match). The comparisons a session blocks on are left out of its
-/// estimate; each session estimates m for the others.
+/// estimate, and so are those its keys decide (a given name all but fixes sex, so
+/// same-name strangers agree on sex far more often than u says); each session
+/// estimates m for the others.
 const SESSIONS: [(BlockingRule, &[&str]); 2] = [
     (
         BlockingRule {
@@ -30,7 +32,7 @@ const SESSIONS: [(BlockingRule, &[&str]); 2] = [
             name: "EM session: same given and family name",
             keys: &["{s}.given_canonical", "{s}.family"],
         },
-        &["given_name", "family_name"],
+        &["given_name", "family_name", "sex"],
     ),
 ];
 
@@ -38,22 +40,60 @@ const SESSIONS: [(BlockingRule, &[&str]); 2] = [
 /// records are sampled, which keeps its agreement patterns unbiased.
 const MAX_SESSION_PAIRS: u64 = 3_000_000;
 
-/// A high-precision deterministic rule; its pair count sets the prior.
-const DETERMINISTIC: &str =
-    "nhs_number = 1 OR (given_name = 3 AND family_name = 3 AND birth_date = 3 AND postcode = 2)";
+/// A high-precision deterministic rule, as blocking rules whose union it is: the
+/// same NHS number, or the same names, birth date and postcode. Its pair count sets
+/// the prior.
+const DETERMINISTIC: [BlockingRule; 2] = [
+    BlockingRule {
+        name: "prior: same NHS number",
+        keys: &["{s}.nhs"],
+    },
+    BlockingRule {
+        name: "prior: same names, birth date and postcode",
+        keys: &[
+            "{s}.given_canonical",
+            "{s}.family",
+            "{s}.birth_date",
+            "{s}.postcode",
+        ],
+    },
+];
 
 /// Share of true matches the deterministic rule is assumed to find, to scale the prior.
 const DETERMINISTIC_RECALL: f64 = 0.7;
 
-/// Trains a model on `link.record` (for u) and `link.pair` (for m and λ).
-pub fn train(conn: &Connection, records: usize, iterations: usize) -> Result<Model, duckdb::Error> {
+/// Trains a model on the `records` records of `link.record`: u from random pairs,
+/// m from EM sessions, λ from the deterministic rule (counting only pairs across
+/// sources when only those will be scored).
+pub fn train(
+    conn: &Connection,
+    records: usize,
+    iterations: usize,
+    across_sources_only: bool,
+) -> Result<Model, duckdb::Error> {
     let u = estimate_u(conn, records)?;
+    let sure: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM ({})",
+            blocking::candidate_pairs_sql(&DETERMINISTIC, across_sources_only, "1 AS pair")
+        ),
+        [],
+        |row| row.get(0),
+    )?;
+    let all_pairs = (records as f64) * (records as f64 - 1.0) / 2.0;
+    let lambda = (sure as f64 / DETERMINISTIC_RECALL / all_pairs.max(1.0)).clamp(1e-12, 0.5);
     let names = comparisons::names();
     let level_counts = comparisons::level_counts();
     let mut m_sum: Vec<Vec<f64>> = level_counts.iter().map(|&n| vec![0.0; n]).collect();
     let mut sessions_per_comparison = vec![0usize; COMPARISONS.len()];
     for (rule, fixed) in &SESSIONS {
-        let modulus = rule.count_pairs(conn)?.div_ceil(MAX_SESSION_PAIRS).max(1);
+        let session_pairs = rule.count_pairs(conn)?;
+        let modulus = session_pairs.div_ceil(MAX_SESSION_PAIRS).max(1);
+        // EM starts from the share of matches the prior expects among the session's
+        // pairs: in a large county same-name pairs are mostly strangers, and a start
+        // at one half lets EM settle on some other split of them (same sex, say).
+        let initial_lambda =
+            (lambda * all_pairs / (session_pairs as f64).max(1.0)).clamp(1e-4, 0.5);
         let mut session_patterns = patterns(
             conn,
             &format!(
@@ -86,7 +126,7 @@ pub fn train(conn: &Connection, records: usize, iterations: usize) -> Result<Mod
             &names,
             u.clone(),
             initial_m,
-            0.5,
+            initial_lambda,
             iterations,
         );
         for (k, comparison) in session.comparisons.iter().enumerate() {
@@ -112,13 +152,6 @@ pub fn train(conn: &Connection, records: usize, iterations: usize) -> Result<Mod
             u,
         })
         .collect();
-    let sure: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM link.pair WHERE {DETERMINISTIC}"),
-        [],
-        |row| row.get(0),
-    )?;
-    let all_pairs = (records as f64) * (records as f64 - 1.0) / 2.0;
-    let lambda = (sure as f64 / DETERMINISTIC_RECALL / all_pairs.max(1.0)).clamp(1e-12, 0.5);
     Ok(Model {
         lambda,
         comparisons,
