@@ -197,7 +197,12 @@ fn summary_ui(
         );
         ui.columns(2, |columns| {
             histogram_ui(&mut columns[0], figures, run, state);
-            action = thresholds_ui(&mut columns[1], figures, run, state, busy);
+            // A narrower child keeps the caption clear of the window's edge and scroll bar.
+            let width = (columns[1].available_width() - 24.0).clamp(200.0, 480.0);
+            columns[1].vertical(|ui| {
+                ui.set_max_width(width);
+                action = thresholds_ui(ui, figures, run, state, busy);
+            });
         });
         ui.add_space(8.0);
         overlap_ui(ui, figures);
@@ -255,7 +260,14 @@ fn histogram_ui(
         .allow_double_click_reset(false)
         .show_x(false)
         .show_y(false)
-        .x_axis_label("match weight")
+        // A labelled line every 10 weight units (bars are 1 wide), lighter lines every 5;
+        // the labels are short, so they may sit closer than egui_plot's default 60 points.
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label("match weight")
+                .label_spacing(30.0..=45.0),
+        ])
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]))
         .y_axis_label("pairs")
         .include_y(0.0)
         .show(ui, |plot| {
