@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS ref.lsoa_zone (
     zone_id   VARCHAR NOT NULL
 );
 
+-- Postcode → LSOA lookup from the ONS postcode directory (NSPL/ONSPD), keyed by the
+-- postcode as linkage standardises it (upper case, letters and digits only).
+CREATE TABLE IF NOT EXISTS ref.postcode (
+    postcode      VARCHAR PRIMARY KEY,  -- lookup key: 'BH11AA'
+    postcode_text VARCHAR NOT NULL,     -- as published: 'BH1 1AA'
+    lsoa_code     VARCHAR NOT NULL
+);
+
 -- One row per `zonewise link` run: what it found and the model it trained.
 CREATE TABLE IF NOT EXISTS app.link_run (
     run_id             INTEGER PRIMARY KEY,
