@@ -206,6 +206,154 @@ fn print_weight_histogram(histogram: &[(i64, u64)]) {
     }
 }
 
+/// What `zonewise uptake` was asked for.
+pub struct UptakeCommand {
+    pub db: std::path::PathBuf,
+    pub service: String,
+    pub json: bool,
+    /// Counts from 1 to this are withheld.
+    pub threshold: u64,
+    /// A service file instead of the built-in services.
+    pub services: Option<std::path::PathBuf>,
+    /// yyyy-mm-dd; the extract date when absent.
+    pub date: Option<String>,
+}
+
+/// `zonewise uptake`: computes, suppresses and stores one service's uptake, then
+/// prints the LSOA, decile and area tables and the inequality measures.
+pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
+    use crate::uptake::{self, UptakeOptions, service};
+    if !command.db.is_file() {
+        anyhow::bail!("database {} does not exist", command.db.display());
+    }
+    let services = match &command.services {
+        Some(path) => service::load(path)?,
+        None => service::built_in()?,
+    };
+    let chosen = service::find(&services, &command.service)?;
+    let reference_date = command
+        .date
+        .as_deref()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .with_context(|| format!("--date {d}: expected yyyy-mm-dd"))
+        })
+        .transpose()?;
+    let conn = store::open(&command.db)?;
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(format!("computing {} uptake", chosen.title));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let published = uptake::publish(
+        &conn,
+        chosen,
+        &UptakeOptions { reference_date },
+        command.threshold,
+    );
+    spinner.finish_and_clear();
+    let published = published?;
+    if command.json {
+        println!("{}", serde_json::to_string_pretty(&published)?);
+        return Ok(());
+    }
+    let tables = published.tables();
+    println!(
+        "{} on {} — {}",
+        tables.title, tables.reference_date, tables.description
+    );
+    let with_invited = tables.has_invited;
+    let rows_table = |first: &str, rows: &[&uptake::UptakeRow]| {
+        let mut headers = vec![first, "Name", "LSOAs", "Eligible"];
+        if with_invited {
+            headers.push("Invited");
+        }
+        headers.extend(["Attended", "Coverage (95% CI)"]);
+        if with_invited {
+            headers.push("Uptake (95% CI)");
+        }
+        let mut table = new_table(&headers);
+        for row in rows {
+            let mut cells = vec![
+                row.code.clone(),
+                row.name.clone(),
+                row.lsoas.to_string(),
+                shown_count(row.eligible),
+            ];
+            if with_invited {
+                cells.push(shown_count(row.invited));
+            }
+            cells.extend([shown_count(row.attended), shown_rate(row.coverage)]);
+            if with_invited {
+                cells.push(shown_rate(row.uptake));
+            }
+            table.add_row(cells);
+        }
+        table
+    };
+    let lsoas: Vec<_> = tables.lsoas.iter().collect();
+    println!("{}", rows_table("LSOA", &lsoas));
+    let deciles: Vec<_> = tables.deciles.iter().chain(&tables.quintiles).collect();
+    println!("{}", rows_table("IMD group", &deciles));
+    let areas: Vec<_> = tables
+        .zones
+        .iter()
+        .chain(&tables.authorities)
+        .chain(std::iter::once(&tables.county))
+        .collect();
+    println!("{}", rows_table("Area", &areas));
+    let mut inequality = new_table(&["Measure", "SII (points, 95% CI)", "RII (95% CI)"]);
+    for measure in &tables.inequality {
+        let interval =
+            |value: Option<f64>, lower: Option<f64>, upper: Option<f64>, scale: f64| match (
+                value, lower, upper,
+            ) {
+                (Some(v), Some(l), Some(u)) => {
+                    format!("{:+.2} ({:+.2} to {:+.2})", v * scale, l * scale, u * scale)
+                }
+                (Some(v), _, _) => format!("{:+.2}", v * scale),
+                _ => "–".to_string(),
+            };
+        inequality.add_row(vec![
+            measure.measure.label().to_string(),
+            interval(measure.sii, measure.sii_lower, measure.sii_upper, 100.0),
+            interval(measure.rii, measure.rii_lower, measure.rii_upper, 1.0),
+        ]);
+    }
+    println!("{inequality}");
+    for measure in &tables.inequality {
+        println!("{}", measure.sentence);
+    }
+    println!(
+        "Eligible people with no LSOA: {}",
+        shown_count(tables.eligible_without_lsoa)
+    );
+    for note in tables
+        .notes
+        .iter()
+        .map(String::as_str)
+        .chain([published.note()])
+    {
+        println!("{note}");
+    }
+    Ok(())
+}
+
+/// A count, or blank when withheld.
+fn shown_count(count: Option<u64>) -> String {
+    count.map_or(String::new(), |n| thousands(n as i64))
+}
+
+/// "47.3% (44.1–50.6)", or blank when withheld or undefined.
+fn shown_rate(rate: Option<crate::uptake::Rate>) -> String {
+    rate.map_or(String::new(), |r| {
+        format!(
+            "{:.1}% ({:.1}–{:.1})",
+            r.value * 100.0,
+            r.lower * 100.0,
+            r.upper * 100.0
+        )
+    })
+}
+
 /// `zonewise evaluate-linkage`: pairwise and cluster-level quality against the truth.
 pub fn evaluate_linkage_command(db: &Path, truth: &Path, json: bool) -> anyhow::Result<()> {
     if !db.is_file() {

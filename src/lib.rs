@@ -14,3 +14,4 @@ pub mod sample;
 pub mod store;
 pub mod synth;
 pub mod ui;
+pub mod uptake;

@@ -121,6 +121,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Uptake of a service per LSOA and IMD decile, with Wilson intervals, the slope
+    /// and relative indices of inequality, and small numbers suppressed.
+    Uptake {
+        /// Database file that `zonewise link` has run on.
+        #[arg(long)]
+        db: PathBuf,
+        /// Service name: health_check, childrens_centre, or one in --services.
+        #[arg(long)]
+        service: String,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Withhold counts from 1 to N (and what would reveal them); 0 shows everything.
+        #[arg(long, default_value_t = zonewise::uptake::DEFAULT_THRESHOLD)]
+        suppress: u64,
+        /// A TOML file of services in the format of assets/services.toml (default: the built-in ones).
+        #[arg(long)]
+        services: Option<PathBuf>,
+        /// The day the figures are for, yyyy-mm-dd (default: the extract date).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Print what a database holds and each source's data-quality summary.
     Quality {
         /// Database file (default: the sample county's).
@@ -225,6 +247,21 @@ fn run() -> anyhow::Result<()> {
         Some(Command::EvaluateLinkage { db, truth, json }) => {
             commands::evaluate_linkage_command(&db, &truth, json)
         }
+        Some(Command::Uptake {
+            db,
+            service,
+            json,
+            suppress,
+            services,
+            date,
+        }) => commands::uptake_command(&commands::UptakeCommand {
+            db,
+            service,
+            json,
+            threshold: suppress,
+            services,
+            date,
+        }),
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }

@@ -82,7 +82,7 @@ fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
         .map(|s| manifest.resolve(&s.file))
         .collect();
     if let Some(reference) = &manifest.reference {
-        for file in [&reference.imd, &reference.population, &reference.zones] {
+        for file in reference.files() {
             files.push(manifest.resolve(file));
         }
     }

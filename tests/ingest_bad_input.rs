@@ -23,6 +23,13 @@ N1|I1|Sarah|Smith|1988-07-14|domestic_abuse|2023-10-02
 N2|I1|Amelia|Smith|2015-02-03|domestic_abuse|2023-10-02
 ";
 
+/// A cut of the ONS postcode directory: columns it has but ingest ignores, too.
+const POSTCODES: &str = "\
+pcd,pcds,laua,lsoa11
+BH1  1AA,BH1 1AA,E06000058,E01015272
+BH2  2BB,BH2 2BB,E06000058,E01015273
+";
+
 fn manifest_text(pupils_file: &str, police_file: &str, police_agency: &str) -> String {
     format!(
         r#"
@@ -33,6 +40,7 @@ extract_date = "2024-04-01"
 imd = "{ref_dir}/imd2019_lsoa11.csv"
 population = "{ref_dir}/population_mid2020_lsoa11.csv"
 zones = "zones.csv"
+postcodes = "postcodes.csv"
 
 [[source]]
 name = "pupils"
@@ -92,6 +100,7 @@ impl Fixture {
             "lsoa11cd,zone_id,zone_name,lad19cd\nE01015272,BCP-01,Central,E06000058\n",
         )
         .expect("write zones");
+        fs::write(dir.path().join("postcodes.csv"), POSTCODES).expect("write postcodes");
         let manifest = write_manifest(
             dir.path(),
             &manifest_text("pupils.csv", "police.csv", "police"),
@@ -400,4 +409,87 @@ fn gzip_extracts_load_like_plain_ones() {
     let pupils =
         store::scalar_i64(&fixture.conn, "SELECT count(*) FROM staging.pupils").expect("count");
     assert_eq!(pupils, 3);
+}
+
+#[test]
+fn postcode_lookup_loads_in_the_key_linkage_uses() {
+    let fixture = Fixture::new();
+    let rows: Vec<(String, String, String)> = fixture
+        .conn
+        .prepare("SELECT postcode, postcode_text, lsoa_code FROM ref.postcode ORDER BY 1")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        rows,
+        [
+            ("BH11AA".into(), "BH1 1AA".into(), "E01015272".into()),
+            ("BH22BB".into(), "BH2 2BB".into(), "E01015273".into()),
+        ]
+    );
+}
+
+/// Replaces the fixture's postcode file with `text` under another name and ingests.
+fn postcode_failure(fixture: &Fixture, text: &str) -> String {
+    fs::write(fixture.path("bad_postcodes.csv"), text).expect("write");
+    let manifest = manifest_text("pupils.csv", "police.csv", "police")
+        .replace("postcodes.csv", "bad_postcodes.csv");
+    fixture.expect_failure(&manifest).1
+}
+
+#[test]
+fn bad_postcode_names_line_and_column_and_changes_nothing() {
+    let fixture = Fixture::new();
+    let message = postcode_failure(
+        &fixture,
+        &format!(
+            "{POSTCODES}BH3 3CC,BH3 3CC,E06000058,E01015272\nX,BH99 ZZ9,E06000058,E01015272\n"
+        ),
+    );
+    assert!(
+        message.contains("bad_postcodes.csv, line 5, column 'pcds'"),
+        "{message}"
+    );
+    assert!(
+        message.contains("'BH99 ZZ9' is not a UK postcode"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_lsoa_in_postcode_lookup_is_named() {
+    let fixture = Fixture::new();
+    let message = postcode_failure(
+        &fixture,
+        &format!("{POSTCODES}BH3 3CC,BH3 3CC,E06000058,E01999999\n"),
+    );
+    assert!(
+        message.contains("bad_postcodes.csv, line 4, column 'lsoa11'"),
+        "{message}"
+    );
+    assert!(
+        message.contains("LSOA E01999999 is not in the IMD table"),
+        "{message}"
+    );
+}
+
+#[test]
+fn postcode_in_two_lsoas_and_missing_column_are_named() {
+    let fixture = Fixture::new();
+    let message = postcode_failure(
+        &fixture,
+        &format!("{POSTCODES}bh11aa,bh11aa,E06000058,E01015273\n"),
+    );
+    assert!(
+        message.contains("bad_postcodes.csv, line 4, column 'pcds'"),
+        "{message}"
+    );
+    assert!(message.contains("also on line 2"), "{message}");
+    let message = postcode_failure(&fixture, "postcode,lsoa11\nBH1 1AA,E01015272\n");
+    assert!(
+        message.contains("bad_postcodes.csv, line 1: missing required column 'pcds'"),
+        "{message}"
+    );
 }

@@ -292,6 +292,11 @@ fn a_parent_nhs_number_puts_a_child_in_the_parents_family() {
               '401 000 0001', '9 Front Street', NULL, '2025-02-01'),
              ('H3', 'Ivy', 'Charlton', '2015-01-01', 'F', 'NE24 2XY', '4010000003', NULL, NULL,
               NULL, '11 Front Street', NULL, '2025-02-01');
+         ALTER TABLE staging.health ADD COLUMN _line BIGINT;
+         ALTER TABLE staging.health ADD COLUMN row_id VARCHAR;
+         ALTER TABLE staging.health ADD COLUMN event_type VARCHAR;
+         ALTER TABLE staging.health ADD COLUMN event_value DOUBLE;
+         UPDATE staging.health SET _line = 1 + right(record_id, 1)::INTEGER, event_type = 'ae_attendance';
          INSERT INTO app.source VALUES ('health', 'health', 's', 'f', 1, now(), 3, 3, 0, NULL, NULL);",
     )
     .expect("fixture");

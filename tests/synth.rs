@@ -102,8 +102,8 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     let c = files(&dir.path().join("c"));
     assert_eq!(
         a.len(),
-        13,
-        "7 extracts, 4 truth files, zones, manifest: {:?}",
+        14,
+        "7 extracts, 4 truth files, zones, postcodes, manifest: {:?}",
         a.keys()
     );
     assert!(a == b, "same seed, same bytes");
@@ -123,6 +123,11 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
         c[Path::new("zones.csv")],
         "zones are geography, not chance"
     );
+    assert_eq!(
+        a[Path::new("postcodes.csv")],
+        c[Path::new("postcodes.csv")],
+        "postcodes are geography, not chance"
+    );
 }
 
 #[test]
@@ -133,7 +138,11 @@ fn extracts_match_their_manifest_and_truth_covers_every_record() {
     assert_eq!(manifest.sources.len(), 7, "one extract per agency kind");
     assert_eq!(manifest.extract_date.as_deref(), Some("2026-04-01"));
     let reference = manifest.reference.as_ref().expect("reference files");
-    for file in [&reference.imd, &reference.population, &reference.zones] {
+    assert_eq!(
+        reference.postcodes.as_deref(),
+        Some(Path::new("postcodes.csv"))
+    );
+    for file in reference.files() {
         assert!(manifest.resolve(file).is_file(), "{}", file.display());
     }
     let delimiters: BTreeSet<char> = manifest.sources.iter().map(|s| s.delimiter).collect();
@@ -604,6 +613,10 @@ fn committed_sample_is_what_the_generator_makes() {
         Path::new("../ref/population_mid2020_lsoa11.csv")
     );
     assert_eq!(reference.zones, Path::new("zones.csv"));
+    assert_eq!(
+        reference.postcodes.as_deref(),
+        Some(Path::new("postcodes.csv"))
+    );
     let parse = |bytes: &[u8]| {
         let mut manifest = Manifest::parse(
             std::str::from_utf8(bytes).expect("utf-8"),

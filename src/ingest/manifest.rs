@@ -42,6 +42,24 @@ pub struct ReferenceFiles {
     pub population: PathBuf,
     /// Family partnership zones: `lsoa11cd,zone_id,zone_name,lad19cd`.
     pub zones: PathBuf,
+    /// Postcode → LSOA lookup: an extract of the ONS postcode directory (NSPL or
+    /// ONSPD) with at least its `pcds` and `lsoa11` columns, cut to the county.
+    /// Without it, people and families have no LSOA and uptake cannot be mapped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postcodes: Option<PathBuf>,
+}
+
+impl ReferenceFiles {
+    /// Every file named, in load order.
+    pub fn files(&self) -> Vec<&Path> {
+        let mut files = vec![
+            self.imd.as_path(),
+            self.population.as_path(),
+            self.zones.as_path(),
+        ];
+        files.extend(self.postcodes.as_deref());
+        files
+    }
 }
 
 /// Which kind of agency system an extract comes from. A closed list, so that a

@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract_reader;
 pub mod load;
 pub mod manifest;
+pub mod postcodes;
 pub mod quality;
 pub mod reference;
 

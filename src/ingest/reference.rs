@@ -1,6 +1,7 @@
 //! Loads the reference geography named in a manifest: IMD 2019 and population by
 //! LSOA into `ref.lsoa`, and the family partnership zones into `ref.zone` and
 //! `ref.lsoa_zone`. These are published tables, read with DuckDB's CSV reader.
+//! The postcode lookup (`ref.postcode`) is checked row by row in `postcodes`.
 
 use std::path::Path;
 
@@ -18,7 +19,11 @@ pub fn load(
     let imd = manifest.resolve(&files.imd);
     let population = manifest.resolve(&files.population);
     let zones = manifest.resolve(&files.zones);
-    for path in [&imd, &population, &zones] {
+    let postcodes = files.postcodes.as_ref().map(|p| manifest.resolve(p));
+    for path in [&imd, &population, &zones]
+        .into_iter()
+        .chain(postcodes.as_ref())
+    {
         if !path.is_file() {
             return Err(IngestError::Reference {
                 file: path.clone(),
@@ -30,7 +35,8 @@ pub fn load(
         conn,
         &imd,
         &format!(
-            "DELETE FROM ref.lsoa_zone; DELETE FROM ref.zone; DELETE FROM ref.lsoa;
+            "DELETE FROM ref.postcode; DELETE FROM ref.lsoa_zone; DELETE FROM ref.zone;
+             DELETE FROM ref.lsoa;
              INSERT INTO ref.lsoa
              SELECT i.lsoa11cd, i.lsoa11nm, i.lad19cd, i.lad19nm, i.imd_score, i.imd_rank,
                     i.imd_decile, i.income_score, i.employment_score, p.pop_total, p.pop_0_17
@@ -62,6 +68,9 @@ pub fn load(
             file: zones,
             message: format!("LSOA {code} is not in the IMD table {}", imd.display()),
         });
+    }
+    if let Some(postcodes) = &postcodes {
+        super::postcodes::load(conn, postcodes, &imd)?;
     }
     Ok(())
 }

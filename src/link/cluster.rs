@@ -122,7 +122,8 @@ pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<u64, duckdb
          SELECT a.person_id, NULL::VARCHAR AS family_id,
                 mode(r.given) AS given_name, mode(r.family) AS family_name,
                 mode(r.birth_date) AS birth_date, mode(r.sex) AS sex,
-                mode(r.postcode) AS postcode, max(r.nhs) AS nhs_number,
+                mode(r.postcode) AS postcode, NULL::VARCHAR AS lsoa_code,
+                max(r.nhs) AS nhs_number,
                 count(*) AS source_records
          FROM link.record r JOIN link.assignment a USING (record_key)
          GROUP BY a.person_id;",

@@ -106,7 +106,8 @@ pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
                 count(*) FILTER (WHERE date_diff('year', birth_date,
                     coalesce((SELECT max(extract_date) FROM app.load_run),
                               (SELECT max(last_event) FROM app.source))) < 18) AS children,
-                mode(postcode) AS postcode
+                mode(postcode) AS postcode,
+                NULL::VARCHAR AS lsoa_code, NULL::VARCHAR AS zone_id
          FROM core.person GROUP BY family_id;
          DROP TABLE family_assignment;",
     )?;

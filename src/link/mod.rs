@@ -9,6 +9,7 @@
 pub mod blocking;
 pub mod cluster;
 pub mod comparisons;
+pub mod core_tables;
 pub mod evaluate;
 pub mod family;
 pub mod fellegi_sunter;
@@ -221,6 +222,9 @@ fn finish_run(
     watch.lap("cluster");
     let families = family::group_families(conn)?;
     watch.lap("families");
+    let placed = core_tables::build(conn)?;
+    tracing::info!(?placed, "core tables");
+    watch.lap("core tables");
 
     let count = |sql: &str| -> Result<u64, duckdb::Error> {
         conn.query_row(sql, [], |row| row.get::<_, i64>(0))

@@ -79,6 +79,13 @@ pub const NICKNAMES: &[(&str, &str)] = &[
     ("NICKY", "NICOLA"),
 ];
 
+/// The form postcodes are compared and looked up in: upper case with everything but
+/// letters and digits removed, so "bh1 1aa", "BH11AA" and " BH1 1AA" are one key.
+/// `ref.postcode` is keyed the same way, so a person's postcode finds its LSOA.
+pub fn postcode_key_sql(column: &str) -> String {
+    format!("nullif(regexp_replace(upper({column}), '[^A-Z0-9]', '', 'g'), '')")
+}
+
 /// The staging columns standardisation reads from every source.
 const STAGING_COLUMNS: &str = "record_id, given_name, family_name, birth_date, sex, postcode, \
     nhs_number, upn, ni_number, parent_nhs_number, address, household_ref, event_date";
@@ -108,7 +115,7 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                     birth_date,
                     CASE WHEN upper(trim(sex)) IN ('M', 'MALE', '1') THEN 'M'
                          WHEN upper(trim(sex)) IN ('F', 'FEMALE', '2') THEN 'F' END AS sex,
-                    nullif(regexp_replace(upper(postcode), '[^A-Z0-9]', '', 'g'), '') AS postcode,
+                    {postcode_key} AS postcode,
                     CASE WHEN length(regexp_replace(nhs_number, '[^0-9]', '', 'g')) = 10
                          THEN regexp_replace(nhs_number, '[^0-9]', '', 'g') END AS nhs,
                     nullif(upper(regexp_replace(ni_number, '[^A-Za-z0-9]', '', 'g')), '') AS ni,
@@ -148,6 +155,7 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
         term_frequency("given_canonical", "tf_given"),
         term_frequency("family", "tf_family"),
         term_frequency("postcode", "tf_postcode"),
+        postcode_key = postcode_key_sql("postcode"),
     ))?;
     let count: i64 = conn.query_row("SELECT count(*) FROM link.record", [], |r| r.get(0))?;
     Ok(count as usize)

@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS ref.lsoa_zone (
     zone_id   VARCHAR NOT NULL
 );
 
+-- Postcode → LSOA lookup from the ONS postcode directory (NSPL/ONSPD), keyed by the
+-- postcode as linkage standardises it (upper case, letters and digits only).
+CREATE TABLE IF NOT EXISTS ref.postcode (
+    postcode      VARCHAR PRIMARY KEY,  -- lookup key: 'BH11AA'
+    postcode_text VARCHAR NOT NULL,     -- as published: 'BH1 1AA'
+    lsoa_code     VARCHAR NOT NULL
+);
+
 -- One row per `zonewise link` run: what it found and the model it trained.
 CREATE TABLE IF NOT EXISTS app.link_run (
     run_id             INTEGER PRIMARY KEY,
@@ -102,4 +110,98 @@ CREATE TABLE IF NOT EXISTS app.review_decision (
     decided_by VARCHAR NOT NULL,
     decided_at TIMESTAMP NOT NULL,
     PRIMARY KEY (l_key, r_key)
+);
+
+-- Uptake of a service against deprivation (`zonewise uptake`), after small-number
+-- suppression: a withheld count is NULL with its *_withheld flag set, and so are
+-- the rates built on it. One set of rows per service, replaced on each run.
+CREATE TABLE IF NOT EXISTS mart.uptake_lsoa (
+    service               VARCHAR NOT NULL,
+    reference_date        DATE NOT NULL,
+    lsoa_code             VARCHAR NOT NULL,
+    lsoa_name             VARCHAR NOT NULL,
+    la_code               VARCHAR,
+    zone_id               VARCHAR,
+    imd_decile            INTEGER,
+    imd_quintile          INTEGER,
+    eligible              BIGINT,
+    invited               BIGINT,
+    attended              BIGINT,
+    coverage              DOUBLE,   -- attended ÷ eligible, 0–1
+    coverage_lower        DOUBLE,   -- Wilson 95%
+    coverage_upper        DOUBLE,
+    uptake                DOUBLE,   -- attended ÷ invited, 0–1
+    uptake_lower          DOUBLE,
+    uptake_upper          DOUBLE,
+    eligible_withheld     BOOLEAN NOT NULL,
+    invited_withheld      BOOLEAN NOT NULL,
+    attended_withheld     BOOLEAN NOT NULL,
+    suppression_threshold INTEGER NOT NULL,
+    PRIMARY KEY (service, lsoa_code)
+);
+
+-- The same per IMD decile and quintile (level 'decile' or 'quintile', imd_group 1 = most deprived).
+CREATE TABLE IF NOT EXISTS mart.uptake_decile (
+    service               VARCHAR NOT NULL,
+    reference_date        DATE NOT NULL,
+    level                 VARCHAR NOT NULL,
+    imd_group             INTEGER NOT NULL,
+    name                  VARCHAR NOT NULL,
+    lsoas                 BIGINT NOT NULL,
+    eligible              BIGINT,
+    invited               BIGINT,
+    attended              BIGINT,
+    coverage              DOUBLE,
+    coverage_lower        DOUBLE,
+    coverage_upper        DOUBLE,
+    uptake                DOUBLE,
+    uptake_lower          DOUBLE,
+    uptake_upper          DOUBLE,
+    eligible_withheld     BOOLEAN NOT NULL,
+    invited_withheld      BOOLEAN NOT NULL,
+    attended_withheld     BOOLEAN NOT NULL,
+    suppression_threshold INTEGER NOT NULL,
+    PRIMARY KEY (service, level, imd_group)
+);
+
+-- The same per zone, authority and the whole county (level 'zone', 'authority', 'county').
+CREATE TABLE IF NOT EXISTS mart.uptake_area (
+    service               VARCHAR NOT NULL,
+    reference_date        DATE NOT NULL,
+    level                 VARCHAR NOT NULL,
+    area_code             VARCHAR NOT NULL,
+    area_name             VARCHAR NOT NULL,
+    la_code               VARCHAR,
+    lsoas                 BIGINT NOT NULL,
+    eligible              BIGINT,
+    invited               BIGINT,
+    attended              BIGINT,
+    coverage              DOUBLE,
+    coverage_lower        DOUBLE,
+    coverage_upper        DOUBLE,
+    uptake                DOUBLE,
+    uptake_lower          DOUBLE,
+    uptake_upper          DOUBLE,
+    eligible_withheld     BOOLEAN NOT NULL,
+    invited_withheld      BOOLEAN NOT NULL,
+    attended_withheld     BOOLEAN NOT NULL,
+    suppression_threshold INTEGER NOT NULL,
+    PRIMARY KEY (service, level, area_code)
+);
+
+-- Slope and relative index of inequality across IMD deciles (measure 'coverage' or 'uptake').
+CREATE TABLE IF NOT EXISTS mart.uptake_inequality (
+    service        VARCHAR NOT NULL,
+    reference_date DATE NOT NULL,
+    measure        VARCHAR NOT NULL,
+    deciles        INTEGER NOT NULL,
+    mean_rate      DOUBLE,   -- population-weighted mean, 0–1
+    sii            DOUBLE,   -- least minus most deprived, as a proportion
+    sii_lower      DOUBLE,
+    sii_upper      DOUBLE,
+    rii            DOUBLE,   -- SII ÷ mean_rate
+    rii_lower      DOUBLE,
+    rii_upper      DOUBLE,
+    sentence       VARCHAR NOT NULL,
+    PRIMARY KEY (service, measure)
 );

@@ -133,6 +133,7 @@ pub fn generate(
     let geography = geography::load_geography(&config.reference_dir, &config.authorities)?;
     prepare_folders(&config.out_dir, config.gzip)?;
     write_zones(&config.out_dir.join("zones.csv"), &geography)?;
+    write_postcodes(&config.out_dir.join(POSTCODES_FILE), &geography)?;
 
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut outputs =
@@ -238,6 +239,29 @@ fn write_zones(path: &Path, geography: &Geography) -> Result<(), SynthError> {
     writer.flush().map_err(|e| SynthError::write(path, e))
 }
 
+/// The synthetic postcode directory written beside the extracts.
+pub const POSTCODES_FILE: &str = "postcodes.csv";
+
+/// Every synthetic street's postcode with its LSOA, in the columns of the ONS
+/// postcode directory (NSPL) that ingest reads (`pcds`, `lsoa11`) and its
+/// authority (`laua`), so the county is loaded as a council loads the real one.
+/// The postcodes are made up; only their areas (BH, DT, NE, TD) are real.
+fn write_postcodes(path: &Path, geography: &Geography) -> Result<(), SynthError> {
+    let mut writer = csv::Writer::from_path(path).map_err(|e| SynthError::write(path, e.into()))?;
+    let mut write = |fields: &[&str]| {
+        writer
+            .write_record(fields)
+            .map_err(|e| SynthError::write(path, e.into()))
+    };
+    write(&["pcds", "laua", "lsoa11"])?;
+    for lsoa in &geography.lsoas {
+        for street in &lsoa.streets {
+            write(&[&street.postcode, &lsoa.lad_code, &lsoa.code])?;
+        }
+    }
+    writer.flush().map_err(|e| SynthError::write(path, e))
+}
+
 /// `target` relative to `base` when both can be resolved, else `target` as given.
 fn relative_path(target: &Path, base: &Path) -> PathBuf {
     let absolute = |p: &Path| {
@@ -260,6 +284,7 @@ fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), Syn
             imd: reference(geography::IMD_FILE),
             population: reference(geography::POPULATION_FILE),
             zones: PathBuf::from("zones.csv"),
+            postcodes: Some(PathBuf::from(POSTCODES_FILE)),
         }),
         sources: sources::SOURCES
             .iter()
@@ -271,7 +296,6 @@ fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), Syn
         .to_toml()
         .map_err(|e| SynthError::Manifest(e.to_string()))?;
     let path = config.out_dir.join("manifest.toml");
-    let header =
-        "# Source manifest written by `zonewise synth`: every extract here is synthetic.\n";
+    let header = "# Source manifest written by `zonewise synth`: every extract, zone and postcode here is synthetic.\n";
     std::fs::write(&path, format!("{header}{text}")).map_err(|e| SynthError::write(&path, e))
 }

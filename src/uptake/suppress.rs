@@ -1,0 +1,331 @@
+//! Small-number suppression, the rule every commissioner-facing output follows:
+//! a count from 1 to the threshold is withheld with the rates built on it
+//! (primary suppression), and so is any further count that a published total
+//! would otherwise reveal (secondary suppression). [`Published`] can only be made
+//! here, so the mart, the command's table and JSON, and any export taking a
+//! `Published` cannot skip it.
+
+use serde::Serialize;
+
+use super::{Level, UptakeRow, UptakeTables};
+
+/// Counts from 1 to this are withheld unless told otherwise, as in NHS and
+/// Fingertips publications.
+pub const DEFAULT_THRESHOLD: u64 = 4;
+
+/// Uptake tables after suppression: the only form shown or exported to a commissioner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Published {
+    suppression_threshold: u64,
+    suppression_note: String,
+    #[serde(flatten)]
+    tables: UptakeTables,
+}
+
+impl Published {
+    /// The suppressed tables.
+    pub fn tables(&self) -> &UptakeTables {
+        &self.tables
+    }
+
+    /// Counts from 1 to this were withheld (0: nothing was).
+    pub fn threshold(&self) -> u64 {
+        self.suppression_threshold
+    }
+
+    /// The sentence every output carries to say what was withheld and why.
+    pub fn note(&self) -> &str {
+        &self.suppression_note
+    }
+}
+
+/// The three counts of a row.
+#[derive(Debug, Clone, Copy)]
+enum Count {
+    Eligible,
+    Invited,
+    Attended,
+}
+
+impl Count {
+    fn of(self, row: &UptakeRow) -> Option<u64> {
+        match self {
+            Count::Eligible => row.eligible,
+            Count::Invited => row.invited,
+            Count::Attended => row.attended,
+        }
+    }
+
+    fn withhold(self, row: &mut UptakeRow) {
+        match self {
+            Count::Eligible => {
+                row.eligible = None;
+                row.withheld.eligible = true;
+            }
+            Count::Invited => {
+                row.invited = None;
+                row.withheld.invited = true;
+            }
+            Count::Attended => {
+                row.attended = None;
+                row.withheld.attended = true;
+            }
+        }
+    }
+}
+
+/// A published total and the rows it is the sum of (indices into the flat row list).
+struct Relation {
+    total: usize,
+    parts: Vec<usize>,
+}
+
+/// Withholds every count from 1 to `threshold`, then, until nothing changes, one
+/// more count in any sum (an area and its LSOAs, a quintile and its two deciles,
+/// the county and its deciles, quintiles, authorities or zones, an authority and
+/// its zones) in which exactly one count is withheld, since the others and the
+/// total would give it away. The extra count is the smallest part still shown
+/// (the total when every part is withheld). Rates are withheld with their counts.
+pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
+    let mut tables = tables.clone();
+    let mut rows: Vec<UptakeRow> = Vec::new();
+    let sections = [
+        std::mem::take(&mut tables.lsoas),
+        std::mem::take(&mut tables.deciles),
+        std::mem::take(&mut tables.quintiles),
+        std::mem::take(&mut tables.zones),
+        std::mem::take(&mut tables.authorities),
+        vec![tables.county.clone()],
+    ];
+    let lengths: Vec<usize> = sections.iter().map(Vec::len).collect();
+    for section in sections {
+        rows.extend(section);
+    }
+    let relations = relations(&rows);
+    let small = |n: Option<u64>| matches!(n, Some(n) if (1..=threshold).contains(&n));
+    for count in [Count::Eligible, Count::Invited, Count::Attended] {
+        let mut withheld: Vec<bool> = rows.iter().map(|r| small(count.of(r))).collect();
+        loop {
+            let mut changed = false;
+            for relation in &relations {
+                let members = std::iter::once(relation.total).chain(relation.parts.iter().copied());
+                if members.filter(|&i| withheld[i]).count() != 1 {
+                    continue;
+                }
+                let extra = relation
+                    .parts
+                    .iter()
+                    .copied()
+                    .filter(|&i| !withheld[i])
+                    .min_by_key(|&i| {
+                        let n = count.of(&rows[i]).unwrap_or(0);
+                        (n == 0, n, rows[i].code.clone())
+                    })
+                    .unwrap_or(relation.total);
+                withheld[extra] = true;
+                changed = true;
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (row, hide) in rows.iter_mut().zip(withheld) {
+            if hide && count.of(row).is_some() {
+                count.withhold(row);
+            }
+        }
+    }
+    for row in &mut rows {
+        if row.withheld.attended || row.withheld.eligible {
+            row.coverage = None;
+        }
+        if row.withheld.attended || row.withheld.invited {
+            row.uptake = None;
+        }
+    }
+    let mut rest = rows.into_iter();
+    let mut section = |length: usize| rest.by_ref().take(length).collect::<Vec<_>>();
+    tables.lsoas = section(lengths[0]);
+    tables.deciles = section(lengths[1]);
+    tables.quintiles = section(lengths[2]);
+    tables.zones = section(lengths[3]);
+    tables.authorities = section(lengths[4]);
+    if let Some(county) = section(lengths[5]).pop() {
+        tables.county = county;
+    }
+    if small(tables.eligible_without_lsoa) {
+        tables.eligible_without_lsoa = None;
+    }
+    Published {
+        suppression_threshold: threshold,
+        suppression_note: note(threshold),
+        tables,
+    }
+}
+
+/// What suppression did, in words, for every table and export.
+fn note(threshold: u64) -> String {
+    if threshold == 0 {
+        "Unsuppressed: small numbers are shown. Not for publication.".to_string()
+    } else {
+        format!(
+            "Counts from 1 to {threshold} are withheld, with the rates built on them, and so is \
+             any further count that a total would reveal; withheld values are shown as blank."
+        )
+    }
+}
+
+/// Every sum the tables publish, over the flat row list.
+fn relations(rows: &[UptakeRow]) -> Vec<Relation> {
+    let of_level = |level: Level| -> Vec<usize> {
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| r.level == level)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let lsoas = of_level(Level::Lsoa);
+    let deciles = of_level(Level::Decile);
+    let quintiles = of_level(Level::Quintile);
+    let zones = of_level(Level::Zone);
+    let authorities = of_level(Level::Authority);
+    let county = of_level(Level::County);
+    let mut relations = Vec::new();
+    let lsoas_where = |keep: &dyn Fn(&UptakeRow) -> bool| -> Vec<usize> {
+        lsoas.iter().copied().filter(|&i| keep(&rows[i])).collect()
+    };
+    for &area in deciles
+        .iter()
+        .chain(&quintiles)
+        .chain(&zones)
+        .chain(&authorities)
+        .chain(&county)
+    {
+        let row = &rows[area];
+        let parts = match row.level {
+            Level::Decile => lsoas_where(&|l| l.imd_decile == row.imd_decile),
+            Level::Quintile => lsoas_where(&|l| l.imd_quintile == row.imd_quintile),
+            Level::Zone => lsoas_where(&|l| l.zone_id.as_deref() == Some(row.code.as_str())),
+            Level::Authority => lsoas_where(&|l| l.la_code.as_deref() == Some(row.code.as_str())),
+            Level::County | Level::Lsoa => lsoas.clone(),
+        };
+        relations.push(Relation { total: area, parts });
+    }
+    for &quintile in &quintiles {
+        let parts = deciles
+            .iter()
+            .copied()
+            .filter(|&d| rows[d].imd_decile.map(|d| d.div_ceil(2)) == rows[quintile].imd_quintile)
+            .collect();
+        relations.push(Relation {
+            total: quintile,
+            parts,
+        });
+    }
+    // An authority is the sum of its zones, and the county of its zones, only when
+    // the zones cover them exactly; LSOA counts say whether they do.
+    let lsoas_in = |parts: &[usize]| parts.iter().map(|&i| rows[i].lsoas).sum::<u64>();
+    for &authority in &authorities {
+        let parts: Vec<usize> = zones
+            .iter()
+            .copied()
+            .filter(|&z| rows[z].la_code.as_deref() == Some(rows[authority].code.as_str()))
+            .collect();
+        if lsoas_in(&parts) == rows[authority].lsoas {
+            relations.push(Relation {
+                total: authority,
+                parts,
+            });
+        }
+    }
+    for &total in &county {
+        for parts in [&deciles, &quintiles, &authorities, &zones] {
+            if lsoas_in(parts) == rows[total].lsoas {
+                relations.push(Relation {
+                    total,
+                    parts: parts.clone(),
+                });
+            }
+        }
+    }
+    relations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uptake::{Rate, Withheld};
+
+    fn row(level: Level, code: &str, decile: Option<u8>, counts: (u64, u64)) -> UptakeRow {
+        UptakeRow {
+            level,
+            code: code.to_string(),
+            name: code.to_string(),
+            imd_decile: decile,
+            imd_quintile: decile.map(|d| d.div_ceil(2)),
+            la_code: Some("E1".to_string()),
+            zone_id: None,
+            lsoas: 1,
+            eligible: Some(counts.0),
+            invited: None,
+            attended: Some(counts.1),
+            coverage: Some(Rate {
+                value: counts.1 as f64 / counts.0 as f64,
+                lower: 0.0,
+                upper: 1.0,
+            }),
+            uptake: None,
+            withheld: Withheld::default(),
+        }
+    }
+
+    /// Three LSOAs of decile 1: attended 3 (small), 9 and 12. The decile total (24)
+    /// would give the 3 away, so the next smallest (9) goes too; the LSOA with 3 also
+    /// loses its coverage, and nothing else changes.
+    #[test]
+    fn one_small_count_in_a_total_takes_the_next_smallest_with_it() {
+        let lsoas = vec![
+            row(Level::Lsoa, "A", Some(1), (20, 3)),
+            row(Level::Lsoa, "B", Some(1), (20, 9)),
+            row(Level::Lsoa, "C", Some(1), (30, 12)),
+        ];
+        let mut decile = row(Level::Decile, "1", Some(1), (70, 24));
+        decile.lsoas = 3;
+        let mut county = row(Level::County, "all", None, (70, 24));
+        county.lsoas = 3;
+        let tables = UptakeTables {
+            service: "s".into(),
+            title: "S".into(),
+            description: String::new(),
+            reference_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+            has_invited: false,
+            lsoas,
+            deciles: vec![decile],
+            quintiles: Vec::new(),
+            zones: Vec::new(),
+            authorities: Vec::new(),
+            county,
+            eligible_without_lsoa: Some(2),
+            inequality: Vec::new(),
+            notes: Vec::new(),
+        };
+        let published = suppress(&tables, DEFAULT_THRESHOLD);
+        let shown = published.tables();
+        let attended: Vec<Option<u64>> = shown.lsoas.iter().map(|r| r.attended).collect();
+        assert_eq!(attended, [None, None, Some(12)]);
+        assert!(shown.lsoas[0].coverage.is_none() && shown.lsoas[1].coverage.is_none());
+        assert!(shown.lsoas[2].coverage.is_some());
+        assert_eq!(shown.deciles[0].attended, Some(24));
+        assert_eq!(
+            shown.lsoas[0].eligible,
+            Some(20),
+            "eligible 20 is not small"
+        );
+        assert_eq!(
+            shown.eligible_without_lsoa, None,
+            "2 people without an LSOA"
+        );
+        let unsuppressed = suppress(&tables, 0);
+        assert_eq!(unsuppressed.tables().lsoas, tables.lsoas);
+    }
+}
