@@ -177,7 +177,8 @@ def run_splink(records_csv, memory_limit, em_max_pairs):
         con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(
         f"""CREATE TABLE records AS
-            SELECT * EXCLUDE (true_person_id)
+            -- Splink computes its own term frequencies (tf_*), so Zonewise's are left out.
+            SELECT * EXCLUDE (true_person_id, tf_given, tf_family, tf_postcode)
                      REPLACE (birth_date::DATE AS birth_date, birth_year::INTEGER AS birth_year)
             FROM read_csv('{path}', header = true, all_varchar = true)"""
     )
