@@ -123,6 +123,7 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                     CASE WHEN length(regexp_replace(parent_nhs_number, '[^0-9]', '', 'g')) = 10
                          THEN regexp_replace(parent_nhs_number, '[^0-9]', '', 'g') END AS parent_nhs,
                     nullif(regexp_replace(upper(address), '[^A-Z0-9]', '', 'g'), '') AS address,
+                    nullif(trim(address), '') AS address_text,
                     nullif(trim(household_ref), '') AS household_ref,
                     event_date
              FROM ({union})
@@ -135,6 +136,9 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                     max(nhs) AS nhs, max(ni) AS ni, max(upn) AS upn, max(parent_nhs) AS parent_nhs,
                     arg_max(address, coalesce(event_date, DATE '1900-01-01'))
                         FILTER (WHERE address IS NOT NULL) AS address,
+                    -- The same address as the system wrote it, for people to read.
+                    arg_max(address_text, coalesce(event_date, DATE '1900-01-01'))
+                        FILTER (WHERE address_text IS NOT NULL) AS address_text,
                     max(household_ref) AS household_ref
              FROM cleaned GROUP BY source, record_id
          ), standard AS (

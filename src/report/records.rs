@@ -46,7 +46,9 @@ impl RecordDetails {
 }
 
 const DETAIL_COLUMNS: &str = "record_key, source, record_id, given, family_raw,
-    strftime(birth_date, '%d/%m/%Y'), sex, postcode, address, nhs, ni, upn";
+    strftime(birth_date, '%d/%m/%Y'), sex,
+    CASE WHEN length(postcode) > 4 THEN left(postcode, -3) || ' ' || right(postcode, 3) ELSE postcode END,
+    address_text, nhs, ni, upn";
 
 fn read_details(row: &duckdb::Row<'_>) -> Result<RecordDetails, duckdb::Error> {
     Ok(RecordDetails {
