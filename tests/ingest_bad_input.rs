@@ -41,6 +41,7 @@ imd = "{ref_dir}/imd2019_lsoa11.csv"
 population = "{ref_dir}/population_mid2020_lsoa11.csv"
 zones = "zones.csv"
 postcodes = "postcodes.csv"
+boundaries = "{ref_dir}/lsoa2011_bgc_bcp_dorset_northumberland.shp"
 
 [[source]]
 name = "pupils"
@@ -490,6 +491,113 @@ fn postcode_in_two_lsoas_and_missing_column_are_named() {
     let message = postcode_failure(&fixture, "postcode,lsoa11\nBH1 1AA,E01015272\n");
     assert!(
         message.contains("bad_postcodes.csv, line 1: missing required column 'pcds'"),
+        "{message}"
+    );
+}
+
+/// The fixture's manifest with the boundaries at `shp` instead of the sample's.
+fn manifest_with_boundaries(shp: &Path) -> String {
+    manifest_text("pupils.csv", "police.csv", "police").replace(
+        &format!(
+            "{}/lsoa2011_bgc_bcp_dorset_northumberland.shp",
+            reference_dir().display()
+        ),
+        &shp.display().to_string(),
+    )
+}
+
+/// Copies the sample's LSOA shapefile parts with `extensions` into `dir` as `lsoa.*`.
+fn copy_shapefile(dir: &Path, extensions: &[&str]) -> PathBuf {
+    for extension in extensions {
+        fs::copy(
+            reference_dir().join(format!(
+                "lsoa2011_bgc_bcp_dorset_northumberland.{extension}"
+            )),
+            dir.join(format!("lsoa.{extension}")),
+        )
+        .expect("copy");
+    }
+    dir.join("lsoa.shp")
+}
+
+#[test]
+fn boundaries_load_and_each_lsoa_lies_in_its_authority() {
+    let fixture = Fixture::new();
+    let shapes = zonewise::geo::lsoa_shapes::read_lsoa_shapes(&fixture.conn).expect("shapes");
+    assert_eq!(shapes.len(), 649);
+    let authorities = zonewise::geo::boundaries::load_boundaries(
+        &reference_dir().join("lad2019_bcp_dorset_northumberland_dissolved.shp"),
+        "LAD19CD",
+        "LAD19NM",
+    )
+    .expect("authorities");
+    use geo::{Contains, InteriorPoint};
+    for shape in &shapes {
+        let inside = shape.geometry.interior_point().expect("a point inside");
+        let authority = authorities
+            .iter()
+            .find(|a| a.code == shape.la_code)
+            .unwrap_or_else(|| panic!("{} names authority {}", shape.code, shape.la_code));
+        assert!(
+            authority.geometry.contains(&inside),
+            "{} ({}) is not inside {}",
+            shape.code,
+            shape.name,
+            authority.name
+        );
+        // Not inside any other authority either.
+        assert!(
+            authorities
+                .iter()
+                .filter(|a| a.code != shape.la_code)
+                .all(|a| !a.geometry.contains(&inside)),
+            "{}",
+            shape.code
+        );
+    }
+}
+
+#[test]
+fn a_shapefile_without_its_dbf_or_in_another_projection_is_named_and_changes_nothing() {
+    let fixture = Fixture::new();
+    let dir = tempfile::tempdir().expect("temp");
+    let shp = copy_shapefile(dir.path(), &["shp", "shx", "prj"]);
+    let (_, message) = fixture.expect_failure(&manifest_with_boundaries(&shp));
+    assert!(message.contains("lsoa.dbf: missing"), "{message}");
+
+    let shp = copy_shapefile(dir.path(), &["dbf"]);
+    fs::write(dir.path().join("lsoa.prj"), "GEOGCS[\"WGS 84\"]").expect("prj");
+    let (_, message) = fixture.expect_failure(&manifest_with_boundaries(&shp));
+    assert!(message.contains("lsoa.prj"), "{message}");
+    assert!(message.contains("not British National Grid"), "{message}");
+}
+
+#[test]
+fn a_boundary_lsoa_missing_from_the_imd_table_is_named() {
+    let fixture = Fixture::new();
+    // The IMD table without its last LSOA (one the fixture's zones and postcodes do not use).
+    let imd = fs::read_to_string(reference_dir().join("imd2019_lsoa11.csv")).expect("imd");
+    let mut lines: Vec<&str> = imd.lines().collect();
+    let dropped = lines
+        .pop()
+        .expect("a row")
+        .split(',')
+        .next()
+        .expect("code")
+        .to_string();
+    fs::write(fixture.path("imd.csv"), lines.join("\n") + "\n").expect("write");
+    let manifest = manifest_text("pupils.csv", "police.csv", "police").replace(
+        &format!("{}/imd2019_lsoa11.csv", reference_dir().display()),
+        &fixture.path("imd.csv").display().to_string(),
+    );
+    let (_, message) = fixture.expect_failure(&manifest);
+    assert!(
+        message.contains("lsoa2011_bgc_bcp_dorset_northumberland.shp: record "),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("LSOA {dropped} ("))
+            && message.contains("is not in the IMD table"),
         "{message}"
     );
 }

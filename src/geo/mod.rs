@@ -1,3 +1,4 @@
 //! Geography: LSOA boundaries in British National Grid (EPSG:27700, metres).
 
 pub mod boundaries;
+pub mod lsoa_shapes;

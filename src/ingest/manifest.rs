@@ -47,6 +47,10 @@ pub struct ReferenceFiles {
     /// Without it, people and families have no LSOA and uptake cannot be mapped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postcodes: Option<PathBuf>,
+    /// LSOA 2011 boundaries: an ESRI shapefile (`.shp` with its `.shx` and `.dbf`)
+    /// in British National Grid, fields `LSOA11CD` and `LSOA11NM`, for the map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundaries: Option<PathBuf>,
 }
 
 impl ReferenceFiles {
@@ -58,6 +62,7 @@ impl ReferenceFiles {
             self.zones.as_path(),
         ];
         files.extend(self.postcodes.as_deref());
+        files.extend(self.boundaries.as_deref());
         files
     }
 }

@@ -1,6 +1,7 @@
 //! Ingest: validate agency extracts against a source manifest and load them into
 //! DuckDB staging tables, all or nothing, with a data-quality summary per source.
 
+pub mod boundaries;
 pub mod error;
 pub mod extract_reader;
 pub mod load;

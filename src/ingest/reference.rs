@@ -1,7 +1,8 @@
 //! Loads the reference geography named in a manifest: IMD 2019 and population by
 //! LSOA into `ref.lsoa`, and the family partnership zones into `ref.zone` and
 //! `ref.lsoa_zone`. These are published tables, read with DuckDB's CSV reader.
-//! The postcode lookup (`ref.postcode`) is checked row by row in `postcodes`.
+//! The postcode lookup (`ref.postcode`) is checked row by row in `postcodes`, and
+//! the LSOA boundaries (`ref.lsoa_vertex`) are read in `boundaries`.
 
 use std::path::Path;
 
@@ -20,9 +21,11 @@ pub fn load(
     let population = manifest.resolve(&files.population);
     let zones = manifest.resolve(&files.zones);
     let postcodes = files.postcodes.as_ref().map(|p| manifest.resolve(p));
+    let boundaries = files.boundaries.as_ref().map(|p| manifest.resolve(p));
     for path in [&imd, &population, &zones]
         .into_iter()
         .chain(postcodes.as_ref())
+        .chain(boundaries.as_ref())
     {
         if !path.is_file() {
             return Err(IngestError::Reference {
@@ -71,6 +74,12 @@ pub fn load(
     }
     if let Some(postcodes) = &postcodes {
         super::postcodes::load(conn, postcodes, &imd)?;
+    }
+    match &boundaries {
+        Some(shp) => {
+            super::boundaries::load(conn, shp)?;
+        }
+        None => conn.execute_batch("DELETE FROM ref.lsoa_vertex;")?,
     }
     Ok(())
 }

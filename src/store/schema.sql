@@ -86,6 +86,17 @@ CREATE TABLE IF NOT EXISTS ref.postcode (
     lsoa_code     VARCHAR NOT NULL
 );
 
+-- LSOA boundaries for the map, one row per vertex in British National Grid metres:
+-- polygon `part` of the LSOA, `ring` 0 the exterior and 1.. its holes, `seq` in order.
+CREATE TABLE IF NOT EXISTS ref.lsoa_vertex (
+    lsoa_code VARCHAR NOT NULL,
+    part      INTEGER NOT NULL,
+    ring      INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    x         DOUBLE NOT NULL,
+    y         DOUBLE NOT NULL
+);
+
 -- One row per `zonewise link` run: what it found and the model it trained.
 CREATE TABLE IF NOT EXISTS app.link_run (
     run_id             INTEGER PRIMARY KEY,

@@ -285,6 +285,7 @@ fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), Syn
             population: reference(geography::POPULATION_FILE),
             zones: PathBuf::from("zones.csv"),
             postcodes: Some(PathBuf::from(POSTCODES_FILE)),
+            boundaries: Some(reference(geography::LSOA_SHAPES)),
         }),
         sources: sources::SOURCES
             .iter()

@@ -1,0 +1,81 @@
+//! Loads LSOA boundaries (an ESRI shapefile in British National Grid) into
+//! `ref.lsoa_vertex`, one row per vertex, so that the map reads its geometry from
+//! the same database as its figures and a database file stands alone.
+//!
+//! Every LSOA in the file must be in the IMD table: a boundary without
+//! deprivation figures could not be coloured or counted, and usually means the
+//! wrong vintage (LSOA 2021 codes against IMD 2019's 2011 codes).
+
+use std::path::Path;
+
+use duckdb::Connection;
+
+use super::error::IngestError;
+use crate::geo::boundaries::load_lsoa_boundaries;
+
+/// Replaces `ref.lsoa_vertex` with the polygons of `shp`. Returns the number of LSOAs.
+pub fn load(conn: &Connection, shp: &Path) -> Result<usize, IngestError> {
+    let fail = |message: String| IngestError::Reference {
+        file: shp.to_path_buf(),
+        message,
+    };
+    let areas = load_lsoa_boundaries(shp).map_err(|error| match error {
+        // The boundary error already names the file (.shx, .dbf or .prj) at fault.
+        crate::geo::boundaries::BoundaryError::MissingPart { file }
+        | crate::geo::boundaries::BoundaryError::WrongProjection { file } => {
+            IngestError::Reference {
+                message: error_text(&file, shp),
+                file,
+            }
+        }
+        other => fail(other.to_string()),
+    })?;
+    let known: std::collections::HashSet<String> = conn
+        .prepare("SELECT lsoa_code FROM ref.lsoa")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (index, area) in areas.iter().enumerate() {
+        if !known.contains(&area.code) {
+            return Err(fail(format!(
+                "record {}: LSOA {} ({}) is not in the IMD table; the boundaries and the IMD must be the same LSOA vintage",
+                index + 1,
+                area.code,
+                area.name
+            )));
+        }
+    }
+    conn.execute_batch("DELETE FROM ref.lsoa_vertex;")?;
+    let mut appender = conn.appender_to_db("lsoa_vertex", "ref")?;
+    for area in &areas {
+        for (part, polygon) in area.geometry.0.iter().enumerate() {
+            let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
+            for (ring, line) in rings.enumerate() {
+                for (seq, point) in line.0.iter().enumerate() {
+                    appender.append_row(duckdb::params![
+                        area.code,
+                        part as i32,
+                        ring as i32,
+                        seq as i32,
+                        point.x,
+                        point.y
+                    ])?;
+                }
+            }
+        }
+    }
+    appender.flush()?;
+    Ok(areas.len())
+}
+
+/// The boundary error's message for `file`, which is one part of the shapefile `shp`.
+fn error_text(file: &Path, shp: &Path) -> String {
+    if file.extension().is_some_and(|e| e == "prj") {
+        "the projection is not British National Grid (EPSG:27700); reproject the boundaries first"
+            .to_string()
+    } else {
+        format!(
+            "missing; the shapefile {} needs its .shp, .shx and .dbf files side by side",
+            shp.display()
+        )
+    }
+}
