@@ -2,3 +2,4 @@
 
 pub mod boundaries;
 pub mod lsoa_shapes;
+pub mod map_geometry;
