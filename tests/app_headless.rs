@@ -139,9 +139,9 @@ fn navigation_reaches_data_and_planned_views() {
         assert_eq!(shown, 2, "{} on the Data view", source.name);
     }
 
-    harness.get_by_label("Map").click();
+    harness.get_by_label("Models").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().view, View::Map);
+    assert_eq!(harness.state().view, View::Models);
     harness.get_by_label_contains("planned");
 }
 
@@ -353,4 +353,89 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     let hits = &harness.state().linkage.hits;
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|h| h.name.contains(&given)), "{hits:?}");
+}
+
+#[test]
+fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
+    let county = generated_county();
+    let expected = {
+        let conn = duckdb::Connection::open(&county.db).expect("open");
+        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
+        let services = zonewise::uptake::service::built_in().expect("services");
+        let service = zonewise::uptake::service::find(&services, "health_check").expect("service");
+        let tables =
+            zonewise::uptake::compute(&conn, service, &Default::default()).expect("uptake");
+        zonewise::uptake::suppress(&tables, zonewise::uptake::DEFAULT_THRESHOLD)
+    };
+    let mut harness = open_app(&county);
+    harness.get_by_label("Map").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().view, View::Map);
+    harness.get_by_label("Uptake against deprivation");
+    harness.get_by_label("NHS Health Check uptake by IMD decile");
+    let sentence = &expected
+        .tables()
+        .inequality
+        .iter()
+        .find(|i| i.measure == zonewise::uptake::Measure::Uptake)
+        .expect("uptake inequality")
+        .sentence;
+    harness.get_by_label(sentence);
+    harness.get_by_label("suppressed (a count of 1–4)");
+
+    // Move the pointer over the map until it is over an LSOA: the tooltip names it,
+    // and shows no count from 1 to 4.
+    let mut found = None;
+    'search: for y in (150..650).step_by(25) {
+        for x in (200..700).step_by(25) {
+            let pos = egui::pos2(x as f32, y as f32);
+            harness.hover_at(pos);
+            harness.run_steps(2);
+            if let Some(index) = harness.state().map.hovered {
+                found = Some((index, pos));
+                break 'search;
+            }
+        }
+    }
+    let (index, pos) = found.expect("an LSOA under the pointer somewhere on the map");
+    // Tooltips wait for the pointer to rest.
+    harness
+        .ctx
+        .all_styles_mut(|style| style.interaction.tooltip_delay = 0.0);
+    harness.run_steps(3);
+    let shape = harness.state().snapshot().expect("snapshot").map.shapes[index].clone();
+    harness.get_by_label_contains(&format!("{} ({})", shape.name, shape.code));
+    let counts = {
+        use egui_kittest::kittest::NodeT as _;
+        let node = harness.get_by_label_contains("Eligible ");
+        let node = node.accesskit_node();
+        node.label()
+            .or_else(|| node.value())
+            .unwrap_or_else(|| panic!("no text: {node:?}"))
+    };
+    for number in counts
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|t| !t.is_empty())
+    {
+        let n: u64 = number.parse().expect("number");
+        assert!(n == 0 || n > 4, "a small count is shown: {counts}");
+    }
+
+    // A click selects the LSOA; picking a decile fades the others until "Show all".
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    harness.run_steps(2);
+    assert_eq!(harness.state().map.selected, Some(index));
+    harness.state_mut().map.selected_decile = Some(3);
+    harness.run_steps(2);
+    harness.get_by_label("Showing decile 3 on the map");
+    harness.get_by_label("Show all").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().map.selected_decile, None);
 }

@@ -11,10 +11,12 @@ pub struct LsoaShape {
     pub name: String,
     /// IMD 2019 decile, 1 = the most deprived 10% of England.
     pub imd_decile: u8,
-    /// Local authority (LAD 2019) code.
+    /// Local authority (LAD 2019) code and name.
     pub la_code: String,
+    pub la_name: String,
     /// Family partnership zone, where the LSOA is in one.
     pub zone_id: Option<String>,
+    pub zone_name: Option<String>,
     /// British National Grid metres.
     pub geometry: MultiPolygon<f64>,
 }
@@ -23,10 +25,12 @@ pub struct LsoaShape {
 /// the database was loaded without boundaries.
 pub fn read_lsoa_shapes(conn: &Connection) -> Result<Vec<LsoaShape>, duckdb::Error> {
     let mut statement = conn.prepare(
-        "SELECT v.lsoa_code, v.part, v.ring, v.x, v.y, l.lsoa_name, l.imd_decile, l.la_code, z.zone_id
+        "SELECT v.lsoa_code, v.part, v.ring, v.x, v.y, l.lsoa_name, l.imd_decile, l.la_code,
+                z.zone_id, l.la_name, zn.name
          FROM ref.lsoa_vertex v
          JOIN ref.lsoa l USING (lsoa_code)
          LEFT JOIN ref.lsoa_zone z USING (lsoa_code)
+         LEFT JOIN ref.zone zn ON zn.zone_id = z.zone_id
          ORDER BY v.lsoa_code, v.part, v.ring, v.seq",
     )?;
     let mut rows = statement.query([])?;
@@ -54,6 +58,8 @@ pub fn read_lsoa_shapes(conn: &Connection) -> Result<Vec<LsoaShape>, duckdb::Err
                     imd_decile: row.get::<_, i32>(6)?.clamp(1, 10) as u8,
                     la_code: row.get(7)?,
                     zone_id: row.get(8)?,
+                    la_name: row.get(9)?,
+                    zone_name: row.get(10)?,
                     geometry: MultiPolygon(Vec::new()),
                 });
             }

@@ -136,7 +136,12 @@ impl MapGeometry {
             } else {
                 (b, a)
             };
-            [a[0].to_bits(), a[1].to_bits(), b[0].to_bits(), b[1].to_bits()]
+            [
+                a[0].to_bits(),
+                a[1].to_bits(),
+                b[0].to_bits(),
+                b[1].to_bits(),
+            ]
         };
         for (index, area) in self.areas.iter().enumerate() {
             let group = group_of.get(index).copied().flatten();

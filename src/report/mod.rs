@@ -3,5 +3,6 @@
 //! screen sees committed, processed data).
 
 pub mod linkage;
+pub mod map;
 pub mod overview;
 pub mod records;

@@ -92,6 +92,8 @@ pub struct Snapshot {
     pub linkage: LinkageFigures,
     /// Pairs waiting for review, most probable first (at most [`REVIEW_QUEUE_LIMIT`]).
     pub review_queue: Vec<ReviewItem>,
+    /// LSOA boundaries and each service's suppressed uptake.
+    pub map: crate::report::map::MapFigures,
 }
 
 /// Pairs loaded into the review queue at a time; a reviewer works through these
@@ -134,6 +136,8 @@ pub struct ZonewiseApp {
     manifest_path_input: String,
     /// The Linkage view's tabs, trial thresholds, queue position and search.
     pub linkage: linkage_view::LinkageState,
+    /// The Map view's choices, camera and prepared geometry.
+    pub map: super::map_view::MapState,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
     /// A person search to run once the data is shown (`zonewise --find`).
@@ -158,6 +162,7 @@ impl ZonewiseApp {
             import_message: None,
             manifest_path_input: String::new(),
             linkage: linkage_view::LinkageState::default(),
+            map: super::map_view::MapState::default(),
             linkage_message: None,
             pending_search: None,
             screenshot: None,
@@ -366,6 +371,7 @@ impl ZonewiseApp {
                 quality: ingest::read_quality(&conn)?,
                 linkage: read_linkage(&conn)?,
                 review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
+                map: crate::report::map::read_map_figures(&conn)?,
             })
         }));
     }
@@ -388,6 +394,7 @@ impl ZonewiseApp {
         if let Some(result) = take_finished(&mut self.refreshing) {
             match result {
                 Ok(snapshot) => {
+                    self.map.reset_geometry();
                     self.snapshot = Some(snapshot);
                     if let Some(text) = self.pending_search.take() {
                         self.linkage.search = text;
@@ -600,6 +607,7 @@ impl ZonewiseApp {
                 let ctx = ui.ctx().clone();
                 self.handle_linkage_action(&ctx, action);
             }
+            View::Map => super::map_view::map_ui(ui, &snapshot.map, &mut self.map),
             other => planned::planned_ui(ui, other),
         }
     }

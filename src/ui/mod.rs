@@ -5,6 +5,7 @@ pub mod app;
 pub mod data_view;
 pub mod jobs;
 pub mod linkage_view;
+pub mod map_view;
 pub mod overview;
 pub mod planned;
 pub mod screenshot;

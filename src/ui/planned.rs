@@ -6,7 +6,10 @@ use super::widgets::section_heading_ui;
 
 /// True for views that only describe what they will hold.
 pub fn is_planned(view: View) -> bool {
-    !matches!(view, View::Overview | View::Data | View::Linkage)
+    !matches!(
+        view,
+        View::Overview | View::Data | View::Linkage | View::Map
+    )
 }
 
 /// Draws the description of a planned view.
@@ -28,14 +31,6 @@ pub fn planned_ui(ui: &mut egui::Ui, view: View) {
                 "Recording what the meeting agreed, with who and when",
             ][..],
         ),
-        View::Map => (
-            "Service uptake per neighbourhood against deprivation.",
-            &[
-                "A choropleth of LSOAs with pan, zoom and hover",
-                "Rates per IMD decile with confidence intervals and the slope index of inequality",
-                "Small numbers suppressed in every view and export",
-            ][..],
-        ),
         View::Models => (
             "How well the risk models perform on later data they were not trained on.",
             &[
@@ -50,7 +45,7 @@ pub fn planned_ui(ui: &mut egui::Ui, view: View) {
                 "The result of verifying the log's hash chain",
             ][..],
         ),
-        View::Overview | View::Data | View::Linkage => ("", &[][..]),
+        View::Overview | View::Data | View::Linkage | View::Map => ("", &[][..]),
     };
     section_heading_ui(ui, view.label(), purpose);
     ui.label("This view is planned and not yet available. It will show:");
