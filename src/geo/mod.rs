@@ -3,3 +3,4 @@
 pub mod boundaries;
 pub mod lsoa_shapes;
 pub mod map_geometry;
+pub mod england;
