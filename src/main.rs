@@ -36,6 +36,10 @@ struct Cli {
     /// Open the Linkage view on the first person whose name, id or NHS number contains this.
     #[arg(long)]
     find: Option<String>,
+
+    /// Open the Map view on all of England's LSOAs.
+    #[arg(long, conflicts_with_all = ["find", "review"])]
+    england: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -158,6 +162,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Prepare and draw the Map view for the sample county and all of England with
+    /// every LSOA on screen; print load, tessellation and frame times.
+    Map {
+        /// Frames to draw per layer.
+        #[arg(long, default_value_t = 100)]
+        frames: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Reference data folder (county shapefile and IMD, England GeoJSON and IMD).
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
+        reference: PathBuf,
+    },
     /// Generate, ingest, link and evaluate synthetic counties; print records, candidate
     /// pairs, seconds per stage, peak memory and precision/recall/F1.
     Linkage {
@@ -267,6 +284,14 @@ fn run() -> anyhow::Result<()> {
         }
         Some(Command::Bench {
             bench:
+                BenchCommand::Map {
+                    frames,
+                    json,
+                    reference,
+                },
+        }) => bench::map::command(&reference, frames, json),
+        Some(Command::Bench {
+            bench:
                 BenchCommand::Linkage {
                     families,
                     seed,
@@ -301,6 +326,10 @@ fn run() -> anyhow::Result<()> {
             }
             if let Some(text) = cli.find {
                 app = app.with_person_search(text);
+            }
+            if cli.england {
+                app.view = View::Map;
+                app.map.show_england();
             }
             if let Some(path) = cli.screenshot {
                 let view = app.view;

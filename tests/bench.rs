@@ -114,3 +114,29 @@ fn linkage_bench_figures_are_internally_consistent() {
         csv.column(column);
     }
 }
+
+#[test]
+fn map_bench_measures_both_layers_whole() {
+    let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref");
+    let results = zonewise::bench::map::run(&reference, 3).expect("map bench");
+    let layers: Vec<(&str, usize)> = results
+        .iter()
+        .map(|r| (r.layer.as_str(), r.lsoas))
+        .collect();
+    assert_eq!(layers, [("sample county", 649), ("England", 32_844)]);
+    for r in &results {
+        // The whole layer on screen is drawn at a coarse level: fewer vertices than published.
+        assert!(
+            0 < r.vertices_drawn && r.vertices_drawn < r.vertices,
+            "{r:?}"
+        );
+        assert!(
+            r.frame_ms_p95 >= r.frame_ms_mean * 0.5 && r.frame_ms_mean > 0.0,
+            "{r:?}"
+        );
+        assert!(
+            r.reference_frame_ms > 0.0 && r.tessellate_seconds > 0.0,
+            "{r:?}"
+        );
+    }
+}

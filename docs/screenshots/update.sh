@@ -15,3 +15,4 @@ for view in overview data linkage map; do
 done
 shoot linkage-review --review
 shoot linkage-person --find "noah holmes"
+shoot map-england --england

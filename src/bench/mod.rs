@@ -5,6 +5,7 @@
 //! never asserted in timed tests.
 
 pub mod linkage;
+pub mod map;
 
 /// The process's peak resident memory so far, in bytes (`getrusage` `ru_maxrss`).
 ///

@@ -65,21 +65,24 @@ pub fn load_england_lsoas(path: &Path) -> Result<Vec<AreaBoundary>, BoundaryErro
         points
             .iter()
             .map(|p| match p.as_slice() {
-                [lon, lat, ..] => projection
-                    .project(*lon, *lat)
-                    .ok_or_else(|| fail(format!("feature {feature}: cannot project ({lon}, {lat})"))),
-                _ => Err(fail(format!("feature {feature}: a position without two numbers"))),
+                [lon, lat, ..] => projection.project(*lon, *lat).ok_or_else(|| {
+                    fail(format!("feature {feature}: cannot project ({lon}, {lat})"))
+                }),
+                _ => Err(fail(format!(
+                    "feature {feature}: a position without two numbers"
+                ))),
             })
             .collect::<Result<Vec<(f64, f64)>, _>>()
             .map(LineString::from)
     };
-    let polygon = |rings: &Vec<Vec<Vec<f64>>>, feature: usize| -> Result<Polygon<f64>, BoundaryError> {
-        let mut rings = rings.iter().map(|r| ring(r, feature));
-        let exterior = rings
-            .next()
-            .ok_or_else(|| fail(format!("feature {feature}: a polygon without rings")))??;
-        Ok(Polygon::new(exterior, rings.collect::<Result<_, _>>()?))
-    };
+    let polygon =
+        |rings: &Vec<Vec<Vec<f64>>>, feature: usize| -> Result<Polygon<f64>, BoundaryError> {
+            let mut rings = rings.iter().map(|r| ring(r, feature));
+            let exterior = rings
+                .next()
+                .ok_or_else(|| fail(format!("feature {feature}: a polygon without rings")))??;
+            Ok(Polygon::new(exterior, rings.collect::<Result<_, _>>()?))
+        };
     let mut areas = Vec::with_capacity(collection.features.len());
     for (index, feature) in collection.features.iter().enumerate() {
         let number = index + 1;
@@ -162,7 +165,11 @@ pub fn read_imd_deciles(
         })?;
         deciles.insert(
             record[code].to_string(),
-            (value, record[la_code].to_string(), record[la_name].to_string()),
+            (
+                value,
+                record[la_code].to_string(),
+                record[la_name].to_string(),
+            ),
         );
     }
     Ok(deciles)
@@ -220,12 +227,21 @@ mod tests {
         // 313177.270 N. Read as WGS84 the point moves by the datum shift (about
         // 100 m here); a wrong projection would be kilometres out.
         let (e, n) = projection
-            .project(1.0 + 43.0 / 60.0 + 4.5177 / 3600.0, 52.0 + 39.0 / 60.0 + 27.2531 / 3600.0)
+            .project(
+                1.0 + 43.0 / 60.0 + 4.5177 / 3600.0,
+                52.0 + 39.0 / 60.0 + 27.2531 / 3600.0,
+            )
             .expect("projects");
-        assert!((e - 651_409.9).abs() < 150.0 && (n - 313_177.3).abs() < 150.0, "{e} {n}");
+        assert!(
+            (e - 651_409.9).abs() < 150.0 && (n - 313_177.3).abs() < 150.0,
+            "{e} {n}"
+        );
         // Greenwich observatory, about 538,900 E 177,200 N.
         let (e, n) = projection.project(-0.0015, 51.4778).expect("projects");
-        assert!((e - 538_900.0).abs() < 200.0 && (n - 177_200.0).abs() < 200.0, "{e} {n}");
+        assert!(
+            (e - 538_900.0).abs() < 200.0 && (n - 177_200.0).abs() < 200.0,
+            "{e} {n}"
+        );
     }
 
     #[test]
@@ -259,6 +275,10 @@ mod tests {
         // Measured: median 32 m, from the two generalisations; a wrong datum or
         // projection would put them hundreds of metres to kilometres apart.
         assert!(median < 60.0, "median centre distance {median} m");
-        assert!(distances[distances.len() - 1] < 1000.0, "{:?}", distances.last());
+        assert!(
+            distances[distances.len() - 1] < 1000.0,
+            "{:?}",
+            distances.last()
+        );
     }
 }

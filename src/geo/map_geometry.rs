@@ -86,12 +86,12 @@ impl MapGeometry {
         ]
     }
 
-    /// The coarsest level whose simplification stays under half of `metres_per_pixel`,
-    /// so that the simplification cannot be seen.
+    /// The coarsest level whose simplification moves no vertex by more than a
+    /// pixel, which the eye does not see on a filled map.
     pub fn level_for(metres_per_pixel: f64) -> usize {
         LOD_TOLERANCES
             .iter()
-            .rposition(|&tolerance| tolerance <= metres_per_pixel * 0.5)
+            .rposition(|&tolerance| tolerance <= metres_per_pixel)
             .unwrap_or(0)
     }
 
@@ -175,22 +175,24 @@ impl MapGeometry {
     }
 }
 
-/// Triangulates `area` simplified to `tolerance` metres. A part that the
-/// simplification would collapse is kept as published, so no area vanishes.
+/// Triangulates `area` simplified to `tolerance` metres. No part vanishes: one the
+/// simplification would collapse is simplified less.
 fn tessellate(area: &MultiPolygon<f64>, tolerance: f64, origin: [f64; 2]) -> AreaMesh {
     let mut mesh = AreaMesh::default();
     let relative = |x: f64, y: f64| [(x - origin[0]) as f32, (y - origin[1]) as f32];
     for polygon in &area.0 {
-        let simplified = if tolerance > 0.0 {
-            let s = polygon.simplify(tolerance);
+        // A part smaller than the tolerance would collapse: simplify it less
+        // (a quarter as much each time), and as published when nothing smaller works.
+        let mut simplified = polygon.clone();
+        let mut step = tolerance;
+        while step >= 1.0 {
+            let s = polygon.simplify(step);
             if s.exterior().0.len() >= 4 {
-                s
-            } else {
-                polygon.clone()
+                simplified = s;
+                break;
             }
-        } else {
-            polygon.clone()
-        };
+            step /= 4.0;
+        }
         let raw = simplified.earcut_triangles_raw();
         let base = mesh.vertices.len() as u32;
         mesh.vertices

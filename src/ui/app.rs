@@ -484,7 +484,8 @@ impl ZonewiseApp {
             .show(ui, |ui| self.navigation_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.view_ui(ui));
 
-        let ready = self.snapshot.is_some() && !self.is_busy() || self.open_error.is_some();
+        let ready = self.snapshot.is_some() && !self.is_busy() && !self.map.is_loading()
+            || self.open_error.is_some();
         if let Some(capture) = &mut self.screenshot {
             capture.frame_ui(ui, ready);
         }

@@ -10,6 +10,7 @@
 use egui::{Color32, Pos2, Rect, RichText, Sense, Shape, Stroke, Vec2, pos2};
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
 
+use super::jobs::{Job, take_finished};
 use super::widgets::{imd_decile_color, section_heading_ui};
 use crate::geo::map_geometry::MapGeometry;
 use crate::report::map::{MapFigures, ServiceFigures};
@@ -120,9 +121,62 @@ pub struct MapState {
     pub camera: Option<Camera>,
     /// The area the camera was last fitted to (a [`zoom_targets`] key; empty until the first frame).
     pub zoom_to: String,
-    geometry: Option<MapGeometry>,
-    /// Zone and authority borders, once computed.
-    borders: Option<Borders>,
+    /// Which LSOAs are drawn.
+    pub layer: Layer,
+    county: Option<Prepared>,
+    /// England's LSOAs and their prepared geometry, loaded on a worker when first shown.
+    england: Option<(MapFigures, Prepared)>,
+    england_job: Option<Job<(MapFigures, Prepared)>>,
+    england_error: Option<String>,
+}
+
+/// The LSOAs the map draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// The county's LSOAs with its services' figures.
+    County,
+    /// Every LSOA in England, coloured by IMD decile (no service figures).
+    England,
+}
+
+/// A layer's geometry, tessellated once, with its borders and zoom choices.
+pub struct Prepared {
+    geometry: MapGeometry,
+    borders: Borders,
+    targets: Vec<(String, String)>,
+}
+
+impl Prepared {
+    /// Prepares `figures`' shapes: every level of detail when `all_levels` (on a
+    /// worker, for England), otherwise each level when first drawn.
+    pub fn new(figures: &MapFigures, all_levels: bool) -> Prepared {
+        let mut geometry =
+            MapGeometry::new(figures.shapes.iter().map(|s| s.geometry.clone()).collect());
+        if all_levels {
+            for level in 0..crate::geo::map_geometry::LOD_TOLERANCES.len() {
+                geometry.meshes(level);
+            }
+        }
+        let zone_of: Vec<Option<&str>> = figures
+            .shapes
+            .iter()
+            .map(|s| s.zone_id.as_deref())
+            .collect();
+        let authority_of: Vec<Option<&str>> = figures
+            .shapes
+            .iter()
+            .map(|s| Some(s.la_code.as_str()))
+            .collect();
+        let borders = (
+            geometry.group_borders(&zone_of),
+            geometry.group_borders(&authority_of),
+        );
+        Prepared {
+            geometry,
+            borders,
+            targets: zoom_targets(figures),
+        }
+    }
 }
 
 impl Default for MapState {
@@ -136,8 +190,11 @@ impl Default for MapState {
             hovered: None,
             camera: None,
             zoom_to: String::new(),
-            geometry: None,
-            borders: None,
+            layer: Layer::County,
+            county: None,
+            england: None,
+            england_job: None,
+            england_error: None,
         }
     }
 }
@@ -145,12 +202,23 @@ impl Default for MapState {
 impl MapState {
     /// Forgets geometry prepared for earlier figures (called when new figures arrive).
     pub fn reset_geometry(&mut self) {
-        self.geometry = None;
-        self.borders = None;
+        self.county = None;
         self.selected = None;
         self.hovered = None;
         self.camera = None;
         self.zoom_to.clear();
+    }
+
+    /// Shows every LSOA in England (loaded when the view is next drawn).
+    pub fn show_england(&mut self) {
+        self.layer = Layer::England;
+        self.zoom_to = "all".to_string();
+        self.camera = None;
+    }
+
+    /// True while England's LSOAs are loading.
+    pub fn is_loading(&self) -> bool {
+        self.england_job.is_some()
     }
 
     /// The measure the map shows, when it shows a rate.
@@ -274,13 +342,94 @@ fn colouring(
     Colouring { colours, legend }
 }
 
-/// Draws the Map view.
-pub fn map_ui(ui: &mut egui::Ui, figures: &MapFigures, state: &mut MapState) {
+/// Draws the Map view: the county's layer, or England's once loaded.
+pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
     section_heading_ui(
         ui,
         "Uptake against deprivation",
-        "LSOAs of the county; drag to pan, scroll or pinch to zoom, double-click to see all, click an LSOA or a decile to select it",
+        "Drag to pan, scroll or pinch to zoom, double-click to see all, click an LSOA or a decile to select it",
     );
+    let before = state.layer;
+    ui.horizontal(|ui| {
+        ui.label("Show");
+        ui.selectable_value(&mut state.layer, Layer::County, "This county");
+        ui.selectable_value(
+            &mut state.layer,
+            Layer::England,
+            "All of England (IMD 2019)",
+        );
+    });
+    if state.layer != before {
+        state.camera = None;
+        state.selected = None;
+        state.hovered = None;
+        state.selected_decile = None;
+        state.zoom_to = match state.layer {
+            Layer::County => String::new(),
+            Layer::England => "all".to_string(),
+        };
+    }
+    match state.layer {
+        Layer::County => {
+            let mut prepared = state
+                .county
+                .take()
+                .unwrap_or_else(|| Prepared::new(county, false));
+            layer_ui(ui, county, &mut prepared, state);
+            state.county = Some(prepared);
+        }
+        Layer::England => {
+            if let Some(result) = take_finished(&mut state.england_job) {
+                match result {
+                    Ok(loaded) => state.england = Some(loaded),
+                    Err(error) => state.england_error = Some(error),
+                }
+            }
+            if let Some((figures, mut prepared)) = state.england.take() {
+                state.colour_by = ColourBy::Deprivation;
+                layer_ui(ui, &figures, &mut prepared, state);
+                state.england = Some((figures, prepared));
+            } else if let Some(error) = &state.england_error {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("England's boundaries could not be loaded: {error}"),
+                );
+            } else {
+                if state.england_job.is_none() {
+                    state.england_job =
+                        Some(Job::spawn("Loading England's LSOAs", ui.ctx(), |sink| {
+                            sink.report(None, "Reading and projecting England's 32,844 LSOAs…");
+                            let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                                .join("data-samples/ref");
+                            let shapes = crate::geo::england::england_shapes(
+                                &reference.join(crate::geo::england::ENGLAND_BOUNDARIES),
+                                &reference.join(crate::geo::england::ENGLAND_IMD),
+                            )?;
+                            let figures = MapFigures {
+                                shapes,
+                                ..MapFigures::default()
+                            };
+                            sink.report(None, "Tessellating England's LSOAs…");
+                            let prepared = Prepared::new(&figures, true);
+                            Ok((figures, prepared))
+                        }));
+                }
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Loading England's 32,844 LSOAs (a few seconds, once)…");
+                });
+            }
+        }
+    }
+}
+
+/// Draws one layer's controls, map and side panel.
+fn layer_ui(
+    ui: &mut egui::Ui,
+    figures: &MapFigures,
+    prepared: &mut Prepared,
+    state: &mut MapState,
+) {
     if figures.shapes.is_empty() {
         ui.label("This database has no LSOA boundaries: name a boundary shapefile in the manifest's [reference] section (`boundaries = …`) and load it again.");
         return;
@@ -288,7 +437,7 @@ pub fn map_ui(ui: &mut egui::Ui, figures: &MapFigures, state: &mut MapState) {
     let service = figures
         .services
         .get(state.service.min(figures.services.len().saturating_sub(1)));
-    controls_ui(ui, figures, state, service);
+    controls_ui(ui, figures, &prepared.targets, state, service);
     if let (Some(error), None) = (&figures.uptake_error, service) {
         ui.colored_label(
             ui.visuals().warn_fg_color,
@@ -316,7 +465,14 @@ pub fn map_ui(ui: &mut egui::Ui, figures: &MapFigures, state: &mut MapState) {
         .collect();
     let colouring = colouring(figures, &lsoa_rows, state);
     ui.columns(2, |columns| {
-        map_panel_ui(&mut columns[0], figures, &lsoa_rows, &colouring, state);
+        map_panel_ui(
+            &mut columns[0],
+            figures,
+            prepared,
+            &lsoa_rows,
+            &colouring,
+            state,
+        );
         side_panel_ui(&mut columns[1], figures, &lsoa_rows, service, state);
     });
 }
@@ -324,10 +480,17 @@ pub fn map_ui(ui: &mut egui::Ui, figures: &MapFigures, state: &mut MapState) {
 fn controls_ui(
     ui: &mut egui::Ui,
     figures: &MapFigures,
+    targets: &[(String, String)],
     state: &mut MapState,
     service: Option<&ServiceFigures>,
 ) {
     ui.horizontal(|ui| {
+        if figures.services.is_empty() {
+            ui.label("Coloured by IMD 2019 decile; service figures exist only for the county.");
+            ui.add_space(12.0);
+            zoom_ui(ui, targets, state);
+            return;
+        }
         ui.label("Service");
         egui::ComboBox::from_id_salt("map_service")
             .selected_text(service.map_or("none", |s| s.title.as_str()))
@@ -354,48 +517,45 @@ fn controls_ui(
             ui.selectable_value(&mut state.classes, Classes::EqualInterval, "Equal interval");
         }
         ui.add_space(12.0);
-        ui.label("Zoom to");
-        let targets = zoom_targets(figures);
-        let current = targets
-            .iter()
-            .find(|(key, _)| *key == state.zoom_to)
-            .map_or("whole county", |(_, label)| label.as_str());
-        egui::ComboBox::from_id_salt("map_zoom")
-            .selected_text(current)
-            .show_ui(ui, |ui| {
-                for (key, label) in &targets {
-                    if ui.selectable_label(state.zoom_to == *key, label).clicked() {
-                        state.zoom_to = key.clone();
-                        state.camera = None;
-                    }
-                }
-            });
+        zoom_ui(ui, targets, state);
     });
+}
+
+/// The "Zoom to" choice: the camera is fitted to the chosen area on the next frame.
+fn zoom_ui(ui: &mut egui::Ui, targets: &[(String, String)], state: &mut MapState) {
+    ui.label("Zoom to");
+    let current = targets
+        .iter()
+        .find(|(key, _)| *key == state.zoom_to)
+        .map_or("all LSOAs shown", |(_, label)| label.as_str());
+    egui::ComboBox::from_id_salt("map_zoom")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for (key, label) in targets {
+                if ui.selectable_label(state.zoom_to == *key, label).clicked() {
+                    state.zoom_to = key.clone();
+                    state.camera = None;
+                }
+            }
+        });
 }
 
 /// Areas the map can be fitted to: the whole county, each authority, each zone
 /// (key "all" for everything, "la:CODE", "zone:ID").
 pub fn zoom_targets(figures: &MapFigures) -> Vec<(String, String)> {
-    let mut authorities: Vec<(String, String)> = Vec::new();
-    let mut zones: Vec<(String, String)> = Vec::new();
+    // Keyed by label, so each list comes out in alphabetical order.
+    let mut authorities = std::collections::BTreeMap::new();
+    let mut zones = std::collections::BTreeMap::new();
     for shape in &figures.shapes {
-        let authority = (format!("la:{}", shape.la_code), shape.la_name.clone());
-        if !authorities.contains(&authority) {
-            authorities.push(authority);
-        }
+        authorities.insert(shape.la_name.clone(), format!("la:{}", shape.la_code));
         if let Some(zone) = &shape.zone_id {
-            let zone = (
-                format!("zone:{zone}"),
-                format!("zone {}", shape.zone_name.as_deref().unwrap_or(zone)),
-            );
-            if !zones.contains(&zone) {
-                zones.push(zone);
-            }
+            let label = format!("zone {}", shape.zone_name.as_deref().unwrap_or(zone));
+            zones.insert(label, format!("zone:{zone}"));
         }
     }
-    authorities.sort_by(|a, b| a.1.cmp(&b.1));
-    zones.sort_by(|a, b| a.1.cmp(&b.1));
-    std::iter::once(("all".to_string(), "whole county".to_string()))
+    let authorities = authorities.into_iter().map(|(label, key)| (key, label));
+    let zones = zones.into_iter().map(|(label, key)| (key, label));
+    std::iter::once(("all".to_string(), "all LSOAs shown".to_string()))
         .chain(authorities)
         .chain(zones)
         .collect()
@@ -426,6 +586,7 @@ fn default_zoom(figures: &MapFigures) -> String {
 fn map_panel_ui(
     ui: &mut egui::Ui,
     figures: &MapFigures,
+    prepared: &mut Prepared,
     lsoa_rows: &[Option<&UptakeRow>],
     colouring: &Colouring,
     state: &mut MapState,
@@ -435,11 +596,12 @@ fn map_panel_ui(
         (ui.available_height() - 150.0).max(380.0),
     );
     let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
-    let geometry = state.geometry.get_or_insert_with(|| {
-        MapGeometry::new(figures.shapes.iter().map(|s| s.geometry.clone()).collect())
-    });
+    let geometry = &mut prepared.geometry;
     if state.camera.is_none() && state.zoom_to.is_empty() {
-        state.zoom_to = default_zoom(figures);
+        state.zoom_to = match state.layer {
+            Layer::County => default_zoom(figures),
+            Layer::England => "all".to_string(),
+        };
     }
     let zoom_to = state.zoom_to.clone();
     let camera = state.camera.get_or_insert_with(|| {
@@ -509,22 +671,7 @@ fn map_panel_ui(
     let shown: Vec<bool> = (0..geometry.len())
         .map(|i| visible(geometry.area_bounds(i)))
         .collect();
-    let (zones, authorities) = state.borders.get_or_insert_with(|| {
-        let zone_of: Vec<Option<&str>> = figures
-            .shapes
-            .iter()
-            .map(|s| s.zone_id.as_deref())
-            .collect();
-        let authority_of: Vec<Option<&str>> = figures
-            .shapes
-            .iter()
-            .map(|s| Some(s.la_code.as_str()))
-            .collect();
-        (
-            geometry.group_borders(&zone_of),
-            geometry.group_borders(&authority_of),
-        )
-    });
+    let (zones, authorities) = &prepared.borders;
     let meshes = geometry.meshes(level);
     let mut mesh = egui::Mesh::default();
     for (index, area) in meshes.iter().enumerate() {
@@ -560,19 +707,13 @@ fn map_panel_ui(
             }
         }
     }
-    for (segments, stroke) in [
-        (&*zones, Stroke::new(1.0, Color32::from_gray(60))),
-        (&*authorities, Stroke::new(2.2, Color32::from_gray(20))),
+    for (segments, width, colour) in [
+        (zones, 1.0, Color32::from_gray(60)),
+        (authorities, 2.2, Color32::from_gray(20)),
     ] {
-        for [a, b] in segments {
-            painter.line_segment(
-                [
-                    camera.to_screen(rect, [a[0] as f64, a[1] as f64]),
-                    camera.to_screen(rect, [b[0] as f64, b[1] as f64]),
-                ],
-                stroke,
-            );
-        }
+        painter.add(Shape::mesh(segments_mesh(
+            segments, &camera, rect, width, colour,
+        )));
     }
     for (index, stroke) in [
         (state.hovered, Stroke::new(1.5, Color32::from_gray(40))),
@@ -599,6 +740,39 @@ fn map_panel_ui(
             lsoa_summary_ui(ui, figures, index, lsoa_rows[index], measure);
         });
     }
+}
+
+/// Line segments as one mesh of thin quads: tens of thousands of border edges
+/// drawn as separate anti-aliased lines would cost egui milliseconds a frame.
+fn segments_mesh(
+    segments: &[[[f32; 2]; 2]],
+    camera: &Camera,
+    rect: Rect,
+    width: f32,
+    colour: Color32,
+) -> egui::Mesh {
+    let mut mesh = egui::Mesh::default();
+    let bounds = rect.expand(width);
+    for [a, b] in segments {
+        let a = camera.to_screen(rect, [a[0] as f64, a[1] as f64]);
+        let b = camera.to_screen(rect, [b[0] as f64, b[1] as f64]);
+        if !bounds.intersects(Rect::from_two_pos(a, b)) {
+            continue;
+        }
+        let along = b - a;
+        let length = along.length();
+        if length < 1e-3 {
+            continue;
+        }
+        let across = Vec2::new(-along.y, along.x) * (width / 2.0 / length);
+        let base = mesh.vertices.len() as u32;
+        for p in [a + across, a - across, b - across, b + across] {
+            mesh.colored_vertex(p, colour);
+        }
+        mesh.indices
+            .extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+    }
+    mesh
 }
 
 /// The legend in the map's lower left corner, as labels (so screen readers and
@@ -658,12 +832,15 @@ fn lsoa_summary_ui(
     let shape = &figures.shapes[index];
     ui.label(RichText::new(format!("{} ({})", shape.name, shape.code)).strong());
     ui.label(format!(
-        "IMD decile {} · zone {}",
+        "IMD decile {} · {}",
         shape.imd_decile,
-        shape.zone_id.as_deref().unwrap_or("none")
+        match (&shape.zone_name, &shape.zone_id) {
+            (Some(name), _) => format!("zone {name}"),
+            (None, Some(id)) => format!("zone {id}"),
+            (None, None) => shape.la_name.clone(),
+        }
     ));
     let Some(row) = row else {
-        ui.label("No figures for this LSOA");
         return;
     };
     let count = |value: Option<u64>, withheld: bool| match (value, withheld) {

@@ -1,0 +1,206 @@
+//! `zonewise bench map`: how long the Map view takes to prepare and to draw, for
+//! the sample county (649 LSOAs) and for all of England (32,844), with every LSOA
+//! on screen.
+//!
+//! A frame is measured as the CPU does it in the app: the view's code runs in an
+//! egui context (moving vertices to the screen, colouring, borders, legend,
+//! chart) and egui tessellates the shapes into triangles for the GPU. The GPU's
+//! own time is not included (there is none headless). The reference is a frame of
+//! the same window showing only the view's heading, in the same process, so the
+//! ratio says what the map itself costs.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::geo::england::{ENGLAND_BOUNDARIES, ENGLAND_IMD, england_shapes, read_imd_deciles};
+use crate::geo::lsoa_shapes::LsoaShape;
+use crate::geo::map_geometry::MapGeometry;
+use crate::report::map::MapFigures;
+use crate::ui::map_view::{ColourBy, MapState, map_ui};
+
+/// The window size frames are drawn at.
+const WINDOW: egui::Vec2 = egui::vec2(1280.0, 800.0);
+
+/// One layer's figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MapBench {
+    pub layer: String,
+    pub lsoas: usize,
+    /// Vertices as published.
+    pub vertices: usize,
+    /// Vertices drawn at the level of detail the whole layer is shown at.
+    pub vertices_drawn: usize,
+    pub load_seconds: f64,
+    /// Triangulating every level of detail once.
+    pub tessellate_seconds: f64,
+    /// The first frame (which prepares borders and the drawn level if not already).
+    pub first_frame_ms: f64,
+    pub frame_ms_mean: f64,
+    pub frame_ms_p95: f64,
+    /// A frame of the heading alone, the reference.
+    pub reference_frame_ms: f64,
+}
+
+/// Runs the benchmark on the county and England layers in `reference_dir`.
+pub fn run(reference_dir: &Path, frames: usize) -> anyhow::Result<Vec<MapBench>> {
+    let mut results = Vec::new();
+    let started = Instant::now();
+    let county = county_shapes(reference_dir)?;
+    results.push(measure(
+        "sample county",
+        county,
+        started.elapsed().as_secs_f64(),
+        frames,
+    ));
+    let started = Instant::now();
+    let england = england_shapes(
+        &reference_dir.join(ENGLAND_BOUNDARIES),
+        &reference_dir.join(ENGLAND_IMD),
+    )?;
+    results.push(measure(
+        "England",
+        england,
+        started.elapsed().as_secs_f64(),
+        frames,
+    ));
+    Ok(results)
+}
+
+/// The county's LSOAs from its shapefile and IMD table.
+fn county_shapes(reference_dir: &Path) -> anyhow::Result<Vec<LsoaShape>> {
+    let deciles = read_imd_deciles(&reference_dir.join(crate::synth::geography::IMD_FILE))?;
+    let areas = crate::geo::boundaries::load_lsoa_boundaries(
+        &reference_dir.join(crate::synth::geography::LSOA_SHAPES),
+    )?;
+    Ok(areas
+        .into_iter()
+        .filter_map(|area| {
+            let (decile, la_code, la_name) = deciles.get(&area.code)?.clone();
+            Some(LsoaShape {
+                code: area.code,
+                name: area.name,
+                imd_decile: decile,
+                la_code,
+                la_name,
+                zone_id: None,
+                zone_name: None,
+                geometry: area.geometry,
+            })
+        })
+        .collect())
+}
+
+fn measure(layer: &str, shapes: Vec<LsoaShape>, load_seconds: f64, frames: usize) -> MapBench {
+    let vertices = shapes
+        .iter()
+        .flat_map(|s| &s.geometry.0)
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum();
+    let lsoas = shapes.len();
+    let started = Instant::now();
+    let mut geometry = MapGeometry::new(shapes.iter().map(|s| s.geometry.clone()).collect());
+    for level in 0..crate::geo::map_geometry::LOD_TOLERANCES.len() {
+        geometry.meshes(level);
+    }
+    let tessellate_seconds = started.elapsed().as_secs_f64();
+    let figures = MapFigures {
+        shapes,
+        ..MapFigures::default()
+    };
+    let mut state = MapState::default();
+    state.colour_by = ColourBy::Deprivation;
+    state.zoom_to = "all".to_string();
+    let ctx = egui::Context::default();
+    let frame = |draw_map: bool, state: &mut MapState| -> f64 {
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, WINDOW)),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let output = ctx.run_ui(input, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
+                if draw_map {
+                    map_ui(ui, &figures, state);
+                } else {
+                    crate::ui::widgets::section_heading_ui(ui, "Uptake against deprivation", "");
+                }
+            });
+        });
+        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+        std::hint::black_box(primitives);
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    let first_frame_ms = frame(true, &mut state);
+    let mut times: Vec<f64> = (0..frames).map(|_| frame(true, &mut state)).collect();
+    let reference: Vec<f64> = (0..frames).map(|_| frame(false, &mut state)).collect();
+    times.sort_by(f64::total_cmp);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let metres_per_pixel =
+        state.camera.map_or(1.0, |c| c.metres_per_point) / ctx.pixels_per_point() as f64;
+    let level = MapGeometry::level_for(metres_per_pixel);
+    let vertices_drawn = geometry
+        .meshes(level)
+        .iter()
+        .map(|m| m.vertices.len())
+        .sum();
+    MapBench {
+        layer: layer.to_string(),
+        lsoas,
+        vertices,
+        vertices_drawn,
+        load_seconds,
+        tessellate_seconds,
+        first_frame_ms,
+        frame_ms_mean: mean(&times),
+        frame_ms_p95: times[(times.len() * 95 / 100).min(times.len().saturating_sub(1))],
+        reference_frame_ms: mean(&reference),
+    }
+}
+
+/// `zonewise bench map`: prints the figures as a table or JSON.
+pub fn command(reference_dir: &Path, frames: usize, json: bool) -> anyhow::Result<()> {
+    let results = run(reference_dir, frames.max(1))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(());
+    }
+    let mut table = crate::commands::new_table(&["Measure", "Sample county", "England"]);
+    let row = |name: &str, f: &dyn Fn(&MapBench) -> String| {
+        let mut cells = vec![name.to_string()];
+        cells.extend(results.iter().map(f));
+        cells
+    };
+    let thousands = |n: usize| crate::commands::thousands(n as i64);
+    table.add_row(row("LSOAs", &|r| thousands(r.lsoas)));
+    table.add_row(row("vertices as published", &|r| thousands(r.vertices)));
+    table.add_row(row("vertices drawn (whole layer on screen)", &|r| {
+        thousands(r.vertices_drawn)
+    }));
+    table.add_row(row("load and project s", &|r| {
+        format!("{:.2}", r.load_seconds)
+    }));
+    table.add_row(row("tessellate all levels s", &|r| {
+        format!("{:.2}", r.tessellate_seconds)
+    }));
+    table.add_row(row("first frame ms", &|r| {
+        format!("{:.1}", r.first_frame_ms)
+    }));
+    table.add_row(row("frame ms, mean", &|r| {
+        format!("{:.2}", r.frame_ms_mean)
+    }));
+    table.add_row(row("frame ms, 95th percentile", &|r| {
+        format!("{:.2}", r.frame_ms_p95)
+    }));
+    table.add_row(row("reference frame ms (heading only)", &|r| {
+        format!("{:.3}", r.reference_frame_ms)
+    }));
+    table.add_row(row("frame ÷ reference", &|r| {
+        format!("{:.0}", r.frame_ms_mean / r.reference_frame_ms.max(1e-9))
+    }));
+    println!("{table}");
+    println!(
+        "{frames} frames of {}×{} points each, every LSOA on screen, coloured by IMD decile; CPU only (egui layout and tessellation), no GPU.",
+        WINDOW.x, WINDOW.y
+    );
+    Ok(())
+}
