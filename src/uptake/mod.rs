@@ -206,24 +206,7 @@ pub fn compute(
     if linked == 0 {
         return Err(UptakeError::NotLinked);
     }
-    let reference_date = match options.reference_date {
-        Some(date) => date,
-        None => {
-            let latest: Option<String> = conn.query_row(
-                "SELECT strftime(max(extract_date), '%Y-%m-%d') FROM app.load_run",
-                [],
-                |row| row.get(0),
-            )?;
-            latest
-                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-                .ok_or(UptakeError::NoReferenceDate)?
-        }
-    };
-    stats::create_macros(conn)?;
-    conn.execute(
-        "SET VARIABLE reference_date = ?::DATE",
-        [reference_date.format("%Y-%m-%d").to_string()],
-    )?;
+    let reference_date = prepare_queries(conn, options)?;
     let eligible_without_lsoa = count_people(conn, service)?;
     build_groups(conn, service)?;
     let mut rows = read_rows(conn)?;
@@ -280,6 +263,35 @@ pub fn compute(
         inequality,
         notes: vec![NO_WARDS_NOTE.to_string()],
     })
+}
+
+/// Makes what service queries may use on this connection, the `wilson_*` and
+/// `age_on` macros and the `reference_date` variable (the options' date, else the
+/// latest load's extract date), and returns that date. [`compute`] calls it; a
+/// benchmark running a service's queries by themselves calls it first.
+pub fn prepare_queries(
+    conn: &Connection,
+    options: &UptakeOptions,
+) -> Result<NaiveDate, UptakeError> {
+    let reference_date = match options.reference_date {
+        Some(date) => date,
+        None => {
+            let latest: Option<String> = conn.query_row(
+                "SELECT strftime(max(extract_date), '%Y-%m-%d') FROM app.load_run",
+                [],
+                |row| row.get(0),
+            )?;
+            latest
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+                .ok_or(UptakeError::NoReferenceDate)?
+        }
+    };
+    stats::create_macros(conn)?;
+    conn.execute(
+        "SET VARIABLE reference_date = ?::DATE",
+        [reference_date.format("%Y-%m-%d").to_string()],
+    )?;
+    Ok(reference_date)
 }
 
 /// Computes, suppresses counts of 1 to `threshold` (and what would reveal them),
