@@ -142,6 +142,10 @@ enum Command {
         /// The day the figures are for, yyyy-mm-dd (default: the extract date).
         #[arg(long)]
         date: Option<String>,
+        /// Write the tables as CSV files in this folder (created if missing) and
+        /// print their paths, instead of printing the tables.
+        #[arg(long, conflicts_with = "json")]
+        csv: Option<PathBuf>,
     },
     /// Print what a database holds and each source's data-quality summary.
     Quality {
@@ -286,6 +290,7 @@ fn run() -> anyhow::Result<()> {
             suppress,
             services,
             date,
+            csv,
         }) => commands::uptake_command(&commands::UptakeCommand {
             db,
             service,
@@ -293,6 +298,7 @@ fn run() -> anyhow::Result<()> {
             threshold: suppress,
             services,
             date,
+            csv,
         }),
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
