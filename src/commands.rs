@@ -217,10 +217,13 @@ pub struct UptakeCommand {
     pub services: Option<std::path::PathBuf>,
     /// yyyy-mm-dd; the extract date when absent.
     pub date: Option<String>,
+    /// Write the tables as CSV files in this folder instead of printing them.
+    pub csv: Option<std::path::PathBuf>,
 }
 
 /// `zonewise uptake`: computes, suppresses and stores one service's uptake, then
-/// prints the LSOA, decile and area tables and the inequality measures.
+/// prints the LSOA, decile and area tables and the inequality measures (or JSON),
+/// or writes them as CSV files and prints their paths.
 pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
     use crate::uptake::{self, UptakeOptions, service};
     if !command.db.is_file() {
@@ -251,6 +254,14 @@ pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
     );
     spinner.finish_and_clear();
     let published = published?;
+    if let Some(dir) = &command.csv {
+        // The produced date is the user's calendar day, read here at the edge.
+        let produced = chrono::Local::now().date_naive();
+        for path in uptake::export::write_csv(&published, dir, produced)? {
+            println!("{}", path.display());
+        }
+        return Ok(());
+    }
     if command.json {
         println!("{}", serde_json::to_string_pretty(&published)?);
         return Ok(());

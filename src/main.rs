@@ -146,6 +146,10 @@ enum Command {
         /// The day the figures are for, yyyy-mm-dd (default: the extract date).
         #[arg(long)]
         date: Option<String>,
+        /// Write the tables as CSV files in this folder (created if missing) and
+        /// print their paths, instead of printing the tables.
+        #[arg(long, conflicts_with = "json")]
+        csv: Option<PathBuf>,
     },
     /// Print what a database holds and each source's data-quality summary.
     Quality {
@@ -178,30 +182,62 @@ enum BenchCommand {
     /// Generate, ingest, link and evaluate synthetic counties; print records, candidate
     /// pairs, seconds per stage, peak memory and precision/recall/F1.
     Linkage {
-        /// County sizes in families (repeat the option or give a comma list).
-        #[arg(long, value_delimiter = ',', default_values_t = [20_000])]
-        families: Vec<usize>,
-        /// Seed of the synthetic counties.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Folder to work in (default: a temporary folder, removed afterwards unless
-        /// records are exported).
-        #[arg(long)]
-        work: Option<PathBuf>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        counties: CountyArgs,
         /// Write each size's standardised records and true person ids to records.csv
-        /// in its work folder, for linking by another tool.
+        /// in its work folder, for linking by another tool (the folder is kept).
         #[arg(long)]
         export_records: bool,
-        /// DuckDB memory limit, e.g. 8GB (default: DuckDB's, 80% of RAM).
-        #[arg(long)]
-        memory_limit: Option<String>,
-        /// Reference data folder (IMD, population, boundaries).
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
-        reference: PathBuf,
     },
+    /// Generate, ingest and link synthetic counties, then time the uptake tables of
+    /// each built-in service against a plain SQL group-by of the same counts.
+    Uptake {
+        #[command(flatten)]
+        counties: CountyArgs,
+        /// Linkage refuses a blocking rule making more candidate pairs than this.
+        #[arg(long, default_value_t = bench::uptake::MAX_PAIRS_PER_RULE)]
+        max_pairs: u64,
+        /// Runs of each timed step; the fastest counts.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
+}
+
+/// The synthetic counties a benchmark runs on, and how it reports.
+#[derive(clap::Args)]
+struct CountyArgs {
+    /// County sizes in families (repeat the option or give a comma list).
+    #[arg(long, value_delimiter = ',', default_values_t = [20_000])]
+    families: Vec<usize>,
+    /// Seed of the synthetic counties.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Folder to work in (default: a temporary folder, removed afterwards unless
+    /// records are exported).
+    #[arg(long)]
+    work: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// DuckDB memory limit, e.g. 8GB (default: DuckDB's, 80% of RAM).
+    #[arg(long)]
+    memory_limit: Option<String>,
+    /// Reference data folder (IMD, population, boundaries).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
+    reference: PathBuf,
+}
+
+impl CountyArgs {
+    fn sizes_command(self) -> bench::SizesCommand {
+        bench::SizesCommand {
+            families: self.families,
+            seed: self.seed,
+            reference_dir: self.reference,
+            work_dir: self.work,
+            memory_limit: self.memory_limit,
+            json: self.json,
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -271,6 +307,7 @@ fn run() -> anyhow::Result<()> {
             suppress,
             services,
             date,
+            csv,
         }) => commands::uptake_command(&commands::UptakeCommand {
             db,
             service,
@@ -278,6 +315,7 @@ fn run() -> anyhow::Result<()> {
             threshold: suppress,
             services,
             date,
+            csv,
         }),
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
@@ -293,22 +331,24 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Bench {
             bench:
                 BenchCommand::Linkage {
-                    families,
-                    seed,
-                    work,
-                    json,
+                    counties,
                     export_records,
-                    memory_limit,
-                    reference,
                 },
         }) => bench::linkage::command(&bench::linkage::LinkageCommand {
-            families,
-            seed,
-            reference_dir: reference,
-            work_dir: work,
-            json,
+            sizes: counties.sizes_command(),
             export_records,
-            memory_limit,
+        }),
+        Some(Command::Bench {
+            bench:
+                BenchCommand::Uptake {
+                    counties,
+                    max_pairs,
+                    repeats,
+                },
+        }) => bench::uptake::command(&bench::uptake::UptakeCommand {
+            sizes: counties.sizes_command(),
+            max_pairs_per_rule: max_pairs,
+            repeats,
         }),
         None => {
             let database = match cli.db {

@@ -7,6 +7,7 @@ use std::path::Path;
 mod common;
 
 use common::Table;
+use zonewise::bench::CountySpec;
 use zonewise::bench::linkage::{self, LinkageBenchConfig, STANDARDISE_STAGE};
 use zonewise::link::BLOCKING_RULES;
 use zonewise::store;
@@ -47,12 +48,14 @@ fn linkage_bench_figures_are_internally_consistent() {
     let work_dir = dir.path().join("families-300");
     let bench = linkage::run(
         &LinkageBenchConfig {
-            families: 300,
-            seed: 7,
-            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
-            work_dir: work_dir.clone(),
+            county: CountySpec {
+                families: 300,
+                seed: 7,
+                reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
+                work_dir: work_dir.clone(),
+                memory_limit: Some("1GB".to_string()),
+            },
             export_records: true,
-            memory_limit: Some("1GB".to_string()),
         },
         &|_, _| {},
     )

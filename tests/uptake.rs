@@ -8,6 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::Table;
 use duckdb::Connection;
 use serde_json::Value;
 use zonewise::ingest::{self, Manifest};
@@ -417,4 +420,252 @@ attended = "SELECT lsoa_code, 0 AS n FROM ref.lsoa"
         error.contains("service 'broken': the eligible query failed") && error.contains("persn"),
         "{error}"
     );
+}
+
+/// An exported CSV file read back with the csv crate: its `#` lines, then its table.
+struct ExportedFile {
+    comments: Vec<String>,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn read_exported(path: &Path) -> ExportedFile {
+    let (comments, table) = Table::read_commented(path);
+    ExportedFile {
+        comments,
+        header: table.header,
+        rows: table.rows,
+    }
+}
+
+/// Publishes `service` at `threshold`, exports it, and checks every file read
+/// back: header lines present, no count from 1 to the threshold in any count
+/// column, blanks exactly where suppression withheld, and every figure shown
+/// equal to `uptake::compute`'s. Returns the counts checked.
+fn check_export(conn: &Connection, service: &str, threshold: u64, dir: &Path) -> usize {
+    let service = built_in(service);
+    let options = UptakeOptions::default();
+    let computed = uptake::compute(conn, &service, &options).expect("compute");
+    let published = uptake::publish(conn, &service, &options, threshold).expect("publish");
+    let produced = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).expect("date");
+    let paths = uptake::export::write_csv(&published, dir, produced).expect("export");
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    let stem = format!("{}-2026-04-01", service.name);
+    assert_eq!(
+        names,
+        ["lsoa", "imd", "area", "inequality"].map(|kind| format!("{stem}-{kind}.csv"))
+    );
+    // (level, code) → the computed row and the published one.
+    let shown = published.tables();
+    let mut rows = std::collections::BTreeMap::new();
+    let levels = |t: &uptake::UptakeTables| -> Vec<UptakeRow> {
+        [&t.lsoas, &t.deciles, &t.quintiles, &t.zones, &t.authorities]
+            .into_iter()
+            .flatten()
+            .chain(std::iter::once(&t.county))
+            .cloned()
+            .collect()
+    };
+    for (full, safe) in levels(&computed).into_iter().zip(levels(shown)) {
+        assert_eq!((full.level, &full.code), (safe.level, &safe.code));
+        rows.insert(
+            (full.level.key().to_string(), full.code.clone()),
+            (full, safe),
+        );
+    }
+    let mut counts_checked = 0;
+    for path in &paths {
+        let file = read_exported(path);
+        let what = path.display().to_string();
+        let starts = |prefix: &str| {
+            file.comments
+                .iter()
+                .find(|c| c.starts_with(prefix))
+                .unwrap_or_else(|| panic!("{what}: no '{prefix}' line in {:?}", file.comments))
+                .clone()
+        };
+        assert!(
+            file.comments[0].starts_with(&service.title),
+            "{what}: title"
+        );
+        assert_eq!(starts("Reference date:"), "Reference date: 2026-04-01");
+        assert_eq!(starts("Produced:"), "Produced: 2027-01-15");
+        let source = starts("Source:");
+        assert!(
+            source.contains("IMD 2019") && source.contains("Open Government Licence"),
+            "{source}"
+        );
+        assert!(source.contains("synthetic"), "a synthetic county says so");
+        assert_eq!(
+            starts("Suppression:"),
+            format!("Suppression: {}", published.note())
+        );
+        let column = |name: &str| file.header.iter().position(|h| h == name);
+        if what.ends_with("-inequality.csv") {
+            assert_eq!(file.rows.len(), computed.inequality.len());
+            for (row, measure) in file.rows.iter().zip(&computed.inequality) {
+                assert_eq!(row[0], measure.measure.label());
+                let sii: f64 = row[column("sii_points").expect("sii")]
+                    .parse()
+                    .expect("sii");
+                assert!((sii - measure.sii.expect("sii") * 100.0).abs() < 1e-4);
+                assert_eq!(
+                    row[column("statement").expect("statement")],
+                    measure.sentence
+                );
+            }
+            continue;
+        }
+        if what.ends_with("-area.csv") {
+            let line = starts("Eligible people with no LSOA");
+            let value = line.rsplit(": ").next().expect("value");
+            if value != "withheld" {
+                let n: u64 = value.parse().expect("a count");
+                assert!(n == 0 || n > threshold, "{what}: {line}");
+                assert_eq!(Some(n), computed.eligible_without_lsoa);
+            }
+        }
+        let key_columns = if what.ends_with("-lsoa.csv") {
+            (None, column("lsoa_code").expect("lsoa_code"))
+        } else if what.ends_with("-imd.csv") {
+            (column("level"), column("imd_group").expect("group"))
+        } else {
+            (column("level"), column("code").expect("code"))
+        };
+        let note = column("value_note").expect("value_note");
+        assert!(file.rows.len() > 1, "{what}");
+        for cells in &file.rows {
+            let level = key_columns
+                .0
+                .map_or("lsoa".to_string(), |c| cells[c].clone());
+            let key = (level, cells[key_columns.1].clone());
+            let (full, safe) = rows.get(&key).unwrap_or_else(|| panic!("{what}: {key:?}"));
+            for (name, computed_count, published_count) in [
+                ("eligible", full.eligible, safe.eligible),
+                ("invited", full.invited, safe.invited),
+                ("attended", full.attended, safe.attended),
+            ] {
+                let Some(at) = column(name) else {
+                    assert!(!computed.has_invited && name == "invited", "{what}: {name}");
+                    continue;
+                };
+                let cell = &cells[at];
+                if cell.is_empty() {
+                    assert_eq!(published_count, None, "{what} {key:?} {name}: blank");
+                    assert!(
+                        cells[note].contains(name),
+                        "{what} {key:?}: {}",
+                        cells[note]
+                    );
+                    continue;
+                }
+                let n: u64 = cell.parse().unwrap_or_else(|_| panic!("{what}: {cell}"));
+                assert!(
+                    n == 0 || n > threshold,
+                    "{what} {key:?}: {name} = {n} gets through suppression at {threshold}"
+                );
+                assert_eq!(Some(n), computed_count, "{what} {key:?} {name}");
+                counts_checked += 1;
+            }
+            for (name, computed_rate, published_rate) in [
+                ("coverage", full.coverage, safe.coverage),
+                ("uptake", full.uptake, safe.uptake),
+            ] {
+                let Some(at) = column(&format!("{name}_percent")) else {
+                    continue;
+                };
+                let bounds = [&cells[at], &cells[at + 1], &cells[at + 2]];
+                match published_rate {
+                    None => assert!(bounds.iter().all(|c| c.is_empty()), "{what} {key:?}"),
+                    Some(_) => {
+                        let rate = computed_rate.expect("a shown rate is computed");
+                        for (cell, value) in
+                            bounds.into_iter().zip([rate.value, rate.lower, rate.upper])
+                        {
+                            let percent: f64 = cell.parse().expect("percent");
+                            assert!((percent - value * 100.0).abs() < 1e-4, "{what} {key:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    counts_checked
+}
+
+#[test]
+fn csv_export_of_a_generated_county_shows_no_small_count_and_computes_figures() {
+    let dir = tempfile::tempdir().expect("temp");
+    let conn = store::open(&linked_county(dir.path(), 900)).expect("open");
+    for (service, threshold) in [
+        ("health_check", 4),
+        ("childrens_centre", 4),
+        ("health_check", 10),
+        ("childrens_centre", 10),
+    ] {
+        let out = dir.path().join(format!("csv-{service}-{threshold}"));
+        let checked = check_export(&conn, service, threshold, &out);
+        assert!(checked > 300, "{service}: {checked} counts checked");
+    }
+}
+
+#[test]
+fn csv_export_of_the_sample_county_through_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp");
+    let db = dir.path().join("sample.duckdb");
+    let conn = zonewise::sample::open_sample(&zonewise::sample::sample_dir(), &db, &mut |_| {})
+        .expect("sample county");
+    for threshold in [4, 10] {
+        for service in ["health_check", "childrens_centre"] {
+            let out = dir.path().join(format!("csv-{service}-{threshold}"));
+            let checked = check_export(&conn, service, threshold, &out);
+            assert!(checked > 300, "{service}: {checked} counts checked");
+        }
+    }
+    drop(conn);
+    // The command writes the same four files and prints their paths.
+    let out = dir.path().join("from-the-command");
+    let output = Command::new(env!("CARGO_BIN_EXE_zonewise"))
+        .args(["uptake", "--db"])
+        .arg(&db)
+        .args(["--service", "childrens_centre", "--suppress", "10", "--csv"])
+        .arg(&out)
+        .output()
+        .expect("run zonewise uptake --csv");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Vec<PathBuf> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(printed.len(), 4, "{printed:?}");
+    for path in &printed {
+        assert!(
+            path.starts_with(&out) && path.is_file(),
+            "{}",
+            path.display()
+        );
+        let file = read_exported(path);
+        assert!(
+            file.comments
+                .iter()
+                .any(|c| c.starts_with("Suppression: Counts from 1 to 10")),
+            "{}",
+            path.display()
+        );
+        for (at, name) in file.header.iter().enumerate() {
+            if matches!(name.as_str(), "eligible" | "attended") {
+                for row in &file.rows {
+                    let n: Option<u64> = row[at].parse().ok();
+                    assert!(n.is_none_or(|n| n == 0 || n > 10), "{name} {n:?}");
+                }
+            }
+        }
+    }
 }

@@ -12,18 +12,14 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use duckdb::Connection;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::commands::{new_table, thousands};
-use crate::ingest::{self, Manifest};
+use super::{
+    CountySpec, LinkedCounty, Progress, RunsTable, SizesCommand, generate_and_link, run_each_size,
+};
+use crate::commands::thousands;
 use crate::link::evaluate::LinkageQuality;
 use crate::link::{self, LinkConfig};
-use crate::store;
-use crate::synth::{self, SynthConfig};
-
-/// Identity noise of the benchmark counties: the generator's realistic level.
-const NOISE: f64 = 1.0;
 
 /// The link stage that a linker given already-standardised records does not run.
 pub const STANDARDISE_STAGE: &str = "standardise";
@@ -31,20 +27,10 @@ pub const STANDARDISE_STAGE: &str = "standardise";
 /// One benchmark run at one size.
 #[derive(Debug, Clone)]
 pub struct LinkageBenchConfig {
-    /// Families in the synthetic county.
-    pub families: usize,
-    /// Seed of the synthetic county.
-    pub seed: u64,
-    /// Reference data for the generator (`data-samples/ref`).
-    pub reference_dir: PathBuf,
-    /// Folder for the county, its database and the exported records; created if
-    /// missing, and whatever an earlier run left there is replaced.
-    pub work_dir: PathBuf,
-    /// Also write `records.csv` (standardised records and true person ids).
+    pub county: CountySpec,
+    /// Also write `records.csv` (standardised records and true person ids) in the
+    /// county's work folder.
     pub export_records: bool,
-    /// DuckDB's memory limit (`8GB`), so that a run shares the machine and can be
-    /// held to the same limit as a reference run; DuckDB's default (80% of RAM) if None.
-    pub memory_limit: Option<String>,
 }
 
 /// Pairs one blocking rule generates.
@@ -103,51 +89,15 @@ pub struct LinkageBench {
 
 /// Generates, ingests, links and evaluates one county. `progress(stage, fraction)`
 /// says what is running; the fraction is None where a stage cannot tell.
-pub fn run(
-    config: &LinkageBenchConfig,
-    progress: &dyn Fn(&str, Option<f32>),
-) -> anyhow::Result<LinkageBench> {
-    let county = config.work_dir.join("county");
-    let database = config.work_dir.join("county.duckdb");
-
-    progress("generating the county", Some(0.0));
-    let summary = synth::generate(
-        &SynthConfig {
-            out_dir: county.clone(),
-            reference_dir: config.reference_dir.clone(),
-            families: config.families,
-            seed: config.seed,
-            noise: NOISE,
-            gzip: false,
-            authorities: Vec::new(),
-        },
-        &|done, total| progress("generating the county", Some(done as f32 / total as f32)),
-    )?;
-
-    // A fresh database, so every run measures the same work.
-    for file in [database.clone(), database.with_extension("duckdb.wal")] {
-        match std::fs::remove_file(&file) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("removing {}", file.display()));
-            }
-            _ => {}
-        }
-    }
-    let conn = store::open(&database)?;
-    if let Some(limit) = &config.memory_limit {
-        set_memory_limit(&conn, limit)?;
-    }
-    let manifest = Manifest::load(&county.join("manifest.toml"))?;
-    let started = Instant::now();
-    ingest::ingest(&conn, &manifest, &mut |p| {
-        progress("ingesting", Some(p.fraction));
-    })?;
-    let ingest_seconds = started.elapsed().as_secs_f64();
-
-    progress("linking", None);
-    let started = Instant::now();
-    let report = link::link(&conn, &LinkConfig::default())?;
-    let link_seconds = started.elapsed().as_secs_f64();
+pub fn run(config: &LinkageBenchConfig, progress: Progress<'_>) -> anyhow::Result<LinkageBench> {
+    let LinkedCounty {
+        conn,
+        county_dir,
+        summary,
+        ingest_seconds,
+        report,
+        link_seconds,
+    } = generate_and_link(&config.county, &LinkConfig::default(), progress)?;
     let standardise_seconds = report
         .timings
         .iter()
@@ -156,13 +106,13 @@ pub fn run(
         .sum::<f64>();
 
     progress("evaluating against the truth", None);
-    let truth = county.join("truth");
+    let truth = county_dir.join("truth");
     let quality = link::evaluate::evaluate(&conn, &truth)?;
     let peak_memory_bytes = super::peak_memory_bytes();
 
     let exported_records = if config.export_records {
         progress("exporting the standardised records", None);
-        let path = config.work_dir.join("records.csv");
+        let path = config.county.work_dir.join("records.csv");
         let started = Instant::now();
         let rows = export_records(&conn, &truth.join("records.csv"), &path)?;
         Some(ExportedRecords {
@@ -175,9 +125,9 @@ pub fn run(
     };
 
     Ok(LinkageBench {
-        families: config.families,
-        seed: config.seed,
-        memory_limit: config.memory_limit.clone(),
+        families: config.county.families,
+        seed: config.county.seed,
+        memory_limit: config.county.memory_limit.clone(),
         people: summary.people,
         extract_rows: summary.records_per_source.iter().map(|(_, n)| n).sum(),
         records: report.records,
@@ -202,15 +152,6 @@ pub fn run(
         quality,
         exported_records,
     })
-}
-
-/// Sets DuckDB's memory limit; `limit` is a size such as `8GB` or `512MB`.
-fn set_memory_limit(conn: &Connection, limit: &str) -> anyhow::Result<()> {
-    if limit.is_empty() || !limit.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
-        anyhow::bail!("memory limit '{limit}' is not a size such as 8GB");
-    }
-    conn.execute_batch(&format!("SET memory_limit = '{limit}'"))
-        .with_context(|| format!("setting the memory limit to {limit}"))
 }
 
 /// Writes `link.record` with each record's true person id (`true_person_id`) to a CSV
@@ -241,70 +182,28 @@ pub fn export_records(conn: &Connection, truth_file: &Path, path: &Path) -> anyh
 /// Command-line settings of `zonewise bench linkage`.
 #[derive(Debug, Clone)]
 pub struct LinkageCommand {
-    /// County sizes to run, in order.
-    pub families: Vec<usize>,
-    pub seed: u64,
-    pub reference_dir: PathBuf,
-    /// Where to work; a temporary folder (removed afterwards unless records are
-    /// exported) when None. Each size gets its own subfolder.
-    pub work_dir: Option<PathBuf>,
-    pub json: bool,
+    pub sizes: SizesCommand,
+    /// Write each size's standardised records and true person ids, and keep the
+    /// work folder for another tool to read.
     pub export_records: bool,
-    pub memory_limit: Option<String>,
 }
 
 /// `zonewise bench linkage`: runs each size in turn with a progress bar on stderr,
 /// then prints a table (or JSON) with one column per size.
 pub fn command(settings: &LinkageCommand) -> anyhow::Result<()> {
-    let (work_root, temporary) = match &settings.work_dir {
-        Some(dir) => (dir.clone(), None),
-        None => {
-            let dir = tempfile::Builder::new()
-                .prefix("zonewise-bench-linkage-")
-                .tempdir()
-                .context("creating a temporary work folder")?;
-            (dir.path().to_path_buf(), Some(dir))
-        }
-    };
-    let bar = ProgressBar::new(1000);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {prefix} {msg:<36} [{bar:30}] {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let mut runs = Vec::with_capacity(settings.families.len());
-    for &families in &settings.families {
-        bar.set_prefix(format!("{} families:", thousands(families as i64)));
-        let config = LinkageBenchConfig {
-            families,
-            seed: settings.seed,
-            reference_dir: settings.reference_dir.clone(),
-            work_dir: work_root.join(format!("families-{families}")),
-            export_records: settings.export_records,
-            memory_limit: settings.memory_limit.clone(),
-        };
-        let run = run(&config, &|stage, fraction| {
-            bar.set_message(stage.to_string());
-            bar.set_position(fraction.map_or(0, |f| (f * 1000.0) as u64));
-        });
-        match run {
-            Ok(run) => runs.push(run),
-            Err(error) => {
-                bar.finish_and_clear();
-                return Err(error.context(format!("benchmark at {families} families")));
-            }
-        }
-    }
-    bar.finish_and_clear();
-    if settings.export_records
-        && let Some(dir) = temporary
-    {
-        // The exported records are for another tool to read after this command ends.
-        let kept = dir.keep();
-        eprintln!("exported records kept in {}", kept.display());
-    }
-    if settings.json {
+    let runs = run_each_size(
+        "linkage",
+        &settings.sizes,
+        settings.export_records,
+        &|county, progress| {
+            let config = LinkageBenchConfig {
+                county: county.clone(),
+                export_records: settings.export_records,
+            };
+            run(&config, progress)
+        },
+    )?;
+    if settings.sizes.json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
     } else {
         print_table(&runs);
@@ -314,16 +213,11 @@ pub fn command(settings: &LinkageCommand) -> anyhow::Result<()> {
 
 /// One column per size, one row per measure.
 fn print_table(runs: &[LinkageBench]) {
-    let mut headers = vec!["Measure".to_string()];
-    headers.extend(
-        runs.iter()
-            .map(|r| format!("{} families", thousands(r.families as i64))),
-    );
-    let mut table = new_table(&headers.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut table = RunsTable::new(runs, &|r| {
+        format!("{} families", thousands(r.families as i64))
+    });
     let mut row = |measure: &str, value: &dyn Fn(&LinkageBench) -> String| {
-        let mut cells = vec![measure.to_string()];
-        cells.extend(runs.iter().map(value));
-        table.add_row(cells);
+        table.row(measure, value);
     };
     let count = |n: u64| thousands(n as i64);
     let seconds = |s: f64| format!("{s:.2}");
@@ -380,7 +274,7 @@ fn print_table(runs: &[LinkageBench]) {
                 .map_or(String::new(), |e| e.path.display().to_string())
         });
     }
-    println!("{table}");
+    println!("{}", table.table());
     if runs.len() > 1 {
         println!(
             "Peak memory is the process's high-water mark, so each size's figure includes the sizes before it; run one size per process to measure each alone."

@@ -308,6 +308,7 @@ mod tests {
             eligible_without_lsoa: Some(2),
             inequality: Vec::new(),
             notes: Vec::new(),
+            source: String::new(),
         };
         let published = suppress(&tables, DEFAULT_THRESHOLD);
         let shown = published.tables();

@@ -28,6 +28,25 @@ impl Table {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter as u8)
             .from_reader(bytes.as_slice());
+        Table::from_reader(&mut reader)
+    }
+
+    /// Reads a CSV file that begins with `#` comment lines; returns those lines
+    /// (without the `# `) and the table after them.
+    pub fn read_commented(path: &Path) -> (Vec<String>, Table) {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let comments = text
+            .lines()
+            .take_while(|line| line.starts_with('#'))
+            .map(|line| line.trim_start_matches("# ").to_string())
+            .collect();
+        let mut reader = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
+        (comments, Table::from_reader(&mut reader))
+    }
+
+    fn from_reader<R: Read>(reader: &mut csv::Reader<R>) -> Table {
         let header = reader
             .headers()
             .expect("header")

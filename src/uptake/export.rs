@@ -1,0 +1,330 @@
+//! CSV export of published uptake: what a commissioner takes away. It takes a
+//! [`Published`], so only suppressed figures can be written, and every file says
+//! on its first lines what it is, for which day, when it was made, where the
+//! figures come from and what was withheld, so that a file separated from its
+//! email still carries its provenance. The command line and the UI's save dialog
+//! both call [`write_csv`]. Format: `docs/uptake.md`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::{Inequality, Published, Rate, UptakeError, UptakeRow};
+
+/// Says what a blank cell means, in every file's header lines. Blank rather than
+/// a symbol, as Fingertips' data downloads do, so that a spreadsheet or a CSV
+/// reader sees a missing number instead of text in a numeric column.
+pub const BLANK_CELLS: &str = "A blank count or rate is withheld by suppression (value_note \
+     says which) or not defined (a rate with no one in its denominator).";
+
+/// Writes `published` as four CSV files in `dir` (created if missing), named
+/// `<service>-<reference date>-{lsoa,imd,area,inequality}.csv`: per LSOA, per
+/// IMD decile and quintile, per zone, authority and county, and the slope and
+/// relative indices of inequality. Each begins with `#` lines giving the title,
+/// reference date, the date `produced`, the data source, the suppression note and
+/// what blank cells mean. Returns the paths written, in that order.
+pub fn write_csv(
+    published: &Published,
+    dir: &Path,
+    produced: NaiveDate,
+) -> Result<Vec<PathBuf>, UptakeError> {
+    std::fs::create_dir_all(dir).map_err(|source| UptakeError::Export {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let tables = published.tables();
+    let measures = if tables.has_invited {
+        "coverage and uptake"
+    } else {
+        "coverage"
+    };
+    let stem = format!(
+        "{}-{}",
+        tables.service,
+        tables.reference_date.format("%Y-%m-%d")
+    );
+    let header = |title: String, extra: &[String]| -> Vec<String> {
+        let mut lines = vec![
+            title,
+            format!(
+                "Service: {} ({}). {}",
+                tables.title, tables.service, tables.description
+            ),
+            format!(
+                "Reference date: {}",
+                tables.reference_date.format("%Y-%m-%d")
+            ),
+            format!("Produced: {}", produced.format("%Y-%m-%d")),
+            format!("Source: {}", tables.source),
+            format!("Suppression: {}", published.note()),
+            BLANK_CELLS.to_string(),
+            "Rates are percentages with 95% Wilson score intervals; IMD deciles and quintiles \
+             run from 1 (most deprived) to 10 and 5."
+                .to_string(),
+        ];
+        lines.extend(extra.iter().cloned());
+        lines.extend(tables.notes.iter().cloned());
+        lines
+    };
+    let has_invited = tables.has_invited;
+    let mut written = Vec::with_capacity(4);
+
+    let lsoa_path = dir.join(format!("{stem}-lsoa.csv"));
+    write_rows(
+        &lsoa_path,
+        &header(format!("{}: {measures} per LSOA (2011)", tables.title), &[]),
+        &[
+            "lsoa_code",
+            "lsoa_name",
+            "la_code",
+            "zone_id",
+            "imd_decile",
+            "imd_quintile",
+        ],
+        &mut tables.lsoas.iter(),
+        &|row| {
+            vec![
+                row.code.clone(),
+                row.name.clone(),
+                optional(row.la_code.as_ref()),
+                optional(row.zone_id.as_ref()),
+                optional(row.imd_decile),
+                optional(row.imd_quintile),
+            ]
+        },
+        has_invited,
+    )?;
+    written.push(lsoa_path);
+
+    let imd_path = dir.join(format!("{stem}-imd.csv"));
+    let title = format!(
+        "{}: {measures} per IMD 2019 decile and quintile",
+        tables.title
+    );
+    write_rows(
+        &imd_path,
+        &header(title, &[]),
+        &["level", "imd_group", "name", "lsoas"],
+        &mut tables.deciles.iter().chain(&tables.quintiles),
+        &|row| {
+            vec![
+                row.level.key().to_string(),
+                optional(row.imd_decile.or(row.imd_quintile)),
+                row.name.clone(),
+                row.lsoas.to_string(),
+            ]
+        },
+        has_invited,
+    )?;
+    written.push(imd_path);
+
+    let area_path = dir.join(format!("{stem}-area.csv"));
+    let title = format!(
+        "{}: {measures} per zone, authority and the county",
+        tables.title
+    );
+    let without_lsoa = format!(
+        "Eligible people with no LSOA, in no row: {}",
+        tables
+            .eligible_without_lsoa
+            .map_or("withheld".to_string(), |n| n.to_string())
+    );
+    write_rows(
+        &area_path,
+        &header(title, &[without_lsoa]),
+        &["level", "code", "name", "la_code", "lsoas"],
+        &mut tables
+            .zones
+            .iter()
+            .chain(&tables.authorities)
+            .chain(std::iter::once(&tables.county)),
+        &|row| {
+            vec![
+                row.level.key().to_string(),
+                row.code.clone(),
+                row.name.clone(),
+                optional(row.la_code.as_ref()),
+                row.lsoas.to_string(),
+            ]
+        },
+        has_invited,
+    )?;
+    written.push(area_path);
+
+    let inequality_path = dir.join(format!("{stem}-inequality.csv"));
+    let columns = [
+        "measure",
+        "deciles",
+        "mean_rate_percent",
+        "sii_points",
+        "sii_lower_95",
+        "sii_upper_95",
+        "rii",
+        "rii_lower_95",
+        "rii_upper_95",
+        "statement",
+    ];
+    let rows = tables.inequality.iter().map(inequality_cells);
+    let title = format!(
+        "{}: slope and relative index of inequality across IMD 2019 deciles",
+        tables.title
+    );
+    let method = "SII: fitted rate in the least deprived minus the most deprived, in percentage \
+                  points (positive: the most deprived are lower); RII: SII ÷ the mean rate; 95% \
+                  intervals by simulation (PHE method); computed from all deciles' unsuppressed \
+                  figures, which one regression over them does not disclose."
+        .to_string();
+    write_file(&inequality_path, &header(title, &[method]), &columns, rows)?;
+    written.push(inequality_path);
+    Ok(written)
+}
+
+/// Writes a file of area rows: `lead` columns (from `lead_cells`), then each
+/// row's counts, rates and value note.
+fn write_rows<'a>(
+    path: &Path,
+    header_lines: &[String],
+    lead: &[&str],
+    rows: &mut dyn Iterator<Item = &'a UptakeRow>,
+    lead_cells: &dyn Fn(&UptakeRow) -> Vec<String>,
+    has_invited: bool,
+) -> Result<(), UptakeError> {
+    let mut columns = lead.to_vec();
+    columns.extend(measure_columns(has_invited));
+    let rows = rows.map(|row| {
+        let mut cells = lead_cells(row);
+        cells.extend(measure_cells(row, has_invited));
+        cells
+    });
+    write_file(path, header_lines, &columns, rows)
+}
+
+/// The count and rate columns of a row file, with `value_note` last.
+fn measure_columns(has_invited: bool) -> Vec<&'static str> {
+    let mut columns = vec!["eligible"];
+    if has_invited {
+        columns.push("invited");
+    }
+    columns.extend([
+        "attended",
+        "coverage_percent",
+        "coverage_lower_95",
+        "coverage_upper_95",
+    ]);
+    if has_invited {
+        columns.extend(["uptake_percent", "uptake_lower_95", "uptake_upper_95"]);
+    }
+    columns.push("value_note");
+    columns
+}
+
+/// A row's counts, rates and note, matching [`measure_columns`].
+fn measure_cells(row: &UptakeRow, has_invited: bool) -> Vec<String> {
+    let mut cells = vec![optional(row.eligible)];
+    if has_invited {
+        cells.push(optional(row.invited));
+    }
+    cells.push(optional(row.attended));
+    cells.extend(rate_cells(row.coverage));
+    if has_invited {
+        cells.extend(rate_cells(row.uptake));
+    }
+    cells.push(value_note(row, has_invited));
+    cells
+}
+
+/// Why a row has blanks: which counts and rates suppression withheld, and which
+/// rates have no one in their denominator. Empty when nothing is blank.
+fn value_note(row: &UptakeRow, has_invited: bool) -> String {
+    let withheld = row.withheld;
+    let mut hidden: Vec<&str> = [
+        ("eligible", withheld.eligible),
+        ("invited", withheld.invited),
+        ("attended", withheld.attended),
+        ("coverage", withheld.eligible || withheld.attended),
+        (
+            "uptake",
+            has_invited && (withheld.invited || withheld.attended),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, hide)| *hide)
+    .map(|(name, _)| name)
+    .collect();
+    let mut notes = Vec::new();
+    if !hidden.is_empty() {
+        notes.push(format!(
+            "suppressed for disclosure control: {}",
+            hidden.join(", ")
+        ));
+    }
+    hidden.clear();
+    if row.coverage.is_none() && !(withheld.eligible || withheld.attended) {
+        hidden.push("coverage (no one eligible)");
+    }
+    if has_invited && row.uptake.is_none() && !(withheld.invited || withheld.attended) {
+        hidden.push("uptake (no one invited)");
+    }
+    if !hidden.is_empty() {
+        notes.push(format!("not defined: {}", hidden.join(", ")));
+    }
+    notes.join("; ")
+}
+
+/// Value, lower and upper limit as percentages, or three blanks.
+fn rate_cells(rate: Option<Rate>) -> [String; 3] {
+    match rate {
+        Some(r) => [r.value, r.lower, r.upper].map(|p| format!("{:.4}", p * 100.0)),
+        None => Default::default(),
+    }
+}
+
+/// One inequality measure: rates and the SII in percentage points, the RII as a ratio.
+fn inequality_cells(measure: &Inequality) -> Vec<String> {
+    let scaled = |value: Option<f64>, scale: f64| {
+        value.map_or(String::new(), |v| format!("{:.4}", v * scale))
+    };
+    vec![
+        measure.measure.label().to_string(),
+        measure.deciles.to_string(),
+        scaled(measure.mean_rate, 100.0),
+        scaled(measure.sii, 100.0),
+        scaled(measure.sii_lower, 100.0),
+        scaled(measure.sii_upper, 100.0),
+        scaled(measure.rii, 1.0),
+        scaled(measure.rii_lower, 1.0),
+        scaled(measure.rii_upper, 1.0),
+        measure.sentence.clone(),
+    ]
+}
+
+fn optional<T: ToString>(value: Option<T>) -> String {
+    value.map_or(String::new(), |v| v.to_string())
+}
+
+/// Writes the `#` header lines, then the column names and rows as CSV.
+fn write_file(
+    path: &Path,
+    header_lines: &[String],
+    columns: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<(), UptakeError> {
+    let error = |source: std::io::Error| UptakeError::Export {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut out = BufWriter::new(File::create(path).map_err(error)?);
+    for line in header_lines {
+        // A description may run over several lines; a header line must not.
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        writeln!(out, "# {line}").map_err(error)?;
+    }
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(columns).map_err(|e| error(e.into()))?;
+    for row in rows {
+        csv.write_record(&row).map_err(|e| error(e.into()))?;
+    }
+    csv.flush().map_err(error)
+}
