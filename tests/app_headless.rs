@@ -438,4 +438,41 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     harness.get_by_label("Show all").click();
     harness.run_steps(2);
     assert_eq!(harness.state().map.selected_decile, None);
+    // The decile table selects a decile too.
+    harness.get_by_label("1 most deprived").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().map.selected_decile, Some(1));
+
+    // Export (the folder a save dialog would give): four suppressed CSV files.
+    let out = tempfile::tempdir().expect("temp");
+    let folder = out.path().to_path_buf();
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .map
+        .start_export(&ctx, expected.clone(), move || Some(folder));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness.state().map.is_loading() {
+        assert!(Instant::now() < deadline, "the export did not finish");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_steps(2);
+    let message = harness
+        .state()
+        .map
+        .export_message
+        .clone()
+        .expect("a message");
+    assert!(message.starts_with("Saved 4 files to"), "{message}");
+    let files: Vec<_> = std::fs::read_dir(out.path())
+        .expect("folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 4, "{files:?}");
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("csv");
+        assert!(text.starts_with("# "), "{}", file.display());
+        assert!(text.contains(expected.note()), "{}", file.display());
+    }
 }

@@ -128,6 +128,10 @@ pub struct MapState {
     england: Option<(MapFigures, Prepared)>,
     england_job: Option<Job<(MapFigures, Prepared)>>,
     england_error: Option<String>,
+    /// A CSV export under way: the files written, or None when the folder choice was cancelled.
+    export_job: Option<Job<Option<Vec<std::path::PathBuf>>>>,
+    /// What the last export did.
+    pub export_message: Option<String>,
 }
 
 /// The LSOAs the map draws.
@@ -195,6 +199,8 @@ impl Default for MapState {
             england: None,
             england_job: None,
             england_error: None,
+            export_job: None,
+            export_message: None,
         }
     }
 }
@@ -216,9 +222,30 @@ impl MapState {
         self.camera = None;
     }
 
-    /// True while England's LSOAs are loading.
+    /// True while England's LSOAs are loading or tables are being exported.
     pub fn is_loading(&self) -> bool {
-        self.england_job.is_some()
+        self.england_job.is_some() || self.export_job.is_some()
+    }
+
+    /// Writes `published` as CSV files into the folder `pick` chooses (a save
+    /// dialog in the app), on a worker. Only suppressed tables can be passed.
+    pub fn start_export(
+        &mut self,
+        ctx: &egui::Context,
+        published: Published,
+        pick: impl FnOnce() -> Option<std::path::PathBuf> + Send + 'static,
+    ) {
+        self.export_message = None;
+        self.export_job = Some(Job::spawn("Exporting uptake tables", ctx, move |sink| {
+            sink.report(None, "Choosing a folder…");
+            let Some(dir) = pick() else {
+                return Ok(None);
+            };
+            let produced = chrono::Local::now().date_naive();
+            Ok(Some(crate::uptake::export::write_csv(
+                &published, &dir, produced,
+            )?))
+        }));
     }
 
     /// The measure the map shows, when it shows a rate.
@@ -473,7 +500,11 @@ fn layer_ui(
             &colouring,
             state,
         );
-        side_panel_ui(&mut columns[1], figures, &lsoa_rows, service, state);
+        egui::ScrollArea::vertical()
+            .id_salt("map_side_panel")
+            .show(&mut columns[1], |ui| {
+                side_panel_ui(ui, figures, &lsoa_rows, service, state);
+            });
     });
 }
 
@@ -917,11 +948,109 @@ fn side_panel_ui(
     }
     ui.label(RichText::new(published.note()).weak().small());
     ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let exporting = state.export_job.is_some();
+        if ui
+            .add_enabled(!exporting, egui::Button::new("Export tables (CSV)…"))
+            .on_hover_text("Per LSOA, decile, area and the inequality measures, suppressed, each with its title, dates, source and suppression note")
+            .clicked()
+        {
+            state.start_export(ui.ctx(), published.clone(), || {
+                rfd::FileDialog::new()
+                    .set_title("Choose a folder for the uptake tables")
+                    .pick_folder()
+            });
+        }
+        if exporting {
+            ui.spinner();
+        }
+    });
+    if let Some(result) = take_finished(&mut state.export_job) {
+        state.export_message = Some(match result {
+            Ok(None) => "Export cancelled".to_string(),
+            Ok(Some(files)) => format!(
+                "Saved {} files to {}",
+                files.len(),
+                files
+                    .first()
+                    .and_then(|f| f.parent())
+                    .map_or(String::new(), |d| d.display().to_string())
+            ),
+            Err(error) => format!("Export failed: {error}"),
+        });
+    }
+    if let Some(message) = &state.export_message {
+        ui.label(message);
+    }
+    ui.add_space(6.0);
+    decile_table_ui(ui, published, state);
+    ui.add_space(6.0);
     if let Some(index) = state.selected {
         egui::Frame::group(ui.style()).show(ui, |ui| {
             lsoa_summary_ui(ui, figures, index, lsoa_rows[index], Some(measure));
         });
     }
+}
+
+/// The decile figures as a table; clicking a decile picks out its LSOAs on the map
+/// and its bar in the chart.
+fn decile_table_ui(ui: &mut egui::Ui, published: &Published, state: &mut MapState) {
+    let count = |value: Option<u64>, withheld: bool| match (value, withheld) {
+        (_, true) => "suppressed".to_string(),
+        (Some(v), false) => crate::commands::thousands(v as i64),
+        (None, false) => "—".to_string(),
+    };
+    let rate = |rate: Option<Rate>| {
+        rate.map_or("—".to_string(), |r| {
+            format!(
+                "{:.1}% ({:.1}–{:.1})",
+                r.value * 100.0,
+                r.lower * 100.0,
+                r.upper * 100.0
+            )
+        })
+    };
+    egui::Grid::new("uptake_decile_table")
+        .striped(true)
+        .num_columns(6)
+        .show(ui, |ui| {
+            for heading in [
+                "IMD decile",
+                "Eligible",
+                "Invited",
+                "Attended",
+                "Coverage (95% CI)",
+                "Uptake (95% CI)",
+            ] {
+                ui.label(RichText::new(heading).strong());
+            }
+            ui.end_row();
+            for row in published
+                .tables()
+                .deciles
+                .iter()
+                .filter(|r| r.level == crate::uptake::Level::Decile)
+            {
+                let Some(decile) = row.imd_decile else {
+                    continue;
+                };
+                let label = match decile {
+                    1 => "1 most deprived".to_string(),
+                    10 => "10 least deprived".to_string(),
+                    d => d.to_string(),
+                };
+                let selected = state.selected_decile == Some(decile);
+                if ui.selectable_label(selected, label).clicked() {
+                    state.selected_decile = if selected { None } else { Some(decile) };
+                }
+                ui.label(count(row.eligible, row.withheld.eligible));
+                ui.label(count(row.invited, row.withheld.invited));
+                ui.label(count(row.attended, row.withheld.attended));
+                ui.label(rate(row.coverage));
+                ui.label(rate(row.uptake));
+                ui.end_row();
+            }
+        });
 }
 
 /// Rate per decile as bars with CI whiskers, and the SII line.
