@@ -291,13 +291,19 @@ fn a_parent_nhs_number_puts_a_child_in_the_parents_family() {
              ('H2', 'Jacob', 'Armstrong', '2016-07-08', 'M', 'NE24 2XY', '4010000002', NULL, NULL,
               '401 000 0001', '9 Front Street', NULL, '2025-02-01'),
              ('H3', 'Ivy', 'Charlton', '2015-01-01', 'F', 'NE24 2XY', '4010000003', NULL, NULL,
-              NULL, '11 Front Street', NULL, '2025-02-01');
+              NULL, '11 Front Street', NULL, '2025-02-01'),
+             -- Sarah's household: one a day short of 18 on the extract date, one just 18.
+             ('H4', 'Tom', 'Lowther', '2008-04-02', 'M', 'NE61 1AB', '4010000004', NULL, NULL,
+              NULL, '4 Mill Lane', NULL, '2025-01-01'),
+             ('H5', 'Beth', 'Lowther', '2008-03-31', 'F', 'NE61 1AB', '4010000005', NULL, NULL,
+              NULL, '4 Mill Lane', NULL, '2025-01-01');
+         INSERT INTO app.load_run VALUES (1, now(), now(), 'm', 'c', DATE '2026-04-01', 1, 5);
          ALTER TABLE staging.health ADD COLUMN _line BIGINT;
          ALTER TABLE staging.health ADD COLUMN row_id VARCHAR;
          ALTER TABLE staging.health ADD COLUMN event_type VARCHAR;
          ALTER TABLE staging.health ADD COLUMN event_value DOUBLE;
          UPDATE staging.health SET _line = 1 + right(record_id, 1)::INTEGER, event_type = 'ae_attendance';
-         INSERT INTO app.source VALUES ('health', 'health', 's', 'f', 1, now(), 3, 3, 0, NULL, NULL);",
+         INSERT INTO app.source VALUES ('health', 'health', 's', 'f', 1, now(), 5, 5, 0, NULL, NULL);",
     )
     .expect("fixture");
     let model = link::model_file::ModelFile::load(
@@ -328,4 +334,16 @@ fn a_parent_nhs_number_puts_a_child_in_the_parents_family() {
         family_of("JACOB"),
         "a neighbour is not family"
     );
+    // Children are under 18 on the extract date by birthday, not by calendar year:
+    // Jacob and Tom (17 until 2 April 2026), not Beth (18 on 31 March) or Sarah.
+    assert_eq!(family_of("TOM"), family_of("SARAH"));
+    assert_eq!(family_of("BETH"), family_of("SARAH"));
+    let (members, children): (i64, i64) = conn
+        .query_row(
+            "SELECT members, children FROM core.family WHERE family_id = ?",
+            [family_of("SARAH")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("family");
+    assert_eq!((members, children), (4, 2));
 }

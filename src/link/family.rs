@@ -103,9 +103,11 @@ pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
          FROM family_assignment f WHERE f.person_id = p.person_id;
          CREATE OR REPLACE TABLE core.family AS
          SELECT family_id, count(*) AS members,
-                count(*) FILTER (WHERE date_diff('year', birth_date,
-                    coalesce((SELECT max(extract_date) FROM app.load_run),
-                              (SELECT max(last_event) FROM app.source))) < 18) AS children,
+                -- Under 18 on the extract date by birthday (date_diff('year') would
+                -- count calendar-year boundaries and call a 17-year-old 18).
+                count(*) FILTER (WHERE birth_date > coalesce(
+                    (SELECT max(extract_date) FROM app.load_run),
+                    (SELECT max(last_event) FROM app.source)) - INTERVAL 18 YEAR) AS children,
                 mode(postcode) AS postcode,
                 NULL::VARCHAR AS lsoa_code, NULL::VARCHAR AS zone_id
          FROM core.person GROUP BY family_id;
