@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod commands;
+pub mod compressed;
 pub mod geo;
 pub mod ingest;
 pub mod link;

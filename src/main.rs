@@ -71,7 +71,7 @@ enum Command {
         #[arg(long)]
         gzip: bool,
         /// Reference data folder (IMD, population, boundaries).
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
+        #[arg(long, default_value_os_t = sample::reference_dir())]
         reference: PathBuf,
         /// LAD 2019 codes of the authorities to use (default: all in the reference data).
         #[arg(long, value_delimiter = ',')]
@@ -176,7 +176,7 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
         /// Reference data folder (county shapefile and IMD, England GeoJSON and IMD).
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
+        #[arg(long, default_value_os_t = sample::reference_dir())]
         reference: PathBuf,
     },
     /// Generate, ingest, link and evaluate synthetic counties; print records, candidate
@@ -223,7 +223,7 @@ struct CountyArgs {
     #[arg(long)]
     memory_limit: Option<String>,
     /// Reference data folder (IMD, population, boundaries).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples/ref"))]
+    #[arg(long, default_value_os_t = sample::reference_dir())]
     reference: PathBuf,
 }
 

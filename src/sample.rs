@@ -19,6 +19,15 @@ pub fn sample_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/county"))
 }
 
+/// The reference data beside the sample county (`data-samples/ref`): IMD,
+/// population, boundaries, and England's boundaries and IMD for the map.
+pub fn reference_dir() -> PathBuf {
+    let sample = sample_dir();
+    sample
+        .parent()
+        .map_or_else(|| sample.join("../ref"), |parent| parent.join("ref"))
+}
+
 /// Where the sample database is kept: `<user data dir>/zonewise/sample-county.duckdb`.
 pub fn sample_db_path() -> PathBuf {
     dirs::data_dir()

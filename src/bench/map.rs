@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::geo::england::{ENGLAND_BOUNDARIES, ENGLAND_IMD, england_shapes, read_imd_deciles};
+use crate::geo::england::{ENGLAND_BOUNDARIES, ENGLAND_IMD, england_shapes, shapes_with_deciles};
 use crate::geo::lsoa_shapes::LsoaShape;
 use crate::geo::map_geometry::MapGeometry;
 use crate::report::map::MapFigures;
@@ -68,26 +68,13 @@ pub fn run(reference_dir: &Path, frames: usize) -> anyhow::Result<Vec<MapBench>>
 
 /// The county's LSOAs from its shapefile and IMD table.
 fn county_shapes(reference_dir: &Path) -> anyhow::Result<Vec<LsoaShape>> {
-    let deciles = read_imd_deciles(&reference_dir.join(crate::synth::geography::IMD_FILE))?;
-    let areas = crate::geo::boundaries::load_lsoa_boundaries(
-        &reference_dir.join(crate::synth::geography::LSOA_SHAPES),
-    )?;
-    Ok(areas
-        .into_iter()
-        .filter_map(|area| {
-            let (decile, la_code, la_name) = deciles.get(&area.code)?.clone();
-            Some(LsoaShape {
-                code: area.code,
-                name: area.name,
-                imd_decile: decile,
-                la_code,
-                la_name,
-                zone_id: None,
-                zone_name: None,
-                geometry: area.geometry,
-            })
-        })
-        .collect())
+    let shp = reference_dir.join(crate::synth::geography::LSOA_SHAPES);
+    let areas = crate::geo::boundaries::load_lsoa_boundaries(&shp)?;
+    Ok(shapes_with_deciles(
+        areas,
+        &shp,
+        &reference_dir.join(crate::synth::geography::IMD_FILE),
+    )?)
 }
 
 fn measure(layer: &str, shapes: Vec<LsoaShape>, load_seconds: f64, frames: usize) -> MapBench {

@@ -119,13 +119,8 @@ pub fn load_england_lsoas(path: &Path) -> Result<Vec<AreaBoundary>, BoundaryErro
 /// A text file's contents, decompressed when its name ends in `.gz`.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
     let mut text = String::new();
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(file).read_to_string(&mut text)?;
-    } else {
-        std::io::BufReader::new(file).read_to_string(&mut text)?;
-    }
+    crate::compressed::reader(path, std::fs::File::open(path)?).read_to_string(&mut text)?;
     Ok(text)
 }
 
@@ -181,16 +176,26 @@ pub fn england_shapes(
     geojson: &Path,
     imd: &Path,
 ) -> Result<Vec<super::lsoa_shapes::LsoaShape>, BoundaryError> {
+    shapes_with_deciles(load_england_lsoas(geojson)?, geojson, imd)
+}
+
+/// Map shapes of `areas` (read from `file`) with their deciles and authorities
+/// from the IMD table `imd`; an area missing from it is named.
+pub fn shapes_with_deciles(
+    areas: Vec<AreaBoundary>,
+    file: &Path,
+    imd: &Path,
+) -> Result<Vec<super::lsoa_shapes::LsoaShape>, BoundaryError> {
     let deciles = read_imd_deciles(imd)?;
-    load_england_lsoas(geojson)?
+    areas
         .into_iter()
         .enumerate()
         .map(|(index, area)| {
             let Some((decile, la_code, la_name)) = deciles.get(&area.code) else {
                 return Err(BoundaryError::Read {
-                    file: geojson.to_path_buf(),
+                    file: file.to_path_buf(),
                     message: format!(
-                        "feature {}: LSOA {} is not in the IMD table {}",
+                        "record {}: LSOA {} is not in the IMD table {}",
                         index + 1,
                         area.code,
                         imd.display()

@@ -3,7 +3,7 @@
 //! messages come from here, so the database layer never sees a bad value.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +14,6 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use chrono::{Datelike, NaiveDate};
 use duckdb::types::Value;
-use flate2::read::MultiGzDecoder;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use super::error::{IngestError, Location};
@@ -157,12 +156,7 @@ impl ExtractReader {
             inner: handle,
             count: Arc::clone(&bytes_read),
         };
-        let is_gzip = path.extension().is_some_and(|ext| ext == "gz");
-        let mut input: Box<dyn Read> = if is_gzip {
-            Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(counted))))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 16, counted))
-        };
+        let mut input = crate::compressed::reader(path, counted);
         let first_bytes = peek_start(&mut input).map_err(open_error)?;
         if first_bytes.is_empty() {
             return Err(IngestError::Empty { file });

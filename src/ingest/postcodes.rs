@@ -8,11 +8,9 @@
 //! NSPL to its own area and load it unchanged.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::Path;
 
 use duckdb::Connection;
-use flate2::read::MultiGzDecoder;
 
 use super::error::{IngestError, Location};
 use crate::link::standardise::postcode_key_sql;
@@ -97,11 +95,7 @@ fn read_rows(file: &Path) -> Result<Vec<PostcodeRow>, IngestError> {
         source,
     };
     let handle = File::open(file).map_err(open_error)?;
-    let input: Box<dyn Read> = if file.extension().is_some_and(|e| e == "gz") {
-        Box::new(MultiGzDecoder::new(BufReader::new(handle)))
-    } else {
-        Box::new(BufReader::new(handle))
-    };
+    let input = crate::compressed::reader(file, handle);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let bad_row = |line: u64, message: String| IngestError::BadRow {
         file: file.to_path_buf(),

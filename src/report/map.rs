@@ -14,6 +14,9 @@ pub struct ServiceFigures {
     pub name: String,
     pub title: String,
     pub published: Published,
+    /// For each of the figures' shapes, its row in `published`'s LSOA table: found
+    /// once here, not searched for on every frame.
+    pub rows_by_shape: Vec<Option<usize>>,
 }
 
 /// The Map view's data.
@@ -52,11 +55,27 @@ pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
     };
     for service in &services {
         match uptake::compute(conn, service, &UptakeOptions::default()) {
-            Ok(tables) => figures.services.push(ServiceFigures {
-                name: service.name.clone(),
-                title: service.title.clone(),
-                published: suppress::suppress(&tables, suppress::DEFAULT_THRESHOLD),
-            }),
+            Ok(tables) => {
+                let published = suppress::suppress(&tables, suppress::DEFAULT_THRESHOLD);
+                let row_of: std::collections::HashMap<&str, usize> = published
+                    .tables()
+                    .lsoas
+                    .iter()
+                    .enumerate()
+                    .map(|(k, row)| (row.code.as_str(), k))
+                    .collect();
+                let rows_by_shape = figures
+                    .shapes
+                    .iter()
+                    .map(|shape| row_of.get(shape.code.as_str()).copied())
+                    .collect();
+                figures.services.push(ServiceFigures {
+                    name: service.name.clone(),
+                    title: service.title.clone(),
+                    published,
+                    rows_by_shape,
+                });
+            }
             Err(error) => {
                 figures.uptake_error = Some(error.to_string());
                 break;

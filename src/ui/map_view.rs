@@ -426,8 +426,7 @@ pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
                     state.england_job =
                         Some(Job::spawn("Loading England's LSOAs", ui.ctx(), |sink| {
                             sink.report(None, "Reading and projecting England's 32,844 LSOAs…");
-                            let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                                .join("data-samples/ref");
+                            let reference = crate::sample::reference_dir();
                             let shapes = crate::geo::england::england_shapes(
                                 &reference.join(crate::geo::england::ENGLAND_BOUNDARIES),
                                 &reference.join(crate::geo::england::ENGLAND_IMD),
@@ -477,19 +476,14 @@ fn layer_ui(
     {
         state.colour_by = ColourBy::Coverage;
     }
-    let lsoa_rows: Vec<Option<&UptakeRow>> = figures
-        .shapes
-        .iter()
-        .map(|shape| {
-            service.and_then(|s| {
-                s.published
-                    .tables()
-                    .lsoas
-                    .iter()
-                    .find(|row| row.code == shape.code)
-            })
-        })
-        .collect();
+    let lsoa_rows: Vec<Option<&UptakeRow>> = match service {
+        Some(service) => service
+            .rows_by_shape
+            .iter()
+            .map(|row| row.map(|k| &service.published.tables().lsoas[k]))
+            .collect(),
+        None => vec![None; figures.shapes.len()],
+    };
     let colouring = colouring(figures, &lsoa_rows, state);
     ui.columns(2, |columns| {
         map_panel_ui(
