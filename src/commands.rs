@@ -307,6 +307,7 @@ pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
     let areas: Vec<_> = tables
         .zones
         .iter()
+        .chain(&tables.wards)
         .chain(&tables.authorities)
         .chain(std::iter::once(&tables.county))
         .collect();

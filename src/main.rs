@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use zonewise::synth::SynthConfig;
+use zonewise::ui::map_view::MapLevel;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 use zonewise::{bench, commands, sample};
 
@@ -40,6 +41,27 @@ struct Cli {
     /// Open the Map view on all of England's LSOAs.
     #[arg(long, conflicts_with_all = ["find", "review"])]
     england: bool,
+
+    /// Open the Map view with rates mapped by lsoa, ward, zone or authority, in the
+    /// diverging palette when followed by `--diverging`.
+    #[arg(long, value_parser = parse_map_level, conflicts_with_all = ["find", "review", "england"])]
+    map_by: Option<MapLevel>,
+
+    /// With `--map-by`: colour rates red below the county's rate and blue above.
+    #[arg(long, requires = "map_by")]
+    diverging: bool,
+}
+
+fn parse_map_level(name: &str) -> Result<MapLevel, String> {
+    [
+        MapLevel::Lsoa,
+        MapLevel::Ward,
+        MapLevel::Zone,
+        MapLevel::Authority,
+    ]
+    .into_iter()
+    .find(|level| level.label().eq_ignore_ascii_case(name))
+    .ok_or_else(|| format!("unknown level '{name}': lsoa, ward, zone or authority"))
 }
 
 #[derive(Clone, Copy)]
@@ -370,6 +392,13 @@ fn run() -> anyhow::Result<()> {
             if cli.england {
                 app.view = View::Map;
                 app.map.show_england();
+            }
+            if let Some(level) = cli.map_by {
+                app.view = View::Map;
+                app.map.map_level = level;
+                if cli.diverging {
+                    app.map.palette = zonewise::ui::map_view::Palette::Diverging;
+                }
             }
             if let Some(path) = cli.screenshot {
                 let view = app.view;

@@ -54,9 +54,14 @@ fn generated_county() -> County {
 
 /// The app on the county's database, headless, with its first load finished.
 fn open_app(county: &County) -> Harness<'static, ZonewiseApp> {
+    open_app_sized(county, egui::vec2(1280.0, 800.0))
+}
+
+/// The same in a window of `size` points (a tall one shows a whole side panel).
+fn open_app_sized(county: &County, size: egui::Vec2) -> Harness<'static, ZonewiseApp> {
     let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
     let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
         .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
     settle(&mut harness);
     harness
@@ -358,15 +363,7 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
 #[test]
 fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     let county = generated_county();
-    let expected = {
-        let conn = duckdb::Connection::open(&county.db).expect("open");
-        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
-        let services = zonewise::uptake::service::built_in().expect("services");
-        let service = zonewise::uptake::service::find(&services, "health_check").expect("service");
-        let tables =
-            zonewise::uptake::compute(&conn, service, &Default::default()).expect("uptake");
-        zonewise::uptake::suppress(&tables, zonewise::uptake::DEFAULT_THRESHOLD)
-    };
+    let expected = linked_health_check(&county);
     let mut harness = open_app(&county);
     harness.get_by_label("Map").click();
     harness.run_steps(3);
@@ -405,14 +402,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     harness.run_steps(3);
     let shape = harness.state().snapshot().expect("snapshot").map.shapes[index].clone();
     harness.get_by_label_contains(&format!("{} ({})", shape.name, shape.code));
-    let counts = {
-        use egui_kittest::kittest::NodeT as _;
-        let node = harness.get_by_label_contains("Eligible ");
-        let node = node.accesskit_node();
-        node.label()
-            .or_else(|| node.value())
-            .unwrap_or_else(|| panic!("no text: {node:?}"))
-    };
+    let counts = label_text(&harness, "Eligible ");
     for number in counts
         .split(|c: char| !c.is_ascii_digit())
         .filter(|t| !t.is_empty())
@@ -475,4 +465,199 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
         assert!(text.starts_with("# "), "{}", file.display());
         assert!(text.contains(expected.note()), "{}", file.display());
     }
+}
+
+/// The county linked, and the NHS Health Check figures as the map shows them.
+fn linked_health_check(county: &County) -> zonewise::uptake::Published {
+    let conn = duckdb::Connection::open(&county.db).expect("open");
+    zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
+    let services = zonewise::uptake::service::built_in().expect("services");
+    let service = zonewise::uptake::service::find(&services, "health_check").expect("service");
+    let tables = zonewise::uptake::compute(&conn, service, &Default::default()).expect("uptake");
+    zonewise::uptake::suppress(&tables, zonewise::uptake::DEFAULT_THRESHOLD)
+}
+
+/// The text of the first label containing `part`.
+fn label_text(harness: &Harness<'_, ZonewiseApp>, part: &str) -> String {
+    use egui_kittest::kittest::NodeT as _;
+    let node = harness.get_by_label_contains(part);
+    let node = node.accesskit_node();
+    node.label()
+        .or_else(|| node.value())
+        .unwrap_or_else(|| panic!("no text: {node:?}"))
+}
+
+#[test]
+fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_saves_the_figure() {
+    let county = generated_county();
+    let expected = linked_health_check(&county);
+    let mut harness = open_app_sized(&county, egui::vec2(1280.0, 1700.0));
+    harness.get_by_label("Map").click();
+    harness.run_steps(3);
+    harness.get_by_label("By area");
+
+    // A zone picked in the table is picked out on the map and marked on the chart
+    // with its own (unsuppressed) uptake.
+    let zone = expected
+        .tables()
+        .zones
+        .iter()
+        .filter(|z| z.uptake.is_some())
+        .min_by(|a, b| a.name.cmp(&b.name))
+        .expect("a zone with an uptake rate")
+        .clone();
+    harness.get_by_label(&zone.name).click();
+    harness.run_steps(2);
+    let picked = harness.state().map.selected_area.clone().expect("picked");
+    assert_eq!(
+        (picked.level, picked.code.as_str()),
+        (zonewise::uptake::Level::Zone, zone.code.as_str())
+    );
+    let rate = zone.uptake.expect("rate");
+    assert_eq!(
+        label_text(&harness, "Dashed line: "),
+        format!(
+            "Dashed line: {}, uptake {:.1}% (95% CI {:.1}% to {:.1}%)",
+            zone.name,
+            rate.value * 100.0,
+            rate.lower * 100.0,
+            rate.upper * 100.0
+        )
+    );
+    harness.get_by_label("Zoom to it").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().map.zoom_to, format!("zone:{}", zone.code));
+    harness.get_by_label("Show all").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().map.selected_area, None);
+
+    // An LSOA picked in the table is the map's selection; the zone that holds it
+    // is then marked in the zone list.
+    harness.get_by_label("LSOAs").click();
+    harness.run_steps(2);
+    let first = expected
+        .tables()
+        .lsoas
+        .iter()
+        .min_by(|a, b| a.name.cmp(&b.name).then_with(|| a.code.cmp(&b.code)))
+        .expect("an LSOA")
+        .clone();
+    harness.get_by_label(&first.name).click();
+    harness.run_steps(2);
+    let shapes = harness
+        .state()
+        .snapshot()
+        .expect("snapshot")
+        .map
+        .shapes
+        .clone();
+    let index = harness.state().map.selected.expect("selected");
+    assert_eq!(shapes[index].code, first.code);
+    if let Some(zone_name) = &shapes[index].zone_name {
+        harness.get_by_label("Zones").click();
+        harness.run_steps(2);
+        harness.get_by_label(&format!("» {zone_name}"));
+    }
+
+    // Rates mapped by zone (a small county's LSOA rates are mostly suppressed).
+    harness.get_by_label("zone").click();
+    harness.run_steps(2);
+    harness.get_by_label("each LSOA shows its zone's rate");
+
+    // Custom breaks: the legend follows them; breaks that do not rise are refused.
+    harness.get_by_label("Custom").click();
+    harness.run_steps(2);
+    let typed = |harness: &mut Harness<'_, ZonewiseApp>, text: &str| {
+        harness
+            .get_by_role(egui::accesskit::Role::TextInput)
+            .focus();
+        harness.run_steps(1);
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.run_steps(1);
+        harness
+            .get_by_role(egui::accesskit::Role::TextInput)
+            .type_text(text);
+        harness.run_steps(2);
+    };
+    typed(&mut harness, "10, 30, 50");
+    assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
+    harness.get_by_label("under 10%");
+    harness.get_by_label("50% or more");
+    typed(&mut harness, "30, 10");
+    harness.get_by_label_contains("each break must be above the one before");
+    assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
+
+    // Diverging classes are centred on the county's rate.
+    harness.get_by_label("Equal interval").click();
+    harness.run_steps(2);
+    harness.get_by_label("Diverging").click();
+    harness.run_steps(2);
+    let county_rate = expected.tables().county.uptake.expect("county rate");
+    harness.get_by_label(&format!(
+        "centred on the county's {:.1}%",
+        county_rate.value * 100.0
+    ));
+
+    // PNG export: drawn as a figure (title, no buttons), captured, cropped and saved.
+    let out = tempfile::tempdir().expect("temp");
+    let path = out.path().join("map.png");
+    let chosen = path.clone();
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .map
+        .start_png_export(&ctx, move || Some(chosen));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut title_seen = false;
+    let mut captured = None;
+    while harness.state().map.is_loading() {
+        assert!(Instant::now() < deadline, "the PNG export did not finish");
+        harness.step();
+        if harness.state().map.is_figure() {
+            title_seen |= harness
+                .query_by_label("NHS Health Check: uptake by zone and by IMD 2019 decile")
+                .is_some();
+            assert!(harness.query_by_label("Export tables (CSV)…").is_none());
+        }
+        let requests: Vec<egui::ScreenshotCallback> = harness
+            .output()
+            .viewport_output
+            .values()
+            .flat_map(|v| v.commands.iter())
+            .filter_map(|command| match command {
+                egui::ViewportCommand::Screenshot(callback) => Some(callback.clone()),
+                _ => None,
+            })
+            .collect();
+        for callback in requests {
+            // No renderer headless: a window-sized picture stands in for the capture.
+            let image = egui::ColorImage::filled([1280, 1700], egui::Color32::from_rgb(9, 99, 199));
+            callback.complete(std::sync::Arc::new(image));
+            captured = Some(());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(title_seen, "the figure had no title");
+    assert!(captured.is_some(), "no capture was asked for");
+    harness.run_steps(2);
+    let message = harness.state().map.export_message.clone().expect("message");
+    assert_eq!(
+        message,
+        format!("Saved the map and chart to {}", path.display())
+    );
+    let saved = image::open(&path).expect("a PNG").to_rgba8();
+    // Cropped to the figure: the view's width (not the navigation), less than the window's height.
+    assert!(
+        saved.width() > 600 && saved.width() < 1280,
+        "{}",
+        saved.width()
+    );
+    assert!(
+        saved.height() > 400 && saved.height() < 1700,
+        "{}",
+        saved.height()
+    );
+    assert_eq!(saved.get_pixel(5, 5).0, [9, 99, 199, 255]);
+    // Back to the ordinary view.
+    harness.get_by_label("Export tables (CSV)…");
 }

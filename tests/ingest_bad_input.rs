@@ -42,6 +42,7 @@ population = "{ref_dir}/population_mid2020_lsoa11.csv"
 zones = "zones.csv"
 postcodes = "postcodes.csv"
 boundaries = "{ref_dir}/lsoa2011_bgc_bcp_dorset_northumberland.shp"
+wards = "{ref_dir}/wards2013_bgc_bcp_dorset_northumberland.shp"
 
 [[source]]
 name = "pupils"
@@ -598,6 +599,113 @@ fn a_boundary_lsoa_missing_from_the_imd_table_is_named() {
     assert!(
         message.contains(&format!("LSOA {dropped} ("))
             && message.contains("is not in the IMD table"),
+        "{message}"
+    );
+}
+
+/// The fixture's manifest with the wards at `shp` instead of the sample's.
+fn manifest_with_wards(shp: &Path) -> String {
+    manifest_text("pupils.csv", "police.csv", "police").replace(
+        &format!(
+            "{}/wards2013_bgc_bcp_dorset_northumberland.shp",
+            reference_dir().display()
+        ),
+        &shp.display().to_string(),
+    )
+}
+
+#[test]
+fn every_lsoa_is_fitted_to_the_ward_holding_its_centroid() {
+    use geo::{Centroid, Contains, InteriorPoint};
+    let fixture = Fixture::new();
+    let shapes = zonewise::geo::lsoa_shapes::read_lsoa_shapes(&fixture.conn).expect("shapes");
+    let wards = zonewise::geo::boundaries::load_boundaries(
+        &reference_dir().join("wards2013_bgc_bcp_dorset_northumberland.shp"),
+        "WD13CD",
+        "WD13NM",
+    )
+    .expect("wards");
+    let mut statement = fixture
+        .conn
+        .prepare("SELECT lsoa_code, ward_code, fit FROM ref.lsoa_ward")
+        .expect("query");
+    let fits: BTreeMap<String, (String, String)> = statement
+        .query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("fits");
+    assert_eq!(fits.len(), shapes.len(), "one ward per LSOA");
+    let mut nearest = 0;
+    for shape in &shapes {
+        let (ward_code, fit) = &fits[&shape.code];
+        assert_eq!(shape.ward_code.as_ref(), Some(ward_code));
+        assert!(wards.iter().any(|w| &w.code == ward_code), "{ward_code}");
+        let in_ward = |point: &geo::Point<f64>| {
+            wards
+                .iter()
+                .filter(|w| w.code == *ward_code)
+                .any(|w| w.geometry.contains(point))
+        };
+        let centroid = shape.geometry.centroid().expect("centroid");
+        let in_any_ward = wards.iter().any(|w| w.geometry.contains(&centroid));
+        match fit.as_str() {
+            "centroid" => assert!(in_ward(&centroid), "{}", shape.code),
+            "interior_point" => {
+                let inside = shape.geometry.interior_point().expect("a point inside");
+                assert!(in_ward(&inside), "{}", shape.code);
+                assert!(
+                    !(shape.geometry.contains(&centroid) && in_any_ward),
+                    "{} had a usable centroid",
+                    shape.code
+                );
+            }
+            "nearest" => {
+                assert!(!in_any_ward, "{}", shape.code);
+                nearest += 1;
+            }
+            other => panic!("unknown fit {other}"),
+        }
+    }
+    // The generalised coastlines differ a little: only a few LSOAs are placed by distance.
+    assert!(
+        nearest * 50 < shapes.len(),
+        "{nearest} LSOAs placed by distance"
+    );
+    let named: i64 = store::scalar_i64(
+        &fixture.conn,
+        "SELECT count(*) FROM ref.lsoa_ward lw JOIN ref.ward w USING (ward_code)",
+    )
+    .expect("count");
+    assert_eq!(named as usize, shapes.len(), "every fitted ward is named");
+}
+
+#[test]
+fn a_ward_shapefile_without_its_dbf_or_without_lsoa_boundaries_is_named_and_changes_nothing() {
+    let fixture = Fixture::new();
+    let dir = tempfile::tempdir().expect("temp");
+    for extension in ["shp", "shx"] {
+        fs::copy(
+            reference_dir().join(format!(
+                "wards2013_bgc_bcp_dorset_northumberland.{extension}"
+            )),
+            dir.path().join(format!("wards.{extension}")),
+        )
+        .expect("copy");
+    }
+    let (_, message) = fixture.expect_failure(&manifest_with_wards(&dir.path().join("wards.shp")));
+    assert!(message.contains("wards.dbf: missing"), "{message}");
+
+    let without_lsoas = manifest_text("pupils.csv", "police.csv", "police").replace(
+        &format!(
+            "boundaries = \"{}/lsoa2011_bgc_bcp_dorset_northumberland.shp\"\n",
+            reference_dir().display()
+        ),
+        "",
+    );
+    let (_, message) = fixture.expect_failure(&without_lsoas);
+    assert!(
+        message.contains("wards2013_bgc_bcp_dorset_northumberland.shp")
+            && message.contains("need the LSOA boundaries"),
         "{message}"
     );
 }

@@ -161,9 +161,53 @@ fn decile_figures_equal_a_direct_group_by_and_inequality_follows_the_generator()
         &health_check.deciles,
         &health_check.quintiles,
         &health_check.zones,
+        &health_check.wards,
         &health_check.authorities,
     ] {
         assert_eq!(Some(total(level)), health_check.county.attended);
+    }
+
+    // Ward figures equal a direct group-by over the best-fit lookup, every LSOA in
+    // exactly one ward, and the tables say how wards were fitted.
+    assert!(health_check.notes.iter().any(|n| n == uptake::WARDS_NOTE));
+    assert!(health_check.lsoas.iter().all(|l| l.ward_code.is_some()));
+    // The computed LSOA counts as a table, joined to the lookup independently.
+    let values: Vec<String> = health_check
+        .lsoas
+        .iter()
+        .map(|l| format!("('{}', {})", l.code, l.attended.expect("unsuppressed")))
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE TEMP TABLE lsoa_attended (lsoa_code VARCHAR, attended BIGINT);
+         INSERT INTO lsoa_attended VALUES {};",
+        values.join(", ")
+    ))
+    .expect("LSOA counts");
+    let by_ward: std::collections::BTreeMap<String, (String, i64, i64)> = conn
+        .prepare(
+            "SELECT lw.ward_code, any_value(w.ward_name), count(*), sum(a.attended)
+             FROM ref.lsoa_ward lw JOIN ref.ward w USING (ward_code)
+             JOIN lsoa_attended a USING (lsoa_code) GROUP BY lw.ward_code",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(by_ward.len() > 100, "{} wards", by_ward.len());
+    assert_eq!(health_check.wards.len(), by_ward.len());
+    for ward in &health_check.wards {
+        let (name, lsoas, attended) = &by_ward[&ward.code];
+        assert_eq!(
+            (
+                &ward.name,
+                ward.lsoas as i64,
+                ward.attended.map(|a| a as i64)
+            ),
+            (name, *lsoas, Some(*attended)),
+            "ward {}",
+            ward.code
+        );
     }
 
     // The generator makes Health Check uptake fall with deprivation and children's
@@ -309,6 +353,13 @@ fn suppression_lets_no_small_count_out_of_any_output() {
                 .filter(|l| l["zone_id"] == zone["code"])
                 .collect();
             check_sum_protected(zone, &parts, "zone");
+        }
+        for ward in json["wards"].as_array().expect("wards") {
+            let parts: Vec<&Value> = lsoas
+                .iter()
+                .filter(|l| l["ward_code"] == ward["code"])
+                .collect();
+            check_sum_protected(ward, &parts, "ward");
         }
         for authority in json["authorities"].as_array().expect("authorities") {
             let parts: Vec<&Value> = lsoas
@@ -462,12 +513,19 @@ fn check_export(conn: &Connection, service: &str, threshold: u64, dir: &Path) ->
     let shown = published.tables();
     let mut rows = std::collections::BTreeMap::new();
     let levels = |t: &uptake::UptakeTables| -> Vec<UptakeRow> {
-        [&t.lsoas, &t.deciles, &t.quintiles, &t.zones, &t.authorities]
-            .into_iter()
-            .flatten()
-            .chain(std::iter::once(&t.county))
-            .cloned()
-            .collect()
+        [
+            &t.lsoas,
+            &t.deciles,
+            &t.quintiles,
+            &t.zones,
+            &t.wards,
+            &t.authorities,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(std::iter::once(&t.county))
+        .cloned()
+        .collect()
     };
     for (full, safe) in levels(&computed).into_iter().zip(levels(shown)) {
         assert_eq!((full.level, &full.code), (safe.level, &safe.code));

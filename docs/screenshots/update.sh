@@ -16,3 +16,4 @@ done
 shoot linkage-review --review
 shoot linkage-person --find "noah holmes"
 shoot map-england --england
+shoot map-wards --map-by ward --diverging

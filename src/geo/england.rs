@@ -210,6 +210,7 @@ pub fn shapes_with_deciles(
                 la_name: la_name.clone(),
                 zone_id: None,
                 zone_name: None,
+                ward_code: None,
                 geometry: area.geometry,
             })
         })

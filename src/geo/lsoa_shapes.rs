@@ -17,6 +17,8 @@ pub struct LsoaShape {
     /// Family partnership zone, where the LSOA is in one.
     pub zone_id: Option<String>,
     pub zone_name: Option<String>,
+    /// Best-fit electoral ward, where the database has the ward lookup.
+    pub ward_code: Option<String>,
     /// British National Grid metres.
     pub geometry: MultiPolygon<f64>,
 }
@@ -26,10 +28,11 @@ pub struct LsoaShape {
 pub fn read_lsoa_shapes(conn: &Connection) -> Result<Vec<LsoaShape>, duckdb::Error> {
     let mut statement = conn.prepare(
         "SELECT v.lsoa_code, v.part, v.ring, v.x, v.y, l.lsoa_name, l.imd_decile, l.la_code,
-                z.zone_id, l.la_name, zn.name
+                z.zone_id, l.la_name, zn.name, w.ward_code
          FROM ref.lsoa_vertex v
          JOIN ref.lsoa l USING (lsoa_code)
          LEFT JOIN ref.lsoa_zone z USING (lsoa_code)
+         LEFT JOIN ref.lsoa_ward w USING (lsoa_code)
          LEFT JOIN ref.zone zn ON zn.zone_id = z.zone_id
          ORDER BY v.lsoa_code, v.part, v.ring, v.seq",
     )?;
@@ -60,6 +63,7 @@ pub fn read_lsoa_shapes(conn: &Connection) -> Result<Vec<LsoaShape>, duckdb::Err
                     zone_id: row.get(8)?,
                     la_name: row.get(9)?,
                     zone_name: row.get(10)?,
+                    ward_code: row.get(11)?,
                     geometry: MultiPolygon(Vec::new()),
                 });
             }

@@ -11,25 +11,16 @@ use std::path::Path;
 use duckdb::Connection;
 
 use super::error::IngestError;
-use crate::geo::boundaries::load_lsoa_boundaries;
+use crate::geo::boundaries::{AreaBoundary, BoundaryError, load_lsoa_boundaries};
 
-/// Replaces `ref.lsoa_vertex` with the polygons of `shp`. Returns the number of LSOAs.
-pub fn load(conn: &Connection, shp: &Path) -> Result<usize, IngestError> {
+/// Replaces `ref.lsoa_vertex` with the polygons of `shp`, and returns them (wards
+/// are fitted to them next).
+pub fn load(conn: &Connection, shp: &Path) -> Result<Vec<AreaBoundary>, IngestError> {
     let fail = |message: String| IngestError::Reference {
         file: shp.to_path_buf(),
         message,
     };
-    let areas = load_lsoa_boundaries(shp).map_err(|error| match error {
-        // The boundary error already names the file (.shx, .dbf or .prj) at fault.
-        crate::geo::boundaries::BoundaryError::MissingPart { file }
-        | crate::geo::boundaries::BoundaryError::WrongProjection { file } => {
-            IngestError::Reference {
-                message: error_text(&file, shp),
-                file,
-            }
-        }
-        other => fail(other.to_string()),
-    })?;
+    let areas = load_lsoa_boundaries(shp).map_err(|error| boundary_error(error, shp))?;
     let known: std::collections::HashSet<String> = conn
         .prepare("SELECT lsoa_code FROM ref.lsoa")?
         .query_map([], |row| row.get(0))?
@@ -64,7 +55,24 @@ pub fn load(conn: &Connection, shp: &Path) -> Result<usize, IngestError> {
         }
     }
     appender.flush()?;
-    Ok(areas.len())
+    Ok(areas)
+}
+
+/// A boundary loader's error as an ingest error naming the file at fault (the
+/// `.shx`, `.dbf` or `.prj` beside `shp`, or `shp` itself).
+pub fn boundary_error(error: BoundaryError, shp: &Path) -> IngestError {
+    match error {
+        BoundaryError::MissingPart { file } | BoundaryError::WrongProjection { file } => {
+            IngestError::Reference {
+                message: error_text(&file, shp),
+                file,
+            }
+        }
+        other => IngestError::Reference {
+            file: shp.to_path_buf(),
+            message: other.to_string(),
+        },
+    }
 }
 
 /// The boundary error's message for `file`, which is one part of the shapefile `shp`.

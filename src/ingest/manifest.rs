@@ -51,6 +51,11 @@ pub struct ReferenceFiles {
     /// in British National Grid, fields `LSOA11CD` and `LSOA11NM`, for the map.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boundaries: Option<PathBuf>,
+    /// Electoral ward boundaries: an ESRI shapefile in British National Grid,
+    /// fields `WD13CD` and `WD13NM`. Each LSOA is counted in the ward holding its
+    /// centroid (best fit), giving uptake per ward. Needs `boundaries`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wards: Option<PathBuf>,
 }
 
 impl ReferenceFiles {
@@ -63,6 +68,7 @@ impl ReferenceFiles {
         ];
         files.extend(self.postcodes.as_deref());
         files.extend(self.boundaries.as_deref());
+        files.extend(self.wards.as_deref());
         files
     }
 }

@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod postcodes;
 pub mod quality;
 pub mod reference;
+pub mod wards;
 
 pub use error::IngestError;
 pub use load::{IngestProgress, IngestReport, ingest};

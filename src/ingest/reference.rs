@@ -2,7 +2,8 @@
 //! LSOA into `ref.lsoa`, and the family partnership zones into `ref.zone` and
 //! `ref.lsoa_zone`. These are published tables, read with DuckDB's CSV reader.
 //! The postcode lookup (`ref.postcode`) is checked row by row in `postcodes`, and
-//! the LSOA boundaries (`ref.lsoa_vertex`) are read in `boundaries`.
+//! the LSOA boundaries (`ref.lsoa_vertex`) are read in `boundaries`, and the
+//! LSOA → ward best fit (`ref.ward`, `ref.lsoa_ward`) is made in `wards`.
 
 use std::path::Path;
 
@@ -22,10 +23,12 @@ pub fn load(
     let zones = manifest.resolve(&files.zones);
     let postcodes = files.postcodes.as_ref().map(|p| manifest.resolve(p));
     let boundaries = files.boundaries.as_ref().map(|p| manifest.resolve(p));
+    let wards = files.wards.as_ref().map(|p| manifest.resolve(p));
     for path in [&imd, &population, &zones]
         .into_iter()
         .chain(postcodes.as_ref())
         .chain(boundaries.as_ref())
+        .chain(wards.as_ref())
     {
         if !path.is_file() {
             return Err(IngestError::Reference {
@@ -75,11 +78,23 @@ pub fn load(
     if let Some(postcodes) = &postcodes {
         super::postcodes::load(conn, postcodes, &imd)?;
     }
-    match &boundaries {
-        Some(shp) => {
-            super::boundaries::load(conn, shp)?;
+    conn.execute_batch("DELETE FROM ref.lsoa_ward; DELETE FROM ref.ward;")?;
+    match (&boundaries, &wards) {
+        (Some(shp), wards) => {
+            let lsoas = super::boundaries::load(conn, shp)?;
+            if let Some(wards) = wards {
+                super::wards::load(conn, wards, &lsoas)?;
+            }
         }
-        None => conn.execute_batch("DELETE FROM ref.lsoa_vertex;")?,
+        (None, Some(wards)) => {
+            return Err(IngestError::Reference {
+                file: wards.clone(),
+                message: "ward boundaries need the LSOA boundaries too (`boundaries = …` in \
+                          [reference]): LSOAs are fitted to wards by their shapes"
+                    .to_string(),
+            });
+        }
+        (None, None) => conn.execute_batch("DELETE FROM ref.lsoa_vertex;")?,
     }
     Ok(())
 }

@@ -97,6 +97,19 @@ CREATE TABLE IF NOT EXISTS ref.lsoa_vertex (
     y         DOUBLE NOT NULL
 );
 
+-- Electoral wards some LSOA is fitted to, and the LSOA → ward best fit: each LSOA
+-- in the ward holding its centroid (`fit` 'centroid'), else a point inside it
+-- ('interior_point'), else the nearest ward ('nearest'). LSOAs do not nest in wards.
+CREATE TABLE IF NOT EXISTS ref.ward (
+    ward_code VARCHAR PRIMARY KEY,
+    ward_name VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ref.lsoa_ward (
+    lsoa_code VARCHAR PRIMARY KEY,
+    ward_code VARCHAR NOT NULL,
+    fit       VARCHAR NOT NULL
+);
+
 -- One row per `zonewise link` run: what it found and the model it trained.
 CREATE TABLE IF NOT EXISTS app.link_run (
     run_id             INTEGER PRIMARY KEY,
@@ -133,6 +146,7 @@ CREATE TABLE IF NOT EXISTS mart.uptake_lsoa (
     lsoa_name             VARCHAR NOT NULL,
     la_code               VARCHAR,
     zone_id               VARCHAR,
+    ward_code             VARCHAR,  -- best-fit ward (ref.lsoa_ward)
     imd_decile            INTEGER,
     imd_quintile          INTEGER,
     eligible              BIGINT,
@@ -175,7 +189,8 @@ CREATE TABLE IF NOT EXISTS mart.uptake_decile (
     PRIMARY KEY (service, level, imd_group)
 );
 
--- The same per zone, authority and the whole county (level 'zone', 'authority', 'county').
+-- The same per zone, ward, authority and the whole county (level 'zone', 'ward',
+-- 'authority', 'county').
 CREATE TABLE IF NOT EXISTS mart.uptake_area (
     service               VARCHAR NOT NULL,
     reference_date        DATE NOT NULL,

@@ -286,6 +286,7 @@ fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), Syn
             zones: PathBuf::from("zones.csv"),
             postcodes: Some(PathBuf::from(POSTCODES_FILE)),
             boundaries: Some(reference(geography::LSOA_SHAPES)),
+            wards: Some(reference(geography::WARD_SHAPES)),
         }),
         sources: sources::SOURCES
             .iter()

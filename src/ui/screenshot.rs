@@ -51,7 +51,7 @@ impl Capture {
     }
 }
 
-fn save_png(path: &Path, image: &egui::ColorImage) -> image::ImageResult<()> {
+pub(crate) fn save_png(path: &Path, image: &egui::ColorImage) -> image::ImageResult<()> {
     let [width, height] = image.size;
     let bytes: Vec<u8> = image
         .pixels

@@ -80,6 +80,7 @@ pub fn write_csv(
             "lsoa_name",
             "la_code",
             "zone_id",
+            "ward_code",
             "imd_decile",
             "imd_quintile",
         ],
@@ -90,6 +91,7 @@ pub fn write_csv(
                 row.name.clone(),
                 optional(row.la_code.as_ref()),
                 optional(row.zone_id.as_ref()),
+                optional(row.ward_code.as_ref()),
                 optional(row.imd_decile),
                 optional(row.imd_quintile),
             ]
@@ -122,7 +124,7 @@ pub fn write_csv(
 
     let area_path = dir.join(format!("{stem}-area.csv"));
     let title = format!(
-        "{}: {measures} per zone, authority and the county",
+        "{}: {measures} per zone, ward, authority and the county",
         tables.title
     );
     let without_lsoa = format!(
@@ -138,6 +140,7 @@ pub fn write_csv(
         &mut tables
             .zones
             .iter()
+            .chain(&tables.wards)
             .chain(&tables.authorities)
             .chain(std::iter::once(&tables.county)),
         &|row| {

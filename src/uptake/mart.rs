@@ -47,6 +47,7 @@ fn write_tables(conn: &Connection, published: &Published) -> Result<(), duckdb::
                 row.name,
                 row.la_code,
                 row.zone_id,
+                row.ward_code,
                 row.imd_decile.map(i32::from),
                 row.imd_quintile.map(i32::from),
                 count(row.eligible),
@@ -77,6 +78,7 @@ fn write_tables(conn: &Connection, published: &Published) -> Result<(), duckdb::
         for row in tables
             .zones
             .iter()
+            .chain(&tables.wards)
             .chain(&tables.authorities)
             .chain(std::iter::once(&tables.county))
         {

@@ -1,5 +1,5 @@
 //! Uptake of a service against deprivation: per LSOA, IMD decile and quintile,
-//! zone, authority and the whole county, the people eligible, invited and
+//! zone, ward, authority and the whole county, the people eligible, invited and
 //! attended, coverage (attended ÷ eligible) and uptake (attended ÷ invited) with
 //! Wilson 95% intervals, and the slope and relative indices of inequality across
 //! deciles. Counting is DuckDB SQL over the core tables; every table a
@@ -31,13 +31,14 @@ pub struct UptakeOptions {
 }
 
 /// Which kind of area a row describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Lsoa,
     Decile,
     Quintile,
     Zone,
+    Ward,
     Authority,
     County,
 }
@@ -50,6 +51,7 @@ impl Level {
             Level::Decile => "decile",
             Level::Quintile => "quintile",
             Level::Zone => "zone",
+            Level::Ward => "ward",
             Level::Authority => "authority",
             Level::County => "county",
         }
@@ -61,6 +63,7 @@ impl Level {
             Level::Decile,
             Level::Quintile,
             Level::Zone,
+            Level::Ward,
             Level::Authority,
             Level::County,
         ]
@@ -98,7 +101,7 @@ impl Withheld {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UptakeRow {
     pub level: Level,
-    /// LSOA code, decile or quintile number, zone id, LAD code, or "all".
+    /// LSOA code, decile or quintile number, zone id, ward code, LAD code, or "all".
     pub code: String,
     pub name: String,
     /// IMD decile (1 = most deprived) of an LSOA or decile row.
@@ -109,6 +112,8 @@ pub struct UptakeRow {
     pub la_code: Option<String>,
     /// Zone of an LSOA row.
     pub zone_id: Option<String>,
+    /// Best-fit ward of an LSOA row.
+    pub ward_code: Option<String>,
     /// LSOAs in the area.
     pub lsoas: u64,
     pub eligible: Option<u64>,
@@ -135,13 +140,16 @@ pub struct UptakeTables {
     pub deciles: Vec<UptakeRow>,
     pub quintiles: Vec<UptakeRow>,
     pub zones: Vec<UptakeRow>,
+    /// Electoral wards, each the LSOAs fitted to it (empty without a ward lookup).
+    pub wards: Vec<UptakeRow>,
     pub authorities: Vec<UptakeRow>,
     pub county: UptakeRow,
     /// Eligible people with no LSOA (no postcode, or one not in the lookup); `None` when withheld.
     pub eligible_without_lsoa: Option<u64>,
     /// SII and RII of coverage, and of uptake when there are invitations.
     pub inequality: Vec<Inequality>,
-    /// Ward figures are not produced: the reference data has no LSOA → ward lookup.
+    /// What a reader must know about the figures (how wards were fitted, or why
+    /// there are none).
     pub notes: Vec<String>,
     /// Where the figures come from, for the source line of every export: the
     /// loaded county and extract date, whether its records are synthetic, and the
@@ -198,7 +206,10 @@ pub enum UptakeError {
 }
 
 /// Why there are no ward figures, shown with every table.
-pub const NO_WARDS_NOTE: &str = "No ward figures: the reference data has no LSOA → ward lookup (ward boundaries are used only to name zones).";
+pub const NO_WARDS_NOTE: &str = "No ward figures: the manifest names no ward boundaries ([reference] wards = …), so there is no LSOA → ward lookup.";
+
+/// How ward figures were made, shown with every table that has them.
+pub const WARDS_NOTE: &str = "Ward figures are best fit: LSOAs do not nest in electoral wards, so each LSOA is counted whole in the ward holding its centroid (2013 wards); a ward's figures approximate its residents'.";
 
 /// Computes every table of `service` on the linked core tables, without suppression.
 /// Only for the analyst and for checking; commissioners get [`publish`]'s output.
@@ -231,6 +242,7 @@ pub fn compute(
     let deciles = take(&mut rows, Level::Decile);
     let quintiles = take(&mut rows, Level::Quintile);
     let zones = take(&mut rows, Level::Zone);
+    let wards = take(&mut rows, Level::Ward);
     let authorities = take(&mut rows, Level::Authority);
     let county = take(&mut rows, Level::County)
         .pop()
@@ -266,12 +278,20 @@ pub fn compute(
         lsoas,
         deciles,
         quintiles,
+        notes: vec![
+            if wards.is_empty() {
+                NO_WARDS_NOTE
+            } else {
+                WARDS_NOTE
+            }
+            .to_string(),
+        ],
         zones,
+        wards,
         authorities,
         county,
         eligible_without_lsoa: Some(eligible_without_lsoa),
         inequality,
-        notes: vec![NO_WARDS_NOTE.to_string()],
         source: data_source(conn)?,
     })
 }
@@ -459,7 +479,7 @@ struct Grouping {
     extra: &'static str,
 }
 
-const GROUPINGS: [Grouping; 5] = [
+const GROUPINGS: [Grouping; 6] = [
     Grouping {
         level: "decile",
         group_by: Some("imd_decile"),
@@ -480,6 +500,13 @@ const GROUPINGS: [Grouping; 5] = [
         code: "zone_id",
         name: "any_value(zone_name)",
         extra: "NULL::INTEGER, NULL::INTEGER, any_value(zone_la_code)",
+    },
+    Grouping {
+        level: "ward",
+        group_by: Some("ward_code"),
+        code: "ward_code",
+        name: "any_value(ward_name)",
+        extra: "NULL::INTEGER, NULL::INTEGER, any_value(la_code)",
     },
     Grouping {
         level: "authority",
@@ -507,7 +534,8 @@ fn build_groups(conn: &Connection, service: &Service) -> Result<(), UptakeError>
             });
             format!(
                 "SELECT '{level}' AS level, {code} AS code, {name} AS name, {extra},
-                        NULL::VARCHAR, count(*) AS lsoas, sum(eligible)::BIGINT, sum(invited)::BIGINT,
+                        NULL::VARCHAR, NULL::VARCHAR, count(*) AS lsoas, sum(eligible)::BIGINT,
+                        sum(invited)::BIGINT,
                         sum(attended)::BIGINT
                  FROM lsoa_rows {group_by}",
                 level = g.level,
@@ -522,14 +550,17 @@ fn build_groups(conn: &Connection, service: &Service) -> Result<(), UptakeError>
         "CREATE OR REPLACE TEMP TABLE uptake_groups AS
          WITH lsoa_rows AS (
              SELECT l.lsoa_code, l.lsoa_name, l.la_code, l.la_name, lz.zone_id,
-                    z.name AS zone_name, z.la_code AS zone_la_code, l.imd_decile,
-                    (l.imd_decile + 1) // 2 AS imd_quintile, c.eligible, c.invited, c.attended
+                    z.name AS zone_name, z.la_code AS zone_la_code, lw.ward_code, w.ward_name,
+                    l.imd_decile, (l.imd_decile + 1) // 2 AS imd_quintile, c.eligible, c.invited,
+                    c.attended
              FROM ref.lsoa l
              JOIN uptake_counts c USING (lsoa_code)
              LEFT JOIN ref.lsoa_zone lz USING (lsoa_code)
-             LEFT JOIN ref.zone z USING (zone_id))
+             LEFT JOIN ref.zone z USING (zone_id)
+             LEFT JOIN ref.lsoa_ward lw USING (lsoa_code)
+             LEFT JOIN ref.ward w USING (ward_code))
          SELECT 'lsoa' AS level, lsoa_code AS code, lsoa_name AS name, imd_decile, imd_quintile,
-                la_code, zone_id, 1::BIGINT AS lsoas, eligible, invited, attended
+                la_code, zone_id, ward_code, 1::BIGINT AS lsoas, eligible, invited, attended
          FROM lsoa_rows
          UNION ALL {groups};"
     ))
@@ -542,7 +573,8 @@ fn build_groups(conn: &Connection, service: &Service) -> Result<(), UptakeError>
 
 /// Reads `uptake_groups` with rates and Wilson intervals computed in SQL.
 fn read_rows(conn: &Connection) -> Result<Vec<UptakeRow>, UptakeError> {
-    let sql = "SELECT level, code, name, imd_decile, imd_quintile, la_code, zone_id, lsoas,
+    let sql =
+        "SELECT level, code, name, imd_decile, imd_quintile, la_code, zone_id, ward_code, lsoas,
                       eligible, invited, attended,
                       attended / nullif(eligible, 0), wilson_lower(attended, eligible),
                       wilson_upper(attended, eligible),
@@ -583,12 +615,13 @@ fn read_rows(conn: &Connection) -> Result<Vec<UptakeRow>, UptakeError> {
                 imd_quintile: small(4)?,
                 la_code: row.get(5)?,
                 zone_id: row.get(6)?,
-                lsoas: count(7)?.unwrap_or(0),
-                eligible: count(8)?,
-                invited: count(9)?,
-                attended: count(10)?,
-                coverage: rate(11)?,
-                uptake: rate(14)?,
+                ward_code: row.get(7)?,
+                lsoas: count(8)?.unwrap_or(0),
+                eligible: count(9)?,
+                invited: count(10)?,
+                attended: count(11)?,
+                coverage: rate(12)?,
+                uptake: rate(15)?,
                 withheld: Withheld::default(),
             })
         })?

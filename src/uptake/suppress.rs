@@ -82,9 +82,10 @@ struct Relation {
 
 /// Withholds every count from 1 to `threshold`, then, until nothing changes, one
 /// more count in any sum (an area and its LSOAs, a quintile and its two deciles,
-/// the county and its deciles, quintiles, authorities or zones, an authority and
-/// its zones) in which exactly one count is withheld, since the others and the
-/// total would give it away. The extra count is the smallest part still shown
+/// the county and its deciles, quintiles, authorities, zones or wards, an
+/// authority and its zones or wards, and a zone or ward that holds another whole
+/// with the LSOAs that make up the difference) in which exactly one count is
+/// withheld, since the others and the total would give it away. The extra count is the smallest part still shown
 /// (the total when every part is withheld). Rates are withheld with their counts.
 pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
     let mut tables = tables.clone();
@@ -94,6 +95,7 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
         std::mem::take(&mut tables.deciles),
         std::mem::take(&mut tables.quintiles),
         std::mem::take(&mut tables.zones),
+        std::mem::take(&mut tables.wards),
         std::mem::take(&mut tables.authorities),
         vec![tables.county.clone()],
     ];
@@ -149,8 +151,9 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
     tables.deciles = section(lengths[1]);
     tables.quintiles = section(lengths[2]);
     tables.zones = section(lengths[3]);
-    tables.authorities = section(lengths[4]);
-    if let Some(county) = section(lengths[5]).pop() {
+    tables.wards = section(lengths[4]);
+    tables.authorities = section(lengths[5]);
+    if let Some(county) = section(lengths[6]).pop() {
         tables.county = county;
     }
     if small(tables.eligible_without_lsoa) {
@@ -188,6 +191,7 @@ fn relations(rows: &[UptakeRow]) -> Vec<Relation> {
     let deciles = of_level(Level::Decile);
     let quintiles = of_level(Level::Quintile);
     let zones = of_level(Level::Zone);
+    let wards = of_level(Level::Ward);
     let authorities = of_level(Level::Authority);
     let county = of_level(Level::County);
     let mut relations = Vec::new();
@@ -198,6 +202,7 @@ fn relations(rows: &[UptakeRow]) -> Vec<Relation> {
         .iter()
         .chain(&quintiles)
         .chain(&zones)
+        .chain(&wards)
         .chain(&authorities)
         .chain(&county)
     {
@@ -206,6 +211,7 @@ fn relations(rows: &[UptakeRow]) -> Vec<Relation> {
             Level::Decile => lsoas_where(&|l| l.imd_decile == row.imd_decile),
             Level::Quintile => lsoas_where(&|l| l.imd_quintile == row.imd_quintile),
             Level::Zone => lsoas_where(&|l| l.zone_id.as_deref() == Some(row.code.as_str())),
+            Level::Ward => lsoas_where(&|l| l.ward_code.as_deref() == Some(row.code.as_str())),
             Level::Authority => lsoas_where(&|l| l.la_code.as_deref() == Some(row.code.as_str())),
             Level::County | Level::Lsoa => lsoas.clone(),
         };
@@ -222,28 +228,79 @@ fn relations(rows: &[UptakeRow]) -> Vec<Relation> {
             parts,
         });
     }
-    // An authority is the sum of its zones, and the county of its zones, only when
-    // the zones cover them exactly; LSOA counts say whether they do.
+    // An authority is the sum of its zones (or wards), and the county of its zones,
+    // only when they cover it exactly; LSOA counts say whether they do.
     let lsoas_in = |parts: &[usize]| parts.iter().map(|&i| rows[i].lsoas).sum::<u64>();
     for &authority in &authorities {
-        let parts: Vec<usize> = zones
-            .iter()
-            .copied()
-            .filter(|&z| rows[z].la_code.as_deref() == Some(rows[authority].code.as_str()))
-            .collect();
-        if lsoas_in(&parts) == rows[authority].lsoas {
-            relations.push(Relation {
-                total: authority,
-                parts,
-            });
+        for areas in [&zones, &wards] {
+            let parts: Vec<usize> = areas
+                .iter()
+                .copied()
+                .filter(|&z| rows[z].la_code.as_deref() == Some(rows[authority].code.as_str()))
+                .collect();
+            if !parts.is_empty() && lsoas_in(&parts) == rows[authority].lsoas {
+                relations.push(Relation {
+                    total: authority,
+                    parts,
+                });
+            }
         }
     }
+    relations.extend(nested(rows, &lsoas, &zones, &wards));
     for &total in &county {
-        for parts in [&deciles, &quintiles, &authorities, &zones] {
+        for parts in [&deciles, &quintiles, &authorities, &zones, &wards] {
             if lsoas_in(parts) == rows[total].lsoas {
                 relations.push(Relation {
                     total,
                     parts: parts.clone(),
+                });
+            }
+        }
+    }
+    relations
+}
+
+/// Zones and wards overlap without nesting, so one can hold another whole: a ward
+/// of three LSOAs holding a zone of two. Then the larger's count less the
+/// smaller's is the sum of the LSOAs between them, which a withheld LSOA there
+/// must not be recoverable from: each such pair is a sum too.
+fn nested(rows: &[UptakeRow], lsoas: &[usize], zones: &[usize], wards: &[usize]) -> Vec<Relation> {
+    use std::collections::BTreeSet;
+    let members = |area: usize| -> BTreeSet<usize> {
+        let row = &rows[area];
+        lsoas
+            .iter()
+            .copied()
+            .filter(|&l| {
+                let key = match row.level {
+                    Level::Zone => rows[l].zone_id.as_deref(),
+                    _ => rows[l].ward_code.as_deref(),
+                };
+                key == Some(row.code.as_str())
+            })
+            .collect()
+    };
+    let zone_members: Vec<(usize, BTreeSet<usize>)> =
+        zones.iter().map(|&z| (z, members(z))).collect();
+    let ward_members: Vec<(usize, BTreeSet<usize>)> =
+        wards.iter().map(|&w| (w, members(w))).collect();
+    let mut relations = Vec::new();
+    for (zone, in_zone) in &zone_members {
+        for (ward, in_ward) in &ward_members {
+            let pairs = [
+                (*zone, in_zone, *ward, in_ward),
+                (*ward, in_ward, *zone, in_zone),
+            ];
+            for (outer, outer_set, inner, inner_set) in pairs {
+                if inner_set.is_empty() || inner_set == outer_set || !inner_set.is_subset(outer_set)
+                {
+                    continue;
+                }
+                let mut parts = vec![inner];
+                parts.extend(outer_set.difference(inner_set).copied());
+                relations.push(Relation {
+                    total: outer,
+                    parts,
                 });
             }
         }
@@ -265,6 +322,7 @@ mod tests {
             imd_quintile: decile.map(|d| d.div_ceil(2)),
             la_code: Some("E1".to_string()),
             zone_id: None,
+            ward_code: None,
             lsoas: 1,
             eligible: Some(counts.0),
             invited: None,
@@ -303,6 +361,7 @@ mod tests {
             deciles: vec![decile],
             quintiles: Vec::new(),
             zones: Vec::new(),
+            wards: Vec::new(),
             authorities: Vec::new(),
             county,
             eligible_without_lsoa: Some(2),
@@ -328,5 +387,71 @@ mod tests {
         );
         let unsuppressed = suppress(&tables, 0);
         assert_eq!(unsuppressed.tables().lsoas, tables.lsoas);
+    }
+
+    /// A ward (A, B, C) holds a zone (A, B) whole: with A, B and C withheld as small,
+    /// the ward's attended (9) less the zone's (5) would give C's 4 away, so one of
+    /// the two totals is withheld as well.
+    #[test]
+    fn a_ward_holding_a_zone_whole_cannot_give_away_the_lsoas_between_them() {
+        let lsoa = |code: &str, zone: &str, ward: &str, attended: u64| {
+            let mut r = row(Level::Lsoa, code, Some(1), (40, attended));
+            r.zone_id = Some(zone.to_string());
+            r.ward_code = Some(ward.to_string());
+            r
+        };
+        let area = |level: Level, code: &str, lsoas: u64, counts: (u64, u64)| {
+            let mut r = row(level, code, None, counts);
+            r.imd_quintile = None;
+            r.lsoas = lsoas;
+            r
+        };
+        let lsoas = vec![
+            lsoa("A", "Z", "W", 2),
+            lsoa("B", "Z", "W", 3),
+            lsoa("C", "Z2", "W", 4),
+            lsoa("D", "Z2", "W2", 20),
+            lsoa("E", "Z2", "W2", 30),
+        ];
+        let tables = UptakeTables {
+            service: "s".into(),
+            title: "S".into(),
+            description: String::new(),
+            reference_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+            has_invited: false,
+            lsoas,
+            deciles: Vec::new(),
+            quintiles: Vec::new(),
+            zones: vec![
+                area(Level::Zone, "Z", 2, (80, 5)),
+                area(Level::Zone, "Z2", 3, (120, 54)),
+            ],
+            wards: vec![
+                area(Level::Ward, "W", 3, (120, 9)),
+                area(Level::Ward, "W2", 2, (80, 50)),
+            ],
+            authorities: Vec::new(),
+            county: area(Level::County, "all", 5, (200, 59)),
+            eligible_without_lsoa: Some(0),
+            inequality: Vec::new(),
+            notes: Vec::new(),
+            source: String::new(),
+        };
+        let published = suppress(&tables, DEFAULT_THRESHOLD);
+        let shown = published.tables();
+        assert!(shown.lsoas[2].withheld.attended, "C is small");
+        let (zone, ward) = (&shown.zones[0], &shown.wards[0]);
+        assert!(
+            zone.withheld.attended || ward.withheld.attended,
+            "ward {:?} less zone {:?} reveals C",
+            ward.attended,
+            zone.attended
+        );
+        // Every published sum still adds up where all its parts are shown.
+        let county = shown.county.attended;
+        let wards: Option<u64> = shown.wards.iter().map(|w| w.attended).sum();
+        if let (Some(county), Some(wards)) = (county, wards) {
+            assert_eq!(county, wards);
+        }
     }
 }

@@ -1,0 +1,261 @@
+//! The areas beside the map as a table: zones, wards, authorities or LSOAs with their
+//! counts and the mapped rate, sorted by name or by rate. Picking a zone or
+//! authority fades the rest of the map and marks its rate on the decile chart;
+//! picking an LSOA selects it on the map, and an LSOA clicked on the map marks the
+//! row that holds it. Only suppressed figures reach it, as everywhere on this view.
+
+use egui::RichText;
+
+use super::colouring::rate_of;
+use super::side_panel::rate_text;
+use super::{AreaSelection, MapState};
+use crate::report::map::{MapFigures, ServiceFigures};
+use crate::uptake::{Level, Measure, UptakeRow, UptakeTables};
+
+/// The row of the picked area in `tables`.
+pub(super) fn area_row<'a>(
+    tables: &'a UptakeTables,
+    selection: &AreaSelection,
+) -> Option<&'a UptakeRow> {
+    area_rows(tables, selection.level)
+        .iter()
+        .find(|r| r.code == selection.code)
+}
+
+/// The rows the table lists at `level`.
+fn area_rows(tables: &UptakeTables, level: Level) -> &[UptakeRow] {
+    match level {
+        Level::Authority => &tables.authorities,
+        Level::Ward => &tables.wards,
+        Level::Lsoa => &tables.lsoas,
+        _ => &tables.zones,
+    }
+}
+
+/// Rows in display order: by name, or by the mapped rate (highest first, areas
+/// without a rate last).
+pub fn sorted_rows(rows: &[UptakeRow], measure: Measure, by_rate: bool) -> Vec<&UptakeRow> {
+    let mut sorted: Vec<&UptakeRow> = rows.iter().collect();
+    if by_rate {
+        sorted.sort_by(|a, b| {
+            let rate = |r: &UptakeRow| rate_of(r, measure).map(|r| r.value);
+            match (rate(a), rate(b)) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.name.cmp(&b.name),
+            }
+        });
+    } else {
+        sorted.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.code.cmp(&b.code)));
+    }
+    sorted
+}
+
+/// The table's section: level tabs, sort order, the rows, and what is picked.
+pub(super) fn area_table_ui(
+    ui: &mut egui::Ui,
+    figures: &MapFigures,
+    service: &ServiceFigures,
+    measure: Measure,
+    state: &mut MapState,
+) {
+    let tables = service.published.tables();
+    ui.label(RichText::new("By area").size(15.0).strong());
+    ui.horizontal(|ui| {
+        for (level, label) in [
+            (Level::Zone, "Zones"),
+            (Level::Ward, "Wards"),
+            (Level::Authority, "Authorities"),
+            (Level::Lsoa, "LSOAs"),
+        ] {
+            if level != Level::Ward || !tables.wards.is_empty() {
+                ui.selectable_value(&mut state.area_level, level, label);
+            }
+        }
+        ui.add_space(12.0);
+        ui.label("Sort by");
+        ui.selectable_value(&mut state.sort_by_rate, false, "name");
+        ui.selectable_value(&mut state.sort_by_rate, true, "rate");
+    });
+    let level = state.area_level;
+    let rows = sorted_rows(area_rows(tables, level), measure, state.sort_by_rate);
+    // The row holding the LSOA selected on the map.
+    let holding = state.selected.map(|index| {
+        let shape = &figures.shapes[index];
+        match level {
+            Level::Authority => shape.la_code.clone(),
+            Level::Ward => shape.ward_code.clone().unwrap_or_default(),
+            Level::Lsoa => shape.code.clone(),
+            _ => shape.zone_id.clone().unwrap_or_default(),
+        }
+    });
+    let row_height = ui.spacing().interact_size.y;
+    let widths = [190.0, 70.0, 70.0];
+    let header = |ui: &mut egui::Ui| {
+        ui.horizontal(|ui| {
+            for (heading, width) in [("Area", widths[0]), ("Eligible", widths[1])]
+                .into_iter()
+                .chain([("Attended", widths[2])])
+            {
+                ui.add_sized(
+                    [width, row_height],
+                    egui::Label::new(RichText::new(heading).strong()),
+                );
+            }
+            ui.label(RichText::new(format!("{} (95% CI)", measure.label())).strong());
+        });
+    };
+    header(ui);
+    let mut scroll = egui::ScrollArea::vertical()
+        .id_salt(("area_table", level))
+        .max_height(240.0)
+        .auto_shrink([false, true]);
+    // Follow a selection made on the map (or in another list).
+    let follow = state.selected.map(|index| (index, level));
+    if state.table_follows != follow {
+        state.table_follows = follow;
+        if let Some(code) = &holding
+            && let Some(position) = rows.iter().position(|r| r.code == *code)
+        {
+            scroll = scroll.vertical_scroll_offset(position as f32 * row_height);
+        }
+    }
+    let count = |value: Option<u64>, withheld: bool| match (value, withheld) {
+        (_, true) => "suppressed".to_string(),
+        (Some(v), false) => crate::commands::thousands(v as i64),
+        (None, false) => "—".to_string(),
+    };
+    let mut clicked = None;
+    scroll.show_rows(ui, row_height, rows.len(), |ui, range| {
+        for row in &rows[range] {
+            ui.horizontal(|ui| {
+                let holds = holding.as_deref() == Some(row.code.as_str());
+                let picked = state
+                    .selected_area
+                    .as_ref()
+                    .is_some_and(|a| a.level == level && a.code == row.code)
+                    || (level == Level::Lsoa && holds);
+                let name = if holds && level != Level::Lsoa {
+                    format!("» {}", row.name)
+                } else {
+                    row.name.clone()
+                };
+                if ui
+                    .add_sized(
+                        [widths[0], row_height],
+                        egui::Button::selectable(picked, name).truncate(),
+                    )
+                    .on_hover_text(format!("{} ({})", row.name, row.code))
+                    .clicked()
+                {
+                    clicked = Some((*row).clone());
+                }
+                ui.add_sized(
+                    [widths[1], row_height],
+                    egui::Label::new(count(row.eligible, row.withheld.eligible)),
+                );
+                ui.add_sized(
+                    [widths[2], row_height],
+                    egui::Label::new(count(row.attended, row.withheld.attended)),
+                );
+                ui.label(match rate_of(row, measure) {
+                    Some(rate) => rate_text(rate),
+                    None if row.withheld.any() => "suppressed".to_string(),
+                    None => "—".to_string(),
+                });
+            });
+        }
+    });
+    if let Some(row) = clicked {
+        pick(figures, level, &row, state);
+    }
+    if let Some(area) = state.selected_area.clone() {
+        ui.horizontal(|ui| {
+            ui.label(format!("Picked out on the map: {}", area.name));
+            if ui.small_button("Zoom to it").clicked() {
+                state.zoom_to = match area.level {
+                    Level::Authority => format!("la:{}", area.code),
+                    Level::Ward => format!("ward:{}", area.code),
+                    _ => format!("zone:{}", area.code),
+                };
+                state.camera = None;
+            }
+            if ui.small_button("Show all").clicked() {
+                state.selected_area = None;
+            }
+        });
+    }
+}
+
+/// A click on a row: an LSOA is selected on the map, a zone or authority is
+/// picked out (a second click puts it back).
+fn pick(figures: &MapFigures, level: Level, row: &UptakeRow, state: &mut MapState) {
+    if level == Level::Lsoa {
+        let index = figures.shapes.iter().position(|s| s.code == row.code);
+        state.selected = if state.selected == index { None } else { index };
+        // The table need not scroll to a row the user just clicked.
+        state.table_follows = state.selected.map(|index| (index, level));
+        return;
+    }
+    let same = state
+        .selected_area
+        .as_ref()
+        .is_some_and(|a| a.level == level && a.code == row.code);
+    state.selected_area = (!same).then(|| AreaSelection {
+        level,
+        code: row.code.clone(),
+        name: row.name.clone(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uptake::{Rate, Withheld};
+
+    fn row(code: &str, name: &str, coverage: Option<f64>) -> UptakeRow {
+        UptakeRow {
+            level: Level::Zone,
+            code: code.to_string(),
+            name: name.to_string(),
+            imd_decile: None,
+            imd_quintile: None,
+            la_code: None,
+            zone_id: None,
+            ward_code: None,
+            lsoas: 1,
+            eligible: Some(100),
+            invited: None,
+            attended: coverage.map(|c| (c * 100.0) as u64),
+            coverage: coverage.map(|value| Rate {
+                value,
+                lower: value,
+                upper: value,
+            }),
+            uptake: None,
+            withheld: Withheld::default(),
+        }
+    }
+
+    #[test]
+    fn rows_sort_by_name_or_by_rate_with_unknown_rates_last() {
+        let rows = vec![
+            row("z1", "Coastal", Some(0.30)),
+            row("z2", "Abbey", None),
+            row("z3", "Bridge", Some(0.55)),
+            row("z4", "Dale", Some(0.41)),
+        ];
+        let names = |sorted: Vec<&UptakeRow>| -> Vec<String> {
+            sorted.into_iter().map(|r| r.name.clone()).collect()
+        };
+        assert_eq!(
+            names(sorted_rows(&rows, Measure::Coverage, false)),
+            ["Abbey", "Bridge", "Coastal", "Dale"]
+        );
+        assert_eq!(
+            names(sorted_rows(&rows, Measure::Coverage, true)),
+            ["Bridge", "Dale", "Coastal", "Abbey"]
+        );
+    }
+}

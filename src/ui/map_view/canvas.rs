@@ -1,0 +1,258 @@
+//! The map canvas: LSOAs as one coloured mesh from the cached tessellation,
+//! zone and authority borders, hover and selection outlines, and the legend.
+//! Pan, zoom and click are read here and written to the camera and the state.
+
+use egui::{Color32, Rect, RichText, Sense, Shape, Stroke, Vec2, pos2};
+
+use super::camera::{Camera, default_zoom, in_target};
+use super::colouring::Colouring;
+use super::side_panel::lsoa_summary_ui;
+use super::{Layer, MapState, Prepared};
+use crate::geo::map_geometry::MapGeometry;
+use crate::report::map::{MapFigures, ServiceFigures};
+
+pub(super) fn map_panel_ui(
+    ui: &mut egui::Ui,
+    figures: &MapFigures,
+    prepared: &mut Prepared,
+    service: Option<&ServiceFigures>,
+    colouring: &Colouring,
+    state: &mut MapState,
+) {
+    let size = Vec2::new(
+        ui.available_width(),
+        (ui.available_height() - 150.0).max(380.0),
+    );
+    let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
+    let geometry = &mut prepared.geometry;
+    if state.camera.is_none() && state.zoom_to.is_empty() {
+        state.zoom_to = match state.layer {
+            Layer::County => default_zoom(figures),
+            Layer::England => "all".to_string(),
+        };
+    }
+    let zoom_to = state.zoom_to.clone();
+    let camera = state.camera.get_or_insert_with(|| {
+        let mut bounds = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+        for (index, shape) in figures.shapes.iter().enumerate() {
+            if in_target(shape, &zoom_to) {
+                let b = geometry.area_bounds(index);
+                bounds = [
+                    bounds[0].min(b[0]),
+                    bounds[1].min(b[1]),
+                    bounds[2].max(b[2]),
+                    bounds[3].max(b[3]),
+                ];
+            }
+        }
+        if bounds[0] > bounds[2] {
+            return Camera::fit(geometry.size, rect);
+        }
+        let size = [
+            (bounds[2] - bounds[0]) as f64,
+            (bounds[3] - bounds[1]) as f64,
+        ];
+        let mut camera = Camera::fit(size, rect);
+        camera.centre = [
+            bounds[0] as f64 + size[0] / 2.0,
+            bounds[1] as f64 + size[1] / 2.0,
+        ];
+        camera
+    });
+    // Pan, zoom (wheel and pinch, about the pointer) and reset.
+    if response.dragged() {
+        camera.pan(response.drag_delta());
+    }
+    if let Some(pointer) = response.hover_pos() {
+        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+        let factor = pinch as f64 * (scroll as f64 / 300.0).exp();
+        if (factor - 1.0).abs() > 1e-6 {
+            camera.zoom_about(rect, pointer, factor);
+        }
+    }
+    if response.double_clicked() {
+        *camera = Camera::fit(geometry.size, rect);
+        state.zoom_to = "all".to_string();
+    }
+    let camera = *camera;
+    state.hovered = response.hover_pos().and_then(|pos| {
+        let p = camera.to_map(rect, pos);
+        geometry.hit(p[0], p[1])
+    });
+    if response.clicked() {
+        state.selected = if state.selected == state.hovered {
+            None
+        } else {
+            state.hovered
+        };
+    }
+
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 4.0, Color32::from_rgb(246, 248, 250));
+    let pixels_per_point = ui.ctx().pixels_per_point() as f64;
+    let level = MapGeometry::level_for(camera.metres_per_point / pixels_per_point);
+    let visible = |bounds: [f32; 4]| {
+        let a = camera.to_screen(rect, [bounds[0] as f64, bounds[1] as f64]);
+        let b = camera.to_screen(rect, [bounds[2] as f64, bounds[3] as f64]);
+        Rect::from_two_pos(a, b).intersects(rect)
+    };
+    let shown: Vec<bool> = (0..geometry.len())
+        .map(|i| visible(geometry.area_bounds(i)))
+        .collect();
+    let (zones, authorities) = &prepared.borders;
+    let meshes = geometry.meshes(level);
+    let mut mesh = egui::Mesh::default();
+    for (index, area) in meshes.iter().enumerate() {
+        if !shown[index] {
+            continue;
+        }
+        let colour = colouring.colours[index];
+        let base = mesh.vertices.len() as u32;
+        for v in &area.vertices {
+            mesh.colored_vertex(camera.to_screen(rect, [v[0] as f64, v[1] as f64]), colour);
+        }
+        mesh.indices.extend(area.indices.iter().map(|i| base + i));
+    }
+    painter.add(Shape::mesh(mesh));
+    // LSOA edges once they are far enough apart to read.
+    if camera.metres_per_point < 80.0 {
+        let stroke = Stroke::new(0.5, Color32::from_white_alpha(160));
+        for (index, area) in meshes.iter().enumerate() {
+            if shown[index] {
+                for ring in &area.rings {
+                    painter.add(Shape::line(
+                        ring.iter()
+                            .map(|v| camera.to_screen(rect, [v[0] as f64, v[1] as f64]))
+                            .collect(),
+                        stroke,
+                    ));
+                }
+            }
+        }
+    }
+    for (segments, width, colour) in [
+        (zones, 1.0, Color32::from_gray(60)),
+        (authorities, 2.2, Color32::from_gray(20)),
+    ] {
+        painter.add(Shape::mesh(segments_mesh(
+            segments, &camera, rect, width, colour,
+        )));
+    }
+    for (index, stroke) in [
+        (state.hovered, Stroke::new(1.5, Color32::from_gray(40))),
+        (
+            state.selected,
+            Stroke::new(3.0, Color32::from_rgb(230, 97, 1)),
+        ),
+    ] {
+        if let Some(index) = index {
+            for ring in &meshes[index].rings {
+                painter.add(Shape::closed_line(
+                    ring.iter()
+                        .map(|v| camera.to_screen(rect, [v[0] as f64, v[1] as f64]))
+                        .collect(),
+                    stroke,
+                ));
+            }
+        }
+    }
+    legend_ui(ui, rect, &colouring.legend);
+    if let Some(index) = state.hovered {
+        let measure = state.measure();
+        response.on_hover_ui_at_pointer(|ui| {
+            lsoa_summary_ui(ui, figures, service, index, measure, state.map_level);
+        });
+    }
+}
+
+/// Line segments as one mesh of thin quads: tens of thousands of border edges
+/// drawn as separate anti-aliased lines would cost egui milliseconds a frame.
+fn segments_mesh(
+    segments: &[[[f32; 2]; 2]],
+    camera: &Camera,
+    rect: Rect,
+    width: f32,
+    colour: Color32,
+) -> egui::Mesh {
+    let mut mesh = egui::Mesh::default();
+    let bounds = rect.expand(width);
+    for [a, b] in segments {
+        let a = camera.to_screen(rect, [a[0] as f64, a[1] as f64]);
+        let b = camera.to_screen(rect, [b[0] as f64, b[1] as f64]);
+        if !bounds.intersects(Rect::from_two_pos(a, b)) {
+            continue;
+        }
+        let along = b - a;
+        let length = along.length();
+        if length < 1e-3 {
+            continue;
+        }
+        let across = Vec2::new(-along.y, along.x) * (width / 2.0 / length);
+        let base = mesh.vertices.len() as u32;
+        for p in [a + across, a - across, b - across, b + across] {
+            mesh.colored_vertex(p, colour);
+        }
+        mesh.indices
+            .extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+    }
+    mesh
+}
+
+/// The legend in the map's lower left corner, as labels (so screen readers and
+/// tests read it, unlike text painted into the map).
+fn legend_ui(ui: &mut egui::Ui, rect: Rect, legend: &[(Color32, String)]) {
+    let font = egui::FontId::proportional(12.0);
+    let row = 21.0;
+    let width = legend
+        .iter()
+        .map(|(_, label)| {
+            ui.painter()
+                .layout_no_wrap(label.clone(), font.clone(), Color32::BLACK)
+                .size()
+                .x
+        })
+        .fold(0.0, f32::max)
+        + 40.0;
+    let height = legend.len() as f32 * row + 10.0;
+    let frame = Rect::from_min_size(
+        pos2(rect.left() + 8.0, rect.bottom() - height - 8.0),
+        Vec2::new(width, height),
+    );
+    ui.painter()
+        .rect_filled(frame, 4.0, Color32::from_white_alpha(225));
+    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(frame.shrink(5.0)));
+    child.spacing_mut().item_spacing.y = 1.0;
+    for (colour, label) in legend {
+        if *colour == Color32::TRANSPARENT {
+            // A note on the whole legend rather than a class.
+            child.add(
+                egui::Label::new(
+                    RichText::new(label)
+                        .font(font.clone())
+                        .italics()
+                        .color(Color32::from_gray(60)),
+                )
+                .selectable(false),
+            );
+            continue;
+        }
+        child.horizontal(|ui| {
+            let (swatch, _) = ui.allocate_exact_size(Vec2::new(16.0, 12.0), Sense::hover());
+            ui.painter().rect_filled(swatch, 2.0, *colour);
+            ui.painter().rect_stroke(
+                swatch,
+                2.0,
+                Stroke::new(0.5, Color32::from_gray(120)),
+                egui::StrokeKind::Inside,
+            );
+            ui.add(
+                egui::Label::new(
+                    RichText::new(label)
+                        .font(font.clone())
+                        .color(Color32::from_gray(30)),
+                )
+                .selectable(false),
+            );
+        });
+    }
+}

@@ -1,0 +1,488 @@
+//! How the map is coloured: by IMD decile, or by a rate cut into classes
+//! (quantile, equal interval or the analyst's own breaks) with a colour-blind-safe
+//! sequential or diverging palette, and the legend that says so.
+//!
+//! A rate can be mapped per LSOA or per ward, zone or authority (each LSOA painted with
+//! its area's rate): in a small county most LSOA rates are suppressed, while its
+//! zones' rates are not. Fading what is not selected (another decile, another
+//! area) is part of the colouring, so the canvas only paints.
+
+use egui::Color32;
+
+use super::super::widgets::imd_decile_color;
+use super::{AreaSelection, MapState};
+use crate::geo::lsoa_shapes::LsoaShape;
+use crate::report::map::{MapFigures, ServiceFigures};
+use crate::uptake::{Level, Measure, Rate, UptakeRow};
+
+/// What the LSOAs are coloured by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColourBy {
+    Deprivation,
+    Coverage,
+    Uptake,
+}
+
+/// How rates are cut into colour classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Classes {
+    /// Five classes with about the same number of areas each.
+    Quantile,
+    /// Five classes of equal width between the lowest and highest rate (with the
+    /// diverging palette, of equal width either side of the county's rate).
+    EqualInterval,
+    /// The analyst's own breaks ([`MapState::custom_breaks`]).
+    Custom,
+}
+
+/// Colour scheme for rates, both from ColorBrewer and safe for colour-blind readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Palette {
+    /// Yellow–green–blue: light for low rates, dark for high.
+    Sequential,
+    /// Red–yellow–blue centred on the county's rate: red below it, blue above,
+    /// pale yellow for the class holding it.
+    Diverging,
+}
+
+/// Classes the quantile and equal-interval methods make.
+pub const CLASSES: usize = 5;
+/// Most classes custom breaks may make (six breaks).
+pub const MAX_CLASSES: usize = 7;
+
+/// ColorBrewer YlGnBu, nine classes, light to dark.
+const SEQUENTIAL: [[u8; 3]; 9] = [
+    [255, 255, 217],
+    [237, 248, 177],
+    [199, 233, 180],
+    [127, 205, 187],
+    [65, 182, 196],
+    [29, 145, 192],
+    [34, 94, 168],
+    [37, 52, 148],
+    [8, 29, 88],
+];
+/// ColorBrewer RdYlBu, nine classes, red (low) to blue (high).
+const DIVERGING: [[u8; 3]; 9] = [
+    [215, 48, 39],
+    [244, 109, 67],
+    [253, 174, 97],
+    [254, 224, 144],
+    [255, 255, 191],
+    [224, 243, 248],
+    [171, 217, 233],
+    [116, 173, 209],
+    [69, 117, 180],
+];
+/// Areas whose rate is withheld because a count is small.
+pub const SUPPRESSED: Color32 = Color32::from_rgb(200, 200, 200);
+/// Areas with nobody eligible.
+pub const NO_DATA: Color32 = Color32::from_rgb(235, 235, 235);
+/// How much of its colour a faded (unselected) area keeps.
+const FADE: f32 = 0.25;
+
+/// A row's rate for `measure`.
+pub fn rate_of(row: &UptakeRow, measure: Measure) -> Option<Rate> {
+    match measure {
+        Measure::Coverage => row.coverage,
+        Measure::Uptake => row.uptake,
+    }
+}
+
+/// Class breaks (the upper bound of each class but the last) of `rates` by the
+/// quantile or equal-interval method: at most four, so five classes; fewer where
+/// many rates are equal (a quantile break that repeats, or equals the lowest rate,
+/// would make an empty class). Custom breaks come from [`parse_breaks`] instead.
+pub fn class_breaks(rates: &[f64], classes: Classes) -> Vec<f64> {
+    let mut sorted: Vec<f64> = rates.iter().copied().filter(|r| r.is_finite()).collect();
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    sorted.sort_by(f64::total_cmp);
+    let n = CLASSES;
+    let (low, high) = (sorted[0], sorted[sorted.len() - 1]);
+    let mut breaks: Vec<f64> = match classes {
+        Classes::Quantile => (1..n)
+            .map(|k| sorted[(k * sorted.len() / n).min(sorted.len() - 1)])
+            .collect(),
+        Classes::EqualInterval | Classes::Custom => (1..n)
+            .map(|k| low + (high - low) * k as f64 / n as f64)
+            .collect(),
+    };
+    breaks.dedup();
+    breaks.retain(|&b| b > low);
+    breaks
+}
+
+/// Equal-width breaks either side of `centre` (the county's rate), wide enough to
+/// hold `low` and `high`, so that the middle of five classes holds the centre.
+pub fn diverging_breaks(low: f64, high: f64, centre: f64) -> Vec<f64> {
+    let reach = (centre - low).abs().max((high - centre).abs()).max(1e-9);
+    let n = CLASSES as f64;
+    (1..CLASSES)
+        .map(|k| centre + reach * (2.0 * k as f64 - n) / n)
+        .collect()
+}
+
+/// The class of `rate` given `breaks`: the number of breaks at or below it.
+pub fn class_of(rate: f64, breaks: &[f64]) -> usize {
+    breaks.iter().filter(|&&b| rate >= b).count()
+}
+
+/// Reads custom breaks typed as percentages ("10, 20, 35%"), returned as
+/// proportions. They must lie strictly between 0 and 100 and rise.
+pub fn parse_breaks(text: &str) -> Result<Vec<f64>, String> {
+    let mut breaks = Vec::new();
+    for part in text
+        .split([',', ';', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let number = part.trim_end_matches('%').trim();
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("“{part}” is not a number"))?;
+        if !(value > 0.0 && value < 100.0) {
+            return Err(format!("{part}: a break must lie between 0% and 100%"));
+        }
+        if breaks
+            .last()
+            .is_some_and(|&last: &f64| value / 100.0 <= last)
+        {
+            return Err(format!("{part}: each break must be above the one before"));
+        }
+        breaks.push(value / 100.0);
+    }
+    if breaks.is_empty() {
+        return Err("type one or more breaks in %, e.g. 20, 40, 60".to_string());
+    }
+    if breaks.len() >= MAX_CLASSES {
+        return Err(format!(
+            "at most {} breaks ({MAX_CLASSES} classes)",
+            MAX_CLASSES - 1
+        ));
+    }
+    Ok(breaks)
+}
+
+/// The colour at `t` (0–1) along a ramp, interpolated between its stops.
+fn ramp(stops: &[[u8; 3]; 9], t: f64) -> Color32 {
+    let x = t.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
+    let i = (x.floor() as usize).min(stops.len() - 2);
+    let f = x - i as f64;
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * f).round() as u8;
+    let (a, b) = (stops[i], stops[i + 1]);
+    Color32::from_rgb(mix(a[0], b[0]), mix(a[1], b[1]), mix(a[2], b[2]))
+}
+
+/// The colour of class `class` of the classes bounded by `bounds` (lowest rate,
+/// breaks, highest rate). Sequential colours step evenly from light to dark;
+/// diverging ones sit by how far the class's middle lies from `centre`, so that
+/// the class holding the county's rate is the palette's pale middle.
+pub fn class_colour(palette: Palette, class: usize, bounds: &[f64], centre: f64) -> Color32 {
+    let classes = bounds.len().saturating_sub(1).max(1);
+    match palette {
+        Palette::Sequential => {
+            let t = if classes == 1 {
+                0.5
+            } else {
+                0.85 * class as f64 / (classes - 1) as f64
+            };
+            ramp(&SEQUENTIAL, t)
+        }
+        Palette::Diverging => {
+            let (low, high) = (bounds[0], bounds[bounds.len() - 1]);
+            let reach = (centre - low).abs().max((high - centre).abs()).max(1e-9);
+            let middle = if class + 1 < bounds.len() {
+                (bounds[class] + bounds[class + 1]) / 2.0
+            } else {
+                high
+            };
+            let holds_centre = class_of(centre, &bounds[1..bounds.len() - 1]) == class;
+            let t = if holds_centre {
+                0.5
+            } else {
+                0.5 + (middle - centre) / (2.0 * reach)
+            };
+            ramp(&DIVERGING, t)
+        }
+    }
+}
+
+/// Which areas' rates the map paints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapLevel {
+    Lsoa,
+    Ward,
+    Zone,
+    Authority,
+}
+
+impl MapLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            MapLevel::Lsoa => "LSOA",
+            MapLevel::Ward => "ward",
+            MapLevel::Zone => "zone",
+            MapLevel::Authority => "authority",
+        }
+    }
+}
+
+/// The row whose rate LSOA `index` is painted with at `level`: its own, or its
+/// zone's or authority's.
+pub fn painted_row<'a>(
+    figures: &MapFigures,
+    service: &'a ServiceFigures,
+    index: usize,
+    level: MapLevel,
+) -> Option<&'a UptakeRow> {
+    let tables = service.published.tables();
+    let shape = &figures.shapes[index];
+    match level {
+        MapLevel::Lsoa => service.rows_by_shape[index].map(|k| &tables.lsoas[k]),
+        MapLevel::Ward => {
+            let ward = shape.ward_code.as_deref()?;
+            tables.wards.iter().find(|r| r.code == ward)
+        }
+        MapLevel::Zone => {
+            let zone = shape.zone_id.as_deref()?;
+            tables.zones.iter().find(|r| r.code == zone)
+        }
+        MapLevel::Authority => tables.authorities.iter().find(|r| r.code == shape.la_code),
+    }
+}
+
+/// Whether `shape` lies in the selected area.
+pub fn in_area(shape: &LsoaShape, area: &AreaSelection) -> bool {
+    match area.level {
+        Level::Zone => shape.zone_id.as_deref() == Some(area.code.as_str()),
+        Level::Ward => shape.ward_code.as_deref() == Some(area.code.as_str()),
+        Level::Authority => shape.la_code == area.code,
+        Level::Lsoa => shape.code == area.code,
+        _ => true,
+    }
+}
+
+/// Colours and legend for the current choice.
+pub(super) struct Colouring {
+    pub colours: Vec<Color32>,
+    pub legend: Vec<(Color32, String)>,
+}
+
+/// A percentage with as many decimals as the spread of the rates needs.
+fn percent(value: f64, decimals: usize) -> String {
+    format!("{:.*}%", decimals, value * 100.0)
+}
+
+pub(super) fn colouring(
+    figures: &MapFigures,
+    service: Option<&ServiceFigures>,
+    state: &MapState,
+) -> Colouring {
+    let mut colouring = match (state.measure(), service) {
+        (Some(measure), Some(service)) => rate_colouring(figures, service, measure, state),
+        _ => deprivation_colouring(figures),
+    };
+    let faded = |shape: &LsoaShape| {
+        state.selected_decile.is_some_and(|d| shape.imd_decile != d)
+            || state
+                .selected_area
+                .as_ref()
+                .is_some_and(|area| area.level != Level::Lsoa && !in_area(shape, area))
+    };
+    for (colour, shape) in colouring.colours.iter_mut().zip(&figures.shapes) {
+        if faded(shape) {
+            *colour = colour.gamma_multiply(FADE);
+        }
+    }
+    colouring
+}
+
+fn deprivation_colouring(figures: &MapFigures) -> Colouring {
+    Colouring {
+        colours: figures
+            .shapes
+            .iter()
+            .map(|s| imd_decile_color(s.imd_decile as i32))
+            .collect(),
+        legend: (1..=10)
+            .map(|d| {
+                let label = match d {
+                    1 => "1 most deprived".to_string(),
+                    10 => "10 least deprived".to_string(),
+                    d => d.to_string(),
+                };
+                (imd_decile_color(d), label)
+            })
+            .collect(),
+    }
+}
+
+fn rate_colouring(
+    figures: &MapFigures,
+    service: &ServiceFigures,
+    measure: Measure,
+    state: &MapState,
+) -> Colouring {
+    let rows: Vec<Option<&UptakeRow>> = (0..figures.shapes.len())
+        .map(|i| painted_row(figures, service, i, state.map_level))
+        .collect();
+    let rates: Vec<Option<f64>> = rows
+        .iter()
+        .map(|row| row.and_then(|r| rate_of(r, measure)).map(|r| r.value))
+        .collect();
+    let known: Vec<f64> = rates.iter().flatten().copied().collect();
+    let centre = rate_of(&service.published.tables().county, measure).map(|r| r.value);
+    let (low, high) = known
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), &r| (l.min(r), h.max(r)));
+    let breaks = match (state.classes, state.palette, centre) {
+        (Classes::Custom, _, _) if !state.custom_breaks.is_empty() => state.custom_breaks.clone(),
+        (Classes::EqualInterval, Palette::Diverging, Some(centre)) if !known.is_empty() => {
+            diverging_breaks(low, high, centre)
+        }
+        (classes, _, _) => class_breaks(&known, classes),
+    };
+    let mut bounds = Vec::with_capacity(breaks.len() + 2);
+    bounds.push(low.min(breaks.first().copied().unwrap_or(low)).max(0.0));
+    bounds.extend(&breaks);
+    bounds.push(high.max(breaks.last().copied().unwrap_or(high)).min(1.0));
+    let centre = centre.unwrap_or((low + high) / 2.0);
+    let palette: Vec<Color32> = (0..=breaks.len())
+        .map(|class| class_colour(state.palette, class, &bounds, centre))
+        .collect();
+    let colours = rows
+        .iter()
+        .zip(&rates)
+        .map(|(row, rate)| match (row, rate) {
+            (_, Some(rate)) => palette[class_of(*rate, &breaks)],
+            (Some(row), None) if row.withheld.any() => SUPPRESSED,
+            _ => NO_DATA,
+        })
+        .collect();
+    let mut legend = Vec::new();
+    if !known.is_empty() {
+        let spread = bounds[bounds.len() - 1] - bounds[0];
+        let decimals = if spread < 0.1 { 1 } else { 0 };
+        let custom = state.classes == Classes::Custom;
+        let last = breaks.len();
+        for (class, &colour) in palette.iter().enumerate() {
+            let (from, to) = (
+                percent(bounds[class], decimals),
+                percent(bounds[class + 1], decimals),
+            );
+            let label = match class {
+                0 if custom => format!("under {to}"),
+                c if custom && c == last => format!("{from} or more"),
+                _ => format!("{from} to {to}"),
+            };
+            legend.push((colour, label));
+        }
+        if state.palette == Palette::Diverging {
+            legend.push((
+                Color32::TRANSPARENT,
+                format!("centred on the county's {}", percent(centre, 1)),
+            ));
+        }
+    }
+    if state.map_level != MapLevel::Lsoa {
+        legend.push((
+            Color32::TRANSPARENT,
+            format!("each LSOA shows its {}'s rate", state.map_level.label()),
+        ));
+    }
+    legend.push((SUPPRESSED, "suppressed (a count of 1–4)".to_string()));
+    legend.push((NO_DATA, "nobody eligible".to_string()));
+    Colouring { colours, legend }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_classes_hold_equal_shares_and_equal_intervals_equal_widths() {
+        let rates: Vec<f64> = (0..100).map(|i| (i as f64 / 100.0).powi(2)).collect();
+        let quantile = class_breaks(&rates, Classes::Quantile);
+        let mut counts = [0usize; 5];
+        for &r in &rates {
+            counts[class_of(r, &quantile)] += 1;
+        }
+        assert_eq!(counts, [20; 5]);
+        let equal = class_breaks(&rates, Classes::EqualInterval);
+        let high = rates[99];
+        for (k, b) in equal.iter().enumerate() {
+            assert!((b - high * (k + 1) as f64 / 5.0).abs() < 1e-12);
+        }
+        // Half the LSOAs at 0%: no empty class below the first break.
+        let tied: Vec<f64> = (0..100)
+            .map(|i| if i < 50 { 0.0 } else { i as f64 / 100.0 })
+            .collect();
+        let breaks = class_breaks(&tied, Classes::Quantile);
+        assert!(breaks.iter().all(|&b| b > 0.0), "{breaks:?}");
+        assert!(breaks.windows(2).all(|w| w[0] < w[1]), "{breaks:?}");
+        assert_eq!(class_of(0.0, &breaks), 0);
+    }
+
+    #[test]
+    fn custom_breaks_are_read_as_rising_percentages() {
+        assert_eq!(parse_breaks("10, 25%;40").unwrap(), vec![0.10, 0.25, 0.40]);
+        assert_eq!(parse_breaks(" 50 ").unwrap(), vec![0.5]);
+        for (text, says) in [
+            ("", "one or more"),
+            ("10, x", "“x” is not a number"),
+            ("30, 20", "above the one before"),
+            ("20, 20", "above the one before"),
+            ("0", "between 0% and 100%"),
+            ("100", "between 0% and 100%"),
+            ("10 20 30 40 50 60 70", "at most 6 breaks"),
+        ] {
+            let error = parse_breaks(text).unwrap_err();
+            assert!(error.contains(says), "{text:?}: {error}");
+        }
+        // A rate on a break belongs to the class above it.
+        let breaks = parse_breaks("20, 40").unwrap();
+        assert_eq!(class_of(0.199, &breaks), 0);
+        assert_eq!(class_of(0.20, &breaks), 1);
+        assert_eq!(class_of(0.95, &breaks), 2);
+    }
+
+    #[test]
+    fn diverging_classes_are_symmetric_about_the_county_rate_which_gets_the_pale_middle() {
+        let breaks = diverging_breaks(0.30, 0.45, 0.40);
+        // Reach 0.10 either side, five classes 0.04 wide, the middle one 0.38–0.42.
+        let expected = [0.34, 0.38, 0.42, 0.46];
+        for (b, e) in breaks.iter().zip(expected) {
+            assert!((b - e).abs() < 1e-12, "{breaks:?}");
+        }
+        assert_eq!(class_of(0.40, &breaks), 2);
+        let mut bounds = vec![0.30];
+        bounds.extend(&breaks);
+        bounds.push(0.50);
+        let middle = class_colour(Palette::Diverging, 2, &bounds, 0.40);
+        assert_eq!(middle, Color32::from_rgb(255, 255, 191));
+        // Below the county rate is red-ish, above it blue-ish, further is stronger.
+        let below = class_colour(Palette::Diverging, 0, &bounds, 0.40);
+        let above = class_colour(Palette::Diverging, 4, &bounds, 0.40);
+        assert!(below.r() > below.b() && above.b() > above.r());
+        let near_below = class_colour(Palette::Diverging, 1, &bounds, 0.40);
+        assert!(below.g() < near_below.g());
+    }
+
+    #[test]
+    fn sequential_colours_darken_with_the_class() {
+        let bounds = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+        let lightness = |c: Color32| c.r() as u32 + c.g() as u32 + c.b() as u32;
+        let colours: Vec<Color32> = (0..5)
+            .map(|k| class_colour(Palette::Sequential, k, &bounds, 0.5))
+            .collect();
+        assert!(
+            colours
+                .windows(2)
+                .all(|w| lightness(w[0]) > lightness(w[1])),
+            "{colours:?}"
+        );
+        assert_eq!(colours[0], Color32::from_rgb(255, 255, 217));
+    }
+}

@@ -1,0 +1,505 @@
+//! The Map view, for the public health commissioner: a choropleth of LSOAs
+//! (coloured by IMD decile or by a service's coverage or uptake) beside the rate
+//! per IMD decile with its confidence intervals and slope index of inequality.
+//! Selecting a decile or an LSOA in one highlights it in the other.
+//!
+//! Only suppressed figures ([`Published`]) reach this screen. Geometry is
+//! tessellated once per level of detail ([`MapGeometry`]); a frame only moves
+//! vertices to the screen and colours them.
+
+mod area_table;
+mod camera;
+mod canvas;
+mod colouring;
+mod figure;
+mod side_panel;
+
+pub use camera::{Camera, zoom_targets};
+pub use colouring::{
+    Classes, ColourBy, MapLevel, Palette, class_breaks, class_of, parse_breaks, rate_of,
+};
+
+use super::jobs::{Job, take_finished};
+use super::widgets::section_heading_ui;
+use crate::geo::map_geometry::MapGeometry;
+use crate::report::map::{MapFigures, ServiceFigures};
+use crate::uptake::{Level, Measure, Published};
+use camera::zoom_ui;
+use canvas::map_panel_ui;
+use colouring::colouring;
+use side_panel::side_panel_ui;
+
+/// Line segments in map coordinates.
+type Segments = Vec<[[f32; 2]; 2]>;
+
+/// Zone borders and authority borders.
+type Borders = (Segments, Segments);
+
+/// The Map view's choices and its prepared geometry.
+pub struct MapState {
+    pub colour_by: ColourBy,
+    pub classes: Classes,
+    /// Index into the figures' services.
+    pub service: usize,
+    /// Selected LSOA (index into the figures' shapes).
+    pub selected: Option<usize>,
+    /// Selected IMD decile: the map fades the other LSOAs.
+    pub selected_decile: Option<u8>,
+    pub hovered: Option<usize>,
+    pub camera: Option<Camera>,
+    /// The area the camera was last fitted to (a [`zoom_targets`] key; empty until the first frame).
+    pub zoom_to: String,
+    /// Which LSOAs are drawn.
+    pub layer: Layer,
+    county: Option<Prepared>,
+    /// England's LSOAs and their prepared geometry, loaded on a worker when first shown.
+    england: Option<(MapFigures, Prepared)>,
+    england_job: Option<Job<(MapFigures, Prepared)>>,
+    england_error: Option<String>,
+    /// A CSV export under way: the files written, or None when the folder choice was cancelled.
+    export_job: Option<Job<Option<Vec<std::path::PathBuf>>>>,
+    /// What the last export did.
+    pub export_message: Option<String>,
+    pub palette: Palette,
+    /// Custom breaks as typed, in %, and as read (proportions) when they parse.
+    pub custom_text: String,
+    pub custom_breaks: Vec<f64>,
+    pub custom_error: Option<String>,
+    /// Whose rates the map paints: each LSOA's own, or its zone's or authority's.
+    pub map_level: MapLevel,
+    /// Which areas the table beside the map lists.
+    pub area_level: Level,
+    /// The area picked in the table: the map fades the rest, the chart marks its rate.
+    pub selected_area: Option<AreaSelection>,
+    /// The area table's order: by rate (highest first) instead of by name.
+    pub sort_by_rate: bool,
+    /// The map selection (and list) the area table last scrolled to.
+    table_follows: Option<(usize, Level)>,
+    /// The file a PNG export is to be saved to, while its save dialog is open.
+    png_job: Option<Job<Option<std::path::PathBuf>>>,
+    /// A PNG export in progress: the view is drawn as a figure until it is saved.
+    png: Option<figure::PngExport>,
+}
+
+/// An area picked in the area table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaSelection {
+    pub level: Level,
+    pub code: String,
+    pub name: String,
+}
+
+/// The LSOAs the map draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// The county's LSOAs with its services' figures.
+    County,
+    /// Every LSOA in England, coloured by IMD decile (no service figures).
+    England,
+}
+
+/// A layer's geometry, tessellated once, with its borders and zoom choices.
+pub struct Prepared {
+    geometry: MapGeometry,
+    borders: Borders,
+    targets: Vec<(String, String)>,
+}
+
+impl Prepared {
+    /// Prepares `figures`' shapes: every level of detail when `all_levels` (on a
+    /// worker, for England), otherwise each level when first drawn.
+    pub fn new(figures: &MapFigures, all_levels: bool) -> Prepared {
+        let mut geometry =
+            MapGeometry::new(figures.shapes.iter().map(|s| s.geometry.clone()).collect());
+        if all_levels {
+            for level in 0..crate::geo::map_geometry::LOD_TOLERANCES.len() {
+                geometry.meshes(level);
+            }
+        }
+        let zone_of: Vec<Option<&str>> = figures
+            .shapes
+            .iter()
+            .map(|s| s.zone_id.as_deref())
+            .collect();
+        let authority_of: Vec<Option<&str>> = figures
+            .shapes
+            .iter()
+            .map(|s| Some(s.la_code.as_str()))
+            .collect();
+        let borders = (
+            geometry.group_borders(&zone_of),
+            geometry.group_borders(&authority_of),
+        );
+        Prepared {
+            geometry,
+            borders,
+            targets: zoom_targets(figures),
+        }
+    }
+}
+
+impl Default for MapState {
+    fn default() -> MapState {
+        MapState {
+            colour_by: ColourBy::Uptake,
+            classes: Classes::Quantile,
+            service: 0,
+            selected: None,
+            selected_decile: None,
+            hovered: None,
+            camera: None,
+            zoom_to: String::new(),
+            layer: Layer::County,
+            county: None,
+            england: None,
+            england_job: None,
+            england_error: None,
+            export_job: None,
+            export_message: None,
+            palette: Palette::Sequential,
+            custom_text: "20, 40, 60".to_string(),
+            custom_breaks: vec![0.2, 0.4, 0.6],
+            custom_error: None,
+            map_level: MapLevel::Lsoa,
+            area_level: Level::Zone,
+            selected_area: None,
+            sort_by_rate: false,
+            table_follows: None,
+            png_job: None,
+            png: None,
+        }
+    }
+}
+
+impl MapState {
+    /// Forgets geometry prepared for earlier figures (called when new figures arrive).
+    pub fn reset_geometry(&mut self) {
+        self.county = None;
+        self.selected = None;
+        self.hovered = None;
+        self.camera = None;
+        self.zoom_to.clear();
+    }
+
+    /// Shows every LSOA in England (loaded when the view is next drawn).
+    pub fn show_england(&mut self) {
+        self.layer = Layer::England;
+        self.zoom_to = "all".to_string();
+        self.camera = None;
+    }
+
+    /// True while England's LSOAs are loading or tables or a figure are being exported.
+    pub fn is_loading(&self) -> bool {
+        self.england_job.is_some()
+            || self.export_job.is_some()
+            || self.png_job.is_some()
+            || self.png.is_some()
+    }
+
+    /// True while the view is drawn as a figure for a PNG export: title, map,
+    /// chart and footer, without buttons.
+    pub fn is_figure(&self) -> bool {
+        self.png.is_some()
+    }
+
+    /// Saves the map and chart as a PNG to the file `pick` chooses (a save
+    /// dialog in the app, run on a worker). The view is then drawn as a figure
+    /// for a few frames, captured and cropped to it.
+    pub fn start_png_export(
+        &mut self,
+        ctx: &egui::Context,
+        pick: impl FnOnce() -> Option<std::path::PathBuf> + Send + 'static,
+    ) {
+        self.export_message = None;
+        self.png_job = Some(Job::spawn("Exporting the map", ctx, move |sink| {
+            sink.report(None, "Choosing a file…");
+            Ok(pick())
+        }));
+    }
+
+    /// Writes `published` as CSV files into the folder `pick` chooses (a save
+    /// dialog in the app), on a worker. Only suppressed tables can be passed.
+    pub fn start_export(
+        &mut self,
+        ctx: &egui::Context,
+        published: Published,
+        pick: impl FnOnce() -> Option<std::path::PathBuf> + Send + 'static,
+    ) {
+        self.export_message = None;
+        self.export_job = Some(Job::spawn("Exporting uptake tables", ctx, move |sink| {
+            sink.report(None, "Choosing a folder…");
+            let Some(dir) = pick() else {
+                return Ok(None);
+            };
+            let produced = chrono::Local::now().date_naive();
+            Ok(Some(crate::uptake::export::write_csv(
+                &published, &dir, produced,
+            )?))
+        }));
+    }
+
+    /// The measure the map shows, when it shows a rate.
+    pub fn measure(&self) -> Option<Measure> {
+        match self.colour_by {
+            ColourBy::Deprivation => None,
+            ColourBy::Coverage => Some(Measure::Coverage),
+            ColourBy::Uptake => Some(Measure::Uptake),
+        }
+    }
+}
+
+/// Draws the Map view: the county's layer, or England's once loaded.
+pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
+    section_heading_ui(
+        ui,
+        "Uptake against deprivation",
+        "Drag to pan, scroll or pinch to zoom, double-click to see all, click an LSOA or a decile to select it",
+    );
+    let before = state.layer;
+    ui.horizontal(|ui| {
+        ui.label("Show");
+        ui.selectable_value(&mut state.layer, Layer::County, "This county");
+        ui.selectable_value(
+            &mut state.layer,
+            Layer::England,
+            "All of England (IMD 2019)",
+        );
+    });
+    if state.layer != before {
+        state.camera = None;
+        state.selected = None;
+        state.hovered = None;
+        state.selected_decile = None;
+        state.zoom_to = match state.layer {
+            Layer::County => String::new(),
+            Layer::England => "all".to_string(),
+        };
+    }
+    match state.layer {
+        Layer::County => {
+            let mut prepared = state
+                .county
+                .take()
+                .unwrap_or_else(|| Prepared::new(county, false));
+            layer_ui(ui, county, &mut prepared, state);
+            state.county = Some(prepared);
+        }
+        Layer::England => {
+            if let Some(result) = take_finished(&mut state.england_job) {
+                match result {
+                    Ok(loaded) => state.england = Some(loaded),
+                    Err(error) => state.england_error = Some(error),
+                }
+            }
+            if let Some((figures, mut prepared)) = state.england.take() {
+                state.colour_by = ColourBy::Deprivation;
+                layer_ui(ui, &figures, &mut prepared, state);
+                state.england = Some((figures, prepared));
+            } else if let Some(error) = &state.england_error {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("England's boundaries could not be loaded: {error}"),
+                );
+            } else {
+                if state.england_job.is_none() {
+                    state.england_job =
+                        Some(Job::spawn("Loading England's LSOAs", ui.ctx(), |sink| {
+                            sink.report(None, "Reading and projecting England's 32,844 LSOAs…");
+                            let reference = crate::sample::reference_dir();
+                            let shapes = crate::geo::england::england_shapes(
+                                &reference.join(crate::geo::england::ENGLAND_BOUNDARIES),
+                                &reference.join(crate::geo::england::ENGLAND_IMD),
+                            )?;
+                            let figures = MapFigures {
+                                shapes,
+                                ..MapFigures::default()
+                            };
+                            sink.report(None, "Tessellating England's LSOAs…");
+                            let prepared = Prepared::new(&figures, true);
+                            Ok((figures, prepared))
+                        }));
+                }
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Loading England's 32,844 LSOAs (a few seconds, once)…");
+                });
+            }
+        }
+    }
+}
+
+/// Draws one layer's controls, map and side panel.
+fn layer_ui(
+    ui: &mut egui::Ui,
+    figures: &MapFigures,
+    prepared: &mut Prepared,
+    state: &mut MapState,
+) {
+    if figures.shapes.is_empty() {
+        ui.label("This database has no LSOA boundaries: name a boundary shapefile in the manifest's [reference] section (`boundaries = …`) and load it again.");
+        return;
+    }
+    let service = figures
+        .services
+        .get(state.service.min(figures.services.len().saturating_sub(1)));
+    if let Some(path) = take_finished(&mut state.png_job).and_then(|picked| match picked {
+        Ok(path) => path,
+        Err(error) => {
+            state.export_message = Some(format!("Export failed: {error}"));
+            None
+        }
+    }) {
+        state.png = Some(figure::PngExport::new(path));
+    }
+    if let Some(service) = service
+        && !service.published.tables().has_invited
+        && state.colour_by == ColourBy::Uptake
+    {
+        state.colour_by = ColourBy::Coverage;
+    }
+    let colouring = colouring(figures, service, state);
+    let figure = ui.scope(|ui| {
+        if state.is_figure() {
+            figure::title_ui(ui, service, state);
+        } else {
+            controls_ui(ui, figures, &prepared.targets, state, service);
+            if let (Some(error), None) = (&figures.uptake_error, service) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("No service figures: {error}"),
+                );
+            }
+        }
+        ui.columns(2, |columns| {
+            map_panel_ui(
+                &mut columns[0],
+                figures,
+                prepared,
+                service,
+                &colouring,
+                state,
+            );
+            if state.is_figure() {
+                side_panel_ui(&mut columns[1], figures, service, state);
+            } else {
+                egui::ScrollArea::vertical().id_salt("map_side_panel").show(
+                    &mut columns[1],
+                    |ui| {
+                        side_panel_ui(ui, figures, service, state);
+                    },
+                );
+            }
+        });
+        if state.is_figure() {
+            figure::footer_ui(ui, service);
+        }
+    });
+    if let Some(export) = &mut state.png
+        && let Some(message) = export.frame(ui.ctx(), figure.response.rect)
+    {
+        state.export_message = Some(message);
+        state.png = None;
+    }
+}
+
+fn controls_ui(
+    ui: &mut egui::Ui,
+    figures: &MapFigures,
+    targets: &[(String, String)],
+    state: &mut MapState,
+    service: Option<&ServiceFigures>,
+) {
+    ui.horizontal(|ui| {
+        if figures.services.is_empty() {
+            ui.label("Coloured by IMD 2019 decile; service figures exist only for the county.");
+            ui.add_space(12.0);
+            zoom_ui(ui, targets, state);
+            return;
+        }
+        ui.label("Service");
+        egui::ComboBox::from_id_salt("map_service")
+            .selected_text(service.map_or("none", |s| s.title.as_str()))
+            .show_ui(ui, |ui| {
+                for (index, s) in figures.services.iter().enumerate() {
+                    ui.selectable_value(&mut state.service, index, &s.title);
+                }
+            });
+        ui.add_space(12.0);
+        ui.label("Colour by");
+        ui.selectable_value(&mut state.colour_by, ColourBy::Deprivation, "IMD decile");
+        ui.selectable_value(&mut state.colour_by, ColourBy::Coverage, "Coverage");
+        let has_invited = service.is_some_and(|s| s.published.tables().has_invited);
+        ui.add_enabled_ui(has_invited, |ui| {
+            ui.selectable_value(&mut state.colour_by, ColourBy::Uptake, "Uptake")
+                .on_disabled_hover_text(
+                    "This service records no invitations, so it has coverage only",
+                );
+        });
+        ui.add_space(12.0);
+        zoom_ui(ui, targets, state);
+        ui.add_space(12.0);
+        let busy = state.png_job.is_some() || state.png.is_some();
+        if ui
+            .add_enabled(!busy, egui::Button::new("Export map and chart (PNG)…"))
+            .on_hover_text("The map and the decile chart as one picture, with title, date, source and the suppression note")
+            .clicked()
+        {
+            state.start_png_export(ui.ctx(), || {
+                rfd::FileDialog::new()
+                    .set_title("Save the map and chart as PNG")
+                    .add_filter("PNG image", &["png"])
+                    .set_file_name("uptake-map.png")
+                    .save_file()
+            });
+        }
+    });
+    if state.colour_by != ColourBy::Deprivation {
+        classes_ui(ui, state);
+    }
+}
+
+/// How rates are mapped: whose rates, which classes, which palette.
+fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
+    ui.horizontal(|ui| {
+        ui.label("Map rates by");
+        for level in [
+            MapLevel::Lsoa,
+            MapLevel::Ward,
+            MapLevel::Zone,
+            MapLevel::Authority,
+        ] {
+            ui.selectable_value(&mut state.map_level, level, level.label());
+        }
+        ui.add_space(12.0);
+        ui.label("Classes");
+        ui.selectable_value(&mut state.classes, Classes::Quantile, "Quantile");
+        ui.selectable_value(&mut state.classes, Classes::EqualInterval, "Equal interval");
+        ui.selectable_value(&mut state.classes, Classes::Custom, "Custom");
+        if state.classes == Classes::Custom {
+            let edit = ui.add(
+                egui::TextEdit::singleline(&mut state.custom_text)
+                    .desired_width(110.0)
+                    .hint_text("breaks in %"),
+            );
+            if edit.changed() {
+                match parse_breaks(&state.custom_text) {
+                    Ok(breaks) => {
+                        state.custom_breaks = breaks;
+                        state.custom_error = None;
+                    }
+                    Err(error) => state.custom_error = Some(error),
+                }
+            }
+            edit.on_hover_text("Upper bounds of each class but the last, in %, e.g. 20, 40, 60");
+            if let Some(error) = &state.custom_error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
+        }
+        ui.add_space(12.0);
+        ui.label("Palette");
+        ui.selectable_value(&mut state.palette, Palette::Sequential, "Sequential")
+            .on_hover_text("Light for low rates, dark for high (ColorBrewer YlGnBu)");
+        ui.selectable_value(&mut state.palette, Palette::Diverging, "Diverging")
+            .on_hover_text("Red below the county's rate, blue above it (ColorBrewer RdYlBu)");
+    });
+}
