@@ -47,7 +47,8 @@ struct Cli {
     #[arg(long, value_parser = parse_map_level, conflicts_with_all = ["find", "review", "england"])]
     map_by: Option<MapLevel>,
 
-    /// With `--map-by`: colour rates red below the county's rate and blue above.
+    /// With `--map-by`: colour rates red below the county's rate and blue above, in
+    /// classes of equal width either side of it.
     #[arg(long, requires = "map_by")]
     diverging: bool,
 }
@@ -396,8 +397,10 @@ fn run() -> anyhow::Result<()> {
             if let Some(level) = cli.map_by {
                 app.view = View::Map;
                 app.map.map_level = level;
+                app.map.area_level = level.table_level();
                 if cli.diverging {
                     app.map.palette = zonewise::ui::map_view::Palette::Diverging;
+                    app.map.classes = zonewise::ui::map_view::Classes::EqualInterval;
                 }
             }
             if let Some(path) = cli.screenshot {

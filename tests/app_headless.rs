@@ -364,7 +364,8 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
 fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     let county = generated_county();
     let expected = linked_health_check(&county);
-    let mut harness = open_app(&county);
+    // Tall enough to show the whole side panel, decile table included.
+    let mut harness = open_app_sized(&county, egui::vec2(1280.0, 1400.0));
     harness.get_by_label("Map").click();
     harness.run_steps(3);
     assert_eq!(harness.state().view, View::Map);

@@ -92,21 +92,37 @@ pub(super) fn area_table_ui(
     });
     let row_height = ui.spacing().interact_size.y;
     let widths = [190.0, 70.0, 70.0];
-    let header = |ui: &mut egui::Ui| {
-        ui.horizontal(|ui| {
-            for (heading, width) in [("Area", widths[0]), ("Eligible", widths[1])]
-                .into_iter()
-                .chain([("Attended", widths[2])])
-            {
-                ui.add_sized(
-                    [width, row_height],
-                    egui::Label::new(RichText::new(heading).strong()),
-                );
-            }
-            ui.label(RichText::new(format!("{} (95% CI)", measure.label())).strong());
+    let (left, right) = (
+        egui::Layout::left_to_right(egui::Align::Center),
+        egui::Layout::right_to_left(egui::Align::Center),
+    );
+    // A fixed-width cell, so that rows drawn one by one line up in columns.
+    let cell = |ui: &mut egui::Ui,
+                width: f32,
+                layout: egui::Layout,
+                add: &mut dyn FnMut(&mut egui::Ui)| {
+        ui.allocate_ui_with_layout(egui::vec2(width, row_height), layout, |ui| {
+            ui.set_width(width);
+            add(ui);
         });
     };
-    header(ui);
+    ui.horizontal(|ui| {
+        let strong = |text: &str| egui::Label::new(RichText::new(text).strong());
+        cell(ui, widths[0], left, &mut |ui| {
+            ui.add(strong("Area"));
+        });
+        cell(ui, widths[1], right, &mut |ui| {
+            ui.add(strong("Eligible"));
+        });
+        cell(ui, widths[2], right, &mut |ui| {
+            ui.add(strong("Attended"));
+        });
+        ui.add_space(8.0);
+        let measure = measure.label();
+        let mut heading = measure[..1].to_uppercase();
+        heading.push_str(&measure[1..]);
+        ui.add(strong(&format!("{heading} (95% CI)")));
+    });
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt(("area_table", level))
         .max_height(240.0)
@@ -141,24 +157,22 @@ pub(super) fn area_table_ui(
                 } else {
                     row.name.clone()
                 };
-                if ui
-                    .add_sized(
-                        [widths[0], row_height],
-                        egui::Button::selectable(picked, name).truncate(),
-                    )
-                    .on_hover_text(format!("{} ({})", row.name, row.code))
-                    .clicked()
-                {
-                    clicked = Some((*row).clone());
-                }
-                ui.add_sized(
-                    [widths[1], row_height],
-                    egui::Label::new(count(row.eligible, row.withheld.eligible)),
-                );
-                ui.add_sized(
-                    [widths[2], row_height],
-                    egui::Label::new(count(row.attended, row.withheld.attended)),
-                );
+                cell(ui, widths[0], left, &mut |ui| {
+                    if ui
+                        .add(egui::Button::selectable(picked, name.as_str()).truncate())
+                        .on_hover_text(format!("{} ({})", row.name, row.code))
+                        .clicked()
+                    {
+                        clicked = Some((*row).clone());
+                    }
+                });
+                cell(ui, widths[1], right, &mut |ui| {
+                    ui.label(count(row.eligible, row.withheld.eligible));
+                });
+                cell(ui, widths[2], right, &mut |ui| {
+                    ui.label(count(row.attended, row.withheld.attended));
+                });
+                ui.add_space(8.0);
                 ui.label(match rate_of(row, measure) {
                     Some(rate) => rate_text(rate),
                     None if row.withheld.any() => "suppressed".to_string(),

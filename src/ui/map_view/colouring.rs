@@ -227,6 +227,16 @@ impl MapLevel {
             MapLevel::Authority => "authority",
         }
     }
+
+    /// The areas of this level in the uptake tables.
+    pub fn table_level(self) -> Level {
+        match self {
+            MapLevel::Lsoa => Level::Lsoa,
+            MapLevel::Ward => Level::Ward,
+            MapLevel::Zone => Level::Zone,
+            MapLevel::Authority => Level::Authority,
+        }
+    }
 }
 
 /// The row whose rate LSOA `index` is painted with at `level`: its own, or its

@@ -19,6 +19,9 @@ use crate::ui::screenshot::save_png;
 /// Frames drawn as a figure before the capture, so layout and plots have settled.
 const SETTLE_FRAMES: u32 = 3;
 
+/// Points of the window kept round the figure when it is cropped.
+const MARGIN: f32 = 8.0;
+
 /// Source of a figure of deprivation alone.
 const DEPRIVATION_SOURCE: &str = "Source: Ministry of Housing, Communities & Local Government, \
      English Indices of Deprivation 2019; LSOA 2011 boundaries, Office for National Statistics. \
@@ -67,6 +70,8 @@ impl PngExport {
         self.requested = true;
         let (path, outcome, repaint) = (self.path.clone(), self.outcome.clone(), ctx.clone());
         let pixels_per_point = ctx.pixels_per_point();
+        // A margin round the figure, within the window.
+        let figure = figure.expand(MARGIN).intersect(ctx.content_rect());
         ctx.request_screenshot(move |image| {
             let cropped = image.region(&figure, Some(pixels_per_point));
             let saved = save_png(&path, &cropped)

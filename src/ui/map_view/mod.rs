@@ -468,7 +468,13 @@ fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
             MapLevel::Zone,
             MapLevel::Authority,
         ] {
-            ui.selectable_value(&mut state.map_level, level, level.label());
+            if ui
+                .selectable_value(&mut state.map_level, level, level.label())
+                .clicked()
+            {
+                // The area table lists the areas now mapped.
+                state.area_level = level.table_level();
+            }
         }
         ui.add_space(12.0);
         ui.label("Classes");

@@ -178,8 +178,6 @@ pub(super) fn side_panel_ui(
         ui.label(message);
     }
     ui.add_space(6.0);
-    decile_table_ui(ui, published, state);
-    ui.add_space(6.0);
     if let Some(index) = state.selected {
         egui::Frame::group(ui.style()).show(ui, |ui| {
             lsoa_summary_ui(
@@ -191,9 +189,11 @@ pub(super) fn side_panel_ui(
                 state.map_level,
             );
         });
+        ui.add_space(6.0);
     }
-    ui.add_space(6.0);
     area_table_ui(ui, figures, service, measure, state);
+    ui.add_space(6.0);
+    decile_table_ui(ui, published, state);
 }
 
 /// The decile figures as a table; clicking a decile picks out its LSOAs on the map
