@@ -425,10 +425,10 @@ pub fn export_features_command(db: &Path, date: &str, out: &Path) -> anyhow::Res
     }
     println!("{table}");
     println!(
-        "{} rows written to {} ({:?})",
+        "{} rows written to {} ({})",
         thousands(written.rows as i64),
         out.display(),
-        written.format
+        written.format.name()
     );
     Ok(())
 }

@@ -32,6 +32,14 @@ impl Format {
             }),
         }
     }
+
+    /// The format's name as people write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Parquet => "Parquet",
+        }
+    }
 }
 
 /// Rows and columns written.
