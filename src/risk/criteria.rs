@@ -486,16 +486,7 @@ pub fn evaluate(
 ) -> Result<CriteriaSummary, RiskError> {
     super::require_linked(conn)?;
     crate::uptake::stats::create_macros(conn)?;
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    match write_tables(conn, set, reference_date) {
-        Ok(()) => conn.execute_batch("COMMIT")?,
-        Err(error) => {
-            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
-                tracing::error!("rollback after failed criteria also failed: {rollback}");
-            }
-            return Err(error.into());
-        }
-    }
+    super::in_transaction(conn, || write_tables(conn, set, reference_date))?;
     summarise(conn, set, reference_date)
 }
 

@@ -55,18 +55,10 @@ pub struct BuildSummary {
 pub fn build(conn: &Connection, reference_date: NaiveDate) -> Result<BuildSummary, RiskError> {
     require_linked(conn)?;
     crate::uptake::stats::create_macros(conn)?;
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let written =
-        features::write(conn, reference_date).and_then(|()| label::write(conn, reference_date));
-    match written {
-        Ok(()) => conn.execute_batch("COMMIT")?,
-        Err(error) => {
-            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
-                tracing::error!("rollback after failed risk features also failed: {rollback}");
-            }
-            return Err(error.into());
-        }
-    }
+    in_transaction(conn, || {
+        features::write(conn, reference_date)?;
+        label::write(conn, reference_date)
+    })?;
     let (children, families, positive_labels, follow_up_complete): (i64, i64, i64, Option<bool>) =
         conn.query_row(
             "SELECT count(*), count(DISTINCT family_id), count(*) FILTER (WHERE label = 1),
@@ -81,6 +73,23 @@ pub fn build(conn: &Connection, reference_date: NaiveDate) -> Result<BuildSummar
         positive_labels: positive_labels.max(0) as u64,
         follow_up_complete: follow_up_complete.unwrap_or(false),
     })
+}
+
+/// Runs `work` in one transaction: all of its writes, or (on an error) none.
+fn in_transaction(
+    conn: &Connection,
+    work: impl FnOnce() -> Result<(), duckdb::Error>,
+) -> Result<(), duckdb::Error> {
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    match work() {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(error) => {
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::error!("rollback after a failed risk write also failed: {rollback}");
+            }
+            Err(error)
+        }
+    }
 }
 
 /// Refuses to run before linkage has made `core.person` and `core.event`.
