@@ -412,6 +412,30 @@ fn events_on_or_after_the_reference_date_change_no_feature_or_criterion() {
 }
 
 #[test]
+fn a_failed_build_leaves_the_previous_rows() {
+    let county = hand_county();
+    risk::build(&county.conn, reference()).expect("features");
+    let features = snapshot(&county.conn, "mart.risk_feature", "person_id");
+    let labels = snapshot(&county.conn, "mart.risk_label", "person_id");
+    // A new child, and the label's source of the extract date gone: the features
+    // are rewritten, then the label fails, so neither table may change.
+    county.person("C4", "F1", "2019-01-01");
+    county
+        .conn
+        .execute_batch("DROP TABLE app.load_run")
+        .expect("drop");
+    assert!(risk::build(&county.conn, reference()).is_err());
+    assert_eq!(
+        snapshot(&county.conn, "mart.risk_feature", "person_id"),
+        features
+    );
+    assert_eq!(
+        snapshot(&county.conn, "mart.risk_label", "person_id"),
+        labels
+    );
+}
+
+#[test]
 fn features_need_a_linked_database() {
     let conn = zonewise::store::open_in_memory().expect("db");
     let error = risk::build(&conn, reference()).expect_err("nothing linked");
