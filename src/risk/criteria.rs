@@ -391,7 +391,10 @@ impl Test {
             Per::Person => self.who.describe().to_string(),
             Per::Family => format!("the family ({} counted together)", self.who.plural()),
         };
-        let window = format!("in the {} months before", self.window_months);
+        let window = format!(
+            "in the {} months before the reference date",
+            self.window_months
+        );
         match &self.measure {
             Measure::AtLeast(n) => format!("{whose} has at least {n} {events} {window}"),
             Measure::MeanValueBelow(x) => {
@@ -605,6 +608,20 @@ mod tests {
         assert_eq!(supporting.criteria.len(), 10);
         let troubled = find(&sets, "troubled-families-2015").expect("troubled families");
         assert_eq!(troubled.criteria.len(), 6);
+        let education = &supporting.criteria[0].tests;
+        assert_eq!(
+            education[0].describe(),
+            "a child has a mean attendance value below 90 in the 12 months before the reference date"
+        );
+        let financial = &supporting.criteria[9].tests;
+        assert_eq!(
+            financial[0].describe(),
+            "an adult has a claim_start in the 120 months before the reference date not followed by claim_end"
+        );
+        assert_eq!(
+            financial[1].describe(),
+            "the family (everyone counted together) has at least 2 rent_arrears in the 12 months before the reference date"
+        );
         let error = find(&sets, "nope").expect_err("unknown").to_string();
         assert!(
             error.contains("supporting-families, troubled-families-2015"),
