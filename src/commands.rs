@@ -1,4 +1,4 @@
-//! The headless commands behind `zonewise synth|ingest|quality`: each runs one
+//! The headless commands behind `zonewise synth|ingest|link|uptake|criteria|…`: each runs one
 //! pipeline stage, shows an indicatif progress bar and prints a table.
 
 use std::path::Path;
@@ -234,14 +234,7 @@ pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
         None => service::built_in()?,
     };
     let chosen = service::find(&services, &command.service)?;
-    let reference_date = command
-        .date
-        .as_deref()
-        .map(|d| {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .with_context(|| format!("--date {d}: expected yyyy-mm-dd"))
-        })
-        .transpose()?;
+    let reference_date = command.date.as_deref().map(parse_date).transpose()?;
     let conn = store::open(&command.db)?;
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("computing {} uptake", chosen.title));
@@ -364,6 +357,142 @@ fn shown_rate(rate: Option<crate::uptake::Rate>) -> String {
             r.upper * 100.0
         )
     })
+}
+
+/// A `--date` argument: yyyy-mm-dd.
+fn parse_date(text: &str) -> anyhow::Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .with_context(|| format!("--date {text}: expected yyyy-mm-dd"))
+}
+
+/// A spinner for a stage whose length is not known in advance.
+fn spinner(message: String) -> ProgressBar {
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
+}
+
+/// `zonewise export-features`: builds every child's features and label at a
+/// reference date (`mart.risk_feature`, `mart.risk_label`) and writes them to a
+/// CSV or Parquet file, by its extension.
+pub fn export_features_command(db: &Path, date: &str, out: &Path) -> anyhow::Result<()> {
+    use crate::risk::{self, export};
+    let reference_date = parse_date(date)?;
+    export::Format::from_path(out)?;
+    if !db.is_file() {
+        anyhow::bail!("database {} does not exist", db.display());
+    }
+    let conn = store::open(db)?;
+    let progress = spinner(format!("building features on {reference_date}"));
+    let written = risk::build(&conn, reference_date).and_then(|built| {
+        progress.set_message(format!("writing {}", out.display()));
+        export::write(&conn, reference_date, out).map(|written| (built, written))
+    });
+    progress.finish_and_clear();
+    let (built, written) = written?;
+    let mut table = new_table(&["Measure", "Value"]);
+    let share = |n: u64| {
+        if built.children == 0 {
+            String::new()
+        } else {
+            format!(" ({:.1}%)", 100.0 * n as f64 / built.children as f64)
+        }
+    };
+    for (measure, value) in [
+        ("reference date", reference_date.to_string()),
+        ("children (rows)", thousands(built.children as i64)),
+        ("families", thousands(built.families as i64)),
+        (
+            "label 1: child protection or care within 12 months",
+            format!(
+                "{}{}",
+                thousands(built.positive_labels as i64),
+                share(built.positive_labels)
+            ),
+        ),
+        (
+            "12-month follow-up complete",
+            if built.follow_up_complete {
+                "yes"
+            } else {
+                "no: some outcomes may be missing"
+            }
+            .to_string(),
+        ),
+        ("columns", written.columns.to_string()),
+    ] {
+        table.add_row(vec![measure.to_string(), value]);
+    }
+    println!("{table}");
+    println!(
+        "{} rows written to {} ({})",
+        thousands(written.rows as i64),
+        out.display(),
+        written.format.name()
+    );
+    Ok(())
+}
+
+/// `zonewise criteria`: applies a rule set of headline problems at a reference
+/// date, writes `mart.family_criterion`, `mart.criterion_evidence` and
+/// `mart.criterion_rule`, and prints how many families meet each criterion.
+pub fn criteria_command(
+    db: &Path,
+    date: &str,
+    rules: Option<&Path>,
+    set: &str,
+) -> anyhow::Result<()> {
+    use crate::risk::criteria;
+    let reference_date = parse_date(date)?;
+    let sets = match rules {
+        Some(path) => criteria::load(path)?,
+        None => criteria::built_in()?,
+    };
+    let chosen = criteria::find(&sets, set)?;
+    if !db.is_file() {
+        anyhow::bail!("database {} does not exist", db.display());
+    }
+    let conn = store::open(db)?;
+    let progress = spinner(format!("applying {} on {reference_date}", chosen.name));
+    let summary = criteria::evaluate(&conn, chosen, reference_date);
+    progress.finish_and_clear();
+    let summary = summary?;
+    println!("{} on {reference_date}", summary.title);
+    let mut table = new_table(&[
+        "Criterion",
+        "Title",
+        "Families meeting",
+        "Share",
+        "Evidence events",
+    ]);
+    for criterion in &summary.criteria {
+        let share = if summary.families == 0 {
+            String::new()
+        } else {
+            format!(
+                "{:.1}%",
+                100.0 * criterion.families_met as f64 / summary.families as f64
+            )
+        };
+        table.add_row(vec![
+            criterion.name.clone(),
+            criterion.title.clone(),
+            thousands(criterion.families_met as i64),
+            share,
+            thousands(criterion.evidence_events as i64),
+        ]);
+    }
+    println!("{table}");
+    println!(
+        "{} families with a child under 18; {} meet at least {} criteria. \
+         Each family's criteria are in mart.family_criterion, the events behind them in \
+         mart.criterion_evidence.",
+        thousands(summary.families as i64),
+        thousands(summary.eligible_families as i64),
+        summary.eligible_at
+    );
+    Ok(())
 }
 
 /// `zonewise evaluate-linkage`: pairwise and cluster-level quality against the truth.

@@ -11,6 +11,7 @@ pub mod geo;
 pub mod ingest;
 pub mod link;
 pub mod report;
+pub mod risk;
 pub mod sample;
 pub mod store;
 pub mod synth;

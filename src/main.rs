@@ -174,6 +174,35 @@ enum Command {
         #[arg(long, conflicts_with = "json")]
         csv: Option<PathBuf>,
     },
+    /// Build every child's features and label at a reference date and write them,
+    /// with the label, to a CSV or Parquet file (by extension).
+    ExportFeatures {
+        /// Database file that `zonewise link` has run on.
+        #[arg(long)]
+        db: PathBuf,
+        /// Reference date, yyyy-mm-dd: features use events before it, the label the 12 months from it.
+        #[arg(long)]
+        date: String,
+        /// Output file: .csv or .parquet.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Apply the Supporting Families (or Troubled Families 2015) headline problems at a
+    /// reference date; print how many families meet each criterion.
+    Criteria {
+        /// Database file that `zonewise link` has run on.
+        #[arg(long)]
+        db: PathBuf,
+        /// Reference date, yyyy-mm-dd: the rules read events before it.
+        #[arg(long)]
+        date: String,
+        /// A TOML file of rules in the format of assets/criteria.toml (default: the built-in rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The rule set: supporting-families or troubled-families-2015 (or one in --rules).
+        #[arg(long, default_value = zonewise::risk::criteria::DEFAULT_SET)]
+        set: String,
+    },
     /// Print what a database holds and each source's data-quality summary.
     Quality {
         /// Database file (default: the sample county's).
@@ -340,6 +369,15 @@ fn run() -> anyhow::Result<()> {
             date,
             csv,
         }),
+        Some(Command::ExportFeatures { db, date, out }) => {
+            commands::export_features_command(&db, &date, &out)
+        }
+        Some(Command::Criteria {
+            db,
+            date,
+            rules,
+            set,
+        }) => commands::criteria_command(&db, &date, rules.as_deref(), &set),
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }

@@ -231,3 +231,136 @@ CREATE TABLE IF NOT EXISTS mart.uptake_inequality (
     sentence       VARCHAR NOT NULL,
     PRIMARY KEY (service, measure)
 );
+
+-- Early-help features (`zonewise export-features`, `risk::features`): one row per
+-- child under 18 on the reference date, with the family's features repeated on
+-- each child's row. Only events dated before the reference date are counted;
+-- `_3m`/`_6m`/`_12m` are look-back windows in months. Every column: docs/risk.md.
+CREATE TABLE IF NOT EXISTS mart.risk_feature (
+    reference_date DATE NOT NULL,
+    person_id VARCHAR NOT NULL,
+    family_id VARCHAR NOT NULL,
+    lsoa_code VARCHAR,
+    zone_id VARCHAR,
+    age_years INTEGER NOT NULL,
+    under_five INTEGER NOT NULL,
+    attendance_3m DOUBLE,
+    attendance_6m DOUBLE,
+    attendance_12m DOUBLE,
+    attendance_change_12m DOUBLE,
+    suspensions_3m BIGINT NOT NULL,
+    suspensions_6m BIGINT NOT NULL,
+    suspensions_12m BIGINT NOT NULL,
+    permanent_exclusions_3m BIGINT NOT NULL,
+    permanent_exclusions_6m BIGINT NOT NULL,
+    permanent_exclusions_12m BIGINT NOT NULL,
+    social_care_contacts_3m BIGINT NOT NULL,
+    social_care_contacts_6m BIGINT NOT NULL,
+    social_care_contacts_12m BIGINT NOT NULL,
+    social_care_referrals_3m BIGINT NOT NULL,
+    social_care_referrals_6m BIGINT NOT NULL,
+    social_care_referrals_12m BIGINT NOT NULL,
+    social_care_plans_3m BIGINT NOT NULL,
+    social_care_plans_6m BIGINT NOT NULL,
+    social_care_plans_12m BIGINT NOT NULL,
+    police_domestic_abuse_3m BIGINT NOT NULL,
+    police_domestic_abuse_6m BIGINT NOT NULL,
+    police_domestic_abuse_12m BIGINT NOT NULL,
+    police_anti_social_behaviour_3m BIGINT NOT NULL,
+    police_anti_social_behaviour_6m BIGINT NOT NULL,
+    police_anti_social_behaviour_12m BIGINT NOT NULL,
+    police_offending_3m BIGINT NOT NULL,
+    police_offending_6m BIGINT NOT NULL,
+    police_offending_12m BIGINT NOT NULL,
+    ae_attendances_3m BIGINT NOT NULL,
+    ae_attendances_6m BIGINT NOT NULL,
+    ae_attendances_12m BIGINT NOT NULL,
+    suspension_days_12m DOUBLE NOT NULL,
+    social_care_plans_ever BIGINT NOT NULL,
+    household_size BIGINT NOT NULL,
+    children_in_family BIGINT NOT NULL,
+    age_youngest_child INTEGER,
+    imd_decile INTEGER,
+    family_out_of_work_benefit INTEGER NOT NULL,
+    family_ae_attendances_3m BIGINT NOT NULL,
+    family_ae_attendances_6m BIGINT NOT NULL,
+    family_ae_attendances_12m BIGINT NOT NULL,
+    family_social_care_contacts_3m BIGINT NOT NULL,
+    family_social_care_contacts_6m BIGINT NOT NULL,
+    family_social_care_contacts_12m BIGINT NOT NULL,
+    family_rent_arrears_3m BIGINT NOT NULL,
+    family_rent_arrears_6m BIGINT NOT NULL,
+    family_rent_arrears_12m BIGINT NOT NULL,
+    family_homelessness_applications_3m BIGINT NOT NULL,
+    family_homelessness_applications_6m BIGINT NOT NULL,
+    family_homelessness_applications_12m BIGINT NOT NULL,
+    family_police_domestic_abuse_3m BIGINT NOT NULL,
+    family_police_domestic_abuse_6m BIGINT NOT NULL,
+    family_police_domestic_abuse_12m BIGINT NOT NULL,
+    family_police_anti_social_behaviour_3m BIGINT NOT NULL,
+    family_police_anti_social_behaviour_6m BIGINT NOT NULL,
+    family_police_anti_social_behaviour_12m BIGINT NOT NULL,
+    family_police_offending_3m BIGINT NOT NULL,
+    family_police_offending_6m BIGINT NOT NULL,
+    family_police_offending_12m BIGINT NOT NULL,
+    family_police_incidents_change_12m BIGINT NOT NULL,
+    family_rent_arrears_amount_12m DOUBLE NOT NULL,
+    family_agencies_3m BIGINT NOT NULL,
+    family_agencies_6m BIGINT NOT NULL,
+    family_agencies_12m BIGINT NOT NULL,
+    PRIMARY KEY (reference_date, person_id)
+);
+
+-- The label of each row of mart.risk_feature: 1 when a child protection or
+-- looked-after episode starts in the 12 months from the reference date (read from
+-- core.event, never from a synthetic truth). follow_up_complete is false when the
+-- extracts end before those 12 months do.
+CREATE TABLE IF NOT EXISTS mart.risk_label (
+    reference_date     DATE NOT NULL,
+    person_id          VARCHAR NOT NULL,
+    family_id          VARCHAR NOT NULL,
+    label              INTEGER NOT NULL,   -- 0 or 1
+    outcome_date       DATE,               -- first such episode in the period
+    outcome_type       VARCHAR,
+    follow_up_complete BOOLEAN NOT NULL,
+    PRIMARY KEY (reference_date, person_id)
+);
+
+-- Headline problems (`zonewise criteria`, rules in assets/criteria.toml): for each
+-- family with a child on the reference date, each criterion of the rule set and
+-- whether the family meets it, with how many events are its evidence.
+CREATE TABLE IF NOT EXISTS mart.family_criterion (
+    reference_date  DATE NOT NULL,
+    rule_set        VARCHAR NOT NULL,
+    criterion       VARCHAR NOT NULL,
+    family_id       VARCHAR NOT NULL,
+    met             BOOLEAN NOT NULL,
+    evidence_events BIGINT NOT NULL,
+    PRIMARY KEY (reference_date, rule_set, criterion, family_id)
+);
+
+-- The core.event rows (by source and line, as core.event keys them) behind each
+-- criterion a family meets.
+CREATE TABLE IF NOT EXISTS mart.criterion_evidence (
+    reference_date DATE NOT NULL,
+    rule_set       VARCHAR NOT NULL,
+    criterion      VARCHAR NOT NULL,
+    family_id      VARCHAR NOT NULL,
+    person_id      VARCHAR,
+    source         VARCHAR NOT NULL,
+    line           BIGINT NOT NULL,
+    event_type     VARCHAR,
+    event_date     DATE,
+    value          DOUBLE,
+    PRIMARY KEY (reference_date, rule_set, criterion, source, line)
+);
+
+-- Each criterion of a rule set in words, as it was applied on that date.
+CREATE TABLE IF NOT EXISTS mart.criterion_rule (
+    reference_date DATE NOT NULL,
+    rule_set       VARCHAR NOT NULL,
+    criterion      VARCHAR NOT NULL,
+    title          VARCHAR NOT NULL,
+    rule           VARCHAR NOT NULL,
+    PRIMARY KEY (reference_date, rule_set, criterion)
+);

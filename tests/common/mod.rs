@@ -1,11 +1,14 @@
 //! Helpers shared by the integration tests: reading extracts and truth files
-//! with the csv crate alone, independently of the code under test.
+//! with the csv crate alone, independently of the code under test, and a
+//! hand-made county (`tiny_county`).
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+
+pub mod tiny_county;
 
 /// A CSV (or .csv.gz) file as header and rows of strings.
 pub struct Table {
