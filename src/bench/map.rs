@@ -145,11 +145,7 @@ fn measure(layer: &str, shapes: Vec<LsoaShape>, load_seconds: f64, frames: usize
     let metres_per_pixel =
         fitted.map_or(1.0, |c| c.metres_per_point) / ctx.pixels_per_point() as f64;
     let level = MapGeometry::level_for(metres_per_pixel);
-    let vertices_drawn = geometry
-        .meshes(level)
-        .iter()
-        .map(|m| m.vertices.len())
-        .sum();
+    let vertices_drawn = geometry.meshes(level).vertex_count();
     MapBench {
         layer: layer.to_string(),
         lsoas,
