@@ -15,6 +15,7 @@
 //! south-west corner of the map so that single precision keeps centimetres.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use egui::epaint::{Mesh, Vertex};
@@ -100,56 +101,87 @@ impl PartedMesh {
         self.bounds.push(bounds);
     }
 
-    /// Replaces `out`'s contents (keeping its allocation) with the parts `view`
-    /// shows, moved to the screen; part `i` is coloured `colours[i]`, or the last
-    /// colour when there are fewer (a border's single colour).
-    fn write_frame(&self, view: &ScreenTransform, width: f32, colours: &[Color32], out: &mut Mesh) {
+    /// Part `part`'s vertices and indices.
+    fn ranges(&self, part: usize) -> (Range<usize>, Range<usize>) {
+        let start = |ends: &[u32]| {
+            if part == 0 {
+                0
+            } else {
+                ends[part - 1] as usize
+            }
+        };
+        (
+            start(&self.vertex_ends)..self.vertex_ends[part] as usize,
+            start(&self.index_ends)..self.index_ends[part] as usize,
+        )
+    }
+
+    /// Replaces `shown` with the parts `view` shows, lines `width` points wide.
+    fn shown_in(&self, view: &ScreenTransform, width: f32, shown: &mut Vec<u32>) {
+        shown.clear();
+        shown.extend(
+            (0..self.bounds.len() as u32)
+                .filter(|&part| view.shows(self.bounds[part as usize], width)),
+        );
+    }
+
+    /// Sets `out`'s positions to the vertices `range` moved to `view`, border
+    /// quads `width` points wide. Plain slices, so the loop vectorises.
+    fn place(&self, range: Range<usize>, view: &ScreenTransform, width: f32, out: &mut [Vertex]) {
+        let c = view.screen.center();
+        let ([cx, cy], scale) = (view.centre, view.scale);
+        for (vertex, p) in out.iter_mut().zip(&self.points[range.clone()]) {
+            vertex.pos = pos2(c.x + (p[0] - cx) * scale, c.y - (p[1] - cy) * scale);
+        }
+        if let Some(offsets) = self.offsets.get(range) {
+            for (vertex, offset) in out.iter_mut().zip(offsets) {
+                vertex.pos += egui::vec2(offset[0], offset[1]) * width;
+            }
+        }
+    }
+
+    /// Replaces `out`'s contents (keeping its allocation) with the parts
+    /// `shown`, moved to the screen; part `i` is coloured `colours[i]`, or the
+    /// last colour when there are fewer (a border's single colour).
+    fn write_frame(
+        &self,
+        shown: &[u32],
+        view: &ScreenTransform,
+        width: f32,
+        colours: &[Color32],
+        out: &mut Mesh,
+    ) {
         out.vertices.clear();
         out.indices.clear();
         let Some(&last_colour) = colours.last() else {
             return;
         };
-        let c = view.screen.center();
-        let [cx, cy] = view.centre;
-        let scale = view.scale;
-        let (mut vertex_start, mut index_start) = (0, 0);
-        for (part, bounds) in self.bounds.iter().enumerate() {
-            let (vertex_end, index_end) = (
-                self.vertex_ends[part] as usize,
-                self.index_ends[part] as usize,
-            );
-            let range = vertex_start..vertex_end;
-            let indices = index_start..index_end;
-            (vertex_start, index_start) = (vertex_end, index_end);
-            if !view.shows(*bounds, width) {
-                continue;
-            }
-            let colour = colours.get(part).copied().unwrap_or(last_colour);
+        for &part in shown {
+            let (vertices, indices) = self.ranges(part as usize);
+            let colour = colours.get(part as usize).copied().unwrap_or(last_colour);
+            let start = out.vertices.len();
             // Indices are into all parts' vertices; shift them to where this part lands.
-            let shift = (out.vertices.len() as u32).wrapping_sub(range.start as u32);
-            let screen = |p: &[f32; 2]| pos2(c.x + (p[0] - cx) * scale, c.y - (p[1] - cy) * scale);
-            if self.offsets.is_empty() {
-                out.vertices.extend(
-                    self.points[range]
-                        .iter()
-                        .map(|p| Vertex::untextured(screen(p), colour)),
-                );
-            } else {
-                out.vertices.extend(
-                    self.points[range.clone()]
-                        .iter()
-                        .zip(&self.offsets[range])
-                        .map(|(p, offset)| {
-                            let s = screen(p);
-                            Vertex::untextured(
-                                pos2(s.x + offset[0] * width, s.y + offset[1] * width),
-                                colour,
-                            )
-                        }),
-                );
-            }
+            let shift = (start as u32).wrapping_sub(vertices.start as u32);
+            out.vertices.extend(
+                self.points[vertices.clone()]
+                    .iter()
+                    .map(|_| Vertex::untextured(Pos2::ZERO, colour)),
+            );
+            self.place(vertices, view, width, &mut out.vertices[start..]);
             out.indices
                 .extend(self.indices[indices].iter().map(|i| i.wrapping_add(shift)));
+        }
+    }
+
+    /// Moves the vertices of `out`, written by [`PartedMesh::write_frame`] for
+    /// the same parts, to `view`: triangles and colours stay as they are.
+    fn move_frame(&self, shown: &[u32], view: &ScreenTransform, width: f32, out: &mut Mesh) {
+        let mut start = 0;
+        for &part in shown {
+            let (vertices, _) = self.ranges(part as usize);
+            let end = start + vertices.len();
+            self.place(vertices, view, width, &mut out.vertices[start..end]);
+            start = end;
         }
     }
 }
@@ -160,13 +192,17 @@ struct FrameCache {
     /// Level, view and line width the mesh was made for.
     drawn: Option<(usize, ScreenTransform, f32)>,
     colours: Vec<Color32>,
+    /// The parts in the mesh, and those the next view shows.
+    shown: Vec<u32>,
+    showing: Vec<u32>,
     mesh: Arc<Mesh>,
 }
 
 impl FrameCache {
     /// The mesh of `parts` at `level` in `view`: the kept one when nothing
-    /// changed, otherwise rewritten in place (egui has dropped its copy of the
-    /// last frame's shapes by then, so the allocation is reused).
+    /// changed; when only the view moved over the same parts, the kept one with
+    /// its vertices moved; otherwise rewritten. Both reuse the allocation, as
+    /// egui has dropped its copy of the last frame's shapes by then.
     fn mesh(
         &mut self,
         parts: &PartedMesh,
@@ -176,15 +212,29 @@ impl FrameCache {
         colours: &[Color32],
     ) -> Arc<Mesh> {
         let drawn = Some((level, view, width));
-        if self.drawn != drawn || self.colours != colours {
-            if Arc::get_mut(&mut self.mesh).is_none() {
-                self.mesh = Arc::default();
-            }
-            parts.write_frame(&view, width, colours, Arc::make_mut(&mut self.mesh));
-            self.drawn = drawn;
-            self.colours.clear();
-            self.colours.extend_from_slice(colours);
+        if self.drawn == drawn && self.colours == colours {
+            return Arc::clone(&self.mesh);
         }
+        let same_triangles =
+            self.colours == colours && self.drawn.is_some_and(|(l, _, w)| (l, w) == (level, width));
+        parts.shown_in(&view, width, &mut self.showing);
+        let mesh = Arc::get_mut(&mut self.mesh);
+        match mesh {
+            Some(mesh) if same_triangles && self.showing == self.shown => {
+                parts.move_frame(&self.shown, &view, width, mesh);
+            }
+            _ => {
+                if Arc::get_mut(&mut self.mesh).is_none() {
+                    self.mesh = Arc::default();
+                }
+                std::mem::swap(&mut self.shown, &mut self.showing);
+                let mesh = Arc::make_mut(&mut self.mesh);
+                parts.write_frame(&self.shown, &view, width, colours, mesh);
+                self.colours.clear();
+                self.colours.extend_from_slice(colours);
+            }
+        }
+        self.drawn = drawn;
         Arc::clone(&self.mesh)
     }
 }
@@ -354,8 +404,10 @@ impl MapGeometry {
     }
 
     /// The arcs that separate areas of different groups, or lie on the map's
-    /// outer edge: drawn over the areas, they outline each group (a zone, an
-    /// authority). An arc two areas of one group share is inside it.
+    /// outer edge of an area in a group: drawn over the areas, they outline each
+    /// group (a zone, an authority). An arc two areas of one group share is
+    /// inside it; the edge of areas in no group (England has no zones) is not
+    /// drawn twice over.
     pub fn group_borders(&self, group_of: &[Option<&str>]) -> GroupBorders {
         let group = |area: usize| group_of.get(area).copied().flatten();
         let arcs = self
@@ -363,8 +415,10 @@ impl MapGeometry {
             .users
             .iter()
             .enumerate()
-            .filter(|(_, users)| {
-                users.len() == 1 || users.iter().any(|&area| group(area) != group(users[0]))
+            .filter(|(_, users)| match users.as_slice() {
+                [only] => group(*only).is_some(),
+                [first, rest @ ..] => rest.iter().any(|&area| group(area) != group(*first)),
+                [] => false,
             })
             .map(|(arc, _)| arc)
             .collect();
@@ -745,6 +799,11 @@ mod tests {
         assert!(vertical_at(0.0) && vertical_at(3.0), "the outer edges are");
         // 3 top + 3 bottom + 2 outer sides + 1 between groups.
         assert_eq!(segments.len(), 9);
+        let ungrouped = map.group_borders(&[None, None, None]);
+        assert!(
+            ungrouped.arcs.is_empty(),
+            "areas in no group are not outlined"
+        );
     }
 
     #[test]
@@ -776,6 +835,16 @@ mod tests {
         let view = ScreenTransform::new([1.5, 0.5], 0.05, screen);
         let all = map.fill_mesh(0, &colours, view);
         assert_eq!((all.vertices.len(), all.indices.len()), (12, 18));
+        let before: Vec<Pos2> = all.vertices.iter().map(|v| v.pos).collect();
+        drop(all);
+        // Panned by a tenth of a metre, two points: the same squares, moved.
+        let panned = ScreenTransform::new([1.6, 0.5], 0.05, screen);
+        let moved = map.fill_mesh(0, &colours, panned);
+        assert_eq!(moved.indices.len(), 18);
+        for (vertex, pos) in moved.vertices.iter().zip(before) {
+            assert!((vertex.pos - (pos - egui::vec2(2.0, 0.0))).length() < 1e-3);
+        }
+        drop(moved);
         let mut borders = map.group_borders(&[Some("A"), Some("A"), Some("B")]);
         let quads = map.border_mesh(&mut borders, 0, view, 2.0, Color32::BLACK);
         assert_eq!(quads.vertices.len(), 9 * 4);
