@@ -26,6 +26,10 @@ use crate::ui::map_view::{Camera, ColourBy, MapState, map_ui};
 /// The window size frames are drawn at.
 const WINDOW: egui::Vec2 = egui::vec2(1280.0, 800.0);
 
+/// The scale of the zoomed-in frames: close enough that the view outlines
+/// every LSOA (below 80 metres per point).
+const ZOOMED_METRES_PER_POINT: f64 = 40.0;
+
 /// One layer's figures.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MapBench {
@@ -46,6 +50,10 @@ pub struct MapBench {
     /// Frames with the camera panning or zooming every frame.
     pub moving_frame_ms_mean: f64,
     pub moving_frame_ms_p95: f64,
+    /// Moving frames zoomed in to [`ZOOMED_METRES_PER_POINT`] about the middle
+    /// LSOA, where each LSOA's outline is drawn too.
+    pub zoomed_frame_ms_mean: f64,
+    pub zoomed_frame_ms_p95: f64,
     /// A frame of the heading alone, the reference.
     pub reference_frame_ms: f64,
 }
@@ -137,9 +145,33 @@ fn measure(layer: &str, shapes: Vec<LsoaShape>, load_seconds: f64, frames: usize
             frame(true, &mut state)
         })
         .collect();
+    // The middle LSOA: the median of their centres, east and north.
+    let mut centres: Vec<[f64; 2]> = (0..geometry.len())
+        .map(|index| {
+            let b = geometry.area_bounds(index);
+            [(b[0] + b[2]) as f64 / 2.0, (b[1] + b[3]) as f64 / 2.0]
+        })
+        .collect();
+    let middle = centres.len() / 2;
+    centres.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let east = centres[middle][0];
+    centres.sort_by(|a, b| a[1].total_cmp(&b[1]));
+    state.camera = Some(Camera {
+        centre: [east, centres[middle][1]],
+        metres_per_point: ZOOMED_METRES_PER_POINT,
+    });
+    let mut zoomed: Vec<f64> = (0..frames)
+        .map(|index| {
+            if let Some(camera) = &mut state.camera {
+                move_camera(camera, index);
+            }
+            frame(true, &mut state)
+        })
+        .collect();
     let reference: Vec<f64> = (0..frames).map(|_| frame(false, &mut state)).collect();
     times.sort_by(f64::total_cmp);
     moving.sort_by(f64::total_cmp);
+    zoomed.sort_by(f64::total_cmp);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let p95 = |v: &[f64]| v[(v.len() * 95 / 100).min(v.len().saturating_sub(1))];
     let metres_per_pixel =
@@ -158,6 +190,8 @@ fn measure(layer: &str, shapes: Vec<LsoaShape>, load_seconds: f64, frames: usize
         frame_ms_p95: p95(&times),
         moving_frame_ms_mean: mean(&moving),
         moving_frame_ms_p95: p95(&moving),
+        zoomed_frame_ms_mean: mean(&zoomed),
+        zoomed_frame_ms_p95: p95(&zoomed),
         reference_frame_ms: mean(&reference),
     }
 }
@@ -215,6 +249,12 @@ pub fn command(reference_dir: &Path, frames: usize, json: bool) -> anyhow::Resul
     table.add_row(row("moving frame ms, 95th percentile", &|r| {
         format!("{:.2}", r.moving_frame_ms_p95)
     }));
+    table.add_row(row("zoomed-in moving frame ms, mean", &|r| {
+        format!("{:.2}", r.zoomed_frame_ms_mean)
+    }));
+    table.add_row(row("zoomed-in moving frame ms, 95th percentile", &|r| {
+        format!("{:.2}", r.zoomed_frame_ms_p95)
+    }));
     table.add_row(row("reference frame ms (heading only)", &|r| {
         format!("{:.3}", r.reference_frame_ms)
     }));
@@ -229,7 +269,7 @@ pub fn command(reference_dir: &Path, frames: usize, json: bool) -> anyhow::Resul
     }));
     println!("{table}");
     println!(
-        "{frames} still and {frames} moving frames (panning or zooming every frame) of {}×{} points each, every LSOA on screen, coloured by IMD decile; CPU only (egui layout and tessellation), no GPU.",
+        "{frames} still and {frames} moving frames (panning or zooming every frame) of {}×{} points each, every LSOA on screen, coloured by IMD decile, then {frames} moving frames zoomed in to {ZOOMED_METRES_PER_POINT} m per point about the middle LSOA; CPU only (egui layout and tessellation), no GPU.",
         WINDOW.x, WINDOW.y
     );
     Ok(())
