@@ -689,6 +689,36 @@ mod tests {
     }
 
     #[test]
+    fn england_keeps_every_lsoa_and_shares_every_border_at_every_level() {
+        let areas: Vec<MultiPolygon<f64>> = crate::geo::england::load_england_lsoas(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("data-samples/ref")
+                .join(crate::geo::england::ENGLAND_BOUNDARIES),
+        )
+        .expect("England's boundaries")
+        .into_iter()
+        .map(|a| a.geometry)
+        .collect();
+        let published: f64 = areas.iter().map(|a| a.unsigned_area()).sum();
+        let mut map = MapGeometry::new(areas.clone());
+        assert!(assert_neighbours_share_borders(&mut map, &areas) > 100_000);
+        for level in 0..LOD_TOLERANCES.len() {
+            let meshes = map.meshes(level);
+            let mut covered = 0.0;
+            for index in 0..areas.len() {
+                let area = triangle_area(meshes, index);
+                assert!(area > 0.0, "area {index} vanished at level {level}");
+                covered += area;
+            }
+            let ratio = covered / published;
+            assert!(
+                (0.995..1.005).contains(&ratio),
+                "level {level}: {covered} m² of {published} m²"
+            );
+        }
+    }
+
+    #[test]
     fn triangles_cover_each_area_exactly_at_full_detail() {
         let areas = sample();
         let mut map = MapGeometry::new(areas.iter().map(|a| a.geometry.clone()).collect());
