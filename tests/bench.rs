@@ -138,6 +138,11 @@ fn map_bench_measures_both_layers_whole() {
             "{r:?}"
         );
         assert!(
+            r.moving_frame_ms_p95 >= r.moving_frame_ms_mean * 0.5 && r.moving_frame_ms_mean > 0.0,
+            "{r:?}"
+        );
+        assert!(r.zoomed_frame_ms_mean > 0.0, "{r:?}");
+        assert!(
             r.reference_frame_ms > 0.0 && r.tessellate_seconds > 0.0,
             "{r:?}"
         );

@@ -1,5 +1,6 @@
 //! Geography: LSOA boundaries in British National Grid (EPSG:27700, metres).
 
+pub mod arcs;
 pub mod best_fit;
 pub mod boundaries;
 pub mod england;

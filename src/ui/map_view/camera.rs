@@ -1,10 +1,11 @@
 //! Where the map looks: the camera (centre and scale, pan and zoom about the
 //! pointer) and the areas it can be fitted to ("Zoom to").
 
-use egui::{Pos2, Rect, Vec2, pos2};
+use egui::{Pos2, Rect, Vec2};
 
 use super::MapState;
 use crate::geo::lsoa_shapes::LsoaShape;
+use crate::geo::map_geometry::ScreenTransform;
 use crate::report::map::MapFigures;
 
 /// Where the map looks: the point at the centre (metres from the geometry's
@@ -26,13 +27,9 @@ impl Camera {
         }
     }
 
-    /// Screen position of map point `p` (north up).
-    pub fn to_screen(&self, rect: Rect, p: [f64; 2]) -> Pos2 {
-        let c = rect.center();
-        pos2(
-            c.x + ((p[0] - self.centre[0]) / self.metres_per_point) as f32,
-            c.y - ((p[1] - self.centre[1]) / self.metres_per_point) as f32,
-        )
+    /// How this camera draws map points in `rect` (its inverse is [`Camera::to_map`]).
+    pub fn view(&self, rect: Rect) -> ScreenTransform {
+        ScreenTransform::new(self.centre, self.metres_per_point, rect)
     }
 
     /// Map point under screen position `pos`.
@@ -126,23 +123,27 @@ pub(super) fn default_zoom(figures: &MapFigures) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use egui::pos2;
 
     fn screen() -> Rect {
         Rect::from_min_size(pos2(100.0, 50.0), Vec2::new(800.0, 600.0))
     }
 
+    /// What is drawn at a screen point is what a click there hits: drawing
+    /// (`view`) and hit testing (`to_map`) are inverses.
     #[test]
     fn screen_and_map_positions_round_trip_and_north_is_up() {
         let camera = Camera::fit([40_000.0, 30_000.0], screen());
+        let view = camera.view(screen());
         let p = [12_345.0, 6_789.0];
-        let back = camera.to_map(screen(), camera.to_screen(screen(), p));
-        assert!((back[0] - p[0]).abs() < 0.5 && (back[1] - p[1]).abs() < 0.5);
-        let south = camera.to_screen(screen(), [20_000.0, 0.0]);
-        let north = camera.to_screen(screen(), [20_000.0, 30_000.0]);
+        let back = camera.to_map(screen(), view.to_screen(p));
+        assert!((back[0] - p[0] as f64).abs() < 0.5 && (back[1] - p[1] as f64).abs() < 0.5);
+        let south = view.to_screen([20_000.0, 0.0]);
+        let north = view.to_screen([20_000.0, 30_000.0]);
         assert!(north.y < south.y);
         // The whole county fits.
-        assert!(screen().contains(camera.to_screen(screen(), [0.0, 0.0])));
-        assert!(screen().contains(camera.to_screen(screen(), [40_000.0, 30_000.0])));
+        assert!(screen().contains(view.to_screen([0.0, 0.0])));
+        assert!(screen().contains(view.to_screen([40_000.0, 30_000.0])));
     }
 
     #[test]

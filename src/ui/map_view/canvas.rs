@@ -91,53 +91,38 @@ pub(super) fn map_panel_ui(
     painter.rect_filled(rect, 4.0, Color32::from_rgb(246, 248, 250));
     let pixels_per_point = ui.ctx().pixels_per_point() as f64;
     let level = MapGeometry::level_for(camera.metres_per_point / pixels_per_point);
-    let visible = |bounds: [f32; 4]| {
-        let a = camera.to_screen(rect, [bounds[0] as f64, bounds[1] as f64]);
-        let b = camera.to_screen(rect, [bounds[2] as f64, bounds[3] as f64]);
-        Rect::from_two_pos(a, b).intersects(rect)
-    };
-    let shown: Vec<bool> = (0..geometry.len())
-        .map(|i| visible(geometry.area_bounds(i)))
-        .collect();
-    let (zones, authorities) = &prepared.borders;
-    let meshes = geometry.meshes(level);
-    let mut mesh = egui::Mesh::default();
-    for (index, area) in meshes.iter().enumerate() {
-        if !shown[index] {
-            continue;
-        }
-        let colour = colouring.colours[index];
-        let base = mesh.vertices.len() as u32;
-        for v in &area.vertices {
-            mesh.colored_vertex(camera.to_screen(rect, [v[0] as f64, v[1] as f64]), colour);
-        }
-        mesh.indices.extend(area.indices.iter().map(|i| base + i));
-    }
-    painter.add(Shape::mesh(mesh));
+    let view = camera.view(rect);
+    painter.add(Shape::Mesh(geometry.fill_mesh(
+        level,
+        &colouring.colours,
+        view,
+    )));
     // LSOA edges once they are far enough apart to read.
     if camera.metres_per_point < 80.0 {
         let stroke = Stroke::new(0.5, Color32::from_white_alpha(160));
-        for (index, area) in meshes.iter().enumerate() {
-            if shown[index] {
-                for ring in &area.rings {
-                    painter.add(Shape::line(
-                        ring.iter()
-                            .map(|v| camera.to_screen(rect, [v[0] as f64, v[1] as f64]))
-                            .collect(),
-                        stroke,
-                    ));
-                }
+        let shown: Vec<usize> = (0..geometry.len())
+            .filter(|&index| view.shows(geometry.area_bounds(index), 0.0))
+            .collect();
+        let meshes = geometry.meshes(level);
+        for index in shown {
+            for ring in meshes.rings(index) {
+                painter.add(Shape::line(
+                    ring.iter().map(|&v| view.to_screen(v)).collect(),
+                    stroke,
+                ));
             }
         }
     }
-    for (segments, width, colour) in [
+    let (zones, authorities) = &mut prepared.borders;
+    for (borders, width, colour) in [
         (zones, 1.0, Color32::from_gray(60)),
         (authorities, 2.2, Color32::from_gray(20)),
     ] {
-        painter.add(Shape::mesh(segments_mesh(
-            segments, &camera, rect, width, colour,
-        )));
+        painter.add(Shape::Mesh(
+            geometry.border_mesh(borders, level, view, width, colour),
+        ));
     }
+    let meshes = geometry.meshes(level);
     for (index, stroke) in [
         (state.hovered, Stroke::new(1.5, Color32::from_gray(40))),
         (
@@ -146,11 +131,9 @@ pub(super) fn map_panel_ui(
         ),
     ] {
         if let Some(index) = index {
-            for ring in &meshes[index].rings {
+            for ring in meshes.rings(index) {
                 painter.add(Shape::closed_line(
-                    ring.iter()
-                        .map(|v| camera.to_screen(rect, [v[0] as f64, v[1] as f64]))
-                        .collect(),
+                    ring.iter().map(|&v| view.to_screen(v)).collect(),
                     stroke,
                 ));
             }
@@ -163,39 +146,6 @@ pub(super) fn map_panel_ui(
             lsoa_summary_ui(ui, figures, service, index, measure, state.map_level);
         });
     }
-}
-
-/// Line segments as one mesh of thin quads: tens of thousands of border edges
-/// drawn as separate anti-aliased lines would cost egui milliseconds a frame.
-fn segments_mesh(
-    segments: &[[[f32; 2]; 2]],
-    camera: &Camera,
-    rect: Rect,
-    width: f32,
-    colour: Color32,
-) -> egui::Mesh {
-    let mut mesh = egui::Mesh::default();
-    let bounds = rect.expand(width);
-    for [a, b] in segments {
-        let a = camera.to_screen(rect, [a[0] as f64, a[1] as f64]);
-        let b = camera.to_screen(rect, [b[0] as f64, b[1] as f64]);
-        if !bounds.intersects(Rect::from_two_pos(a, b)) {
-            continue;
-        }
-        let along = b - a;
-        let length = along.length();
-        if length < 1e-3 {
-            continue;
-        }
-        let across = Vec2::new(-along.y, along.x) * (width / 2.0 / length);
-        let base = mesh.vertices.len() as u32;
-        for p in [a + across, a - across, b - across, b + across] {
-            mesh.colored_vertex(p, colour);
-        }
-        mesh.indices
-            .extend([base, base + 1, base + 2, base, base + 2, base + 3]);
-    }
-    mesh
 }
 
 /// The legend in the map's lower left corner, as labels (so screen readers and

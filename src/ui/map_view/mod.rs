@@ -21,7 +21,7 @@ pub use colouring::{
 
 use super::jobs::{Job, take_finished};
 use super::widgets::section_heading_ui;
-use crate::geo::map_geometry::MapGeometry;
+use crate::geo::map_geometry::{GroupBorders, MapGeometry};
 use crate::report::map::{MapFigures, ServiceFigures};
 use crate::uptake::{Level, Measure, Published};
 use camera::zoom_ui;
@@ -29,11 +29,8 @@ use canvas::map_panel_ui;
 use colouring::colouring;
 use side_panel::side_panel_ui;
 
-/// Line segments in map coordinates.
-type Segments = Vec<[[f32; 2]; 2]>;
-
 /// Zone borders and authority borders.
-type Borders = (Segments, Segments);
+type Borders = (GroupBorders, GroupBorders);
 
 /// The Map view's choices and its prepared geometry.
 pub struct MapState {
