@@ -488,6 +488,27 @@ fn label_text(harness: &Harness<'_, ZonewiseApp>, part: &str) -> String {
         .unwrap_or_else(|| panic!("no text: {node:?}"))
 }
 
+/// Answers the screenshot requests of the last frame with a window-sized picture
+/// of one `colour` (there is no renderer headless). True when there were any.
+fn complete_captures(harness: &Harness<'_, ZonewiseApp>, colour: egui::Color32) -> bool {
+    let requests: Vec<egui::ScreenshotCallback> = harness
+        .output()
+        .viewport_output
+        .values()
+        .flat_map(|v| v.commands.iter())
+        .filter_map(|command| match command {
+            egui::ViewportCommand::Screenshot(callback) => Some(callback.clone()),
+            _ => None,
+        })
+        .collect();
+    let any = !requests.is_empty();
+    for callback in requests {
+        let image = egui::ColorImage::filled([1280, 1700], colour);
+        callback.complete(std::sync::Arc::new(image));
+    }
+    any
+}
+
 #[test]
 fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_saves_the_figure() {
     let county = generated_county();
@@ -620,20 +641,7 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
                 .is_some();
             assert!(harness.query_by_label("Export tables (CSV)…").is_none());
         }
-        let requests: Vec<egui::ScreenshotCallback> = harness
-            .output()
-            .viewport_output
-            .values()
-            .flat_map(|v| v.commands.iter())
-            .filter_map(|command| match command {
-                egui::ViewportCommand::Screenshot(callback) => Some(callback.clone()),
-                _ => None,
-            })
-            .collect();
-        for callback in requests {
-            // No renderer headless: a window-sized picture stands in for the capture.
-            let image = egui::ColorImage::filled([1280, 1700], egui::Color32::from_rgb(9, 99, 199));
-            callback.complete(std::sync::Arc::new(image));
+        if complete_captures(&harness, egui::Color32::from_rgb(9, 99, 199)) {
             captured = Some(());
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -660,5 +668,35 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     );
     assert_eq!(saved.get_pixel(5, 5).0, [9, 99, 199, 255]);
     // Back to the ordinary view.
+    harness.get_by_label("Export tables (CSV)…");
+
+    // A file that cannot be written is reported, and the view comes back.
+    let unwritable = out.path().join("no such folder").join("map.png");
+    let chosen = unwritable.clone();
+    harness
+        .state_mut()
+        .map
+        .start_png_export(&ctx, move || Some(chosen));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness.state().map.is_loading() {
+        assert!(
+            Instant::now() < deadline,
+            "the failing export did not finish"
+        );
+        harness.step();
+        complete_captures(&harness, egui::Color32::WHITE);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(2);
+    let message = harness.state().map.export_message.clone().expect("message");
+    assert!(
+        message.starts_with(&format!(
+            "Export failed: cannot save {}",
+            unwritable.display()
+        )),
+        "{message}"
+    );
+    assert!(!unwritable.exists());
+    harness.get_by_label(&message);
     harness.get_by_label("Export tables (CSV)…");
 }
