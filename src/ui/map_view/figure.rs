@@ -70,8 +70,13 @@ impl PngExport {
         self.requested = true;
         let (path, outcome, repaint) = (self.path.clone(), self.outcome.clone(), ctx.clone());
         let pixels_per_point = ctx.pixels_per_point();
-        // A margin round the figure, within the window.
-        let figure = figure.expand(MARGIN).intersect(ctx.content_rect());
+        // A margin round the figure, within the window; none above it, where the
+        // view's layer buttons end (the title brings its own space).
+        let figure = Rect::from_min_max(
+            figure.min - egui::vec2(MARGIN, 0.0),
+            figure.max + egui::vec2(MARGIN, MARGIN),
+        )
+        .intersect(ctx.content_rect());
         ctx.request_screenshot(move |image| {
             let cropped = image.region(&figure, Some(pixels_per_point));
             let saved = save_png(&path, &cropped)
@@ -97,6 +102,7 @@ pub(super) fn title_ui(ui: &mut egui::Ui, service: Option<&ServiceFigures>, stat
         ),
         _ => "Index of Multiple Deprivation 2019 by LSOA".to_string(),
     };
+    ui.add_space(MARGIN);
     ui.label(RichText::new(what).size(20.0).strong());
     let produced = chrono::Local::now().date_naive().format("%-d %B %Y");
     let line = match service {
