@@ -150,20 +150,25 @@ fn navigation_reaches_data_and_planned_views() {
     harness.get_by_label_contains("planned");
 }
 
-/// Types a manifest path into the Data view's field and presses Load, as a user would.
-fn load_through_path_field(harness: &mut Harness<'_, ZonewiseApp>, manifest: &std::path::Path) {
-    harness.run_steps(2);
+/// Types `text` into the view's one text field, replacing what it held, as a user would.
+fn type_into_field(harness: &mut Harness<'_, ZonewiseApp>, text: &str) {
     harness
         .get_by_role(egui::accesskit::Role::TextInput)
         .focus();
     harness.run_steps(1);
-    // Select whatever an earlier load left in the field, so typing replaces it.
+    // Select whatever the field held, so typing replaces it.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     harness.run_steps(1);
     harness
         .get_by_role(egui::accesskit::Role::TextInput)
-        .type_text(&manifest.display().to_string());
+        .type_text(text);
     harness.run_steps(2);
+}
+
+/// Types a manifest path into the Data view's field and presses Load, as a user would.
+fn load_through_path_field(harness: &mut Harness<'_, ZonewiseApp>, manifest: &std::path::Path) {
+    harness.run_steps(2);
+    type_into_field(harness, &manifest.display().to_string());
     harness.get_by_label("Load").click();
     harness.run_steps(1);
     assert!(
@@ -589,23 +594,11 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     // Custom breaks: the legend follows them; breaks that do not rise are refused.
     harness.get_by_label("Custom").click();
     harness.run_steps(2);
-    let typed = |harness: &mut Harness<'_, ZonewiseApp>, text: &str| {
-        harness
-            .get_by_role(egui::accesskit::Role::TextInput)
-            .focus();
-        harness.run_steps(1);
-        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        harness.run_steps(1);
-        harness
-            .get_by_role(egui::accesskit::Role::TextInput)
-            .type_text(text);
-        harness.run_steps(2);
-    };
-    typed(&mut harness, "10, 30, 50");
+    type_into_field(&mut harness, "10, 30, 50");
     assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
     harness.get_by_label("under 10%");
     harness.get_by_label("50% or more");
-    typed(&mut harness, "30, 10");
+    type_into_field(&mut harness, "30, 10");
     harness.get_by_label_contains("each break must be above the one before");
     assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
 

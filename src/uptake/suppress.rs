@@ -337,6 +337,28 @@ mod tests {
         }
     }
 
+    /// Tables of `lsoas` and `county` alone, for a test to add the levels it needs.
+    fn tables(lsoas: Vec<UptakeRow>, county: UptakeRow) -> UptakeTables {
+        UptakeTables {
+            service: "s".into(),
+            title: "S".into(),
+            description: String::new(),
+            reference_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+            has_invited: false,
+            lsoas,
+            deciles: Vec::new(),
+            quintiles: Vec::new(),
+            zones: Vec::new(),
+            wards: Vec::new(),
+            authorities: Vec::new(),
+            county,
+            eligible_without_lsoa: None,
+            inequality: Vec::new(),
+            notes: Vec::new(),
+            source: String::new(),
+        }
+    }
+
     /// Three LSOAs of decile 1: attended 3 (small), 9 and 12. The decile total (24)
     /// would give the 3 away, so the next smallest (9) goes too; the LSOA with 3 also
     /// loses its coverage, and nothing else changes.
@@ -352,22 +374,9 @@ mod tests {
         let mut county = row(Level::County, "all", None, (70, 24));
         county.lsoas = 3;
         let tables = UptakeTables {
-            service: "s".into(),
-            title: "S".into(),
-            description: String::new(),
-            reference_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
-            has_invited: false,
-            lsoas,
             deciles: vec![decile],
-            quintiles: Vec::new(),
-            zones: Vec::new(),
-            wards: Vec::new(),
-            authorities: Vec::new(),
-            county,
             eligible_without_lsoa: Some(2),
-            inequality: Vec::new(),
-            notes: Vec::new(),
-            source: String::new(),
+            ..tables(lsoas, county)
         };
         let published = suppress(&tables, DEFAULT_THRESHOLD);
         let shown = published.tables();
@@ -414,14 +423,6 @@ mod tests {
             lsoa("E", "Z2", "W2", 30),
         ];
         let tables = UptakeTables {
-            service: "s".into(),
-            title: "S".into(),
-            description: String::new(),
-            reference_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
-            has_invited: false,
-            lsoas,
-            deciles: Vec::new(),
-            quintiles: Vec::new(),
             zones: vec![
                 area(Level::Zone, "Z", 2, (80, 5)),
                 area(Level::Zone, "Z2", 3, (120, 54)),
@@ -430,12 +431,8 @@ mod tests {
                 area(Level::Ward, "W", 3, (120, 9)),
                 area(Level::Ward, "W2", 2, (80, 50)),
             ],
-            authorities: Vec::new(),
-            county: area(Level::County, "all", 5, (200, 59)),
             eligible_without_lsoa: Some(0),
-            inequality: Vec::new(),
-            notes: Vec::new(),
-            source: String::new(),
+            ..tables(lsoas, area(Level::County, "all", 5, (200, 59)))
         };
         let published = suppress(&tables, DEFAULT_THRESHOLD);
         let shown = published.tables();
