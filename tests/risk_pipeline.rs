@@ -7,49 +7,22 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 mod common;
 
 use arrow_array::Array as _;
-use common::Table;
+use common::{Table, linked_county};
 use duckdb::Connection;
-use zonewise::ingest::{self, Manifest};
-use zonewise::link::{self, LinkConfig};
 use zonewise::risk;
 use zonewise::store;
-use zonewise::synth::{self, SynthConfig};
 
 /// The generator's second reference date: outcomes are drawn for the 12 months from it.
 const DATE: &str = "2025-04-01";
 
 fn reference() -> chrono::NaiveDate {
     chrono::NaiveDate::parse_from_str(DATE, "%Y-%m-%d").expect("date")
-}
-
-/// Generates, ingests and links a county into a database file; returns its path.
-fn linked_county(dir: &Path) -> PathBuf {
-    let out = dir.join("county");
-    synth::generate(
-        &SynthConfig {
-            out_dir: out.clone(),
-            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
-            families: 1200,
-            seed: 29,
-            noise: 1.0,
-            gzip: false,
-            authorities: Vec::new(),
-        },
-        &|_, _| {},
-    )
-    .expect("synth");
-    let db = dir.join("county.duckdb");
-    let conn = store::open(&db).expect("db");
-    let manifest = Manifest::load(&out.join("manifest.toml")).expect("manifest");
-    ingest::ingest(&conn, &manifest, &mut |_| {}).expect("ingest");
-    link::link(&conn, &LinkConfig::default()).expect("link");
-    db
 }
 
 fn zonewise(args: &[&str]) -> String {
@@ -165,7 +138,7 @@ fn parquet_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 #[test]
 fn features_labels_and_criteria_on_a_generated_county() {
     let dir = tempfile::tempdir().expect("temp");
-    let db = linked_county(dir.path());
+    let db = linked_county(dir.path(), 1200, 29);
     let db_arg = db.to_str().expect("path");
 
     // Export through the command, as CSV and as Parquet.

@@ -10,38 +10,11 @@ use std::process::Command;
 
 mod common;
 
-use common::Table;
+use common::{Table, linked_county};
 use duckdb::Connection;
 use serde_json::Value;
-use zonewise::ingest::{self, Manifest};
-use zonewise::link::{self, LinkConfig};
 use zonewise::store;
-use zonewise::synth::{self, SynthConfig};
 use zonewise::uptake::{self, Measure, UptakeError, UptakeOptions, UptakeRow, service};
-
-/// Generates, ingests and links a county into a database file; returns its path.
-fn linked_county(dir: &Path, families: usize) -> PathBuf {
-    let out = dir.join("county");
-    synth::generate(
-        &SynthConfig {
-            out_dir: out.clone(),
-            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
-            families,
-            seed: 17,
-            noise: 1.0,
-            gzip: false,
-            authorities: Vec::new(),
-        },
-        &|_, _| {},
-    )
-    .expect("synth");
-    let db = dir.join("county.duckdb");
-    let conn = store::open(&db).expect("db");
-    let manifest = Manifest::load(&out.join("manifest.toml")).expect("manifest");
-    ingest::ingest(&conn, &manifest, &mut |_| {}).expect("ingest");
-    link::link(&conn, &LinkConfig::default()).expect("link");
-    db
-}
 
 fn built_in(name: &str) -> uptake::Service {
     let services = service::built_in().expect("services");
@@ -99,7 +72,7 @@ fn decile_counts(rows: &[UptakeRow], measure: Measure) -> Vec<(u64, u64)> {
 #[test]
 fn decile_figures_equal_a_direct_group_by_and_inequality_follows_the_generator() {
     let dir = tempfile::tempdir().expect("temp");
-    let conn = store::open(&linked_county(dir.path(), 1500)).expect("open");
+    let conn = store::open(&linked_county(dir.path(), 1500, 17)).expect("open");
     let health_check = uptake::compute(&conn, &built_in("health_check"), &UptakeOptions::default())
         .expect("health check uptake");
     assert_eq!(health_check.reference_date.to_string(), "2026-04-01");
@@ -297,7 +270,7 @@ fn check_sum_protected(total: &Value, parts: &[&Value], what: &str) {
 #[test]
 fn suppression_lets_no_small_count_out_of_any_output() {
     let dir = tempfile::tempdir().expect("temp");
-    let db = linked_county(dir.path(), 1200);
+    let db = linked_county(dir.path(), 1200, 17);
     for (service, threshold) in [
         ("health_check", 4),
         ("childrens_centre", 4),
@@ -411,7 +384,7 @@ fn suppression_lets_no_small_count_out_of_any_output() {
 #[test]
 fn an_analysts_service_file_is_measured_and_bad_definitions_are_named() {
     let dir = tempfile::tempdir().expect("temp");
-    let conn: Connection = store::open(&linked_county(dir.path(), 600)).expect("open");
+    let conn: Connection = store::open(&linked_county(dir.path(), 600, 17)).expect("open");
     let file = dir.path().join("services.toml");
     std::fs::write(
         &file,
@@ -657,7 +630,7 @@ fn check_export(conn: &Connection, service: &str, threshold: u64, dir: &Path) ->
 #[test]
 fn csv_export_of_a_generated_county_shows_no_small_count_and_computes_figures() {
     let dir = tempfile::tempdir().expect("temp");
-    let conn = store::open(&linked_county(dir.path(), 900)).expect("open");
+    let conn = store::open(&linked_county(dir.path(), 900, 17)).expect("open");
     for (service, threshold) in [
         ("health_check", 4),
         ("childrens_centre", 4),

@@ -90,3 +90,31 @@ impl Table {
             .collect()
     }
 }
+
+/// Generates a synthetic county of `families` from `seed`, ingests and links it
+/// into `dir/county.duckdb`, and returns that path.
+pub fn linked_county(dir: &Path, families: usize, seed: u64) -> std::path::PathBuf {
+    use zonewise::ingest::{self, Manifest};
+    use zonewise::link::{self, LinkConfig};
+    use zonewise::synth::{self, SynthConfig};
+    let out = dir.join("county");
+    synth::generate(
+        &SynthConfig {
+            out_dir: out.clone(),
+            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
+            families,
+            seed,
+            noise: 1.0,
+            gzip: false,
+            authorities: Vec::new(),
+        },
+        &|_, _| {},
+    )
+    .expect("synth");
+    let db = dir.join("county.duckdb");
+    let conn = zonewise::store::open(&db).expect("db");
+    let manifest = Manifest::load(&out.join("manifest.toml")).expect("manifest");
+    ingest::ingest(&conn, &manifest, &mut |_| {}).expect("ingest");
+    link::link(&conn, &LinkConfig::default()).expect("link");
+    db
+}
