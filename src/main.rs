@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use zonewise::synth::SynthConfig;
-use zonewise::ui::map_view::MapLevel;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
+use zonewise::uptake::Level;
 use zonewise::{bench, commands, sample};
 
 /// Zonewise: linked agency data, early-help flags and uptake maps for councils.
@@ -45,7 +45,7 @@ struct Cli {
     /// Open the Map view with rates mapped by lsoa, ward, zone or authority, in the
     /// diverging palette when followed by `--diverging`.
     #[arg(long, value_parser = parse_map_level, conflicts_with_all = ["find", "review", "england"])]
-    map_by: Option<MapLevel>,
+    map_by: Option<Level>,
 
     /// With `--map-by`: colour rates red below the county's rate and blue above, in
     /// classes of equal width either side of it.
@@ -53,16 +53,11 @@ struct Cli {
     diverging: bool,
 }
 
-fn parse_map_level(name: &str) -> Result<MapLevel, String> {
-    [
-        MapLevel::Lsoa,
-        MapLevel::Ward,
-        MapLevel::Zone,
-        MapLevel::Authority,
-    ]
-    .into_iter()
-    .find(|level| level.label().eq_ignore_ascii_case(name))
-    .ok_or_else(|| format!("unknown level '{name}': lsoa, ward, zone or authority"))
+fn parse_map_level(name: &str) -> Result<Level, String> {
+    zonewise::ui::map_view::MAP_LEVELS
+        .into_iter()
+        .find(|level| level.key().eq_ignore_ascii_case(name))
+        .ok_or_else(|| format!("unknown level '{name}': lsoa, ward, zone or authority"))
 }
 
 #[derive(Clone, Copy)]
@@ -435,7 +430,7 @@ fn run() -> anyhow::Result<()> {
             if let Some(level) = cli.map_by {
                 app.view = View::Map;
                 app.map.map_level = level;
-                app.map.area_level = level.table_level();
+                app.map.area_level = level;
                 if cli.diverging {
                     app.map.palette = zonewise::ui::map_view::Palette::Diverging;
                     app.map.classes = zonewise::ui::map_view::Classes::EqualInterval;

@@ -2,11 +2,13 @@
 //! built-in service's uptake tables, always suppressed (the map is the
 //! commissioner's screen, so it only ever holds [`Published`] figures).
 
+use std::collections::HashMap;
+
 use duckdb::Connection;
 
 use crate::geo::lsoa_shapes::{LsoaShape, read_lsoa_shapes};
 use crate::store::StoreError;
-use crate::uptake::{self, Published, UptakeOptions, suppress};
+use crate::uptake::{self, Level, Published, UptakeOptions, UptakeRow, suppress};
 
 /// One service's published uptake.
 #[derive(Clone)]
@@ -14,9 +16,52 @@ pub struct ServiceFigures {
     pub name: String,
     pub title: String,
     pub published: Published,
-    /// For each of the figures' shapes, its row in `published`'s LSOA table: found
-    /// once here, not searched for on every frame.
-    pub rows_by_shape: Vec<Option<usize>>,
+    /// For each of the figures' shapes, its row in each of `published`'s area
+    /// tables: found once here, not searched for on every frame.
+    rows_by_shape: ShapeRows,
+}
+
+/// Per shape, the index of its LSOA's row and of its ward's, zone's and
+/// authority's rows in the published tables.
+#[derive(Clone, Default)]
+struct ShapeRows {
+    lsoa: Vec<Option<usize>>,
+    ward: Vec<Option<usize>>,
+    zone: Vec<Option<usize>>,
+    authority: Vec<Option<usize>>,
+}
+
+impl ServiceFigures {
+    /// The row of shape `shape`'s area at `level` (its LSOA, ward, zone or
+    /// authority), when the published tables have one.
+    pub fn shape_row(&self, level: Level, shape: usize) -> Option<&UptakeRow> {
+        let tables = self.published.tables();
+        let (rows, table) = match level {
+            Level::Lsoa => (&self.rows_by_shape.lsoa, &tables.lsoas),
+            Level::Ward => (&self.rows_by_shape.ward, &tables.wards),
+            Level::Zone => (&self.rows_by_shape.zone, &tables.zones),
+            Level::Authority => (&self.rows_by_shape.authority, &tables.authorities),
+            _ => return None,
+        };
+        rows.get(shape).copied().flatten().map(|k| &table[k])
+    }
+}
+
+/// For each shape, the index of the row in `rows` whose code is the shape's `key`.
+fn index_rows(
+    shapes: &[LsoaShape],
+    rows: &[UptakeRow],
+    key: impl Fn(&LsoaShape) -> Option<&str>,
+) -> Vec<Option<usize>> {
+    let row_of: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(k, row)| (row.code.as_str(), k))
+        .collect();
+    shapes
+        .iter()
+        .map(|shape| key(shape).and_then(|code| row_of.get(code).copied()))
+        .collect()
 }
 
 /// The Map view's data.
@@ -57,18 +102,14 @@ pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
         match uptake::compute(conn, service, &UptakeOptions::default()) {
             Ok(tables) => {
                 let published = suppress::suppress(&tables, suppress::DEFAULT_THRESHOLD);
-                let row_of: std::collections::HashMap<&str, usize> = published
-                    .tables()
-                    .lsoas
-                    .iter()
-                    .enumerate()
-                    .map(|(k, row)| (row.code.as_str(), k))
-                    .collect();
-                let rows_by_shape = figures
-                    .shapes
-                    .iter()
-                    .map(|shape| row_of.get(shape.code.as_str()).copied())
-                    .collect();
+                let shown = published.tables();
+                let shapes = &figures.shapes;
+                let rows_by_shape = ShapeRows {
+                    lsoa: index_rows(shapes, &shown.lsoas, |s| Some(s.code.as_str())),
+                    ward: index_rows(shapes, &shown.wards, |s| s.ward_code.as_deref()),
+                    zone: index_rows(shapes, &shown.zones, |s| s.zone_id.as_deref()),
+                    authority: index_rows(shapes, &shown.authorities, |s| Some(s.la_code.as_str())),
+                };
                 figures.services.push(ServiceFigures {
                     name: service.name.clone(),
                     title: service.title.clone(),

@@ -139,7 +139,7 @@ pub(super) fn map_panel_ui(
             }
         }
     }
-    legend_ui(ui, rect, &colouring.legend);
+    legend_ui(ui, rect, colouring);
     if let Some(index) = state.hovered {
         let measure = state.measure();
         response.on_hover_ui_at_pointer(|ui| {
@@ -150,20 +150,22 @@ pub(super) fn map_panel_ui(
 
 /// The legend in the map's lower left corner, as labels (so screen readers and
 /// tests read it, unlike text painted into the map).
-fn legend_ui(ui: &mut egui::Ui, rect: Rect, legend: &[(Color32, String)]) {
+fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
+    let (legend, notes) = (&colouring.legend, &colouring.notes);
     let font = egui::FontId::proportional(12.0);
     let row = 21.0;
+    let text_width = |text: &str| {
+        ui.painter()
+            .layout_no_wrap(text.to_string(), font.clone(), Color32::BLACK)
+            .size()
+            .x
+    };
     let width = legend
         .iter()
-        .map(|(_, label)| {
-            ui.painter()
-                .layout_no_wrap(label.clone(), font.clone(), Color32::BLACK)
-                .size()
-                .x
-        })
-        .fold(0.0, f32::max)
-        + 40.0;
-    let height = legend.len() as f32 * row + 10.0;
+        .map(|(_, label)| text_width(label) + 40.0)
+        .chain(notes.iter().map(|note| text_width(note) + 14.0))
+        .fold(0.0, f32::max);
+    let height = (legend.len() + notes.len()) as f32 * row + 10.0;
     let frame = Rect::from_min_size(
         pos2(rect.left() + 8.0, rect.bottom() - height - 8.0),
         Vec2::new(width, height),
@@ -173,19 +175,6 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, legend: &[(Color32, String)]) {
     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(frame.shrink(5.0)));
     child.spacing_mut().item_spacing.y = 1.0;
     for (colour, label) in legend {
-        if *colour == Color32::TRANSPARENT {
-            // A note on the whole legend rather than a class.
-            child.add(
-                egui::Label::new(
-                    RichText::new(label)
-                        .font(font.clone())
-                        .italics()
-                        .color(Color32::from_gray(60)),
-                )
-                .selectable(false),
-            );
-            continue;
-        }
         child.horizontal(|ui| {
             let (swatch, _) = ui.allocate_exact_size(Vec2::new(16.0, 12.0), Sense::hover());
             ui.painter().rect_filled(swatch, 2.0, *colour);
@@ -204,5 +193,16 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, legend: &[(Color32, String)]) {
                 .selectable(false),
             );
         });
+    }
+    for note in notes {
+        child.add(
+            egui::Label::new(
+                RichText::new(note)
+                    .font(font.clone())
+                    .italics()
+                    .color(Color32::from_gray(60)),
+            )
+            .selectable(false),
+        );
     }
 }

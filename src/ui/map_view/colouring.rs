@@ -10,7 +10,7 @@
 use egui::Color32;
 
 use super::super::widgets::imd_decile_color;
-use super::{AreaSelection, MapState};
+use super::{AreaSelection, Layer, MapState};
 use crate::geo::lsoa_shapes::LsoaShape;
 use crate::report::map::{MapFigures, ServiceFigures};
 use crate::uptake::{Level, Measure, Rate, UptakeRow};
@@ -209,57 +209,14 @@ pub fn class_colour(palette: Palette, class: usize, bounds: &[f64], centre: f64)
     }
 }
 
-/// Which areas' rates the map paints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MapLevel {
-    Lsoa,
-    Ward,
-    Zone,
-    Authority,
-}
+/// The levels whose rates the map can paint, finest first.
+pub const MAP_LEVELS: [Level; 4] = [Level::Lsoa, Level::Ward, Level::Zone, Level::Authority];
 
-impl MapLevel {
-    pub fn label(self) -> &'static str {
-        match self {
-            MapLevel::Lsoa => "LSOA",
-            MapLevel::Ward => "ward",
-            MapLevel::Zone => "zone",
-            MapLevel::Authority => "authority",
-        }
-    }
-
-    /// The areas of this level in the uptake tables.
-    pub fn table_level(self) -> Level {
-        match self {
-            MapLevel::Lsoa => Level::Lsoa,
-            MapLevel::Ward => Level::Ward,
-            MapLevel::Zone => Level::Zone,
-            MapLevel::Authority => Level::Authority,
-        }
-    }
-}
-
-/// The row whose rate LSOA `index` is painted with at `level`: its own, or its
-/// zone's or authority's.
-pub fn painted_row<'a>(
-    figures: &MapFigures,
-    service: &'a ServiceFigures,
-    index: usize,
-    level: MapLevel,
-) -> Option<&'a UptakeRow> {
-    let tables = service.published.tables();
-    let shape = &figures.shapes[index];
+/// A map level as the screen names it ("LSOA", "ward", …).
+pub fn level_label(level: Level) -> &'static str {
     match level {
-        MapLevel::Lsoa => service.rows_by_shape[index].map(|k| &tables.lsoas[k]),
-        MapLevel::Ward => {
-            let ward = shape.ward_code.as_deref()?;
-            tables.wards.iter().find(|r| r.code == ward)
-        }
-        MapLevel::Zone => {
-            let zone = shape.zone_id.as_deref()?;
-            tables.zones.iter().find(|r| r.code == zone)
-        }
-        MapLevel::Authority => tables.authorities.iter().find(|r| r.code == shape.la_code),
+        Level::Lsoa => "LSOA",
+        other => other.key(),
     }
 }
 
@@ -277,7 +234,41 @@ pub fn in_area(shape: &LsoaShape, area: &AreaSelection) -> bool {
 /// Colours and legend for the current choice.
 pub(super) struct Colouring {
     pub colours: Vec<Color32>,
+    /// A swatch and label per class (and for suppressed and empty areas).
     pub legend: Vec<(Color32, String)>,
+    /// Lines under the classes that say how to read them.
+    pub notes: Vec<String>,
+}
+
+/// Everything the colours depend on besides the figures: while it is unchanged
+/// the colours of the last frame are reused rather than worked out again.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ColourKey {
+    layer: Layer,
+    service: usize,
+    colour_by: ColourBy,
+    classes: Classes,
+    palette: Palette,
+    custom_breaks: Vec<f64>,
+    map_level: Level,
+    selected_decile: Option<u8>,
+    selected_area: Option<AreaSelection>,
+}
+
+impl ColourKey {
+    pub(super) fn of(state: &MapState, service: usize) -> ColourKey {
+        ColourKey {
+            layer: state.layer,
+            service,
+            colour_by: state.colour_by,
+            classes: state.classes,
+            palette: state.palette,
+            custom_breaks: state.custom_breaks.clone(),
+            map_level: state.map_level,
+            selected_decile: state.selected_decile,
+            selected_area: state.selected_area.clone(),
+        }
+    }
 }
 
 /// A percentage with as many decimals as the spread of the rates needs.
@@ -311,6 +302,7 @@ pub(super) fn colouring(
 
 fn deprivation_colouring(figures: &MapFigures) -> Colouring {
     Colouring {
+        notes: Vec::new(),
         colours: figures
             .shapes
             .iter()
@@ -336,7 +328,7 @@ fn rate_colouring(
     state: &MapState,
 ) -> Colouring {
     let rows: Vec<Option<&UptakeRow>> = (0..figures.shapes.len())
-        .map(|i| painted_row(figures, service, i, state.map_level))
+        .map(|i| service.shape_row(state.map_level, i))
         .collect();
     let rates: Vec<Option<f64>> = rows
         .iter()
@@ -372,6 +364,7 @@ fn rate_colouring(
         })
         .collect();
     let mut legend = Vec::new();
+    let mut notes = Vec::new();
     if !known.is_empty() {
         let spread = bounds[bounds.len() - 1] - bounds[0];
         let decimals = if spread < 0.1 { 1 } else { 0 };
@@ -390,21 +383,22 @@ fn rate_colouring(
             legend.push((colour, label));
         }
         if state.palette == Palette::Diverging {
-            legend.push((
-                Color32::TRANSPARENT,
-                format!("centred on the county's {}", percent(centre, 1)),
-            ));
+            notes.push(format!("centred on the county's {}", percent(centre, 1)));
         }
     }
-    if state.map_level != MapLevel::Lsoa {
-        legend.push((
-            Color32::TRANSPARENT,
-            format!("each LSOA shows its {}'s rate", state.map_level.label()),
+    if state.map_level != Level::Lsoa {
+        notes.push(format!(
+            "each LSOA shows its {}'s rate",
+            level_label(state.map_level)
         ));
     }
     legend.push((SUPPRESSED, "suppressed (a count of 1–4)".to_string()));
     legend.push((NO_DATA, "nobody eligible".to_string()));
-    Colouring { colours, legend }
+    Colouring {
+        colours,
+        legend,
+        notes,
+    }
 }
 
 #[cfg(test)]

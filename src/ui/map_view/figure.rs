@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use egui::{Rect, RichText};
 
 use super::MapState;
+use super::colouring::level_label;
 use crate::report::map::ServiceFigures;
 use crate::ui::screenshot::save_png;
 
@@ -78,14 +79,17 @@ impl PngExport {
         )
         .intersect(ctx.content_rect());
         ctx.request_screenshot(move |image| {
-            let cropped = image.region(&figure, Some(pixels_per_point));
-            let saved = save_png(&path, &cropped)
-                .map(|()| path.clone())
-                .map_err(|error| format!("cannot save {}: {error}", path.display()));
-            if let Ok(mut slot) = outcome.lock() {
-                *slot = Some(saved);
-            }
-            repaint.request_repaint();
+            // The callback runs on the UI thread: encode and write on a worker.
+            std::thread::spawn(move || {
+                let cropped = image.region(&figure, Some(pixels_per_point));
+                let saved = save_png(&path, &cropped)
+                    .map(|()| path.clone())
+                    .map_err(|error| format!("cannot save {}: {error}", path.display()));
+                if let Ok(mut slot) = outcome.lock() {
+                    *slot = Some(saved);
+                }
+                repaint.request_repaint();
+            });
         });
         None
     }
@@ -98,7 +102,7 @@ pub(super) fn title_ui(ui: &mut egui::Ui, service: Option<&ServiceFigures>, stat
             "{}: {} by {} and by IMD 2019 decile",
             service.title,
             measure.label().to_lowercase(),
-            state.map_level.label()
+            level_label(state.map_level)
         ),
         _ => "Index of Multiple Deprivation 2019 by LSOA".to_string(),
     };

@@ -16,7 +16,8 @@ mod side_panel;
 
 pub use camera::{Camera, zoom_targets};
 pub use colouring::{
-    Classes, ColourBy, MapLevel, Palette, class_breaks, class_of, parse_breaks, rate_of,
+    Classes, ColourBy, MAP_LEVELS, Palette, class_breaks, class_of, level_label, parse_breaks,
+    rate_of,
 };
 
 use super::jobs::{Job, take_finished};
@@ -26,7 +27,7 @@ use crate::report::map::{MapFigures, ServiceFigures};
 use crate::uptake::{Level, Measure, Published};
 use camera::zoom_ui;
 use canvas::map_panel_ui;
-use colouring::colouring;
+use colouring::{ColourKey, Colouring, colouring};
 use side_panel::side_panel_ui;
 
 /// Zone borders and authority borders.
@@ -63,7 +64,7 @@ pub struct MapState {
     pub custom_breaks: Vec<f64>,
     pub custom_error: Option<String>,
     /// Whose rates the map paints: each LSOA's own, or its zone's or authority's.
-    pub map_level: MapLevel,
+    pub map_level: Level,
     /// Which areas the table beside the map lists.
     pub area_level: Level,
     /// The area picked in the table: the map fades the rest, the chart marks its rate.
@@ -76,6 +77,8 @@ pub struct MapState {
     png_job: Option<Job<Option<std::path::PathBuf>>>,
     /// A PNG export in progress: the view is drawn as a figure until it is saved.
     png: Option<figure::PngExport>,
+    /// The last frame's colours and what they were worked out for.
+    colour_cache: Option<(ColourKey, Colouring)>,
 }
 
 /// An area picked in the area table.
@@ -157,13 +160,14 @@ impl Default for MapState {
             custom_text: "20, 40, 60".to_string(),
             custom_breaks: vec![0.2, 0.4, 0.6],
             custom_error: None,
-            map_level: MapLevel::Lsoa,
+            map_level: Level::Lsoa,
             area_level: Level::Zone,
             selected_area: None,
             sort_by_rate: false,
             table_follows: None,
             png_job: None,
             png: None,
+            colour_cache: None,
         }
     }
 }
@@ -172,6 +176,7 @@ impl MapState {
     /// Forgets geometry prepared for earlier figures (called when new figures arrive).
     pub fn reset_geometry(&mut self) {
         self.county = None;
+        self.colour_cache = None;
         self.selected = None;
         self.hovered = None;
         self.camera = None;
@@ -354,7 +359,14 @@ fn layer_ui(
     {
         state.colour_by = ColourBy::Coverage;
     }
-    let colouring = colouring(figures, service, state);
+    let key = ColourKey::of(
+        state,
+        state.service.min(figures.services.len().saturating_sub(1)),
+    );
+    let colouring = match state.colour_cache.take() {
+        Some((cached, colouring)) if cached == key => colouring,
+        _ => colouring(figures, service, state),
+    };
     let figure = ui.scope(|ui| {
         if state.is_figure() {
             figure::title_ui(ui, service, state);
@@ -397,6 +409,7 @@ fn layer_ui(
         state.export_message = Some(message);
         state.png = None;
     }
+    state.colour_cache = Some((key, colouring));
 }
 
 fn controls_ui(
@@ -459,18 +472,13 @@ fn controls_ui(
 fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
     ui.horizontal(|ui| {
         ui.label("Map rates by");
-        for level in [
-            MapLevel::Lsoa,
-            MapLevel::Ward,
-            MapLevel::Zone,
-            MapLevel::Authority,
-        ] {
+        for level in MAP_LEVELS {
             if ui
-                .selectable_value(&mut state.map_level, level, level.label())
+                .selectable_value(&mut state.map_level, level, level_label(level))
                 .clicked()
             {
                 // The area table lists the areas now mapped.
-                state.area_level = level.table_level();
+                state.area_level = level;
             }
         }
         ui.add_space(12.0);

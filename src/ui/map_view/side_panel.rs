@@ -8,9 +8,9 @@ use super::super::jobs::take_finished;
 use super::super::widgets::{imd_decile_color, section_heading_ui};
 use super::MapState;
 use super::area_table::{area_row, area_table_ui};
-use super::colouring::{MapLevel, painted_row, rate_of};
+use super::colouring::{level_label, rate_of};
 use crate::report::map::{MapFigures, ServiceFigures};
-use crate::uptake::{Measure, Published, Rate, UptakeRow};
+use crate::uptake::{Level, Measure, Published, Rate, UptakeRow};
 
 /// A rate with its interval, e.g. "41.2% (95% CI 38.0% to 44.5%)".
 pub(super) fn rate_text(rate: Rate) -> String {
@@ -30,7 +30,7 @@ pub(super) fn lsoa_summary_ui(
     service: Option<&ServiceFigures>,
     index: usize,
     measure: Option<Measure>,
-    map_level: MapLevel,
+    map_level: Level,
 ) {
     let shape = &figures.shapes[index];
     ui.label(RichText::new(format!("{} ({})", shape.name, shape.code)).strong());
@@ -46,18 +46,18 @@ pub(super) fn lsoa_summary_ui(
     let Some(service) = service else {
         return;
     };
-    if let Some(row) = painted_row(figures, service, index, MapLevel::Lsoa) {
+    if let Some(row) = service.shape_row(Level::Lsoa, index) {
         rows_ui(ui, row, measure);
     }
-    if map_level != MapLevel::Lsoa
+    if map_level != Level::Lsoa
         && let Some(measure) = measure
-        && let Some(area) = painted_row(figures, service, index, map_level)
+        && let Some(area) = service.shape_row(map_level, index)
     {
         let rate = rate_of(area, measure).map_or_else(|| "suppressed".to_string(), rate_text);
         ui.label(
             RichText::new(format!(
                 "Mapped: {} {}, {} {rate}",
-                map_level.label(),
+                level_label(map_level),
                 area.name,
                 measure.label().to_lowercase()
             ))
