@@ -38,6 +38,11 @@ struct Cli {
     #[arg(long)]
     find: Option<String>,
 
+    /// Open a family: its id, or `top` for the highest-ranked. With `--view round-table`
+    /// the family is picked on its zone's agenda (masked); otherwise Families opens it.
+    #[arg(long, conflicts_with_all = ["find", "review"])]
+    family: Option<String>,
+
     /// Open the Map view on all of England's LSOAs.
     #[arg(long, conflicts_with_all = ["find", "review"])]
     england: bool,
@@ -422,6 +427,9 @@ fn run() -> anyhow::Result<()> {
             }
             if let Some(text) = cli.find {
                 app = app.with_person_search(text);
+            }
+            if let Some(family) = cli.family {
+                app = app.with_family(family);
             }
             if cli.england {
                 app.view = View::Map;

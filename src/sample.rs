@@ -74,6 +74,12 @@ pub fn open_sample(
             rows: 0,
         });
         crate::link::link(&conn, &crate::link::LinkConfig::default())?;
+        progress(&IngestProgress {
+            stage: "finding families to offer help".to_string(),
+            fraction: 1.0,
+            rows: 0,
+        });
+        crate::risk::prepare_round_dates(&conn)?;
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
     }

@@ -2,7 +2,11 @@
 //! and `mart` schemas and the linkage's scored pairs (never from staging, so every
 //! screen sees committed, processed data).
 
+pub mod agenda;
+pub mod families;
+pub mod family_detail;
 pub mod linkage;
 pub mod map;
+pub mod meeting_pack;
 pub mod overview;
 pub mod records;

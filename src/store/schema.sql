@@ -364,3 +364,35 @@ CREATE TABLE IF NOT EXISTS mart.criterion_rule (
     rule           VARCHAR NOT NULL,
     PRIMARY KEY (reference_date, rule_set, criterion)
 );
+
+-- Each child's model score at a reference date (`zonewise score`), and the
+-- features that raised it most, in words. A family's score is its highest child's.
+CREATE TABLE IF NOT EXISTS mart.risk_score (
+    reference_date DATE NOT NULL,
+    person_id      VARCHAR NOT NULL,
+    family_id      VARCHAR NOT NULL,
+    model_id       VARCHAR NOT NULL,
+    score          DOUBLE NOT NULL,
+    flagged        BOOLEAN NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS mart.risk_reason (
+    reference_date DATE NOT NULL,
+    person_id      VARCHAR NOT NULL,
+    rank           INTEGER NOT NULL,
+    feature        VARCHAR NOT NULL,
+    contribution   DOUBLE NOT NULL,
+    sentence       VARCHAR NOT NULL
+);
+
+-- What a zone's round table decided about a family, with who recorded it and when.
+-- Every decision is kept: the latest one per family is the current one.
+CREATE TABLE IF NOT EXISTS app.round_decision (
+    family_id      VARCHAR NOT NULL,
+    zone_id        VARCHAR,
+    reference_date DATE NOT NULL,
+    outcome        VARCHAR NOT NULL,
+    note           VARCHAR NOT NULL,
+    decided_by     VARCHAR NOT NULL,
+    decided_at     TIMESTAMP NOT NULL
+);

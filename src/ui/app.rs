@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
-use super::{data_view, linkage_view, overview, planned, screenshot};
+use super::{data_view, families_view, linkage_view, overview, planned, round_table, screenshot};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
 use crate::report::linkage::{LinkageFigures, read_linkage};
@@ -94,6 +94,8 @@ pub struct Snapshot {
     pub review_queue: Vec<ReviewItem>,
     /// LSOA boundaries and each service's suppressed uptake.
     pub map: crate::report::map::MapFigures,
+    /// Families of the current round with criteria, scores and decisions.
+    pub families: crate::report::families::FamiliesFigures,
 }
 
 /// Pairs loaded into the review queue at a time; a reviewer works through these
@@ -138,8 +140,16 @@ pub struct ZonewiseApp {
     pub linkage: linkage_view::LinkageState,
     /// The Map view's choices, camera and prepared geometry.
     pub map: super::map_view::MapState,
+    /// The Families view's drill-down path, filters and open family.
+    pub families: families_view::FamiliesState,
+    /// The Round table view's zone, opened cases and decision form.
+    pub round_table: round_table::RoundTableState,
+    /// A meeting pack being saved (the save dialog and the write run on a worker).
+    exporting: Option<Job<Option<PathBuf>>>,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
+    /// A family to open once the data is shown (`zonewise --family`).
+    pending_family: Option<String>,
     /// A person search to run once the data is shown (`zonewise --find`).
     pending_search: Option<String>,
     screenshot: Option<screenshot::Capture>,
@@ -163,8 +173,12 @@ impl ZonewiseApp {
             manifest_path_input: String::new(),
             linkage: linkage_view::LinkageState::default(),
             map: super::map_view::MapState::default(),
+            families: families_view::FamiliesState::default(),
+            round_table: round_table::RoundTableState::default(),
+            exporting: None,
             linkage_message: None,
             pending_search: None,
+            pending_family: None,
             screenshot: None,
             started: false,
         }
@@ -182,6 +196,16 @@ impl ZonewiseApp {
         self.view = View::Linkage;
         self.linkage.tab = linkage_view::LinkageTab::Person;
         self.pending_search = Some(text);
+        self
+    }
+
+    /// Opens a family (`top`: the highest-ranked) once the data is shown: on its
+    /// zone's agenda when the view is the Round table, else in Families.
+    pub fn with_family(mut self, family: String) -> ZonewiseApp {
+        if self.view != View::RoundTable {
+            self.view = View::Families;
+        }
+        self.pending_family = Some(family);
         self
     }
 
@@ -206,6 +230,7 @@ impl ZonewiseApp {
             || self.refreshing.is_some()
             || self.importing.is_some()
             || self.reclustering.is_some()
+            || self.exporting.is_some()
     }
 
     /// What the last re-clustering did, or why it failed.
@@ -282,6 +307,128 @@ impl ZonewiseApp {
                 }
             }
         }
+    }
+
+    /// Carries out what the Families view asked for: opening a family reads its
+    /// single view at once (one family's rows).
+    pub fn handle_families_action(&mut self, action: families_view::FamiliesAction) {
+        match action {
+            families_view::FamiliesAction::None => {}
+            families_view::FamiliesAction::OpenFamily(family_id) => {
+                let (Some(conn), Some(snapshot)) = (&self.conn, &self.snapshot) else {
+                    return;
+                };
+                let Some(date) = snapshot.families.current.clone() else {
+                    return;
+                };
+                match crate::report::family_detail::read_family_detail(conn, &family_id, &date) {
+                    Ok(detail) => {
+                        self.families.scope = match snapshot.families.family(&family_id) {
+                            Some(row) => families_view::Scope::of_family(row),
+                            None => families_view::Scope {
+                                family: Some(family_id),
+                                ..families_view::Scope::default()
+                            },
+                        };
+                        self.families.detail = Some(detail);
+                        self.families.error = None;
+                    }
+                    Err(error) => {
+                        self.families.error = Some(format!("Cannot read {family_id}: {error}"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out what the Round table asked for. Opening a case and recording a
+    /// decision are single small writes and run at once; the pack's save dialog and
+    /// write run on a worker.
+    pub fn handle_round_table_action(
+        &mut self,
+        ctx: &egui::Context,
+        action: round_table::RoundTableAction,
+    ) {
+        use round_table::RoundTableAction;
+        match action {
+            RoundTableAction::None => {}
+            RoundTableAction::OpenCase { family_id, .. } => {
+                self.round_table.opened.insert(family_id);
+                self.round_table.open_reason.clear();
+            }
+            RoundTableAction::ShowFamily(family_id) => {
+                self.view = View::Families;
+                self.handle_families_action(families_view::FamiliesAction::OpenFamily(family_id));
+            }
+            RoundTableAction::RecordDecision {
+                family_id,
+                zone_id,
+                outcome,
+                note,
+            } => self.record_decision(&family_id, &zone_id, &outcome, &note),
+            RoundTableAction::ExportPack { zone_id } => self.export_pack(ctx, &zone_id),
+        }
+    }
+
+    fn record_decision(&mut self, family_id: &str, zone_id: &str, outcome: &str, note: &str) {
+        let (Some(conn), Some(snapshot)) = (&self.conn, &mut self.snapshot) else {
+            return;
+        };
+        let Some(date) = snapshot.families.current.clone() else {
+            return;
+        };
+        let saved = crate::report::family_detail::record_decision(
+            conn,
+            family_id,
+            Some(zone_id),
+            &date,
+            outcome,
+            note,
+            &reviewer_name(),
+        )
+        .and_then(|()| crate::report::families::read_families(conn));
+        self.round_table.message = Some(match saved {
+            Ok(families) => {
+                snapshot.families = families;
+                self.round_table.outcome = None;
+                self.round_table.note.clear();
+                format!("Recorded for {family_id}: {outcome}.")
+            }
+            Err(error) => format!("The decision could not be saved: {error}"),
+        });
+    }
+
+    fn export_pack(&mut self, ctx: &egui::Context, zone_id: &str) {
+        let Some(snapshot) = &self.snapshot else {
+            return;
+        };
+        let generated = chrono::Local::now().format("%d/%m/%Y %H:%M").to_string();
+        let html = crate::report::meeting_pack::meeting_pack_html(
+            &snapshot.families,
+            zone_id,
+            &snapshot.overview.county,
+            &generated,
+        );
+        let file_name = format!(
+            "round-table-{}-{}.html",
+            zone_id,
+            snapshot.families.current.as_deref().unwrap_or("pack")
+        );
+        self.round_table.message = None;
+        self.exporting = Some(Job::spawn("Saving the meeting pack", ctx, move |sink| {
+            sink.report(None, "Choosing where to save…");
+            let Some(path) = rfd::FileDialog::new()
+                .set_title("Save the meeting pack")
+                .set_file_name(&file_name)
+                .add_filter("Web page (prints to paper or PDF)", &["html"])
+                .save_file()
+            else {
+                return Ok(None);
+            };
+            std::fs::write(&path, html)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            Ok(Some(path))
+        }));
     }
 
     /// Loads the extracts of the manifest at `path` on a worker (what the Import button does
@@ -372,6 +519,7 @@ impl ZonewiseApp {
                 linkage: read_linkage(&conn)?,
                 review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
                 map: crate::report::map::read_map_figures(&conn)?,
+                families: crate::report::families::read_families(&conn)?,
             })
         }));
     }
@@ -396,6 +544,7 @@ impl ZonewiseApp {
                 Ok(snapshot) => {
                     self.map.reset_geometry();
                     self.snapshot = Some(snapshot);
+                    self.open_pending_family();
                     if let Some(text) = self.pending_search.take() {
                         self.linkage.search = text;
                         self.handle_linkage_action(ctx, linkage_view::LinkageAction::Search);
@@ -412,6 +561,13 @@ impl ZonewiseApp {
             }
         }
         self.poll_reclustering(ctx);
+        if let Some(result) = take_finished(&mut self.exporting) {
+            self.round_table.message = match result {
+                Ok(Some(path)) => Some(format!("Meeting pack saved to {}", path.display())),
+                Ok(None) => None,
+                Err(error) => Some(format!("The meeting pack was not saved: {error}")),
+            };
+        }
         if let Some(result) = take_finished(&mut self.importing) {
             match result {
                 Ok(ImportOutcome::Cancelled) => {}
@@ -432,6 +588,46 @@ impl ZonewiseApp {
                     )))
                 }
             }
+        }
+    }
+
+    fn open_pending_family(&mut self) {
+        let (Some(wanted), Some(snapshot)) = (self.pending_family.take(), &self.snapshot) else {
+            return;
+        };
+        let families = &snapshot.families;
+        let row = if wanted == "top" {
+            families.families.first()
+        } else {
+            families.family(&wanted)
+        };
+        let Some(row) = row else {
+            self.families.error = Some(format!("No family {wanted} on the current round."));
+            return;
+        };
+        if self.view == View::RoundTable {
+            let zone = row.zone_id.clone();
+            let on_agenda = zone.as_deref().and_then(|zone| {
+                let agenda = crate::report::agenda::agenda(families, zone);
+                let in_agenda = agenda
+                    .sections()
+                    .iter()
+                    .any(|(_, _, list)| list.iter().any(|f| f.family_id == row.family_id));
+                let first = agenda
+                    .sections()
+                    .iter()
+                    .find_map(|(_, _, list)| list.first().map(|f| f.family_id.clone()));
+                if in_agenda {
+                    Some(row.family_id.clone())
+                } else {
+                    first
+                }
+            });
+            self.round_table.zone = zone;
+            self.round_table.selected = on_agenda;
+        } else {
+            let family_id = row.family_id.clone();
+            self.handle_families_action(families_view::FamiliesAction::OpenFamily(family_id));
         }
     }
 
@@ -464,6 +660,9 @@ impl ZonewiseApp {
             return Some((job.title.clone(), job.progress()));
         }
         if let Some(job) = &self.importing {
+            return Some((job.title.clone(), job.progress()));
+        }
+        if let Some(job) = &self.exporting {
             return Some((job.title.clone(), job.progress()));
         }
         self.refreshing
@@ -609,6 +808,21 @@ impl ZonewiseApp {
                 self.handle_linkage_action(&ctx, action);
             }
             View::Map => super::map_view::map_ui(ui, &snapshot.map, &mut self.map),
+            View::Families => {
+                let action = families_view::families_ui(
+                    ui,
+                    &snapshot.families,
+                    &snapshot.overview.county,
+                    &mut self.families,
+                );
+                self.handle_families_action(action);
+            }
+            View::RoundTable => {
+                let action =
+                    round_table::round_table_ui(ui, &snapshot.families, &mut self.round_table);
+                let ctx = ui.ctx().clone();
+                self.handle_round_table_action(&ctx, action);
+            }
             other => planned::planned_ui(ui, other),
         }
     }

@@ -3,11 +3,13 @@
 
 pub mod app;
 pub mod data_view;
+pub mod families_view;
 pub mod jobs;
 pub mod linkage_view;
 pub mod map_view;
 pub mod overview;
 pub mod planned;
+pub mod round_table;
 pub mod screenshot;
 pub mod widgets;
 

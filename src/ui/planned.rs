@@ -8,29 +8,13 @@ use super::widgets::section_heading_ui;
 pub fn is_planned(view: View) -> bool {
     !matches!(
         view,
-        View::Overview | View::Data | View::Linkage | View::Map
+        View::Overview | View::Data | View::Linkage | View::Map | View::Families | View::RoundTable
     )
 }
 
 /// Draws the description of a planned view.
 pub fn planned_ui(ui: &mut egui::Ui, view: View) {
     let (purpose, items) = match view {
-        View::Families => (
-            "Families ranked by risk, each flag explained.",
-            &[
-                "Supporting Families criteria met, with the evidence behind each",
-                "Model scores with the reasons that raised them most",
-                "The single view of a family: members, agencies involved, a timeline of events",
-            ][..],
-        ),
-        View::RoundTable => (
-            "The agenda for a zone's round-table meeting, safe to project.",
-            &[
-                "Families newly flagged, whose score rose, and reviewed before",
-                "Identities masked as initials until a case is opened",
-                "Recording what the meeting agreed, with who and when",
-            ][..],
-        ),
         View::Models => (
             "How well the risk models perform on later data they were not trained on.",
             &[
@@ -45,7 +29,12 @@ pub fn planned_ui(ui: &mut egui::Ui, view: View) {
                 "The result of verifying the log's hash chain",
             ][..],
         ),
-        View::Overview | View::Data | View::Linkage | View::Map => ("", &[][..]),
+        View::Overview
+        | View::Data
+        | View::Linkage
+        | View::Map
+        | View::Families
+        | View::RoundTable => ("", &[][..]),
     };
     section_heading_ui(ui, view.label(), purpose);
     ui.label("This view is planned and not yet available. It will show:");

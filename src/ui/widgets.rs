@@ -76,3 +76,29 @@ pub fn section_heading_ui(ui: &mut egui::Ui, title: &str, explanation: &str) {
     }
     ui.add_space(4.0);
 }
+
+/// A qualitative palette (Okabe–Ito, colour-blind safe, lightened for chip
+/// backgrounds) for telling criteria apart; it repeats after eight.
+const CHIP_FILLS: [[u8; 3]; 8] = [
+    [255, 224, 178],
+    [197, 225, 245],
+    [200, 236, 214],
+    [250, 245, 190],
+    [196, 214, 237],
+    [246, 211, 190],
+    [233, 210, 228],
+    [225, 225, 225],
+];
+
+/// A small rounded label: a criterion met, an agency, a decision. A single widget
+/// (not a frame around a label), so wrapping layouts move it whole to the next line.
+pub fn chip_ui(ui: &mut egui::Ui, text: &str, index: usize) -> egui::Response {
+    let [r, g, b] = CHIP_FILLS[index % CHIP_FILLS.len()];
+    ui.add(
+        egui::Button::new(RichText::new(text).small().color(Color32::from_gray(30)))
+            .fill(Color32::from_rgb(r, g, b))
+            .stroke(egui::Stroke::NONE)
+            .corner_radius(8.0)
+            .sense(egui::Sense::hover()),
+    )
+}

@@ -1,0 +1,301 @@
+//! The single view of one family, read when a case is opened: its members with
+//! their scores and reasons, which agencies know the family and since when, every
+//! event across agencies in date order, the criteria it meets with the events
+//! behind each, and the round table's decisions. Read on demand (one family), never
+//! into the snapshot, so opening a case is a deliberate act the audit log can record.
+
+use duckdb::Connection;
+
+use crate::risk::criteria::DEFAULT_SET;
+use crate::risk::features::UNIVERSAL_EVENTS;
+use crate::store::StoreError;
+
+/// One member of the family.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Member {
+    pub person_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// dd/mm/yyyy.
+    pub birth_date: Option<String>,
+    /// Whole years on the reference date.
+    pub age: Option<i64>,
+    pub sex: Option<String>,
+    pub score: Option<f64>,
+    pub flagged: bool,
+    pub reasons: Vec<String>,
+}
+
+impl Member {
+    /// "J.S.": what a masked screen shows.
+    pub fn initials(&self) -> String {
+        let first = |s: &str| {
+            s.chars()
+                .next()
+                .map_or('?', |c| c.to_ascii_uppercase())
+                .to_string()
+        };
+        format!("{}.{}.", first(&self.given_name), first(&self.family_name))
+    }
+
+    pub fn full_name(&self) -> String {
+        super::families::title_case(format!("{} {}", self.given_name, self.family_name).trim())
+    }
+
+    /// The given name as a person would write it.
+    pub fn first_name(&self) -> String {
+        super::families::title_case(&self.given_name)
+    }
+
+    pub fn is_child(&self) -> bool {
+        self.age.is_some_and(|age| age < 18)
+    }
+}
+
+/// An agency's involvement: its first and latest record of the family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Involvement {
+    pub source: String,
+    /// dd/mm/yyyy.
+    pub since: String,
+    pub latest: String,
+    /// Records that are not universal services (school returns, health visiting…).
+    pub records: i64,
+}
+
+/// One event on the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEvent {
+    /// yyyy-mm-dd, so the list sorts as text.
+    pub date: String,
+    pub source: String,
+    pub event_type: String,
+    pub person_id: Option<String>,
+    pub value: Option<f64>,
+    /// Dated on or after the reference date: known now, but not to the flags of that date.
+    pub after_reference: bool,
+}
+
+/// A criterion the family meets and the events behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriterionMet {
+    pub name: String,
+    pub title: String,
+    pub rule: String,
+    /// (yyyy-mm-dd, event type, person id) of each evidence event, newest first.
+    pub evidence: Vec<(String, String, Option<String>)>,
+}
+
+/// A recorded round-table decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub outcome: String,
+    pub note: String,
+    pub decided_by: String,
+    pub decided_at: String,
+    pub reference_date: String,
+}
+
+/// Everything the single view shows about one family.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FamilyDetail {
+    pub family_id: String,
+    pub reference_date: String,
+    pub members: Vec<Member>,
+    pub involvement: Vec<Involvement>,
+    /// Newest first.
+    pub timeline: Vec<TimelineEvent>,
+    pub criteria: Vec<CriterionMet>,
+    /// Newest first.
+    pub decisions: Vec<Decision>,
+}
+
+impl FamilyDetail {
+    pub fn member(&self, person_id: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.person_id == person_id)
+    }
+}
+
+/// Reads one family at `reference_date` (yyyy-mm-dd).
+pub fn read_family_detail(
+    conn: &Connection,
+    family_id: &str,
+    reference_date: &str,
+) -> Result<FamilyDetail, StoreError> {
+    crate::uptake::stats::create_macros(conn)?;
+    let members = conn
+        .prepare(
+            "SELECT p.person_id, coalesce(p.given_name, ''), coalesce(p.family_name, ''),
+                    strftime(p.birth_date, '%d/%m/%Y'),
+                    CASE WHEN p.birth_date <= $2::DATE THEN age_on(p.birth_date, $2::DATE) END,
+                    p.sex, s.score, coalesce(s.flagged, false),
+                    (SELECT string_agg(sentence, chr(31) ORDER BY rank) FROM mart.risk_reason r
+                     WHERE r.person_id = p.person_id AND r.reference_date = $2::DATE)
+             FROM core.person p
+             LEFT JOIN mart.risk_score s ON s.person_id = p.person_id AND s.reference_date = $2::DATE
+             WHERE p.family_id = $1
+             ORDER BY p.birth_date NULLS LAST, p.person_id",
+        )?
+        .query_map([family_id, reference_date], |row| {
+            let reasons: Option<String> = row.get(8)?;
+            Ok(Member {
+                person_id: row.get(0)?,
+                given_name: row.get(1)?,
+                family_name: row.get(2)?,
+                birth_date: row.get(3)?,
+                age: row.get(4)?,
+                sex: row.get(5)?,
+                score: row.get(6)?,
+                flagged: row.get(7)?,
+                reasons: reasons
+                    .unwrap_or_default()
+                    .split('\u{1f}')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let universal = UNIVERSAL_EVENTS
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let involvement = conn
+        .prepare(&format!(
+            "SELECT source, strftime(min(event_date), '%d/%m/%Y'), strftime(max(event_date), '%d/%m/%Y'),
+                    count(*) FILTER (WHERE event_type NOT IN ({universal}))
+             FROM core.event WHERE family_id = ? AND event_date IS NOT NULL
+             GROUP BY source ORDER BY min(event_date), source"
+        ))?
+        .query_map([family_id], |row| {
+            Ok(Involvement {
+                source: row.get(0)?,
+                since: row.get(1)?,
+                latest: row.get(2)?,
+                records: row.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let timeline = conn
+        .prepare(
+            "SELECT strftime(event_date, '%Y-%m-%d'), source, event_type, person_id, value,
+                    event_date >= $2::DATE
+             FROM core.event WHERE family_id = $1 AND event_date IS NOT NULL
+             ORDER BY event_date DESC, source, line",
+        )?
+        .query_map([family_id, reference_date], |row| {
+            Ok(TimelineEvent {
+                date: row.get(0)?,
+                source: row.get(1)?,
+                event_type: row.get(2)?,
+                person_id: row.get(3)?,
+                value: row.get(4)?,
+                after_reference: row.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let criteria = read_criteria_met(conn, family_id, reference_date)?;
+    let decisions = conn
+        .prepare(
+            "SELECT outcome, note, decided_by, strftime(decided_at, '%Y-%m-%d %H:%M'),
+                    strftime(reference_date, '%Y-%m-%d')
+             FROM app.round_decision WHERE family_id = ? ORDER BY decided_at DESC",
+        )?
+        .query_map([family_id], |row| {
+            Ok(Decision {
+                outcome: row.get(0)?,
+                note: row.get(1)?,
+                decided_by: row.get(2)?,
+                decided_at: row.get(3)?,
+                reference_date: row.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(FamilyDetail {
+        family_id: family_id.to_string(),
+        reference_date: reference_date.to_string(),
+        members,
+        involvement,
+        timeline,
+        criteria,
+        decisions,
+    })
+}
+
+fn read_criteria_met(
+    conn: &Connection,
+    family_id: &str,
+    reference_date: &str,
+) -> Result<Vec<CriterionMet>, StoreError> {
+    let mut criteria: Vec<CriterionMet> = conn
+        .prepare(
+            "SELECT c.criterion, r.title, r.rule FROM mart.family_criterion c
+             JOIN mart.criterion_rule r USING (reference_date, rule_set, criterion)
+             WHERE c.family_id = ? AND c.reference_date = ?::DATE AND c.rule_set = ? AND c.met
+             ORDER BY r.rowid",
+        )?
+        .query_map([family_id, reference_date, DEFAULT_SET], |row| {
+            Ok(CriterionMet {
+                name: row.get(0)?,
+                title: row.get(1)?,
+                rule: row.get(2)?,
+                evidence: Vec::new(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut statement = conn.prepare(
+        "SELECT criterion, strftime(event_date, '%Y-%m-%d'), coalesce(event_type, ''), person_id
+         FROM mart.criterion_evidence
+         WHERE family_id = ? AND reference_date = ?::DATE AND rule_set = ?
+         ORDER BY event_date DESC, source, line",
+    )?;
+    let rows = statement.query_map([family_id, reference_date, DEFAULT_SET], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            row.get::<_, String>(2)?,
+            row.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (criterion, date, event_type, person) = row?;
+        if let Some(met) = criteria.iter_mut().find(|c| c.name == criterion) {
+            met.evidence.push((date, event_type, person));
+        }
+    }
+    Ok(criteria)
+}
+
+/// The outcomes a round table can record, in the order the form offers them.
+pub const OUTCOMES: [&str; 4] = [
+    "No further action",
+    "Universal services",
+    "Early help lead practitioner",
+    "Referral to children's social care",
+];
+
+/// Records a round table's decision about a family; every decision is kept.
+pub fn record_decision(
+    conn: &Connection,
+    family_id: &str,
+    zone_id: Option<&str>,
+    reference_date: &str,
+    outcome: &str,
+    note: &str,
+    decided_by: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO app.round_decision
+         VALUES (?, ?, ?::DATE, ?, ?, ?, now()::TIMESTAMP)",
+        duckdb::params![
+            family_id,
+            zone_id,
+            reference_date,
+            outcome,
+            note,
+            decided_by
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! The single view of a family (members, agencies involved and since when, the
+//! criteria it meets with their evidence, decisions, and every event across
+//! agencies on one timeline), and a child's page: the same narrowed to the child.
+
+use egui::RichText;
+
+use super::Scope;
+use crate::report::families::FamiliesFigures;
+use crate::report::families::short_name;
+use crate::report::family_detail::{FamilyDetail, Member, TimelineEvent};
+use crate::ui::widgets::{chip_ui, section_heading_ui};
+
+pub(super) fn family_page_ui(
+    ui: &mut egui::Ui,
+    figures: &FamiliesFigures,
+    detail: &FamilyDetail,
+    scope: &mut Scope,
+) {
+    let row = figures.family(&detail.family_id);
+    let child = scope.child.as_deref().and_then(|id| detail.member(id));
+    ui.horizontal_wrapped(|ui| {
+        match child {
+            Some(member) => ui.heading(member.full_name()),
+            None => ui.heading(format!(
+                "{} family",
+                row.map_or(detail.family_id.as_str(), |r| r.surname.as_str())
+            )),
+        };
+        ui.label(RichText::new(&detail.family_id).monospace().weak());
+        if let Some(row) = row {
+            if let Some(zone) = &row.zone_id {
+                ui.label(format!("· {}", figures.zone_name(zone)));
+            }
+            if let (Some(lsoa), Some(decile)) = (&row.lsoa_code, row.imd_decile) {
+                ui.label(format!("· {lsoa}, IMD decile {decile}"));
+            }
+            super::family_list::score_ui(ui, row);
+        }
+    });
+    ui.label(
+        RichText::new(format!(
+            "As the records stood on {}. Events from that day on are shown greyed: the flags of that date could not see them.",
+            detail.reference_date
+        ))
+        .weak(),
+    );
+    ui.columns(2, |columns| {
+        egui::ScrollArea::vertical().id_salt("family_facts").show(
+            &mut columns[0],
+            |ui| match child {
+                Some(member) => child_facts_ui(ui, member, detail),
+                None => family_facts_ui(ui, figures, detail, scope),
+            },
+        );
+        let person = child.map(|m| m.person_id.as_str());
+        timeline_ui(&mut columns[1], figures, detail, person);
+    });
+}
+
+fn family_facts_ui(
+    ui: &mut egui::Ui,
+    figures: &FamiliesFigures,
+    detail: &FamilyDetail,
+    scope: &mut Scope,
+) {
+    section_heading_ui(
+        ui,
+        "Members",
+        "Open a child for their own records and score.",
+    );
+    egui::Grid::new("members_grid")
+        .striped(true)
+        .num_columns(4)
+        .show(ui, |ui| {
+            for title in ["Name", "Born", "Age", "Score"] {
+                ui.label(RichText::new(title).strong());
+            }
+            ui.end_row();
+            for member in &detail.members {
+                if member.is_child() {
+                    if ui.link(member.full_name()).clicked() {
+                        scope.child = Some(member.person_id.clone());
+                    }
+                } else {
+                    ui.label(member.full_name());
+                }
+                ui.label(member.birth_date.as_deref().unwrap_or("–"));
+                ui.label(member.age.map_or("–".to_string(), |a| a.to_string()));
+                ui.label(member.score.map_or(String::new(), |s| {
+                    format!(
+                        "{:.0}%{}",
+                        s * 100.0,
+                        if member.flagged { " ⚑" } else { "" }
+                    )
+                }));
+                ui.end_row();
+            }
+        });
+    section_heading_ui(
+        ui,
+        "Agencies involved",
+        "Each agency's first and latest record of the family; counts leave out universal services.",
+    );
+    egui::Grid::new("involvement_grid")
+        .striped(true)
+        .num_columns(4)
+        .show(ui, |ui| {
+            for title in ["Agency", "Since", "Latest", "Records"] {
+                ui.label(RichText::new(title).strong());
+            }
+            ui.end_row();
+            for agency in &detail.involvement {
+                ui.label(figures.agency_label(&agency.source));
+                ui.label(&agency.since);
+                ui.label(&agency.latest);
+                ui.label(agency.records.to_string());
+                ui.end_row();
+            }
+        });
+    section_heading_ui(
+        ui,
+        "Criteria met",
+        &format!(
+            "{}: the rule and the events behind each.",
+            figures.rule_set_title
+        ),
+    );
+    if detail.criteria.is_empty() {
+        ui.label("None on this date.");
+    }
+    for (index, criterion) in detail.criteria.iter().enumerate() {
+        let chip = figures
+            .criteria
+            .iter()
+            .position(|c| c.name == criterion.name)
+            .unwrap_or(index);
+        ui.horizontal(|ui| {
+            chip_ui(ui, &short_name(&criterion.name), chip);
+            ui.label(RichText::new(&criterion.title).strong());
+        });
+        egui::CollapsingHeader::new(format!("{} evidence events", criterion.evidence.len()))
+            .id_salt(("evidence", &criterion.name))
+            .show(ui, |ui| {
+                ui.label(RichText::new(&criterion.rule).italics());
+                for (date, event_type, person) in &criterion.evidence {
+                    let who = person
+                        .as_deref()
+                        .and_then(|p| detail.member(p))
+                        .map_or_else(|| "the family".to_string(), Member::full_name);
+                    ui.label(format!("{date} · {} · {who}", event_type.replace('_', " ")));
+                }
+            });
+    }
+    decisions_ui(ui, detail);
+}
+
+fn child_facts_ui(ui: &mut egui::Ui, member: &Member, detail: &FamilyDetail) {
+    section_heading_ui(ui, "The child", "");
+    egui::Grid::new("child_grid").num_columns(2).show(ui, |ui| {
+        ui.label("Born");
+        ui.label(member.birth_date.as_deref().unwrap_or("–"));
+        ui.end_row();
+        ui.label("Age on the date");
+        ui.label(member.age.map_or("–".to_string(), |a| a.to_string()));
+        ui.end_row();
+        ui.label("Sex");
+        ui.label(member.sex.as_deref().unwrap_or("–"));
+        ui.end_row();
+        ui.label("Model score");
+        ui.label(member.score.map_or("not scored".to_string(), |s| {
+            format!(
+                "{:.0}%{}",
+                s * 100.0,
+                if member.flagged { ", flagged" } else { "" }
+            )
+        }));
+        ui.end_row();
+    });
+    section_heading_ui(
+        ui,
+        "What raised the score most",
+        "From the model's features; for review, not a decision.",
+    );
+    if member.reasons.is_empty() {
+        ui.label("No model reasons for this date.");
+    }
+    for reason in &member.reasons {
+        ui.label(format!("• {reason}"));
+    }
+    section_heading_ui(ui, "Criteria evidence about the child", "");
+    let mut any = false;
+    for criterion in &detail.criteria {
+        for (date, event_type, person) in &criterion.evidence {
+            if person.as_deref() == Some(member.person_id.as_str()) {
+                any = true;
+                ui.label(format!(
+                    "{date} · {} · {}",
+                    event_type.replace('_', " "),
+                    criterion.title
+                ));
+            }
+        }
+    }
+    if !any {
+        ui.label("None: the family's criteria rest on other members' records.");
+    }
+}
+
+fn decisions_ui(ui: &mut egui::Ui, detail: &FamilyDetail) {
+    section_heading_ui(ui, "Round-table decisions", "");
+    if detail.decisions.is_empty() {
+        ui.label("None recorded.");
+    }
+    for decision in &detail.decisions {
+        ui.label(format!(
+            "{} · {} · by {} (round of {})",
+            decision.decided_at, decision.outcome, decision.decided_by, decision.reference_date
+        ));
+        if !decision.note.is_empty() {
+            ui.label(RichText::new(&decision.note).italics());
+        }
+    }
+}
+
+/// Every event of the family (or of one person), newest first.
+fn timeline_ui(
+    ui: &mut egui::Ui,
+    figures: &FamiliesFigures,
+    detail: &FamilyDetail,
+    person: Option<&str>,
+) {
+    let events: Vec<&TimelineEvent> = detail
+        .timeline
+        .iter()
+        .filter(|e| person.is_none() || e.person_id.as_deref() == person)
+        .collect();
+    section_heading_ui(
+        ui,
+        "Timeline",
+        &format!("{} events across agencies, newest first.", events.len()),
+    );
+    egui::ScrollArea::vertical()
+        .id_salt("family_timeline")
+        .auto_shrink([false, false])
+        .show_rows(ui, 20.0, events.len(), |ui, range| {
+            for event in &events[range] {
+                let who = event
+                    .person_id
+                    .as_deref()
+                    .and_then(|p| detail.member(p))
+                    .map_or_else(String::new, Member::first_name);
+                let value = event.value.map_or(String::new(), |v| format!(" ({v})"));
+                let text = format!(
+                    "{} · {} · {}{} · {}",
+                    event.date,
+                    figures.agency_label(&event.source),
+                    event.event_type.replace('_', " "),
+                    value,
+                    who
+                );
+                let text = if event.after_reference {
+                    RichText::new(text).weak()
+                } else {
+                    RichText::new(text)
+                };
+                ui.label(text);
+            }
+        });
+}

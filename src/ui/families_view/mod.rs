@@ -1,0 +1,294 @@
+//! Families: a senior manager's drill-down from the whole authority to one child.
+//! Each area level (authority, zone, LSOA) shows its headline figures, the areas one
+//! level down, and the families in it ranked by risk, filterable by criterion,
+//! agency and score; a family opens its single view (`family_page`), and a child
+//! in it the child's own page. Breadcrumbs lead back up.
+
+pub mod drill;
+mod family_list;
+mod family_page;
+
+use egui::RichText;
+
+use crate::report::families::FamiliesFigures;
+use crate::report::family_detail::FamilyDetail;
+use crate::ui::widgets::{Metric, metric_cards_ui};
+pub use drill::{Filters, Level, Scope};
+pub(crate) use family_list::score_ui;
+
+/// Width of the table of zones or LSOAs beside the family list.
+const SUB_AREA_WIDTH: f32 = 420.0;
+
+/// The Families view's path, filters and the open family.
+#[derive(Debug, Default)]
+pub struct FamiliesState {
+    pub scope: Scope,
+    pub filters: Filters,
+    /// The open family's single view (read when it was opened).
+    pub detail: Option<FamilyDetail>,
+    /// Why the family could not be read.
+    pub error: Option<String>,
+}
+
+/// What the view asks the shell to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FamiliesAction {
+    None,
+    /// Read this family's single view and show it (a case opening: audited).
+    OpenFamily(String),
+}
+
+/// Draws the view.
+pub fn families_ui(
+    ui: &mut egui::Ui,
+    figures: &FamiliesFigures,
+    county: &str,
+    state: &mut FamiliesState,
+) -> FamiliesAction {
+    let Some(date) = figures.current.as_deref() else {
+        ui.heading("Families");
+        ui.label(
+            "No families have been assessed yet: run `zonewise criteria` (and `zonewise score`) \
+             on this database, or open the sample county.",
+        );
+        return FamiliesAction::None;
+    };
+    breadcrumbs_ui(ui, figures, county, state);
+    ui.separator();
+    if let Some(error) = &state.error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    match state.scope.level() {
+        Level::Family | Level::Child => {
+            match &state.detail {
+                Some(detail) if Some(&detail.family_id) == state.scope.family.as_ref() => {
+                    family_page::family_page_ui(ui, figures, detail, &mut state.scope);
+                }
+                _ => {
+                    ui.label("Reading the family…");
+                }
+            }
+            FamiliesAction::None
+        }
+        _ => area_ui(ui, figures, county, date, state),
+    }
+}
+
+/// "Dorset › North zone › E01012345 › Smith family › Amy": each crumb but the last goes back up.
+fn breadcrumbs_ui(
+    ui: &mut egui::Ui,
+    figures: &FamiliesFigures,
+    county: &str,
+    state: &mut FamiliesState,
+) {
+    let scope = state.scope.clone();
+    let mut crumbs: Vec<(Level, String)> = vec![(Level::Authority, county.to_string())];
+    if let Some(zone) = &scope.zone {
+        crumbs.push((Level::Zone, figures.zone_name(zone).to_string()));
+    }
+    if let Some(lsoa) = &scope.lsoa {
+        crumbs.push((Level::Lsoa, lsoa.clone()));
+    }
+    if let Some(family) = &scope.family {
+        let name = figures
+            .family(family)
+            .map_or_else(|| family.clone(), |f| format!("{} family", f.surname));
+        crumbs.push((Level::Family, name));
+    }
+    if let Some(child) = &scope.child {
+        let name = state
+            .detail
+            .as_ref()
+            .and_then(|d| d.member(child))
+            .map_or_else(|| child.clone(), |m| m.full_name());
+        crumbs.push((Level::Child, name));
+    }
+    ui.horizontal_wrapped(|ui| {
+        let last = crumbs.len() - 1;
+        for (index, (level, name)) in crumbs.into_iter().enumerate() {
+            if index > 0 {
+                ui.label(RichText::new("›").weak());
+            }
+            if index == last {
+                ui.label(RichText::new(name).strong().size(16.0));
+            } else if ui.link(RichText::new(name).size(16.0)).clicked() {
+                state.scope = scope.up_to(level);
+            }
+        }
+    });
+}
+
+/// An area level: headline figures, the areas one level down, and the ranked families.
+fn area_ui(
+    ui: &mut egui::Ui,
+    figures: &FamiliesFigures,
+    county: &str,
+    date: &str,
+    state: &mut FamiliesState,
+) -> FamiliesAction {
+    let total = drill::summarise(figures, &state.scope);
+    let area = match state.scope.level() {
+        Level::Authority => county.to_string(),
+        Level::Zone => state
+            .scope
+            .zone
+            .as_deref()
+            .map_or_else(String::new, |z| figures.zone_name(z).to_string()),
+        _ => state.scope.lsoa.clone().unwrap_or_default(),
+    };
+    let place = match state.scope.level() {
+        Level::Authority => String::new(),
+        _ => format!("{area}: "),
+    };
+    ui.label(
+        RichText::new(format!(
+            "{place}families with a child under 18, as the records stood on {}",
+            long_date(date)
+        ))
+        .weak(),
+    );
+    metric_cards_ui(ui, &headline_metrics(figures, &total));
+    let subs = drill::sub_areas(figures, &state.scope);
+    let mut action = FamiliesAction::None;
+    if subs.is_empty() {
+        action = family_list::family_list_ui(ui, figures, state);
+    } else {
+        let height = ui.available_height();
+        ui.horizontal_top(|ui| {
+            let table = egui::vec2(SUB_AREA_WIDTH, height);
+            let picked = ui
+                .allocate_ui(table, |ui| {
+                    ui.vertical(|ui| sub_area_table_ui(ui, state, &subs)).inner
+                })
+                .inner;
+            if let Some(scope) = picked {
+                state.scope = scope;
+            }
+            ui.separator();
+            ui.vertical(|ui| action = family_list::family_list_ui(ui, figures, state));
+        });
+    }
+    action
+}
+
+/// "2026-04-01" → "1 April 2026".
+pub(crate) fn long_date(date: &str) -> String {
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_or_else(|_| date.to_string(), |d| d.format("%-d %B %Y").to_string())
+}
+
+fn headline_metrics(figures: &FamiliesFigures, total: &drill::AreaFigures) -> Vec<Metric> {
+    let n = |v: u64| crate::commands::thousands(v as i64);
+    vec![
+        Metric {
+            value: n(total.families),
+            label: "families with a child",
+            provenance: "Families in core.family with a child under 18 on the reference date."
+                .to_string(),
+        },
+        Metric {
+            value: n(total.flagged),
+            label: "flagged for review",
+            provenance: format!(
+                "Families the model flags, or that meet at least {} of the {} criteria.",
+                figures.eligible_at,
+                figures.criteria.len()
+            ),
+        },
+        Metric {
+            value: n(total.eligible),
+            label: "meet the criteria",
+            provenance: format!(
+                "{}: families meeting at least {} criteria (evidence before the reference date).",
+                figures.rule_set_title, figures.eligible_at
+            ),
+        },
+        Metric {
+            value: if figures.model_id.is_some() {
+                n(total.model_flagged)
+            } else {
+                "–".to_string()
+            },
+            label: "flagged by the model",
+            provenance: match &figures.model_id {
+                Some(model) => format!("Families with a child over the threshold of {model}."),
+                None => "No model has scored this date: run `zonewise score`.".to_string(),
+            },
+        },
+        Metric {
+            value: format!("{:.1}", total.mean_criteria()),
+            label: "criteria met, mean",
+            provenance: "Criteria met per family, averaged over the families here.".to_string(),
+        },
+        Metric {
+            value: n(total.multi_agency),
+            label: "known to 2+ agencies",
+            provenance: "Families with records beyond universal services from two or more \
+                         agencies in the 12 months before the reference date."
+                .to_string(),
+        },
+        Metric {
+            value: n(total.decided),
+            label: "decisions taken",
+            provenance: "Families with a round-table decision recorded.".to_string(),
+        },
+    ]
+}
+
+/// The zones of the authority or LSOAs of a zone; a click drills into one.
+fn sub_area_table_ui(
+    ui: &mut egui::Ui,
+    state: &FamiliesState,
+    subs: &[drill::SubArea],
+) -> Option<Scope> {
+    let mut chosen = None;
+    let heading = match state.scope.level() {
+        Level::Authority => "Zones",
+        _ => "LSOAs",
+    };
+    ui.label(RichText::new(heading).strong().size(15.0));
+    egui::ScrollArea::vertical()
+        .id_salt("sub_areas")
+        .show(ui, |ui| {
+            egui::Grid::new("sub_area_grid")
+                .striped(true)
+                .num_columns(6)
+                .show(ui, |ui| {
+                    for title in [
+                        "Area",
+                        "Families",
+                        "Flagged",
+                        "Mean criteria",
+                        "2+ agencies",
+                        "Decided",
+                    ] {
+                        ui.label(RichText::new(title).strong());
+                    }
+                    ui.end_row();
+                    for sub in subs {
+                        let label = match sub.imd_decile {
+                            Some(decile) if state.scope.level() == Level::Zone => {
+                                format!("{} (IMD {decile})", sub.name)
+                            }
+                            _ => sub.name.clone(),
+                        };
+                        if ui.link(label).clicked() {
+                            let mut scope = state.scope.clone();
+                            match state.scope.level() {
+                                Level::Authority => scope.zone = Some(sub.code.clone()),
+                                _ => scope.lsoa = Some(sub.code.clone()),
+                            }
+                            chosen = Some(scope);
+                        }
+                        let f = &sub.figures;
+                        ui.label(f.families.to_string());
+                        ui.label(f.flagged.to_string());
+                        ui.label(format!("{:.1}", f.mean_criteria()));
+                        ui.label(f.multi_agency.to_string());
+                        ui.label(f.decided.to_string());
+                        ui.end_row();
+                    }
+                });
+        });
+    chosen
+}
