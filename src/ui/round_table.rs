@@ -160,11 +160,20 @@ fn agenda_item_ui(
     } else {
         ui.visuals().panel_fill
     });
+    let mut picked = false;
     let response = frame
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(&family.family_id).monospace().strong());
+                if ui
+                    .selectable_label(
+                        selected,
+                        RichText::new(&family.family_id).monospace().strong(),
+                    )
+                    .clicked()
+                {
+                    picked = true;
+                }
                 ui.label(identity(family, state));
                 let children = match family.children {
                     1 => "1 child".to_string(),
@@ -230,8 +239,23 @@ fn case_ui(
         &format!("{} · {}", family.family_id, identity(family, state)),
         "",
     );
+    ui.horizontal_wrapped(|ui| {
+        crate::ui::families_view::score_ui(ui, family);
+        for &criterion in &family.criteria_met {
+            if let Some(info) = figures.criteria.get(criterion) {
+                chip_ui(ui, &short_name(&info.name), criterion)
+                    .on_hover_text(format!("{}: {}", info.title, info.rule));
+            }
+        }
+    });
     for reason in &family.reasons {
         ui.label(format!("• {reason}"));
+    }
+    if let Some(decision) = &family.decision {
+        ui.label(format!(
+            "Last decision: {} (round of {}, recorded {} by {})",
+            decision.outcome, decision.reference_date, decision.decided_at, decision.decided_by
+        ));
     }
     if !family.agencies.is_empty() {
         let agencies: Vec<&str> = family

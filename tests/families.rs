@@ -1,0 +1,543 @@
+//! Families, the drill-down, the round table's agenda, decisions and the meeting
+//! pack, on a generated county run through the real pipeline (synth → ingest →
+//! link → criteria). Figures are checked against calculations made here from the
+//! raw tables; the masked screens and pack are checked for names.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Months, NaiveDate};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{Queryable, by};
+use zonewise::report::agenda::agenda;
+use zonewise::report::families::{FamiliesFigures, read_families};
+use zonewise::report::family_detail::{OUTCOMES, read_family_detail, record_decision};
+use zonewise::report::meeting_pack::meeting_pack_html;
+use zonewise::risk::features::UNIVERSAL_EVENTS;
+use zonewise::ui::families_view::drill::{self, Scope};
+use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
+
+struct County {
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+}
+
+/// A linked county with the criteria applied at the current and previous rounds.
+fn county() -> County {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = common::linked_county(dir.path(), 300, 21);
+    let conn = zonewise::store::open(&db).expect("open");
+    let dates = zonewise::risk::prepare_round_dates(&conn).expect("rounds");
+    assert!(dates.is_some(), "the county has events");
+    County { _dir: dir, db }
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+}
+
+/// (family, source, event type, date) of every dated event.
+fn events(conn: &duckdb::Connection) -> Vec<(String, String, String, NaiveDate)> {
+    conn.prepare(
+        "SELECT family_id, source, event_type, strftime(event_date, '%Y-%m-%d') FROM core.event
+         WHERE family_id IS NOT NULL AND event_date IS NOT NULL",
+    )
+    .expect("prepare")
+    .query_map([], |row| {
+        Ok((
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            date(&row.get::<_, String>(3)?),
+        ))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+/// family → criteria met at `on`, straight from mart.family_criterion.
+fn criteria_met(conn: &duckdb::Connection, on: &str) -> BTreeMap<String, usize> {
+    conn.prepare(
+        "SELECT family_id, count(*) FILTER (WHERE met) FROM mart.family_criterion
+         WHERE reference_date = ?::DATE AND rule_set = 'supporting-families' GROUP BY family_id",
+    )
+    .expect("prepare")
+    .query_map([on], |row| {
+        Ok((row.get(0)?, row.get::<_, i64>(1)? as usize))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+#[test]
+fn family_figures_and_drill_down_equal_independent_counts() {
+    let county = county();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let figures = read_families(&conn).expect("families");
+    let current = figures.current.clone().expect("current round");
+    let previous = figures.previous.clone().expect("previous round");
+    assert_eq!(
+        date(&previous),
+        date(&current).checked_sub_months(Months::new(3)).unwrap()
+    );
+
+    // Every family with a child, once, with the criteria it meets now and before.
+    let now = criteria_met(&conn, &current);
+    let before = criteria_met(&conn, &previous);
+    assert_eq!(figures.families.len(), now.len());
+    let ids: BTreeSet<&str> = figures
+        .families
+        .iter()
+        .map(|f| f.family_id.as_str())
+        .collect();
+    assert_eq!(ids.len(), now.len(), "no family listed twice");
+    for family in &figures.families {
+        assert_eq!(family.criteria_met.len(), now[&family.family_id]);
+        assert_eq!(
+            family.previous_criteria_met,
+            before.get(&family.family_id).copied()
+        );
+    }
+    let eligible = now.values().filter(|&&met| met >= 3).count() as u64;
+    let total = drill::summarise(&figures, &Scope::default());
+    assert_eq!(total.eligible, eligible);
+    assert!(eligible > 0, "a 300-family county has eligible families");
+
+    // Agencies involved: non-universal events in the 12 months before the date, in Rust.
+    let r = date(&current);
+    let start = r.checked_sub_months(Months::new(12)).unwrap();
+    let mut involved: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (family, source, event_type, on) in events(&conn) {
+        if on < r && on >= start && !UNIVERSAL_EVENTS.contains(&event_type.as_str()) {
+            involved.entry(family).or_default().insert(source);
+        }
+    }
+    for family in &figures.families {
+        let expected: Vec<String> = involved
+            .get(&family.family_id)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(family.agencies, expected, "{}", family.family_id);
+    }
+
+    // Zone figures equal a direct group-by of families by zone.
+    let per_zone: BTreeMap<String, (i64, i64)> = conn
+        .prepare(
+            "SELECT f.zone_id, count(*), count(*) FILTER (WHERE c.met >= 3)
+             FROM (SELECT family_id, count(*) FILTER (WHERE met) AS met FROM mart.family_criterion
+                   WHERE reference_date = ?::DATE AND rule_set = 'supporting-families'
+                   GROUP BY family_id) c
+             JOIN core.family f USING (family_id)
+             WHERE f.zone_id IS NOT NULL GROUP BY f.zone_id",
+        )
+        .expect("prepare")
+        .query_map([&current], |row| {
+            Ok((row.get(0)?, (row.get(1)?, row.get(2)?)))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let zones = drill::sub_areas(&figures, &Scope::default());
+    for zone in zones.iter().filter(|z| !z.code.is_empty()) {
+        let (families, eligible) = per_zone[&zone.code];
+        assert_eq!(zone.figures.families as i64, families, "{}", zone.name);
+        assert_eq!(zone.figures.eligible as i64, eligible, "{}", zone.name);
+        // One level down adds up to the zone.
+        let scope = Scope {
+            zone: Some(zone.code.clone()),
+            ..Scope::default()
+        };
+        let lsoas = drill::sub_areas(&figures, &scope);
+        assert_eq!(
+            lsoas.iter().map(|l| l.figures.families).sum::<u64>(),
+            zone.figures.families
+        );
+    }
+
+    // Highest priority first: with no model scores, by criteria met.
+    assert!(
+        figures
+            .families
+            .windows(2)
+            .all(|w| w[0].criteria_met.len() >= w[1].criteria_met.len())
+    );
+}
+
+#[test]
+fn a_family_single_view_holds_all_its_records() {
+    let county = county();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let figures = read_families(&conn).expect("families");
+    let current = figures.current.clone().expect("round");
+    let family = &figures.families[0];
+    let detail = read_family_detail(&conn, &family.family_id, &current).expect("detail");
+
+    let all_events: Vec<_> = events(&conn)
+        .into_iter()
+        .filter(|e| e.0 == family.family_id)
+        .collect();
+    assert_eq!(detail.timeline.len(), all_events.len());
+    assert!(
+        detail.timeline.windows(2).all(|w| w[0].date >= w[1].date),
+        "newest first"
+    );
+    let mut since: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    for (_, source, _, on) in &all_events {
+        let first = since.entry(source.clone()).or_insert(*on);
+        *first = (*first).min(*on);
+    }
+    assert_eq!(detail.involvement.len(), since.len());
+    for agency in &detail.involvement {
+        let expected = since[&agency.source].format("%d/%m/%Y").to_string();
+        assert_eq!(agency.since, expected, "{}", agency.source);
+    }
+    let members: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM core.person WHERE family_id = ?",
+            [&family.family_id],
+            |row| row.get(0),
+        )
+        .expect("members");
+    assert_eq!(detail.members.len() as i64, members);
+    assert_eq!(detail.criteria.len(), family.criteria_met.len());
+    for criterion in &detail.criteria {
+        let evidence: i64 = conn
+            .query_row(
+                "SELECT evidence_events FROM mart.family_criterion
+                 WHERE family_id = ? AND criterion = ? AND reference_date = ?::DATE
+                   AND rule_set = 'supporting-families'",
+                [&family.family_id, &criterion.name, &current],
+                |row| row.get(0),
+            )
+            .expect("evidence");
+        assert_eq!(
+            criterion.evidence.len() as i64,
+            evidence,
+            "{}",
+            criterion.name
+        );
+    }
+}
+
+/// A zone with families newly flagged, and the figures.
+fn busy_zone(figures: &FamiliesFigures) -> String {
+    figures
+        .zones
+        .iter()
+        .max_by_key(|z| agenda(figures, &z.zone_id).newly_flagged.len())
+        .map(|z| z.zone_id.clone())
+        .expect("a zone")
+}
+
+#[test]
+fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
+    let county = county();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let figures = read_families(&conn).expect("families");
+    let current = figures.current.clone().expect("round");
+    let zone = busy_zone(&figures);
+    let family = agenda(&figures, &zone).newly_flagged[0].family_id.clone();
+
+    record_decision(
+        &conn,
+        &family,
+        Some(&zone),
+        &current,
+        OUTCOMES[2],
+        "",
+        "first",
+    )
+    .expect("save");
+    record_decision(
+        &conn,
+        &family,
+        Some(&zone),
+        &current,
+        OUTCOMES[3],
+        "escalated",
+        "zm",
+    )
+    .expect("save");
+    let after = read_families(&conn).expect("families");
+    let row = after.family(&family).expect("family");
+    let decision = row.decision.as_ref().expect("decision");
+    assert_eq!(
+        decision.outcome, OUTCOMES[3],
+        "the latest decision is current"
+    );
+    assert_eq!(decision.decided_by, "zm");
+    assert_eq!(decision.note, "escalated");
+    let agenda = agenda(&after, &zone);
+    assert!(agenda.reviewed.iter().any(|f| f.family_id == family));
+    assert!(!agenda.newly_flagged.iter().any(|f| f.family_id == family));
+    let detail = read_family_detail(&conn, &family, &current).expect("detail");
+    assert_eq!(detail.decisions.len(), 2, "every decision is kept");
+}
+
+/// Every given and family name (3+ letters) of the people in `families`, lower case.
+fn names_of(conn: &duckdb::Connection, families: &[String]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for family in families {
+        let rows: Vec<(Option<String>, Option<String>)> = conn
+            .prepare("SELECT given_name, family_name FROM core.person WHERE family_id = ?")
+            .expect("prepare")
+            .query_map([family], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        for name in rows.into_iter().flat_map(|(g, f)| [g, f]).flatten() {
+            for word in name.split(|c: char| !c.is_alphabetic()) {
+                if word.chars().count() >= 3 {
+                    names.insert(word.to_lowercase());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The words of `text`, lower case, for whole-word name checks.
+fn words(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+#[test]
+fn the_meeting_pack_is_masked() {
+    let county = county();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let figures = read_families(&conn).expect("families");
+    let zone = busy_zone(&figures);
+    let html = meeting_pack_html(&figures, &zone, "County", "01/04/2026 09:00");
+    let agenda = agenda(&figures, &zone);
+    let ids: Vec<String> = agenda
+        .sections()
+        .iter()
+        .flat_map(|(_, _, list)| list.iter().map(|f| f.family_id.clone()))
+        .collect();
+    assert!(!ids.is_empty());
+    for id in &ids {
+        assert!(html.contains(id.as_str()), "{id} is on the pack");
+    }
+    let leaked: Vec<String> = names_of(&conn, &ids)
+        .intersection(&words(&html))
+        .cloned()
+        .collect();
+    assert!(leaked.is_empty(), "names on the pack: {leaked:?}");
+}
+
+/// Every text on screen (labels and values of all widgets laid out, scrolled or not).
+fn screen_text(harness: &Harness<'_, ZonewiseApp>) -> String {
+    use egui_kittest::kittest::NodeT as _;
+    harness
+        .query_all(by().predicate(|_| true))
+        .map(|node| {
+            let node = node.accesskit_node();
+            format!(
+                "{} {}",
+                node.label().unwrap_or_default(),
+                node.value().unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() {
+    let county = county();
+    let (zone, ids, names) = {
+        let conn = zonewise::store::open(&county.db).expect("open");
+        let figures = read_families(&conn).expect("families");
+        let zone = busy_zone(&figures);
+        let agenda = agenda(&figures, &zone);
+        let ids: Vec<String> = agenda
+            .sections()
+            .iter()
+            .flat_map(|(_, _, list)| list.iter().map(|f| f.family_id.clone()))
+            .collect();
+        let names = names_of(&conn, &ids);
+        (zone, ids, names)
+    };
+    let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
+    app.view = View::RoundTable;
+    app.round_table.zone = Some(zone);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 2400.0))
+        .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.state().snapshot().is_none() || harness.state().is_busy() {
+        harness.step();
+        assert!(std::time::Instant::now() < deadline, "the app did not load");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.run_steps(3);
+
+    // Every family on the agenda is listed, and picking each shows no name.
+    for id in &ids {
+        harness.get_by_label(id).click();
+        harness.run_steps(2);
+        assert_eq!(
+            harness.state().round_table.selected.as_deref(),
+            Some(id.as_str())
+        );
+        let shown = words(&screen_text(&harness));
+        let leaked: Vec<&String> = names.intersection(&shown).collect();
+        assert!(leaked.is_empty(), "names shown while masked: {leaked:?}");
+    }
+
+    // Opening a case takes a reason, and shows that family's surname only.
+    let first = ids[0].clone();
+    harness.get_by_label(&first).click();
+    harness.run_steps(2);
+    {
+        use egui_kittest::kittest::NodeT as _;
+        let button = harness.get_by_label("Open case");
+        assert!(
+            button.accesskit_node().is_disabled(),
+            "no reason, no opening"
+        );
+    }
+    // The reason field comes before the decision's note.
+    let text_input = egui::accesskit::Role::TextInput;
+    let reason = harness
+        .query_all_by_role(text_input)
+        .next()
+        .expect("reason field");
+    reason.focus();
+    harness.run_steps(1);
+    let reason = harness
+        .query_all_by_role(text_input)
+        .next()
+        .expect("reason field");
+    reason.type_text("discussed at the meeting");
+    harness.run_steps(2);
+    harness.get_by_label("Open case").click();
+    harness.run_steps(2);
+    assert!(harness.state().round_table.opened.contains(&first));
+    let surname = {
+        let snapshot = harness.state().snapshot().expect("snapshot");
+        snapshot
+            .families
+            .family(&first)
+            .expect("family")
+            .surname
+            .clone()
+    };
+    let unmasked = format!("{surname} family");
+    assert!(harness.query_all_by_label_contains(&unmasked).count() >= 1);
+
+    // Recording a decision stores it with who and when and moves the family.
+    harness.get_by_label(OUTCOMES[1]).click();
+    harness.run_steps(2);
+    harness.get_by_label("Record decision").click();
+    harness.run_steps(2);
+    let snapshot = harness.state().snapshot().expect("snapshot");
+    let decision = snapshot
+        .families
+        .family(&first)
+        .and_then(|f| f.decision.clone())
+        .expect("decision recorded");
+    assert_eq!(decision.outcome, OUTCOMES[1]);
+    assert!(!decision.decided_by.is_empty());
+    harness.get_by_label_contains(&format!("Recorded for {first}"));
+}
+
+#[test]
+fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
+    let county = county();
+    let mut harness = {
+        let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
+        Harness::builder()
+            .with_size(egui::vec2(1280.0, 1600.0))
+            .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.state().snapshot().is_none() || harness.state().is_busy() {
+        harness.step();
+        assert!(std::time::Instant::now() < deadline, "the app did not load");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.get_by_label("Families").click();
+    harness.run_steps(2);
+    let (county_name, zone, lsoa, family) = {
+        let snapshot = harness.state().snapshot().expect("snapshot");
+        let figures = &snapshot.families;
+        let zones = drill::sub_areas(figures, &Scope::default());
+        let zone = zones
+            .iter()
+            .find(|z| !z.code.is_empty())
+            .expect("zone")
+            .clone();
+        let scope = Scope {
+            zone: Some(zone.code.clone()),
+            ..Scope::default()
+        };
+        let lsoa = drill::sub_areas(figures, &scope)[0].clone();
+        let scope = Scope {
+            lsoa: Some(lsoa.code.clone()),
+            ..scope
+        };
+        let family = drill::listed(figures, &scope, &drill::Filters::default())
+            .into_iter()
+            .find(|f| f.children > 0)
+            .expect("a family with a child")
+            .clone();
+        (snapshot.overview.county.clone(), zone, lsoa, family)
+    };
+
+    click_link(&harness, &zone.name);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().families.scope.zone.as_deref(),
+        Some(zone.code.as_str())
+    );
+    let lsoa_link = match lsoa.imd_decile {
+        Some(decile) => format!("{} (IMD {decile})", lsoa.name),
+        None => lsoa.name.clone(),
+    };
+    click_link(&harness, &lsoa_link);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().families.scope.lsoa.as_deref(),
+        Some(lsoa.code.as_str())
+    );
+    click_link(&harness, &format!("{} family", family.surname));
+    harness.run_steps(2);
+    let detail = harness
+        .state()
+        .families
+        .detail
+        .clone()
+        .expect("family opened");
+    assert_eq!(detail.family_id, family.family_id);
+    harness.get_by_label("Timeline");
+    let child = detail.members.iter().find(|m| m.is_child()).expect("child");
+    click_link(&harness, &child.full_name());
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().families.scope.child.as_deref(),
+        Some(child.person_id.as_str())
+    );
+    harness.get_by_label("The child");
+
+    // The zone's crumb goes back to the zone; the county's to the authority.
+    click_link(&harness, &zone.name);
+    harness.run_steps(2);
+    assert_eq!(harness.state().families.scope.level(), drill::Level::Zone);
+    click_link(&harness, &county_name);
+    harness.run_steps(2);
+    assert_eq!(harness.state().families.scope, Scope::default());
+}
+
+/// Clicks the link labelled `label` (the same words may also be plain text).
+fn click_link(harness: &Harness<'_, ZonewiseApp>, label: &str) {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Link, label)
+        .click();
+}
