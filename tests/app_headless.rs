@@ -471,6 +471,18 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
         assert!(text.starts_with("# "), "{}", file.display());
         assert!(text.contains(expected.note()), "{}", file.display());
     }
+
+    // The selected LSOA leads on to its families (the drill-down from the map).
+    let code = harness.state().snapshot().expect("snapshot").map.shapes[index]
+        .code
+        .clone();
+    harness.get_by_label("Families in this LSOA").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().view, View::Families);
+    assert_eq!(
+        harness.state().families.scope.lsoa.as_deref(),
+        Some(code.as_str())
+    );
 }
 
 /// The county linked, and the NHS Health Check figures as the map shows them.

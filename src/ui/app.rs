@@ -807,7 +807,17 @@ impl ZonewiseApp {
                 let ctx = ui.ctx().clone();
                 self.handle_linkage_action(&ctx, action);
             }
-            View::Map => super::map_view::map_ui(ui, &snapshot.map, &mut self.map),
+            View::Map => {
+                super::map_view::map_ui(ui, &snapshot.map, &mut self.map);
+                if let Some((zone, lsoa)) = self.map.open_families.take() {
+                    self.view = View::Families;
+                    self.families.scope = families_view::Scope {
+                        zone,
+                        lsoa: Some(lsoa),
+                        ..families_view::Scope::default()
+                    };
+                }
+            }
             View::Families => {
                 let action = families_view::families_ui(
                     ui,

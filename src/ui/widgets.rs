@@ -102,3 +102,22 @@ pub fn chip_ui(ui: &mut egui::Ui, text: &str, index: usize) -> egui::Response {
             .sense(egui::Sense::hover()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    /// The symbols the views draw: egui's built-in fonts lack many (→, ✔, ⚑), and a
+    /// missing glyph draws as a box or, under a strict font policy, panics.
+    const SYMBOLS: &str = "›•·–…";
+
+    #[test]
+    fn the_views_symbols_have_glyphs() {
+        let ctx = egui::Context::default();
+        let _ = ctx.run_ui(egui::RawInput::default(), |_| {});
+        let font = egui::FontId::proportional(14.0);
+        let missing: String = SYMBOLS
+            .chars()
+            .filter(|&c| !ctx.fonts_mut(|fonts| fonts.has_glyph(&font, c)))
+            .collect();
+        assert!(missing.is_empty(), "no glyph for {missing:?}");
+    }
+}

@@ -123,7 +123,7 @@ fn family_row_ui(
                 }
                 score_ui(ui, family);
                 if let Some(decision) = &family.decision {
-                    ui.label(RichText::new(format!("✔ {}", decision.outcome)).small())
+                    ui.label(RichText::new(format!("Decided: {}", decision.outcome)).small())
                         .on_hover_text(format!(
                             "Decided {} by {}",
                             decision.decided_at, decision.decided_by
@@ -170,7 +170,7 @@ fn family_row_ui(
     open
 }
 
-/// "34% ▲ 6": the score now and its change since the previous round.
+/// "34% up 6 pts": the score now and its change since the previous round.
 pub(crate) fn score_ui(ui: &mut egui::Ui, family: &FamilyRow) {
     let Some(score) = family.score else {
         return;
@@ -186,10 +186,10 @@ pub(crate) fn score_ui(ui: &mut egui::Ui, family: &FamilyRow) {
     if let Some(change) = family.score_change() {
         let points = (change * 100.0).round();
         if points >= 1.0 {
-            ui.label(RichText::new(format!("▲ {points:.0}")).small())
+            ui.label(RichText::new(format!("up {points:.0} pts")).small())
                 .on_hover_text("Points up since the previous round");
         } else if points <= -1.0 {
-            ui.label(RichText::new(format!("▼ {:.0}", -points)).small())
+            ui.label(RichText::new(format!("down {:.0} pts", -points)).small())
                 .on_hover_text("Points down since the previous round");
         }
     }

@@ -90,7 +90,7 @@ fn family_facts_ui(
                     format!(
                         "{:.0}%{}",
                         s * 100.0,
-                        if member.flagged { " ⚑" } else { "" }
+                        if member.flagged { ", flagged" } else { "" }
                     )
                 }));
                 ui.end_row();

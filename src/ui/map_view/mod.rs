@@ -67,6 +67,8 @@ pub struct MapState {
     pub map_level: Level,
     /// Which areas the table beside the map lists.
     pub area_level: Level,
+    /// (zone, LSOA) whose families the user asked to see: the shell opens Families there.
+    pub open_families: Option<(Option<String>, String)>,
     /// The area picked in the table: the map fades the rest, the chart marks its rate.
     pub selected_area: Option<AreaSelection>,
     /// The area table's order: by rate (highest first) instead of by name.
@@ -162,6 +164,7 @@ impl Default for MapState {
             custom_error: None,
             map_level: Level::Lsoa,
             area_level: Level::Zone,
+            open_families: None,
             selected_area: None,
             sort_by_rate: false,
             table_follows: None,

@@ -188,6 +188,15 @@ pub(super) fn side_panel_ui(
                 Some(measure),
                 state.map_level,
             );
+            if state.layer != super::Layer::England
+                && ui
+                    .button("Families in this LSOA")
+                    .on_hover_text("Open the Families view on this LSOA's families")
+                    .clicked()
+            {
+                let shape = &figures.shapes[index];
+                state.open_families = Some((shape.zone_id.clone(), shape.code.clone()));
+            }
         });
         ui.add_space(6.0);
     }
