@@ -117,6 +117,15 @@ pub fn link_command(
     println!("{timings}");
     print_model(&report.model);
     print_weight_histogram(&report.weight_histogram);
+    let spinner = self::spinner("assessing families at this round and the previous one".into());
+    let rounds = crate::risk::prepare_round_dates(&conn);
+    spinner.finish_and_clear();
+    if let Some((current, previous)) = rounds? {
+        println!(
+            "Families assessed against the {} criteria on {current} and {previous} (the Families and Round table views)",
+            crate::risk::criteria::DEFAULT_SET
+        );
+    }
     if let Some(path) = save_model {
         ModelFile::new(
             report.model.clone(),

@@ -10,10 +10,12 @@ shoot() {
     xvfb-run -a -s "-screen 0 1400x900x24" \
         cargo run --release --quiet -- "$@" --screenshot "docs/screenshots/$name.png"
 }
-for view in overview data linkage map; do
+for view in overview data linkage families map; do
     shoot "$view" --view "$view"
 done
 shoot linkage-review --review
 shoot linkage-person --find "noah holmes"
+shoot family --family top
+shoot round-table --view round-table --family top
 shoot map-england --england
 shoot map-wards --map-by ward --diverging

@@ -152,9 +152,8 @@ pub fn read_families(conn: &Connection) -> Result<FamiliesFigures, StoreError> {
     let Some(current) = dates.first().cloned() else {
         return Ok(FamiliesFigures::default());
     };
-    // With one round only, "previous" is the current round itself, so nothing is "new".
+    // With one round only there is no previous one: every flagged family is new.
     let previous = dates.get(1).cloned();
-    let previous_or_current = previous.clone().unwrap_or_else(|| current.clone());
     let criteria = read_criteria(conn, &current)?;
     let eligible_at = crate::risk::criteria::built_in()
         .ok()
@@ -186,7 +185,7 @@ pub fn read_families(conn: &Connection) -> Result<FamiliesFigures, StoreError> {
         [&current],
         |row| row.get(0),
     )?;
-    let families = read_family_rows(conn, &current, &previous_or_current, &criteria)?;
+    let families = read_family_rows(conn, &current, previous.as_deref(), &criteria)?;
     Ok(FamiliesFigures {
         current: Some(current),
         previous,
@@ -237,7 +236,7 @@ fn read_criteria(conn: &Connection, current: &str) -> Result<Vec<CriterionInfo>,
 fn read_family_rows(
     conn: &Connection,
     current: &str,
-    previous: &str,
+    previous: Option<&str>,
     criteria: &[CriterionInfo],
 ) -> Result<Vec<FamilyRow>, StoreError> {
     let universal = UNIVERSAL_EVENTS

@@ -40,7 +40,7 @@ pub(super) fn family_page_ui(
     ui.label(
         RichText::new(format!(
             "As the records stood on {}. Events from that day on are shown greyed: the flags of that date could not see them.",
-            detail.reference_date
+            super::long_date(&detail.reference_date)
         ))
         .weak(),
     );
