@@ -204,11 +204,51 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// The audit log: verify its hash chain, or list its entries.
+    Audit {
+        #[command(subcommand)]
+        audit: AuditCommand,
+    },
     /// Benchmarks: figures at a stated scale, for comparison with reference tools.
     Bench {
         #[command(subcommand)]
         bench: BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every entry's hash and link and the recorded head; exits non-zero naming
+    /// the first bad entry.
+    Verify {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// A head printed by an earlier verify (SEQ:HASH), kept outside the database:
+        /// the log must still hold that entry with that hash.
+        #[arg(long)]
+        anchor: Option<zonewise::audit::Anchor>,
+    },
+    /// List entries, newest first.
+    List {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Only this user's entries.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this action: login, search_persons, open_person, open_family, export,
+        /// model_run, ingest, link, link_review, decision.
+        #[arg(long, value_parser = parse_action)]
+        action: Option<zonewise::audit::Action>,
+        /// Only entries on or after this UTC day, yyyy-mm-dd.
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+    },
+}
+
+fn parse_action(name: &str) -> Result<zonewise::audit::Action, String> {
+    zonewise::audit::Action::parse(name).ok_or_else(|| format!("unknown action '{name}'"))
 }
 
 #[derive(Subcommand)]
@@ -376,6 +416,26 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }
+        Some(Command::Audit {
+            audit: AuditCommand::Verify { db, anchor },
+        }) => zonewise::audit::cli::verify_command(&db, anchor.as_ref()),
+        Some(Command::Audit {
+            audit:
+                AuditCommand::List {
+                    db,
+                    user,
+                    action,
+                    since,
+                },
+        }) => zonewise::audit::cli::list_command(
+            &db,
+            &zonewise::audit::Filter {
+                user,
+                action,
+                since,
+                ..Default::default()
+            },
+        ),
         Some(Command::Bench {
             bench:
                 BenchCommand::Map {

@@ -2,6 +2,7 @@
 //! and `mart` schemas and the linkage's scored pairs (never from staging, so every
 //! screen sees committed, processed data).
 
+pub mod audit;
 pub mod linkage;
 pub mod map;
 pub mod overview;

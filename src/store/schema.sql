@@ -110,6 +110,21 @@ CREATE TABLE IF NOT EXISTS ref.lsoa_ward (
     fit       VARCHAR NOT NULL
 );
 
+-- The audit log (`audit`): who did what, to what, when (UTC) and why, as a hash chain.
+-- hash = SHA-256 of the entry's fields and prev_hash (the previous entry's hash, zeros
+-- for the first); the head (entries, last hash) is kept in app.meta. Append only.
+CREATE TABLE IF NOT EXISTS app.audit_log (
+    seq       BIGINT PRIMARY KEY,
+    "at"      TIMESTAMP NOT NULL,
+    "user"    VARCHAR NOT NULL,
+    action    VARCHAR NOT NULL,
+    subject   VARCHAR NOT NULL,
+    reason    VARCHAR,
+    detail    VARCHAR NOT NULL,
+    prev_hash VARCHAR NOT NULL,
+    hash      VARCHAR NOT NULL
+);
+
 -- One row per `zonewise link` run: what it found and the model it trained.
 CREATE TABLE IF NOT EXISTS app.link_run (
     run_id             INTEGER PRIMARY KEY,

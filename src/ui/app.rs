@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
-use super::{data_view, linkage_view, overview, planned, screenshot};
+use super::{audit_view, data_view, linkage_view, overview, planned, screenshot};
+use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
+use crate::report::audit::{AuditFigures, read_audit};
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, ReviewItem};
@@ -94,6 +96,8 @@ pub struct Snapshot {
     pub review_queue: Vec<ReviewItem>,
     /// LSOA boundaries and each service's suppressed uptake.
     pub map: crate::report::map::MapFigures,
+    /// The newest audit log entries and the verification of the whole log.
+    pub audit: AuditFigures,
 }
 
 /// Pairs loaded into the review queue at a time; a reviewer works through these
@@ -129,6 +133,8 @@ pub struct ZonewiseApp {
     refreshing: Option<Job<Snapshot>>,
     importing: Option<Job<ImportOutcome>>,
     reclustering: Option<Job<ReclusterReport>>,
+    /// Reading and verifying the audit log again (opening the Audit view, Verify again).
+    auditing: Option<Job<AuditFigures>>,
     snapshot: Option<Snapshot>,
     open_error: Option<String>,
     import_message: Option<ImportMessage>,
@@ -138,6 +144,8 @@ pub struct ZonewiseApp {
     pub linkage: linkage_view::LinkageState,
     /// The Map view's choices, camera and prepared geometry.
     pub map: super::map_view::MapState,
+    /// The Audit view's filters.
+    pub audit: audit_view::AuditState,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
     /// A person search to run once the data is shown (`zonewise --find`).
@@ -157,12 +165,14 @@ impl ZonewiseApp {
             refreshing: None,
             importing: None,
             reclustering: None,
+            auditing: None,
             snapshot: None,
             open_error: None,
             import_message: None,
             manifest_path_input: String::new(),
             linkage: linkage_view::LinkageState::default(),
             map: super::map_view::MapState::default(),
+            audit: audit_view::AuditState::default(),
             linkage_message: None,
             pending_search: None,
             screenshot: None,
@@ -206,6 +216,7 @@ impl ZonewiseApp {
             || self.refreshing.is_some()
             || self.importing.is_some()
             || self.reclustering.is_some()
+            || self.auditing.is_some()
     }
 
     /// What the last re-clustering did, or why it failed.
@@ -245,7 +256,7 @@ impl ZonewiseApp {
                     &item.pair.l_key,
                     &item.pair.r_key,
                     same,
-                    &reviewer_name(),
+                    &audit::current_user(),
                 ) {
                     Ok(()) => {
                         snapshot.review_queue.remove(index);
@@ -259,6 +270,12 @@ impl ZonewiseApp {
             }
             LinkageAction::Search => {
                 let Some(conn) = &self.conn else { return };
+                // Recorded before anything is shown: no entry, no names on screen.
+                let entry = Entry::new(Action::SearchPersons, self.linkage.search.trim());
+                if let Err(error) = audit::record(conn, &entry) {
+                    self.linkage.error = Some(format!("Search refused: {error}"));
+                    return;
+                }
                 match records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT) {
                     Ok(hits) => {
                         self.linkage.error = hits
@@ -271,6 +288,12 @@ impl ZonewiseApp {
             }
             LinkageAction::OpenPerson(person_id) => {
                 let Some(conn) = &self.conn else { return };
+                let entry = Entry::new(Action::OpenPerson, person_id.as_str())
+                    .with_detail("records in every source (Linkage view)");
+                if let Err(error) = audit::record(conn, &entry) {
+                    self.linkage.error = Some(format!("Cannot open {person_id}: {error}"));
+                    return;
+                }
                 match records::read_person_records(conn, &person_id) {
                     Ok(person) => {
                         self.linkage.error = None;
@@ -372,8 +395,35 @@ impl ZonewiseApp {
                 linkage: read_linkage(&conn)?,
                 review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
                 map: crate::report::map::read_map_figures(&conn)?,
+                audit: read_audit(&conn)?,
             })
         }));
+    }
+
+    /// Reads and verifies the audit log again, on a worker.
+    fn start_audit_refresh(&mut self, ctx: &egui::Context) {
+        if self.auditing.is_some() {
+            return;
+        }
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        self.auditing = Some(Job::spawn("Verifying the audit log", ctx, move |_| {
+            Ok(read_audit(&conn)?)
+        }));
+    }
+
+    /// Records the exports the Map view finished this frame.
+    fn record_map_exports(&mut self) {
+        let Some(conn) = &self.conn else { return };
+        for entry in self.map.take_exports_to_audit() {
+            if let Err(error) = audit::record(conn, &entry) {
+                self.map.export_message = Some(format!(
+                    "{} was saved but could not be recorded in the audit log: {error}",
+                    entry.subject
+                ));
+            }
+        }
     }
 
     /// Collects finished jobs and starts the ones they lead to.
@@ -412,6 +462,13 @@ impl ZonewiseApp {
             }
         }
         self.poll_reclustering(ctx);
+        if let Some(result) = take_finished(&mut self.auditing) {
+            match (result, &mut self.snapshot) {
+                (Ok(figures), Some(snapshot)) => snapshot.audit = figures,
+                (Ok(_), None) => {}
+                (Err(error), _) => self.open_error = Some(error),
+            }
+        }
         if let Some(result) = take_finished(&mut self.importing) {
             match result {
                 Ok(ImportOutcome::Cancelled) => {}
@@ -466,6 +523,9 @@ impl ZonewiseApp {
         if let Some(job) = &self.importing {
             return Some((job.title.clone(), job.progress()));
         }
+        if let Some(job) = &self.auditing {
+            return Some((job.title.clone(), job.progress()));
+        }
         self.refreshing
             .as_ref()
             .map(|job| (job.title.clone(), job.progress()))
@@ -483,6 +543,7 @@ impl ZonewiseApp {
             .exact_size(170.0)
             .show(ui, |ui| self.navigation_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.view_ui(ui));
+        self.record_map_exports();
 
         let ready = self.snapshot.is_some() && !self.is_busy() && !self.map.is_loading()
             || self.open_error.is_some();
@@ -523,6 +584,11 @@ impl ZonewiseApp {
                 egui::Button::selectable(self.view == view, text.size(15.0)),
             );
             if response.clicked() {
+                if view == View::Audit && self.view != View::Audit {
+                    // Entries were added since the snapshot: searches, cases opened, exports.
+                    let ctx = ui.ctx().clone();
+                    self.start_audit_refresh(&ctx);
+                }
                 self.view = view;
             }
         }
@@ -609,6 +675,13 @@ impl ZonewiseApp {
                 self.handle_linkage_action(&ctx, action);
             }
             View::Map => super::map_view::map_ui(ui, &snapshot.map, &mut self.map),
+            View::Audit => {
+                let action = audit_view::audit_ui(ui, &snapshot.audit, &mut self.audit);
+                if action == audit_view::AuditAction::Refresh {
+                    let ctx = ui.ctx().clone();
+                    self.start_audit_refresh(&ctx);
+                }
+            }
             other => planned::planned_ui(ui, other),
         }
     }
@@ -618,14 +691,6 @@ impl eframe::App for ZonewiseApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ZonewiseApp::ui(self, ui);
     }
-}
-
-/// Who is recording a review decision: the operating-system user until the app has
-/// its own logins.
-fn reviewer_name() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_string())
 }
 
 /// Keeps the end of a long path, where the file name is.
