@@ -17,3 +17,5 @@ shoot linkage-review --review
 shoot linkage-person --find "noah holmes"
 shoot map-england --england
 shoot map-wards --map-by ward --diverging
+# After --find above, whose search and opened person are in the log.
+shoot audit --view audit

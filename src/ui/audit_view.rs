@@ -246,10 +246,15 @@ fn entries_ui(ui: &mut egui::Ui, figures: &AuditFigures, state: &AuditState) {
         });
 }
 
-/// One cell of fixed width, its text cut short with an ellipsis.
+/// One left-aligned cell of fixed width, its text cut short with an ellipsis.
 fn cell_ui(ui: &mut egui::Ui, width: f32, text: RichText) -> egui::Response {
-    ui.add_sized(
-        [width, ROW_HEIGHT],
-        egui::Label::new(text).truncate().halign(egui::Align::LEFT),
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, ROW_HEIGHT),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_width(width);
+            ui.add(egui::Label::new(text).truncate())
+        },
     )
+    .inner
 }
