@@ -204,6 +204,11 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Users and their roles.
+    User {
+        #[command(subcommand)]
+        user: UserCommand,
+    },
     /// The audit log: verify its hash chain, or list its entries.
     Audit {
         #[command(subcommand)]
@@ -214,6 +219,33 @@ enum Command {
         #[command(subcommand)]
         bench: BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; asks for the password (or reads one line from standard input).
+    Add {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Login name: letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        name: String,
+        /// analyst, senior_manager, zone_manager, commissioner or round_table.
+        #[arg(long, value_parser = parse_role)]
+        role: zonewise::access::Role,
+        /// A zone the user works in (repeat or give a comma list); zone managers and
+        /// the round-table screen need one at least.
+        #[arg(long, value_delimiter = ',')]
+        zone: Vec<String>,
+        /// The name shown in the app (default: the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+fn parse_role(name: &str) -> Result<zonewise::access::Role, String> {
+    zonewise::access::Role::parse(name).ok_or_else(|| format!("unknown role '{name}'"))
 }
 
 #[derive(Subcommand)]
@@ -416,6 +448,24 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }
+        Some(Command::User {
+            user:
+                UserCommand::Add {
+                    db,
+                    name,
+                    role,
+                    zone,
+                    display_name,
+                },
+        }) => zonewise::access::cli::add_command(
+            &db,
+            &zonewise::access::NewUser {
+                display_name: display_name.unwrap_or_else(|| name.clone()),
+                user: name,
+                role,
+                zones: zone,
+            },
+        ),
         Some(Command::Audit {
             audit: AuditCommand::Verify { db, anchor },
         }) => zonewise::audit::cli::verify_command(&db, anchor.as_ref()),

@@ -17,11 +17,13 @@ pub enum Action {
     LinkReview,
     /// What a round table agreed for a family.
     Decision,
+    /// A user added or changed (`zonewise user add`).
+    ManageUsers,
 }
 
 impl Action {
     /// Every action, in the order filters list them.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Login,
         Action::SearchPersons,
         Action::OpenPerson,
@@ -32,6 +34,7 @@ impl Action {
         Action::Link,
         Action::LinkReview,
         Action::Decision,
+        Action::ManageUsers,
     ];
 
     /// The name stored in `app.audit_log.action` and typed on the command line.
@@ -47,6 +50,7 @@ impl Action {
             Action::Link => "link",
             Action::LinkReview => "link_review",
             Action::Decision => "decision",
+            Action::ManageUsers => "manage_users",
         }
     }
 

@@ -125,6 +125,23 @@ CREATE TABLE IF NOT EXISTS app.audit_log (
     hash      VARCHAR NOT NULL
 );
 
+-- Users (`zonewise user add`, `access`): the role decides what they see; passwords
+-- are kept only as argon2id hashes (PHC strings). Zone managers and the round-table
+-- screen see only the families of their zones in app.user_zone.
+CREATE TABLE IF NOT EXISTS app."user" (
+    user_name     VARCHAR PRIMARY KEY,
+    display_name  VARCHAR NOT NULL,
+    role          VARCHAR NOT NULL,   -- analyst, senior_manager, zone_manager, commissioner, round_table
+    password_hash VARCHAR NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    active        BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS app.user_zone (
+    user_name VARCHAR NOT NULL,
+    zone_id   VARCHAR NOT NULL,
+    PRIMARY KEY (user_name, zone_id)
+);
+
 -- One row per `zonewise link` run: what it found and the model it trained.
 CREATE TABLE IF NOT EXISTS app.link_run (
     run_id             INTEGER PRIMARY KEY,
