@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::audit;
 use crate::ingest::{self, IngestProgress, Manifest, SourceQuality};
 use crate::link::fellegi_sunter::Model;
 use crate::link::files::{self, LinkFilesConfig};
@@ -259,13 +260,22 @@ pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
     if let Some(dir) = &command.csv {
         // The produced date is the user's calendar day, read here at the edge.
         let produced = chrono::Local::now().date_naive();
-        for path in uptake::export::write_csv(&published, dir, produced)? {
+        let paths = uptake::export::write_csv(&published, dir, produced)?;
+        audit::record(
+            &conn,
+            &uptake::export::audit_entry(&published, &dir.display().to_string(), "CSV"),
+        )?;
+        for path in paths {
             println!("{}", path.display());
         }
         return Ok(());
     }
     if command.json {
         println!("{}", serde_json::to_string_pretty(&published)?);
+        audit::record(
+            &conn,
+            &uptake::export::audit_entry(&published, "standard output", "JSON"),
+        )?;
         return Ok(());
     }
     let tables = published.tables();

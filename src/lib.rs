@@ -4,6 +4,8 @@
 //! Data flows one way: `synth`/extracts → `ingest` → `store` (staging → core → mart)
 //! → `report` → `ui`. See `docs/ARCHITECTURE.md`.
 
+pub mod access;
+pub mod audit;
 pub mod bench;
 pub mod commands;
 pub mod compressed;

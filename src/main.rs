@@ -209,11 +209,83 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Users and their roles.
+    User {
+        #[command(subcommand)]
+        user: UserCommand,
+    },
+    /// The audit log: verify its hash chain, or list its entries.
+    Audit {
+        #[command(subcommand)]
+        audit: AuditCommand,
+    },
     /// Benchmarks: figures at a stated scale, for comparison with reference tools.
     Bench {
         #[command(subcommand)]
         bench: BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; asks for the password (or reads one line from standard input).
+    Add {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Login name: letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        name: String,
+        /// analyst, senior_manager, zone_manager, commissioner or round_table.
+        #[arg(long, value_parser = parse_role)]
+        role: zonewise::access::Role,
+        /// A zone the user works in (repeat or give a comma list); zone managers and
+        /// the round-table screen need one at least.
+        #[arg(long, value_delimiter = ',')]
+        zone: Vec<String>,
+        /// The name shown in the app (default: the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+fn parse_role(name: &str) -> Result<zonewise::access::Role, String> {
+    zonewise::access::Role::parse(name).ok_or_else(|| format!("unknown role '{name}'"))
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every entry's hash and link and the recorded head; exits non-zero naming
+    /// the first bad entry.
+    Verify {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// A head printed by an earlier verify (SEQ:HASH), kept outside the database:
+        /// the log must still hold that entry with that hash.
+        #[arg(long)]
+        anchor: Option<zonewise::audit::Anchor>,
+    },
+    /// List entries, newest first.
+    List {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Only this user's entries.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this action: login, search_persons, open_person, open_family, export,
+        /// model_run, ingest, link, link_review, decision.
+        #[arg(long, value_parser = parse_action)]
+        action: Option<zonewise::audit::Action>,
+        /// Only entries on or after this UTC day, yyyy-mm-dd.
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+    },
+}
+
+fn parse_action(name: &str) -> Result<zonewise::audit::Action, String> {
+    zonewise::audit::Action::parse(name).ok_or_else(|| format!("unknown action '{name}'"))
 }
 
 #[derive(Subcommand)]
@@ -381,6 +453,44 @@ fn run() -> anyhow::Result<()> {
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }
+        Some(Command::User {
+            user:
+                UserCommand::Add {
+                    db,
+                    name,
+                    role,
+                    zone,
+                    display_name,
+                },
+        }) => zonewise::access::cli::add_command(
+            &db,
+            &zonewise::access::NewUser {
+                display_name: display_name.unwrap_or_else(|| name.clone()),
+                user: name,
+                role,
+                zones: zone,
+            },
+        ),
+        Some(Command::Audit {
+            audit: AuditCommand::Verify { db, anchor },
+        }) => zonewise::audit::cli::verify_command(&db, anchor.as_ref()),
+        Some(Command::Audit {
+            audit:
+                AuditCommand::List {
+                    db,
+                    user,
+                    action,
+                    since,
+                },
+        }) => zonewise::audit::cli::list_command(
+            &db,
+            &zonewise::audit::Filter {
+                user,
+                action,
+                since,
+                ..Default::default()
+            },
+        ),
         Some(Command::Bench {
             bench:
                 BenchCommand::Map {

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use zonewise::audit::{self, Action, Entry};
 use zonewise::commands::thousands;
 use zonewise::ingest::{self, Manifest};
 use zonewise::store;
@@ -363,6 +364,108 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     let hits = &harness.state().linkage.hits;
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|h| h.name.contains(&given)), "{hits:?}");
+
+    // Every verdict, run, search and person opened is in the audit log, newest first.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    let audit = harness.state().snapshot().expect("snapshot").audit.clone();
+    let logged: Vec<(&str, &str)> = audit
+        .entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.subject.as_str()))
+        .collect();
+    let searched = format!(" {}. ", given.to_lowercase());
+    assert_eq!(logged[0], ("search_persons", searched.trim()));
+    assert_eq!(logged[1], ("open_person", hit.person_id.as_str()));
+    assert_eq!(logged[2].0, "search_persons");
+    assert!(
+        logged
+            .iter()
+            .filter(|(action, _)| *action == "link")
+            .count()
+            >= 3
+    );
+    assert!(logged.iter().any(|(action, _)| *action == "link_review"));
+    assert!(audit.verification.is_intact());
+}
+
+/// Clicks `label` in an open combo box's list (the same text may be in a table too).
+fn pick_from_open_list(harness: &Harness<'_, ZonewiseApp>, label: &str) {
+    harness
+        .get(
+            egui_kittest::kittest::by()
+                .label(label)
+                .role(egui::accesskit::Role::Button),
+        )
+        .click();
+}
+
+#[test]
+fn audit_view_filters_the_log_and_shows_its_verification() {
+    let county = generated_county();
+    {
+        let conn = store::open(&county.db).expect("open");
+        for (user, action, subject) in [
+            ("amara", Action::OpenPerson, "P00042"),
+            ("ben", Action::Export, "/exports/uptake"),
+            ("amara", Action::SearchPersons, "smith"),
+        ] {
+            let entry = Entry {
+                user: user.to_string(),
+                ..Entry::new(action, subject)
+            };
+            audit::record(&conn, &entry).expect("append");
+        }
+    }
+    let mut harness = open_app_sized(&county, egui::vec2(1280.0, 900.0));
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().view, View::Audit);
+    harness.get_by_label("chain intact: 4 entries");
+    harness.get_by_label("4 of 4 entries shown, newest first");
+    harness.get_by_label("P00042");
+    harness.get_by_label("ingest");
+
+    type_into_field(&mut harness, "p0004");
+    harness.get_by_label("1 of 4 entries shown, newest first");
+    harness.get_by_label("P00042");
+    assert!(harness.query_by_label("/exports/uptake").is_none());
+
+    harness.get_by_label("Clear").click();
+    harness.run_steps(2);
+    let combo_box = |harness: &Harness<'_, ZonewiseApp>, index: usize| {
+        harness
+            .get_all_by_role(egui::accesskit::Role::ComboBox)
+            .nth(index)
+            .expect("the user and action filters")
+            .click()
+    };
+    combo_box(&harness, 0);
+    harness.run_steps(2);
+    pick_from_open_list(&harness, "amara");
+    harness.run_steps(2);
+    assert_eq!(harness.state().audit.user.as_deref(), Some("amara"));
+    harness.get_by_label("2 of 4 entries shown, newest first");
+    combo_box(&harness, 1);
+    harness.run_steps(2);
+    pick_from_open_list(&harness, "search_persons");
+    harness.run_steps(2);
+    harness.get_by_label("1 of 4 entries shown, newest first");
+    harness.get_by_label("smith");
+    drop(harness);
+
+    // An entry changed behind the app's back is named in red.
+    {
+        let conn = duckdb::Connection::open(&county.db).expect("open to tamper");
+        conn.execute_batch("UPDATE app.audit_log SET subject = 'P00043' WHERE seq = 2")
+            .expect("tamper");
+    }
+    let mut harness = open_app_sized(&county, egui::vec2(1280.0, 900.0));
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    harness.get_by_label(
+        "Not intact at entry 2: entry 2 was changed after it was written: its contents do not match its hash",
+    );
 }
 
 #[test]

@@ -446,6 +446,25 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     assert_eq!(decision.outcome, OUTCOMES[1]);
     assert!(!decision.decided_by.is_empty());
     harness.get_by_label_contains(&format!("Recorded for {first}"));
+
+    // The opening (with its reason) and the decision are in the audit log, whose
+    // chain still verifies.
+    drop(harness);
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let logged = |action: &str| -> Vec<(String, Option<String>)> {
+        conn.prepare("SELECT subject, reason FROM app.audit_log WHERE action = ? ORDER BY seq")
+            .expect("prepare")
+            .query_map([action], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    assert_eq!(
+        logged("open_family"),
+        [(first.clone(), Some("discussed at the meeting".to_string()))]
+    );
+    assert_eq!(logged("decision"), [(first.clone(), None)]);
+    assert!(zonewise::audit::verify(&conn).expect("verify").is_intact());
 }
 
 #[test]
@@ -533,6 +552,18 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     click_link(&harness, &county_name);
     harness.run_steps(2);
     assert_eq!(harness.state().families.scope, Scope::default());
+
+    // Opening the family was recorded in the audit log before it was shown.
+    drop(harness);
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let opened: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM app.audit_log WHERE action = 'open_family' AND subject = ?",
+            [&family.family_id],
+            |row| row.get(0),
+        )
+        .expect("audit");
+    assert_eq!(opened, 1);
 }
 
 /// Clicks the link labelled `label` (the same words may also be plain text).

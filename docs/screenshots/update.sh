@@ -19,3 +19,5 @@ shoot family --family top
 shoot round-table --view round-table --family top
 shoot map-england --england
 shoot map-wards --map-by ward --diverging
+# After --find above, whose search and opened person are in the log.
+shoot audit --view audit

@@ -56,6 +56,9 @@ pub enum IngestError {
 
     #[error("database error while loading: {0}")]
     Database(#[from] duckdb::Error),
+
+    #[error("cannot record the load in the audit log, so nothing was loaded: {0}")]
+    Audit(#[from] crate::store::StoreError),
 }
 
 /// Where in a file a problem is: a line of a text file (the header is line 1),
@@ -95,7 +98,7 @@ impl IngestError {
             | IngestError::BadRow { file, .. }
             | IngestError::BadValue { file, .. }
             | IngestError::Reference { file, .. } => Some(file),
-            IngestError::Manifest(_) | IngestError::Database(_) => None,
+            IngestError::Manifest(_) | IngestError::Database(_) | IngestError::Audit(_) => None,
         }
     }
 }

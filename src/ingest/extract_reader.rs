@@ -365,10 +365,15 @@ impl ExtractReader {
             }),
             ValueKind::Date => {
                 let expected = || {
+                    let example = example_date(&self.date_format);
+                    let such_as = if example.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (such as {example})")
+                    };
                     format!(
-                        "expected a date as {} (such as {}), found '{}'",
+                        "expected a date as {}{such_as}, found '{}'",
                         human_date_pattern(&self.date_format),
-                        example_date(&self.date_format),
                         shorten(text)
                     )
                 };
@@ -572,10 +577,15 @@ pub fn human_date_pattern(format: &str) -> String {
         .replace("%b", "Mon")
 }
 
+/// 31 December 2024 written in `format`, or nothing when the format names what a
+/// date does not have (`%H`, `%z`: chrono refuses, and `to_string` would panic).
 fn example_date(format: &str) -> String {
-    NaiveDate::from_ymd_opt(2024, 12, 31)
-        .map(|d| d.format(format).to_string())
-        .unwrap_or_default()
+    use std::fmt::Write as _;
+    let mut example = String::new();
+    match NaiveDate::from_ymd_opt(2024, 12, 31) {
+        Some(date) if write!(example, "{}", date.format(format)).is_ok() => example,
+        _ => String::new(),
+    }
 }
 
 fn shorten(text: &str) -> String {
@@ -595,6 +605,9 @@ mod tests {
         assert_eq!(human_date_pattern("%d/%m/%Y"), "dd/mm/yyyy");
         assert_eq!(human_date_pattern("%Y-%m-%d"), "yyyy-mm-dd");
         assert_eq!(example_date("%d/%m/%Y"), "31/12/2024");
+        // Found by tests/fuzz.rs: a format with a time or zone has no example date.
+        assert_eq!(example_date("%d/%m/%Y %H:%M"), "");
+        assert_eq!(example_date("%z"), "");
     }
 
     #[test]

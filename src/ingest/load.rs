@@ -1,5 +1,6 @@
 //! Loads every extract of a manifest into `staging.<source>` in one transaction:
-//! either the whole manifest lands, or the database is left exactly as it was.
+//! either the whole manifest lands, with its audit log entry, or the database is
+//! left exactly as it was.
 
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use super::error::IngestError;
 use super::extract_reader::ExtractReader;
 use super::manifest::{Manifest, SourceSpec};
 use super::{quality, reference};
+use crate::audit::{Action, Entry};
 
 /// How far a running ingest has got, for a progress bar.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -122,6 +124,14 @@ fn load_all(
             manifest.sources.len() as i32,
             rows_total as i64,
         ],
+    )?;
+    crate::audit::append(
+        conn,
+        &Entry::new(Action::Ingest, manifest.base_dir.display().to_string()).with_detail(format!(
+            "load {load_id}: {rows_total} rows from {} sources of {}",
+            manifest.sources.len(),
+            manifest.county
+        )),
     )?;
     progress(&IngestProgress {
         stage: "done".to_string(),

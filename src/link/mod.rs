@@ -24,6 +24,8 @@ use std::time::Instant;
 
 use duckdb::Connection;
 
+use crate::audit::{Action, Entry};
+
 pub use blocking::{BLOCKING_RULES, BlockingRule};
 pub use comparisons::{COMPARISONS, Comparison};
 use fellegi_sunter::Model;
@@ -89,6 +91,8 @@ pub enum LinkError {
     Corrupt(String),
     #[error("database error during linkage: {0}")]
     Database(#[from] duckdb::Error),
+    #[error("linkage finished but could not be recorded in the audit log: {0}")]
+    Audit(#[from] crate::store::StoreError),
 }
 
 /// What scoring the records of `link.record` produced.
@@ -260,6 +264,16 @@ fn finish_run(
             config.review_probability,
             serde_json::to_string(model).unwrap_or_default(),
         ],
+    )?;
+    let run_id: i64 =
+        conn.query_row("SELECT max(run_id) FROM app.link_run", [], |row| row.get(0))?;
+    crate::audit::record(
+        conn,
+        &Entry::new(Action::Link, format!("linkage run {run_id}")).with_detail(format!(
+            "{records} records, {accepted_pairs} pairs accepted at match probability {}, \
+             {persons} people in {families} families",
+            config.accept_probability
+        )),
     )?;
     Ok(RunOutcome {
         accepted_pairs,

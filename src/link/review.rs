@@ -4,19 +4,45 @@
 
 use duckdb::Connection;
 
-/// Records a reviewer's verdict on two records (`source:record_id` keys).
+use crate::audit::{Action, Entry};
+use crate::store::StoreError;
+
+/// Records a reviewer's verdict on two records (`source:record_id` keys), with its
+/// audit log entry in the same transaction.
 pub fn record_decision(
     conn: &Connection,
     a: &str,
     b: &str,
     same: bool,
     decided_by: &str,
-) -> Result<(), duckdb::Error> {
+) -> Result<(), StoreError> {
     let (l_key, r_key) = if a <= b { (a, b) } else { (b, a) };
-    conn.execute(
-        "INSERT OR REPLACE INTO app.review_decision VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-        duckdb::params![l_key, r_key, same, decided_by],
-    )?;
+    let entry = Entry {
+        user: decided_by.to_string(),
+        ..Entry::new(Action::LinkReview, format!("{l_key} / {r_key}"))
+    }
+    .with_detail(if same {
+        "the same person"
+    } else {
+        "different people"
+    });
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    let saved = conn
+        .execute(
+            "INSERT OR REPLACE INTO app.review_decision VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+            duckdb::params![l_key, r_key, same, decided_by],
+        )
+        .map_err(StoreError::from)
+        .and_then(|_| crate::audit::append(conn, &entry));
+    match saved {
+        Ok(_) => conn.execute_batch("COMMIT")?,
+        Err(error) => {
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::error!("rollback after a failed review decision also failed: {rollback}");
+            }
+            return Err(error);
+        }
+    }
     Ok(())
 }
 

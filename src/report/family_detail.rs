@@ -116,6 +116,29 @@ impl FamilyDetail {
     }
 }
 
+/// Reads one family at `reference_date` for a session that may see `visibility`
+/// (pass it on from `access::person_query`): `None` when the family lies outside
+/// the session's zones.
+pub fn read_visible_family(
+    conn: &Connection,
+    visibility: &crate::access::Visibility,
+    family_id: &str,
+    reference_date: &str,
+) -> Result<Option<FamilyDetail>, StoreError> {
+    let visible: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM core.family f WHERE f.family_id = ? AND {}",
+            visibility.zone_condition("f.zone_id")
+        ),
+        [family_id],
+        |row| row.get(0),
+    )?;
+    if visible == 0 {
+        return Ok(None);
+    }
+    read_family_detail(conn, family_id, reference_date).map(Some)
+}
+
 /// Reads one family at `reference_date` (yyyy-mm-dd).
 pub fn read_family_detail(
     conn: &Connection,

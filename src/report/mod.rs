@@ -3,6 +3,7 @@
 //! screen sees committed, processed data).
 
 pub mod agenda;
+pub mod audit;
 pub mod families;
 pub mod family_detail;
 pub mod linkage;

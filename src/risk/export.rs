@@ -64,7 +64,7 @@ fn export_sql(reference_date: NaiveDate) -> String {
 
 /// Writes the features and labels of `reference_date` (built by [`super::build`])
 /// to `path`. The file is written beside its destination and renamed into place,
-/// so a failed export leaves no partial file.
+/// so a failed export leaves no partial file. The export is recorded in the audit log.
 pub fn write(
     conn: &Connection,
     reference_date: NaiveDate,
@@ -108,6 +108,16 @@ pub fn write(
             rows
         }
     };
+    // Recorded before the file appears under its name: if the audit log cannot take
+    // the entry, the staged file is dropped and nothing unaudited leaves the database.
+    crate::audit::record(
+        conn,
+        &crate::audit::Entry::new(crate::audit::Action::Export, path.display().to_string())
+            .with_detail(format!(
+                "{rows} children's features and labels at {reference_date} ({})",
+                format.name()
+            )),
+    )?;
     staged
         .persist(path)
         .map_err(|e| failed(e.error.to_string()))?;

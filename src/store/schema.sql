@@ -110,6 +110,38 @@ CREATE TABLE IF NOT EXISTS ref.lsoa_ward (
     fit       VARCHAR NOT NULL
 );
 
+-- The audit log (`audit`): who did what, to what, when (UTC) and why, as a hash chain.
+-- hash = SHA-256 of the entry's fields and prev_hash (the previous entry's hash, zeros
+-- for the first); the head (entries, last hash) is kept in app.meta. Append only.
+CREATE TABLE IF NOT EXISTS app.audit_log (
+    seq       BIGINT PRIMARY KEY,
+    "at"      TIMESTAMP NOT NULL,
+    "user"    VARCHAR NOT NULL,
+    action    VARCHAR NOT NULL,
+    subject   VARCHAR NOT NULL,
+    reason    VARCHAR,
+    detail    VARCHAR NOT NULL,
+    prev_hash VARCHAR NOT NULL,
+    hash      VARCHAR NOT NULL
+);
+
+-- Users (`zonewise user add`, `access`): the role decides what they see; passwords
+-- are kept only as argon2id hashes (PHC strings). Zone managers and the round-table
+-- screen see only the families of their zones in app.user_zone.
+CREATE TABLE IF NOT EXISTS app."user" (
+    user_name     VARCHAR PRIMARY KEY,
+    display_name  VARCHAR NOT NULL,
+    role          VARCHAR NOT NULL,   -- analyst, senior_manager, zone_manager, commissioner, round_table
+    password_hash VARCHAR NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    active        BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS app.user_zone (
+    user_name VARCHAR NOT NULL,
+    zone_id   VARCHAR NOT NULL,
+    PRIMARY KEY (user_name, zone_id)
+);
+
 -- One row per `zonewise link` run: what it found and the model it trained.
 CREATE TABLE IF NOT EXISTS app.link_run (
     run_id             INTEGER PRIMARY KEY,

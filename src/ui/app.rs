@@ -7,9 +7,13 @@ use std::path::PathBuf;
 use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
-use super::{data_view, families_view, linkage_view, overview, planned, round_table, screenshot};
+use super::{
+    audit_view, data_view, families_view, linkage_view, overview, planned, round_table, screenshot,
+};
+use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
+use crate::report::audit::{AuditFigures, read_audit};
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, ReviewItem};
@@ -96,6 +100,8 @@ pub struct Snapshot {
     pub map: crate::report::map::MapFigures,
     /// Families of the current round with criteria, scores and decisions.
     pub families: crate::report::families::FamiliesFigures,
+    /// The newest audit log entries and the verification of the whole log.
+    pub audit: AuditFigures,
 }
 
 /// Pairs loaded into the review queue at a time; a reviewer works through these
@@ -131,6 +137,8 @@ pub struct ZonewiseApp {
     refreshing: Option<Job<Snapshot>>,
     importing: Option<Job<ImportOutcome>>,
     reclustering: Option<Job<ReclusterReport>>,
+    /// Reading and verifying the audit log again (opening the Audit view, Verify again).
+    auditing: Option<Job<AuditFigures>>,
     snapshot: Option<Snapshot>,
     open_error: Option<String>,
     import_message: Option<ImportMessage>,
@@ -146,6 +154,8 @@ pub struct ZonewiseApp {
     pub round_table: round_table::RoundTableState,
     /// A meeting pack being saved (the save dialog and the write run on a worker).
     exporting: Option<Job<Option<PathBuf>>>,
+    /// The Audit view's filters.
+    pub audit: audit_view::AuditState,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
     /// A family to open once the data is shown (`zonewise --family`).
@@ -167,6 +177,7 @@ impl ZonewiseApp {
             refreshing: None,
             importing: None,
             reclustering: None,
+            auditing: None,
             snapshot: None,
             open_error: None,
             import_message: None,
@@ -176,6 +187,7 @@ impl ZonewiseApp {
             families: families_view::FamiliesState::default(),
             round_table: round_table::RoundTableState::default(),
             exporting: None,
+            audit: audit_view::AuditState::default(),
             linkage_message: None,
             pending_search: None,
             pending_family: None,
@@ -231,6 +243,7 @@ impl ZonewiseApp {
             || self.importing.is_some()
             || self.reclustering.is_some()
             || self.exporting.is_some()
+            || self.auditing.is_some()
     }
 
     /// What the last re-clustering did, or why it failed.
@@ -270,7 +283,7 @@ impl ZonewiseApp {
                     &item.pair.l_key,
                     &item.pair.r_key,
                     same,
-                    &reviewer_name(),
+                    &audit::current_user(),
                 ) {
                     Ok(()) => {
                         snapshot.review_queue.remove(index);
@@ -284,6 +297,12 @@ impl ZonewiseApp {
             }
             LinkageAction::Search => {
                 let Some(conn) = &self.conn else { return };
+                // Recorded before anything is shown: no entry, no names on screen.
+                let entry = Entry::new(Action::SearchPersons, self.linkage.search.trim());
+                if let Err(error) = audit::record(conn, &entry) {
+                    self.linkage.error = Some(format!("Search refused: {error}"));
+                    return;
+                }
                 match records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT) {
                     Ok(hits) => {
                         self.linkage.error = hits
@@ -296,6 +315,12 @@ impl ZonewiseApp {
             }
             LinkageAction::OpenPerson(person_id) => {
                 let Some(conn) = &self.conn else { return };
+                let entry = Entry::new(Action::OpenPerson, person_id.as_str())
+                    .with_detail("records in every source (Linkage view)");
+                if let Err(error) = audit::record(conn, &entry) {
+                    self.linkage.error = Some(format!("Cannot open {person_id}: {error}"));
+                    return;
+                }
                 match records::read_person_records(conn, &person_id) {
                     Ok(person) => {
                         self.linkage.error = None;
@@ -321,8 +346,27 @@ impl ZonewiseApp {
                 let Some(date) = snapshot.families.current.clone() else {
                     return;
                 };
-                match crate::report::family_detail::read_family_detail(conn, &family_id, &date) {
-                    Ok(detail) => {
+                let purpose = crate::access::Purpose {
+                    action: Action::OpenFamily,
+                    subject: family_id.clone(),
+                    reason: None,
+                };
+                let read = crate::access::person_query(
+                    conn,
+                    &crate::access::Session::local_analyst(),
+                    &purpose,
+                    |conn, visibility| {
+                        crate::report::family_detail::read_visible_family(
+                            conn, visibility, &family_id, &date,
+                        )
+                    },
+                );
+                match read {
+                    Ok(None) => {
+                        self.families.error =
+                            Some(format!("{family_id} is outside the zones you may see."))
+                    }
+                    Ok(Some(detail)) => {
                         self.families.scope = match snapshot.families.family(&family_id) {
                             Some(row) => families_view::Scope::of_family(row),
                             None => families_view::Scope {
@@ -352,9 +396,21 @@ impl ZonewiseApp {
         use round_table::RoundTableAction;
         match action {
             RoundTableAction::None => {}
-            RoundTableAction::OpenCase { family_id, .. } => {
-                self.round_table.opened.insert(family_id);
-                self.round_table.open_reason.clear();
+            RoundTableAction::OpenCase { family_id, reason } => {
+                let Some(conn) = &self.conn else { return };
+                // Recorded before any name is shown: no entry, no unmasking.
+                let entry = Entry::new(Action::OpenFamily, family_id.as_str())
+                    .with_reason(reason)
+                    .with_detail("unmasked on the round table");
+                match audit::record(conn, &entry) {
+                    Ok(_) => {
+                        self.round_table.opened.insert(family_id);
+                        self.round_table.open_reason.clear();
+                    }
+                    Err(error) => {
+                        self.round_table.message = Some(format!("The case was not opened: {error}"))
+                    }
+                }
             }
             RoundTableAction::ShowFamily(family_id) => {
                 self.view = View::Families;
@@ -384,9 +440,14 @@ impl ZonewiseApp {
             &date,
             outcome,
             note,
-            &reviewer_name(),
+            &audit::current_user(),
         )
-        .and_then(|()| crate::report::families::read_families(conn));
+        .and_then(|()| {
+            let entry = Entry::new(Action::Decision, family_id)
+                .with_detail(format!("{outcome} (zone {zone_id}, round of {date})"));
+            audit::record(conn, &entry)
+        })
+        .and_then(|_| crate::report::families::read_families(conn));
         self.round_table.message = Some(match saved {
             Ok(families) => {
                 snapshot.families = families;
@@ -414,6 +475,10 @@ impl ZonewiseApp {
             zone_id,
             snapshot.families.current.as_deref().unwrap_or("pack")
         );
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        let zone = zone_id.to_string();
         self.round_table.message = None;
         self.exporting = Some(Job::spawn("Saving the meeting pack", ctx, move |sink| {
             sink.report(None, "Choosing where to save…");
@@ -427,6 +492,9 @@ impl ZonewiseApp {
             };
             std::fs::write(&path, html)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            let entry = Entry::new(Action::Export, path.display().to_string())
+                .with_detail(format!("masked round-table meeting pack, zone {zone}"));
+            audit::record(&conn, &entry)?;
             Ok(Some(path))
         }));
     }
@@ -520,8 +588,35 @@ impl ZonewiseApp {
                 review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
                 map: crate::report::map::read_map_figures(&conn)?,
                 families: crate::report::families::read_families(&conn)?,
+                audit: read_audit(&conn)?,
             })
         }));
+    }
+
+    /// Reads and verifies the audit log again, on a worker.
+    fn start_audit_refresh(&mut self, ctx: &egui::Context) {
+        if self.auditing.is_some() {
+            return;
+        }
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        self.auditing = Some(Job::spawn("Verifying the audit log", ctx, move |_| {
+            Ok(read_audit(&conn)?)
+        }));
+    }
+
+    /// Records the exports the Map view finished this frame.
+    fn record_map_exports(&mut self) {
+        let Some(conn) = &self.conn else { return };
+        for entry in self.map.take_exports_to_audit() {
+            if let Err(error) = audit::record(conn, &entry) {
+                self.map.export_message = Some(format!(
+                    "{} was saved but could not be recorded in the audit log: {error}",
+                    entry.subject
+                ));
+            }
+        }
     }
 
     /// Collects finished jobs and starts the ones they lead to.
@@ -567,6 +662,13 @@ impl ZonewiseApp {
                 Ok(None) => None,
                 Err(error) => Some(format!("The meeting pack was not saved: {error}")),
             };
+        }
+        if let Some(result) = take_finished(&mut self.auditing) {
+            match (result, &mut self.snapshot) {
+                (Ok(figures), Some(snapshot)) => snapshot.audit = figures,
+                (Ok(_), None) => {}
+                (Err(error), _) => self.open_error = Some(error),
+            }
         }
         if let Some(result) = take_finished(&mut self.importing) {
             match result {
@@ -665,6 +767,9 @@ impl ZonewiseApp {
         if let Some(job) = &self.exporting {
             return Some((job.title.clone(), job.progress()));
         }
+        if let Some(job) = &self.auditing {
+            return Some((job.title.clone(), job.progress()));
+        }
         self.refreshing
             .as_ref()
             .map(|job| (job.title.clone(), job.progress()))
@@ -682,6 +787,7 @@ impl ZonewiseApp {
             .exact_size(170.0)
             .show(ui, |ui| self.navigation_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.view_ui(ui));
+        self.record_map_exports();
 
         let ready = self.snapshot.is_some() && !self.is_busy() && !self.map.is_loading()
             || self.open_error.is_some();
@@ -722,6 +828,11 @@ impl ZonewiseApp {
                 egui::Button::selectable(self.view == view, text.size(15.0)),
             );
             if response.clicked() {
+                if view == View::Audit && self.view != View::Audit {
+                    // Entries were added since the snapshot: searches, cases opened, exports.
+                    let ctx = ui.ctx().clone();
+                    self.start_audit_refresh(&ctx);
+                }
                 self.view = view;
             }
         }
@@ -833,6 +944,13 @@ impl ZonewiseApp {
                 let ctx = ui.ctx().clone();
                 self.handle_round_table_action(&ctx, action);
             }
+            View::Audit => {
+                let action = audit_view::audit_ui(ui, &snapshot.audit, &mut self.audit);
+                if action == audit_view::AuditAction::Refresh {
+                    let ctx = ui.ctx().clone();
+                    self.start_audit_refresh(&ctx);
+                }
+            }
             other => planned::planned_ui(ui, other),
         }
     }
@@ -842,14 +960,6 @@ impl eframe::App for ZonewiseApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ZonewiseApp::ui(self, ui);
     }
-}
-
-/// Who is recording a review decision: the operating-system user until the app has
-/// its own logins.
-fn reviewer_name() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_string())
 }
 
 /// Keeps the end of a long path, where the file name is.

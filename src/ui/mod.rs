@@ -2,6 +2,7 @@
 //! Views read a snapshot of figures and return actions; work runs in `jobs`.
 
 pub mod app;
+pub mod audit_view;
 pub mod data_view;
 pub mod families_view;
 pub mod jobs;

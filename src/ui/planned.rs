@@ -8,7 +8,13 @@ use super::widgets::section_heading_ui;
 pub fn is_planned(view: View) -> bool {
     !matches!(
         view,
-        View::Overview | View::Data | View::Linkage | View::Map | View::Families | View::RoundTable
+        View::Overview
+            | View::Data
+            | View::Linkage
+            | View::Map
+            | View::Families
+            | View::RoundTable
+            | View::Audit
     )
 }
 
@@ -22,19 +28,13 @@ pub fn planned_ui(ui: &mut egui::Ui, view: View) {
                 "A calibration curve and a fairness table by deprivation, sex and ethnicity",
             ][..],
         ),
-        View::Audit => (
-            "Who looked at which case, when and why.",
-            &[
-                "Every case opened, export and login, in a tamper-evident log",
-                "The result of verifying the log's hash chain",
-            ][..],
-        ),
         View::Overview
         | View::Data
         | View::Linkage
         | View::Map
         | View::Families
-        | View::RoundTable => ("", &[][..]),
+        | View::RoundTable
+        | View::Audit => ("", &[][..]),
     };
     section_heading_ui(ui, view.label(), purpose);
     ui.label("This view is planned and not yet available. It will show:");

@@ -12,12 +12,25 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::{Inequality, Published, Rate, UptakeError, UptakeRow};
+use crate::audit;
 
 /// Says what a blank cell means, in every file's header lines. Blank rather than
 /// a symbol, as Fingertips' data downloads do, so that a spreadsheet or a CSV
 /// reader sees a missing number instead of text in a numeric column.
 pub const BLANK_CELLS: &str = "A blank count or rate is withheld by suppression (value_note \
      says which) or not defined (a rate with no one in its denominator).";
+
+/// The audit log entry of `published` written to `destination` (a folder, a file or
+/// "standard output") as `format`; whoever writes it records this once it is written.
+pub fn audit_entry(published: &Published, destination: &str, format: &str) -> audit::Entry {
+    let tables = published.tables();
+    audit::Entry::new(audit::Action::Export, destination).with_detail(format!(
+        "{} uptake tables ({format}) for {}, counts up to {} withheld",
+        tables.service,
+        tables.reference_date,
+        published.threshold()
+    ))
+}
 
 /// Writes `published` as four CSV files in `dir` (created if missing), named
 /// `<service>-<reference date>-{lsoa,imd,area,inequality}.csv`: per LSOA, per

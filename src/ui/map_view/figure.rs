@@ -51,14 +51,11 @@ impl PngExport {
     }
 
     /// Called after each frame drawn as a figure, with the figure's rectangle.
-    /// Asks for the capture once settled; returns the message for the user once
-    /// the file is saved (or failed), when the export is over.
-    pub fn frame(&mut self, ctx: &egui::Context, figure: Rect) -> Option<String> {
+    /// Asks for the capture once settled; returns the file saved (or why not)
+    /// when the export is over.
+    pub fn frame(&mut self, ctx: &egui::Context, figure: Rect) -> Option<Result<PathBuf, String>> {
         if let Some(outcome) = self.outcome.lock().ok()?.take() {
-            return Some(match outcome {
-                Ok(path) => format!("Saved the map and chart to {}", path.display()),
-                Err(error) => format!("Export failed: {error}"),
-            });
+            return Some(outcome);
         }
         ctx.request_repaint();
         if self.requested {
@@ -95,9 +92,23 @@ impl PngExport {
     }
 }
 
-/// The figure's title: what is mapped, for which day, produced when.
-pub(super) fn title_ui(ui: &mut egui::Ui, service: Option<&ServiceFigures>, state: &MapState) {
-    let what = match (state.measure(), service) {
+/// The audit log entry of a figure saved to `path`.
+pub(super) fn audit_entry(
+    path: &std::path::Path,
+    service: Option<&ServiceFigures>,
+    state: &MapState,
+) -> crate::audit::Entry {
+    crate::audit::Entry::new(crate::audit::Action::Export, path.display().to_string()).with_detail(
+        format!(
+            "map and decile chart (PNG): {}",
+            figure_title(service, state)
+        ),
+    )
+}
+
+/// What the figure shows, as its title says it.
+fn figure_title(service: Option<&ServiceFigures>, state: &MapState) -> String {
+    match (state.measure(), service) {
         (Some(measure), Some(service)) => format!(
             "{}: {} by {} and by IMD 2019 decile",
             service.title,
@@ -105,7 +116,12 @@ pub(super) fn title_ui(ui: &mut egui::Ui, service: Option<&ServiceFigures>, stat
             level_label(state.map_level)
         ),
         _ => "Index of Multiple Deprivation 2019 by LSOA".to_string(),
-    };
+    }
+}
+
+/// The figure's title: what is mapped, for which day, produced when.
+pub(super) fn title_ui(ui: &mut egui::Ui, service: Option<&ServiceFigures>, state: &MapState) {
+    let what = figure_title(service, state);
     ui.add_space(MARGIN);
     ui.label(RichText::new(what).size(20.0).strong());
     let produced = chrono::Local::now().date_naive().format("%-d %B %Y");

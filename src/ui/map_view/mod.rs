@@ -54,8 +54,8 @@ pub struct MapState {
     england: Option<(MapFigures, Prepared)>,
     england_job: Option<Job<(MapFigures, Prepared)>>,
     england_error: Option<String>,
-    /// A CSV export under way: the files written, or None when the folder choice was cancelled.
-    export_job: Option<Job<Option<Vec<std::path::PathBuf>>>>,
+    /// A CSV export under way: None when the folder choice was cancelled.
+    export_job: Option<Job<Option<CsvExport>>>,
     /// What the last export did.
     pub export_message: Option<String>,
     pub palette: Palette,
@@ -81,7 +81,12 @@ pub struct MapState {
     png: Option<figure::PngExport>,
     /// The last frame's colours and what they were worked out for.
     colour_cache: Option<(ColourKey, Colouring)>,
+    /// Exports written since the app shell last took them, for the audit log.
+    exports_to_audit: Vec<crate::audit::Entry>,
 }
+
+/// The files a CSV export wrote and its audit log entry.
+type CsvExport = (Vec<std::path::PathBuf>, crate::audit::Entry);
 
 /// An area picked in the area table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +176,7 @@ impl Default for MapState {
             png_job: None,
             png: None,
             colour_cache: None,
+            exports_to_audit: Vec::new(),
         }
     }
 }
@@ -237,10 +243,17 @@ impl MapState {
                 return Ok(None);
             };
             let produced = chrono::Local::now().date_naive();
-            Ok(Some(crate::uptake::export::write_csv(
-                &published, &dir, produced,
-            )?))
+            let files = crate::uptake::export::write_csv(&published, &dir, produced)?;
+            let entry =
+                crate::uptake::export::audit_entry(&published, &dir.display().to_string(), "CSV");
+            Ok(Some((files, entry)))
         }));
+    }
+
+    /// The audit log entries of the exports written since the last call; the app
+    /// shell records them (the view has no database connection).
+    pub fn take_exports_to_audit(&mut self) -> Vec<crate::audit::Entry> {
+        std::mem::take(&mut self.exports_to_audit)
     }
 
     /// The measure the map shows, when it shows a rate.
@@ -407,9 +420,17 @@ fn layer_ui(
         }
     });
     if let Some(export) = &mut state.png
-        && let Some(message) = export.frame(ui.ctx(), figure.response.rect)
+        && let Some(outcome) = export.frame(ui.ctx(), figure.response.rect)
     {
-        state.export_message = Some(message);
+        state.export_message = Some(match outcome {
+            Ok(path) => {
+                state
+                    .exports_to_audit
+                    .push(figure::audit_entry(&path, service, state));
+                format!("Saved the map and chart to {}", path.display())
+            }
+            Err(error) => format!("Export failed: {error}"),
+        });
         state.png = None;
     }
     state.colour_cache = Some((key, colouring));

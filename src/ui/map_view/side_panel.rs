@@ -163,14 +163,11 @@ pub(super) fn side_panel_ui(
     if let Some(result) = take_finished(&mut state.export_job) {
         state.export_message = Some(match result {
             Ok(None) => "Export cancelled".to_string(),
-            Ok(Some(files)) => format!(
-                "Saved {} files to {}",
-                files.len(),
-                files
-                    .first()
-                    .and_then(|f| f.parent())
-                    .map_or(String::new(), |d| d.display().to_string())
-            ),
+            Ok(Some((files, entry))) => {
+                let folder = entry.subject.clone();
+                state.exports_to_audit.push(entry);
+                format!("Saved {} files to {folder}", files.len())
+            }
             Err(error) => format!("Export failed: {error}"),
         });
     }

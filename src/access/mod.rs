@@ -1,0 +1,138 @@
+//! Who may see what: users and their roles (`app.user`, `app.user_zone`), and
+//! [`person_query`], the one door every read of person-level data goes through. It
+//! checks the role, records the read in the audit log before it happens, and hands
+//! the query the session's [`Visibility`]: which zones' families it may return and
+//! whether identities must be masked.
+
+pub mod cli;
+mod role;
+mod users;
+
+pub use role::Role;
+pub use users::{NewUser, add_user, authenticate};
+
+use duckdb::Connection;
+
+use crate::audit::{self, Action, Entry};
+use crate::store::StoreError;
+
+/// Why access was refused or could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("{user} ({role}) may not see person-level records")]
+    Denied { user: String, role: &'static str },
+    #[error("wrong user name or password")]
+    BadLogin,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot hash or check the password: {0}")]
+    Password(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The person using Zonewise: who, in which role, for which zones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: String,
+    pub role: Role,
+    /// The family partnership zones the user works in (zone managers and the
+    /// round-table screen see only these; others see every zone).
+    pub zones: Vec<String>,
+}
+
+impl Session {
+    /// The operating-system user as an analyst: what the app runs as until it has
+    /// a login screen, so that reads already go through [`person_query`].
+    pub fn local_analyst() -> Session {
+        Session {
+            user: audit::current_user(),
+            role: Role::Analyst,
+            zones: Vec::new(),
+        }
+    }
+
+    /// What this session may see of person-level data, or why it may see none.
+    pub fn visibility(&self) -> Result<Visibility, AccessError> {
+        if !self.role.sees_people() {
+            return Err(AccessError::Denied {
+                user: self.user.clone(),
+                role: self.role.as_str(),
+            });
+        }
+        Ok(Visibility {
+            zones: self.role.limited_to_zones().then(|| self.zones.clone()),
+            masked: self.role.sees_masked_identities(),
+        })
+    }
+}
+
+/// What a person-level query may return, handed to it by [`person_query`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visibility {
+    /// `None`: every zone; otherwise only families in these zones.
+    zones: Option<Vec<String>>,
+    /// Names, dates of birth and identifiers must be shown as initials or not at all.
+    masked: bool,
+}
+
+impl Visibility {
+    /// A SQL condition keeping only the rows whose zone (`zone_column`, e.g.
+    /// `f.zone_id`) the session may see: `TRUE`, or `zone IN (…)` (`FALSE` for none).
+    pub fn zone_condition(&self, zone_column: &str) -> String {
+        match &self.zones {
+            None => "TRUE".to_string(),
+            Some(zones) if zones.is_empty() => "FALSE".to_string(),
+            Some(zones) => format!(
+                "{zone_column} IN ({})",
+                zones
+                    .iter()
+                    .map(|z| format!("'{}'", z.replace('\'', "''")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// True when identities must be masked (the projected round-table screen).
+    pub fn masked(&self) -> bool {
+        self.masked
+    }
+}
+
+/// What a person-level read is for: recorded in the audit log before it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Purpose {
+    /// `OpenPerson`, `OpenFamily`, `SearchPersons` or `Export`.
+    pub action: Action,
+    /// The person, family, search text or file.
+    pub subject: String,
+    /// Why, when the user was asked.
+    pub reason: Option<String>,
+}
+
+/// Runs `read`, a person-level query, for `session`: records `purpose` in the audit
+/// log (so a read that is not recorded does not happen), refuses roles that may not
+/// see people (the refusal recorded too), then runs `read` with what the session
+/// may see. The query must
+/// apply [`Visibility::zone_condition`] and [`Visibility::masked`] itself.
+pub fn person_query<T>(
+    conn: &Connection,
+    session: &Session,
+    purpose: &Purpose,
+    read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
+) -> Result<T, AccessError> {
+    let visibility = session.visibility();
+    let mut entry = Entry {
+        user: session.user.clone(),
+        ..Entry::new(purpose.action, purpose.subject.as_str())
+    }
+    .with_detail(match &visibility {
+        Ok(_) => format!("as {}", session.role.as_str()),
+        Err(_) => format!("refused: a {} may not see people", session.role.as_str()),
+    });
+    entry.reason = purpose.reason.clone();
+    // Refusals are recorded too: an attempt is what an auditor looks for.
+    audit::record(conn, &entry)?;
+    Ok(read(conn, &visibility?)?)
+}

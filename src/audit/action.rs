@@ -1,0 +1,82 @@
+//! The kinds of action the audit log records, stored by their snake_case names.
+
+/// What a user did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Login,
+    /// Listed people matching a search (the subject is what was searched for).
+    SearchPersons,
+    OpenPerson,
+    OpenFamily,
+    /// Wrote figures or records out of the database: a file, or tables printed as JSON.
+    Export,
+    ModelRun,
+    Ingest,
+    Link,
+    /// A reviewer's verdict on a pair of records (same person or not).
+    LinkReview,
+    /// What a round table agreed for a family.
+    Decision,
+    /// A user added or changed (`zonewise user add`).
+    ManageUsers,
+}
+
+impl Action {
+    /// Every action, in the order filters list them.
+    pub const ALL: [Action; 11] = [
+        Action::Login,
+        Action::SearchPersons,
+        Action::OpenPerson,
+        Action::OpenFamily,
+        Action::Export,
+        Action::ModelRun,
+        Action::Ingest,
+        Action::Link,
+        Action::LinkReview,
+        Action::Decision,
+        Action::ManageUsers,
+    ];
+
+    /// The name stored in `app.audit_log.action` and typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::SearchPersons => "search_persons",
+            Action::OpenPerson => "open_person",
+            Action::OpenFamily => "open_family",
+            Action::Export => "export",
+            Action::ModelRun => "model_run",
+            Action::Ingest => "ingest",
+            Action::Link => "link",
+            Action::LinkReview => "link_review",
+            Action::Decision => "decision",
+            Action::ManageUsers => "manage_users",
+        }
+    }
+
+    /// The action named `name` (as [`Action::as_str`] writes it; `-` is read as `_`).
+    pub fn parse(name: &str) -> Option<Action> {
+        let wanted = name.trim().to_ascii_lowercase().replace('-', "_");
+        Action::ALL.into_iter().find(|a| a.as_str() == wanted)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn every_action_parses_from_its_name() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("open-person"), Some(Action::OpenPerson));
+        assert_eq!(Action::parse("delete"), None);
+    }
+}

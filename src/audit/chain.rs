@@ -1,0 +1,134 @@
+//! The hash chain: each entry's hash is SHA-256 over a canonical encoding of its
+//! fields and the previous entry's hash, so changing, removing or moving an entry
+//! breaks every link after it.
+
+use duckdb::Connection;
+use sha2::{Digest, Sha256};
+
+use super::{Entry, HEAD_COUNT_KEY, HEAD_HASH_KEY};
+use crate::store::{self, StoreError};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Names the encoding inside what is hashed, so a later format cannot be confused with this one.
+const ENCODING: &str = "zonewise-audit-v1";
+
+/// How `at` is written when hashed: UTC to the microsecond, as DuckDB's TIMESTAMP keeps it
+/// (`strftime(at, '%Y-%m-%d %H:%M:%S.%f')` reads it back the same).
+pub(super) const AT_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
+
+/// The fields of one stored entry that its hash covers.
+pub(super) struct Hashed<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub user: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub reason: Option<&'a str>,
+    pub detail: &'a str,
+    pub prev_hash: &'a str,
+}
+
+impl Hashed<'_> {
+    /// Lower-case hex SHA-256 of the fields as a JSON array. JSON quotes and escapes
+    /// every string, so no two different entries encode to the same bytes (plain
+    /// concatenation would let "ab"+"c" pass for "a"+"bc"), and a missing reason
+    /// (`null`) differs from an empty one (`""`).
+    pub fn hash(&self) -> String {
+        let encoded = serde_json::json!([
+            ENCODING,
+            self.seq,
+            self.at,
+            self.user,
+            self.action,
+            self.subject,
+            self.reason,
+            self.detail,
+            self.prev_hash,
+        ])
+        .to_string();
+        Sha256::digest(encoded.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The head recorded in `app.meta`: (entries, last hash); an empty chain before the first.
+pub(super) fn head(conn: &Connection) -> Result<Option<(i64, String)>, StoreError> {
+    let count = store::meta(conn, HEAD_COUNT_KEY)?;
+    let hash = store::meta(conn, HEAD_HASH_KEY)?;
+    Ok(match (count, hash) {
+        (Some(count), Some(hash)) => Some((count.parse().unwrap_or(-1), hash)),
+        _ => None,
+    })
+}
+
+/// Appends after the recorded head (not after the last row: were the tail deleted,
+/// the next entry's seq gap keeps the deletion visible) and moves the head.
+pub(super) fn append(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
+    let (count, prev_hash) = head(conn)?.unwrap_or((0, GENESIS_HASH.to_string()));
+    let seq = count + 1;
+    let at = chrono::Utc::now().format(AT_FORMAT).to_string();
+    let action = entry.action.as_str();
+    let hash = Hashed {
+        seq,
+        at: &at,
+        user: &entry.user,
+        action,
+        subject: &entry.subject,
+        reason: entry.reason.as_deref(),
+        detail: &entry.detail,
+        prev_hash: &prev_hash,
+    }
+    .hash();
+    conn.execute(
+        "INSERT INTO app.audit_log VALUES (?, ?::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?)",
+        duckdb::params![
+            seq,
+            at,
+            entry.user,
+            action,
+            entry.subject,
+            entry.reason,
+            entry.detail,
+            prev_hash,
+            hash
+        ],
+    )?;
+    store::set_meta(conn, HEAD_COUNT_KEY, &seq.to_string())?;
+    store::set_meta(conn, HEAD_HASH_KEY, &hash)?;
+    Ok(seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Hashed;
+
+    fn fields<'a>(subject: &'a str, detail: &'a str, reason: Option<&'a str>) -> Hashed<'a> {
+        Hashed {
+            seq: 1,
+            at: "2026-01-01 00:00:00.000000",
+            user: "u",
+            action: "export",
+            subject,
+            reason,
+            detail,
+            prev_hash: super::GENESIS_HASH,
+        }
+    }
+
+    #[test]
+    fn moving_text_between_fields_changes_the_hash() {
+        assert_ne!(
+            fields("ab", "c", None).hash(),
+            fields("a", "bc", None).hash()
+        );
+        assert_ne!(
+            fields("a", "b", None).hash(),
+            fields("a", "b", Some("")).hash()
+        );
+        assert_eq!(fields("a", "b", None).hash().len(), 64);
+    }
+}

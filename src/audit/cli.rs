@@ -1,0 +1,60 @@
+//! `zonewise audit verify|list`: the log's verification and its entries on the command line.
+
+use std::path::Path;
+
+use super::{Anchor, Filter, list, verify_with_anchor};
+use crate::commands::new_table;
+use crate::store;
+
+/// `zonewise audit verify`: checks the chain and the head; fails naming the first bad
+/// entry. On success prints the head as `SEQ:HASH` to keep outside the database.
+pub fn verify_command(db: &Path, anchor: Option<&Anchor>) -> anyhow::Result<()> {
+    let conn = open_existing(db)?;
+    let verification = verify_with_anchor(&conn, anchor)?;
+    if let Some(problem) = &verification.problem {
+        anyhow::bail!(
+            "audit log of {} is not intact: {}",
+            db.display(),
+            problem.message
+        );
+    }
+    println!("{}", verification.summary());
+    if let Some(hash) = &verification.head_hash {
+        println!(
+            "head {}:{hash}\nKeep this line somewhere the database's users cannot change; \
+             `zonewise audit verify --anchor {}:{hash}` later checks the log still holds it.",
+            verification.entries, verification.entries
+        );
+    }
+    Ok(())
+}
+
+/// `zonewise audit list`: the entries a filter selects, newest first.
+pub fn list_command(db: &Path, filter: &Filter) -> anyhow::Result<()> {
+    let conn = open_existing(db)?;
+    let rows = list(&conn, filter)?;
+    let mut table = new_table(&[
+        "Seq", "At (UTC)", "User", "Action", "Subject", "Reason", "Detail",
+    ]);
+    for row in &rows {
+        table.add_row(vec![
+            row.seq.to_string(),
+            row.at.get(..19).unwrap_or(&row.at).to_string(),
+            row.user.clone(),
+            row.action.clone(),
+            row.subject.clone(),
+            row.reason.clone().unwrap_or_default(),
+            row.detail.clone(),
+        ]);
+    }
+    println!("{table}");
+    println!("{} entries", rows.len());
+    Ok(())
+}
+
+fn open_existing(db: &Path) -> anyhow::Result<duckdb::Connection> {
+    if !db.is_file() {
+        anyhow::bail!("database {} does not exist", db.display());
+    }
+    Ok(store::open(db)?)
+}

@@ -1,0 +1,97 @@
+//! The audit log: who did what to which case or file, when and why, kept in
+//! `app.audit_log` as a hash chain so that an edited, deleted or reordered entry
+//! is found by [`verify`]. Limits of that protection: `docs/security.md`.
+
+mod action;
+mod chain;
+pub mod cli;
+mod log;
+mod verify;
+
+pub use action::Action;
+pub use chain::GENESIS_HASH;
+pub use log::{Filter, LogRow, list, total};
+pub use verify::{Anchor, Fault, Problem, Verification, verify, verify_with_anchor};
+
+use duckdb::Connection;
+
+use crate::store::StoreError;
+
+/// `app.meta` keys of the chain's head: how many entries there are and the last hash.
+/// Kept apart from the log so that deleting its last entries is seen (a chain alone
+/// cannot tell a shortened log from a complete one).
+pub(crate) const HEAD_COUNT_KEY: &str = "audit_head_count";
+pub(crate) const HEAD_HASH_KEY: &str = "audit_head_hash";
+
+/// One thing to record: the acting user, what they did and to what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub user: String,
+    pub action: Action,
+    /// What was acted on: a person id, a file, a manifest.
+    pub subject: String,
+    /// Why, when the user gave a reason (opening a case will ask for one).
+    pub reason: Option<String>,
+    /// What happened, in words: rows loaded, rows exported.
+    pub detail: String,
+}
+
+impl Entry {
+    /// An entry by the [`current_user`], with no reason and no detail yet.
+    pub fn new(action: Action, subject: impl Into<String>) -> Entry {
+        Entry {
+            user: current_user(),
+            action,
+            subject: subject.into(),
+            reason: None,
+            detail: String::new(),
+        }
+    }
+
+    /// The same entry with `detail`.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Entry {
+        self.detail = detail.into();
+        self
+    }
+
+    /// The same entry with the user's reason.
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Entry {
+        self.reason = Some(reason.into());
+        self
+    }
+}
+
+/// Who is acting: the operating-system user (`$USER`, `$LOGNAME`, `%USERNAME%`) until
+/// Zonewise has its own logins.
+/// The one place to change when they arrive (the logged-in user's name).
+pub fn current_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Appends `entry` and moves the head, inside the caller's open transaction, so that
+/// the entry commits with the work it records or not at all. Returns its seq.
+pub fn append(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
+    chain::append(conn, entry)
+}
+
+/// Appends `entry` in a transaction of its own: for work that has none (an export
+/// written to a file, a case read), called right after the work succeeds.
+pub fn record(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    match chain::append(conn, entry) {
+        Ok(seq) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(seq)
+        }
+        Err(error) => {
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::error!("rollback after a failed audit append also failed: {rollback}");
+            }
+            Err(error)
+        }
+    }
+}
