@@ -60,7 +60,13 @@ impl Tree {
         let half = labels.len() as f32 / 2.0;
         let weights: Array1<f32> = labels
             .iter()
-            .map(|&l| if l { half / positives } else { half / negatives })
+            .map(|&l| {
+                if l {
+                    half / positives
+                } else {
+                    half / negatives
+                }
+            })
             .collect();
         let dataset = Dataset::new(inputs.to_owned(), targets).with_weights(weights);
         let fitted = DecisionTree::params()
