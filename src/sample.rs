@@ -74,12 +74,48 @@ pub fn open_sample(
             rows: 0,
         });
         crate::link::link(&conn, &crate::link::LinkConfig::default())?;
+        score_sample(&conn, progress)?;
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
     }
     remove_database_files(db_path)?;
     std::fs::rename(&building, db_path)?;
     Ok(store::open(db_path)?)
+}
+
+/// The committed model that scores the sample county (`models/risk-sample.json`).
+pub fn sample_risk_model_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/risk-sample.json")
+}
+
+/// Scores the sample's children with the committed model at the extract date
+/// and three months before it, so the app has current and previous scores.
+fn score_sample(
+    conn: &Connection,
+    progress: &mut dyn FnMut(&IngestProgress),
+) -> anyhow::Result<()> {
+    use crate::risk::model::{file::RiskModelFile, score};
+    progress(&IngestProgress {
+        stage: "scoring families".to_string(),
+        fraction: 1.0,
+        rows: 0,
+    });
+    let model = RiskModelFile::load(&sample_risk_model_path())?;
+    let extract_date: Option<String> = conn.query_row(
+        "SELECT strftime(max(extract_date), '%Y-%m-%d') FROM app.load_run",
+        [],
+        |row| row.get(0),
+    )?;
+    let Some(extract_date) = extract_date else {
+        anyhow::bail!("the sample manifest records no extract date to score at");
+    };
+    let current = chrono::NaiveDate::parse_from_str(&extract_date, "%Y-%m-%d")?;
+    let previous = current - chrono::Months::new(3);
+    for date in [previous, current] {
+        crate::risk::build(conn, date)?;
+        score::score(conn, &model, date)?;
+    }
+    Ok(())
 }
 
 /// SHA-256 over the manifest and every file it names, so any change to the sample rebuilds.

@@ -133,7 +133,7 @@ fn the_chosen_model_beats_one_feature_and_approaches_the_oracle() {
             .iter()
             .any(|g| g.dimension == "sex" && g.group == "F")
     );
-    assert_eq!(trained.selection.candidates.len(), 7);
+    assert_eq!(trained.selection.candidates.len(), 8);
     assert_eq!(trained.held_out_by_kind.len(), 2);
 }
 
@@ -146,7 +146,10 @@ fn a_saved_model_loads_back_and_scores_the_same() {
     trained.save(&path).expect("save");
     let loaded = RiskModelFile::load(&path).expect("load");
     // Compared whole, not printed: the model is long.
-    assert!(loaded == trained, "the model changed on its way through the file");
+    assert!(
+        loaded == trained,
+        "the model changed on its way through the file"
+    );
     let rows = dataset::read(&conn, date(TEST), Population::Everyone).expect("rows");
     let before = score::score_rows(&trained, &rows);
     let after = score::score_rows(&loaded, &rows);

@@ -4,5 +4,6 @@
 
 pub mod linkage;
 pub mod map;
+pub mod models;
 pub mod overview;
 pub mod records;

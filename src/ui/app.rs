@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
-use super::{data_view, linkage_view, overview, planned, screenshot};
+use super::{data_view, linkage_view, models_view, overview, planned, screenshot};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
 use crate::report::linkage::{LinkageFigures, read_linkage};
@@ -94,6 +94,8 @@ pub struct Snapshot {
     pub review_queue: Vec<ReviewItem>,
     /// LSOA boundaries and each service's suppressed uptake.
     pub map: crate::report::map::MapFigures,
+    /// The model behind the latest risk scores, with its held-out evaluation.
+    pub models: crate::report::models::ModelFigures,
 }
 
 /// Pairs loaded into the review queue at a time; a reviewer works through these
@@ -372,6 +374,7 @@ impl ZonewiseApp {
                 linkage: read_linkage(&conn)?,
                 review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
                 map: crate::report::map::read_map_figures(&conn)?,
+                models: crate::report::models::read_models(&conn)?,
             })
         }));
     }
@@ -609,6 +612,7 @@ impl ZonewiseApp {
                 self.handle_linkage_action(&ctx, action);
             }
             View::Map => super::map_view::map_ui(ui, &snapshot.map, &mut self.map),
+            View::Models => models_view::models_ui(ui, &snapshot.models),
             other => planned::planned_ui(ui, other),
         }
     }

@@ -6,6 +6,7 @@ pub mod data_view;
 pub mod jobs;
 pub mod linkage_view;
 pub mod map_view;
+pub mod models_view;
 pub mod overview;
 pub mod planned;
 pub mod screenshot;

@@ -8,7 +8,7 @@ use super::widgets::section_heading_ui;
 pub fn is_planned(view: View) -> bool {
     !matches!(
         view,
-        View::Overview | View::Data | View::Linkage | View::Map
+        View::Overview | View::Data | View::Linkage | View::Map | View::Models
     )
 }
 
@@ -31,13 +31,6 @@ pub fn planned_ui(ui: &mut egui::Ui, view: View) {
                 "Recording what the meeting agreed, with who and when",
             ][..],
         ),
-        View::Models => (
-            "How well the risk models perform on later data they were not trained on.",
-            &[
-                "ROC and precision–recall figures on a held-out reference date",
-                "A calibration curve and a fairness table by deprivation, sex and ethnicity",
-            ][..],
-        ),
         View::Audit => (
             "Who looked at which case, when and why.",
             &[
@@ -45,7 +38,7 @@ pub fn planned_ui(ui: &mut egui::Ui, view: View) {
                 "The result of verifying the log's hash chain",
             ][..],
         ),
-        View::Overview | View::Data | View::Linkage | View::Map => ("", &[][..]),
+        View::Overview | View::Data | View::Linkage | View::Map | View::Models => ("", &[][..]),
     };
     section_heading_ui(ui, view.label(), purpose);
     ui.label("This view is planned and not yet available. It will show:");

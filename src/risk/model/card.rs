@@ -209,8 +209,10 @@ const CAVEATS: [&str; 6] = [
     "The substance_use criterion never fires on the synthetic county (it has no drug and alcohol \
      service extract); no feature counts substance misuse either.",
     "Ethnicity comes from the extracts that record it (education, social care), by the most \
-     common value over a person's records; sex from the linked person. Groups with few children \
-     have unstable figures.",
+     common value over a person's records; sex from the linked person. A child with no education \
+     or social care record has no ethnicity, and as the label is itself a social care record, \
+     no such child is labelled 1: the 'not recorded' group is an artefact of where ethnicity is \
+     kept. Groups with few children have unstable figures.",
     "Scores rank; a group's lower precision or recall means its children are flagged less \
      accurately, which reviewers should keep in mind.",
 ];

@@ -1,4 +1,4 @@
-//! Choosing and fitting: candidates of both kinds (logistic regression at four
+//! Choosing and fitting: candidates of both kinds (logistic regression at five
 //! penalties, trees at three depths) are fitted on three quarters of the
 //! training date's families and compared by average precision on the other
 //! quarter; the best of each kind is then refitted on the whole training date.
@@ -18,7 +18,7 @@ use super::metrics;
 use super::trees::Tree;
 
 /// L2 penalties tried for logistic regression.
-const ALPHAS: [f64; 4] = [0.1, 1.0, 10.0, 100.0];
+const ALPHAS: [f64; 5] = [0.1, 1.0, 10.0, 100.0, 1000.0];
 
 /// Depths tried for the tree.
 const DEPTHS: [usize; 3] = [3, 5, 7];
