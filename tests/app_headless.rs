@@ -192,7 +192,7 @@ fn models_view_shows_the_figures_of_the_model_file() {
             harness.query_all_by_label(&text).count() >= 1,
             "{name} {text} is on the view"
         );
-        harness.get_by_label(name);
+        assert!(harness.query_all_by_label(name).count() >= 1, "{name}");
     }
     let top_k = format!(
         "{:.1}%",
