@@ -103,13 +103,13 @@ struct Families {
 
 fn families(rows: &Rows, scores: &[f64]) -> Families {
     let mut by_family: BTreeMap<&str, (f64, bool, Option<String>)> = BTreeMap::new();
-    for row in 0..rows.len() {
+    for (row, &score) in scores.iter().enumerate() {
         let entry = by_family.entry(rows.family_ids[row].as_str()).or_insert((
             f64::NEG_INFINITY,
             false,
             rows.zone_ids[row].clone(),
         ));
-        entry.0 = entry.0.max(scores[row]);
+        entry.0 = entry.0.max(score);
         entry.1 |= rows.labels[row];
     }
     let mut families = Families {

@@ -228,7 +228,11 @@ impl RiskModelFile {
             ));
         }
         for input in &preprocessing.inputs {
-            if input.feature >= FEATURES.len() || !(input.std > 0.0) || !input.mean.is_finite() {
+            if input.feature >= FEATURES.len()
+                || input.std.is_nan()
+                || input.std <= 0.0
+                || !input.mean.is_finite()
+            {
                 return Err(format!(
                     "input '{}' has no valid feature, mean and standard deviation",
                     input.name
