@@ -7,14 +7,14 @@
 use egui::RichText;
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points, VLine};
 
-use super::widgets::{Metric, metric_cards_ui, section_heading_ui};
+use super::widgets::{Metric, section_heading_ui};
 use crate::commands::thousands;
 use crate::report::models::ModelFigures;
 use crate::risk::model::evaluation::Evaluation;
 use crate::risk::model::file::RiskModelFile;
 
 /// Height of the two charts.
-const CHART_HEIGHT: f32 = 260.0;
+const CHART_HEIGHT: f32 = 240.0;
 
 /// A figure to three decimals, or "–".
 fn figure(value: Option<f64>) -> String {
@@ -82,7 +82,7 @@ fn choice_ui(ui: &mut egui::Ui, model: &RiskModelFile, figures: &ModelFigures) {
         ui,
         "The model",
         &format!(
-            "{} ({}), trained on the children of {} and held out on {}.",
+            "{}, model {}, trained on the children of {} and held out on {}.",
             model.estimator.describe(),
             model.model_id,
             model.training_date,
@@ -100,7 +100,7 @@ fn choice_ui(ui: &mut egui::Ui, model: &RiskModelFile, figures: &ModelFigures) {
         ))
         .weak(),
     );
-    egui::CollapsingHeader::new("Candidates compared")
+    egui::CollapsingHeader::new("Candidates compared, and both kinds on the held-out date")
         .default_open(false)
         .show(ui, |ui| {
             egui::Grid::new("candidates").striped(true).show(ui, |ui| {
@@ -115,6 +115,8 @@ fn choice_ui(ui: &mut egui::Ui, model: &RiskModelFile, figures: &ModelFigures) {
                     ui.end_row();
                 }
             });
+            ui.add_space(6.0);
+            kinds_ui(ui, model);
         });
     let scored: Vec<String> = figures
         .scored_dates
@@ -213,7 +215,27 @@ fn held_out_ui(ui: &mut egui::Ui, model: &RiskModelFile) {
             ),
         },
     ];
-    metric_cards_ui(ui, &metrics);
+    figures_row_ui(ui, &metrics);
+}
+
+/// Headline figures in one row, each a large value over its name, with where it
+/// comes from on hover: more compact than cards, so the charts stay on screen.
+fn figures_row_ui(ui: &mut egui::Ui, metrics: &[Metric]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 28.0;
+        for metric in metrics {
+            ui.vertical(|ui| {
+                ui.label(RichText::new(&metric.value).size(22.0).strong());
+                ui.label(RichText::new(metric.label).weak());
+            })
+            .response
+            .on_hover_text(&metric.provenance);
+        }
+    });
+}
+
+/// Both kinds refitted on the training date, on the held-out date.
+fn kinds_ui(ui: &mut egui::Ui, model: &RiskModelFile) {
     egui::Grid::new("by_kind").striped(true).show(ui, |ui| {
         ui.strong("Refitted on the training date");
         ui.strong("ROC AUC");
@@ -249,7 +271,7 @@ fn calibration_ui(ui: &mut egui::Ui, e: &Evaluation) {
         .collect();
     Plot::new("calibration")
         .height(CHART_HEIGHT)
-        .legend(Legend::default())
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .x_axis_label("mean score")
         .y_axis_label("observed rate")
         .include_x(0.0)
