@@ -602,6 +602,32 @@ pub fn score_command(db: &Path, model_path: &Path, date: &str) -> anyhow::Result
         thousands(summary.flagged_families as i64),
         model.threshold
     );
+    let mut statement = conn.prepare(
+        "SELECT s.family_id, s.person_id, s.score,
+                string_agg(r.sentence, '; ' ORDER BY r.rank)
+         FROM (SELECT * FROM mart.risk_score WHERE reference_date = ?::DATE
+               ORDER BY score DESC, person_id LIMIT 5) s
+         LEFT JOIN mart.risk_reason r USING (reference_date, person_id)
+         GROUP BY ALL ORDER BY s.score DESC, s.person_id",
+    )?;
+    let mut top = new_table(&["Family", "Child", "Score", "What raised it most"]);
+    for row in statement.query_map([reference_date.to_string()], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, f64>(2)?,
+            row.get::<_, Option<String>>(3)?,
+        ))
+    })? {
+        let (family, person, score, reasons) = row?;
+        top.add_row(vec![
+            family,
+            person,
+            format!("{:.1}%", score * 100.0),
+            reasons.unwrap_or_default(),
+        ]);
+    }
+    println!("The five highest scores, for review:\n{top}");
     Ok(())
 }
 
