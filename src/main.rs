@@ -203,6 +203,62 @@ enum Command {
         #[arg(long, default_value = zonewise::risk::criteria::DEFAULT_SET)]
         set: String,
     },
+    /// Train risk models on one reference date, choose one on validation families,
+    /// evaluate it on a later date; write the model (JSON) and its card (Markdown).
+    Train {
+        /// Database file that `zonewise link` has run on.
+        #[arg(long)]
+        db: PathBuf,
+        /// Reference date of the training rows, yyyy-mm-dd.
+        #[arg(long)]
+        train_date: String,
+        /// Held-out reference date, at least 12 months later, yyyy-mm-dd.
+        #[arg(long)]
+        test_date: String,
+        /// A synthetic county's truth folder: adds the oracle AUC to the figures.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Families a zone's round table can discuss (top-k figures and the threshold).
+        #[arg(long, default_value_t = zonewise::risk::model::evaluation::DEFAULT_K_PER_ZONE)]
+        k: usize,
+        /// The model file to write (e.g. models/NAME.json); the card goes beside it as NAME.md.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Score every child at a reference date with a saved model into
+    /// mart.risk_score and mart.risk_reason (replacing that date's rows).
+    Score {
+        /// Database file that `zonewise link` has run on.
+        #[arg(long)]
+        db: PathBuf,
+        /// The model file (from `zonewise train`).
+        #[arg(long)]
+        model: PathBuf,
+        /// Reference date, yyyy-mm-dd: features use events before it.
+        #[arg(long)]
+        date: String,
+    },
+    /// Held-out figures of a saved model on a reference date with complete follow-up.
+    Evaluate {
+        /// Database file that `zonewise link` has run on.
+        #[arg(long)]
+        db: PathBuf,
+        /// The model file (from `zonewise train`).
+        #[arg(long)]
+        model: PathBuf,
+        /// Reference date, yyyy-mm-dd, at least 12 months before the extracts end.
+        #[arg(long)]
+        date: String,
+        /// A synthetic county's truth folder: adds the oracle AUC.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Families a zone's round table can discuss.
+        #[arg(long, default_value_t = zonewise::risk::model::evaluation::DEFAULT_K_PER_ZONE)]
+        k: usize,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print what a database holds and each source's data-quality summary.
     Quality {
         /// Database file (default: the sample county's).
@@ -450,6 +506,30 @@ fn run() -> anyhow::Result<()> {
             rules,
             set,
         }) => commands::criteria_command(&db, &date, rules.as_deref(), &set),
+        Some(Command::Train {
+            db,
+            train_date,
+            test_date,
+            truth,
+            k,
+            out,
+        }) => commands::train_command(&commands::TrainCommand {
+            db,
+            train_date,
+            test_date,
+            truth,
+            k_per_zone: k,
+            out,
+        }),
+        Some(Command::Score { db, model, date }) => commands::score_command(&db, &model, &date),
+        Some(Command::Evaluate {
+            db,
+            model,
+            date,
+            truth,
+            k,
+            json,
+        }) => commands::evaluate_command(&db, &model, &date, truth.as_deref(), k, json),
         Some(Command::Quality { db }) => {
             commands::quality_command(&db.unwrap_or_else(sample::sample_db_path))
         }

@@ -79,7 +79,9 @@ pub fn open_sample(
             fraction: 1.0,
             rows: 0,
         });
-        crate::risk::prepare_round_dates(&conn)?;
+        if let Some((current, previous)) = crate::risk::prepare_round_dates(&conn)? {
+            score_sample(&conn, &[previous, current], progress)?;
+        }
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
     }
@@ -88,7 +90,33 @@ pub fn open_sample(
     Ok(store::open(db_path)?)
 }
 
-/// SHA-256 over the manifest and every file it names, so any change to the sample rebuilds.
+/// The committed model that scores the sample county (`models/risk-sample.json`).
+pub fn sample_risk_model_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/risk-sample.json")
+}
+
+/// Scores the sample's children with the committed model at the extract date
+/// and three months before it, so the app has current and previous scores.
+fn score_sample(
+    conn: &Connection,
+    dates: &[chrono::NaiveDate],
+    progress: &mut dyn FnMut(&IngestProgress),
+) -> anyhow::Result<()> {
+    use crate::risk::model::{file::RiskModelFile, score};
+    progress(&IngestProgress {
+        stage: "scoring families".to_string(),
+        fraction: 1.0,
+        rows: 0,
+    });
+    let model = RiskModelFile::load(&sample_risk_model_path())?;
+    for &date in dates {
+        score::score(conn, &model, date)?;
+    }
+    Ok(())
+}
+
+/// SHA-256 over the manifest, every file it names and the sample's risk model, so
+/// any change to the sample rebuilds.
 fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
     let mut files: Vec<PathBuf> = manifest
@@ -101,6 +129,8 @@ fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
             files.push(manifest.resolve(file));
         }
     }
+    // The committed risk model scores the sample: a retrained one rebuilds it too.
+    files.push(sample_risk_model_path());
     hasher.update(manifest.to_toml()?.as_bytes());
     for file in files {
         let bytes = std::fs::read(&file)

@@ -129,7 +129,7 @@ fn overview_numbers_equal_sql_counts() {
 }
 
 #[test]
-fn navigation_reaches_data_and_planned_views() {
+fn navigation_reaches_every_view() {
     let county = generated_county();
     let mut harness = open_app(&county);
 
@@ -145,10 +145,84 @@ fn navigation_reaches_data_and_planned_views() {
         assert_eq!(shown, 2, "{} on the Data view", source.name);
     }
 
+    // Every view is built: none is a placeholder any more.
+    for view in View::ALL {
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::Button, view.label())
+            .click();
+        harness.run_steps(2);
+        assert_eq!(harness.state().view, view);
+        assert!(
+            harness.query_by_label_contains("planned").is_none(),
+            "{} is a placeholder",
+            view.label()
+        );
+    }
+}
+
+#[test]
+fn models_view_shows_the_figures_of_the_model_file() {
+    use zonewise::risk::model::file::RiskModelFile;
+    let county = generated_county();
+    let model = RiskModelFile::load(&zonewise::sample::sample_risk_model_path()).expect("model");
+    {
+        let conn = duckdb::Connection::open(&county.db).expect("open");
+        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date");
+        zonewise::risk::build(&conn, date).expect("features");
+        zonewise::risk::model::score::score(&conn, &model, date).expect("score");
+    }
+    let mut harness = open_app_sized(&county, egui::vec2(1280.0, 2400.0));
     harness.get_by_label("Models").click();
     harness.run_steps(2);
     assert_eq!(harness.state().view, View::Models);
-    harness.get_by_label_contains("planned");
+    let shown = harness
+        .state()
+        .snapshot()
+        .expect("snapshot")
+        .models
+        .model
+        .clone();
+    assert!(
+        shown == Some(model.clone()),
+        "the view reads the model that scored"
+    );
+    harness.get_by_label("What these numbers mean");
+    harness.get_by_label_contains(&model.model_id);
+    let e = &model.evaluation;
+    let oracle = e.oracle.expect("the sample model has oracle figures");
+    for (name, value) in [
+        ("ROC AUC", e.roc_auc),
+        ("oracle ROC AUC", oracle.oracle_roc_auc),
+        ("average precision", e.average_precision),
+        ("Brier score", e.brier_score),
+    ] {
+        let text = format!("{:.3}", value.expect("figure"));
+        assert!(
+            harness.query_all_by_label(&text).count() >= 1,
+            "{name} {text} is on the view"
+        );
+        assert!(harness.query_all_by_label(name).count() >= 1, "{name}");
+    }
+    let top_k = format!(
+        "{:.1}%",
+        e.top_k.families.precision.expect("precision") * 100.0
+    );
+    assert!(
+        harness.query_all_by_label(&top_k).count() >= 1,
+        "top-k precision {top_k}"
+    );
+    harness.get_by_label("Calibration");
+    harness.get_by_label("Precision down the list");
+    harness.get_by_label("Fairness");
+    for group in e.fairness.iter().filter(|g| g.dimension == "sex") {
+        assert!(
+            harness.query_all_by_label(&group.group).count() >= 1,
+            "{}",
+            group.group
+        );
+    }
+    harness.get_by_label_contains("Scored dates — 2026-04-01");
 }
 
 /// Types `text` into the view's one text field, replacing what it held, as a user would.

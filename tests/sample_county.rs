@@ -100,6 +100,20 @@ fn sample_database_is_reused_until_the_sample_changes() {
         people > 0 && people < records,
         "the sample is linked: {people} people, {records} records"
     );
+    // Scored with the committed model at the extract date and three months before.
+    let scored: Vec<(String, i64)> = conn
+        .prepare(
+            "SELECT strftime(reference_date, '%Y-%m-%d'), count(*) FROM mart.risk_score
+             GROUP BY ALL ORDER BY 1",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("scores")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let dates: Vec<&str> = scored.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(dates, ["2026-01-01", "2026-04-01"], "{scored:?}");
+    assert!(scored.iter().all(|(_, children)| *children > 0));
     let loaded_at: String = conn
         .query_row("SELECT finished_at::VARCHAR FROM app.load_run", [], |r| {
             r.get(0)

@@ -10,7 +10,7 @@ shoot() {
     xvfb-run -a -s "-screen 0 1400x900x24" \
         cargo run --release --quiet -- "$@" --screenshot "docs/screenshots/$name.png"
 }
-for view in overview data linkage families map; do
+for view in overview data linkage families map models; do
     shoot "$view" --view "$view"
 done
 shoot linkage-review --review

@@ -9,5 +9,6 @@ pub mod family_detail;
 pub mod linkage;
 pub mod map;
 pub mod meeting_pack;
+pub mod models;
 pub mod overview;
 pub mod records;

@@ -3,7 +3,8 @@
 //! `mart.risk_label`), the Supporting Families and Troubled Families headline
 //! problems as explicit rules with the events behind each (`criteria` →
 //! `mart.family_criterion`, `mart.criterion_evidence`), and the feature matrix
-//! written out for other tools (`export`). Everything is DuckDB SQL over the core
+//! written out for other tools (`export`), and the models trained on them (`model`
+//! → `mart.risk_score`, `mart.risk_reason`). Everything is DuckDB SQL over the core
 //! tables; see `docs/risk.md` for every feature, the label and every rule.
 //!
 //! The temporal split: features and criteria see only events dated **before** the
@@ -14,6 +15,7 @@ pub mod criteria;
 pub mod export;
 pub mod features;
 pub mod label;
+pub mod model;
 
 use chrono::NaiveDate;
 use duckdb::Connection;

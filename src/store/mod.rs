@@ -9,7 +9,7 @@ use duckdb::Connection;
 const SCHEMA_SQL: &str = include_str!("schema.sql");
 
 /// Version of [`SCHEMA_SQL`]; a database built by an older layout is rebuilt, not patched.
-pub const SCHEMA_VERSION: &str = "13";
+pub const SCHEMA_VERSION: &str = "14";
 
 /// Why the database could not be opened or queried.
 #[derive(Debug, thiserror::Error)]

@@ -397,25 +397,51 @@ CREATE TABLE IF NOT EXISTS mart.criterion_rule (
     PRIMARY KEY (reference_date, rule_set, criterion)
 );
 
--- Each child's model score at a reference date (`zonewise score`), and the
--- features that raised it most, in words. A family's score is its highest child's.
+-- Risk scores (`zonewise score`, src/risk/model/score.rs): every child under 18
+-- on the reference date, the model's score (the probability of a child
+-- protection plan or care episode starting in the next 12 months) and whether it
+-- reaches the model's threshold. Flags are for human review. A date's rows are
+-- replaced together.
 CREATE TABLE IF NOT EXISTS mart.risk_score (
     reference_date DATE NOT NULL,
     person_id      VARCHAR NOT NULL,
     family_id      VARCHAR NOT NULL,
-    model_id       VARCHAR NOT NULL,
+    model_id       VARCHAR NOT NULL,   -- mart.risk_model.model_id
     score          DOUBLE NOT NULL,
-    flagged        BOOLEAN NOT NULL
+    flagged        BOOLEAN NOT NULL,
+    PRIMARY KEY (reference_date, person_id)
 );
 
+-- The (at most) three features that raised each child's score most, in words.
+-- contribution is in the model's units: logit for logistic regression,
+-- probability for a tree.
 CREATE TABLE IF NOT EXISTS mart.risk_reason (
     reference_date DATE NOT NULL,
     person_id      VARCHAR NOT NULL,
-    rank           INTEGER NOT NULL,
-    feature        VARCHAR NOT NULL,
+    rank           INTEGER NOT NULL,   -- 1 = raised the score most
+    feature        VARCHAR NOT NULL,   -- a column of mart.risk_feature
     contribution   DOUBLE NOT NULL,
-    sentence       VARCHAR NOT NULL
+    sentence       VARCHAR NOT NULL,
+    PRIMARY KEY (reference_date, person_id, rank)
 );
+
+-- The model files that produced mart.risk_score, as JSON (with their held-out
+-- evaluation), so the Models view shows what made the scores on screen.
+CREATE TABLE IF NOT EXISTS mart.risk_model (
+    model_id      VARCHAR PRIMARY KEY,
+    kind          VARCHAR NOT NULL,    -- logistic or tree
+    training_date DATE NOT NULL,
+    held_out_date DATE NOT NULL,
+    created_at    VARCHAR NOT NULL,
+    model_json    VARCHAR NOT NULL
+);
+
+-- A family's score is the highest of its children's; it is flagged when any child is.
+CREATE OR REPLACE VIEW mart.family_risk_score AS
+SELECT reference_date, family_id, any_value(model_id) AS model_id, max(score) AS score,
+       bool_or(flagged) AS flagged, count(*) AS children
+FROM mart.risk_score
+GROUP BY reference_date, family_id;
 
 -- What a zone's round table decided about a family, with who recorded it and when.
 -- Every decision is kept: the latest one per family is the current one.

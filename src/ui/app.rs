@@ -8,7 +8,8 @@ use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
 use super::{
-    audit_view, data_view, families_view, linkage_view, overview, planned, round_table, screenshot,
+    audit_view, data_view, families_view, linkage_view, models_view, overview, round_table,
+    screenshot,
 };
 use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
@@ -102,6 +103,8 @@ pub struct Snapshot {
     pub families: crate::report::families::FamiliesFigures,
     /// The newest audit log entries and the verification of the whole log.
     pub audit: AuditFigures,
+    /// The model behind the latest risk scores, with its held-out evaluation.
+    pub models: crate::report::models::ModelFigures,
 }
 
 /// Pairs loaded into the review queue at a time; a reviewer works through these
@@ -589,6 +592,7 @@ impl ZonewiseApp {
                 map: crate::report::map::read_map_figures(&conn)?,
                 families: crate::report::families::read_families(&conn)?,
                 audit: read_audit(&conn)?,
+                models: crate::report::models::read_models(&conn)?,
             })
         }));
     }
@@ -817,12 +821,7 @@ impl ZonewiseApp {
     fn navigation_ui(&mut self, ui: &mut egui::Ui) {
         ui.add_space(8.0);
         for view in View::ALL {
-            let planned = planned::is_planned(view);
-            let text = if planned {
-                egui::RichText::new(view.label()).weak()
-            } else {
-                egui::RichText::new(view.label())
-            };
+            let text = egui::RichText::new(view.label());
             let response = ui.add_sized(
                 [ui.available_width(), 28.0],
                 egui::Button::selectable(self.view == view, text.size(15.0)),
@@ -951,7 +950,7 @@ impl ZonewiseApp {
                     self.start_audit_refresh(&ctx);
                 }
             }
-            other => planned::planned_ui(ui, other),
+            View::Models => models_view::models_ui(ui, &snapshot.models),
         }
     }
 }
