@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Months, NaiveDate};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{Queryable, by};
+use zonewise::access::{Role, Session, Visibility};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::{FamiliesFigures, read_families};
 use zonewise::report::family_detail::{OUTCOMES, read_family_detail, record_decision};
@@ -17,6 +18,13 @@ use zonewise::report::meeting_pack::meeting_pack_html;
 use zonewise::risk::features::UNIVERSAL_EVENTS;
 use zonewise::ui::families_view::drill::{self, Scope};
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
+
+/// What an analyst may see: every zone, names shown.
+fn everyone() -> Visibility {
+    Session::local_analyst()
+        .visibility()
+        .expect("analysts see people")
+}
 
 struct County {
     _dir: tempfile::TempDir,
@@ -76,7 +84,7 @@ fn criteria_met(conn: &duckdb::Connection, on: &str) -> BTreeMap<String, usize> 
 fn family_figures_and_drill_down_equal_independent_counts() {
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
-    let figures = read_families(&conn).expect("families");
+    let figures = read_families(&conn, &everyone()).expect("families");
     let current = figures.current.clone().expect("current round");
     let previous = figures.previous.clone().expect("previous round");
     assert_eq!(
@@ -170,7 +178,7 @@ fn family_figures_and_drill_down_equal_independent_counts() {
 fn a_family_single_view_holds_all_its_records() {
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
-    let figures = read_families(&conn).expect("families");
+    let figures = read_families(&conn, &everyone()).expect("families");
     let current = figures.current.clone().expect("round");
     let family = &figures.families[0];
     let detail = read_family_detail(&conn, &family.family_id, &current).expect("detail");
@@ -236,7 +244,7 @@ fn busy_zone(figures: &FamiliesFigures) -> String {
 fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
-    let figures = read_families(&conn).expect("families");
+    let figures = read_families(&conn, &everyone()).expect("families");
     let current = figures.current.clone().expect("round");
     let zone = busy_zone(&figures);
     let family = agenda(&figures, &zone).newly_flagged[0].family_id.clone();
@@ -261,7 +269,7 @@ fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
         "zm",
     )
     .expect("save");
-    let after = read_families(&conn).expect("families");
+    let after = read_families(&conn, &everyone()).expect("families");
     let row = after.family(&family).expect("family");
     let decision = row.decision.as_ref().expect("decision");
     assert_eq!(
@@ -311,7 +319,7 @@ fn words(text: &str) -> BTreeSet<String> {
 fn the_meeting_pack_is_masked() {
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
-    let figures = read_families(&conn).expect("families");
+    let figures = read_families(&conn, &everyone()).expect("families");
     let zone = busy_zone(&figures);
     let html = meeting_pack_html(&figures, &zone, "County", "01/04/2026 09:00");
     let agenda = agenda(&figures, &zone);
@@ -353,7 +361,7 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     let county = county();
     let (zone, ids, names) = {
         let conn = zonewise::store::open(&county.db).expect("open");
-        let figures = read_families(&conn).expect("families");
+        let figures = read_families(&conn, &everyone()).expect("families");
         let zone = busy_zone(&figures);
         let agenda = agenda(&figures, &zone);
         let ids: Vec<String> = agenda
@@ -571,4 +579,65 @@ fn click_link(harness: &Harness<'_, ZonewiseApp>, label: &str) {
     harness
         .get_by_role_and_label(egui::accesskit::Role::Link, label)
         .click();
+}
+
+#[test]
+fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_nothing() {
+    let county = county();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let all = read_families(&conn, &everyone()).expect("families");
+    let zones: Vec<String> = all
+        .zones
+        .iter()
+        .take(2)
+        .map(|z| z.zone_id.clone())
+        .collect();
+    let session = |role| Session {
+        user: "someone".into(),
+        role,
+        zones: zones.clone(),
+    };
+
+    let manager = session(Role::ZoneManager)
+        .visibility()
+        .expect("sees people");
+    let theirs = read_families(&conn, &manager).expect("families");
+    let expected = all
+        .families
+        .iter()
+        .filter(|f| f.zone_id.as_ref().is_some_and(|z| zones.contains(z)))
+        .count();
+    assert!(expected > 0);
+    assert_eq!(theirs.families.len(), expected);
+    assert!(
+        theirs
+            .families
+            .iter()
+            .all(|f| zones.contains(f.zone_id.as_ref().unwrap()))
+    );
+    assert_eq!(theirs.zones.len(), zones.len(), "only their zones to pick");
+    assert!(theirs.families.iter().all(|f| !f.surname.is_empty()));
+
+    let screen = session(Role::RoundTable)
+        .visibility()
+        .expect("sees people, masked");
+    let projected = read_families(&conn, &screen).expect("families");
+    assert_eq!(projected.families.len(), expected);
+    assert!(projected.families.iter().all(|f| f.surname.is_empty()));
+    let names = names_of(
+        &conn,
+        &projected
+            .families
+            .iter()
+            .map(|f| f.family_id.clone())
+            .collect::<Vec<_>>(),
+    );
+    let shown: String = projected
+        .families
+        .iter()
+        .map(|f| format!("{} {}", f.display_name(), f.reasons.join(" ")))
+        .collect();
+    assert!(names.is_disjoint(&words(&shown)));
+
+    assert!(session(Role::Commissioner).visibility().is_err());
 }

@@ -8,6 +8,7 @@
 
 use duckdb::Connection;
 
+use crate::access::Visibility;
 use crate::risk::criteria::DEFAULT_SET;
 use crate::risk::features::UNIVERSAL_EVENTS;
 use crate::store::StoreError;
@@ -104,6 +105,15 @@ impl FamilyRow {
         self.model_flagged || self.eligible(eligible_at)
     }
 
+    /// "Smith family", or the initials when the surname is masked.
+    pub fn display_name(&self) -> String {
+        if self.surname.is_empty() {
+            self.initials.clone()
+        } else {
+            format!("{} family", self.surname)
+        }
+    }
+
     /// Flagged now but not at the previous round.
     pub fn newly_flagged(&self, eligible_at: usize) -> bool {
         let before = self.previously_model_flagged
@@ -139,9 +149,14 @@ impl FamiliesFigures {
     }
 }
 
-/// Reads every family of the latest round. Empty figures (no `current`) when the
-/// criteria have not been applied yet.
-pub fn read_families(conn: &Connection) -> Result<FamiliesFigures, StoreError> {
+/// Reads every family of the latest round that `visibility` allows (pass it on
+/// from `access::person_query`): only the session's zones, and no surnames when
+/// identities are masked. Empty figures (no `current`) when the criteria have not
+/// been applied yet.
+pub fn read_families(
+    conn: &Connection,
+    visibility: &Visibility,
+) -> Result<FamiliesFigures, StoreError> {
     let dates: Vec<String> = conn
         .prepare(
             "SELECT DISTINCT strftime(reference_date, '%Y-%m-%d') FROM mart.family_criterion
@@ -164,7 +179,10 @@ pub fn read_families(conn: &Connection) -> Result<FamiliesFigures, StoreError> {
         })
         .unwrap_or(0);
     let zones = conn
-        .prepare("SELECT zone_id, name FROM ref.zone ORDER BY name")?
+        .prepare(&format!(
+            "SELECT z.zone_id, z.name FROM ref.zone z WHERE {} ORDER BY z.name",
+            visibility.zone_condition("z.zone_id")
+        ))?
         .query_map([], |row| {
             Ok(ZoneInfo {
                 zone_id: row.get(0)?,
@@ -185,7 +203,18 @@ pub fn read_families(conn: &Connection) -> Result<FamiliesFigures, StoreError> {
         [&current],
         |row| row.get(0),
     )?;
-    let families = read_family_rows(conn, &current, previous.as_deref(), &criteria)?;
+    let mut families = read_family_rows(
+        conn,
+        &current,
+        previous.as_deref(),
+        &criteria,
+        &visibility.zone_condition("f.zone_id"),
+    )?;
+    if visibility.masked() {
+        for family in &mut families {
+            family.surname.clear();
+        }
+    }
     Ok(FamiliesFigures {
         current: Some(current),
         previous,
@@ -238,6 +267,7 @@ fn read_family_rows(
     current: &str,
     previous: Option<&str>,
     criteria: &[CriterionInfo],
+    zone_condition: &str,
 ) -> Result<Vec<FamilyRow>, StoreError> {
     let universal = UNIVERSAL_EVENTS
         .iter()
@@ -302,7 +332,8 @@ fn read_family_rows(
          LEFT JOIN people p USING (family_id)
          LEFT JOIN kids k USING (family_id)
          LEFT JOIN involved i USING (family_id)
-         LEFT JOIN decided d USING (family_id)"
+         LEFT JOIN decided d USING (family_id)
+         WHERE {zone_condition}"
     );
     crate::uptake::stats::create_macros(conn)?;
     let mut statement = conn.prepare(&sql)?;

@@ -450,7 +450,8 @@ impl ZonewiseApp {
                 .with_detail(format!("{outcome} (zone {zone_id}, round of {date})"));
             audit::record(conn, &entry)
         })
-        .and_then(|_| crate::report::families::read_families(conn));
+        .map_err(anyhow::Error::from)
+        .and_then(|_| read_visible_families(conn));
         self.round_table.message = Some(match saved {
             Ok(families) => {
                 snapshot.families = families;
@@ -590,7 +591,7 @@ impl ZonewiseApp {
                 linkage: read_linkage(&conn)?,
                 review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
                 map: crate::report::map::read_map_figures(&conn)?,
-                families: crate::report::families::read_families(&conn)?,
+                families: read_visible_families(&conn)?,
                 audit: read_audit(&conn)?,
                 models: crate::report::models::read_models(&conn)?,
             })
@@ -959,6 +960,24 @@ impl eframe::App for ZonewiseApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ZonewiseApp::ui(self, ui);
     }
+}
+
+/// The families of the current round that the session may see, read through
+/// `access::person_query` (which records the read in the audit log first).
+fn read_visible_families(
+    conn: &Connection,
+) -> anyhow::Result<crate::report::families::FamiliesFigures> {
+    let purpose = crate::access::Purpose {
+        action: Action::SearchPersons,
+        subject: "families of the current round (Families and Round table)".to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        &crate::access::Session::local_analyst(),
+        &purpose,
+        crate::report::families::read_families,
+    )?)
 }
 
 /// Keeps the end of a long path, where the file name is.

@@ -219,7 +219,7 @@ fn agenda_item_ui(
 /// Initials, or the surname once the case has been opened.
 fn identity(family: &FamilyRow, state: &RoundTableState) -> String {
     if state.opened.contains(&family.family_id) {
-        format!("{} family ({})", family.surname, family.initials)
+        format!("{} ({})", family.display_name(), family.initials)
     } else {
         family.initials.clone()
     }

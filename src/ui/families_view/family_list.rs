@@ -106,7 +106,7 @@ fn family_row_ui(
         ui.vertical(|ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("{rank}.")).weak());
-                let name = format!("{} family", family.surname);
+                let name = family.display_name();
                 open = ui
                     .link(RichText::new(name).strong())
                     .on_hover_text(format!(

@@ -21,10 +21,7 @@ pub(super) fn family_page_ui(
     ui.horizontal_wrapped(|ui| {
         match child {
             Some(member) => ui.heading(member.full_name()),
-            None => ui.heading(format!(
-                "{} family",
-                row.map_or(detail.family_id.as_str(), |r| r.surname.as_str())
-            )),
+            None => ui.heading(row.map_or_else(|| detail.family_id.clone(), |r| r.display_name())),
         };
         ui.label(RichText::new(&detail.family_id).monospace().weak());
         if let Some(row) = row {
@@ -237,8 +234,12 @@ fn timeline_ui(
     section_heading_ui(
         ui,
         "Timeline",
-        &format!("{} events across agencies, newest first.", events.len()),
+        &format!(
+            "{} events across agencies: each agency's in its own lane (the dashed line is the reference date), then listed newest first.",
+            events.len()
+        ),
     );
+    timeline_chart_ui(ui, figures, detail, &events);
     egui::ScrollArea::vertical()
         .id_salt("family_timeline")
         .auto_shrink([false, false])
@@ -264,6 +265,99 @@ fn timeline_ui(
                     RichText::new(text)
                 };
                 ui.label(text);
+            }
+        });
+}
+
+/// Days since 1970-01-01 of a yyyy-mm-dd date: the chart's x axis.
+fn day_number(date: &str) -> Option<f64> {
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    Some(
+        day.signed_duration_since(chrono::NaiveDate::default())
+            .num_days() as f64,
+    )
+}
+
+/// "27/03/2025" for a day number.
+fn day_label(day: f64) -> String {
+    chrono::NaiveDate::default()
+        .checked_add_signed(chrono::Duration::days(day.round() as i64))
+        .map_or_else(String::new, |d| d.format("%d/%m/%Y").to_string())
+}
+
+/// "Mar 2025" for a day number.
+fn month_label(day: f64) -> String {
+    chrono::NaiveDate::default()
+        .checked_add_signed(chrono::Duration::days(day.round() as i64))
+        .map_or_else(String::new, |d| d.format("%b %Y").to_string())
+}
+
+/// Every event as a dot in its agency's lane over time, with the reference date
+/// marked: where the records cluster, and which agencies came in when, at a glance.
+fn timeline_chart_ui(
+    ui: &mut egui::Ui,
+    figures: &FamiliesFigures,
+    detail: &FamilyDetail,
+    events: &[&TimelineEvent],
+) {
+    use egui_plot::{Plot, PlotPoints, Points, VLine};
+    let lanes: Vec<&str> = detail
+        .involvement
+        .iter()
+        .map(|i| i.source.as_str())
+        .collect();
+    if lanes.is_empty() || events.is_empty() {
+        return;
+    }
+    let lane_names: Vec<String> = lanes
+        .iter()
+        .map(|s| figures.agency_label(s).to_string())
+        .collect();
+    let names = lane_names.clone();
+    let reference = day_number(&detail.reference_date);
+    Plot::new(("family_timeline_chart", &detail.family_id))
+        .height(40.0 + 22.0 * lanes.len() as f32)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_y(false)
+        .include_y(-0.7)
+        .include_y(lanes.len() as f64 - 0.3)
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
+        .y_axis_formatter(move |mark, _| {
+            let index = mark.value.round();
+            if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
+                names.get(index as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_axis_formatter(|mark, _| month_label(mark.value))
+        .label_formatter(|hover| match hover {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!("{plot_name}\n{}", day_label(position.x))),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            for (lane, source) in lanes.iter().enumerate() {
+                let points: Vec<[f64; 2]> = events
+                    .iter()
+                    .filter(|e| e.source == *source)
+                    .filter_map(|e| Some([day_number(&e.date)?, lane as f64]))
+                    .collect();
+                if !points.is_empty() {
+                    plot.points(
+                        Points::new(lane_names[lane].clone(), PlotPoints::from(points)).radius(3.5),
+                    );
+                }
+            }
+            if let Some(day) = reference {
+                plot.vline(
+                    VLine::new("reference date", day).style(egui_plot::LineStyle::dashed_loose()),
+                );
             }
         });
 }

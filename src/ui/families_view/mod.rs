@@ -92,7 +92,7 @@ fn breadcrumbs_ui(
     if let Some(family) = &scope.family {
         let name = figures
             .family(family)
-            .map_or_else(|| family.clone(), |f| format!("{} family", f.surname));
+            .map_or_else(|| family.clone(), |f| f.display_name());
         crumbs.push((Level::Family, name));
     }
     if let Some(child) = &scope.child {
