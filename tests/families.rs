@@ -641,3 +641,163 @@ fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_n
 
     assert!(session(Role::Commissioner).visibility().is_err());
 }
+
+/// Types `text` into the first field of `role` on screen.
+fn type_into(harness: &mut Harness<'_, ZonewiseApp>, role: egui::accesskit::Role, text: &str) {
+    harness.get_by_role(role).focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(1);
+    harness.get_by_role(role).type_text(text);
+    harness.run_steps(2);
+}
+
+fn sign_in(harness: &mut Harness<'_, ZonewiseApp>, user: &str, password: &str) {
+    type_into(harness, egui::accesskit::Role::TextInput, user);
+    type_into(harness, egui::accesskit::Role::PasswordInput, password);
+    harness.get_by_label("Sign in").click();
+    harness.run_steps(2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.state().is_busy() {
+        harness.step();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the figures did not load"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.run_steps(3);
+}
+
+#[test]
+fn sign_in_decides_what_each_role_sees() {
+    use zonewise::access::{NewUser, add_user};
+    let county = county();
+    let (zone, full_names, person_ids) = {
+        let conn = zonewise::store::open(&county.db).expect("open");
+        let zone = read_families(&conn, &everyone()).expect("families").zones[0]
+            .zone_id
+            .clone();
+        for (user, role, zones) in [
+            ("cara", Role::Commissioner, vec![]),
+            ("zed", Role::ZoneManager, vec![zone.clone()]),
+        ] {
+            let new = NewUser {
+                user: user.to_string(),
+                display_name: user.to_string(),
+                role,
+                zones,
+            };
+            add_user(&conn, &new, "correct horse battery", "test").expect("user");
+        }
+        let people: Vec<(String, String, String)> = conn
+            .prepare(
+                "SELECT person_id, coalesce(given_name, ''), coalesce(family_name, '')
+                 FROM core.person",
+            )
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let full_names: BTreeSet<String> = people
+            .iter()
+            .map(|(_, g, f)| format!("{g} {f}").to_lowercase())
+            .collect();
+        let ids: BTreeSet<String> = people.into_iter().map(|(id, _, _)| id).collect();
+        (zone, full_names, ids)
+    };
+    let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 1600.0))
+        .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.query_by_label("Sign in to Zonewise").is_none() {
+        harness.step();
+        assert!(std::time::Instant::now() < deadline, "no sign-in form");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        harness.state().snapshot().is_none(),
+        "nothing read before signing in"
+    );
+    assert!(
+        harness.query_by_label("Families").is_none(),
+        "no navigation yet"
+    );
+
+    sign_in(&mut harness, "cara", "wrong password");
+    harness.get_by_label("wrong user name or password");
+    assert!(harness.state().session().is_none());
+
+    // A commissioner: aggregates only, in every view they can reach.
+    sign_in(&mut harness, "cara", "correct horse battery");
+    let snapshot = harness.state().snapshot().expect("figures");
+    assert!(
+        snapshot.families.families.is_empty(),
+        "no family list is read"
+    );
+    assert!(snapshot.review_queue.is_empty(), "no record pairs are read");
+    let button = egui::accesskit::Role::Button;
+    for view in View::ALL {
+        let reachable = harness
+            .query_by_role_and_label(button, view.label())
+            .is_some();
+        assert_eq!(
+            reachable,
+            matches!(view, View::Overview | View::Map | View::Models),
+            "{view:?}"
+        );
+    }
+    for view in View::ALL {
+        harness.state_mut().view = view;
+        harness.run_steps(3);
+        let text = screen_text(&harness).to_lowercase();
+        for name in &full_names {
+            assert!(!text.contains(name.as_str()), "{name} on {view:?}");
+        }
+        for id in &person_ids {
+            assert!(!text.contains(&id.to_lowercase()), "{id} on {view:?}");
+        }
+    }
+
+    // A zone manager: their zone's families only.
+    harness.get_by_label("Sign out").click();
+    harness.run_steps(2);
+    harness.get_by_label("Sign in to Zonewise");
+    sign_in(&mut harness, "zed", "correct horse battery");
+    harness.state_mut().view = View::Families;
+    harness.run_steps(2);
+    let families = &harness.state().snapshot().expect("figures").families;
+    assert!(!families.families.is_empty());
+    assert!(
+        families
+            .families
+            .iter()
+            .all(|f| f.zone_id.as_deref() == Some(zone.as_str()))
+    );
+    assert!(harness.query_by_role_and_label(button, "Linkage").is_none());
+    drop(harness);
+
+    // Both sign-ins and the refused attempt are in the audit log, by name.
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let logins: Vec<String> = conn
+        .prepare("SELECT \"user\" FROM app.audit_log WHERE action = 'login' ORDER BY seq")
+        .expect("prepare")
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(logins, ["cara", "cara", "zed"]);
+    let listed_by: String = conn
+        .query_row(
+            "SELECT \"user\" FROM app.audit_log WHERE action = 'search_persons' ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("family list read");
+    assert_eq!(
+        listed_by, "zed",
+        "reads are recorded under the signed-in user"
+    );
+}

@@ -61,10 +61,28 @@ impl Entry {
     }
 }
 
-/// Who is acting: the operating-system user (`$USER`, `$LOGNAME`, `%USERNAME%`) until
-/// Zonewise has its own logins.
-/// The one place to change when they arrive (the logged-in user's name).
+/// The user signed in to the app, when one is (see [`set_signed_in`]).
+static SIGNED_IN: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+/// Records who signed in to the app (or, with `None`, that they signed out), so
+/// every entry the app appends names them.
+pub fn set_signed_in(user: Option<String>) {
+    match SIGNED_IN.write() {
+        Ok(mut signed_in) => *signed_in = user,
+        Err(poisoned) => *poisoned.into_inner() = user,
+    }
+}
+
+/// Who is acting: the user signed in to the app, else the operating-system user
+/// (`$USER`, `$LOGNAME`, `%USERNAME%`): the command line, and databases without users.
 pub fn current_user() -> String {
+    let signed_in = match SIGNED_IN.read() {
+        Ok(user) => user.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    if let Some(user) = signed_in {
+        return user;
+    }
     ["USER", "LOGNAME", "USERNAME"]
         .into_iter()
         .filter_map(|name| std::env::var(name).ok())

@@ -8,9 +8,10 @@ use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
 use super::{
-    audit_view, data_view, families_view, linkage_view, models_view, overview, round_table,
+    audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
     screenshot,
 };
+use crate::access::Session;
 use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
@@ -161,6 +162,12 @@ pub struct ZonewiseApp {
     pub audit: audit_view::AuditState,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
+    /// Who is using the app: signed in, or the local analyst on a database without users.
+    session: Option<Session>,
+    /// The sign-in form, shown while the database has users and nobody has signed in.
+    pub login: login::LoginState,
+    /// The database has users: the app asks who is there.
+    requires_login: bool,
     /// A family to open once the data is shown (`zonewise --family`).
     pending_family: Option<String>,
     /// A person search to run once the data is shown (`zonewise --find`).
@@ -194,6 +201,9 @@ impl ZonewiseApp {
             linkage_message: None,
             pending_search: None,
             pending_family: None,
+            session: None,
+            login: login::LoginState::default(),
+            requires_login: false,
             screenshot: None,
             started: false,
         }
@@ -222,6 +232,45 @@ impl ZonewiseApp {
         }
         self.pending_family = Some(family);
         self
+    }
+
+    /// Who is signed in (the local analyst on a database without users).
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// Checks the sign-in form's name and password; on success reads the figures
+    /// that the role may see and opens a view it may open.
+    pub fn sign_in(&mut self, ctx: &egui::Context) {
+        let Some(conn) = &self.conn else { return };
+        let attempt =
+            crate::access::authenticate(conn, self.login.user.trim(), &self.login.password);
+        self.login.password.clear();
+        match attempt {
+            Ok(session) => {
+                crate::audit::set_signed_in(Some(session.user.clone()));
+                if !login::may_open(session.role, self.view) {
+                    self.view = View::ALL
+                        .into_iter()
+                        .find(|&view| login::may_open(session.role, view))
+                        .unwrap_or(View::Overview);
+                }
+                self.login.error = None;
+                self.session = Some(session);
+                self.start_refresh(ctx);
+            }
+            Err(error) => self.login.error = Some(error.to_string()),
+        }
+    }
+
+    /// Forgets the session and everything read for it, back to the sign-in form.
+    fn sign_out(&mut self) {
+        crate::audit::set_signed_in(None);
+        self.session = None;
+        self.snapshot = None;
+        self.families = families_view::FamiliesState::default();
+        self.round_table = round_table::RoundTableState::default();
+        self.linkage = linkage_view::LinkageState::default();
     }
 
     /// The figures on screen, once loaded.
@@ -354,16 +403,13 @@ impl ZonewiseApp {
                     subject: family_id.clone(),
                     reason: None,
                 };
-                let read = crate::access::person_query(
-                    conn,
-                    &crate::access::Session::local_analyst(),
-                    &purpose,
-                    |conn, visibility| {
+                let Some(session) = &self.session else { return };
+                let read =
+                    crate::access::person_query(conn, session, &purpose, |conn, visibility| {
                         crate::report::family_detail::read_visible_family(
                             conn, visibility, &family_id, &date,
                         )
-                    },
-                );
+                    });
                 match read {
                     Ok(None) => {
                         self.families.error =
@@ -451,7 +497,10 @@ impl ZonewiseApp {
             audit::record(conn, &entry)
         })
         .map_err(anyhow::Error::from)
-        .and_then(|_| read_visible_families(conn));
+        .and_then(|_| match &self.session {
+            Some(session) => read_visible_families(conn, session),
+            None => Ok(crate::report::families::FamiliesFigures::default()),
+        });
         self.round_table.message = Some(match saved {
             Ok(families) => {
                 snapshot.families = families;
@@ -581,6 +630,9 @@ impl ZonewiseApp {
     }
 
     fn start_refresh(&mut self, ctx: &egui::Context) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
         let Some(conn) = self.worker_connection() else {
             return;
         };
@@ -589,9 +641,14 @@ impl ZonewiseApp {
                 overview: read_overview(&conn)?,
                 quality: ingest::read_quality(&conn)?,
                 linkage: read_linkage(&conn)?,
-                review_queue: records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?,
+                // Pairs of named records: only for those who review linkage.
+                review_queue: if login::may_open(session.role, View::Linkage) {
+                    records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?
+                } else {
+                    Vec::new()
+                },
                 map: crate::report::map::read_map_figures(&conn)?,
-                families: read_visible_families(&conn)?,
+                families: read_visible_families(&conn, &session)?,
                 audit: read_audit(&conn)?,
                 models: crate::report::models::read_models(&conn)?,
             })
@@ -633,6 +690,16 @@ impl ZonewiseApp {
         if let Some(result) = take_finished(&mut self.opening) {
             match result {
                 Ok(conn) => {
+                    // A database with users asks who is there; one without runs as
+                    // the local analyst.
+                    let users = "SELECT count(*) FROM app.\"user\" WHERE active";
+                    match store::scalar_i64(&conn, users) {
+                        Ok(count) => {
+                            self.requires_login = count > 0;
+                            self.session = (count == 0).then(Session::local_analyst);
+                        }
+                        Err(error) => self.open_error = Some(error.to_string()),
+                    }
                     self.conn = Some(conn);
                     self.start_refresh(ctx);
                 }
@@ -801,7 +868,7 @@ impl ZonewiseApp {
         }
     }
 
-    fn title_bar_ui(&self, ui: &mut egui::Ui) {
+    fn title_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.heading(egui::RichText::new("Zonewise").strong());
             if let Some(snapshot) = &self.snapshot {
@@ -812,6 +879,16 @@ impl ZonewiseApp {
                 }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if let Some(session) = &self.session
+                    && self.requires_login
+                {
+                    if ui.button("Sign out").clicked() {
+                        self.sign_out();
+                        return;
+                    }
+                    ui.label(format!("{} ({})", session.user, session.role.as_str()));
+                    ui.separator();
+                }
                 let path = self.database.db_path().display().to_string();
                 ui.label(egui::RichText::new(shorten_path(&path)).small().weak())
                     .on_hover_text(format!("Database file: {path}"));
@@ -821,7 +898,10 @@ impl ZonewiseApp {
 
     fn navigation_ui(&mut self, ui: &mut egui::Ui) {
         ui.add_space(8.0);
-        for view in View::ALL {
+        let Some(role) = self.session.as_ref().map(|s| s.role) else {
+            return;
+        };
+        for view in View::ALL.into_iter().filter(|&v| login::may_open(role, v)) {
             let text = egui::RichText::new(view.label());
             let response = ui.add_sized(
                 [ui.available_width(), 28.0],
@@ -873,6 +953,18 @@ impl ZonewiseApp {
             ui.add_space(20.0);
             ui.heading("The database could not be opened");
             ui.colored_label(ui.visuals().error_fg_color, error);
+            return;
+        }
+        let Some(role) = self.session.as_ref().map(|s| s.role) else {
+            if self.conn.is_some() && login::login_ui(ui, &mut self.login) {
+                let ctx = ui.ctx().clone();
+                self.sign_in(&ctx);
+            }
+            return;
+        };
+        if !login::may_open(role, self.view) {
+            ui.heading(self.view.label());
+            ui.label(format!("A {} may not open this view.", role.as_str()));
             return;
         }
         let Some(snapshot) = &self.snapshot else {
@@ -966,7 +1058,14 @@ impl eframe::App for ZonewiseApp {
 /// `access::person_query` (which records the read in the audit log first).
 fn read_visible_families(
     conn: &Connection,
+    session: &Session,
 ) -> anyhow::Result<crate::report::families::FamiliesFigures> {
+    // Roles that see no person (commissioners) get no family list at all, and
+    // nothing is read (or recorded) before any family has been assessed.
+    let assessed = store::scalar_i64(conn, "SELECT count(*) FROM mart.family_criterion")?;
+    if session.visibility().is_err() || assessed == 0 {
+        return Ok(crate::report::families::FamiliesFigures::default());
+    }
     let purpose = crate::access::Purpose {
         action: Action::SearchPersons,
         subject: "families of the current round (Families and Round table)".to_string(),
@@ -974,7 +1073,7 @@ fn read_visible_families(
     };
     Ok(crate::access::person_query(
         conn,
-        &crate::access::Session::local_analyst(),
+        session,
         &purpose,
         crate::report::families::read_families,
     )?)

@@ -1,0 +1,95 @@
+//! The sign-in screen, and which views each role may open. A database with users
+//! (`zonewise user add`) asks who is there before showing anything; one without
+//! (the sample county, a new council's first load) runs as the local analyst.
+
+use egui::RichText;
+
+use super::app::View;
+use crate::access::Role;
+
+/// What is typed on the sign-in screen, and why the last attempt failed.
+#[derive(Debug, Default)]
+pub struct LoginState {
+    pub user: String,
+    pub password: String,
+    pub error: Option<String>,
+}
+
+/// True when `role` may open `view`. Commissioners see aggregates only (no
+/// linkage, families, round table or audit log); the projected round-table
+/// screen only its agenda; zone and senior managers everything but the data
+/// loading, linkage review and audit that analysts run.
+pub fn may_open(role: Role, view: View) -> bool {
+    match role {
+        Role::Analyst => true,
+        Role::SeniorManager => !matches!(view, View::Data | View::Linkage),
+        Role::ZoneManager => matches!(
+            view,
+            View::Overview | View::Families | View::RoundTable | View::Map | View::Models
+        ),
+        Role::Commissioner => matches!(view, View::Overview | View::Map | View::Models),
+        Role::RoundTable => view == View::RoundTable,
+    }
+}
+
+/// Draws the sign-in form; true when the user asked to sign in.
+pub fn login_ui(ui: &mut egui::Ui, state: &mut LoginState) -> bool {
+    let mut submit = false;
+    ui.vertical_centered(|ui| {
+        ui.add_space(80.0);
+        ui.heading("Sign in to Zonewise");
+        ui.label(
+            RichText::new("Children's records shared between agencies: what you open is recorded.")
+                .weak(),
+        );
+        ui.add_space(16.0);
+        egui::Grid::new("login_grid")
+            .num_columns(2)
+            .spacing([12.0, 8.0])
+            .show(ui, |ui| {
+                ui.label("User name");
+                ui.add(egui::TextEdit::singleline(&mut state.user).desired_width(220.0));
+                ui.end_row();
+                ui.label("Password");
+                let password = ui.add(
+                    egui::TextEdit::singleline(&mut state.password)
+                        .password(true)
+                        .desired_width(220.0),
+                );
+                if password.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    submit = true;
+                }
+                ui.end_row();
+            });
+        ui.add_space(8.0);
+        let ready = !state.user.trim().is_empty() && !state.password.is_empty();
+        if ui
+            .add_enabled(ready, egui::Button::new("Sign in"))
+            .clicked()
+        {
+            submit = true;
+        }
+        if let Some(error) = &state.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    });
+    submit && !state.user.trim().is_empty() && !state.password.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commissioners_and_the_projected_screen_see_no_person_level_view() {
+        for view in [View::Linkage, View::Families, View::RoundTable, View::Audit] {
+            assert!(!may_open(Role::Commissioner, view), "{view:?}");
+        }
+        for view in View::ALL {
+            assert_eq!(may_open(Role::RoundTable, view), view == View::RoundTable);
+            assert!(may_open(Role::Analyst, view));
+        }
+        assert!(may_open(Role::ZoneManager, View::RoundTable));
+        assert!(!may_open(Role::ZoneManager, View::Linkage));
+    }
+}
