@@ -338,7 +338,7 @@ fn pipeline_commands_and_exports_append_entries_and_verify_fails_on_the_command_
     ]);
     assert!(ok, "{out}");
     assert!(out.contains("health_check uptake tables (CSV)"), "{out}");
-    assert!(out.contains("1 entries"), "{out}");
+    assert!(out.contains("1 entry"), "{out}");
 
     let (ok, out) = zonewise(&["audit", "verify", "--db", db_arg]);
     assert!(ok, "{out}");

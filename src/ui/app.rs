@@ -8,7 +8,8 @@ use duckdb::Connection;
 
 use super::jobs::{Job, JobProgress, take_finished};
 use super::{audit_view, data_view, linkage_view, overview, planned, screenshot};
-use crate::audit::{self, Action, Entry};
+use crate::access::{self, Purpose, Session};
+use crate::audit::{self, Action};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
 use crate::report::audit::{AuditFigures, read_audit};
@@ -146,6 +147,9 @@ pub struct ZonewiseApp {
     pub map: super::map_view::MapState,
     /// The Audit view's filters.
     pub audit: audit_view::AuditState,
+    /// Who is using the app: the operating-system user as an analyst until the
+    /// login screen replaces it with `access::authenticate`'s session.
+    session: Session,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
     /// A person search to run once the data is shown (`zonewise --find`).
@@ -173,6 +177,7 @@ impl ZonewiseApp {
             linkage: linkage_view::LinkageState::default(),
             map: super::map_view::MapState::default(),
             audit: audit_view::AuditState::default(),
+            session: Session::local_analyst(),
             linkage_message: None,
             pending_search: None,
             screenshot: None,
@@ -270,13 +275,17 @@ impl ZonewiseApp {
             }
             LinkageAction::Search => {
                 let Some(conn) = &self.conn else { return };
-                // Recorded before anything is shown: no entry, no names on screen.
-                let entry = Entry::new(Action::SearchPersons, self.linkage.search.trim());
-                if let Err(error) = audit::record(conn, &entry) {
-                    self.linkage.error = Some(format!("Search refused: {error}"));
-                    return;
-                }
-                match records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT) {
+                let purpose = Purpose {
+                    action: Action::SearchPersons,
+                    subject: self.linkage.search.trim().to_string(),
+                    reason: None,
+                };
+                // Through the one door: recorded before any name is on screen. Linkage
+                // review is an analyst's work across every zone, so no zone condition.
+                let found = access::person_query(conn, &self.session, &purpose, |conn, _| {
+                    records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT)
+                });
+                match found {
                     Ok(hits) => {
                         self.linkage.error = hits
                             .is_empty()
@@ -288,13 +297,15 @@ impl ZonewiseApp {
             }
             LinkageAction::OpenPerson(person_id) => {
                 let Some(conn) = &self.conn else { return };
-                let entry = Entry::new(Action::OpenPerson, person_id.as_str())
-                    .with_detail("records in every source (Linkage view)");
-                if let Err(error) = audit::record(conn, &entry) {
-                    self.linkage.error = Some(format!("Cannot open {person_id}: {error}"));
-                    return;
-                }
-                match records::read_person_records(conn, &person_id) {
+                let purpose = Purpose {
+                    action: Action::OpenPerson,
+                    subject: person_id.clone(),
+                    reason: None,
+                };
+                let opened = access::person_query(conn, &self.session, &purpose, |conn, _| {
+                    records::read_person_records(conn, &person_id)
+                });
+                match opened {
                     Ok(person) => {
                         self.linkage.error = None;
                         self.linkage.person = Some(person);
