@@ -114,7 +114,8 @@ pub struct Purpose {
 /// Runs `read`, a person-level query, for `session`: records `purpose` in the audit
 /// log (so a read that is not recorded does not happen), refuses roles that may not
 /// see people (the refusal recorded too), then runs `read` with what the session
-/// may see. The query must
+/// may see. While a load is being recorded it refuses at once
+/// ([`StoreError::AuditBusy`]) rather than wait. The query must
 /// apply [`Visibility::zone_condition`] and [`Visibility::masked`] itself.
 pub fn person_query<T>(
     conn: &Connection,
@@ -132,7 +133,8 @@ pub fn person_query<T>(
         Err(_) => format!("refused: a {} may not see people", session.role.as_str()),
     });
     entry.reason = purpose.reason.clone();
-    // Refusals are recorded too: an attempt is what an auditor looks for.
-    audit::record(conn, &entry)?;
+    // Refusals are recorded too: an attempt is what an auditor looks for. Without
+    // waiting: this runs on the UI thread, which must not block on a running load.
+    audit::record_now(conn, &entry)?;
     Ok(read(conn, &visibility?)?)
 }

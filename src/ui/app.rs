@@ -16,6 +16,7 @@ use crate::report::audit::{AuditFigures, read_audit};
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, ReviewItem};
+use crate::store::StoreError;
 use crate::{sample, store};
 
 /// The screens in the left navigation, in order.
@@ -147,6 +148,8 @@ pub struct ZonewiseApp {
     pub map: super::map_view::MapState,
     /// The Audit view's filters.
     pub audit: audit_view::AuditState,
+    /// Exports finished while a load held the audit log, recorded once it is done.
+    exports_to_record: Vec<audit::Entry>,
     /// Who is using the app: the operating-system user as an analyst until the
     /// login screen replaces it with `access::authenticate`'s session.
     session: Session,
@@ -177,6 +180,7 @@ impl ZonewiseApp {
             linkage: linkage_view::LinkageState::default(),
             map: super::map_view::MapState::default(),
             audit: audit_view::AuditState::default(),
+            exports_to_record: Vec::new(),
             session: Session::local_analyst(),
             linkage_message: None,
             pending_search: None,
@@ -427,14 +431,23 @@ impl ZonewiseApp {
     /// Records the exports the Map view finished this frame.
     fn record_map_exports(&mut self) {
         let Some(conn) = &self.conn else { return };
-        for entry in self.map.take_exports_to_audit() {
-            if let Err(error) = audit::record(conn, &entry) {
-                self.map.export_message = Some(format!(
-                    "{} was saved but could not be recorded in the audit log: {error}",
-                    entry.subject
-                ));
+        self.exports_to_record
+            .extend(self.map.take_exports_to_audit());
+        let mut waiting = Vec::new();
+        for entry in std::mem::take(&mut self.exports_to_record) {
+            match audit::record_now(conn, &entry) {
+                Ok(_) => {}
+                // A load is being recorded: try again on a later frame.
+                Err(StoreError::AuditBusy) => waiting.push(entry),
+                Err(error) => {
+                    self.map.export_message = Some(format!(
+                        "{} was saved but could not be recorded in the audit log: {error}",
+                        entry.subject
+                    ))
+                }
             }
         }
+        self.exports_to_record = waiting;
     }
 
     /// Collects finished jobs and starts the ones they lead to.
