@@ -98,6 +98,47 @@ impl Visibility {
     pub fn masked(&self) -> bool {
         self.masked
     }
+
+    /// A person's name as the session may see it: in full, or as initials
+    /// ("A. S.") when identities are masked.
+    pub fn name(&self, given: Option<&str>, family: Option<&str>) -> String {
+        let parts = [given, family]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.trim().is_empty());
+        if self.masked {
+            parts
+                .filter_map(|part| part.trim().chars().next())
+                .map(|initial| format!("{}.", initial.to_uppercase()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            parts.map(str::trim).collect::<Vec<_>>().join(" ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Visibility;
+
+    #[test]
+    fn masked_names_are_initials() {
+        let shown = Visibility {
+            zones: None,
+            masked: false,
+        };
+        let masked = Visibility {
+            zones: Some(vec!["Z1".to_string()]),
+            masked: true,
+        };
+        assert_eq!(shown.name(Some("amara"), Some("O'Brien")), "amara O'Brien");
+        assert_eq!(masked.name(Some("amara"), Some("O'Brien")), "A. O.");
+        assert_eq!(masked.name(None, Some("Étienne")), "É.");
+        assert_eq!(masked.name(None, None), "");
+        assert_eq!(masked.zone_condition("f.zone_id"), "f.zone_id IN ('Z1')");
+        assert_eq!(shown.zone_condition("f.zone_id"), "TRUE");
+    }
 }
 
 /// What a person-level read is for: recorded in the audit log before it runs.
