@@ -648,7 +648,24 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
         assert!(text.starts_with("# "), "{}", file.display());
         assert!(text.contains(expected.note()), "{}", file.display());
     }
+    // The export is in the audit log, with the folder and what was written.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let newest = &audit.entries[0];
+    assert_eq!(newest.action, "export");
+    assert_eq!(newest.subject, out.path().display().to_string());
+    assert!(
+        newest
+            .detail
+            .starts_with("health_check uptake tables (CSV)"),
+        "{}",
+        newest.detail
+    );
 
+    // Back on the map, the selected LSOA leads on to its families (the drill-down).
+    harness.get_by_label("Map").click();
+    harness.run_steps(2);
     // The selected LSOA leads on to its families (the drill-down from the map).
     let code = harness.state().snapshot().expect("snapshot").map.shapes[index]
         .code
@@ -881,4 +898,20 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     assert!(!unwritable.exists());
     harness.get_by_label(&message);
     harness.get_by_label("Export tables (CSV)…");
+
+    // The saved figure is in the audit log; the one that failed is not.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let exports: Vec<_> = audit
+        .entries
+        .iter()
+        .filter(|e| e.action == "export")
+        .collect();
+    assert_eq!(exports.len(), 1, "{exports:?}");
+    assert_eq!(exports[0].subject, path.display().to_string());
+    assert_eq!(
+        exports[0].detail,
+        "map and decile chart (PNG): NHS Health Check: uptake by zone and by IMD 2019 decile"
+    );
 }

@@ -338,7 +338,7 @@ fn pipeline_commands_and_exports_append_entries_and_verify_fails_on_the_command_
     ]);
     assert!(ok, "{out}");
     assert!(out.contains("health_check uptake tables (CSV)"), "{out}");
-    assert!(out.contains("1 entries"), "{out}");
+    assert!(out.contains("1 entry"), "{out}");
 
     let (ok, out) = zonewise(&["audit", "verify", "--db", db_arg]);
     assert!(ok, "{out}");
@@ -361,4 +361,56 @@ fn a_log_path_that_does_not_exist_is_named() {
         out.contains("/nonexistent/zw.duckdb does not exist"),
         "{out}"
     );
+}
+
+#[test]
+fn an_entry_recorded_while_a_load_runs_waits_for_it_and_the_load_still_commits() {
+    // Without taking turns, the load's own entry (appended inside its transaction,
+    // which cannot see entries committed after it began) would collide with this one
+    // and fail the whole load at its end.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("county");
+    zonewise::synth::generate(
+        &zonewise::synth::SynthConfig {
+            out_dir: out.clone(),
+            reference_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("data-samples/ref"),
+            families: 1_000,
+            seed: 4,
+            noise: 1.0,
+            gzip: false,
+            authorities: Vec::new(),
+        },
+        &|_, _| {},
+    )
+    .expect("synth");
+    let manifest = zonewise::ingest::Manifest::load(&out.join("manifest.toml")).expect("manifest");
+    let conn = store::open(&dir.path().join("county.duckdb")).expect("open");
+    let worker = conn.try_clone().expect("second connection");
+    let (started, loading) = std::sync::mpsc::channel();
+    let load = std::thread::spawn(move || {
+        let mut told = false;
+        zonewise::ingest::ingest(&worker, &manifest, &mut |_| {
+            if !told {
+                told = true;
+                let _ = started.send(());
+            }
+        })
+    });
+    loading.recv().expect("the load began");
+    let refused = audit::record_now(&conn, &Entry::new(Action::SearchPersons, "smith"))
+        .expect_err("the UI thread does not wait for a load");
+    assert!(matches!(refused, store::StoreError::AuditBusy), "{refused}");
+    assert!(refused.to_string().contains("try again"), "{refused}");
+    // A worker waits for the load's turn, then records after it.
+    let seq = audit::record(&conn, &Entry::new(Action::Export, "after the load")).expect("waits");
+    load.join().expect("load thread").expect("the load commits");
+    assert_eq!(seq, 2);
+    let actions: Vec<String> = audit::list(&conn, &Filter::default())
+        .expect("list")
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(actions, ["export", "ingest"]);
+    assert!(audit::verify(&conn).expect("verify").is_intact());
 }

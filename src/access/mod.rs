@@ -98,6 +98,47 @@ impl Visibility {
     pub fn masked(&self) -> bool {
         self.masked
     }
+
+    /// A person's name as the session may see it: in full, or as initials
+    /// ("A. S.") when identities are masked.
+    pub fn name(&self, given: Option<&str>, family: Option<&str>) -> String {
+        let parts = [given, family]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.trim().is_empty());
+        if self.masked {
+            parts
+                .filter_map(|part| part.trim().chars().next())
+                .map(|initial| format!("{}.", initial.to_uppercase()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            parts.map(str::trim).collect::<Vec<_>>().join(" ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Visibility;
+
+    #[test]
+    fn masked_names_are_initials() {
+        let shown = Visibility {
+            zones: None,
+            masked: false,
+        };
+        let masked = Visibility {
+            zones: Some(vec!["Z1".to_string()]),
+            masked: true,
+        };
+        assert_eq!(shown.name(Some("amara"), Some("O'Brien")), "amara O'Brien");
+        assert_eq!(masked.name(Some("amara"), Some("O'Brien")), "A. O.");
+        assert_eq!(masked.name(None, Some("Étienne")), "É.");
+        assert_eq!(masked.name(None, None), "");
+        assert_eq!(masked.zone_condition("f.zone_id"), "f.zone_id IN ('Z1')");
+        assert_eq!(shown.zone_condition("f.zone_id"), "TRUE");
+    }
 }
 
 /// What a person-level read is for: recorded in the audit log before it runs.
@@ -114,7 +155,8 @@ pub struct Purpose {
 /// Runs `read`, a person-level query, for `session`: records `purpose` in the audit
 /// log (so a read that is not recorded does not happen), refuses roles that may not
 /// see people (the refusal recorded too), then runs `read` with what the session
-/// may see. The query must
+/// may see. While a load is being recorded it refuses at once
+/// ([`StoreError::AuditBusy`]) rather than wait. The query must
 /// apply [`Visibility::zone_condition`] and [`Visibility::masked`] itself.
 pub fn person_query<T>(
     conn: &Connection,
@@ -132,7 +174,8 @@ pub fn person_query<T>(
         Err(_) => format!("refused: a {} may not see people", session.role.as_str()),
     });
     entry.reason = purpose.reason.clone();
-    // Refusals are recorded too: an attempt is what an auditor looks for.
-    audit::record(conn, &entry)?;
+    // Refusals are recorded too: an attempt is what an auditor looks for. Without
+    // waiting: this runs on the UI thread, which must not block on a running load.
+    audit::record_now(conn, &entry)?;
     Ok(read(conn, &visibility?)?)
 }

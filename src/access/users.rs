@@ -51,6 +51,7 @@ pub fn add_user(
             format!(" for zones {}", user.zones.join(", "))
         }
     ));
+    let lock = audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(StoreError::from)?;
     let written = (|| -> Result<(), StoreError> {
@@ -64,7 +65,7 @@ pub fn add_user(
                 duckdb::params![user.user, zone],
             )?;
         }
-        audit::append(conn, &entry)?;
+        audit::append(conn, &lock, &entry)?;
         Ok(())
     })();
     match written {

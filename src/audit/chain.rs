@@ -5,8 +5,14 @@
 use duckdb::Connection;
 use sha2::{Digest, Sha256};
 
-use super::{Entry, HEAD_COUNT_KEY, HEAD_HASH_KEY};
+use super::Entry;
 use crate::store::{self, StoreError};
+
+/// `app.meta` keys of the chain's head: how many entries there are and the last hash.
+/// Kept apart from the log so that deleting its last entries is seen (a chain alone
+/// cannot tell a shortened log from a complete one).
+const HEAD_COUNT_KEY: &str = "audit_head_count";
+const HEAD_HASH_KEY: &str = "audit_head_hash";
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -48,7 +48,11 @@ pub fn list_command(db: &Path, filter: &Filter) -> anyhow::Result<()> {
         ]);
     }
     println!("{table}");
-    println!("{} entries", rows.len());
+    println!(
+        "{} {}",
+        rows.len(),
+        if rows.len() == 1 { "entry" } else { "entries" }
+    );
     Ok(())
 }
 

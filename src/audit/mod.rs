@@ -5,23 +5,19 @@
 mod action;
 mod chain;
 pub mod cli;
+mod lock;
 mod log;
 mod verify;
 
 pub use action::Action;
 pub use chain::GENESIS_HASH;
+pub use lock::{AppendLock, lock_for_append, try_lock_for_append};
 pub use log::{Filter, LogRow, list, total};
 pub use verify::{Anchor, Fault, Problem, Verification, verify, verify_with_anchor};
 
 use duckdb::Connection;
 
 use crate::store::StoreError;
-
-/// `app.meta` keys of the chain's head: how many entries there are and the last hash.
-/// Kept apart from the log so that deleting its last entries is seen (a chain alone
-/// cannot tell a shortened log from a complete one).
-pub(crate) const HEAD_COUNT_KEY: &str = "audit_head_count";
-pub(crate) const HEAD_HASH_KEY: &str = "audit_head_hash";
 
 /// One thing to record: the acting user, what they did and to what.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,15 +86,28 @@ pub fn current_user() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// Appends `entry` and moves the head, inside the caller's open transaction, so that
-/// the entry commits with the work it records or not at all. Returns its seq.
-pub fn append(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
+/// Appends `entry` and moves the head, inside the caller's open transaction (begun
+/// while holding `lock`), so that the entry commits with the work it records or not
+/// at all. Returns its seq.
+pub fn append(conn: &Connection, _lock: &AppendLock, entry: &Entry) -> Result<i64, StoreError> {
     chain::append(conn, entry)
 }
 
-/// Appends `entry` in a transaction of its own: for work that has none (an export
-/// written to a file, a case read), called right after the work succeeds.
+/// Appends `entry` in a transaction of its own, waiting for a running load's turn:
+/// for work that has none (an export written to a file), right after it succeeds.
 pub fn record(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
+    let lock = lock_for_append();
+    record_holding(conn, &lock, entry)
+}
+
+/// [`record`] without waiting for a load: [`StoreError::AuditBusy`] while one is
+/// being recorded. For the UI thread (a search, a case opened, a finished export).
+pub fn record_now(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
+    let lock = try_lock_for_append()?;
+    record_holding(conn, &lock, entry)
+}
+
+fn record_holding(conn: &Connection, _lock: &AppendLock, entry: &Entry) -> Result<i64, StoreError> {
     conn.execute_batch("BEGIN TRANSACTION")?;
     match chain::append(conn, entry) {
         Ok(seq) => {

@@ -11,7 +11,7 @@ use super::error::IngestError;
 use super::extract_reader::ExtractReader;
 use super::manifest::{Manifest, SourceSpec};
 use super::{quality, reference};
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, AppendLock, Entry};
 
 /// How far a running ingest has got, for a progress bar.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -45,8 +45,10 @@ pub fn ingest(
     progress: &mut dyn FnMut(&IngestProgress),
 ) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
+    // Held until the commit: the load's audit entry is appended inside its transaction.
+    let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")?;
-    match load_all(conn, manifest, progress, started) {
+    match load_all(conn, manifest, progress, started, &lock) {
         Ok(report) => {
             conn.execute_batch("COMMIT")?;
             Ok(report)
@@ -66,6 +68,7 @@ fn load_all(
     manifest: &Manifest,
     progress: &mut dyn FnMut(&IngestProgress),
     started: Instant,
+    lock: &AppendLock,
 ) -> Result<IngestReport, IngestError> {
     let load_id: i32 = conn.query_row(
         "SELECT coalesce(max(load_id), 0) + 1 FROM app.load_run",
@@ -127,6 +130,7 @@ fn load_all(
     )?;
     crate::audit::append(
         conn,
+        lock,
         &Entry::new(Action::Ingest, manifest.base_dir.display().to_string()).with_detail(format!(
             "load {load_id}: {rows_total} rows from {} sources of {}",
             manifest.sources.len(),

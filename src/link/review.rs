@@ -26,6 +26,8 @@ pub fn record_decision(
     } else {
         "different people"
     });
+    // Recorded from the UI thread, which must not wait for a running load.
+    let lock = crate::audit::try_lock_for_append()?;
     conn.execute_batch("BEGIN TRANSACTION")?;
     let saved = conn
         .execute(
@@ -33,7 +35,7 @@ pub fn record_decision(
             duckdb::params![l_key, r_key, same, decided_by],
         )
         .map_err(StoreError::from)
-        .and_then(|_| crate::audit::append(conn, &entry));
+        .and_then(|_| crate::audit::append(conn, &lock, &entry));
     match saved {
         Ok(_) => conn.execute_batch("COMMIT")?,
         Err(error) => {

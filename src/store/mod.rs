@@ -23,6 +23,8 @@ pub enum StoreError {
     },
     #[error("database query failed: {0}")]
     Query(#[from] duckdb::Error),
+    #[error("a load is being recorded in the audit log; try again when it has finished")]
+    AuditBusy,
 }
 
 /// Opens (creating if needed) a database file and makes sure the schema exists.

@@ -11,7 +11,7 @@ use super::{
     audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
     screenshot,
 };
-use crate::access::Session;
+use crate::access::{self, Purpose, Session};
 use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
@@ -19,6 +19,7 @@ use crate::report::audit::{AuditFigures, read_audit};
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, ReviewItem};
+use crate::store::StoreError;
 use crate::{sample, store};
 
 /// The screens in the left navigation, in order.
@@ -160,6 +161,8 @@ pub struct ZonewiseApp {
     exporting: Option<Job<Option<PathBuf>>>,
     /// The Audit view's filters.
     pub audit: audit_view::AuditState,
+    /// Exports finished while a load held the audit log, recorded once it is done.
+    exports_to_record: Vec<audit::Entry>,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
     /// Who is using the app: signed in, or the local analyst on a database without users.
@@ -198,6 +201,7 @@ impl ZonewiseApp {
             round_table: round_table::RoundTableState::default(),
             exporting: None,
             audit: audit_view::AuditState::default(),
+            exports_to_record: Vec::new(),
             linkage_message: None,
             pending_search: None,
             pending_family: None,
@@ -349,13 +353,18 @@ impl ZonewiseApp {
             }
             LinkageAction::Search => {
                 let Some(conn) = &self.conn else { return };
-                // Recorded before anything is shown: no entry, no names on screen.
-                let entry = Entry::new(Action::SearchPersons, self.linkage.search.trim());
-                if let Err(error) = audit::record(conn, &entry) {
-                    self.linkage.error = Some(format!("Search refused: {error}"));
-                    return;
-                }
-                match records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT) {
+                let purpose = Purpose {
+                    action: Action::SearchPersons,
+                    subject: self.linkage.search.trim().to_string(),
+                    reason: None,
+                };
+                // Through the one door: recorded before any name is on screen. Linkage
+                // review is an analyst's work across every zone, so no zone condition.
+                let Some(session) = &self.session else { return };
+                let found = access::person_query(conn, session, &purpose, |conn, _| {
+                    records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT)
+                });
+                match found {
                     Ok(hits) => {
                         self.linkage.error = hits
                             .is_empty()
@@ -367,13 +376,16 @@ impl ZonewiseApp {
             }
             LinkageAction::OpenPerson(person_id) => {
                 let Some(conn) = &self.conn else { return };
-                let entry = Entry::new(Action::OpenPerson, person_id.as_str())
-                    .with_detail("records in every source (Linkage view)");
-                if let Err(error) = audit::record(conn, &entry) {
-                    self.linkage.error = Some(format!("Cannot open {person_id}: {error}"));
-                    return;
-                }
-                match records::read_person_records(conn, &person_id) {
+                let purpose = Purpose {
+                    action: Action::OpenPerson,
+                    subject: person_id.clone(),
+                    reason: None,
+                };
+                let Some(session) = &self.session else { return };
+                let opened = access::person_query(conn, session, &purpose, |conn, _| {
+                    records::read_person_records(conn, &person_id)
+                });
+                match opened {
                     Ok(person) => {
                         self.linkage.error = None;
                         self.linkage.person = Some(person);
@@ -451,7 +463,7 @@ impl ZonewiseApp {
                 let entry = Entry::new(Action::OpenFamily, family_id.as_str())
                     .with_reason(reason)
                     .with_detail("unmasked on the round table");
-                match audit::record(conn, &entry) {
+                match audit::record_now(conn, &entry) {
                     Ok(_) => {
                         self.round_table.opened.insert(family_id);
                         self.round_table.open_reason.clear();
@@ -494,7 +506,7 @@ impl ZonewiseApp {
         .and_then(|()| {
             let entry = Entry::new(Action::Decision, family_id)
                 .with_detail(format!("{outcome} (zone {zone_id}, round of {date})"));
-            audit::record(conn, &entry)
+            audit::record_now(conn, &entry)
         })
         .map_err(anyhow::Error::from)
         .and_then(|_| match &self.session {
@@ -671,14 +683,23 @@ impl ZonewiseApp {
     /// Records the exports the Map view finished this frame.
     fn record_map_exports(&mut self) {
         let Some(conn) = &self.conn else { return };
-        for entry in self.map.take_exports_to_audit() {
-            if let Err(error) = audit::record(conn, &entry) {
-                self.map.export_message = Some(format!(
-                    "{} was saved but could not be recorded in the audit log: {error}",
-                    entry.subject
-                ));
+        self.exports_to_record
+            .extend(self.map.take_exports_to_audit());
+        let mut waiting = Vec::new();
+        for entry in std::mem::take(&mut self.exports_to_record) {
+            match audit::record_now(conn, &entry) {
+                Ok(_) => {}
+                // A load is being recorded: try again on a later frame.
+                Err(StoreError::AuditBusy) => waiting.push(entry),
+                Err(error) => {
+                    self.map.export_message = Some(format!(
+                        "{} was saved but could not be recorded in the audit log: {error}",
+                        entry.subject
+                    ))
+                }
             }
         }
+        self.exports_to_record = waiting;
     }
 
     /// Collects finished jobs and starts the ones they lead to.
