@@ -118,7 +118,8 @@ fn score_sample(
     Ok(())
 }
 
-/// SHA-256 over the manifest and every file it names, so any change to the sample rebuilds.
+/// SHA-256 over the manifest, every file it names and the committed risk model,
+/// so any change to the sample or the model rebuilds.
 fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
     let mut files: Vec<PathBuf> = manifest
@@ -131,6 +132,8 @@ fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
             files.push(manifest.resolve(file));
         }
     }
+    // The sample is scored with the committed model: a retrained model rescored.
+    files.push(sample_risk_model_path());
     hasher.update(manifest.to_toml()?.as_bytes());
     for file in files {
         let bytes = std::fs::read(&file)
