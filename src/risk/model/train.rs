@@ -117,7 +117,7 @@ pub fn choose(
         (&candidates[best_logistic], &candidates[best_tree])
     };
     let reason = format!(
-        "{} had the highest average precision on the validation families ({:.3}, against {:.3} for the best {}).",
+        "The {} had the highest average precision on the validation families ({:.3}, against {:.3} for the best {}).",
         winner.description,
         score_of(winner),
         score_of(loser),
