@@ -567,7 +567,7 @@ pub fn train_command(command: &TrainCommand) -> anyhow::Result<()> {
         ]);
     }
     println!("{candidates}");
-    println!("Chosen: {}", trained.selection.reason);
+    println!("{}", trained.selection.reason);
     let mut kinds = new_table(&[
         "Refitted on the training date",
         "Held-out ROC AUC",

@@ -369,6 +369,12 @@ enum BenchCommand {
         #[arg(long)]
         export_records: bool,
     },
+    /// Generate, ingest and link synthetic counties, then time building features,
+    /// training and scoring risk models against plain reference runs.
+    Risk {
+        #[command(flatten)]
+        counties: CountyArgs,
+    },
     /// Generate, ingest and link synthetic counties, then time the uptake tables of
     /// each built-in service against a plain SQL group-by of the same counts.
     Uptake {
@@ -589,6 +595,9 @@ fn run() -> anyhow::Result<()> {
             sizes: counties.sizes_command(),
             export_records,
         }),
+        Some(Command::Bench {
+            bench: BenchCommand::Risk { counties },
+        }) => bench::risk::command(&counties.sizes_command()),
         Some(Command::Bench {
             bench:
                 BenchCommand::Uptake {

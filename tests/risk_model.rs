@@ -133,7 +133,10 @@ fn the_chosen_model_beats_one_feature_and_approaches_the_oracle() {
             .iter()
             .any(|g| g.dimension == "sex" && g.group == "F")
     );
-    assert_eq!(trained.selection.candidates.len(), 8);
+    assert_eq!(
+        trained.selection.candidates.len(),
+        zonewise::risk::model::train::CANDIDATES
+    );
     assert_eq!(trained.held_out_by_kind.len(), 2);
 }
 

@@ -6,6 +6,7 @@
 
 pub mod linkage;
 pub mod map;
+pub mod risk;
 pub mod uptake;
 
 use std::path::PathBuf;

@@ -241,3 +241,25 @@ fn fairness_table(groups: &[GroupFigures]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_sample_card_is_the_committed_models() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let model = RiskModelFile::load(&folder.join("risk-sample.json")).expect("sample model");
+        let card = std::fs::read_to_string(folder.join("risk-sample.md")).expect("sample card");
+        assert_eq!(markdown(&model, "risk-sample.json"), card);
+        for needle in [
+            "human review",
+            "synthetic",
+            "oracle",
+            "substance_use",
+            "### Fairness",
+        ] {
+            assert!(card.contains(needle), "the card says {needle}");
+        }
+    }
+}

@@ -32,7 +32,12 @@ impl Estimator {
     /// "logistic regression (α = 10)", "decision tree (depth 5)".
     pub fn describe(&self) -> String {
         match self {
-            Estimator::Logistic(model) => format!("logistic regression (L2, α = {})", model.alpha),
+            Estimator::Logistic(model) => {
+                format!(
+                    "logistic regression (L2, α = {} per child)",
+                    model.penalty_per_child
+                )
+            }
             Estimator::Tree(tree) => format!(
                 "decision tree (depth {}, leaves of at least {} children)",
                 tree.max_depth, tree.min_leaf_rows
@@ -107,7 +112,7 @@ pub struct RiskModelFile {
     pub format: String,
     pub version: u32,
     /// Names the model in `mart.risk_score.model_id`: kind, training date and
-    /// the start of the training data's fingerprint.
+    /// a hash of the training rows' fingerprint and the fitted parameters.
     pub model_id: String,
     pub zonewise_version: String,
     /// When it was trained (local time, `yyyy-mm-dd hh:mm:ss`).

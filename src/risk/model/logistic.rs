@@ -13,6 +13,9 @@ use super::ModelError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Logistic {
+    /// The L2 penalty per training child; α is this times the children fitted on,
+    /// so the same strength holds whatever the county's size.
+    pub penalty_per_child: f64,
     /// Strength of the L2 penalty (α/2 · Σ coefficient², added to the summed log loss).
     pub alpha: f64,
     pub intercept: f64,
@@ -21,12 +24,13 @@ pub struct Logistic {
 }
 
 impl Logistic {
-    /// Fits on standardised inputs and 0/1 labels.
+    /// Fits on standardised inputs and 0/1 labels with α = `penalty_per_child` × rows.
     pub fn fit(
         inputs: ArrayView2<f64>,
         labels: &[bool],
-        alpha: f64,
+        penalty_per_child: f64,
     ) -> Result<Logistic, ModelError> {
+        let alpha = penalty_per_child * labels.len() as f64;
         let targets: Array1<usize> = labels.iter().map(|&l| usize::from(l)).collect();
         let dataset = Dataset::new(inputs.to_owned(), targets);
         let fitted = LogisticRegression::default()
@@ -42,6 +46,7 @@ impl Logistic {
             -1.0
         };
         Ok(Logistic {
+            penalty_per_child,
             alpha,
             intercept: sign * fitted.intercept(),
             coefficients: fitted.params().iter().map(|c| sign * c).collect(),
@@ -81,7 +86,7 @@ mod tests {
             .map(|(i, &v)| v > 1.2 || i == 3)
             .collect();
         let inputs = Array2::from_shape_vec((40, 1), x).expect("shape");
-        let model = Logistic::fit(inputs.view(), &labels, 0.1).expect("fit");
+        let model = Logistic::fit(inputs.view(), &labels, 0.01).expect("fit");
         assert!(model.coefficients[0] > 0.0, "{model:?}");
         let scores = model.probabilities(array![[-2.0], [2.0]].view());
         assert!(scores[0] < 0.2 && scores[1] > 0.8, "{scores:?}");

@@ -147,7 +147,7 @@ pub fn train(
     Ok(RiskModelFile {
         format: file::FORMAT.to_string(),
         version: file::VERSION,
-        model_id: format!("{}-{}-{}", chosen.kind(), train_date, &fingerprint[..8]),
+        model_id: model_id(&chosen, train_date, &fingerprint),
         zonewise_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
         training_date: train_date.to_string(),
@@ -163,6 +163,21 @@ pub fn train(
         held_out_by_kind,
         evaluation,
     })
+}
+
+/// `kind-training date-hash`: the hash covers the training rows' fingerprint and
+/// the fitted parameters, so a model trained differently on the same rows gets
+/// another id.
+fn model_id(estimator: &Estimator, training_date: NaiveDate, fingerprint: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(fingerprint.as_bytes());
+    hasher.update(serde_json::to_vec(estimator).unwrap_or_default());
+    let hash: String = hasher.finalize()[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}-{training_date}-{hash}", estimator.kind())
 }
 
 /// Held-out figures of a saved model on `reference_date` (features and labels

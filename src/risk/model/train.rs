@@ -1,4 +1,4 @@
-//! Choosing and fitting: candidates of both kinds (logistic regression at five
+//! Choosing and fitting: candidates of both kinds (logistic regression at six
 //! penalties, trees at three depths) are fitted on three quarters of the
 //! training date's families and compared by average precision on the other
 //! quarter; the best of each kind is then refitted on the whole training date.
@@ -17,11 +17,16 @@ use super::logistic::Logistic;
 use super::metrics;
 use super::trees::Tree;
 
-/// L2 penalties tried for logistic regression.
-const ALPHAS: [f64; 5] = [0.1, 1.0, 10.0, 100.0, 1000.0];
+/// L2 penalties tried for logistic regression, per training child: the log loss
+/// is summed over children, so the same strength needs an α that grows with the
+/// county (α = this × children fitted on).
+const PENALTIES_PER_CHILD: [f64; 6] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3];
 
 /// Depths tried for the tree.
 const DEPTHS: [usize; 3] = [3, 5, 7];
+
+/// How many candidates are compared.
+pub const CANDIDATES: usize = PENALTIES_PER_CHILD.len() + DEPTHS.len();
 
 /// Smallest leaf: 1% of the training children's weight, at least 20.
 fn min_leaf_rows(children: usize) -> usize {
@@ -31,7 +36,8 @@ fn min_leaf_rows(children: usize) -> usize {
 /// What the comparison found, and the best settings of each kind.
 pub struct Choice {
     pub selection: Selection,
-    pub best_alpha: f64,
+    /// The best logistic regression's α per training child.
+    pub best_penalty_per_child: f64,
     pub best_depth: usize,
     /// True when the tree beat logistic regression on validation.
     pub tree_chosen: bool,
@@ -68,11 +74,11 @@ pub fn choose(
     }
     let mut candidates = Vec::new();
     let mut tried = Vec::new();
-    for alpha in ALPHAS {
+    for penalty in PENALTIES_PER_CHILD {
         tried.push(Estimator::Logistic(Logistic::fit(
             fit_inputs.view(),
             &fit_labels,
-            alpha,
+            penalty,
         )?));
     }
     for depth in DEPTHS {
@@ -111,7 +117,7 @@ pub fn choose(
         (&candidates[best_logistic], &candidates[best_tree])
     };
     let reason = format!(
-        "{} had the highest average precision on the validation families ({:.3}, against {:.3} for the best {}).",
+        "The {} had the highest average precision on the validation families ({:.3}, against {:.3} for the best {}).",
         winner.description,
         score_of(winner),
         score_of(loser),
@@ -132,8 +138,8 @@ pub fn choose(
             candidates,
             reason,
         },
-        best_alpha: ALPHAS[best_logistic],
-        best_depth: DEPTHS[best_tree - ALPHAS.len()],
+        best_penalty_per_child: PENALTIES_PER_CHILD[best_logistic],
+        best_depth: DEPTHS[best_tree - PENALTIES_PER_CHILD.len()],
         tree_chosen,
     })
 }
@@ -144,7 +150,11 @@ pub fn refit(
     labels: &[bool],
     choice: &Choice,
 ) -> Result<(Estimator, Estimator), ModelError> {
-    let logistic = Estimator::Logistic(Logistic::fit(inputs.view(), labels, choice.best_alpha)?);
+    let logistic = Estimator::Logistic(Logistic::fit(
+        inputs.view(),
+        labels,
+        choice.best_penalty_per_child,
+    )?);
     let tree = Estimator::Tree(Tree::fit(
         inputs.view(),
         labels,
