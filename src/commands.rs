@@ -554,6 +554,16 @@ pub fn train_command(command: &TrainCommand) -> anyhow::Result<()> {
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
     std::fs::write(&card_path, card::markdown(&trained, &file_name))
         .with_context(|| format!("cannot write the model card {}", card_path.display()))?;
+    crate::audit::record(
+        &conn,
+        &crate::audit::Entry::new(crate::audit::Action::ModelRun, trained.model_id.as_str())
+            .with_detail(format!(
+                "trained on {}, held out {}; written to {}",
+                options.training_date,
+                options.held_out_date,
+                command.out.display()
+            )),
+    )?;
     let mut candidates = new_table(&[
         "Candidate",
         "Validation average precision",
@@ -611,6 +621,14 @@ pub fn score_command(db: &Path, model_path: &Path, date: &str) -> anyhow::Result
         });
     progress.finish_and_clear();
     let summary = summary?;
+    crate::audit::record(
+        &conn,
+        &crate::audit::Entry::new(crate::audit::Action::ModelRun, model.model_id.as_str())
+            .with_detail(format!(
+                "scored {reference_date}: {} children, {} families flagged",
+                summary.children, summary.flagged_families
+            )),
+    )?;
     println!(
         "{} children in {} families scored on {reference_date} with {}: {} children in {} families flagged for review (score ≥ {:.3}). \
          Scores are in mart.risk_score (families: mart.family_risk_score), reasons in mart.risk_reason.",

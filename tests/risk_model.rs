@@ -267,6 +267,17 @@ fn scoring_writes_scores_and_reasons_and_replaces_the_date() {
         );
     }
     let conn = store::open(&db).expect("open");
+    assert_eq!(
+        count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM app.audit_log WHERE action = 'model_run' AND subject = '{}'",
+                trained.model_id
+            )
+        ),
+        2,
+        "each scoring run is in the audit log"
+    );
     let children = count(
         &conn,
         "SELECT count(*) FROM mart.risk_feature WHERE reference_date = DATE '2026-01-01'",
@@ -360,6 +371,14 @@ fn train_and_evaluate_commands_write_the_card_and_json() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("oracle ROC AUC"), "{stdout}");
+    {
+        let conn = store::open(&db).expect("open");
+        let trained_runs = count(
+            &conn,
+            "SELECT count(*) FROM app.audit_log WHERE action = 'model_run' AND detail LIKE 'trained on%'",
+        );
+        assert_eq!(trained_runs, 1, "the training run is in the audit log");
+    }
     let card = std::fs::read_to_string(dir.path().join("models/risk.md")).expect("card");
     for needle in [
         "## Intended use",
