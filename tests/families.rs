@@ -378,12 +378,7 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 2400.0))
         .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.state().snapshot().is_none() || harness.state().is_busy() {
-        harness.step();
-        assert!(std::time::Instant::now() < deadline, "the app did not load");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for_figures(&mut harness);
     harness.run_steps(3);
 
     // Every family on the agenda is listed, and picking each shows no name.
@@ -484,12 +479,7 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
             .with_size(egui::vec2(1280.0, 1600.0))
             .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app)
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.state().snapshot().is_none() || harness.state().is_busy() {
-        harness.step();
-        assert!(std::time::Instant::now() < deadline, "the app did not load");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for_figures(&mut harness);
     harness.get_by_label("Families").click();
     harness.run_steps(2);
     let (county_name, zone, lsoa, family) = {
@@ -800,4 +790,14 @@ fn sign_in_decides_what_each_role_sees() {
         listed_by, "zed",
         "reads are recorded under the signed-in user"
     );
+}
+
+/// Steps the app until its figures are read and no job runs (bounded: a hang fails).
+fn wait_for_figures(harness: &mut Harness<'_, ZonewiseApp>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while harness.state().snapshot().is_none() || harness.state().is_busy() {
+        harness.step();
+        assert!(std::time::Instant::now() < deadline, "the app did not load");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }

@@ -77,7 +77,7 @@ fn rose(family: &FamilyRow) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::families::DecisionRow;
+    use crate::report::family_detail::Decision;
 
     fn family(id: &str, met: usize, before: Option<usize>) -> FamilyRow {
         FamilyRow {
@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn each_family_lands_in_one_section() {
         let mut decided = family("decided", 3, Some(3));
-        decided.decision = Some(DecisionRow {
+        decided.decision = Some(Decision {
             outcome: "Universal services".into(),
             note: String::new(),
             decided_by: "zm".into(),

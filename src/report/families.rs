@@ -8,6 +8,7 @@
 
 use duckdb::Connection;
 
+use super::family_detail::Decision;
 use crate::access::Visibility;
 use crate::risk::criteria::DEFAULT_SET;
 use crate::risk::features::UNIVERSAL_EVENTS;
@@ -30,18 +31,6 @@ pub struct CriterionInfo {
 pub struct ZoneInfo {
     pub zone_id: String,
     pub name: String,
-}
-
-/// The round table's latest decision about a family.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecisionRow {
-    pub outcome: String,
-    pub note: String,
-    pub decided_by: String,
-    /// yyyy-mm-dd hh:mm, UTC.
-    pub decided_at: String,
-    /// The round (reference date) it was taken at.
-    pub reference_date: String,
 }
 
 /// One family at the current round.
@@ -72,7 +61,8 @@ pub struct FamilyRow {
     pub agencies: Vec<String>,
     /// Why the highest-scoring child's score is high, in words.
     pub reasons: Vec<String>,
-    pub decision: Option<DecisionRow>,
+    /// The round table's latest decision about the family.
+    pub decision: Option<Decision>,
 }
 
 /// Every family of the current round and what the views need to describe them.
@@ -363,7 +353,7 @@ fn read_family_rows(
             agencies: split(&agencies).map(str::to_string).collect(),
             reasons: split(&reasons).map(str::to_string).collect(),
             decision: match outcome {
-                Some(outcome) => Some(DecisionRow {
+                Some(outcome) => Some(Decision {
                     outcome,
                     note: row.get(17)?,
                     decided_by: row.get(18)?,

@@ -92,7 +92,9 @@ pub struct Decision {
     pub outcome: String,
     pub note: String,
     pub decided_by: String,
+    /// yyyy-mm-dd hh:mm.
     pub decided_at: String,
+    /// The round (reference date, yyyy-mm-dd) it was taken at.
     pub reference_date: String,
 }
 
