@@ -330,8 +330,8 @@ enum AuditCommand {
         /// Only this user's entries.
         #[arg(long)]
         user: Option<String>,
-        /// Only this action: login, search_persons, open_person, open_family, export,
-        /// model_run, ingest, link, link_review, decision.
+        /// Only this action: login, search_persons, list_families, open_person,
+        /// open_family, export, model_run, ingest, link, link_review, decision, manage_users.
         #[arg(long, value_parser = parse_action)]
         action: Option<zonewise::audit::Action>,
         /// Only entries on or after this UTC day, yyyy-mm-dd.

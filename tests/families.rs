@@ -781,7 +781,7 @@ fn sign_in_decides_what_each_role_sees() {
     assert_eq!(logins, ["cara", "cara", "zed"]);
     let listed_by: String = conn
         .query_row(
-            "SELECT \"user\" FROM app.audit_log WHERE action = 'search_persons' ORDER BY seq DESC LIMIT 1",
+            "SELECT \"user\" FROM app.audit_log WHERE action = 'list_families' ORDER BY seq DESC LIMIT 1",
             [],
             |row| row.get(0),
         )

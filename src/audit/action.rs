@@ -6,6 +6,8 @@ pub enum Action {
     Login,
     /// Listed people matching a search (the subject is what was searched for).
     SearchPersons,
+    /// Read the list of families with their names (the Families and Round table views).
+    ListFamilies,
     OpenPerson,
     OpenFamily,
     /// Wrote figures or records out of the database: a file, or tables printed as JSON.
@@ -23,9 +25,10 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order filters list them.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::Login,
         Action::SearchPersons,
+        Action::ListFamilies,
         Action::OpenPerson,
         Action::OpenFamily,
         Action::Export,
@@ -42,6 +45,7 @@ impl Action {
         match self {
             Action::Login => "login",
             Action::SearchPersons => "search_persons",
+            Action::ListFamilies => "list_families",
             Action::OpenPerson => "open_person",
             Action::OpenFamily => "open_family",
             Action::Export => "export",

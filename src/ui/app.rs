@@ -1088,7 +1088,7 @@ fn read_visible_families(
         return Ok(crate::report::families::FamiliesFigures::default());
     }
     let purpose = crate::access::Purpose {
-        action: Action::SearchPersons,
+        action: Action::ListFamilies,
         subject: "families of the current round (Families and Round table)".to_string(),
         reason: None,
     };
