@@ -117,6 +117,14 @@ impl AgencyKind {
         }
     }
 
+    /// The label of the agency stored as `key`, or `key` itself when it names none.
+    pub fn label_of(key: &str) -> &str {
+        AgencyKind::ALL
+            .into_iter()
+            .find(|kind| kind.key() == key)
+            .map_or(key, |kind| kind.label())
+    }
+
     /// The snake_case name used in the manifest and the database.
     pub fn key(self) -> &'static str {
         match self {

@@ -160,14 +160,7 @@ pub fn read_families(
     // With one round only there is no previous one: every flagged family is new.
     let previous = dates.get(1).cloned();
     let criteria = read_criteria(conn, &current)?;
-    let eligible_at = crate::risk::criteria::built_in()
-        .ok()
-        .and_then(|sets| {
-            crate::risk::criteria::find(&sets, DEFAULT_SET)
-                .ok()
-                .map(|s| s.eligible_at as usize)
-        })
-        .unwrap_or(0);
+    let (rule_set_title, eligible_at) = rule_set();
     let zones = conn
         .prepare(&format!(
             "SELECT z.zone_id, z.name FROM ref.zone z WHERE {} ORDER BY z.name",
@@ -185,7 +178,10 @@ pub fn read_families(
         .query_map([], |row| {
             let name: String = row.get(0)?;
             let agency: String = row.get(1)?;
-            Ok((name, agency_label(&agency)))
+            Ok((
+                name,
+                crate::ingest::manifest::AgencyKind::label_of(&agency).to_string(),
+            ))
         })?
         .collect::<Result<_, _>>()?;
     let model_id: Option<String> = conn.query_row(
@@ -208,7 +204,7 @@ pub fn read_families(
     Ok(FamiliesFigures {
         current: Some(current),
         previous,
-        rule_set_title: rule_set_title(),
+        rule_set_title,
         eligible_at,
         criteria,
         zones,
@@ -218,22 +214,18 @@ pub fn read_families(
     })
 }
 
-fn rule_set_title() -> String {
+/// The title of the rule set the rounds are assessed with, and how many of its
+/// criteria make a family eligible. The set is compiled in (and a unit test parses
+/// it), so the fallback only names the set and flags no one by criteria.
+fn rule_set() -> (String, usize) {
     crate::risk::criteria::built_in()
         .ok()
         .and_then(|sets| {
             crate::risk::criteria::find(&sets, DEFAULT_SET)
                 .ok()
-                .map(|s| s.title.clone())
+                .map(|s| (s.title.clone(), s.eligible_at as usize))
         })
-        .unwrap_or_else(|| DEFAULT_SET.to_string())
-}
-
-fn agency_label(agency: &str) -> String {
-    crate::ingest::manifest::AgencyKind::ALL
-        .into_iter()
-        .find(|kind| kind.key() == agency)
-        .map_or_else(|| agency.to_string(), |kind| kind.label().to_string())
+        .unwrap_or_else(|| (DEFAULT_SET.to_string(), 0))
 }
 
 fn read_criteria(conn: &Connection, current: &str) -> Result<Vec<CriterionInfo>, StoreError> {
@@ -259,11 +251,7 @@ fn read_family_rows(
     criteria: &[CriterionInfo],
     zone_condition: &str,
 ) -> Result<Vec<FamilyRow>, StoreError> {
-    let universal = UNIVERSAL_EVENTS
-        .iter()
-        .map(|t| format!("'{t}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let universal = crate::risk::list_sql(&UNIVERSAL_EVENTS);
     let sql = format!(
         "WITH now_c AS (
              SELECT family_id, string_agg(criterion, chr(31) ORDER BY criterion) FILTER (WHERE met) AS met
@@ -298,7 +286,7 @@ fn read_family_rows(
              SELECT family_id, string_agg(DISTINCT source, chr(31) ORDER BY source) AS sources
              FROM core.event
              WHERE event_date < $1::DATE AND event_date >= ($1::DATE - INTERVAL 12 MONTH)::DATE
-               AND event_type NOT IN ({universal})
+               AND event_type NOT IN {universal}
              GROUP BY family_id),
          decided AS (
              SELECT family_id, arg_max(outcome, decided_at) AS outcome, arg_max(note, decided_at) AS note,
@@ -381,7 +369,8 @@ pub fn sort_by_priority(families: &mut [FamilyRow]) {
     });
 }
 
-fn split(packed: &str) -> impl Iterator<Item = &str> {
+/// The values `string_agg(…, chr(31))` packed into one text.
+pub(crate) fn split(packed: &str) -> impl Iterator<Item = &str> {
     packed.split(SEP).filter(|s| !s.is_empty())
 }
 

@@ -27,17 +27,6 @@ pub struct Member {
 }
 
 impl Member {
-    /// "J.S.": what a masked screen shows.
-    pub fn initials(&self) -> String {
-        let first = |s: &str| {
-            s.chars()
-                .next()
-                .map_or('?', |c| c.to_ascii_uppercase())
-                .to_string()
-        };
-        format!("{}.{}.", first(&self.given_name), first(&self.family_name))
-    }
-
     pub fn full_name(&self) -> String {
         super::families::title_case(format!("{} {}", self.given_name, self.family_name).trim())
     }
@@ -172,24 +161,17 @@ pub fn read_family_detail(
                 sex: row.get(5)?,
                 score: row.get(6)?,
                 flagged: row.get(7)?,
-                reasons: reasons
-                    .unwrap_or_default()
-                    .split('\u{1f}')
-                    .filter(|s| !s.is_empty())
+                reasons: super::families::split(&reasons.unwrap_or_default())
                     .map(str::to_string)
                     .collect(),
             })
         })?
         .collect::<Result<_, _>>()?;
-    let universal = UNIVERSAL_EVENTS
-        .iter()
-        .map(|t| format!("'{t}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let universal = crate::risk::list_sql(&UNIVERSAL_EVENTS);
     let involvement = conn
         .prepare(&format!(
             "SELECT source, strftime(min(event_date), '%d/%m/%Y'), strftime(max(event_date), '%d/%m/%Y'),
-                    count(*) FILTER (WHERE event_type NOT IN ({universal}))
+                    count(*) FILTER (WHERE event_type NOT IN {universal})
              FROM core.event WHERE family_id = ? AND event_date IS NOT NULL
              GROUP BY source ORDER BY min(event_date), source"
         ))?
@@ -300,7 +282,8 @@ pub const OUTCOMES: [&str; 4] = [
     "Referral to children's social care",
 ];
 
-/// Records a round table's decision about a family; every decision is kept.
+/// Records a round table's decision about a family (every decision is kept) and
+/// returns it as stored, with its time.
 pub fn record_decision(
     conn: &Connection,
     family_id: &str,
@@ -309,10 +292,12 @@ pub fn record_decision(
     outcome: &str,
     note: &str,
     decided_by: &str,
-) -> Result<(), StoreError> {
-    conn.execute(
+) -> Result<Decision, StoreError> {
+    Ok(conn.query_row(
         "INSERT INTO app.round_decision
-         VALUES (?, ?, ?::DATE, ?, ?, ?, now()::TIMESTAMP)",
+         VALUES (?, ?, ?::DATE, ?, ?, ?, now()::TIMESTAMP)
+         RETURNING outcome, note, decided_by, strftime(decided_at, '%Y-%m-%d %H:%M'),
+                   strftime(reference_date, '%Y-%m-%d')",
         duckdb::params![
             family_id,
             zone_id,
@@ -321,6 +306,14 @@ pub fn record_decision(
             note,
             decided_by
         ],
-    )?;
-    Ok(())
+        |row| {
+            Ok(Decision {
+                outcome: row.get(0)?,
+                note: row.get(1)?,
+                decided_by: row.get(2)?,
+                decided_at: row.get(3)?,
+                reference_date: row.get(4)?,
+            })
+        },
+    )?)
 }

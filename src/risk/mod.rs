@@ -125,7 +125,7 @@ fn text_sql(text: &str) -> String {
 }
 
 /// `('a', 'b')`: a list of strings for `IN`.
-fn list_sql<S: AsRef<str>>(items: &[S]) -> String {
+pub(crate) fn list_sql<S: AsRef<str>>(items: &[S]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| text_sql(s.as_ref())).collect();
     format!("({})", quoted.join(", "))
 }

@@ -503,19 +503,23 @@ impl ZonewiseApp {
             note,
             &audit::current_user(),
         )
-        .and_then(|()| {
+        .and_then(|decision| {
             let entry = Entry::new(Action::Decision, family_id)
                 .with_detail(format!("{outcome} (zone {zone_id}, round of {date})"));
-            audit::record_now(conn, &entry)
-        })
-        .map_err(anyhow::Error::from)
-        .and_then(|_| match &self.session {
-            Some(session) => read_visible_families(conn, session),
-            None => Ok(crate::report::families::FamiliesFigures::default()),
+            audit::record_now(conn, &entry).map(|_| decision)
         });
         self.round_table.message = Some(match saved {
-            Ok(families) => {
-                snapshot.families = families;
+            Ok(decision) => {
+                // One family changed: its row is updated here rather than every
+                // family re-read on the UI thread.
+                if let Some(row) = snapshot
+                    .families
+                    .families
+                    .iter_mut()
+                    .find(|f| f.family_id == family_id)
+                {
+                    row.decision = Some(decision);
+                }
                 self.round_table.outcome = None;
                 self.round_table.note.clear();
                 format!("Recorded for {family_id}: {outcome}.")

@@ -226,10 +226,7 @@ fn deciles_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
 
 /// "education" + agency key → "Education: education", or just the agency when they match.
 fn source_label(name: &str, agency: &str) -> String {
-    let agency_label = AgencyKind::ALL
-        .into_iter()
-        .find(|kind| kind.key() == agency)
-        .map_or(agency, |kind| kind.label());
+    let agency_label = AgencyKind::label_of(agency);
     if name == agency {
         agency_label.to_string()
     } else {
