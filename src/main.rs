@@ -22,6 +22,11 @@ struct Cli {
     #[arg(long, global = false)]
     db: Option<PathBuf>,
 
+    /// Sign in as this user to run a command on a database that has users (the
+    /// password is asked for, or read from ZONEWISE_PASSWORD).
+    #[arg(long = "as", global = true, env = "ZONEWISE_USER", value_name = "USER")]
+    sign_in_as: Option<String>,
+
     /// Save a PNG screenshot of the window to this file once the data is shown, then exit.
     #[arg(long)]
     screenshot: Option<PathBuf>,
@@ -56,6 +61,37 @@ struct Cli {
     /// classes of equal width either side of it.
     #[arg(long, requires = "map_by")]
     diverging: bool,
+}
+
+impl Command {
+    /// The name this command has on the command line and the council database it
+    /// opens, for signing in before it runs; `None` for commands that open none.
+    fn database(&self) -> Option<(&'static str, PathBuf)> {
+        let (name, db) = match self {
+            Command::Synth { .. } | Command::LinkFiles { .. } | Command::Bench { .. } => {
+                return None;
+            }
+            Command::Ingest { db, .. } => ("ingest", db.clone()),
+            Command::Link { db, .. } => ("link", db.clone()),
+            Command::EvaluateLinkage { db, .. } => ("evaluate-linkage", db.clone()),
+            Command::Uptake { db, .. } => ("uptake", db.clone()),
+            Command::ExportFeatures { db, .. } => ("export-features", db.clone()),
+            Command::Criteria { db, .. } => ("criteria", db.clone()),
+            Command::Train { db, .. } => ("train", db.clone()),
+            Command::Score { db, .. } => ("score", db.clone()),
+            Command::Evaluate { db, .. } => ("evaluate", db.clone()),
+            Command::Quality { db } => {
+                ("quality", db.clone().unwrap_or_else(sample::sample_db_path))
+            }
+            Command::User {
+                user: UserCommand::Add { db, .. },
+            } => ("user", db.clone()),
+            Command::Audit {
+                audit: AuditCommand::Verify { db, .. } | AuditCommand::List { db, .. },
+            } => ("audit", db.clone()),
+        };
+        Some((name, db))
+    }
 }
 
 fn parse_map_level(name: &str) -> Result<Level, String> {
@@ -448,6 +484,14 @@ fn run() -> anyhow::Result<()> {
     if cli.command.is_some() {
         exit_quietly_on_closed_pipe();
     }
+    let session = match cli.command.as_ref().and_then(Command::database) {
+        Some((name, db)) => Some(zonewise::access::cli::sign_in(
+            &db,
+            cli.sign_in_as.as_deref(),
+            name,
+        )?),
+        None => None,
+    };
     match cli.command {
         Some(Command::Synth {
             out,
@@ -494,15 +538,20 @@ fn run() -> anyhow::Result<()> {
             services,
             date,
             csv,
-        }) => commands::uptake_command(&commands::UptakeCommand {
-            db,
-            service,
-            json,
-            threshold: suppress,
-            services,
-            date,
-            csv,
-        }),
+        }) => {
+            if let Some(session) = &session {
+                session.check_suppression(suppress)?;
+            }
+            commands::uptake_command(&commands::UptakeCommand {
+                db,
+                service,
+                json,
+                threshold: suppress,
+                services,
+                date,
+                csv,
+            })
+        }
         Some(Command::ExportFeatures { db, date, out }) => {
             commands::export_features_command(&db, &date, &out)
         }

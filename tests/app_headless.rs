@@ -1,6 +1,8 @@
 //! The app builds headless on a generated county, shows Overview figures equal
 //! to independent SQL counts over the staged extracts, and navigates.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -11,6 +13,8 @@ use zonewise::ingest::{self, Manifest};
 use zonewise::store;
 use zonewise::synth::{self, SynthConfig};
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
+
+use common::ui::{complete_captures, type_into};
 
 struct County {
     _dir: tempfile::TempDir,
@@ -225,25 +229,14 @@ fn models_view_shows_the_figures_of_the_model_file() {
     harness.get_by_label_contains("Scored dates — 2026-04-01");
 }
 
-/// Types `text` into the view's one text field, replacing what it held, as a user would.
-fn type_into_field(harness: &mut Harness<'_, ZonewiseApp>, text: &str) {
-    harness
-        .get_by_role(egui::accesskit::Role::TextInput)
-        .focus();
-    harness.run_steps(1);
-    // Select whatever the field held, so typing replaces it.
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.run_steps(1);
-    harness
-        .get_by_role(egui::accesskit::Role::TextInput)
-        .type_text(text);
-    harness.run_steps(2);
-}
-
 /// Types a manifest path into the Data view's field and presses Load, as a user would.
 fn load_through_path_field(harness: &mut Harness<'_, ZonewiseApp>, manifest: &std::path::Path) {
     harness.run_steps(2);
-    type_into_field(harness, &manifest.display().to_string());
+    type_into(
+        harness,
+        egui::accesskit::Role::TextInput,
+        &manifest.display().to_string(),
+    );
     harness.get_by_label("Load").click();
     harness.run_steps(1);
     assert!(
@@ -500,7 +493,7 @@ fn audit_view_filters_the_log_and_shows_its_verification() {
     harness.get_by_label("P00042");
     harness.get_by_label("ingest");
 
-    type_into_field(&mut harness, "p0004");
+    type_into(&mut harness, egui::accesskit::Role::TextInput, "p0004");
     harness.get_by_label("1 of 4 entries shown, newest first");
     harness.get_by_label("P00042");
     assert!(harness.query_by_label("/exports/uptake").is_none());
@@ -699,27 +692,6 @@ fn label_text(harness: &Harness<'_, ZonewiseApp>, part: &str) -> String {
         .unwrap_or_else(|| panic!("no text: {node:?}"))
 }
 
-/// Answers the screenshot requests of the last frame with a window-sized picture
-/// of one `colour` (there is no renderer headless). True when there were any.
-fn complete_captures(harness: &Harness<'_, ZonewiseApp>, colour: egui::Color32) -> bool {
-    let requests: Vec<egui::ScreenshotCallback> = harness
-        .output()
-        .viewport_output
-        .values()
-        .flat_map(|v| v.commands.iter())
-        .filter_map(|command| match command {
-            egui::ViewportCommand::Screenshot(callback) => Some(callback.clone()),
-            _ => None,
-        })
-        .collect();
-    let any = !requests.is_empty();
-    for callback in requests {
-        let image = egui::ColorImage::filled([1280, 1700], colour);
-        callback.complete(std::sync::Arc::new(image));
-    }
-    any
-}
-
 #[test]
 fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_saves_the_figure() {
     let county = generated_county();
@@ -800,11 +772,11 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     // Custom breaks: the legend follows them; breaks that do not rise are refused.
     harness.get_by_label("Custom").click();
     harness.run_steps(2);
-    type_into_field(&mut harness, "10, 30, 50");
+    type_into(&mut harness, egui::accesskit::Role::TextInput, "10, 30, 50");
     assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
     harness.get_by_label("under 10%");
     harness.get_by_label("50% or more");
-    type_into_field(&mut harness, "30, 10");
+    type_into(&mut harness, egui::accesskit::Role::TextInput, "30, 10");
     harness.get_by_label_contains("each break must be above the one before");
     assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
 

@@ -5,11 +5,13 @@
 
 mod common;
 
+use common::ui::{screen_text, sign_in};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
 use egui_kittest::Harness;
-use egui_kittest::kittest::{Queryable, by};
+use egui_kittest::kittest::Queryable;
 use zonewise::access::{Role, Session, Visibility};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::{FamiliesFigures, read_families};
@@ -339,23 +341,6 @@ fn the_meeting_pack_is_masked() {
     assert!(leaked.is_empty(), "names on the pack: {leaked:?}");
 }
 
-/// Every text on screen (labels and values of all widgets laid out, scrolled or not).
-fn screen_text(harness: &Harness<'_, ZonewiseApp>) -> String {
-    use egui_kittest::kittest::NodeT as _;
-    harness
-        .query_all(by().predicate(|_| true))
-        .map(|node| {
-            let node = node.accesskit_node();
-            format!(
-                "{} {}",
-                node.label().unwrap_or_default(),
-                node.value().unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() {
     let county = county();
@@ -630,33 +615,6 @@ fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_n
     assert!(names.is_disjoint(&words(&shown)));
 
     assert!(session(Role::Commissioner).visibility().is_err());
-}
-
-/// Types `text` into the first field of `role` on screen.
-fn type_into(harness: &mut Harness<'_, ZonewiseApp>, role: egui::accesskit::Role, text: &str) {
-    harness.get_by_role(role).focus();
-    harness.run_steps(1);
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.run_steps(1);
-    harness.get_by_role(role).type_text(text);
-    harness.run_steps(2);
-}
-
-fn sign_in(harness: &mut Harness<'_, ZonewiseApp>, user: &str, password: &str) {
-    type_into(harness, egui::accesskit::Role::TextInput, user);
-    type_into(harness, egui::accesskit::Role::PasswordInput, password);
-    harness.get_by_label("Sign in").click();
-    harness.run_steps(2);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.state().is_busy() {
-        harness.step();
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the figures did not load"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    harness.run_steps(3);
 }
 
 #[test]

@@ -1,10 +1,12 @@
-//! `zonewise user add`: adds a user, asking for the password without echoing it.
+//! The command line's side of access: who may run which command ([`sign_in`]),
+//! and `zonewise user add`, which asks for the password without echoing it.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
-use super::{NewUser, add_user};
-use crate::{audit, store};
+use super::{AccessError, NewUser, Role, Session, add_user};
+use crate::audit::{self, Action, Entry};
+use crate::store;
 
 /// Adds `user` to the database at `db`. At a terminal the password is asked twice
 /// without echo; otherwise the first line of standard input is the password.
@@ -38,4 +40,123 @@ pub fn add_command(db: &Path, user: &NewUser) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+/// The commands that open a council's database and the roles that may run each.
+/// A database without users runs every command as the local analyst, as the app
+/// does; one with users asks who is there first (see [`sign_in`]). The
+/// commissioner reaches only aggregates with small numbers suppressed, and the
+/// round-table account, a projected screen, runs no command at all.
+pub const DATABASE_COMMANDS: [(&str, &[Role]); 12] = [
+    ("ingest", ANALYSTS),
+    ("link", ANALYSTS),
+    ("evaluate-linkage", ANALYSTS),
+    ("uptake", AGGREGATE_READERS),
+    ("export-features", ANALYSTS),
+    ("criteria", ANALYSTS),
+    ("train", ANALYSTS),
+    ("score", ANALYSTS),
+    ("evaluate", ANALYSTS),
+    ("quality", ANALYSTS),
+    ("user", ANALYSTS),
+    ("audit", AUDITORS),
+];
+
+/// The commands that open no council database: they generate synthetic data, link
+/// files the user already holds, or time the pipeline on synthetic counties.
+pub const OFFLINE_COMMANDS: [&str; 3] = ["synth", "link-files", "bench"];
+
+const ANALYSTS: &[Role] = &[Role::Analyst];
+/// Those who may open the Audit view.
+const AUDITORS: &[Role] = &[Role::Analyst, Role::SeniorManager];
+const AGGREGATE_READERS: &[Role] = &[
+    Role::Analyst,
+    Role::SeniorManager,
+    Role::ZoneManager,
+    Role::Commissioner,
+];
+
+/// True when `role` may run `command` (a name in [`DATABASE_COMMANDS`]).
+pub fn may_run(role: Role, command: &str) -> bool {
+    DATABASE_COMMANDS
+        .iter()
+        .any(|(name, roles)| *name == command && roles.contains(&role))
+}
+
+/// The environment variable a script may set to the password of `--as` (a terminal
+/// is asked instead, without echo, when it is not set).
+pub const PASSWORD_VARIABLE: &str = "ZONEWISE_PASSWORD";
+
+/// Who runs `command` on the database at `db`. Without users (or without the file,
+/// which `ingest` creates) that is the local analyst. Otherwise `user` must sign in
+/// with their password and their role must allow the command; both the sign-in and
+/// a refusal are in the audit log, and every later entry names the user.
+pub fn sign_in(db: &Path, user: Option<&str>, command: &str) -> anyhow::Result<Session> {
+    if !db.is_file() {
+        return Ok(Session::local_analyst());
+    }
+    let conn = store::open(db)?;
+    if !super::requires_sign_in(&conn)? {
+        if let Some(user) = user {
+            anyhow::bail!(
+                "{} has no users, so `--as {user}` cannot sign in; run the command without it",
+                db.display()
+            );
+        }
+        return Ok(Session::local_analyst());
+    }
+    let Some(user) = user else {
+        anyhow::bail!(
+            "{} has users: sign in with `--as NAME` (or set ZONEWISE_USER); \
+             the password is asked for, or read from {PASSWORD_VARIABLE}",
+            db.display()
+        );
+    };
+    let password = match std::env::var(PASSWORD_VARIABLE) {
+        Ok(password) => password,
+        Err(_) if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password(format!("Password for {user}: "))?
+        }
+        Err(_) => anyhow::bail!(
+            "no password for {user}: run at a terminal to be asked, or set {PASSWORD_VARIABLE}"
+        ),
+    };
+    let session = super::authenticate(&conn, user, &password)?;
+    if !may_run(session.role, command) {
+        let refusal = Entry {
+            user: session.user.clone(),
+            ..Entry::new(Action::Login, command)
+        }
+        .with_detail(format!(
+            "refused: a {} may not run `zonewise {command}`",
+            session.role.as_str()
+        ));
+        audit::record(&conn, &refusal)?;
+        return Err(AccessError::CommandDenied {
+            user: session.user,
+            role: session.role.as_str(),
+            command: command.to_string(),
+        }
+        .into());
+    }
+    audit::set_signed_in(Some(session.user.clone()));
+    Ok(session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DATABASE_COMMANDS, may_run};
+    use crate::access::Role;
+
+    #[test]
+    fn the_projected_screen_runs_nothing_and_a_commissioner_only_uptake() {
+        for (command, _) in DATABASE_COMMANDS {
+            assert!(!may_run(Role::RoundTable, command), "{command}");
+            assert_eq!(may_run(Role::Commissioner, command), command == "uptake");
+            assert!(may_run(Role::Analyst, command), "{command}");
+        }
+        assert!(may_run(Role::SeniorManager, "audit"));
+        assert!(!may_run(Role::ZoneManager, "audit"));
+        assert!(!may_run(Role::Analyst, "no-such-command"));
+    }
 }

@@ -21,6 +21,12 @@ use crate::store::StoreError;
 pub enum AccessError {
     #[error("{user} ({role}) may not see person-level records")]
     Denied { user: String, role: &'static str },
+    #[error("{user} ({role}) may not run `zonewise {command}`")]
+    CommandDenied {
+        user: String,
+        role: &'static str,
+        command: String,
+    },
     #[error("wrong user name or password")]
     BadLogin,
     #[error("{0}")]
@@ -29,6 +35,13 @@ pub enum AccessError {
     Password(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// True when the database has users, so that whoever opens it must sign in. Users
+/// who have been disabled count: disabling every account must not open the
+/// database to anyone as the local analyst.
+pub fn requires_sign_in(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(crate::store::scalar_i64(conn, "SELECT count(*) FROM app.\"user\"")? > 0)
 }
 
 /// The person using Zonewise: who, in which role, for which zones.
@@ -50,6 +63,21 @@ impl Session {
             role: Role::Analyst,
             zones: Vec::new(),
         }
+    }
+
+    /// Refuses to show small numbers to a role that may see only aggregates: a
+    /// commissioner gets uptake with counts from 1 to the published threshold
+    /// withheld, and may not lower it.
+    pub fn check_suppression(&self, threshold: u64) -> Result<(), AccessError> {
+        let published = crate::uptake::DEFAULT_THRESHOLD;
+        if self.role.sees_people() || threshold >= published {
+            return Ok(());
+        }
+        Err(AccessError::Invalid(format!(
+            "a {} sees counts with 1 to {published} withheld; \
+             a lower --suppress is for roles that may see people",
+            self.role.as_str()
+        )))
     }
 
     /// What this session may see of person-level data, or why it may see none.

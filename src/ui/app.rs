@@ -653,19 +653,34 @@ impl ZonewiseApp {
             return;
         };
         self.refreshing = Some(Job::spawn("Reading figures", ctx, move |_| {
+            // Only what the role's views show is read: a hidden view's data is not
+            // kept in memory either (the audit log names people and searches, the
+            // review queue pairs named records).
+            let may = |view| login::may_open(session.role, view);
             Ok(Snapshot {
                 overview: read_overview(&conn)?,
-                quality: ingest::read_quality(&conn)?,
-                linkage: read_linkage(&conn)?,
-                // Pairs of named records: only for those who review linkage.
-                review_queue: if login::may_open(session.role, View::Linkage) {
+                quality: if may(View::Data) {
+                    ingest::read_quality(&conn)?
+                } else {
+                    Vec::new()
+                },
+                linkage: if may(View::Linkage) {
+                    read_linkage(&conn)?
+                } else {
+                    LinkageFigures::default()
+                },
+                review_queue: if may(View::Linkage) {
                     records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?
                 } else {
                     Vec::new()
                 },
                 map: crate::report::map::read_map_figures(&conn)?,
                 families: read_visible_families(&conn, &session)?,
-                audit: read_audit(&conn)?,
+                audit: if may(View::Audit) {
+                    read_audit(&conn)?
+                } else {
+                    AuditFigures::default()
+                },
                 models: crate::report::models::read_models(&conn)?,
             })
         }));
@@ -674,6 +689,13 @@ impl ZonewiseApp {
     /// Reads and verifies the audit log again, on a worker.
     fn start_audit_refresh(&mut self, ctx: &egui::Context) {
         if self.auditing.is_some() {
+            return;
+        }
+        if !self
+            .session
+            .as_ref()
+            .is_some_and(|session| login::may_open(session.role, View::Audit))
+        {
             return;
         }
         let Some(conn) = self.worker_connection() else {
@@ -717,11 +739,10 @@ impl ZonewiseApp {
                 Ok(conn) => {
                     // A database with users asks who is there; one without runs as
                     // the local analyst.
-                    let users = "SELECT count(*) FROM app.\"user\" WHERE active";
-                    match store::scalar_i64(&conn, users) {
-                        Ok(count) => {
-                            self.requires_login = count > 0;
-                            self.session = (count == 0).then(Session::local_analyst);
+                    match crate::access::requires_sign_in(&conn) {
+                        Ok(required) => {
+                            self.requires_login = required;
+                            self.session = (!required).then(Session::local_analyst);
                         }
                         Err(error) => self.open_error = Some(error.to_string()),
                     }
@@ -1036,6 +1057,7 @@ impl ZonewiseApp {
                 self.handle_linkage_action(&ctx, action);
             }
             View::Map => {
+                self.map.offers_families = login::may_open(role, View::Families);
                 super::map_view::map_ui(ui, &snapshot.map, &mut self.map);
                 if let Some((zone, lsoa)) = self.map.open_families.take() {
                     self.view = View::Families;

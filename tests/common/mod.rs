@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub mod tiny_county;
+pub mod ui;
 
 /// A CSV (or .csv.gz) file as header and rows of strings.
 pub struct Table {

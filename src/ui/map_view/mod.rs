@@ -69,6 +69,9 @@ pub struct MapState {
     pub area_level: Level,
     /// (zone, LSOA) whose families the user asked to see: the shell opens Families there.
     pub open_families: Option<(Option<String>, String)>,
+    /// Whether the session may open the Families view, so that a selected LSOA
+    /// offers its families (set by the app from the role; off for commissioners).
+    pub offers_families: bool,
     /// The area picked in the table: the map fades the rest, the chart marks its rate.
     pub selected_area: Option<AreaSelection>,
     /// The area table's order: by rate (highest first) instead of by name.
@@ -170,6 +173,7 @@ impl Default for MapState {
             map_level: Level::Lsoa,
             area_level: Level::Zone,
             open_families: None,
+            offers_families: false,
             selected_area: None,
             sort_by_rate: false,
             table_follows: None,

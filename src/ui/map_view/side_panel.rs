@@ -185,7 +185,8 @@ pub(super) fn side_panel_ui(
                 Some(measure),
                 state.map_level,
             );
-            if state.layer != super::Layer::England
+            if state.offers_families
+                && state.layer != super::Layer::England
                 && ui
                     .button("Families in this LSOA")
                     .on_hover_text("Open the Families view on this LSOA's families")
