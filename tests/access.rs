@@ -233,3 +233,31 @@ fn each_role_sees_only_what_it_may_and_every_read_is_recorded_first() {
     );
     assert!(audit::verify(conn).expect("verify").is_intact());
 }
+
+#[test]
+fn a_zone_manager_cannot_open_a_family_outside_their_zones_by_its_id() {
+    use zonewise::report::family_detail::read_visible_family;
+    let county = county_with_users();
+    let conn = &county.conn;
+    let zoe = access::authenticate(conn, "zoe", PASSWORD).expect("zoe");
+    let open = |family: &str| {
+        let purpose = Purpose {
+            action: Action::OpenFamily,
+            subject: family.to_string(),
+            reason: None,
+        };
+        access::person_query(conn, &zoe, &purpose, |conn, visible| {
+            read_visible_family(conn, visible, family, "2026-04-01")
+        })
+        .expect("read")
+        .map(|detail| detail.members.len())
+    };
+    assert_eq!(open("F1"), Some(1), "their zone's family opens");
+    assert_eq!(open("F2"), None, "another zone's family does not");
+    // Both attempts are recorded, the refused one included.
+    let opened: Vec<String> = entries(conn, Action::OpenFamily)
+        .into_iter()
+        .map(|row| row.subject)
+        .collect();
+    assert_eq!(opened, ["F2", "F1"]);
+}
