@@ -134,20 +134,10 @@ fn family_html(figures: &FamiliesFigures, family: &FamilyRow) -> String {
     html
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and quoted attribute values (`&`, `<`,
+/// `>`, `"` and `'`).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(text).into_owned()
 }
 
 #[cfg(test)]
