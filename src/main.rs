@@ -23,7 +23,8 @@ struct Cli {
     db: Option<PathBuf>,
 
     /// Sign in as this user to run a command on a database that has users (the
-    /// password is asked for, or read from ZONEWISE_PASSWORD).
+    /// password is asked for, or read from ZONEWISE_PASSWORD); for the window, the
+    /// name its sign-in form starts with.
     #[arg(long = "as", global = true, env = "ZONEWISE_USER", value_name = "USER")]
     sign_in_as: Option<String>,
 
@@ -669,6 +670,10 @@ fn run() -> anyhow::Result<()> {
             };
             let mut app = ZonewiseApp::new(database);
             app.view = cli.view.0;
+            // The sign-in form (on a database with users) starts with this name.
+            if let Some(user) = cli.sign_in_as {
+                app.login.user = user;
+            }
             if cli.review {
                 app.view = View::Linkage;
                 app.linkage.tab = zonewise::ui::LinkageTab::Review;

@@ -21,3 +21,10 @@ shoot map-england --england
 shoot map-wards --map-by ward --diverging
 # After --find above, whose search and opened person are in the log.
 shoot audit --view audit
+# The sign-in form, on a copy of the sample county with one user.
+signin_dir="$(mktemp -d)"
+cp "${XDG_DATA_HOME:-$HOME/.local/share}/zonewise/sample-county.duckdb" "$signin_dir/county.duckdb"
+echo "a long screenshot password" |
+    cargo run --release --quiet -- user add --db "$signin_dir/county.duckdb" --name analyst --role analyst
+shoot sign-in --db "$signin_dir/county.duckdb" --as analyst
+rm -rf "$signin_dir"

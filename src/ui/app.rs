@@ -907,8 +907,11 @@ impl ZonewiseApp {
         egui::CentralPanel::default().show(ui, |ui| self.view_ui(ui));
         self.record_map_exports();
 
+        // The sign-in form is a finished screen too: nothing is read before it.
+        let at_sign_in = self.requires_login && self.session.is_none() && self.conn.is_some();
         let ready = self.snapshot.is_some() && !self.is_busy() && !self.map.is_loading()
-            || self.open_error.is_some();
+            || self.open_error.is_some()
+            || at_sign_in;
         if let Some(capture) = &mut self.screenshot {
             capture.frame_ui(ui, ready);
         }
@@ -986,6 +989,9 @@ impl ZonewiseApp {
                         snapshot.overview.sources,
                         snapshot.overview.loaded_at.as_deref().unwrap_or("never")
                     ));
+                }
+                (None, None) if self.requires_login && self.session.is_none() => {
+                    ui.label("Sign in to read the county's figures");
                 }
                 (None, None) => {
                     ui.label("Starting…");
