@@ -1,7 +1,9 @@
 //! Every import is all or nothing, even when the process dies: the real binary
 //! ingesting a larger county into a database that holds a smaller one is killed
 //! (SIGKILL) at seeded random moments spread over the ingest, and each time the
-//! database must open and hold exactly the old county or exactly the new one.
+//! database must open and hold exactly the old county or exactly the new one. The
+//! same ingest on a disk that fills up part way must fail saying so and leave the
+//! old county.
 
 #![cfg(unix)]
 
@@ -110,8 +112,21 @@ fn spawn_ingest_piped(db: &Path, manifest: &Path) -> std::process::Child {
         .expect("start zonewise ingest")
 }
 
-#[test]
-fn an_ingest_killed_at_any_moment_leaves_the_old_database_or_the_new_one() {
+/// A database holding a small county (`first`), the manifest of a larger one, and
+/// the fingerprints of the database before and after the larger one is ingested.
+struct Loads {
+    dir: tempfile::TempDir,
+    first: PathBuf,
+    new_manifest: PathBuf,
+    old: Vec<String>,
+    new: Vec<String>,
+    /// Bytes of the database file after the uninterrupted ingest.
+    new_size: u64,
+    /// How long the uninterrupted ingest took.
+    duration: Duration,
+}
+
+fn loads() -> Loads {
     let dir = tempfile::tempdir().expect("temp dir");
     let old_manifest = county(dir.path(), "old", 300, 1);
     let new_manifest = county(dir.path(), "new", NEW_FAMILIES, 2);
@@ -136,7 +151,29 @@ fn an_ingest_killed_at_any_moment_leaves_the_old_database_or_the_new_one() {
     let new = fingerprint(&store::open(&complete).expect("reopen"));
     assert_ne!(old, new);
     eprintln!("uninterrupted ingest: {duration:.2?}");
+    let new_size = std::fs::metadata(&complete).expect("size").len();
+    Loads {
+        dir,
+        first,
+        new_manifest,
+        old,
+        new,
+        new_size,
+        duration,
+    }
+}
 
+#[test]
+fn an_ingest_killed_at_any_moment_leaves_the_old_database_or_the_new_one() {
+    let Loads {
+        dir,
+        first,
+        new_manifest,
+        old,
+        new,
+        duration,
+        ..
+    } = loads();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
     let trial = dir.path().join("trial.duckdb");
     let (mut kept_old, mut reached_new) = (Vec::new(), Vec::new());
@@ -216,4 +253,61 @@ fn an_ingest_killed_at_any_moment_leaves_the_old_database_or_the_new_one() {
         !reached_new.is_empty(),
         "the last kills land after the ingest: {reached_new:?}"
     );
+}
+
+/// Runs `zonewise ingest` allowed to write files of at most `max_bytes` (as a full
+/// disk would stop it), with the signal such a write raises ignored so that the
+/// write fails with an error instead.
+fn ingest_on_a_full_disk(db: &Path, manifest: &Path, max_bytes: u64) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zonewise"));
+    command
+        .args(["ingest", "--db"])
+        .arg(db)
+        .arg("--manifest")
+        .arg(manifest);
+    // SAFETY: between fork and exec only async-signal-safe calls are made.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: max_bytes,
+                rlim_max: max_bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.output().expect("start zonewise ingest")
+}
+
+#[test]
+fn an_ingest_that_runs_out_of_disk_space_leaves_the_old_database_and_says_so() {
+    let loads = loads();
+    let start = std::fs::metadata(&loads.first).expect("size").len();
+    let trial = loads.dir.path().join("full.duckdb");
+    // Room for the database to grow by a little up to almost all the new load needs.
+    const STEPS: u64 = 6;
+    for step in 0..STEPS {
+        let room = (loads.new_size - start) * step / STEPS + 64 * 1024;
+        copy_database(&loads.first, &trial);
+        let output = ingest_on_a_full_disk(&trial, &loads.new_manifest, start + room);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "the ingest fitted in {room} bytes"
+        );
+        assert!(
+            stderr.contains("Could not write") && stderr.contains(&trial.display().to_string()),
+            "the message does not say which file could not be written: {stderr}"
+        );
+        let conn = store::open(&trial).expect("the database opens after a full disk");
+        assert_eq!(
+            fingerprint(&conn),
+            loads.old,
+            "with {room} bytes to spare the database changed"
+        );
+    }
 }

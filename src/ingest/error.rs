@@ -54,7 +54,8 @@ pub enum IngestError {
     #[error("{file}: {message}")]
     Reference { file: PathBuf, message: String },
 
-    #[error("database error while loading: {0}")]
+    /// Raised before or by the commit, so the transaction was rolled back.
+    #[error("database error while loading, so nothing was loaded: {0}")]
     Database(#[from] duckdb::Error),
 
     #[error("cannot record the load in the audit log, so nothing was loaded: {0}")]
