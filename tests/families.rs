@@ -8,8 +8,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
+use common::app::{click_link, screen_text, sign_in, wait_for_figures, wait_for_sign_in_form};
 use egui_kittest::Harness;
-use egui_kittest::kittest::{Queryable, by};
+use egui_kittest::kittest::Queryable;
 use zonewise::access::{Role, Session, Visibility};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::{FamiliesFigures, read_families};
@@ -34,10 +35,7 @@ struct County {
 /// A linked county with the criteria applied at the current and previous rounds.
 fn county() -> County {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = common::linked_county(dir.path(), 300, 21);
-    let conn = zonewise::store::open(&db).expect("open");
-    let dates = zonewise::risk::prepare_round_dates(&conn).expect("rounds");
-    assert!(dates.is_some(), "the county has events");
+    let db = common::app::assessed_county(dir.path(), 300, 21);
     County { _dir: dir, db }
 }
 
@@ -339,23 +337,6 @@ fn the_meeting_pack_is_masked() {
     assert!(leaked.is_empty(), "names on the pack: {leaked:?}");
 }
 
-/// Every text on screen (labels and values of all widgets laid out, scrolled or not).
-fn screen_text(harness: &Harness<'_, ZonewiseApp>) -> String {
-    use egui_kittest::kittest::NodeT as _;
-    harness
-        .query_all(by().predicate(|_| true))
-        .map(|node| {
-            let node = node.accesskit_node();
-            format!(
-                "{} {}",
-                node.label().unwrap_or_default(),
-                node.value().unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() {
     let county = county();
@@ -564,13 +545,6 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     assert_eq!(opened, 1);
 }
 
-/// Clicks the link labelled `label` (the same words may also be plain text).
-fn click_link(harness: &Harness<'_, ZonewiseApp>, label: &str) {
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Link, label)
-        .click();
-}
-
 #[test]
 fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_nothing() {
     let county = county();
@@ -632,33 +606,6 @@ fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_n
     assert!(session(Role::Commissioner).visibility().is_err());
 }
 
-/// Types `text` into the first field of `role` on screen.
-fn type_into(harness: &mut Harness<'_, ZonewiseApp>, role: egui::accesskit::Role, text: &str) {
-    harness.get_by_role(role).focus();
-    harness.run_steps(1);
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.run_steps(1);
-    harness.get_by_role(role).type_text(text);
-    harness.run_steps(2);
-}
-
-fn sign_in(harness: &mut Harness<'_, ZonewiseApp>, user: &str, password: &str) {
-    type_into(harness, egui::accesskit::Role::TextInput, user);
-    type_into(harness, egui::accesskit::Role::PasswordInput, password);
-    harness.get_by_label("Sign in").click();
-    harness.run_steps(2);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.state().is_busy() {
-        harness.step();
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the figures did not load"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    harness.run_steps(3);
-}
-
 #[test]
 fn sign_in_decides_what_each_role_sees() {
     use zonewise::access::{NewUser, add_user};
@@ -701,12 +648,7 @@ fn sign_in_decides_what_each_role_sees() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 1600.0))
         .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.query_by_label("Sign in to Zonewise").is_none() {
-        harness.step();
-        assert!(std::time::Instant::now() < deadline, "no sign-in form");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for_sign_in_form(&mut harness);
     assert!(
         harness.state().snapshot().is_none(),
         "nothing read before signing in"
@@ -790,14 +732,4 @@ fn sign_in_decides_what_each_role_sees() {
         listed_by, "zed",
         "reads are recorded under the signed-in user"
     );
-}
-
-/// Steps the app until its figures are read and no job runs (bounded: a hang fails).
-fn wait_for_figures(harness: &mut Harness<'_, ZonewiseApp>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.state().snapshot().is_none() || harness.state().is_busy() {
-        harness.step();
-        assert!(std::time::Instant::now() < deadline, "the app did not load");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }
