@@ -502,12 +502,7 @@ impl ZonewiseApp {
             outcome,
             note,
             &audit::current_user(),
-        )
-        .and_then(|decision| {
-            let entry = Entry::new(Action::Decision, family_id)
-                .with_detail(format!("{outcome} (zone {zone_id}, round of {date})"));
-            audit::record_now(conn, &entry).map(|_| decision)
-        });
+        );
         self.round_table.message = Some(match saved {
             Ok(decision) => {
                 // One family changed: its row is updated here rather than every
