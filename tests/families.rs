@@ -10,6 +10,7 @@ use common::ui::{screen_text, sign_in};
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
+use common::app::{click_link, screen_text, sign_in, wait_for_figures, wait_for_sign_in_form};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use zonewise::access::{Role, Session, Visibility};
@@ -36,10 +37,7 @@ struct County {
 /// A linked county with the criteria applied at the current and previous rounds.
 fn county() -> County {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = common::linked_county(dir.path(), 300, 21);
-    let conn = zonewise::store::open(&db).expect("open");
-    let dates = zonewise::risk::prepare_round_dates(&conn).expect("rounds");
-    assert!(dates.is_some(), "the county has events");
+    let db = common::app::assessed_county(dir.path(), 300, 21);
     County { _dir: dir, db }
 }
 
@@ -549,13 +547,6 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     assert_eq!(opened, 1);
 }
 
-/// Clicks the link labelled `label` (the same words may also be plain text).
-fn click_link(harness: &Harness<'_, ZonewiseApp>, label: &str) {
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Link, label)
-        .click();
-}
-
 #[test]
 fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_nothing() {
     let county = county();
@@ -659,12 +650,7 @@ fn sign_in_decides_what_each_role_sees() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 1600.0))
         .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.query_by_label("Sign in to Zonewise").is_none() {
-        harness.step();
-        assert!(std::time::Instant::now() < deadline, "no sign-in form");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_for_sign_in_form(&mut harness);
     assert!(
         harness.state().snapshot().is_none(),
         "nothing read before signing in"
@@ -748,14 +734,4 @@ fn sign_in_decides_what_each_role_sees() {
         listed_by, "zed",
         "reads are recorded under the signed-in user"
     );
-}
-
-/// Steps the app until its figures are read and no job runs (bounded: a hang fails).
-fn wait_for_figures(harness: &mut Harness<'_, ZonewiseApp>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while harness.state().snapshot().is_none() || harness.state().is_busy() {
-        harness.step();
-        assert!(std::time::Instant::now() < deadline, "the app did not load");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
 }

@@ -6,6 +6,7 @@
 
 use duckdb::Connection;
 
+use crate::audit::{Action, Entry};
 use crate::risk::criteria::DEFAULT_SET;
 use crate::risk::features::UNIVERSAL_EVENTS;
 use crate::store::StoreError;
@@ -282,8 +283,22 @@ pub const OUTCOMES: [&str; 4] = [
     "Referral to children's social care",
 ];
 
-/// Records a round table's decision about a family (every decision is kept) and
-/// returns it as stored, with its time.
+/// Why a decision was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    /// Only the outcomes the form offers are recorded, so the agenda and the
+    /// figures that count decisions never meet a spelling of their own.
+    #[error("'{0}' is not a round-table outcome; it must be one of: {list}", list = OUTCOMES.join(", "))]
+    UnknownOutcome(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records a round table's decision about a family (every decision is kept) with
+/// its audit log entry in the same transaction, so neither is kept without the
+/// other, and returns it as stored, with its time. Recorded from the UI thread, so
+/// while a load holds the audit log it is refused at once
+/// ([`StoreError::AuditBusy`]) rather than waited for.
 pub fn record_decision(
     conn: &Connection,
     family_id: &str,
@@ -292,28 +307,57 @@ pub fn record_decision(
     outcome: &str,
     note: &str,
     decided_by: &str,
-) -> Result<Decision, StoreError> {
-    Ok(conn.query_row(
-        "INSERT INTO app.round_decision
-         VALUES (?, ?, ?::DATE, ?, ?, ?, now()::TIMESTAMP)
-         RETURNING outcome, note, decided_by, strftime(decided_at, '%Y-%m-%d %H:%M'),
-                   strftime(reference_date, '%Y-%m-%d')",
-        duckdb::params![
-            family_id,
-            zone_id,
-            reference_date,
-            outcome,
-            note,
-            decided_by
-        ],
-        |row| {
-            Ok(Decision {
-                outcome: row.get(0)?,
-                note: row.get(1)?,
-                decided_by: row.get(2)?,
-                decided_at: row.get(3)?,
-                reference_date: row.get(4)?,
-            })
-        },
-    )?)
+) -> Result<Decision, DecisionError> {
+    if !OUTCOMES.contains(&outcome) {
+        return Err(DecisionError::UnknownOutcome(outcome.to_string()));
+    }
+    let zone = zone_id.map_or_else(|| "no zone".to_string(), |zone| format!("zone {zone}"));
+    let entry = Entry {
+        user: decided_by.to_string(),
+        ..Entry::new(Action::Decision, family_id)
+    }
+    .with_detail(format!("{outcome} ({zone}, round of {reference_date})"));
+    let lock = crate::audit::try_lock_for_append()?;
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(StoreError::from)?;
+    let saved = conn
+        .query_row(
+            "INSERT INTO app.round_decision
+             VALUES (?, ?, ?::DATE, ?, ?, ?, now()::TIMESTAMP)
+             RETURNING outcome, note, decided_by, strftime(decided_at, '%Y-%m-%d %H:%M'),
+                       strftime(reference_date, '%Y-%m-%d')",
+            duckdb::params![
+                family_id,
+                zone_id,
+                reference_date,
+                outcome,
+                note,
+                decided_by
+            ],
+            |row| {
+                Ok(Decision {
+                    outcome: row.get(0)?,
+                    note: row.get(1)?,
+                    decided_by: row.get(2)?,
+                    decided_at: row.get(3)?,
+                    reference_date: row.get(4)?,
+                })
+            },
+        )
+        .map_err(StoreError::from)
+        .and_then(|decision| crate::audit::append(conn, &lock, &entry).map(|_| decision));
+    match saved {
+        Ok(decision) => {
+            conn.execute_batch("COMMIT").map_err(StoreError::from)?;
+            Ok(decision)
+        }
+        Err(error) => {
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(
+                    "rollback after a failed round-table decision also failed: {rollback}"
+                );
+            }
+            Err(error.into())
+        }
+    }
 }

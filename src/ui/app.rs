@@ -16,6 +16,7 @@ use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
 use crate::report::audit::{AuditFigures, read_audit};
+use crate::report::family_detail::FamilyDetail;
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, ReviewItem};
@@ -398,37 +399,32 @@ impl ZonewiseApp {
         }
     }
 
-    /// Carries out what the Families view asked for: opening a family reads its
-    /// single view at once (one family's rows).
+    /// Carries out what the Families view asked for: opening a family or a child's
+    /// page reads the family's single view at once (one family's rows), through
+    /// `access::person_query`, which records the opening first.
     pub fn handle_families_action(&mut self, action: families_view::FamiliesAction) {
         match action {
             families_view::FamiliesAction::None => {}
             families_view::FamiliesAction::OpenFamily(family_id) => {
-                let (Some(conn), Some(snapshot)) = (&self.conn, &self.snapshot) else {
-                    return;
-                };
-                let Some(date) = snapshot.families.current.clone() else {
-                    return;
-                };
-                let purpose = crate::access::Purpose {
+                let purpose = Purpose {
                     action: Action::OpenFamily,
                     subject: family_id.clone(),
                     reason: None,
                 };
-                let Some(session) = &self.session else { return };
-                let read =
-                    crate::access::person_query(conn, session, &purpose, |conn, visibility| {
-                        crate::report::family_detail::read_visible_family(
-                            conn, visibility, &family_id, &date,
-                        )
-                    });
+                let Some(read) = self.read_family(&purpose, &family_id) else {
+                    return;
+                };
                 match read {
                     Ok(None) => {
                         self.families.error =
                             Some(format!("{family_id} is outside the zones you may see."))
                     }
                     Ok(Some(detail)) => {
-                        self.families.scope = match snapshot.families.family(&family_id) {
+                        let row = self
+                            .snapshot
+                            .as_ref()
+                            .and_then(|s| s.families.family(&family_id));
+                        self.families.scope = match row {
                             Some(row) => families_view::Scope::of_family(row),
                             None => families_view::Scope {
                                 family: Some(family_id),
@@ -443,7 +439,61 @@ impl ZonewiseApp {
                     }
                 }
             }
+            families_view::FamiliesAction::OpenChild(person_id) => {
+                let Some(family_id) = self.families.detail.as_ref().map(|d| d.family_id.clone())
+                else {
+                    return;
+                };
+                let purpose = Purpose {
+                    action: Action::OpenPerson,
+                    subject: person_id.clone(),
+                    reason: None,
+                };
+                let Some(read) = self.read_family(&purpose, &family_id) else {
+                    return;
+                };
+                match read {
+                    // Read again, so the child's page shows the records as they are now.
+                    Ok(Some(detail)) if detail.member(&person_id).is_some() => {
+                        self.families.scope.child = Some(person_id);
+                        self.families.detail = Some(detail);
+                        self.families.error = None;
+                    }
+                    Ok(_) => {
+                        self.families.error = Some(format!(
+                            "{person_id} is not in a family of the zones you may see."
+                        ))
+                    }
+                    Err(error) => {
+                        self.families.error = Some(format!("Cannot read {person_id}: {error}"))
+                    }
+                }
+            }
         }
+    }
+
+    /// Reads `family_id`'s single view on the current round for `purpose` (recorded
+    /// first by `access::person_query`): `None` before the data and a session are
+    /// there, `Ok(None)` when the family lies outside the session's zones.
+    fn read_family(
+        &self,
+        purpose: &Purpose,
+        family_id: &str,
+    ) -> Option<Result<Option<FamilyDetail>, access::AccessError>> {
+        let (Some(conn), Some(snapshot), Some(session)) =
+            (&self.conn, &self.snapshot, &self.session)
+        else {
+            return None;
+        };
+        let date = snapshot.families.current.as_deref()?;
+        Some(access::person_query(
+            conn,
+            session,
+            purpose,
+            |conn, visibility| {
+                crate::report::family_detail::read_visible_family(conn, visibility, family_id, date)
+            },
+        ))
     }
 
     /// Carries out what the Round table asked for. Opening a case and recording a
@@ -502,12 +552,7 @@ impl ZonewiseApp {
             outcome,
             note,
             &audit::current_user(),
-        )
-        .and_then(|decision| {
-            let entry = Entry::new(Action::Decision, family_id)
-                .with_detail(format!("{outcome} (zone {zone_id}, round of {date})"));
-            audit::record_now(conn, &entry).map(|_| decision)
-        });
+        );
         self.round_table.message = Some(match saved {
             Ok(decision) => {
                 // One family changed: its row is updated here rather than every

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: reading extracts and truth files
-//! with the csv crate alone, independently of the code under test, and a
-//! hand-made county (`tiny_county`).
+//! with the csv crate alone, independently of the code under test, a
+//! hand-made county (`tiny_county`), and driving the app headless (`app`).
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
+pub mod app;
 pub mod tiny_county;
 pub mod ui;
 

@@ -4,18 +4,20 @@
 
 use egui::RichText;
 
-use super::Scope;
+use super::{FamiliesAction, Scope};
 use crate::report::families::FamiliesFigures;
 use crate::report::families::short_name;
 use crate::report::family_detail::{FamilyDetail, Member, TimelineEvent};
 use crate::ui::widgets::{chip_ui, section_heading_ui};
 
+/// The family's page, or its child's; a child's name asks the shell to open their page.
 pub(super) fn family_page_ui(
     ui: &mut egui::Ui,
     figures: &FamiliesFigures,
     detail: &FamilyDetail,
-    scope: &mut Scope,
-) {
+    scope: &Scope,
+) -> FamiliesAction {
+    let mut action = FamiliesAction::None;
     let row = figures.family(&detail.family_id);
     let child = scope.child.as_deref().and_then(|id| detail.member(id));
     ui.horizontal_wrapped(|ui| {
@@ -46,20 +48,27 @@ pub(super) fn family_page_ui(
             &mut columns[0],
             |ui| match child {
                 Some(member) => child_facts_ui(ui, member, detail),
-                None => family_facts_ui(ui, figures, detail, scope),
+                None => {
+                    if let Some(person_id) = family_facts_ui(ui, figures, detail) {
+                        action = FamiliesAction::OpenChild(person_id);
+                    }
+                }
             },
         );
         let person = child.map(|m| m.person_id.as_str());
         timeline_ui(&mut columns[1], figures, detail, person);
     });
+    action
 }
 
+/// The family's members, agencies, criteria and decisions; returns the child
+/// whose name was clicked.
 fn family_facts_ui(
     ui: &mut egui::Ui,
     figures: &FamiliesFigures,
     detail: &FamilyDetail,
-    scope: &mut Scope,
-) {
+) -> Option<String> {
+    let mut opened = None;
     section_heading_ui(
         ui,
         "Members",
@@ -76,7 +85,7 @@ fn family_facts_ui(
             for member in &detail.members {
                 if member.is_child() {
                     if ui.link(member.full_name()).clicked() {
-                        scope.child = Some(member.person_id.clone());
+                        opened = Some(member.person_id.clone());
                     }
                 } else {
                     ui.label(member.full_name());
@@ -149,6 +158,7 @@ fn family_facts_ui(
             });
     }
     decisions_ui(ui, detail);
+    opened
 }
 
 fn child_facts_ui(ui: &mut egui::Ui, member: &Member, detail: &FamilyDetail) {

@@ -36,6 +36,8 @@ pub enum FamiliesAction {
     None,
     /// Read this family's single view and show it (a case opening: audited).
     OpenFamily(String),
+    /// Show the child's page of the open family (a person's records opened: audited).
+    OpenChild(String),
 }
 
 /// Draws the view.
@@ -59,17 +61,15 @@ pub fn families_ui(
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
     match state.scope.level() {
-        Level::Family | Level::Child => {
-            match &state.detail {
-                Some(detail) if Some(&detail.family_id) == state.scope.family.as_ref() => {
-                    family_page::family_page_ui(ui, figures, detail, &mut state.scope);
-                }
-                _ => {
-                    ui.label("Reading the family…");
-                }
+        Level::Family | Level::Child => match &state.detail {
+            Some(detail) if Some(&detail.family_id) == state.scope.family.as_ref() => {
+                family_page::family_page_ui(ui, figures, detail, &state.scope)
             }
-            FamiliesAction::None
-        }
+            _ => {
+                ui.label("Reading the family…");
+                FamiliesAction::None
+            }
+        },
         _ => area_ui(ui, figures, county, date, state),
     }
 }

@@ -1,0 +1,112 @@
+//! Driving the app headless (egui_kittest) on a generated county: an assessed
+//! county to open, waiting for its figures, signing in, typing and clicking.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable, by};
+use zonewise::ui::ZonewiseApp;
+
+/// A linked county of `families` (see [`super::linked_county`]) with the criteria
+/// applied at the current and previous rounds, so Families and the Round table
+/// have families to show.
+pub fn assessed_county(dir: &Path, families: usize, seed: u64) -> PathBuf {
+    let db = super::linked_county(dir, families, seed);
+    let conn = zonewise::store::open(&db).expect("open");
+    let dates = zonewise::risk::prepare_round_dates(&conn).expect("rounds");
+    assert!(dates.is_some(), "the county has events");
+    db
+}
+
+/// The app headless in a window of `width` × `height` points.
+pub fn harness(app: ZonewiseApp, width: f32, height: f32) -> Harness<'static, ZonewiseApp> {
+    Harness::builder()
+        .with_size(egui::vec2(width, height))
+        .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app)
+}
+
+/// Steps the app until its figures are read and no job runs (bounded: a hang fails).
+pub fn wait_for_figures(harness: &mut Harness<'_, ZonewiseApp>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while harness.state().snapshot().is_none() || harness.state().is_busy() {
+        harness.step();
+        assert!(Instant::now() < deadline, "the app did not load");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Steps the app until the sign-in form is shown (bounded).
+pub fn wait_for_sign_in_form(harness: &mut Harness<'_, ZonewiseApp>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while harness.query_by_label("Sign in to Zonewise").is_none() {
+        harness.step();
+        assert!(Instant::now() < deadline, "no sign-in form");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Types `text` into the first field of `role` on screen, replacing what it held.
+pub fn type_into(harness: &mut Harness<'_, ZonewiseApp>, role: egui::accesskit::Role, text: &str) {
+    first_of_role(harness, role).focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(1);
+    first_of_role(harness, role).type_text(text);
+    harness.run_steps(2);
+}
+
+fn first_of_role<'h>(
+    harness: &'h Harness<'_, ZonewiseApp>,
+    role: egui::accesskit::Role,
+) -> egui_kittest::Node<'h> {
+    harness
+        .query_all_by_role(role)
+        .next()
+        .unwrap_or_else(|| panic!("no {role:?} on screen"))
+}
+
+/// Signs in through the form and waits for the figures the role may see.
+pub fn sign_in(harness: &mut Harness<'_, ZonewiseApp>, user: &str, password: &str) {
+    type_into(harness, egui::accesskit::Role::TextInput, user);
+    type_into(harness, egui::accesskit::Role::PasswordInput, password);
+    harness.get_by_label("Sign in").click();
+    harness.run_steps(2);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while harness.state().is_busy() {
+        harness.step();
+        assert!(Instant::now() < deadline, "the figures did not load");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_steps(3);
+}
+
+/// Clicks the link labelled `label` (the same words may also be plain text).
+pub fn click_link(harness: &Harness<'_, ZonewiseApp>, label: &str) {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Link, label)
+        .click();
+}
+
+/// Clicks the button labelled `label` (the same words may also be plain text).
+pub fn click_button(harness: &Harness<'_, ZonewiseApp>, label: &str) {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, label)
+        .click();
+}
+
+/// Every text on screen (labels and values of all widgets laid out, scrolled or not).
+pub fn screen_text(harness: &Harness<'_, ZonewiseApp>) -> String {
+    harness
+        .query_all(by().predicate(|_| true))
+        .map(|node| {
+            let node = node.accesskit_node();
+            format!(
+                "{} {}",
+                node.label().unwrap_or_default(),
+                node.value().unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
