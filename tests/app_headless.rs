@@ -14,7 +14,7 @@ use zonewise::store;
 use zonewise::synth::{self, SynthConfig};
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
-use common::ui::{complete_captures, type_into};
+use common::app::{complete_captures, type_into};
 
 struct County {
     _dir: tempfile::TempDir,

@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::ui::{complete_captures, screen_text, sign_in, wait_for_label, wait_while};
-use egui_kittest::Harness;
+use common::app::{
+    complete_captures, harness, screen_text, sign_in, wait_for_sign_in_form, wait_while,
+};
 use egui_kittest::kittest::{NodeT as _, Queryable, by};
 use zonewise::access::cli::{DATABASE_COMMANDS, OFFLINE_COMMANDS, PASSWORD_VARIABLE};
 use zonewise::access::{self, NewUser, Purpose, Role, Session};
@@ -116,10 +117,8 @@ fn county() -> County {
 fn a_commissioner_sees_no_person_in_any_view_or_export() {
     let county = county();
     let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 1700.0))
-        .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
-    wait_for_label(&mut harness, "Sign in to Zonewise");
+    let mut harness = harness(app, 1280.0, 1700.0);
+    wait_for_sign_in_form(&mut harness);
     sign_in(&mut harness, "cal", PASSWORD);
     assert_eq!(
         harness.state().session().map(|s| s.role),
@@ -172,8 +171,8 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         .state_mut()
         .map
         .start_export(&ctx, published, move || Some(chosen));
-    wait_while(&mut harness, "the CSV export did not finish", |app| {
-        app.map.is_loading()
+    wait_while(&mut harness, "the CSV export did not finish", |harness| {
+        harness.state().map.is_loading()
     });
     harness.run_steps(2);
     let files: Vec<PathBuf> = std::fs::read_dir(&folder)
@@ -201,8 +200,9 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         .map
         .start_png_export(&ctx, move || Some(chosen));
     let mut drawn = false;
-    wait_while(&mut harness, "the PNG export did not finish", |app| {
-        app.map.is_loading() && !app.map.is_figure()
+    wait_while(&mut harness, "the PNG export did not start", |harness| {
+        let map = &harness.state().map;
+        map.is_loading() && !map.is_figure()
     });
     while harness.state().map.is_loading() {
         harness.step();

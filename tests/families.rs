@@ -5,8 +5,6 @@
 
 mod common;
 
-use common::ui::{screen_text, sign_in};
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};

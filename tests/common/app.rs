@@ -1,5 +1,6 @@
 //! Driving the app headless (egui_kittest) on a generated county: an assessed
-//! county to open, waiting for its figures, signing in, typing and clicking.
+//! county to open, waiting for its figures, signing in, typing and clicking, and
+//! answering the screenshots it asks for.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -28,20 +29,28 @@ pub fn harness(app: ZonewiseApp, width: f32, height: f32) -> Harness<'static, Zo
 
 /// Steps the app until its figures are read and no job runs (bounded: a hang fails).
 pub fn wait_for_figures(harness: &mut Harness<'_, ZonewiseApp>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while harness.state().snapshot().is_none() || harness.state().is_busy() {
-        harness.step();
-        assert!(Instant::now() < deadline, "the app did not load");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_while(harness, "the app did not load", |harness| {
+        harness.state().snapshot().is_none() || harness.state().is_busy()
+    });
 }
 
 /// Steps the app until the sign-in form is shown (bounded).
 pub fn wait_for_sign_in_form(harness: &mut Harness<'_, ZonewiseApp>) {
+    wait_while(harness, "no sign-in form", |harness| {
+        harness.query_by_label("Sign in to Zonewise").is_none()
+    });
+}
+
+/// Steps the app while `busy` holds, failing with `what` after a minute.
+pub fn wait_while(
+    harness: &mut Harness<'_, ZonewiseApp>,
+    what: &str,
+    busy: impl Fn(&Harness<'_, ZonewiseApp>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while harness.query_by_label("Sign in to Zonewise").is_none() {
+    while busy(harness) {
         harness.step();
-        assert!(Instant::now() < deadline, "no sign-in form");
+        assert!(Instant::now() < deadline, "{what}");
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -72,12 +81,9 @@ pub fn sign_in(harness: &mut Harness<'_, ZonewiseApp>, user: &str, password: &st
     type_into(harness, egui::accesskit::Role::PasswordInput, password);
     harness.get_by_label("Sign in").click();
     harness.run_steps(2);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while harness.state().is_busy() {
-        harness.step();
-        assert!(Instant::now() < deadline, "the figures did not load");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_while(harness, "the figures did not load", |harness| {
+        harness.state().is_busy()
+    });
     harness.run_steps(3);
 }
 
@@ -109,4 +115,25 @@ pub fn screen_text(harness: &Harness<'_, ZonewiseApp>) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Answers the screenshots the app asked for this frame with an image of one
+/// `colour` (a headless harness renders nothing); true when there were any.
+pub fn complete_captures(harness: &Harness<'_, ZonewiseApp>, colour: egui::Color32) -> bool {
+    let requests: Vec<egui::ScreenshotCallback> = harness
+        .output()
+        .viewport_output
+        .values()
+        .flat_map(|v| v.commands.iter())
+        .filter_map(|command| match command {
+            egui::ViewportCommand::Screenshot(callback) => Some(callback.clone()),
+            _ => None,
+        })
+        .collect();
+    let any = !requests.is_empty();
+    for callback in requests {
+        let image = egui::ColorImage::filled([1280, 1700], colour);
+        callback.complete(std::sync::Arc::new(image));
+    }
+    any
 }

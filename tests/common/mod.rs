@@ -10,7 +10,6 @@ use std::path::Path;
 
 pub mod app;
 pub mod tiny_county;
-pub mod ui;
 
 /// A CSV (or .csv.gz) file as header and rows of strings.
 pub struct Table {
