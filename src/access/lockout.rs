@@ -52,10 +52,10 @@ WITH cleared AS (
 ), last AS (
     SELECT max(\"at\") AS \"at\" FROM failures
 )
-SELECT date_diff('second', $now::TIMESTAMP, last.\"at\" + to_minutes($lockout_minutes))
+SELECT date_diff('second', $now::TIMESTAMP, last.\"at\" + to_minutes(CAST($lockout_minutes AS BIGINT)))
 FROM last
 WHERE (SELECT count(*) FROM failures
-       WHERE failures.\"at\" >= last.\"at\" - to_minutes($window_minutes)) >= $failures";
+       WHERE failures.\"at\" >= last.\"at\" - to_minutes(CAST($window_minutes AS BIGINT))) >= CAST($failures AS BIGINT)";
 
 impl LockoutRule {
     /// Minutes (rounded up) until `user` may try to sign in again at `now` (UTC), or
