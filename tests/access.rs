@@ -575,7 +575,8 @@ fn users_are_listed_changed_disabled_and_enabled_on_the_command_line() {
         .lines()
         .filter(|line| line.contains("ana") || line.contains("zoe"))
         .map(|line| {
-            let cells: Vec<&str> = line.split('│').map(str::trim).collect();
+            // Borders are '│', the lines between columns '┆'.
+            let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
             cells[1..cells.len() - 1].to_vec()
         })
         .collect();
