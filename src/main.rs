@@ -85,7 +85,13 @@ impl Command {
                 ("quality", db.clone().unwrap_or_else(sample::sample_db_path))
             }
             Command::User {
-                user: UserCommand::Add { db, .. },
+                user:
+                    UserCommand::Add { db, .. }
+                    | UserCommand::List { db }
+                    | UserCommand::Change { db, .. }
+                    | UserCommand::Password { db, .. }
+                    | UserCommand::Disable { db, .. }
+                    | UserCommand::Enable { db, .. },
             } => ("user", db.clone()),
             Command::Audit {
                 audit: AuditCommand::Verify { db, .. } | AuditCommand::List { db, .. },
@@ -339,6 +345,58 @@ enum UserCommand {
         /// The name shown in the app (default: the login name).
         #[arg(long)]
         display_name: Option<String>,
+    },
+    /// List users: role, zones, and whether each is active, disabled or locked out.
+    List {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Change a user's role, zones and/or display name.
+    Change {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user's login name.
+        #[arg(long)]
+        name: String,
+        /// The new role: analyst, senior_manager, zone_manager, commissioner or round_table.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<zonewise::access::Role>,
+        /// The user's zones, replacing the ones they have (a comma list; '' for none).
+        #[arg(long, value_delimiter = ',')]
+        zone: Option<Vec<String>>,
+        /// The new name shown in the app.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Set a new password for a user (asked twice, or one line from standard input);
+    /// also clears a lockout.
+    Password {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user's login name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Stop a user signing in; they stay in the database, as the audit log names them.
+    Disable {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user's login name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Let a disabled user sign in again, or unlock one locked out by failed sign-ins.
+    Enable {
+        /// Database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user's login name.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -607,6 +665,36 @@ fn run() -> anyhow::Result<()> {
                 zones: zone,
             },
         ),
+        Some(Command::User {
+            user: UserCommand::List { db },
+        }) => zonewise::access::cli::list_command(&db),
+        Some(Command::User {
+            user:
+                UserCommand::Change {
+                    db,
+                    name,
+                    role,
+                    zone,
+                    display_name,
+                },
+        }) => zonewise::access::cli::change_command(
+            &db,
+            &name,
+            &zonewise::access::UserChange {
+                role,
+                zones: zone,
+                display_name,
+            },
+        ),
+        Some(Command::User {
+            user: UserCommand::Password { db, name },
+        }) => zonewise::access::cli::password_command(&db, &name),
+        Some(Command::User {
+            user: UserCommand::Disable { db, name },
+        }) => zonewise::access::cli::disable_command(&db, &name),
+        Some(Command::User {
+            user: UserCommand::Enable { db, name },
+        }) => zonewise::access::cli::enable_command(&db, &name),
         Some(Command::Audit {
             audit: AuditCommand::Verify { db, anchor },
         }) => zonewise::audit::cli::verify_command(&db, anchor.as_ref()),

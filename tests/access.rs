@@ -5,7 +5,7 @@ mod common;
 
 use common::tiny_county::{AFFLUENT_LSOA, DEPRIVED_LSOA, TinyCounty};
 use duckdb::Connection;
-use zonewise::access::{self, AccessError, NewUser, Purpose, Role, Session};
+use zonewise::access::{self, AccessError, NewUser, Purpose, Role, Session, UserChange};
 use zonewise::audit::{self, Action, Filter};
 use zonewise::store::StoreError;
 
@@ -260,4 +260,432 @@ fn a_zone_manager_cannot_open_a_family_outside_their_zones_by_its_id() {
         .map(|row| row.subject)
         .collect();
     assert_eq!(opened, ["F2", "F1"]);
+}
+
+/// The `manage_users` entries' (subject, detail), oldest first, after the users added.
+fn user_changes(conn: &Connection) -> Vec<(String, String)> {
+    entries(conn, Action::ManageUsers)
+        .into_iter()
+        .rev()
+        .filter(|e| !e.detail.starts_with("added as"))
+        .map(|e| (e.subject, e.detail))
+        .collect()
+}
+
+fn pair(subject: &str, detail: &str) -> (String, String) {
+    (subject.to_string(), detail.to_string())
+}
+
+#[test]
+fn changes_to_a_role_zones_and_password_take_effect_at_the_next_sign_in() {
+    let county = county_with_users();
+    let conn = &county.conn;
+    let zones = |z: &[&str]| Some(z.iter().map(|z| z.to_string()).collect::<Vec<_>>());
+    access::change_user(
+        conn,
+        "zoe",
+        &UserChange {
+            zones: zones(&["Z2", "Z1", "Z2"]),
+            ..UserChange::default()
+        },
+        "ana",
+    )
+    .expect("zones");
+    let session = access::authenticate(conn, "zoe", PASSWORD).expect("login");
+    assert_eq!(session.zones, ["Z1", "Z2"]);
+    access::change_user(
+        conn,
+        "zoe",
+        &UserChange {
+            role: Some(Role::SeniorManager),
+            display_name: Some("Zoe Senior".to_string()),
+            ..UserChange::default()
+        },
+        "ana",
+    )
+    .expect("role");
+    let session = access::authenticate(conn, "zoe", PASSWORD).expect("login");
+    assert_eq!(session.role, Role::SeniorManager);
+    let listed = access::list_users(conn).expect("list");
+    let zoe = listed.iter().find(|u| u.user == "zoe").expect("zoe listed");
+    assert_eq!(
+        (zoe.display_name.as_str(), zoe.role.as_str(), zoe.active),
+        ("Zoe Senior", "senior_manager", true)
+    );
+    assert_eq!(
+        listed.iter().map(|u| u.user.as_str()).collect::<Vec<_>>(),
+        ["ana", "cal", "screen", "zoe"]
+    );
+
+    for (user, change, message) in [
+        (
+            "screen",
+            UserChange {
+                zones: zones(&[""]),
+                ..UserChange::default()
+            },
+            "name at least one zone",
+        ),
+        (
+            "zoe",
+            UserChange {
+                zones: zones(&["Z9"]),
+                ..UserChange::default()
+            },
+            "zone 'Z9' is not in ref.zone",
+        ),
+        (
+            "zoe",
+            UserChange {
+                role: Some(Role::SeniorManager),
+                ..UserChange::default()
+            },
+            "nothing to change",
+        ),
+        (
+            "nobody",
+            UserChange {
+                role: Some(Role::Analyst),
+                ..UserChange::default()
+            },
+            "there is no user 'nobody'",
+        ),
+    ] {
+        let error = access::change_user(conn, user, &change, "ana").expect_err(message);
+        assert!(
+            matches!(error, AccessError::Invalid(_)) && error.to_string().contains(message),
+            "{error}"
+        );
+    }
+
+    let error = access::reset_password(conn, "zoe", "short", "ana").expect_err("short");
+    assert!(error.to_string().contains("at least 12"), "{error}");
+    access::reset_password(conn, "zoe", "a brand new passphrase", "ana").expect("reset");
+    assert!(matches!(
+        access::authenticate(conn, "zoe", PASSWORD),
+        Err(AccessError::BadLogin)
+    ));
+    access::authenticate(conn, "zoe", "a brand new passphrase").expect("new password");
+
+    assert_eq!(
+        user_changes(conn),
+        [
+            pair("zoe", "zones Z1 -> Z1, Z2"),
+            pair(
+                "zoe",
+                "role zone_manager -> senior_manager; display name 'ZOE' -> 'Zoe Senior'"
+            ),
+            pair("zoe", "password reset"),
+        ]
+    );
+    assert!(audit::verify(conn).expect("verify").is_intact());
+}
+
+#[test]
+fn disabled_users_are_refused_and_the_last_analyst_stays() {
+    let county = county_with_users();
+    let conn = &county.conn;
+    access::disable_user(conn, "zoe", "ana").expect("disable");
+    assert!(matches!(
+        access::authenticate(conn, "zoe", PASSWORD),
+        Err(AccessError::BadLogin)
+    ));
+    let error = access::disable_user(conn, "zoe", "ana").expect_err("twice");
+    assert!(error.to_string().contains("already disabled"), "{error}");
+    let listed = access::list_users(conn).expect("list");
+    assert!(listed.iter().any(|u| u.user == "zoe" && !u.active), "kept");
+    access::enable_user(conn, "zoe", "ana").expect("enable");
+    access::authenticate(conn, "zoe", PASSWORD).expect("enabled again");
+    let error = access::enable_user(conn, "zoe", "ana").expect_err("twice");
+    assert!(error.to_string().contains("already enabled"), "{error}");
+
+    // ana is the only analyst: neither disabled nor demoted, until there is another.
+    let last = "ana is the last active analyst";
+    let error = access::disable_user(conn, "ana", "ana").expect_err("last analyst");
+    assert!(error.to_string().contains(last), "{error}");
+    let demote = UserChange {
+        role: Some(Role::SeniorManager),
+        ..UserChange::default()
+    };
+    let error = access::change_user(conn, "ana", &demote, "ana").expect_err("demoted");
+    assert!(error.to_string().contains(last), "{error}");
+    access::authenticate(conn, "ana", PASSWORD).expect("still an analyst");
+    let promote = UserChange {
+        role: Some(Role::Analyst),
+        zones: Some(vec![]),
+        ..UserChange::default()
+    };
+    access::change_user(conn, "zoe", &promote, "ana").expect("second analyst");
+    access::change_user(conn, "ana", &demote, "zoe").expect("now ana may go");
+    let error = access::disable_user(conn, "zoe", "zoe").expect_err("zoe is the last now");
+    assert!(
+        error.to_string().contains("zoe is the last active analyst"),
+        "{error}"
+    );
+
+    assert_eq!(
+        user_changes(conn),
+        [
+            pair("zoe", "disabled"),
+            pair("zoe", "enabled"),
+            pair("zoe", "role zone_manager -> analyst; zones Z1 -> none"),
+            pair("ana", "role analyst -> senior_manager"),
+        ]
+    );
+    assert!(audit::verify(conn).expect("verify").is_intact());
+}
+
+/// Signs in as `user` with a wrong password `times` times, each refused as a bad login.
+fn fail_to_sign_in(conn: &Connection, user: &str, times: usize) {
+    for _ in 0..times {
+        let error = access::authenticate(conn, user, "not the password").expect_err("wrong");
+        assert!(matches!(error, AccessError::BadLogin), "{error}");
+    }
+}
+
+#[test]
+fn five_failed_sign_ins_lock_the_name_until_it_expires_or_an_analyst_unlocks_it() {
+    let county = county_with_users();
+    let conn = &county.conn;
+    // Four failures, a success: the count starts again.
+    fail_to_sign_in(conn, "zoe", 4);
+    access::authenticate(conn, "zoe", PASSWORD).expect("not locked yet");
+    fail_to_sign_in(conn, "zoe", 5);
+    let error = access::authenticate(conn, "zoe", PASSWORD).expect_err("locked");
+    assert!(
+        matches!(error, AccessError::Locked { ref user, minutes: 15 } if user == "zoe"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("try again in 15 min")
+            && error.to_string().contains("ask an analyst"),
+        "{error}"
+    );
+    // A name that does not exist is answered as a wrong password, then locked alike.
+    fail_to_sign_in(conn, "nobody", 5);
+    assert!(matches!(
+        access::authenticate(conn, "nobody", PASSWORD),
+        Err(AccessError::Locked { .. })
+    ));
+    // Other names are not affected.
+    access::authenticate(conn, "ana", PASSWORD).expect("ana");
+
+    // The lock lasts 15 minutes from the last failure, and needs the failures close together.
+    let now = chrono::Utc::now().naive_utc();
+    let rule = access::SIGN_IN_LOCKOUT;
+    let locked = |rule: access::LockoutRule, minutes: i64| {
+        rule.minutes_locked(conn, "zoe", now + chrono::Duration::minutes(minutes))
+            .expect("lockout")
+    };
+    assert_eq!(locked(rule, 0), Some(15));
+    assert_eq!(locked(rule, 14), Some(1));
+    assert_eq!(locked(rule, 16), None);
+    let spread_out = access::LockoutRule {
+        window_minutes: 0,
+        ..rule
+    };
+    assert_eq!(locked(spread_out, 0), None);
+    let listed = access::list_users(conn).expect("list");
+    assert!(
+        listed
+            .iter()
+            .any(|u| u.user == "zoe" && u.minutes_locked == Some(15))
+    );
+
+    // An analyst unlocks: enable (the user is active) or a password reset.
+    access::enable_user(conn, "zoe", "ana").expect("unlock");
+    access::authenticate(conn, "zoe", PASSWORD).expect("unlocked");
+    fail_to_sign_in(conn, "zoe", 5);
+    access::reset_password(conn, "zoe", "a brand new passphrase", "ana").expect("reset");
+    access::authenticate(conn, "zoe", "a brand new passphrase").expect("reset unlocks");
+
+    let locked_refusals: Vec<String> = entries(conn, Action::Login)
+        .into_iter()
+        .filter(|e| e.detail == "refused: locked")
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(locked_refusals, ["nobody", "zoe"]);
+    assert_eq!(
+        user_changes(conn),
+        [pair("zoe", "unlocked"), pair("zoe", "password reset")]
+    );
+    assert!(audit::verify(conn).expect("verify").is_intact());
+}
+
+/// Runs the zonewise binary with `stdin` as its standard input; returns (success,
+/// stdout and stderr).
+fn zonewise(args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zonewise"))
+        .args(args)
+        .env("USER", "tester")
+        // Signed in as the analyst once the database has users.
+        .env("ZONEWISE_USER", "ana")
+        .env(zonewise::access::cli::PASSWORD_VARIABLE, PASSWORD)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run zonewise");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("zonewise finished");
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn users_are_listed_changed_disabled_and_enabled_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("users.duckdb");
+    {
+        let conn = zonewise::store::open(&db).expect("open");
+        conn.execute_batch(
+            "INSERT INTO ref.zone VALUES ('Z1', 'Zone one', 'E06000001'), ('Z2', 'Zone two', 'E06000001')",
+        )
+        .expect("zones");
+    }
+    let db = db.to_str().expect("path");
+    let user = |args: &[&str], stdin: &str| {
+        let mut all = vec!["user"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--db", db]);
+        zonewise(&all, stdin)
+    };
+    for add in [
+        &["add", "--name", "ana", "--role", "analyst"][..],
+        &[
+            "add",
+            "--name",
+            "zoe",
+            "--role",
+            "zone_manager",
+            "--zone",
+            "Z1",
+        ],
+    ] {
+        let (ok, out) = user(add, &format!("{PASSWORD}\n"));
+        assert!(ok, "{out}");
+    }
+    let (ok, out) = user(
+        &[
+            "change",
+            "--name",
+            "zoe",
+            "--zone",
+            "Z1,Z2",
+            "--display-name",
+            "Zoe Z",
+        ],
+        "",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = user(&["disable", "--name", "zoe"], "");
+    assert!(ok, "{out}");
+    let (ok, out) = user(&["disable", "--name", "ana"], "");
+    assert!(
+        !ok && out.contains("ana is the last active analyst"),
+        "{out}"
+    );
+    let (ok, out) = user(&["change", "--name", "nobody", "--role", "analyst"], "");
+    assert!(!ok && out.contains("there is no user 'nobody'"), "{out}");
+
+    let (ok, out) = user(&["list"], "");
+    assert!(ok, "{out}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|line| line.contains("ana") || line.contains("zoe"))
+        .map(|line| {
+            // Borders are '│', the lines between columns '┆'.
+            let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
+            cells[1..cells.len() - 1].to_vec()
+        })
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(
+        rows[0][..5],
+        ["ana", "ana", "analyst", "", "active"][..],
+        "{out}"
+    );
+    assert_eq!(
+        rows[1][..5],
+        ["zoe", "Zoe Z", "zone_manager", "Z1, Z2", "disabled"][..],
+        "{out}"
+    );
+    assert!(out.contains("2 users"), "{out}");
+
+    let (ok, out) = user(&["enable", "--name", "zoe"], "");
+    assert!(ok, "{out}");
+    let (ok, out) = user(&["password", "--name", "zoe"], "a brand new passphrase\n");
+    assert!(ok, "{out}");
+    let conn = zonewise::store::open(std::path::Path::new(db)).expect("open");
+    access::authenticate(&conn, "zoe", "a brand new passphrase").expect("new password");
+    assert_eq!(
+        user_changes(&conn),
+        [
+            pair("zoe", "zones Z1 -> Z1, Z2; display name 'zoe' -> 'Zoe Z'"),
+            pair("zoe", "disabled"),
+            pair("zoe", "enabled"),
+            pair("zoe", "password reset"),
+        ]
+    );
+    // The first user is added by the operating-system user (no one can sign in
+    // yet); every later change by the analyst signed in with --as.
+    let by: Vec<String> = entries(&conn, Action::ManageUsers)
+        .into_iter()
+        .rev()
+        .map(|e| e.user)
+        .collect();
+    assert_eq!(by[0], "tester");
+    assert!(by[1..].iter().all(|user| user == "ana"), "{by:?}");
+    assert!(audit::verify(&conn).expect("verify").is_intact());
+}
+
+#[test]
+fn the_first_user_must_be_an_analyst_and_zones_are_kept_once() {
+    let county = TinyCounty::new();
+    let conn = &county.conn;
+    let user = |name: &str, role, zones: &[&str]| NewUser {
+        user: name.to_string(),
+        display_name: name.to_string(),
+        role,
+        zones: zones.iter().map(|z| z.to_string()).collect(),
+    };
+    let error = access::add_user(
+        conn,
+        &user("zoe", Role::ZoneManager, &["Z1"]),
+        PASSWORD,
+        "t",
+    )
+    .expect_err("a zone manager first");
+    assert!(
+        error
+            .to_string()
+            .contains("the first user must be an analyst"),
+        "{error}"
+    );
+    assert!(
+        !access::requires_sign_in(conn).expect("users"),
+        "nothing added"
+    );
+    access::add_user(conn, &user("ana", Role::Analyst, &[]), PASSWORD, "t").expect("analyst");
+    access::add_user(
+        conn,
+        &user("zoe", Role::ZoneManager, &["Z1", "Z1"]),
+        PASSWORD,
+        "t",
+    )
+    .expect("then a zone manager, with a zone named twice");
+    let session = access::authenticate(conn, "zoe", PASSWORD).expect("login");
+    assert_eq!(session.zones, ["Z1"]);
 }

@@ -383,6 +383,13 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         vec![
             "user", "add", "--db", &db, "--name", "eve", "--role", "analyst",
         ],
+        vec!["user", "list", "--db", &db],
+        vec![
+            "user", "change", "--db", &db, "--name", "cal", "--role", "analyst",
+        ],
+        vec!["user", "password", "--db", &db, "--name", "ana"],
+        vec!["user", "disable", "--db", &db, "--name", "ana"],
+        vec!["user", "enable", "--db", &db, "--name", "cal"],
         vec!["audit", "verify", "--db", &db],
         vec!["audit", "list", "--db", &db],
     ];

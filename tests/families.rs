@@ -616,6 +616,7 @@ fn sign_in_decides_what_each_role_sees() {
             .zone_id
             .clone();
         for (user, role, zones) in [
+            ("ada", Role::Analyst, vec![]),
             ("cara", Role::Commissioner, vec![]),
             ("zed", Role::ZoneManager, vec![zone.clone()]),
         ] {
@@ -709,9 +710,24 @@ fn sign_in_decides_what_each_role_sees() {
             .all(|f| f.zone_id.as_deref() == Some(zone.as_str()))
     );
     assert!(harness.query_by_role_and_label(button, "Linkage").is_none());
+
+    // Five wrong passwords lock the name: the form says so, even for the right one.
+    harness.get_by_label("Sign out").click();
+    harness.run_steps(2);
+    for _ in 0..5 {
+        sign_in(&mut harness, "zed", "wrong password");
+        harness.get_by_label("wrong user name or password");
+    }
+    sign_in(&mut harness, "zed", "correct horse battery");
+    let locked = zonewise::access::AccessError::Locked {
+        user: "zed".to_string(),
+        minutes: 15,
+    };
+    harness.get_by_label(&locked.to_string());
+    assert!(harness.state().session().is_none());
     drop(harness);
 
-    // Both sign-ins and the refused attempt are in the audit log, by name.
+    // Every sign-in attempt, refused ones included, is in the audit log by name.
     let conn = zonewise::store::open(&county.db).expect("open");
     let logins: Vec<String> = conn
         .prepare("SELECT \"user\" FROM app.audit_log WHERE action = 'login' ORDER BY seq")
@@ -720,7 +736,12 @@ fn sign_in_decides_what_each_role_sees() {
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows");
-    assert_eq!(logins, ["cara", "cara", "zed"]);
+    assert_eq!(
+        logins,
+        [
+            "cara", "cara", "zed", "zed", "zed", "zed", "zed", "zed", "zed"
+        ]
+    );
     let listed_by: String = conn
         .query_row(
             "SELECT \"user\" FROM app.audit_log WHERE action = 'list_families' ORDER BY seq DESC LIMIT 1",

@@ -5,9 +5,15 @@
 //! whether identities must be masked.
 
 pub mod cli;
+mod lockout;
+mod manage;
 mod role;
 mod users;
 
+pub use lockout::{LockoutRule, SIGN_IN_LOCKOUT};
+pub use manage::{
+    UserChange, UserRow, change_user, disable_user, enable_user, list_users, reset_password,
+};
 pub use role::Role;
 pub use users::{NewUser, add_user, authenticate};
 
@@ -29,12 +35,25 @@ pub enum AccessError {
     },
     #[error("wrong user name or password")]
     BadLogin,
+    /// Too many failed sign-ins for this name ([`SIGN_IN_LOCKOUT`]); the right
+    /// password is refused too until the lock ends.
+    #[error(
+        "too many failed sign-ins for {user}: try again in {minutes} min, or ask an analyst \
+         to unlock the account (zonewise user enable)"
+    )]
+    Locked { user: String, minutes: i64 },
     #[error("{0}")]
     Invalid(String),
     #[error("cannot hash or check the password: {0}")]
     Password(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<duckdb::Error> for AccessError {
+    fn from(error: duckdb::Error) -> AccessError {
+        AccessError::Store(error.into())
+    }
 }
 
 /// True when the database has users, so that whoever opens it must sign in. Users

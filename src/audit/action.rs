@@ -19,7 +19,7 @@ pub enum Action {
     LinkReview,
     /// What a round table agreed for a family.
     Decision,
-    /// A user added or changed (`zonewise user add`).
+    /// A user added, changed, disabled or enabled, or their password reset (`zonewise user`).
     ManageUsers,
 }
 
