@@ -23,8 +23,8 @@ struct Cli {
     db: Option<PathBuf>,
 
     /// Sign in as this user to run a command on a database that has users (the
-    /// password is asked for, or read from ZONEWISE_PASSWORD); for the window, the
-    /// name its sign-in form starts with.
+    /// password is asked for, or read from ZONEWISE_PASSWORD); for the window, who
+    /// signs in at once with ZONEWISE_PASSWORD, or the name the sign-in form starts with.
     #[arg(long = "as", global = true, env = "ZONEWISE_USER", value_name = "USER")]
     sign_in_as: Option<String>,
 
@@ -758,9 +758,13 @@ fn run() -> anyhow::Result<()> {
             };
             let mut app = ZonewiseApp::new(database);
             app.view = cli.view.0;
-            // The sign-in form (on a database with users) starts with this name.
+            // On a database with users: signed in at once with the password from
+            // the environment, else the sign-in form starts with this name.
             if let Some(user) = cli.sign_in_as {
-                app.login.user = user;
+                match std::env::var(zonewise::access::cli::PASSWORD_VARIABLE) {
+                    Ok(password) => app = app.with_sign_in(user, password),
+                    Err(_) => app.login.user = user,
+                }
             }
             if cli.review {
                 app.view = View::Linkage;

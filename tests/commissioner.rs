@@ -132,6 +132,7 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     assert!(snapshot.audit.entries.is_empty(), "the audit log was read");
     assert!(snapshot.quality.is_empty(), "source quality was read");
     assert_eq!(snapshot.linkage, Default::default(), "linkage was read");
+    assert!(snapshot.users.is_empty(), "the users were read");
     assert!(!snapshot.map.services.is_empty(), "uptake is there to map");
 
     // Every view, reachable or forced, and the map with an LSOA picked.

@@ -21,10 +21,22 @@ shoot map-england --england
 shoot map-wards --map-by ward --diverging
 # After --find above, whose search and opened person are in the log.
 shoot audit --view audit
-# The sign-in form, on a copy of the sample county with one user.
-signin_dir="$(mktemp -d)"
-cp "${XDG_DATA_HOME:-$HOME/.local/share}/zonewise/sample-county.duckdb" "$signin_dir/county.duckdb"
-echo "a long screenshot password" |
-    cargo run --release --quiet -- user add --db "$signin_dir/county.duckdb" --name analyst --role analyst
-shoot sign-in --db "$signin_dir/county.duckdb" --as analyst
-rm -rf "$signin_dir"
+# The sign-in form and the Users view, on a copy of the sample county with users.
+users_dir="$(mktemp -d)"
+users_db="$users_dir/county.duckdb"
+cp "${XDG_DATA_HOME:-$HOME/.local/share}/zonewise/sample-county.duckdb" "$users_db"
+add_user() {
+    echo "a long screenshot password" |
+        ZONEWISE_USER=ana ZONEWISE_PASSWORD="a long screenshot password" \
+        cargo run --release --quiet -- user add --db "$users_db" "$@"
+}
+add_user --name ana --role analyst --display-name "Ana Patel"
+add_user --name cal --role commissioner --display-name "Cal Reyes (public health)"
+add_user --name s.okafor --role senior_manager --display-name "Sam Okafor"
+add_user --name zoe.hart --role zone_manager --zone BCP-10,BCP-08 --display-name "Zoe Hart"
+add_user --name bcp-screen --role round_table --zone BCP-10 --display-name "Boscombe West screen"
+ZONEWISE_USER=ana ZONEWISE_PASSWORD="a long screenshot password" \
+    cargo run --release --quiet -- user disable --db "$users_db" --name bcp-screen
+shoot sign-in --db "$users_db" --as ana
+ZONEWISE_PASSWORD="a long screenshot password" shoot users --db "$users_db" --as ana --view users
+rm -rf "$users_dir"

@@ -285,3 +285,12 @@ pub fn list_users(conn: &Connection) -> Result<Vec<UserRow>, AccessError> {
         })
         .collect()
 }
+
+/// The zones a user may be given, as (id, name) by name: `ref.zone`.
+pub fn zone_choices(conn: &Connection) -> Result<Vec<(String, String)>, AccessError> {
+    let zones = conn
+        .prepare("SELECT zone_id, name FROM ref.zone ORDER BY name, zone_id")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(zones)
+}

@@ -13,6 +13,7 @@ mod users;
 pub use lockout::{LockoutRule, SIGN_IN_LOCKOUT};
 pub use manage::{
     UserChange, UserRow, change_user, disable_user, enable_user, list_users, reset_password,
+    zone_choices,
 };
 pub use role::Role;
 pub use users::{NewUser, add_user, authenticate};

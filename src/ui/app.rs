@@ -9,9 +9,9 @@ use duckdb::Connection;
 use super::jobs::{Job, JobProgress, take_finished};
 use super::{
     audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
-    screenshot,
+    screenshot, users_view,
 };
-use crate::access::{self, Purpose, Session};
+use crate::access::{self, Purpose, Session, UserRow};
 use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
@@ -34,11 +34,12 @@ pub enum View {
     Map,
     Models,
     Audit,
+    Users,
 }
 
 impl View {
     /// Every view, in navigation order.
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Overview,
         View::Data,
         View::Linkage,
@@ -47,6 +48,7 @@ impl View {
         View::Map,
         View::Models,
         View::Audit,
+        View::Users,
     ];
 
     /// The navigation label.
@@ -60,6 +62,7 @@ impl View {
             View::Map => "Map",
             View::Models => "Models",
             View::Audit => "Audit",
+            View::Users => "Users",
         }
     }
 
@@ -106,6 +109,9 @@ pub struct Snapshot {
     pub families: crate::report::families::FamiliesFigures,
     /// The newest audit log entries and the verification of the whole log.
     pub audit: AuditFigures,
+    /// Users and the zones they may be given (analysts only).
+    pub users: Vec<UserRow>,
+    pub zones: Vec<(String, String)>,
     /// The model behind the latest risk scores, with its held-out evaluation.
     pub models: crate::report::models::ModelFigures,
 }
@@ -162,6 +168,9 @@ pub struct ZonewiseApp {
     exporting: Option<Job<Option<PathBuf>>>,
     /// The Audit view's filters.
     pub audit: audit_view::AuditState,
+    pub users: users_view::UsersState,
+    /// Sign in with the form's name and password once the database is open.
+    sign_in_on_open: bool,
     /// Exports finished while a load held the audit log, recorded once it is done.
     exports_to_record: Vec<audit::Entry>,
     /// What the last re-clustering did, or why it failed.
@@ -202,6 +211,8 @@ impl ZonewiseApp {
             round_table: round_table::RoundTableState::default(),
             exporting: None,
             audit: audit_view::AuditState::default(),
+            users: users_view::UsersState::default(),
+            sign_in_on_open: false,
             exports_to_record: Vec::new(),
             linkage_message: None,
             pending_search: None,
@@ -236,6 +247,16 @@ impl ZonewiseApp {
             self.view = View::Families;
         }
         self.pending_family = Some(family);
+        self
+    }
+
+    /// Signs in as `user` with `password` as soon as the database is open, when it
+    /// has users (`zonewise --as NAME` with `ZONEWISE_PASSWORD`: a projected
+    /// round-table screen started by a script, or a screenshot).
+    pub fn with_sign_in(mut self, user: String, password: String) -> ZonewiseApp {
+        self.login.user = user;
+        self.login.password = password;
+        self.sign_in_on_open = true;
         self
     }
 
@@ -276,6 +297,7 @@ impl ZonewiseApp {
         self.families = families_view::FamiliesState::default();
         self.round_table = round_table::RoundTableState::default();
         self.linkage = linkage_view::LinkageState::default();
+        self.users = users_view::UsersState::default();
     }
 
     /// The figures on screen, once loaded.
@@ -727,6 +749,16 @@ impl ZonewiseApp {
                     AuditFigures::default()
                 },
                 models: crate::report::models::read_models(&conn)?,
+                users: if may(View::Users) {
+                    access::list_users(&conn)?
+                } else {
+                    Vec::new()
+                },
+                zones: if may(View::Users) {
+                    access::zone_choices(&conn)?
+                } else {
+                    Vec::new()
+                },
             })
         }));
     }
@@ -792,7 +824,12 @@ impl ZonewiseApp {
                         Err(error) => self.open_error = Some(error.to_string()),
                     }
                     self.conn = Some(conn);
-                    self.start_refresh(ctx);
+                    if self.requires_login && std::mem::take(&mut self.sign_in_on_open) {
+                        // Reads the figures when it succeeds; else the form shows why.
+                        self.sign_in(ctx);
+                    } else {
+                        self.start_refresh(ctx);
+                    }
                 }
                 Err(error) => self.open_error = Some(error),
             }
@@ -1142,7 +1179,64 @@ impl ZonewiseApp {
                 }
             }
             View::Models => models_view::models_ui(ui, &snapshot.models),
+            View::Users => {
+                let busy = self.is_busy();
+                let action = users_view::users_ui(
+                    ui,
+                    &snapshot.users,
+                    &snapshot.zones,
+                    &mut self.users,
+                    busy,
+                );
+                self.handle_users_action(action);
+            }
         }
+    }
+
+    /// Runs what the analyst asked of the Users view (each change in one
+    /// transaction with its audit entry), then reads the users again. On the UI
+    /// thread: the view offers changes only while no load holds the audit log.
+    fn handle_users_action(&mut self, action: users_view::UsersAction) {
+        use users_view::UsersAction;
+        if action == UsersAction::None {
+            return;
+        }
+        let (Some(conn), Some(session)) = (&self.conn, &self.session) else {
+            return;
+        };
+        let by = session.user.as_str();
+        let had_users = self.requires_login;
+        let outcome = match &action {
+            UsersAction::None => return,
+            UsersAction::Add(new, password) => access::add_user(conn, new, password, by)
+                .map(|()| format!("Added {} as {}", new.user, users_view::role_label(new.role))),
+            UsersAction::Change(user, change) => access::change_user(conn, user, change, by)
+                .map(|()| format!("Saved the changes to {user}")),
+            UsersAction::SetPassword(user, password) => {
+                access::reset_password(conn, user, password, by)
+                    .map(|()| format!("New password set for {user}"))
+            }
+            UsersAction::Disable(user) => access::disable_user(conn, user, by)
+                .map(|()| format!("Disabled {user}: they can no longer sign in")),
+            UsersAction::Enable(user) => {
+                access::enable_user(conn, user, by).map(|()| format!("{user} may sign in"))
+            }
+        };
+        let reread = access::list_users(conn);
+        let outcome = outcome.map_err(|error| error.to_string()).map(|done| {
+            match access::requires_sign_in(conn) {
+                Ok(true) if !had_users => {
+                    format!("{done}. From now on everyone signs in to open this database.")
+                }
+                _ => done,
+            }
+        });
+        match (reread, &mut self.snapshot) {
+            (Ok(users), Some(snapshot)) => snapshot.users = users,
+            (Err(error), _) => tracing::error!("cannot read the users again: {error}"),
+            (Ok(_), None) => {}
+        }
+        self.users.finished(outcome);
     }
 }
 

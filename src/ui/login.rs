@@ -22,7 +22,7 @@ pub struct LoginState {
 pub fn may_open(role: Role, view: View) -> bool {
     match role {
         Role::Analyst => true,
-        Role::SeniorManager => !matches!(view, View::Data | View::Linkage),
+        Role::SeniorManager => !matches!(view, View::Data | View::Linkage | View::Users),
         Role::ZoneManager => matches!(
             view,
             View::Overview | View::Families | View::RoundTable | View::Map | View::Models
@@ -89,7 +89,13 @@ mod tests {
 
     #[test]
     fn commissioners_and_the_projected_screen_see_no_person_level_view() {
-        for view in [View::Linkage, View::Families, View::RoundTable, View::Audit] {
+        for view in [
+            View::Linkage,
+            View::Families,
+            View::RoundTable,
+            View::Audit,
+            View::Users,
+        ] {
             assert!(!may_open(Role::Commissioner, view), "{view:?}");
         }
         for view in View::ALL {
@@ -98,5 +104,9 @@ mod tests {
         }
         assert!(may_open(Role::ZoneManager, View::RoundTable));
         assert!(!may_open(Role::ZoneManager, View::Linkage));
+        assert!(
+            !may_open(Role::SeniorManager, View::Users),
+            "analysts manage users"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod models_view;
 pub mod overview;
 pub mod round_table;
 pub mod screenshot;
+pub mod users_view;
 pub mod widgets;
 
 pub use app::{DatabaseChoice, View, ZonewiseApp};
