@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release
+# Audit entries name the operating-system user; a display without one shows "unknown".
+export LOGNAME="${LOGNAME:-${USER:-analyst}}"
 shoot() {
     local name="$1"
     shift

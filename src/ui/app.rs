@@ -1244,6 +1244,22 @@ impl eframe::App for ZonewiseApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ZonewiseApp::ui(self, ui);
     }
+
+    /// In screenshot mode the pointer is ignored: wherever the display put it, it
+    /// must not hover a row or raise a tooltip in the picture.
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if self.screenshot.is_some() {
+            raw_input.events.retain(|event| {
+                !matches!(
+                    event,
+                    egui::Event::PointerMoved(_)
+                        | egui::Event::PointerButton { .. }
+                        | egui::Event::MouseMoved(_)
+                )
+            });
+            raw_input.events.push(egui::Event::PointerGone);
+        }
+    }
 }
 
 /// The families of the current round that the session may see, read through
