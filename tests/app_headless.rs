@@ -319,6 +319,17 @@ fn linkage_view_shows_the_latest_run() {
             >= 1
     );
     harness.get_by_label_contains("Who knows whom");
+    // Reading the review queue's named pairs was recorded before they were shown.
+    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    assert!(
+        audit
+            .entries
+            .iter()
+            .any(|entry| entry.action == "search_persons"
+                && entry.subject == "pairs of records waiting in the linkage review queue"),
+        "{:?}",
+        audit.entries
+    );
 }
 
 #[test]

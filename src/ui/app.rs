@@ -736,11 +736,7 @@ impl ZonewiseApp {
                 } else {
                     LinkageFigures::default()
                 },
-                review_queue: if may(View::Linkage) {
-                    records::read_review_queue(&conn, REVIEW_QUEUE_LIMIT)?
-                } else {
-                    Vec::new()
-                },
+                review_queue: read_visible_review_queue(&conn, &session)?,
                 map: crate::report::map::read_map_figures(&conn)?,
                 families: read_visible_families(&conn, &session)?,
                 audit: if may(View::Audit) {
@@ -1284,6 +1280,30 @@ fn read_visible_families(
         session,
         &purpose,
         crate::report::families::read_families,
+    )?)
+}
+
+/// The pairs of named records waiting for review, for those who review linkage,
+/// read through `access::person_query` (which records the read first); nothing is
+/// read or recorded before a linkage run or for other roles.
+fn read_visible_review_queue(
+    conn: &Connection,
+    session: &Session,
+) -> anyhow::Result<Vec<ReviewItem>> {
+    let linked = store::scalar_i64(conn, "SELECT count(*) FROM app.link_run")?;
+    if !login::may_open(session.role, View::Linkage) || linked == 0 {
+        return Ok(Vec::new());
+    }
+    let purpose = crate::access::Purpose {
+        action: Action::SearchPersons,
+        subject: "pairs of records waiting in the linkage review queue".to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        |conn, _| records::read_review_queue(conn, REVIEW_QUEUE_LIMIT),
     )?)
 }
 
