@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use zonewise::synth::SynthConfig;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 use zonewise::uptake::Level;
@@ -65,26 +65,22 @@ struct Cli {
 }
 
 impl Command {
-    /// The name this command has on the command line and the council database it
-    /// opens, for signing in before it runs; `None` for commands that open none.
-    fn database(&self) -> Option<(&'static str, PathBuf)> {
-        let (name, db) = match self {
-            Command::Synth { .. } | Command::LinkFiles { .. } | Command::Bench { .. } => {
-                return None;
-            }
-            Command::Ingest { db, .. } => ("ingest", db.clone()),
-            Command::Link { db, .. } => ("link", db.clone()),
-            Command::EvaluateLinkage { db, .. } => ("evaluate-linkage", db.clone()),
-            Command::Uptake { db, .. } => ("uptake", db.clone()),
-            Command::ExportFeatures { db, .. } => ("export-features", db.clone()),
-            Command::Criteria { db, .. } => ("criteria", db.clone()),
-            Command::Train { db, .. } => ("train", db.clone()),
-            Command::Score { db, .. } => ("score", db.clone()),
-            Command::Evaluate { db, .. } => ("evaluate", db.clone()),
-            Command::Quality { db } => {
-                ("quality", db.clone().unwrap_or_else(sample::sample_db_path))
-            }
-            Command::User {
+    /// The council database this command opens, for signing in before it runs;
+    /// `None` for commands that open none.
+    fn database(&self) -> Option<PathBuf> {
+        match self {
+            Command::Synth { .. } | Command::LinkFiles { .. } | Command::Bench { .. } => None,
+            Command::Quality { db } => Some(db.clone().unwrap_or_else(sample::sample_db_path)),
+            Command::Ingest { db, .. }
+            | Command::Link { db, .. }
+            | Command::EvaluateLinkage { db, .. }
+            | Command::Uptake { db, .. }
+            | Command::ExportFeatures { db, .. }
+            | Command::Criteria { db, .. }
+            | Command::Train { db, .. }
+            | Command::Score { db, .. }
+            | Command::Evaluate { db, .. }
+            | Command::User {
                 user:
                     UserCommand::Add { db, .. }
                     | UserCommand::List { db }
@@ -92,12 +88,11 @@ impl Command {
                     | UserCommand::Password { db, .. }
                     | UserCommand::Disable { db, .. }
                     | UserCommand::Enable { db, .. },
-            } => ("user", db.clone()),
-            Command::Audit {
+            }
+            | Command::Audit {
                 audit: AuditCommand::Verify { db, .. } | AuditCommand::List { db, .. },
-            } => ("audit", db.clone()),
-        };
-        Some((name, db))
+            } => Some(db.clone()),
+        }
     }
 }
 
@@ -539,17 +534,23 @@ fn run() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     if cli.command.is_some() {
         exit_quietly_on_closed_pipe();
     }
-    let session = match cli.command.as_ref().and_then(Command::database) {
-        Some((name, db)) => Some(zonewise::access::cli::sign_in(
+    // The role check goes by the command's name as clap parsed it, the same name
+    // `access::cli::DATABASE_COMMANDS` lists.
+    let session = match (
+        cli.command.as_ref().and_then(Command::database),
+        matches.subcommand_name(),
+    ) {
+        (Some(db), Some(name)) => Some(zonewise::access::cli::sign_in(
             &db,
             cli.sign_in_as.as_deref(),
             name,
         )?),
-        None => None,
+        _ => None,
     };
     match cli.command {
         Some(Command::Synth {

@@ -512,36 +512,16 @@ fn five_failed_sign_ins_lock_the_name_until_it_expires_or_an_analyst_unlocks_it(
     assert!(audit::verify(conn).expect("verify").is_intact());
 }
 
-/// Runs the zonewise binary with `stdin` as its standard input; returns (success,
-/// stdout and stderr).
+/// Runs the zonewise binary with `stdin` as its standard input, signed in as the
+/// analyst once the database has users; returns (success, stdout and stderr).
 fn zonewise(args: &[&str], stdin: &str) -> (bool, String) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zonewise"))
-        .args(args)
-        .env("USER", "tester")
-        // Signed in as the analyst once the database has users.
-        .env("ZONEWISE_USER", "ana")
-        .env(zonewise::access::cli::PASSWORD_VARIABLE, PASSWORD)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run zonewise");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("zonewise finished");
-    (
-        output.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
+    let env = [
+        ("USER", Some("tester")),
+        ("ZONEWISE_USER", Some("ana")),
+        (zonewise::access::cli::PASSWORD_VARIABLE, Some(PASSWORD)),
+    ];
+    let run = common::cli::zonewise(args, &env, stdin);
+    (run.success, run.output())
 }
 
 #[test]

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use duckdb::Connection;
 use zonewise::audit::{self, Action, Anchor, Entry, Fault, Filter};
 use zonewise::store;
@@ -271,21 +269,10 @@ fn a_missing_head_is_found() {
     assert_eq!(problem(&conn).fault, Fault::Head);
 }
 
-/// Runs the zonewise binary; returns (success, stdout and stderr).
+/// Runs the zonewise binary as the OS user "tester"; returns (success, stdout and stderr).
 fn zonewise(args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_zonewise"))
-        .args(args)
-        .env("USER", "tester")
-        .output()
-        .expect("run zonewise");
-    (
-        output.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
+    let run = common::cli::zonewise(args, &[("USER", Some("tester"))], "");
+    (run.success, run.output())
 }
 
 #[test]

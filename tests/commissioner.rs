@@ -8,11 +8,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::app::{
     complete_captures, harness, screen_text, sign_in, wait_for_sign_in_form, wait_while,
 };
+use common::cli::Run;
 use egui_kittest::kittest::{NodeT as _, Queryable, by};
 use zonewise::access::cli::{DATABASE_COMMANDS, OFFLINE_COMMANDS, PASSWORD_VARIABLE};
 use zonewise::access::{self, NewUser, Purpose, Role, Session};
@@ -245,29 +245,14 @@ fn subcommands(words: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs the binary signed in as `user` (with the test password), or as nobody.
 fn run_as(user: Option<&str>, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_zonewise"));
-    command
-        .args(args)
-        .env_remove("ZONEWISE_USER")
-        .env(PASSWORD_VARIABLE, PASSWORD)
-        .stdin(std::process::Stdio::null());
+    let mut args = args.to_vec();
     if let Some(user) = user {
-        command.args(["--as", user]);
+        args.extend(["--as", user]);
     }
-    let output = command.output().expect("run zonewise");
-    Run {
-        success: output.status.success(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let env = [("ZONEWISE_USER", None), (PASSWORD_VARIABLE, Some(PASSWORD))];
+    common::cli::zonewise(&args, &env, "")
 }
 
 /// Counts that any command run on the database would change.

@@ -7,6 +7,8 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,7 +17,6 @@ use std::time::{Duration, Instant};
 use duckdb::Connection;
 use rand::{Rng, SeedableRng};
 use zonewise::ingest::{self, Manifest};
-use zonewise::synth::{self, SynthConfig};
 use zonewise::{audit, store};
 
 /// Kills at random moments; the test's time is about this many ingests.
@@ -28,24 +29,6 @@ const AFTER_COMMIT_KILLS: usize = 4;
 /// two seconds, so the kills land in every stage (reference data, each extract,
 /// the quality summary, the commit and the checkpoint after it).
 const NEW_FAMILIES: usize = 6_000;
-
-fn county(dir: &Path, name: &str, families: usize, seed: u64) -> PathBuf {
-    let out = dir.join(name);
-    synth::generate(
-        &SynthConfig {
-            out_dir: out.clone(),
-            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
-            families,
-            seed,
-            noise: 1.0,
-            gzip: false,
-            authorities: Vec::new(),
-        },
-        &|_, _| {},
-    )
-    .expect("synth");
-    out.join("manifest.toml")
-}
 
 /// What the tables an ingest writes hold, without load times: each table's rows
 /// and a hash of their contents, and the audit log's length and soundness.
@@ -128,8 +111,8 @@ struct Loads {
 
 fn loads() -> Loads {
     let dir = tempfile::tempdir().expect("temp dir");
-    let old_manifest = county(dir.path(), "old", 300, 1);
-    let new_manifest = county(dir.path(), "new", NEW_FAMILIES, 2);
+    let old_manifest = common::synth_county(dir.path(), "old", 300, 1);
+    let new_manifest = common::synth_county(dir.path(), "new", NEW_FAMILIES, 2);
 
     let first = dir.path().join("first.duckdb");
     {

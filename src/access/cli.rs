@@ -39,17 +39,12 @@ pub fn list_command(db: &Path) -> anyhow::Result<()> {
     let users = list_users(&conn)?;
     let mut table = new_table(&["User", "Display name", "Role", "Zones", "Status", "Created"]);
     for user in &users {
-        let status = match (user.active, user.minutes_locked) {
-            (false, _) => "disabled".to_string(),
-            (true, Some(minutes)) => format!("locked ({minutes} min left)"),
-            (true, None) => "active".to_string(),
-        };
         table.add_row(vec![
             user.user.clone(),
             user.display_name.clone(),
             user.role.clone(),
             user.zones.join(", "),
-            status,
+            user.status(),
             user.created_at.clone(),
         ]);
     }

@@ -34,6 +34,18 @@ pub struct UserRow {
     pub minutes_locked: Option<i64>,
 }
 
+impl UserRow {
+    /// Whether the user may sign in now: "active", "disabled", or "locked (N min
+    /// left)", as `zonewise user list` and the Users view show it.
+    pub fn status(&self) -> String {
+        match (self.active, self.minutes_locked) {
+            (false, _) => "disabled".to_string(),
+            (true, Some(minutes)) => format!("locked ({minutes} min left)"),
+            (true, None) => "active".to_string(),
+        }
+    }
+}
+
 /// A user as stored, read inside the transaction that changes them.
 struct Stored {
     role: String,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Anchor, Filter, list, verify_with_anchor};
+use super::{Anchor, Filter, LogRow, list, verify_with_anchor};
 use crate::commands::new_table;
 use crate::store;
 
@@ -33,19 +33,9 @@ pub fn verify_command(db: &Path, anchor: Option<&Anchor>) -> anyhow::Result<()> 
 pub fn list_command(db: &Path, filter: &Filter) -> anyhow::Result<()> {
     let conn = open_existing(db)?;
     let rows = list(&conn, filter)?;
-    let mut table = new_table(&[
-        "Seq", "At (UTC)", "User", "Action", "Subject", "Reason", "Detail",
-    ]);
+    let mut table = new_table(&LogRow::HEADINGS);
     for row in &rows {
-        table.add_row(vec![
-            row.seq.to_string(),
-            row.at.get(..19).unwrap_or(&row.at).to_string(),
-            row.user.clone(),
-            row.action.clone(),
-            row.subject.clone(),
-            row.reason.clone().unwrap_or_default(),
-            row.detail.clone(),
-        ]);
+        table.add_row(row.cells());
     }
     println!("{table}");
     println!(

@@ -22,6 +22,27 @@ pub struct LogRow {
     pub hash: String,
 }
 
+impl LogRow {
+    /// The column headings of [`LogRow::cells`], as the Audit view and
+    /// `zonewise audit list` show them.
+    pub const HEADINGS: [&'static str; 7] = [
+        "Seq", "At (UTC)", "User", "Action", "Subject", "Reason", "Detail",
+    ];
+
+    /// The entry as the columns of [`LogRow::HEADINGS`] (the time to the second).
+    pub fn cells(&self) -> [String; 7] {
+        [
+            self.seq.to_string(),
+            self.at.get(..19).unwrap_or(&self.at).to_string(),
+            self.user.clone(),
+            self.action.clone(),
+            self.subject.clone(),
+            self.reason.clone().unwrap_or_default(),
+            self.detail.clone(),
+        ]
+    }
+}
+
 /// Which entries to list; empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {

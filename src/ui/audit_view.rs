@@ -205,13 +205,11 @@ fn filters_ui(ui: &mut egui::Ui, figures: &AuditFigures, state: &mut AuditState)
 fn entries_ui(ui: &mut egui::Ui, figures: &AuditFigures, state: &AuditState) {
     let bad = figures.verification.problem.as_ref().map(|p| p.seq);
     ui.horizontal(|ui| {
-        for (title, width) in ["Seq", "At (UTC)", "User", "Action", "Subject", "Reason"]
-            .into_iter()
-            .zip(WIDTHS)
-        {
+        let [fixed @ .., detail] = LogRow::HEADINGS;
+        for (title, width) in fixed.into_iter().zip(WIDTHS) {
             cell_ui(ui, width, RichText::new(title).strong());
         }
-        ui.label(RichText::new("Detail").strong());
+        ui.label(RichText::new(detail).strong());
     });
     ui.separator();
     egui::ScrollArea::vertical()
@@ -229,18 +227,11 @@ fn entries_ui(ui: &mut egui::Ui, figures: &AuditFigures, state: &AuditState) {
                 };
                 ui.horizontal(|ui| {
                     ui.set_height(ROW_HEIGHT);
-                    let cells = [
-                        row.seq.to_string(),
-                        row.at.get(..19).unwrap_or(&row.at).to_string(),
-                        row.user.clone(),
-                        row.action.clone(),
-                        row.subject.clone(),
-                        row.reason.clone().unwrap_or_default(),
-                    ];
-                    for (cell, width) in cells.iter().zip(WIDTHS) {
+                    let [fixed @ .., detail] = row.cells();
+                    for (cell, width) in fixed.iter().zip(WIDTHS) {
                         cell_ui(ui, width, text(cell)).on_hover_text(cell);
                     }
-                    ui.add(egui::Label::new(text(&row.detail)).truncate());
+                    ui.add(egui::Label::new(text(&detail)).truncate());
                 });
             }
         });

@@ -154,14 +154,7 @@ fn records_chart_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
                 })
                 .collect()
         })
-        .y_axis_formatter(move |mark, _| {
-            let index = mark.value.round();
-            if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
-                names.get(index as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .y_axis_formatter(super::widgets::category_axis_formatter(names))
         .show_axes([false, true])
         .show_x(false)
         .show_y(false)

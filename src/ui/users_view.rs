@@ -227,17 +227,14 @@ fn users_table_ui(
 }
 
 fn status_ui(ui: &mut egui::Ui, row: &UserRow) {
-    match (row.active, row.minutes_locked) {
-        (false, _) => {
-            ui.label(RichText::new("disabled").weak());
-        }
-        (true, Some(minutes)) => {
-            ui.colored_label(WARNING, format!("locked for {minutes} min"))
-                .on_hover_text("Too many wrong passwords. Enabling or a new password unlocks now.");
-        }
-        (true, None) => {
-            ui.label("active");
-        }
+    let status = row.status();
+    if !row.active {
+        ui.label(RichText::new(status).weak());
+    } else if row.minutes_locked.is_some() {
+        ui.colored_label(WARNING, status)
+            .on_hover_text("Too many wrong passwords. Enabling or a new password unlocks now.");
+    } else {
+        ui.label(status);
     }
 }
 

@@ -103,6 +103,21 @@ pub fn chip_ui(ui: &mut egui::Ui, text: &str, index: usize) -> egui::Response {
     )
 }
 
+/// A plot axis formatter that labels whole-number positions with `names` (one
+/// category, lane or bar per integer) and leaves every other mark blank.
+pub fn category_axis_formatter(
+    names: Vec<String>,
+) -> impl Fn(egui_plot::GridMark, &std::ops::RangeInclusive<f64>) -> String {
+    move |mark, _| {
+        let index = mark.value.round();
+        if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
+            names.get(index as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The symbols the views draw: egui's built-in fonts lack many (→, ✔, ⚑), and a

@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub mod app;
+pub mod cli;
 pub mod tiny_county;
 
 /// A CSV (or .csv.gz) file as header and rows of strings.
@@ -92,13 +93,11 @@ impl Table {
     }
 }
 
-/// Generates a synthetic county of `families` from `seed`, ingests and links it
-/// into `dir/county.duckdb`, and returns that path.
-pub fn linked_county(dir: &Path, families: usize, seed: u64) -> std::path::PathBuf {
-    use zonewise::ingest::{self, Manifest};
-    use zonewise::link::{self, LinkConfig};
+/// Generates a synthetic county of `families` from `seed` (realistic noise, the
+/// bundled reference data) into `dir/name`, and returns its manifest's path.
+pub fn synth_county(dir: &Path, name: &str, families: usize, seed: u64) -> std::path::PathBuf {
     use zonewise::synth::{self, SynthConfig};
-    let out = dir.join("county");
+    let out = dir.join(name);
     synth::generate(
         &SynthConfig {
             out_dir: out.clone(),
@@ -112,9 +111,18 @@ pub fn linked_county(dir: &Path, families: usize, seed: u64) -> std::path::PathB
         &|_, _| {},
     )
     .expect("synth");
+    out.join("manifest.toml")
+}
+
+/// Generates a synthetic county of `families` from `seed` into `dir/county`,
+/// ingests and links it into `dir/county.duckdb`, and returns that path.
+pub fn linked_county(dir: &Path, families: usize, seed: u64) -> std::path::PathBuf {
+    use zonewise::ingest::{self, Manifest};
+    use zonewise::link::{self, LinkConfig};
+    let manifest = synth_county(dir, "county", families, seed);
     let db = dir.join("county.duckdb");
     let conn = zonewise::store::open(&db).expect("db");
-    let manifest = Manifest::load(&out.join("manifest.toml")).expect("manifest");
+    let manifest = Manifest::load(&manifest).expect("manifest");
     ingest::ingest(&conn, &manifest, &mut |_| {}).expect("ingest");
     link::link(&conn, &LinkConfig::default()).expect("link");
     db

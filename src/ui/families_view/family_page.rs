@@ -334,14 +334,7 @@ fn timeline_chart_ui(
         .include_y(-0.7)
         .include_y(lanes.len() as f64 - 0.3)
         .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
-        .y_axis_formatter(move |mark, _| {
-            let index = mark.value.round();
-            if (mark.value - index).abs() < 1e-6 && index >= 0.0 {
-                names.get(index as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .y_axis_formatter(crate::ui::widgets::category_axis_formatter(names))
         .x_axis_formatter(|mark, _| month_label(mark.value))
         .label_formatter(|hover| match hover {
             egui_plot::HoverPosition::NearDataPoint {
