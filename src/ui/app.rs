@@ -720,7 +720,7 @@ impl ZonewiseApp {
                     format!(
                         "Loading {} ({} rows)",
                         p.stage,
-                        crate::commands::thousands(p.rows as i64)
+                        crate::format::thousands(p.rows as i64)
                     ),
                 )
             })?;
@@ -935,7 +935,7 @@ impl ZonewiseApp {
                     let rows: u64 = report.sources.iter().map(|(_, rows)| rows).sum();
                     self.import_message = Some(ImportMessage::Loaded(format!(
                         "Loaded {} rows from {} source(s) in {} ({:.1} s)",
-                        crate::commands::thousands(rows as i64),
+                        crate::format::thousands(rows as i64),
                         report.sources.len(),
                         manifest.display(),
                         report.seconds
@@ -1005,10 +1005,10 @@ impl ZonewiseApp {
                 Ok(report) => {
                     self.linkage_message = Some(format!(
                         "Re-clustered: {} matched pairs, {} for review, {} people in {} families",
-                        crate::commands::thousands(report.accepted_pairs as i64),
-                        crate::commands::thousands(report.review_pairs as i64),
-                        crate::commands::thousands(report.persons as i64),
-                        crate::commands::thousands(report.families as i64)
+                        crate::format::thousands(report.accepted_pairs as i64),
+                        crate::format::thousands(report.review_pairs as i64),
+                        crate::format::thousands(report.persons as i64),
+                        crate::format::thousands(report.families as i64)
                     ));
                     self.linkage.trial = None;
                     self.linkage.decided = 0;

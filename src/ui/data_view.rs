@@ -5,7 +5,7 @@ use egui::RichText;
 
 use super::app::ImportMessage;
 use super::widgets::section_heading_ui;
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::ingest::SourceQuality;
 use crate::ingest::manifest::FieldRole;
 
