@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use duckdb::Connection;
 
-use super::jobs::{Job, JobProgress, take_finished};
+use super::jobs::JobQueue;
 use super::{
     audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
     screenshot, users_view,
@@ -132,6 +132,36 @@ pub const SAMPLE_IMPORT_REFUSAL: &str = "The sample county cannot take other ext
     so anything loaded into it would be lost. Create a council database instead: \
     zonewise ingest --db FILE --manifest MANIFEST, then open it with zonewise --db FILE.";
 
+/// The kinds of work the shell runs on workers: the status bar lists them, and a
+/// finished one is handled by [`ZonewiseApp::job_finished`] by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobKind {
+    /// Opening the database (building the sample first when needed).
+    Open,
+    /// Reading the figures the role's views show.
+    Refresh,
+    Import,
+    Recluster,
+    /// Reading and verifying the audit log again (opening the Audit view, Verify again).
+    VerifyAudit,
+    /// A meeting pack's save dialog, audit entry and file.
+    SavePack,
+    /// Checking a password (argon2, deliberately slow) and recording the sign-in.
+    SignIn,
+}
+
+/// What a finished job produced.
+enum JobDone {
+    Opened(Connection),
+    Refreshed(Box<Snapshot>),
+    Imported(ImportOutcome),
+    Reclustered(ReclusterReport),
+    AuditVerified(Box<AuditFigures>),
+    /// Where the pack was saved; `None` when the dialog was cancelled.
+    PackSaved(Option<PathBuf>),
+    SignedIn(Session),
+}
+
 /// What a finished import job produced.
 enum ImportOutcome {
     Cancelled,
@@ -154,12 +184,8 @@ pub struct ZonewiseApp {
     /// The view on screen.
     pub view: View,
     conn: Option<Connection>,
-    opening: Option<Job<Connection>>,
-    refreshing: Option<Job<Snapshot>>,
-    importing: Option<Job<ImportOutcome>>,
-    reclustering: Option<Job<ReclusterReport>>,
-    /// Reading and verifying the audit log again (opening the Audit view, Verify again).
-    auditing: Option<Job<AuditFigures>>,
+    /// Every running job; see [`JobKind`].
+    jobs: JobQueue<JobKind, JobDone>,
     snapshot: Option<Snapshot>,
     open_error: Option<String>,
     import_message: Option<ImportMessage>,
@@ -173,8 +199,6 @@ pub struct ZonewiseApp {
     pub families: families_view::FamiliesState,
     /// The Round table view's zone, opened cases and decision form.
     pub round_table: round_table::RoundTableState,
-    /// A meeting pack being saved (the save dialog and the write run on a worker).
-    exporting: Option<Job<Option<PathBuf>>>,
     /// The Audit view's filters.
     pub audit: audit_view::AuditState,
     pub users: users_view::UsersState,
@@ -205,11 +229,7 @@ impl ZonewiseApp {
             database,
             view: View::Overview,
             conn: None,
-            opening: None,
-            refreshing: None,
-            importing: None,
-            reclustering: None,
-            auditing: None,
+            jobs: JobQueue::default(),
             snapshot: None,
             open_error: None,
             import_message: None,
@@ -218,7 +238,6 @@ impl ZonewiseApp {
             map: super::map_view::MapState::default(),
             families: families_view::FamiliesState::default(),
             round_table: round_table::RoundTableState::default(),
-            exporting: None,
             audit: audit_view::AuditState::default(),
             users: users_view::UsersState::default(),
             sign_in_on_open: false,
@@ -274,28 +293,39 @@ impl ZonewiseApp {
         self.session.as_ref()
     }
 
-    /// Checks the sign-in form's name and password; on success reads the figures
-    /// that the role may see and opens a view it may open.
+    /// Checks the sign-in form's name and password on a worker (argon2 is slow on
+    /// purpose); [`ZonewiseApp::signed_in`] takes the session when it succeeds.
     pub fn sign_in(&mut self, ctx: &egui::Context) {
-        let Some(conn) = &self.conn else { return };
-        let attempt =
-            crate::access::authenticate(conn, self.login.user.trim(), &self.login.password);
-        self.login.password.clear();
-        match attempt {
-            Ok(session) => {
-                crate::audit::set_signed_in(Some(session.user.clone()));
-                if !login::may_open(session.role, self.view) {
-                    self.view = View::ALL
-                        .into_iter()
-                        .find(|&view| login::may_open(session.role, view))
-                        .unwrap_or(View::Overview);
-                }
-                self.login.error = None;
-                self.session = Some(session);
-                self.start_refresh(ctx);
-            }
-            Err(error) => self.login.error = Some(error.to_string()),
+        if self.jobs.is_running(JobKind::SignIn) {
+            return;
         }
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        let user = self.login.user.trim().to_string();
+        let password = std::mem::take(&mut self.login.password);
+        self.login.error = None;
+        self.jobs
+            .start(JobKind::SignIn, "Signing in", ctx, move |sink| {
+                sink.report(None, "Checking the password…");
+                Ok(JobDone::SignedIn(crate::access::authenticate(
+                    &conn, &user, &password,
+                )?))
+            });
+    }
+
+    /// Signed in: reads the figures that the role may see and opens a view it may open.
+    fn signed_in(&mut self, ctx: &egui::Context, session: Session) {
+        crate::audit::set_signed_in(Some(session.user.clone()));
+        if !login::may_open(session.role, self.view) {
+            self.view = View::ALL
+                .into_iter()
+                .find(|&view| login::may_open(session.role, view))
+                .unwrap_or(View::Overview);
+        }
+        self.login.error = None;
+        self.session = Some(session);
+        self.start_refresh(ctx);
     }
 
     /// Forgets the session and everything read for it, back to the sign-in form.
@@ -326,12 +356,7 @@ impl ZonewiseApp {
 
     /// True while any background job runs.
     pub fn is_busy(&self) -> bool {
-        self.opening.is_some()
-            || self.refreshing.is_some()
-            || self.importing.is_some()
-            || self.reclustering.is_some()
-            || self.exporting.is_some()
-            || self.auditing.is_some()
+        self.jobs.is_busy()
     }
 
     /// True when the signed-in role may open `view`. Every action a view asks for,
@@ -381,10 +406,17 @@ impl ZonewiseApp {
                     return;
                 };
                 self.linkage_message = None;
-                self.reclustering = Some(Job::spawn("Re-clustering people", ctx, move |sink| {
-                    sink.report(None, "Linking people and families at the new thresholds…");
-                    Ok(crate::link::recluster(&conn, accept, review)?)
-                }));
+                self.jobs.start(
+                    JobKind::Recluster,
+                    "Re-clustering people",
+                    ctx,
+                    move |sink| {
+                        sink.report(None, "Linking people and families at the new thresholds…");
+                        Ok(JobDone::Reclustered(crate::link::recluster(
+                            &conn, accept, review,
+                        )?))
+                    },
+                );
             }
             LinkageAction::Decide { index, same } => {
                 let (Some(conn), Some(snapshot)) = (&self.conn, &mut self.snapshot) else {
@@ -669,20 +701,25 @@ impl ZonewiseApp {
         };
         let zone = zone_id.to_string();
         self.round_table.message = None;
-        self.exporting = Some(Job::spawn("Saving the meeting pack", ctx, move |sink| {
-            sink.report(None, "Choosing where to save…");
-            let Some(path) = rfd::FileDialog::new()
-                .set_title("Save the meeting pack")
-                .set_file_name(&file_name)
-                .add_filter("Web page (prints to paper or PDF)", &["html"])
-                .save_file()
-            else {
-                return Ok(None);
-            };
-            sink.report(None, "Saving the meeting pack…");
-            crate::report::meeting_pack::save_pack(&conn, &path, &html, &zone)?;
-            Ok(Some(path))
-        }));
+        self.jobs.start(
+            JobKind::SavePack,
+            "Saving the meeting pack",
+            ctx,
+            move |sink| {
+                sink.report(None, "Choosing where to save…");
+                let Some(path) = rfd::FileDialog::new()
+                    .set_title("Save the meeting pack")
+                    .set_file_name(&file_name)
+                    .add_filter("Web page (prints to paper or PDF)", &["html"])
+                    .save_file()
+                else {
+                    return Ok(JobDone::PackSaved(None));
+                };
+                sink.report(None, "Saving the meeting pack…");
+                crate::report::meeting_pack::save_pack(&conn, &path, &html, &zone)?;
+                Ok(JobDone::PackSaved(Some(path)))
+            },
+        );
     }
 
     /// Loads the extracts of the manifest at `path` on a worker (what the Import button does
@@ -708,27 +745,28 @@ impl ZonewiseApp {
             return;
         };
         self.import_message = None;
-        self.importing = Some(Job::spawn("Importing extracts", ctx, move |sink| {
-            sink.report(None, "Choosing a source manifest…");
-            let Some(manifest_path) = pick() else {
-                return Ok(ImportOutcome::Cancelled);
-            };
-            let manifest = Manifest::load(&manifest_path)?;
-            let report = ingest::ingest(&conn, &manifest, &mut |p| {
-                sink.report(
-                    Some(p.fraction),
-                    format!(
-                        "Loading {} ({} rows)",
-                        p.stage,
-                        crate::format::thousands(p.rows as i64)
-                    ),
-                )
-            })?;
-            Ok(ImportOutcome::Loaded {
-                manifest: manifest_path,
-                report,
-            })
-        }));
+        self.jobs
+            .start(JobKind::Import, "Importing extracts", ctx, move |sink| {
+                sink.report(None, "Choosing a source manifest…");
+                let Some(manifest_path) = pick() else {
+                    return Ok(JobDone::Imported(ImportOutcome::Cancelled));
+                };
+                let manifest = Manifest::load(&manifest_path)?;
+                let report = ingest::ingest(&conn, &manifest, &mut |p| {
+                    sink.report(
+                        Some(p.fraction),
+                        format!(
+                            "Loading {} ({} rows)",
+                            p.stage,
+                            crate::format::thousands(p.rows as i64)
+                        ),
+                    )
+                })?;
+                Ok(JobDone::Imported(ImportOutcome::Loaded {
+                    manifest: manifest_path,
+                    report,
+                }))
+            });
     }
 
     fn worker_connection(&mut self) -> Option<Connection> {
@@ -744,30 +782,30 @@ impl ZonewiseApp {
 
     fn start_opening(&mut self, ctx: &egui::Context) {
         let database = self.database.clone();
-        self.opening = Some(Job::spawn(
-            "Opening database",
-            ctx,
-            move |sink| match database {
-                DatabaseChoice::Sample {
-                    sample_dir,
-                    db_path,
-                } => {
-                    sink.report(None, "Preparing the sample county…");
-                    sample::open_sample(&sample_dir, &db_path, &mut |p| {
-                        sink.report(
-                            Some(p.fraction),
-                            format!("Building the sample county: {}", p.stage),
-                        )
-                    })
-                }
-                DatabaseChoice::File(path) => {
-                    if !path.is_file() {
-                        anyhow::bail!("database {} does not exist", path.display());
+        self.jobs
+            .start(JobKind::Open, "Opening database", ctx, move |sink| {
+                let conn = match database {
+                    DatabaseChoice::Sample {
+                        sample_dir,
+                        db_path,
+                    } => {
+                        sink.report(None, "Preparing the sample county…");
+                        sample::open_sample(&sample_dir, &db_path, &mut |p| {
+                            sink.report(
+                                Some(p.fraction),
+                                format!("Building the sample county: {}", p.stage),
+                            )
+                        })?
                     }
-                    Ok(store::open(&path)?)
-                }
-            },
-        ));
+                    DatabaseChoice::File(path) => {
+                        if !path.is_file() {
+                            anyhow::bail!("database {} does not exist", path.display());
+                        }
+                        store::open(&path)?
+                    }
+                };
+                Ok(JobDone::Opened(conn))
+            });
     }
 
     fn start_refresh(&mut self, ctx: &egui::Context) {
@@ -777,49 +815,50 @@ impl ZonewiseApp {
         let Some(conn) = self.worker_connection() else {
             return;
         };
-        self.refreshing = Some(Job::spawn("Reading figures", ctx, move |_| {
-            // Only what the role's views show is read: a hidden view's data is not
-            // kept in memory either (the audit log names people and searches, the
-            // review queue pairs named records).
-            let may = |view| login::may_open(session.role, view);
-            Ok(Snapshot {
-                overview: read_overview(&conn)?,
-                quality: if may(View::Data) {
-                    ingest::read_quality(&conn)?
-                } else {
-                    Vec::new()
-                },
-                linkage: if may(View::Linkage) {
-                    read_linkage(&conn)?
-                } else {
-                    LinkageFigures::default()
-                },
-                review_queue: read_visible_review_queue(&conn, &session)?,
-                map: crate::report::map::read_map_figures(&conn)?,
-                families: read_visible_families(&conn, &session)?,
-                audit: if may(View::Audit) {
-                    read_audit(&conn)?
-                } else {
-                    AuditFigures::default()
-                },
-                models: crate::report::models::read_models(&conn)?,
-                users: if may(View::Users) {
-                    access::list_users(&conn)?
-                } else {
-                    Vec::new()
-                },
-                zones: if may(View::Users) {
-                    access::zone_choices(&conn)?
-                } else {
-                    Vec::new()
-                },
-            })
-        }));
+        self.jobs
+            .start(JobKind::Refresh, "Reading figures", ctx, move |_| {
+                // Only what the role's views show is read: a hidden view's data is not
+                // kept in memory either (the audit log names people and searches, the
+                // review queue pairs named records).
+                let may = |view| login::may_open(session.role, view);
+                Ok(JobDone::Refreshed(Box::new(Snapshot {
+                    overview: read_overview(&conn)?,
+                    quality: if may(View::Data) {
+                        ingest::read_quality(&conn)?
+                    } else {
+                        Vec::new()
+                    },
+                    linkage: if may(View::Linkage) {
+                        read_linkage(&conn)?
+                    } else {
+                        LinkageFigures::default()
+                    },
+                    review_queue: read_visible_review_queue(&conn, &session)?,
+                    map: crate::report::map::read_map_figures(&conn)?,
+                    families: read_visible_families(&conn, &session)?,
+                    audit: if may(View::Audit) {
+                        read_audit(&conn)?
+                    } else {
+                        AuditFigures::default()
+                    },
+                    models: crate::report::models::read_models(&conn)?,
+                    users: if may(View::Users) {
+                        access::list_users(&conn)?
+                    } else {
+                        Vec::new()
+                    },
+                    zones: if may(View::Users) {
+                        access::zone_choices(&conn)?
+                    } else {
+                        Vec::new()
+                    },
+                })))
+            });
     }
 
     /// Reads and verifies the audit log again, on a worker.
     fn start_audit_refresh(&mut self, ctx: &egui::Context) {
-        if self.auditing.is_some() {
+        if self.jobs.is_running(JobKind::VerifyAudit) {
             return;
         }
         if !self
@@ -832,9 +871,12 @@ impl ZonewiseApp {
         let Some(conn) = self.worker_connection() else {
             return;
         };
-        self.auditing = Some(Job::spawn("Verifying the audit log", ctx, move |_| {
-            Ok(read_audit(&conn)?)
-        }));
+        self.jobs.start(
+            JobKind::VerifyAudit,
+            "Verifying the audit log",
+            ctx,
+            move |_| Ok(JobDone::AuditVerified(Box::new(read_audit(&conn)?))),
+        );
     }
 
     /// Records the exports the Map view finished this frame.
@@ -865,90 +907,105 @@ impl ZonewiseApp {
             self.started = true;
             self.start_opening(ctx);
         }
-        if let Some(result) = take_finished(&mut self.opening) {
-            match result {
-                Ok(conn) => {
-                    // A database with users asks who is there; one without runs as
-                    // the local analyst.
-                    match crate::access::requires_sign_in(&conn) {
-                        Ok(required) => {
-                            self.requires_login = required;
-                            self.session = (!required).then(Session::local_analyst);
-                        }
-                        Err(error) => self.open_error = Some(error.to_string()),
-                    }
-                    self.conn = Some(conn);
-                    if self.requires_login && std::mem::take(&mut self.sign_in_on_open) {
-                        // Reads the figures when it succeeds; else the form shows why.
-                        self.sign_in(ctx);
-                    } else {
-                        self.start_refresh(ctx);
-                    }
-                }
-                Err(error) => self.open_error = Some(error),
-            }
+        for (kind, result) in self.jobs.take_finished() {
+            self.job_finished(ctx, kind, result);
         }
-        if let Some(result) = take_finished(&mut self.refreshing) {
-            match result {
-                Ok(snapshot) => {
-                    self.map.reset_geometry();
-                    self.snapshot = Some(snapshot);
-                    self.open_pending_family();
-                    // A search asked for on the command line runs only for a role
-                    // that may open Linkage: `--as screen --find NAME` reads nobody.
-                    if let Some(text) = self.pending_search.take()
-                        && self.may_use(View::Linkage)
-                    {
-                        self.linkage.search = text;
-                        self.handle_linkage_action(ctx, linkage_view::LinkageAction::Search);
-                        if let Some(first) = self.linkage.hits.first() {
-                            let person = first.person_id.clone();
-                            self.handle_linkage_action(
-                                ctx,
-                                linkage_view::LinkageAction::OpenPerson(person),
-                            );
-                        }
-                    }
-                }
-                Err(error) => self.open_error = Some(error),
-            }
-        }
-        self.poll_reclustering(ctx);
-        if let Some(result) = take_finished(&mut self.exporting) {
-            self.round_table.message = match result {
-                Ok(Some(path)) => Some(format!("Meeting pack saved to {}", path.display())),
-                Ok(None) => None,
-                Err(error) => Some(format!("The meeting pack was not saved: {error}")),
-            };
-        }
-        if let Some(result) = take_finished(&mut self.auditing) {
-            match (result, &mut self.snapshot) {
-                (Ok(figures), Some(snapshot)) => snapshot.audit = figures,
-                (Ok(_), None) => {}
-                (Err(error), _) => self.open_error = Some(error),
-            }
-        }
-        if let Some(result) = take_finished(&mut self.importing) {
-            match result {
-                Ok(ImportOutcome::Cancelled) => {}
-                Ok(ImportOutcome::Loaded { manifest, report }) => {
-                    let rows: u64 = report.sources.iter().map(|(_, rows)| rows).sum();
-                    self.import_message = Some(ImportMessage::Loaded(format!(
-                        "Loaded {} rows from {} source(s) in {} ({:.1} s)",
-                        crate::format::thousands(rows as i64),
-                        report.sources.len(),
-                        manifest.display(),
-                        report.seconds
-                    )));
-                    self.start_refresh(ctx);
-                }
-                Err(error) => {
-                    self.import_message = Some(ImportMessage::Failed(format!(
-                        "Nothing was loaded; the database is unchanged. {error}"
-                    )))
+    }
+
+    /// Takes in what a job produced, or shows why it failed where its kind of work
+    /// is shown.
+    fn job_finished(
+        &mut self,
+        ctx: &egui::Context,
+        kind: JobKind,
+        result: Result<JobDone, String>,
+    ) {
+        match (kind, result) {
+            (_, Ok(JobDone::Opened(conn))) => self.opened(ctx, conn),
+            (_, Ok(JobDone::Refreshed(snapshot))) => self.refreshed(ctx, *snapshot),
+            (_, Ok(JobDone::Imported(outcome))) => self.imported(ctx, outcome),
+            (_, Ok(JobDone::Reclustered(report))) => self.reclustered(ctx, &report),
+            (_, Ok(JobDone::AuditVerified(figures))) => {
+                if let Some(snapshot) = &mut self.snapshot {
+                    snapshot.audit = *figures;
                 }
             }
+            (_, Ok(JobDone::PackSaved(path))) => {
+                self.round_table.message =
+                    path.map(|path| format!("Meeting pack saved to {}", path.display()));
+            }
+            (_, Ok(JobDone::SignedIn(session))) => self.signed_in(ctx, session),
+            (JobKind::Open | JobKind::Refresh | JobKind::VerifyAudit, Err(error)) => {
+                self.open_error = Some(error)
+            }
+            (JobKind::Import, Err(error)) => {
+                self.import_message = Some(ImportMessage::Failed(format!(
+                    "Nothing was loaded; the database is unchanged. {error}"
+                )))
+            }
+            (JobKind::Recluster, Err(error)) => {
+                self.linkage_message = Some(format!("Re-clustering failed: {error}"))
+            }
+            (JobKind::SavePack, Err(error)) => {
+                self.round_table.message = Some(format!("The meeting pack was not saved: {error}"))
+            }
+            (JobKind::SignIn, Err(error)) => self.login.error = Some(error),
         }
+    }
+
+    /// The database is open: a database with users asks who is there; one without
+    /// runs as the local analyst.
+    fn opened(&mut self, ctx: &egui::Context, conn: Connection) {
+        match crate::access::requires_sign_in(&conn) {
+            Ok(required) => {
+                self.requires_login = required;
+                self.session = (!required).then(Session::local_analyst);
+            }
+            Err(error) => self.open_error = Some(error.to_string()),
+        }
+        self.conn = Some(conn);
+        if self.requires_login && std::mem::take(&mut self.sign_in_on_open) {
+            // Reads the figures when it succeeds; else the form shows why.
+            self.sign_in(ctx);
+        } else {
+            self.start_refresh(ctx);
+        }
+    }
+
+    /// New figures are in: shown, then what the command line asked to open.
+    fn refreshed(&mut self, ctx: &egui::Context, snapshot: Snapshot) {
+        self.map.reset_geometry();
+        self.snapshot = Some(snapshot);
+        self.open_pending_family();
+        // A search asked for on the command line runs only for a role that may
+        // open Linkage: `--as screen --find NAME` reads nobody.
+        if let Some(text) = self.pending_search.take()
+            && self.may_use(View::Linkage)
+        {
+            self.linkage.search = text;
+            self.handle_linkage_action(ctx, linkage_view::LinkageAction::Search);
+            if let Some(first) = self.linkage.hits.first() {
+                let person = first.person_id.clone();
+                self.handle_linkage_action(ctx, linkage_view::LinkageAction::OpenPerson(person));
+            }
+        }
+    }
+
+    /// A load finished (or its dialog was cancelled): says what was loaded and
+    /// reads the figures again.
+    fn imported(&mut self, ctx: &egui::Context, outcome: ImportOutcome) {
+        let ImportOutcome::Loaded { manifest, report } = outcome else {
+            return;
+        };
+        let rows: u64 = report.sources.iter().map(|(_, rows)| rows).sum();
+        self.import_message = Some(ImportMessage::Loaded(format!(
+            "Loaded {} rows from {} source(s) in {} ({:.1} s)",
+            crate::format::thousands(rows as i64),
+            report.sources.len(),
+            manifest.display(),
+            report.seconds
+        )));
+        self.start_refresh(ctx);
     }
 
     fn open_pending_family(&mut self) {
@@ -999,46 +1056,20 @@ impl ZonewiseApp {
         }
     }
 
-    fn poll_reclustering(&mut self, ctx: &egui::Context) {
-        if let Some(result) = take_finished(&mut self.reclustering) {
-            match result {
-                Ok(report) => {
-                    self.linkage_message = Some(format!(
-                        "Re-clustered: {} matched pairs, {} for review, {} people in {} families",
-                        crate::format::thousands(report.accepted_pairs as i64),
-                        crate::format::thousands(report.review_pairs as i64),
-                        crate::format::thousands(report.persons as i64),
-                        crate::format::thousands(report.families as i64)
-                    ));
-                    self.linkage.trial = None;
-                    self.linkage.decided = 0;
-                    self.linkage.selected = 0;
-                    self.start_refresh(ctx);
-                }
-                Err(error) => self.linkage_message = Some(format!("Re-clustering failed: {error}")),
-            }
-        }
-    }
-
-    fn running_job(&self) -> Option<(String, JobProgress)> {
-        if let Some(job) = &self.reclustering {
-            return Some((job.title.clone(), job.progress()));
-        }
-        if let Some(job) = &self.opening {
-            return Some((job.title.clone(), job.progress()));
-        }
-        if let Some(job) = &self.importing {
-            return Some((job.title.clone(), job.progress()));
-        }
-        if let Some(job) = &self.exporting {
-            return Some((job.title.clone(), job.progress()));
-        }
-        if let Some(job) = &self.auditing {
-            return Some((job.title.clone(), job.progress()));
-        }
-        self.refreshing
-            .as_ref()
-            .map(|job| (job.title.clone(), job.progress()))
+    /// People were linked again at new thresholds: says what changed and reads
+    /// the figures again.
+    fn reclustered(&mut self, ctx: &egui::Context, report: &ReclusterReport) {
+        self.linkage_message = Some(format!(
+            "Re-clustered: {} matched pairs, {} for review, {} people in {} families",
+            crate::format::thousands(report.accepted_pairs as i64),
+            crate::format::thousands(report.review_pairs as i64),
+            crate::format::thousands(report.persons as i64),
+            crate::format::thousands(report.families as i64)
+        ));
+        self.linkage.trial = None;
+        self.linkage.decided = 0;
+        self.linkage.selected = 0;
+        self.start_refresh(ctx);
     }
 
     /// Draws one frame.
@@ -1056,7 +1087,8 @@ impl ZonewiseApp {
         self.record_map_exports();
 
         // The sign-in form is a finished screen too: nothing is read before it.
-        let at_sign_in = self.requires_login && self.session.is_none() && self.conn.is_some();
+        let at_sign_in =
+            self.requires_login && self.session.is_none() && self.conn.is_some() && !self.is_busy();
         let ready = self.snapshot.is_some() && !self.is_busy() && !self.map.is_loading()
             || self.open_error.is_some()
             || at_sign_in;
@@ -1116,16 +1148,26 @@ impl ZonewiseApp {
     }
 
     fn status_bar_ui(&self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| match self.running_job() {
+        let running = self.jobs.progress();
+        ui.horizontal(|ui| match running.first() {
             Some((title, progress)) => {
                 ui.spinner();
-                ui.label(&title);
+                ui.label(title);
                 let bar = match progress.fraction {
                     Some(fraction) => egui::ProgressBar::new(fraction).show_percentage(),
                     None => egui::ProgressBar::new(0.0).animate(true),
                 };
                 ui.add(bar.desired_width(220.0));
-                ui.label(egui::RichText::new(progress.message).weak());
+                ui.label(egui::RichText::new(&progress.message).weak());
+                // Jobs started later are named too, so none runs unseen.
+                if running.len() > 1 {
+                    let others: Vec<&str> = running[1..]
+                        .iter()
+                        .map(|(title, _)| title.as_str())
+                        .collect();
+                    ui.separator();
+                    ui.label(egui::RichText::new(format!("also: {}", others.join(", "))).weak());
+                }
             }
             None => match (&self.open_error, &self.snapshot) {
                 (Some(_), _) => {
@@ -1181,7 +1223,7 @@ impl ZonewiseApp {
                     ui,
                     &snapshot.quality,
                     &mut self.manifest_path_input,
-                    self.importing.is_some(),
+                    self.jobs.is_running(JobKind::Import),
                     refusal,
                     self.import_message.as_ref(),
                 );

@@ -111,3 +111,107 @@ pub fn take_finished<T: Send + 'static>(slot: &mut Option<Job<T>>) -> Option<Res
     *slot = None;
     Some(finished)
 }
+
+/// Every job the shell runs, each with its kind: one place to start, poll and
+/// show them, so busy state and the status bar cover every job and a new kind
+/// of work is one variant, not a new slot with its own polling.
+pub struct JobQueue<K, T> {
+    running: Vec<(K, Job<T>)>,
+}
+
+impl<K, T> Default for JobQueue<K, T> {
+    fn default() -> JobQueue<K, T> {
+        JobQueue {
+            running: Vec::new(),
+        }
+    }
+}
+
+impl<K: Copy + PartialEq, T: Send + 'static> JobQueue<K, T> {
+    /// Starts `work` on a worker thread as a job of `kind`.
+    pub fn start(
+        &mut self,
+        kind: K,
+        title: impl Into<String>,
+        ctx: &egui::Context,
+        work: impl FnOnce(&ProgressSink) -> anyhow::Result<T> + Send + 'static,
+    ) {
+        self.running.push((kind, Job::spawn(title, ctx, work)));
+    }
+
+    /// True while a job of `kind` runs.
+    pub fn is_running(&self, kind: K) -> bool {
+        self.running.iter().any(|(running, _)| *running == kind)
+    }
+
+    /// True while any job runs.
+    pub fn is_busy(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    /// Takes out the jobs that have finished, in the order they were started.
+    pub fn take_finished(&mut self) -> Vec<(K, Result<T, String>)> {
+        let mut finished = Vec::new();
+        let mut still_running = Vec::new();
+        for (kind, job) in self.running.drain(..) {
+            match job.poll() {
+                JobPoll::Running => still_running.push((kind, job)),
+                JobPoll::Finished(result) => finished.push((kind, result)),
+            }
+        }
+        self.running = still_running;
+        finished
+    }
+
+    /// The title and progress of every running job, in the order they were started.
+    pub fn progress(&self) -> Vec<(String, JobProgress)> {
+        self.running
+            .iter()
+            .map(|(_, job)| (job.title.clone(), job.progress()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobQueue;
+
+    #[test]
+    fn the_queue_reports_each_job_with_its_kind_once_it_has_finished() {
+        let ctx = egui::Context::default();
+        let mut queue: JobQueue<char, u32> = JobQueue::default();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        queue.start('a', "first", &ctx, |_| Ok(1));
+        queue.start('b', "second", &ctx, move |sink| {
+            sink.report(Some(0.5), "half way");
+            wait.recv()?;
+            Ok(2)
+        });
+        queue.start('c', "third", &ctx, |_| anyhow::bail!("no such file"));
+        let mut finished = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while finished.len() < 2 && std::time::Instant::now() < deadline {
+            finished.extend(queue.take_finished());
+        }
+        assert_eq!(
+            finished,
+            [('a', Ok(1)), ('c', Err("no such file".to_string()))]
+        );
+        assert!(queue.is_running('b') && !queue.is_running('a'));
+        assert!(queue.is_busy());
+        while queue.progress()[0].1.message.is_empty() {
+            std::thread::yield_now();
+        }
+        let progress = queue.progress();
+        assert_eq!(progress.len(), 1);
+        assert_eq!(progress[0].0, "second");
+        assert_eq!(progress[0].1.fraction, Some(0.5));
+        release.send(()).expect("the job waits");
+        let mut last = Vec::new();
+        while last.is_empty() && std::time::Instant::now() < deadline {
+            last = queue.take_finished();
+        }
+        assert_eq!(last, [('b', Ok(2))]);
+        assert!(!queue.is_busy());
+    }
+}
