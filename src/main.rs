@@ -407,8 +407,9 @@ enum AuditCommand {
         /// Database file.
         #[arg(long)]
         db: PathBuf,
-        /// A head printed by an earlier verify (SEQ:HASH), kept outside the database:
-        /// the log must still hold that entry with that hash.
+        /// A head printed by an earlier verify (SEQ:HASH:GENESIS, or an older SEQ:HASH),
+        /// kept outside the database: the log must still hold that entry with that
+        /// hash, and begin with the entry whose hash is GENESIS.
         #[arg(long)]
         anchor: Option<zonewise::audit::Anchor>,
     },

@@ -512,6 +512,163 @@ fn five_failed_sign_ins_lock_the_name_until_it_expires_or_an_analyst_unlocks_it(
     assert!(audit::verify(conn).expect("verify").is_intact());
 }
 
+#[test]
+fn unknown_and_disabled_names_are_answered_and_recorded_as_a_wrong_password() {
+    let county = county_with_users();
+    let conn = &county.conn;
+    access::disable_user(conn, "zoe", "ana").expect("disable");
+    let refusals: Vec<String> = [
+        ("cal", "wrong password!"),
+        ("nobody", PASSWORD),
+        ("zoe", PASSWORD),
+    ]
+    .into_iter()
+    .map(|(user, password)| {
+        access::authenticate(conn, user, password)
+            .expect_err("refused")
+            .to_string()
+    })
+    .collect();
+    assert_eq!(refusals, ["wrong user name or password"; 3]);
+    let logins: Vec<(String, String, String)> = entries(conn, Action::Login)
+        .into_iter()
+        .rev()
+        .map(|e| (e.user, e.subject, e.detail))
+        .collect();
+    let refused = |name: &str| (name.to_string(), name.to_string(), "refused".to_string());
+    assert_eq!(logins, [refused("cal"), refused("nobody"), refused("zoe")]);
+}
+
+#[test]
+fn names_are_the_same_whatever_their_case_and_keep_their_spelling() {
+    let county = county_with_users();
+    let conn = &county.conn;
+    let shouting = NewUser {
+        user: "ZOE".to_string(),
+        display_name: "Another Zoe".to_string(),
+        role: Role::Analyst,
+        zones: vec![],
+    };
+    let error = access::add_user(conn, &shouting, PASSWORD, "ana").expect_err("taken");
+    assert!(
+        error.to_string().contains("user 'zoe' already exists"),
+        "{error}"
+    );
+
+    let session = access::authenticate(conn, "ZoE", PASSWORD).expect("any case");
+    assert_eq!(session.user, "zoe", "the stored spelling");
+    // Failures in any case count towards one lock, which any case then meets.
+    fail_to_sign_in(conn, "ZOE", 3);
+    fail_to_sign_in(conn, "zoe", 2);
+    assert!(matches!(
+        access::authenticate(conn, "Zoe", PASSWORD),
+        Err(AccessError::Locked { ref user, .. }) if user == "zoe"
+    ));
+    access::enable_user(conn, "ZOE", "ana").expect("unlock in any case");
+    access::change_user(
+        conn,
+        "Zoe",
+        &UserChange {
+            display_name: Some("Zoe Z".to_string()),
+            ..UserChange::default()
+        },
+        "ana",
+    )
+    .expect("change in any case");
+    access::reset_password(conn, "zOE", "a brand new passphrase", "ana").expect("reset");
+    access::disable_user(conn, "ZOE", "ana").expect("disable in any case");
+    let logins: Vec<String> = entries(conn, Action::Login)
+        .into_iter()
+        .map(|e| e.subject)
+        .collect();
+    assert!(logins.iter().all(|subject| subject == "zoe"), "{logins:?}");
+    assert_eq!(
+        user_changes(conn),
+        [
+            pair("zoe", "unlocked"),
+            pair("zoe", "display name 'ZOE' -> 'Zoe Z'"),
+            pair("zoe", "password reset"),
+            pair("zoe", "disabled"),
+        ]
+    );
+    assert!(audit::verify(conn).expect("verify").is_intact());
+}
+
+#[test]
+fn names_made_before_case_was_ignored_are_refused_at_sign_in_until_one_is_disabled() {
+    let county = county_with_users();
+    let conn = &county.conn;
+    // As an older version could add it: a second "zoe" differing only by case.
+    conn.execute_batch(
+        "INSERT INTO app.\"user\"
+         SELECT 'Zoe', 'Zoe Two', role, password_hash, created_at, true
+         FROM app.\"user\" WHERE user_name = 'zoe'",
+    )
+    .expect("a legacy twin");
+    for typed in ["zoe", "ZOE"] {
+        let error = access::authenticate(conn, typed, PASSWORD).expect_err("ambiguous");
+        assert!(
+            matches!(error, AccessError::Invalid(_))
+                && error
+                    .to_string()
+                    .contains("more than one user when case is ignored"),
+            "{error}"
+        );
+    }
+    let error = access::disable_user(conn, "ZOE", "ana").expect_err("which one?");
+    assert!(
+        error.to_string().contains("give the name spelt exactly")
+            && error.to_string().contains("Zoe, zoe"),
+        "{error}"
+    );
+    access::disable_user(conn, "Zoe", "ana").expect("the exact spelling");
+    let session = access::authenticate(conn, "ZOE", PASSWORD).expect("only one is active");
+    assert_eq!(session.user, "zoe");
+}
+
+#[test]
+fn blank_short_common_and_named_passwords_are_refused_when_added_or_reset() {
+    let county = county_with_users();
+    let conn = &county.conn;
+    let new = NewUser {
+        user: "bo.smith".to_string(),
+        display_name: "Bo Smith".to_string(),
+        role: Role::SeniorManager,
+        zones: vec![],
+    };
+    for (password, why) in [
+        ("            ", "cannot be blank"),
+        ("   elevenchars   ", "at least 12"),
+        ("QwertyuioP12", "most common passwords"),
+        ("bo.smith's passphrase", "must not contain the user name"),
+    ] {
+        let error = access::add_user(conn, &new, password, "ana").expect_err(why);
+        assert!(
+            error.to_string().contains(why),
+            "added {password:?}: {error}"
+        );
+    }
+    for (password, why) in [
+        ("            ", "cannot be blank"),
+        ("   elevenchars   ", "at least 12"),
+        (" 123456789012 ", "most common passwords"),
+    ] {
+        let error = access::reset_password(conn, "screen", password, "ana").expect_err(why);
+        assert!(
+            error.to_string().contains(why),
+            "reset {password:?}: {error}"
+        );
+    }
+    let error = access::reset_password(conn, "screen", "the SCREEN in room 4", "ana")
+        .expect_err("its own name");
+    assert!(error.to_string().contains("user name"), "{error}");
+    let changes = user_changes(conn);
+    assert!(
+        changes.is_empty(),
+        "nothing refused is recorded: {changes:?}"
+    );
+}
+
 /// Runs the zonewise binary with `stdin` as its standard input, signed in as the
 /// analyst once the database has users; returns (success, stdout and stderr).
 fn zonewise(args: &[&str], stdin: &str) -> (bool, String) {

@@ -499,13 +499,13 @@ fn audit_view_filters_the_log_and_shows_its_verification() {
     harness.get_by_label("Audit").click();
     settle(&mut harness);
     assert_eq!(harness.state().view, View::Audit);
-    harness.get_by_label("chain intact: 4 entries");
-    harness.get_by_label("4 of 4 entries shown, newest first");
+    harness.get_by_label("chain intact: 5 entries");
+    harness.get_by_label("5 of 5 entries shown, newest first");
     harness.get_by_label("P00042");
     harness.get_by_label("ingest");
 
     type_into(&mut harness, egui::accesskit::Role::TextInput, "p0004");
-    harness.get_by_label("1 of 4 entries shown, newest first");
+    harness.get_by_label("1 of 5 entries shown, newest first");
     harness.get_by_label("P00042");
     assert!(harness.query_by_label("/exports/uptake").is_none());
 
@@ -523,12 +523,12 @@ fn audit_view_filters_the_log_and_shows_its_verification() {
     pick_from_open_list(&harness, "amara");
     harness.run_steps(2);
     assert_eq!(harness.state().audit.user.as_deref(), Some("amara"));
-    harness.get_by_label("2 of 4 entries shown, newest first");
+    harness.get_by_label("2 of 5 entries shown, newest first");
     combo_box(&harness, 1);
     harness.run_steps(2);
     pick_from_open_list(&harness, "search_persons");
     harness.run_steps(2);
-    harness.get_by_label("1 of 4 entries shown, newest first");
+    harness.get_by_label("1 of 5 entries shown, newest first");
     harness.get_by_label("smith");
     drop(harness);
 

@@ -8,7 +8,8 @@ use duckdb::Connection;
 use zonewise::audit::{self, Action, Anchor, Entry, Fault, Filter};
 use zonewise::store;
 
-/// A log of `n` entries by three users, some with a reason, in an in-memory database.
+/// A log of `n` entries in an in-memory database: its creation (entry 1), then
+/// entries by three users, some with a reason.
 fn log_of(n: i64) -> Connection {
     let conn = store::open_in_memory().expect("db");
     fill(&conn, n);
@@ -16,7 +17,7 @@ fn log_of(n: i64) -> Connection {
 }
 
 fn fill(conn: &Connection, n: i64) {
-    for i in 1..=n {
+    for i in 2..=n {
         let action = Action::ALL[i as usize % Action::ALL.len()];
         let mut entry = Entry {
             user: ["amara", "ben", "chen"][i as usize % 3].to_string(),
@@ -65,7 +66,7 @@ fn chain_verifies_after_many_appends_and_lists_by_filter() {
         },
     )
     .expect("by user");
-    assert_eq!(bens.len(), 100);
+    assert_eq!(bens.len(), 99, "entries 4, 7, …, 298");
     assert!(bens.iter().all(|r| r.user == "ben"));
     let exports = audit::list(
         &conn,
@@ -75,7 +76,7 @@ fn chain_verifies_after_many_appends_and_lists_by_filter() {
         },
     )
     .expect("by action");
-    let expected = (1..=300)
+    let expected = (2..=300)
         .filter(|i| Action::ALL[i % Action::ALL.len()] == Action::Export)
         .count();
     assert_eq!(exports.len(), expected);
@@ -231,8 +232,9 @@ fn rewriting_the_head_too_is_found_only_by_an_anchor_kept_elsewhere() {
     let anchor = Anchor {
         seq: exported.entries,
         hash: exported.head_hash.clone().expect("head"),
+        genesis: exported.genesis.clone(),
     };
-    let anchor_text = format!("{}:{}", anchor.seq, anchor.hash);
+    let anchor_text = exported.anchor().expect("anchor");
     assert_eq!(anchor_text.parse::<Anchor>(), Ok(anchor.clone()));
     // Someone with write access deletes the last entry and moves the head back.
     conn.execute_batch(
@@ -262,6 +264,151 @@ fn reordering_entries_is_found() {
 }
 
 #[test]
+fn a_new_database_records_its_creation_as_entry_1() {
+    let conn = store::open_in_memory().expect("db");
+    let verification = audit::verify(&conn).expect("verify");
+    assert!(verification.is_intact(), "{:?}", verification.problem);
+    assert_eq!(verification.entries, 1);
+    let rows = audit::list(&conn, &Filter::default()).expect("list");
+    assert_eq!(rows[0].action, Action::CreateDatabase.as_str());
+    assert_eq!(verification.genesis, verification.head_hash);
+}
+
+#[test]
+fn deleting_every_entry_and_the_head_is_found_and_named() {
+    let conn = log_of(5);
+    conn.execute_batch(
+        "DELETE FROM app.audit_log;
+         DELETE FROM app.meta WHERE key LIKE 'audit_%';",
+    )
+    .expect("empty the log");
+    let problem = problem(&conn);
+    assert_eq!((problem.seq, problem.fault), (1, Fault::Empty));
+    assert!(
+        problem.message.contains("the log is empty"),
+        "{}",
+        problem.message
+    );
+}
+
+#[test]
+fn a_log_emptied_and_begun_again_is_found_by_its_genesis() {
+    let conn = log_of(5);
+    conn.execute_batch(
+        "DELETE FROM app.audit_log;
+         DELETE FROM app.meta WHERE key IN ('audit_head_count', 'audit_head_hash');",
+    )
+    .expect("empty the log and its head");
+    audit::record(&conn, &Entry::new(Action::Login, "a fresh start")).expect("append");
+    let found = problem(&conn);
+    assert_eq!((found.seq, found.fault), (1, Fault::Genesis), "{found:?}");
+
+    let conn = log_of(5);
+    conn.execute_batch(
+        "UPDATE app.meta SET value = repeat('a', 64) WHERE key = 'audit_genesis_hash'",
+    )
+    .expect("tamper with the genesis");
+    assert_eq!(problem_after_append(&conn), (1, Fault::Genesis));
+    conn.execute_batch("DELETE FROM app.meta WHERE key = 'audit_genesis_hash'")
+        .expect("delete the genesis");
+    let problem = problem(&conn);
+    assert_eq!(problem.fault, Fault::Genesis);
+    assert!(problem.message.contains("missing"), "{}", problem.message);
+}
+
+#[test]
+fn a_log_begun_again_in_a_database_with_users_is_found() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("z.duckdb");
+    {
+        let conn = store::open(&path).expect("db");
+        let analyst = zonewise::access::NewUser {
+            user: "amara".to_string(),
+            display_name: "Amara".to_string(),
+            role: zonewise::access::Role::Analyst,
+            zones: Vec::new(),
+        };
+        zonewise::access::add_user(&conn, &analyst, "a long passphrase", "setup").expect("add");
+    }
+    {
+        // Everything the log and its keys hold, and the schema version, so that
+        // opening the database again records a creation entry afresh.
+        let conn = Connection::open(&path).expect("raw open");
+        conn.execute_batch(
+            "DELETE FROM app.audit_log;
+             DELETE FROM app.meta WHERE key LIKE 'audit_%' OR key = 'schema_version';",
+        )
+        .expect("empty");
+    }
+    let conn = store::open(&path).expect("reopen");
+    let problem = problem(&conn);
+    assert_eq!(problem.fault, Fault::Unrecorded, "{problem:?}");
+    assert!(
+        problem.message.contains("app.\"user\" holds 1 users"),
+        "{}",
+        problem.message
+    );
+}
+
+#[test]
+fn a_database_made_before_genesis_hashes_keeps_its_first_entry_on_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("z.duckdb");
+    {
+        let conn = store::open(&path).expect("db");
+        fill(&conn, 4);
+        conn.execute_batch("DELETE FROM app.meta WHERE key = 'audit_genesis_hash'")
+            .expect("as an older version left it");
+    }
+    let conn = store::open(&path).expect("reopen");
+    let verification = audit::verify(&conn).expect("verify");
+    assert!(verification.is_intact(), "{:?}", verification.problem);
+    assert_eq!(verification.entries, 4);
+}
+
+#[test]
+fn an_anchor_without_a_genesis_is_still_accepted_and_a_wrong_genesis_is_found() {
+    let conn = log_of(6);
+    let exported = audit::verify(&conn).expect("verify");
+    let hash = exported.head_hash.clone().expect("head");
+    let old: Anchor = format!("6:{hash}").parse().expect("old format");
+    assert_eq!(old.genesis, None);
+    let checked = audit::verify_with_anchor(&conn, Some(&old)).expect("verify");
+    assert!(checked.is_intact(), "{:?}", checked.problem);
+
+    let wrong: Anchor = format!("6:{hash}:{}", "b".repeat(64))
+        .parse()
+        .expect("parse");
+    let checked = audit::verify_with_anchor(&conn, Some(&wrong)).expect("verify");
+    let problem = checked.problem.expect("the anchor's genesis differs");
+    assert_eq!((problem.seq, problem.fault), (1, Fault::Genesis));
+    assert!("6:abc:def:0".parse::<Anchor>().is_err());
+}
+
+#[test]
+fn a_deleted_head_does_not_stop_appends_and_stays_reported() {
+    let conn = log_of(5);
+    conn.execute_batch("DELETE FROM app.meta WHERE key LIKE 'audit_head_%'")
+        .expect("delete head");
+    let seq = audit::record(&conn, &Entry::new(Action::Login, "after")).expect("append");
+    assert_eq!(seq, 6, "the chain continues after its last entry");
+    audit::record(&conn, &Entry::new(Action::Login, "and again")).expect("append");
+    let problem = problem(&conn);
+    assert_eq!(
+        (problem.seq, problem.fault),
+        (6, Fault::Head),
+        "{problem:?}"
+    );
+    assert!(
+        problem
+            .message
+            .contains("missing when entry 6 was appended"),
+        "{}",
+        problem.message
+    );
+}
+
+#[test]
 fn a_missing_head_is_found() {
     let conn = log_of(3);
     conn.execute_batch("DELETE FROM app.meta WHERE key LIKE 'audit_head_%'")
@@ -288,14 +435,14 @@ fn pipeline_commands_and_exports_append_entries_and_verify_fails_on_the_command_
             .map(|r| r.action)
             .collect()
     };
-    assert_eq!(actions(&conn), ["ingest", "link"]);
+    assert_eq!(actions(&conn), ["create_database", "ingest", "link"]);
 
     // A failed ingest rolls back its entry with everything else.
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "county = \"x\"\n[[source]]\nname = \"a\"\nagency = \"education\"\nsystem = \"s\"\nfile = \"missing.csv\"\n[source.columns]\nrecord_id = \"id\"\n").expect("write");
     let manifest = zonewise::ingest::Manifest::load(&bad).expect("manifest");
     assert!(zonewise::ingest::ingest(&conn, &manifest, &mut |_| {}).is_err());
-    assert_eq!(actions(&conn).len(), 2);
+    assert_eq!(actions(&conn).len(), 3);
 
     let date = chrono::NaiveDate::from_ymd_opt(2025, 4, 1).expect("date");
     zonewise::risk::build(&conn, date).expect("features");
@@ -329,7 +476,11 @@ fn pipeline_commands_and_exports_append_entries_and_verify_fails_on_the_command_
 
     let (ok, out) = zonewise(&["audit", "verify", "--db", db_arg]);
     assert!(ok, "{out}");
-    assert!(out.contains("chain intact: 4 entries"), "{out}");
+    assert!(out.contains("chain intact: 5 entries"), "{out}");
+    assert!(
+        out.contains("head 5:"),
+        "the head to keep, with its genesis: {out}"
+    );
 
     let conn = Connection::open(&db).expect("open to tamper");
     conn.execute_batch("UPDATE app.audit_log SET \"user\" = 'nobody' WHERE seq = 2")
@@ -392,12 +543,12 @@ fn an_entry_recorded_while_a_load_runs_waits_for_it_and_the_load_still_commits()
     // A worker waits for the load's turn, then records after it.
     let seq = audit::record(&conn, &Entry::new(Action::Export, "after the load")).expect("waits");
     load.join().expect("load thread").expect("the load commits");
-    assert_eq!(seq, 2);
+    assert_eq!(seq, 3, "after the creation entry and the load's");
     let actions: Vec<String> = audit::list(&conn, &Filter::default())
         .expect("list")
         .into_iter()
         .map(|r| r.action)
         .collect();
-    assert_eq!(actions, ["export", "ingest"]);
+    assert_eq!(actions, ["export", "ingest", "create_database"]);
     assert!(audit::verify(&conn).expect("verify").is_intact());
 }

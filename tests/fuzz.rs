@@ -1,8 +1,9 @@
 //! Fuzzing every parser of files Zonewise did not make: source manifests, extracts
 //! (CSV, gzip CSV, Parquet) with any bytes, encodings, delimiters and date formats,
-//! the services and criteria files, linkage model files, reference CSVs, postcode
-//! lookups, shapefiles and GeoJSON. No input may panic; every refusal is an `Err`
-//! with a message.
+//! the services and criteria files, linkage and risk model files, `link-files`
+//! configs, a synthetic county's truth CSVs, reference CSVs, postcode lookups,
+//! shapefiles and GeoJSON. No input may panic; every refusal is an `Err` with a
+//! message, which for the files added by issue 18 must also name the file.
 //!
 //! Each target runs a few dozen to a few hundred cases so the suite stays well
 //! under a minute; `ZONEWISE_FUZZ_CASES=100000` runs that many per target instead
@@ -518,5 +519,114 @@ proptest! {
         let path = dir.path().join(name);
         std::fs::write(&path, &contents).expect("write");
         has_message(&geo::england::load_england_lsoas(&path));
+    }
+}
+
+/// Asserts a refusal names the file (`name`, part of its path) it is about.
+fn names_file<T, E: std::fmt::Display>(result: &Result<T, E>, name: &str) {
+    if let Err(error) = result {
+        let message = error.to_string();
+        assert!(
+            message.contains(name),
+            "the error does not name {name}: {message}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn risk_model_files_never_panic(bytes in file_from(read("models/risk-sample.json"), 400)) {
+        let dir = scratch();
+        let path = dir.path().join("risk-model.json");
+        std::fs::write(&path, &bytes).expect("write");
+        let loaded = risk::model::file::RiskModelFile::load(&path);
+        has_message(&loaded);
+        names_file(&loaded, "risk-model.json");
+        // A file that loads must also score without panicking.
+        if let Ok(model) = loaded {
+            let inputs = ndarray::Array2::<f64>::zeros((2, model.preprocessing.inputs.len()));
+            let scores = model.estimator.probabilities(inputs.view());
+            prop_assert_eq!(scores.len(), 2);
+        }
+    }
+}
+
+const LINK_FILES_CONFIG: &str = include_str!("fixtures/link-files/link.toml");
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn link_files_configs_never_panic(text in text_from(LINK_FILES_CONFIG)) {
+        let dir = scratch();
+        let path = dir.path().join("link-config.toml");
+        std::fs::write(&path, &text).expect("write");
+        let loaded = zonewise::link::files::LinkFilesConfig::load(&path);
+        has_message(&loaded);
+        names_file(&loaded, "link-config.toml");
+    }
+}
+
+const TRUTH_RECORDS: &str = "source,record_id,person_id,family_id\n\
+    school,S1,T1,F1\nschool,S2,T2,F1\ngp,G1,T1,F1\ngp,G2,T3,F2\n";
+const TRUTH_OUTCOMES: &str = "person_id,family_id,reference_date,outcome,probability\n\
+    T1,F1,2025-04-01,0,0.12\nT2,F1,2025-04-01,1,0.8\nT3,F2,2024-04-01,0,0.05\n";
+
+thread_local! {
+    /// Made once: the truth is only read, and a database per case would take a
+    /// tenth of a second each.
+    static LINKED: duckdb::Connection = linked_for_truth();
+}
+
+/// A database holding just the linkage tables the truth is compared with.
+fn linked_for_truth() -> duckdb::Connection {
+    let conn = store::open_in_memory().expect("db");
+    conn.execute_batch(
+        "CREATE TABLE core.source_record (source VARCHAR, source_record_id VARCHAR, person_id VARCHAR);
+         CREATE TABLE core.person (person_id VARCHAR, family_id VARCHAR);
+         INSERT INTO core.source_record VALUES ('school', 'S1', 'P1'), ('school', 'S2', 'P2'),
+                                               ('gp', 'G1', 'P1'), ('gp', 'G2', 'P2');
+         INSERT INTO core.person VALUES ('P1', 'FA'), ('P2', 'FA');",
+    )
+    .expect("linkage tables");
+    conn
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn truth_files_never_panic(
+        records in file_from(TRUTH_RECORDS.as_bytes().to_vec(), 40),
+        outcomes in file_from(TRUTH_OUTCOMES.as_bytes().to_vec(), 60),
+        fuzz_records in any::<bool>(),
+        compressed in any::<bool>(),
+    ) {
+        let dir = scratch();
+        let (records, outcomes) = if fuzz_records {
+            (records, TRUTH_OUTCOMES.as_bytes().to_vec())
+        } else {
+            (TRUTH_RECORDS.as_bytes().to_vec(), outcomes)
+        };
+        let (extension, records, outcomes) = if compressed {
+            ("csv.gz", gzip(&records), gzip(&outcomes))
+        } else {
+            ("csv", records, outcomes)
+        };
+        std::fs::write(dir.path().join(format!("records.{extension}")), &records).expect("write");
+        std::fs::write(dir.path().join(format!("outcomes.{extension}")), &outcomes).expect("write");
+        let (quality, oracle) = LINKED.with(|conn| {
+            let date = chrono::NaiveDate::from_ymd_opt(2025, 4, 1).expect("date");
+            (
+                zonewise::link::evaluate::evaluate(conn, dir.path()),
+                risk::model::people::read_truth(conn, dir.path(), date),
+            )
+        });
+        has_message(&quality);
+        names_file(&quality, "records.csv");
+        has_message(&oracle);
+        names_file(&oracle, if fuzz_records { "records.csv" } else { "outcomes.csv" });
     }
 }

@@ -1,6 +1,7 @@
 //! The Users view, driven headless as an analyst who signed in at start-up: a
 //! user's zones changed, a user disabled, the last analyst kept, a user added, and
-//! mismatched passwords refused; each change in the database and the audit log.
+//! mismatched, blank and common passwords refused; each change in the database and
+//! the audit log.
 
 mod common;
 
@@ -127,6 +128,24 @@ fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
     assert_eq!(
         message(&harness),
         Err("the two passwords differ".to_string())
+    );
+    // Blank and commonly breached passwords are refused by the same rule as `user add`.
+    for (password, why) in [
+        ("            ", "cannot be blank"),
+        ("Password1234", "most common passwords"),
+    ] {
+        type_into_nth(&mut harness, Widget::PasswordInput, 0, password);
+        type_into_nth(&mut harness, Widget::PasswordInput, 1, password);
+        click_button(&harness, "Add user");
+        harness.run_steps(2);
+        let refused = message(&harness).expect_err(why);
+        assert!(refused.contains(why), "{refused}");
+    }
+    type_into_nth(
+        &mut harness,
+        Widget::PasswordInput,
+        0,
+        "a long enough passphrase",
     );
     type_into_nth(
         &mut harness,

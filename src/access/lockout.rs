@@ -13,10 +13,14 @@ pub(super) const REFUSED: &str = "refused";
 /// The detail of a `login` entry refused because the name was locked; not counted,
 /// so that trying again while locked does not extend the lock.
 pub(super) const REFUSED_LOCKED: &str = "refused: locked";
+/// The detail of a `login` entry refused because several users have the name when
+/// case is ignored; not counted (it is no guess at a password).
+pub(super) const REFUSED_AMBIGUOUS: &str = "refused: several users have this name";
 /// How a successful `login` entry's detail begins ("as analyst").
 pub(super) const SIGNED_IN_PREFIX: &str = "as ";
 
-/// When a user name is locked: `failures` refused sign-ins within `window_minutes`
+/// When a user name is locked (names compared ignoring case, as sign-in compares
+/// them: "ANA" and "ana" are guesses at the same account): `failures` refused sign-ins within `window_minutes`
 /// of each other lock it for `lockout_minutes` from the last of them. Only failures
 /// after the name's latest successful sign-in or `manage_users` entry count, so an
 /// analyst's `zonewise user enable` (or a password reset, or any other change to
@@ -43,11 +47,11 @@ pub const SIGN_IN_LOCKOUT: LockoutRule = LockoutRule {
 const LOCKOUT_SQL: &str = "
 WITH cleared AS (
     SELECT coalesce(max(seq), 0) AS seq FROM app.audit_log
-    WHERE subject = $user
+    WHERE lower(subject) = lower($user)
       AND (action = $manage_users OR (action = $login AND starts_with(detail, $signed_in)))
 ), failures AS (
     SELECT \"at\" FROM app.audit_log
-    WHERE subject = $user AND action = $login AND detail = $refused
+    WHERE lower(subject) = lower($user) AND action = $login AND detail = $refused
       AND seq > (SELECT seq FROM cleared)
 ), last AS (
     SELECT max(\"at\") AS \"at\" FROM failures

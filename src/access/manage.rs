@@ -1,12 +1,14 @@
 //! Changing users once added: role, zones and display name, password, disabled or
 //! enabled, each in one transaction with its `manage_users` audit entry; and the
 //! list of users. The database is never left without an active analyst, the one
-//! role that manages users.
+//! role that manages users. A user may be named in any case ([`stored_name`]); the
+//! change and its entry use the name as stored.
 
 use duckdb::{Connection, OptionalExt};
 
 use super::lockout::SIGN_IN_LOCKOUT;
-use super::users::{check_zones, password_hash, write_recorded};
+use super::password::password_hash;
+use super::users::{check_zones, spellings, write_recorded};
 use super::{AccessError, Role};
 
 /// What to change about a user; `None` leaves it as it is.
@@ -79,6 +81,29 @@ fn stored(conn: &Connection, user: &str) -> Result<Stored, AccessError> {
     })
 }
 
+/// The stored spelling of the user `user` names: that exact spelling when a user
+/// has it, else the one user whose name differs only by case. Users added before
+/// names were compared ignoring case may differ only by case; they are told apart
+/// by their exact spelling.
+fn stored_name(conn: &Connection, user: &str) -> Result<String, AccessError> {
+    let mut found = spellings(conn, user)?;
+    if found.iter().any(|name| name == user) {
+        return Ok(user.to_string());
+    }
+    match found.len() {
+        0 => Err(AccessError::Invalid(format!(
+            "there is no user '{user}' (zonewise user list shows them)"
+        ))),
+        1 => Ok(found.remove(0)),
+        _ => Err(AccessError::Invalid(format!(
+            "'{user}' is the name of {} users when case is ignored ({}): give the name \
+             spelt exactly",
+            found.len(),
+            found.join(", ")
+        ))),
+    }
+}
+
 /// Refuses to take `user` out of the active analysts when they are the last one:
 /// nobody could then add, change or enable users.
 fn keep_an_analyst(conn: &Connection, user: &str, current: &Stored) -> Result<(), AccessError> {
@@ -109,6 +134,7 @@ pub fn change_user(
     change: &UserChange,
     changed_by: &str,
 ) -> Result<(), AccessError> {
+    let user = &stored_name(conn, user)?;
     write_recorded(conn, changed_by, user, |conn| {
         let current = stored(conn, user)?;
         let role = match change.role {
@@ -207,7 +233,8 @@ pub fn reset_password(
     password: &str,
     reset_by: &str,
 ) -> Result<(), AccessError> {
-    let hash = password_hash(password)?;
+    let user = &stored_name(conn, user)?;
+    let hash = password_hash(user, password)?;
     write_recorded(conn, reset_by, user, |conn| {
         stored(conn, user)?;
         conn.execute(
@@ -222,6 +249,7 @@ pub fn reset_password(
 /// deleted because audit entries name them: the log must still say who a name was,
 /// and a new user must not take over an old user's name and history.
 pub fn disable_user(conn: &Connection, user: &str, disabled_by: &str) -> Result<(), AccessError> {
+    let user = &stored_name(conn, user)?;
     write_recorded(conn, disabled_by, user, |conn| {
         let current = stored(conn, user)?;
         if !current.active {
@@ -240,6 +268,7 @@ pub fn disable_user(conn: &Connection, user: &str, disabled_by: &str) -> Result<
 /// user locked out by failed sign-ins (the entry, "enabled" or "unlocked", is what
 /// clears the lockout). Refused for a user who is neither.
 pub fn enable_user(conn: &Connection, user: &str, enabled_by: &str) -> Result<(), AccessError> {
+    let user = &stored_name(conn, user)?;
     let now = chrono::Utc::now().naive_utc();
     write_recorded(conn, enabled_by, user, |conn| {
         let current = stored(conn, user)?;

@@ -7,6 +7,7 @@
 pub mod cli;
 mod lockout;
 mod manage;
+mod password;
 mod role;
 mod users;
 

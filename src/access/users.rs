@@ -2,23 +2,21 @@
 //! login, each recorded in the audit log; the checks and the recorded write that
 //! changing a user (`manage`) shares with adding one.
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use duckdb::{Connection, OptionalExt};
+use duckdb::Connection;
 
-use super::lockout::{REFUSED, REFUSED_LOCKED, SIGN_IN_LOCKOUT, SIGNED_IN_PREFIX};
+use super::lockout::{
+    REFUSED, REFUSED_AMBIGUOUS, REFUSED_LOCKED, SIGN_IN_LOCKOUT, SIGNED_IN_PREFIX,
+};
+use super::password::{password_hash, password_matches};
 use super::{AccessError, Role, Session};
 use crate::audit::{self, Action, Entry};
 use crate::store::StoreError;
 
-/// Shortest password accepted (the NCSC advises length over complexity rules).
-pub const MIN_PASSWORD_CHARS: usize = 12;
-
 /// A user to add.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
-    /// The login name: letters, digits, `.`, `_` and `-`.
+    /// The login name: letters, digits, `.`, `_` and `-`; unique ignoring case, and
+    /// kept as spelt.
     pub user: String,
     pub display_name: String,
     pub role: Role,
@@ -49,7 +47,7 @@ pub fn add_user(
     zones.sort();
     zones.dedup();
     check_zones(conn, user.role, &zones)?;
-    let hash = password_hash(password)?;
+    let hash = password_hash(&user.user, password)?;
     let detail = format!(
         "added as {}{}",
         user.role.as_str(),
@@ -109,21 +107,6 @@ pub(super) fn write_recorded(
     }
 }
 
-/// The argon2id hash (PHC string, fresh salt) of `password`, refused when shorter
-/// than [`MIN_PASSWORD_CHARS`].
-pub(super) fn password_hash(password: &str) -> Result<String, AccessError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AccessError::Invalid(format!(
-            "the password must be at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| AccessError::Password(e.to_string()))?
-        .to_string())
-}
-
 fn check_name(conn: &Connection, user: &str) -> Result<(), AccessError> {
     let name_ok = !user.is_empty()
         && user
@@ -134,17 +117,30 @@ fn check_name(conn: &Connection, user: &str) -> Result<(), AccessError> {
             "user name '{user}' must be letters, digits, '.', '_' or '-'"
         )));
     }
-    let exists: i64 = conn.query_row(
-        "SELECT count(*) FROM app.\"user\" WHERE user_name = ?",
-        [user],
-        |row| row.get(0),
-    )?;
-    if exists > 0 {
-        return Err(AccessError::Invalid(format!(
+    // Names are compared ignoring case: "Ana" and "ana" would be two accounts that
+    // people, and the audit log's readers, take for one.
+    let existing = spellings(conn, user)?;
+    match existing.first() {
+        None => Ok(()),
+        Some(same) if same == user => Err(AccessError::Invalid(format!(
             "user '{user}' already exists"
-        )));
+        ))),
+        Some(other) => Err(AccessError::Invalid(format!(
+            "user '{other}' already exists, and names are the same whatever their case: \
+             choose another name than '{user}'"
+        ))),
     }
-    Ok(())
+}
+
+/// The stored spellings of the users named `user` ignoring case, in order.
+pub(super) fn spellings(conn: &Connection, user: &str) -> Result<Vec<String>, AccessError> {
+    Ok(conn
+        .prepare(
+            "SELECT user_name FROM app.\"user\" WHERE lower(user_name) = lower(?) \
+             ORDER BY user_name",
+        )?
+        .query_map([user], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?)
 }
 
 /// Zone managers and the round-table screen need a zone at least, and every zone
@@ -175,49 +171,102 @@ pub(super) fn check_zones(
     Ok(())
 }
 
-/// Checks `password` for `user` and returns their session. Every attempt is in the
-/// audit log, failed ones included; a wrong name and a wrong password get the same
-/// answer, so a login screen does not tell which names exist. After repeated
-/// failures the name is locked ([`SIGN_IN_LOCKOUT`]), names that do not exist too,
-/// and even the right password is refused until the lock ends.
+/// A user who may be signing in: the stored spelling of the name, and what is checked.
+struct Candidate {
+    user: String,
+    role: String,
+    hash: String,
+    active: bool,
+}
+
+/// Whom a name typed at sign-in names, ignoring case.
+enum Named {
+    /// No user, or only disabled ones more than one of which has the name.
+    Nobody,
+    /// One user: the only one of that name who may sign in, or the only one at all.
+    One(Candidate),
+    /// Several active users whose names differ only by case, made before names were
+    /// compared ignoring case: which one is meant cannot be told.
+    Several,
+}
+
+fn named(conn: &Connection, user: &str) -> Result<Named, AccessError> {
+    let mut found = conn
+        .prepare(
+            "SELECT user_name, role, password_hash, active FROM app.\"user\" \
+             WHERE lower(user_name) = lower(?) ORDER BY user_name",
+        )?
+        .query_map([user], |row| {
+            Ok(Candidate {
+                user: row.get(0)?,
+                role: row.get(1)?,
+                hash: row.get(2)?,
+                active: row.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let active = found.iter().filter(|c| c.active).count();
+    if active > 1 {
+        return Ok(Named::Several);
+    }
+    if active == 1 {
+        found.retain(|c| c.active);
+    }
+    Ok(match found.len() {
+        1 => found.pop().map_or(Named::Nobody, Named::One),
+        _ => Named::Nobody,
+    })
+}
+
+/// Checks `password` for `user` (any case) and returns their session, named as the
+/// user's name is stored. Every attempt is in the audit log, failed ones included,
+/// under the stored spelling when the name is a user's; a wrong name, a disabled
+/// user and a wrong password get the same answer after the same work (one argon2
+/// verification, against a dummy hash when there is no real one), so neither the
+/// answer nor its time tells which names exist. After repeated failures the name is
+/// locked ([`SIGN_IN_LOCKOUT`]), names that do not exist too, and even the right
+/// password is refused until the lock ends. A name that several users have when case
+/// is ignored (possible only in a database made before names were compared so) is
+/// refused, naming why, rather than signing in as one of them.
 pub fn authenticate(conn: &Connection, user: &str, password: &str) -> Result<Session, AccessError> {
+    let named = named(conn, user)?;
+    let name = match &named {
+        Named::One(candidate) => candidate.user.clone(),
+        Named::Nobody | Named::Several => user.to_string(),
+    };
     let entry = |detail: &str| {
         Entry {
-            user: user.to_string(),
-            ..Entry::new(Action::Login, user)
+            user: name.clone(),
+            ..Entry::new(Action::Login, name.as_str())
         }
         .with_detail(detail)
     };
     let now = chrono::Utc::now().naive_utc();
-    if let Some(minutes) = SIGN_IN_LOCKOUT.minutes_locked(conn, user, now)? {
+    if let Some(minutes) = SIGN_IN_LOCKOUT.minutes_locked(conn, &name, now)? {
         audit::record(conn, &entry(REFUSED_LOCKED))?;
         return Err(AccessError::Locked {
-            user: user.to_string(),
+            user: name.clone(),
             minutes,
         });
     }
-    let row = conn.query_row(
-        "SELECT role, password_hash, active FROM app.\"user\" WHERE user_name = ?",
-        [user],
-        |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, bool>(2)?,
-            ))
-        },
-    );
-    let found = row.optional()?;
-    let verified = found.as_ref().is_some_and(|(_, hash, active)| {
-        *active
-            && PasswordHash::new(hash).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-    });
-    let role = found.as_ref().and_then(|(role, _, _)| Role::parse(role));
-    let (Some(role), true) = (role, verified) else {
+    let candidate = match named {
+        Named::One(candidate) => Some(candidate),
+        Named::Nobody => None,
+        Named::Several => {
+            // The same work as any other refusal, though the answer differs.
+            password_matches(None, password);
+            audit::record(conn, &entry(REFUSED_AMBIGUOUS))?;
+            return Err(AccessError::Invalid(format!(
+                "'{user}' is the name of more than one user when case is ignored (users \
+                 added before names were compared so): ask an analyst to disable all but one \
+                 of them (`zonewise user list` shows them), then sign in again"
+            )));
+        }
+    };
+    let verified = password_matches(candidate.as_ref().map(|c| c.hash.as_str()), password);
+    let role = candidate.as_ref().and_then(|c| Role::parse(&c.role));
+    let active = candidate.as_ref().is_some_and(|c| c.active);
+    let (Some(role), true, true) = (role, verified, active) else {
         audit::record(conn, &entry(REFUSED))?;
         return Err(AccessError::BadLogin);
     };
@@ -227,10 +276,10 @@ pub fn authenticate(conn: &Connection, user: &str, password: &str) -> Result<Ses
     )?;
     let zones = conn
         .prepare("SELECT zone_id FROM app.user_zone WHERE user_name = ? ORDER BY zone_id")?
-        .query_map([user], |row| row.get(0))?
+        .query_map([name.as_str()], |row| row.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(Session {
-        user: user.to_string(),
+        user: name,
         role,
         zones,
     })

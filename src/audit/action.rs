@@ -21,11 +21,13 @@ pub enum Action {
     Decision,
     /// A user added, changed, disabled or enabled, or their password reset (`zonewise user`).
     ManageUsers,
+    /// The database was created (its first entry, so that an emptied log is seen).
+    CreateDatabase,
 }
 
 impl Action {
     /// Every action, in the order filters list them.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Login,
         Action::SearchPersons,
         Action::ListFamilies,
@@ -38,6 +40,7 @@ impl Action {
         Action::LinkReview,
         Action::Decision,
         Action::ManageUsers,
+        Action::CreateDatabase,
     ];
 
     /// The name stored in `app.audit_log.action` and typed on the command line.
@@ -55,6 +58,7 @@ impl Action {
             Action::LinkReview => "link_review",
             Action::Decision => "decision",
             Action::ManageUsers => "manage_users",
+            Action::CreateDatabase => "create_database",
         }
     }
 

@@ -2,7 +2,7 @@
 //! fields and the previous entry's hash, so changing, removing or moving an entry
 //! breaks every link after it.
 
-use duckdb::Connection;
+use duckdb::{Connection, OptionalExt};
 use sha2::{Digest, Sha256};
 
 use super::Entry;
@@ -13,6 +13,11 @@ use crate::store::{self, StoreError};
 /// cannot tell a shortened log from a complete one).
 const HEAD_COUNT_KEY: &str = "audit_head_count";
 const HEAD_HASH_KEY: &str = "audit_head_hash";
+
+/// `app.meta` key of the first entry's hash (the genesis): kept beside the head so
+/// that a log emptied, or replaced from its first entry on, is seen even when the
+/// head was rewritten to match.
+const GENESIS_KEY: &str = "audit_genesis_hash";
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -71,10 +76,53 @@ pub(super) fn head(conn: &Connection) -> Result<Option<(i64, String)>, StoreErro
     })
 }
 
-/// Appends after the recorded head (not after the last row: were the tail deleted,
-/// the next entry's seq gap keeps the deletion visible) and moves the head.
+/// The first entry's hash as recorded in `app.meta`.
+pub(super) fn genesis(conn: &Connection) -> Result<Option<String>, StoreError> {
+    store::meta(conn, GENESIS_KEY)
+}
+
+/// The seq of the first entry appended after the head had been deleted from a log
+/// that had entries: `verify` reports it for good, since the new head that append
+/// records would otherwise hide the deletion.
+const HEAD_LOST_KEY: &str = "audit_appended_without_head";
+
+/// The seq before which the head was found missing ([`HEAD_LOST_KEY`]).
+pub(super) fn head_lost_before(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(store::meta(conn, HEAD_LOST_KEY)?.map(|seq| seq.parse().unwrap_or(-1)))
+}
+
+/// Where the next entry goes: after the recorded head (not after the last row: were
+/// the tail deleted, the next entry's seq gap keeps the deletion visible). Without a
+/// head, after the log's last row, so that a deleted head does not make every later
+/// append collide with entry 1; that append is noted ([`HEAD_LOST_KEY`]) so `verify`
+/// still names the missing head.
+fn append_after(conn: &Connection) -> Result<(i64, String), StoreError> {
+    if let Some(head) = head(conn)? {
+        return Ok(head);
+    }
+    let last: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT seq, hash FROM app.audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((seq, hash)) = last else {
+        return Ok((0, GENESIS_HASH.to_string()));
+    };
+    let next = (seq + 1).to_string();
+    conn.execute(
+        "INSERT OR IGNORE INTO app.meta VALUES (?, ?)",
+        [HEAD_LOST_KEY, next.as_str()],
+    )?;
+    Ok((seq, hash))
+}
+
+/// Appends after [`append_after`] and moves the head; the first entry's hash is
+/// also kept as the genesis (never replaced: an emptied log written afresh from
+/// entry 1 then no longer matches it).
 pub(super) fn append(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
-    let (count, prev_hash) = head(conn)?.unwrap_or((0, GENESIS_HASH.to_string()));
+    let (count, prev_hash) = append_after(conn)?;
     let seq = count + 1;
     let at = chrono::Utc::now().format(AT_FORMAT).to_string();
     let action = entry.action.as_str();
@@ -105,7 +153,25 @@ pub(super) fn append(conn: &Connection, entry: &Entry) -> Result<i64, StoreError
     )?;
     store::set_meta(conn, HEAD_COUNT_KEY, &seq.to_string())?;
     store::set_meta(conn, HEAD_HASH_KEY, &hash)?;
+    if seq == 1 {
+        conn.execute(
+            "INSERT OR IGNORE INTO app.meta VALUES (?, ?)",
+            [GENESIS_KEY, hash.as_str()],
+        )?;
+    }
     Ok(seq)
+}
+
+/// Records entry 1's hash as the genesis of a database whose log began before the
+/// genesis was kept (one made by an older version), so that from now on the log
+/// cannot be replaced from its start unseen. Does nothing when a genesis is kept or
+/// there is no entry 1 (`verify` reports that).
+pub(super) fn adopt_genesis(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO app.meta SELECT ?, hash FROM app.audit_log WHERE seq = 1",
+        [GENESIS_KEY],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -19,11 +19,10 @@ pub fn verify_command(db: &Path, anchor: Option<&Anchor>) -> anyhow::Result<()> 
         );
     }
     println!("{}", verification.summary());
-    if let Some(hash) = &verification.head_hash {
+    if let Some(anchor) = verification.anchor() {
         println!(
-            "head {}:{hash}\nKeep this line somewhere the database's users cannot change; \
-             `zonewise audit verify --anchor {}:{hash}` later checks the log still holds it.",
-            verification.entries, verification.entries
+            "head {anchor}\nKeep this line somewhere the database's users cannot change; \
+             `zonewise audit verify --anchor {anchor}` later checks the log still holds it."
         );
     }
     Ok(())

@@ -93,6 +93,25 @@ pub fn append(conn: &Connection, _lock: &AppendLock, entry: &Entry) -> Result<i6
     chain::append(conn, entry)
 }
 
+/// Records the database's creation as its first entry (`create_database`), inside
+/// the caller's transaction: for `store`, when it has just created the schema of a
+/// new database. It takes no turn ([`lock_for_append`]): no other connection can be
+/// appending to a database that did not exist a moment ago, and the caller may be
+/// holding the turn while it opens another database.
+pub(crate) fn record_creation(conn: &Connection) -> Result<i64, StoreError> {
+    let entry = Entry::new(Action::CreateDatabase, "database").with_detail(format!(
+        "created with schema version {}",
+        crate::store::SCHEMA_VERSION
+    ));
+    chain::append(conn, &entry)
+}
+
+/// Keeps entry 1's hash as the genesis of a database made before genesis hashes
+/// were kept (see `chain::adopt_genesis`); for `store` when it opens one.
+pub(crate) fn adopt_genesis(conn: &Connection) -> Result<(), StoreError> {
+    chain::adopt_genesis(conn)
+}
+
 /// Appends `entry` in a transaction of its own, waiting for a running load's turn:
 /// for work that has none (an export written to a file), right after it succeeds.
 pub fn record(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {

@@ -3,9 +3,10 @@
 
 use duckdb::Connection;
 
+use super::Action;
 use super::chain::{self, GENESIS_HASH, Hashed};
 use super::log::{ROW_COLUMNS, read_row};
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 
 /// What is wrong with the log, at its first bad entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,13 @@ pub enum Fault {
     Head,
     /// The log no longer holds a head exported earlier ([`Anchor`]).
     Anchor,
+    /// The log is empty, though every database records its creation as entry 1.
+    Empty,
+    /// Entry 1's hash is not the genesis kept in `app.meta` (or an exported
+    /// anchor), or that genesis is missing: the log was replaced from its start.
+    Genesis,
+    /// Another table shows work (loads, users, linkage runs) that no entry records.
+    Unrecorded,
 }
 
 /// The first bad entry and why.
@@ -36,30 +44,46 @@ pub struct Problem {
 }
 
 /// A head written down outside the database earlier (`zonewise audit verify` prints
-/// it): entry `seq` must still be there with this hash.
+/// it): entry `seq` must still be there with this hash, and entry 1 with the
+/// genesis hash when the anchor has one (anchors printed before genesis hashes were
+/// kept have none, and are still accepted).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Anchor {
     pub seq: i64,
     pub hash: String,
+    pub genesis: Option<String>,
 }
 
 impl std::str::FromStr for Anchor {
     type Err = String;
 
-    /// Reads `SEQ:HASH`, as `zonewise audit verify` prints the head.
+    /// Reads `SEQ:HASH:GENESIS` (or the older `SEQ:HASH`), as `zonewise audit verify`
+    /// prints the head.
     fn from_str(text: &str) -> Result<Anchor, String> {
-        let (seq, hash) = text
-            .split_once(':')
-            .ok_or_else(|| format!("'{text}': expected SEQ:HASH"))?;
+        let mut parts = text.split(':');
+        let (Some(seq), Some(hash), genesis, None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("'{text}': expected SEQ:HASH:GENESIS"));
+        };
         let seq = seq
             .trim()
             .parse()
             .map_err(|_| format!("'{text}': {seq} is not an entry number"))?;
-        let hash = hash.trim().to_ascii_lowercase();
-        if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!("'{text}': the hash must be 64 hexadecimal digits"));
-        }
-        Ok(Anchor { seq, hash })
+        let hex = |part: &str, what: &str| {
+            let part = part.trim().to_ascii_lowercase();
+            if part.len() != 64 || !part.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "'{text}': the {what} must be 64 hexadecimal digits"
+                ));
+            }
+            Ok(part)
+        };
+        Ok(Anchor {
+            seq,
+            hash: hex(hash, "hash")?,
+            genesis: genesis.map(|g| hex(g, "genesis hash")).transpose()?,
+        })
     }
 }
 
@@ -70,6 +94,8 @@ pub struct Verification {
     pub entries: i64,
     /// The last entry's hash, to write down elsewhere as an [`Anchor`].
     pub head_hash: Option<String>,
+    /// Entry 1's hash (the genesis), written down with the head.
+    pub genesis: Option<String>,
     /// The first problem found, or `None` when the chain is intact.
     pub problem: Option<Problem>,
 }
@@ -86,6 +112,13 @@ impl Verification {
             None => format!("chain intact: {} entries", self.entries),
             Some(problem) => problem.message.clone(),
         }
+    }
+
+    /// The head to write down outside the database, `SEQ:HASH:GENESIS`, as
+    /// [`Anchor`] reads it; `None` for an empty log.
+    pub fn anchor(&self) -> Option<String> {
+        let (hash, genesis) = (self.head_hash.as_ref()?, self.genesis.as_ref()?);
+        Some(format!("{}:{hash}:{genesis}", self.entries))
     }
 }
 
@@ -106,6 +139,7 @@ pub fn verify_with_anchor(
     let mut expected = 1i64;
     let mut previous = GENESIS_HASH.to_string();
     let mut anchored_hash = None;
+    let mut genesis = None;
     let mut problem = None;
     for row in rows {
         let row = row?;
@@ -175,6 +209,9 @@ pub fn verify_with_anchor(
         if anchor.is_some_and(|a| a.seq == row.seq) {
             anchored_hash = Some(row.hash.clone());
         }
+        if row.seq == 1 {
+            genesis = Some(row.hash.clone());
+        }
         previous = row.hash;
         expected += 1;
     }
@@ -183,14 +220,22 @@ pub fn verify_with_anchor(
     if problem.is_none() {
         problem = check_head(conn, entries, &previous)?;
     }
+    if problem.is_none() {
+        problem = check_start(conn, genesis.as_deref())?;
+    }
+    if problem.is_none() {
+        problem = check_work(conn)?;
+    }
     if problem.is_none()
         && let Some(anchor) = anchor
     {
-        problem = check_anchor(anchor, entries, anchored_hash.as_deref());
+        problem = check_anchor(anchor, entries, anchored_hash.as_deref())
+            .or_else(|| check_anchored_genesis(anchor, genesis.as_deref()));
     }
     Ok(Verification {
         entries,
         head_hash,
+        genesis,
         problem,
     })
 }
@@ -205,6 +250,16 @@ fn check_head(conn: &Connection, entries: i64, last: &str) -> Result<Option<Prob
             message,
         })
     };
+    if let Some(seq) = chain::head_lost_before(conn)? {
+        return Ok(problem(
+            seq,
+            Fault::Head,
+            format!(
+                "the recorded head (app.meta) was missing when entry {seq} was appended: it \
+                 had been deleted, so entries deleted before then may not be seen"
+            ),
+        ));
+    }
     Ok(match chain::head(conn)? {
         None if entries == 0 => None,
         None => problem(
@@ -235,6 +290,89 @@ fn check_head(conn: &Connection, entries: i64, last: &str) -> Result<Option<Prob
             format!("entry {entries} is not the entry the recorded head names (its hash differs)"),
         ),
         Some(_) => None,
+    })
+}
+
+/// The log must begin with the entry whose hash `app.meta` keeps as the genesis:
+/// every database records its creation as entry 1, so an empty log, or one whose
+/// first entry is another, was emptied or replaced.
+fn check_start(conn: &Connection, first: Option<&str>) -> Result<Option<Problem>, StoreError> {
+    let kept = chain::genesis(conn)?;
+    let (fault, message) = match (first, kept) {
+        (None, kept) => (
+            Fault::Empty,
+            format!(
+                "the log is empty, but every database records its creation as entry 1: its \
+                 entries were deleted{}",
+                if kept.is_some() {
+                    " (app.meta still keeps the first entry's hash)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (Some(_), None) => (
+            Fault::Genesis,
+            "the hash of entry 1 (the genesis) kept in app.meta is missing: it was deleted"
+                .to_string(),
+        ),
+        (Some(first), Some(kept)) if first != kept => (
+            Fault::Genesis,
+            "entry 1 is not the database's first entry: its hash is not the genesis kept in \
+             app.meta (the log was replaced from its start)"
+                .to_string(),
+        ),
+        (Some(_), Some(_)) => return Ok(None),
+    };
+    Ok(Some(Problem {
+        seq: 1,
+        fault,
+        message,
+    }))
+}
+
+/// Tables whose rows are work that always appends an entry of this action.
+const RECORDED_WORK: [(&str, &str, Action); 3] = [
+    ("app.load_run", "loads", Action::Ingest),
+    ("app.\"user\"", "users", Action::ManageUsers),
+    ("app.link_run", "linkage runs", Action::Link),
+];
+
+/// A log emptied and begun again (its creation entry written afresh) still shows,
+/// when the database holds work that no entry records.
+fn check_work(conn: &Connection) -> Result<Option<Problem>, StoreError> {
+    for (table, what, action) in RECORDED_WORK {
+        let rows = store::scalar_i64(conn, &format!("SELECT count(*) FROM {table}"))?;
+        if rows == 0 {
+            continue;
+        }
+        let recorded: i64 = conn.query_row(
+            "SELECT count(*) FROM app.audit_log WHERE action = ?",
+            [action.as_str()],
+            |row| row.get(0),
+        )?;
+        if recorded == 0 {
+            return Ok(Some(Problem {
+                seq: 1,
+                fault: Fault::Unrecorded,
+                message: format!(
+                    "{table} holds {rows} {what} but the log has no {action} entry: the \
+                     entries recording them were deleted"
+                ),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn check_anchored_genesis(anchor: &Anchor, first: Option<&str>) -> Option<Problem> {
+    let wanted = anchor.genesis.as_deref()?;
+    (first != Some(wanted)).then(|| Problem {
+        seq: 1,
+        fault: Fault::Genesis,
+        message: "entry 1 is not the first entry of the exported head: its hash is not the \
+                  anchor's genesis (the log was replaced from its start)"
+            .to_string(),
     })
 }
 

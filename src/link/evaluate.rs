@@ -58,6 +58,7 @@ pub fn evaluate(conn: &Connection, truth_dir: &Path) -> anyhow::Result<LinkageQu
             )
         })?;
     let path = file.display().to_string().replace('\'', "''");
+    // DuckDB's own messages do not always name the file they could not read.
     let quality = conn.query_row(
         &format!(
             "WITH truth AS (
@@ -107,6 +108,7 @@ pub fn evaluate(conn: &Connection, truth_dir: &Path) -> anyhow::Result<LinkageQu
                 family_f1,
             })
         },
-    )?;
+    )
+    .map_err(|e| anyhow::anyhow!("truth file {}: {e}", file.display()))?;
     Ok(quality)
 }

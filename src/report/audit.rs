@@ -27,6 +27,7 @@ impl Default for AuditFigures {
             verification: Verification {
                 entries: 0,
                 head_hash: None,
+                genesis: None,
                 problem: None,
             },
         }

@@ -51,12 +51,36 @@ pub fn open_in_memory() -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Creates what is missing of the schema; then, in one transaction, a new database
+/// gets its schema version and its creation as the audit log's first entry (so a log
+/// emptied later is seen), and an older one keeps its first entry's hash.
 fn apply_schema(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(SCHEMA_SQL)?;
-    conn.execute(
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    match record_version(conn) {
+        Ok(()) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(())
+        }
+        Err(error) => {
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::error!("rollback after a failed schema set-up also failed: {rollback}");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn record_version(conn: &Connection) -> Result<(), StoreError> {
+    let created = conn.execute(
         "INSERT OR IGNORE INTO app.meta VALUES ('schema_version', ?)",
         [SCHEMA_VERSION],
-    )?;
+    )? == 1;
+    if created {
+        crate::audit::record_creation(conn)?;
+    } else {
+        crate::audit::adopt_genesis(conn)?;
+    }
     Ok(())
 }
 

@@ -154,11 +154,10 @@ fn verification_ui(ui: &mut egui::Ui, figures: &AuditFigures) {
             ui.label(RichText::new(text).color(colour).strong());
         })
         .response;
-    if let Some(hash) = &verification.head_hash {
+    if let Some(anchor) = verification.anchor() {
         response.on_hover_text(format!(
-            "Head {}:{hash}. Write it down outside this database (or send it to someone who \
-             keeps it): `zonewise audit verify --anchor` then checks the log still holds it.",
-            verification.entries
+            "Head {anchor}. Write it down outside this database (or send it to someone who \
+             keeps it): `zonewise audit verify --anchor` then checks the log still holds it."
         ));
     }
 }

@@ -76,8 +76,18 @@ pub fn read_truth(
                 message: format!("no {stem}.csv or {stem}.csv.gz in the truth folder"),
             })
     };
-    let records = text_sql(&find("records")?.display().to_string());
-    let outcomes = text_sql(&find("outcomes")?.display().to_string());
+    let (records_file, outcomes_file) = (find("records")?, find("outcomes")?);
+    // DuckDB's own messages do not always name the file they could not read.
+    let failed = |e: duckdb::Error| ModelError::Truth {
+        path: truth_dir.display().to_string(),
+        message: format!(
+            "reading {} and {}: {e}",
+            records_file.display(),
+            outcomes_file.display()
+        ),
+    };
+    let records = text_sql(&records_file.display().to_string());
+    let outcomes = text_sql(&outcomes_file.display().to_string());
     let sql = format!(
         "WITH truth AS (
              SELECT source, record_id, person_id AS true_person
@@ -97,18 +107,13 @@ pub fn read_truth(
          SELECT c.person_id, o.probability FROM chosen c JOIN outcome o USING (true_person)",
         date = text_sql(&date_text(reference_date)),
     );
-    let mut statement = conn.prepare(&sql).map_err(|e| ModelError::Truth {
-        path: truth_dir.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let mut statement = conn.prepare(&sql).map_err(failed)?;
     let probabilities = statement
         .query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)?))
         })
-        .map_err(|e| ModelError::Truth {
-            path: truth_dir.display().to_string(),
-            message: e.to_string(),
-        })?
-        .collect::<Result<_, _>>()?;
+        .map_err(failed)?
+        .collect::<Result<_, _>>()
+        .map_err(failed)?;
     Ok(probabilities)
 }
