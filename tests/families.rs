@@ -425,6 +425,10 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     harness.run_steps(2);
     harness.get_by_label("Record decision").click();
     harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the decision was not recorded", |h| {
+        h.state().is_busy()
+    });
+    harness.run_steps(2);
     let snapshot = harness.state().snapshot().expect("snapshot");
     let decision = snapshot
         .families

@@ -309,9 +309,9 @@ pub enum DecisionError {
 
 /// Records a round table's decision about a family (every decision is kept) with
 /// its audit log entry in the same transaction, so neither is kept without the
-/// other, and returns it as stored, with its time. Recorded from the UI thread, so
-/// while a load holds the audit log it is refused at once
-/// ([`StoreError::AuditBusy`]) rather than waited for.
+/// other, and returns it as stored, with its time. While a load holds the audit
+/// log it waits for it (the app records decisions on a worker, so the frame
+/// never waits).
 pub fn record_decision(
     conn: &Connection,
     family_id: &str,
@@ -330,7 +330,7 @@ pub fn record_decision(
         ..Entry::new(Action::Decision, family_id)
     }
     .with_detail(format!("{outcome} ({zone}, round of {reference_date})"));
-    let lock = crate::audit::try_lock_for_append()?;
+    let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(StoreError::from)?;
     let saved = conn

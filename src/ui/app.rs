@@ -16,7 +16,7 @@ use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
 use crate::report::audit::{AuditFigures, read_audit};
-use crate::report::family_detail::FamilyDetail;
+use crate::report::family_detail::{Decision, FamilyDetail};
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, ReviewItem};
@@ -148,6 +148,8 @@ enum JobKind {
     SavePack,
     /// Checking a password (argon2, deliberately slow) and recording the sign-in.
     SignIn,
+    /// A round table's decision and its audit entry.
+    Decide,
 }
 
 /// What a finished job produced.
@@ -160,6 +162,10 @@ enum JobDone {
     /// Where the pack was saved; `None` when the dialog was cancelled.
     PackSaved(Option<PathBuf>),
     SignedIn(Session),
+    Decided {
+        family_id: String,
+        decision: Decision,
+    },
 }
 
 /// What a finished import job produced.
@@ -639,45 +645,74 @@ impl ZonewiseApp {
                 zone_id,
                 outcome,
                 note,
-            } => self.record_decision(&family_id, &zone_id, &outcome, &note),
+            } => self.record_decision(ctx, family_id, zone_id, outcome, note),
             RoundTableAction::ExportPack { zone_id } => self.export_pack(ctx, &zone_id),
         }
     }
 
-    fn record_decision(&mut self, family_id: &str, zone_id: &str, outcome: &str, note: &str) {
-        let (Some(conn), Some(snapshot)) = (&self.conn, &mut self.snapshot) else {
+    /// Records a round table's decision on a worker: it waits there while a load
+    /// holds the audit log, never on the frame.
+    fn record_decision(
+        &mut self,
+        ctx: &egui::Context,
+        family_id: String,
+        zone_id: String,
+        outcome: String,
+        note: String,
+    ) {
+        if self.jobs.is_running(JobKind::Decide) {
+            return;
+        }
+        let Some(date) = self
+            .snapshot
+            .as_ref()
+            .and_then(|snapshot| snapshot.families.current.clone())
+        else {
             return;
         };
-        let Some(date) = snapshot.families.current.clone() else {
+        let Some(conn) = self.worker_connection() else {
             return;
         };
-        let saved = crate::report::family_detail::record_decision(
-            conn,
-            family_id,
-            Some(zone_id),
-            &date,
-            outcome,
-            note,
-            &audit::current_user(),
+        let decided_by = audit::current_user();
+        self.round_table.message = None;
+        self.jobs.start(
+            JobKind::Decide,
+            "Recording the decision",
+            ctx,
+            move |sink| {
+                sink.report(None, format!("{outcome} for {family_id}"));
+                let decision = crate::report::family_detail::record_decision(
+                    &conn,
+                    &family_id,
+                    Some(&zone_id),
+                    &date,
+                    &outcome,
+                    &note,
+                    &decided_by,
+                )?;
+                Ok(JobDone::Decided {
+                    family_id,
+                    decision,
+                })
+            },
         );
-        self.round_table.message = Some(match saved {
-            Ok(decision) => {
-                // One family changed: its row is updated here rather than every
-                // family re-read on the UI thread.
-                if let Some(row) = snapshot
-                    .families
-                    .families
-                    .iter_mut()
-                    .find(|f| f.family_id == family_id)
-                {
-                    row.decision = Some(decision);
-                }
-                self.round_table.outcome = None;
-                self.round_table.note.clear();
-                format!("Recorded for {family_id}: {outcome}.")
-            }
-            Err(error) => format!("The decision could not be saved: {error}"),
-        });
+    }
+
+    /// A decision is stored: its family's row shows it (one family changed, so
+    /// nothing else is read again) and the form is cleared.
+    fn decided(&mut self, family_id: &str, decision: Decision) {
+        self.round_table.message = Some(format!("Recorded for {family_id}: {}.", decision.outcome));
+        if let Some(row) = self.snapshot.as_mut().and_then(|snapshot| {
+            snapshot
+                .families
+                .families
+                .iter_mut()
+                .find(|f| f.family_id == family_id)
+        }) {
+            row.decision = Some(decision);
+        }
+        self.round_table.outcome = None;
+        self.round_table.note.clear();
     }
 
     fn export_pack(&mut self, ctx: &egui::Context, zone_id: &str) {
@@ -935,6 +970,13 @@ impl ZonewiseApp {
                     path.map(|path| format!("Meeting pack saved to {}", path.display()));
             }
             (_, Ok(JobDone::SignedIn(session))) => self.signed_in(ctx, session),
+            (
+                _,
+                Ok(JobDone::Decided {
+                    family_id,
+                    decision,
+                }),
+            ) => self.decided(&family_id, decision),
             (JobKind::Open | JobKind::Refresh | JobKind::VerifyAudit, Err(error)) => {
                 self.open_error = Some(error)
             }
@@ -950,6 +992,9 @@ impl ZonewiseApp {
                 self.round_table.message = Some(format!("The meeting pack was not saved: {error}"))
             }
             (JobKind::SignIn, Err(error)) => self.login.error = Some(error),
+            (JobKind::Decide, Err(error)) => {
+                self.round_table.message = Some(format!("The decision could not be saved: {error}"))
+            }
         }
     }
 
@@ -1277,6 +1322,7 @@ impl ZonewiseApp {
             }
             View::RoundTable => {
                 self.round_table.offers_records = login::may_open(role, View::Families);
+                self.round_table.saving = self.jobs.is_running(JobKind::Decide);
                 let action =
                     round_table::round_table_ui(ui, &snapshot.families, &mut self.round_table);
                 let ctx = ui.ctx().clone();

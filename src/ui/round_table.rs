@@ -28,6 +28,8 @@ pub struct RoundTableState {
     pub note: String,
     /// The last save's or export's result.
     pub message: Option<String>,
+    /// A decision is being recorded (on a worker): the button waits for it.
+    pub saving: bool,
     /// The role may open Families, so an opened case offers the family's records
     /// (never on the projected screen, which sees masked identities only).
     pub offers_records: bool,
@@ -312,7 +314,9 @@ fn case_ui(
             .desired_width(f32::INFINITY),
     );
     if let Some(index) = state.outcome
-        && ui.button("Record decision").clicked()
+        && ui
+            .add_enabled(!state.saving, egui::Button::new("Record decision"))
+            .clicked()
     {
         action = RoundTableAction::RecordDecision {
             family_id: family.family_id.clone(),
