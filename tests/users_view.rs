@@ -30,7 +30,13 @@ fn type_into_nth(harness: &mut Harness<'_, ZonewiseApp>, role: Widget, nth: usiz
     harness.run_steps(2);
 }
 
-fn message(harness: &Harness<'_, ZonewiseApp>) -> Result<String, String> {
+/// The view's message once the change asked for has been saved or refused on
+/// its worker.
+fn message(harness: &mut Harness<'_, ZonewiseApp>) -> Result<String, String> {
+    common::app::wait_while(harness, "the user change did not finish", |h| {
+        h.state().is_busy()
+    });
+    harness.run_steps(2);
     harness.state().users.message.clone().expect("a message")
 }
 
@@ -78,7 +84,7 @@ fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
     click_button(&harness, "Save changes");
     harness.run_steps(2);
     assert_eq!(
-        message(&harness),
+        message(&mut harness),
         Ok("Saved the changes to zoe".to_string())
     );
     harness.get_by_label("Zone one, Zone two");
@@ -92,7 +98,7 @@ fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
         .click_accesskit();
     harness.run_steps(2);
     assert_eq!(
-        message(&harness),
+        message(&mut harness),
         Ok("Disabled zoe: they can no longer sign in".to_string())
     );
     harness
@@ -101,7 +107,7 @@ fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
         .expect("ana's button")
         .click_accesskit();
     harness.run_steps(2);
-    let refused = message(&harness).expect_err("the last analyst");
+    let refused = message(&mut harness).expect_err("the last analyst");
     assert!(refused.contains("last active analyst"), "{refused}");
 
     // A new user: mismatched passwords are refused, then added.
@@ -126,7 +132,7 @@ fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
     click_button(&harness, "Add user");
     harness.run_steps(2);
     assert_eq!(
-        message(&harness),
+        message(&mut harness),
         Err("the two passwords differ".to_string())
     );
     // Blank and commonly breached passwords are refused by the same rule as `user add`.
@@ -138,7 +144,7 @@ fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
         type_into_nth(&mut harness, Widget::PasswordInput, 1, password);
         click_button(&harness, "Add user");
         harness.run_steps(2);
-        let refused = message(&harness).expect_err(why);
+        let refused = message(&mut harness).expect_err(why);
         assert!(refused.contains(why), "{refused}");
     }
     type_into_nth(
@@ -156,7 +162,7 @@ fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
     click_button(&harness, "Add user");
     harness.run_steps(2);
     assert_eq!(
-        message(&harness),
+        message(&mut harness),
         Ok("Added sam as Zone manager".to_string())
     );
     harness.get_by_label("Sam Okafor");

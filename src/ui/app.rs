@@ -150,6 +150,8 @@ enum JobKind {
     SignIn,
     /// A round table's decision and its audit entry.
     Decide,
+    /// A change in the Users view (argon2 hashes a new password) and its audit entry.
+    ChangeUsers,
 }
 
 /// What a finished job produced.
@@ -165,6 +167,12 @@ enum JobDone {
     Decided {
         family_id: String,
         decision: Decision,
+    },
+    /// The change's outcome (a refusal is an outcome, shown in the view) and the
+    /// users as they are after it.
+    UsersChanged {
+        outcome: Result<String, String>,
+        users: Vec<UserRow>,
     },
 }
 
@@ -977,6 +985,7 @@ impl ZonewiseApp {
                     decision,
                 }),
             ) => self.decided(&family_id, decision),
+            (_, Ok(JobDone::UsersChanged { outcome, users })) => self.users_changed(outcome, users),
             (JobKind::Open | JobKind::Refresh | JobKind::VerifyAudit, Err(error)) => {
                 self.open_error = Some(error)
             }
@@ -992,6 +1001,7 @@ impl ZonewiseApp {
                 self.round_table.message = Some(format!("The meeting pack was not saved: {error}"))
             }
             (JobKind::SignIn, Err(error)) => self.login.error = Some(error),
+            (JobKind::ChangeUsers, Err(error)) => self.users.finished(Err(error)),
             (JobKind::Decide, Err(error)) => {
                 self.round_table.message = Some(format!("The decision could not be saved: {error}"))
             }
@@ -1345,7 +1355,8 @@ impl ZonewiseApp {
                     &mut self.users,
                     busy,
                 );
-                self.handle_users_action(action);
+                let ctx = ui.ctx().clone();
+                self.handle_users_action(&ctx, action);
             }
         }
     }
@@ -1353,7 +1364,10 @@ impl ZonewiseApp {
     /// Runs what the analyst asked of the Users view (each change in one
     /// transaction with its audit entry), then reads the users again. On the UI
     /// thread: the view offers changes only while no load holds the audit log.
-    fn handle_users_action(&mut self, action: users_view::UsersAction) {
+    /// Runs what the analyst asked of the Users view on a worker (argon2 hashes a
+    /// new password; each change is one transaction with its audit entry), then
+    /// reads the users again there.
+    fn handle_users_action(&mut self, ctx: &egui::Context, action: users_view::UsersAction) {
         use users_view::UsersAction;
         if action == UsersAction::None {
             return;
@@ -1362,40 +1376,62 @@ impl ZonewiseApp {
             self.users.finished(Err(self.refusal(View::Users)));
             return;
         }
-        let (Some(conn), Some(session)) = (&self.conn, &self.session) else {
+        if self.jobs.is_running(JobKind::ChangeUsers) {
+            return;
+        }
+        let Some(by) = self.session.as_ref().map(|session| session.user.clone()) else {
             return;
         };
-        let by = session.user.as_str();
-        let had_users = self.requires_login;
-        let outcome = match &action {
-            UsersAction::None => return,
-            UsersAction::Add(new, password) => access::add_user(conn, new, password, by)
-                .map(|()| format!("Added {} as {}", new.user, users_view::role_label(new.role))),
-            UsersAction::Change(user, change) => access::change_user(conn, user, change, by)
-                .map(|()| format!("Saved the changes to {user}")),
-            UsersAction::SetPassword(user, password) => {
-                access::reset_password(conn, user, password, by)
-                    .map(|()| format!("New password set for {user}"))
-            }
-            UsersAction::Disable(user) => access::disable_user(conn, user, by)
-                .map(|()| format!("Disabled {user}: they can no longer sign in")),
-            UsersAction::Enable(user) => {
-                access::enable_user(conn, user, by).map(|()| format!("{user} may sign in"))
-            }
+        let Some(conn) = self.worker_connection() else {
+            return;
         };
-        let reread = access::list_users(conn);
-        let outcome = outcome.map_err(|error| error.to_string()).map(|done| {
-            match access::requires_sign_in(conn) {
-                Ok(true) if !had_users => {
-                    format!("{done}. From now on everyone signs in to open this database.")
-                }
-                _ => done,
-            }
-        });
-        match (reread, &mut self.snapshot) {
-            (Ok(users), Some(snapshot)) => snapshot.users = users,
-            (Err(error), _) => tracing::error!("cannot read the users again: {error}"),
-            (Ok(_), None) => {}
+        let had_users = self.requires_login;
+        self.jobs.start(
+            JobKind::ChangeUsers,
+            "Saving the user change",
+            ctx,
+            move |_| {
+                let by = by.as_str();
+                let outcome = match &action {
+                    UsersAction::None => Ok(String::new()),
+                    UsersAction::Add(new, password) => access::add_user(&conn, new, password, by)
+                        .map(|()| {
+                            format!("Added {} as {}", new.user, users_view::role_label(new.role))
+                        }),
+                    UsersAction::Change(user, change) => {
+                        access::change_user(&conn, user, change, by)
+                            .map(|()| format!("Saved the changes to {user}"))
+                    }
+                    UsersAction::SetPassword(user, password) => {
+                        access::reset_password(&conn, user, password, by)
+                            .map(|()| format!("New password set for {user}"))
+                    }
+                    UsersAction::Disable(user) => access::disable_user(&conn, user, by)
+                        .map(|()| format!("Disabled {user}: they can no longer sign in")),
+                    UsersAction::Enable(user) => {
+                        access::enable_user(&conn, user, by).map(|()| format!("{user} may sign in"))
+                    }
+                };
+                let outcome = match outcome {
+                    Ok(done) if !had_users && access::requires_sign_in(&conn)? => Ok(format!(
+                        "{done}. From now on everyone signs in to open this database."
+                    )),
+                    Ok(done) => Ok(done),
+                    Err(error) => Err(error.to_string()),
+                };
+                Ok(JobDone::UsersChanged {
+                    outcome,
+                    users: access::list_users(&conn)?,
+                })
+            },
+        );
+    }
+
+    /// A user change was saved or refused: the view says which, with the users as
+    /// they now are.
+    fn users_changed(&mut self, outcome: Result<String, String>, users: Vec<UserRow>) {
+        if let Some(snapshot) = &mut self.snapshot {
+            snapshot.users = users;
         }
         self.users.finished(outcome);
     }
