@@ -552,8 +552,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     let expected = linked_health_check(&county);
     // Tall enough to show the whole side panel, decile table included.
     let mut harness = open_app_sized(&county, egui::vec2(1280.0, 1400.0));
-    harness.get_by_label("Map").click();
-    harness.run_steps(3);
+    open_map(&mut harness);
     assert_eq!(harness.state().view, View::Map);
     harness.get_by_label("Uptake against deprivation");
     harness.get_by_label("NHS Health Check uptake by IMD decile");
@@ -693,6 +692,17 @@ fn linked_health_check(county: &County) -> zonewise::uptake::Published {
     zonewise::uptake::suppress(&tables, zonewise::uptake::DEFAULT_THRESHOLD)
 }
 
+/// Opens the Map view and steps until its geometry is prepared (on a worker, which
+/// a loaded machine may take a while to finish).
+fn open_map(harness: &mut Harness<'_, ZonewiseApp>) {
+    harness.get_by_label("Map").click();
+    harness.run_steps(3);
+    common::app::wait_while(harness, "the map did not load", |h| {
+        h.state().map.is_loading()
+    });
+    harness.run_steps(2);
+}
+
 /// The text of the first label containing `part`.
 fn label_text(harness: &Harness<'_, ZonewiseApp>, part: &str) -> String {
     use egui_kittest::kittest::NodeT as _;
@@ -708,8 +718,7 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     let county = generated_county();
     let expected = linked_health_check(&county);
     let mut harness = open_app_sized(&county, egui::vec2(1280.0, 1700.0));
-    harness.get_by_label("Map").click();
-    harness.run_steps(3);
+    open_map(&mut harness);
     harness.get_by_label("By area");
 
     // A zone picked in the table is picked out on the map and marked on the chart

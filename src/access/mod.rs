@@ -242,9 +242,8 @@ pub struct Purpose {
 /// Runs `read`, a person-level query, for `session`: records `purpose` in the audit
 /// log (so a read that is not recorded does not happen), refuses roles that may not
 /// see people (the refusal recorded too), then runs `read` with what the session
-/// may see. While a load is being recorded it refuses at once
-/// ([`StoreError::AuditBusy`]) rather than wait. The query must
-/// apply [`Visibility::zone_condition`] and [`Visibility::masked`] itself.
+/// may see. While a load is being recorded it waits for it: for workers. The query
+/// must apply [`Visibility::zone_condition`] and [`Visibility::masked`] itself.
 pub fn person_query<T>(
     conn: &Connection,
     session: &Session,
@@ -252,17 +251,38 @@ pub fn person_query<T>(
     read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
 ) -> Result<T, AccessError> {
     let visibility = session.visibility();
+    audit::record(conn, &read_entry(session, purpose, &visibility))?;
+    Ok(read(conn, &visibility?)?)
+}
+
+/// [`person_query`] for the UI thread, which must not block on a running load:
+/// while one is being recorded it refuses at once ([`StoreError::AuditBusy`]).
+pub fn person_query_now<T>(
+    conn: &Connection,
+    session: &Session,
+    purpose: &Purpose,
+    read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
+) -> Result<T, AccessError> {
+    let visibility = session.visibility();
+    audit::record_now(conn, &read_entry(session, purpose, &visibility))?;
+    Ok(read(conn, &visibility?)?)
+}
+
+/// The audit entry of a person-level read, or of its refusal: an attempt is what
+/// an auditor looks for, so refusals are recorded too.
+fn read_entry(
+    session: &Session,
+    purpose: &Purpose,
+    visibility: &Result<Visibility, AccessError>,
+) -> Entry {
     let mut entry = Entry {
         user: session.user.clone(),
         ..Entry::new(purpose.action, purpose.subject.as_str())
     }
-    .with_detail(match &visibility {
+    .with_detail(match visibility {
         Ok(_) => format!("as {}", session.role.as_str()),
         Err(_) => format!("refused: a {} may not see people", session.role.as_str()),
     });
     entry.reason = purpose.reason.clone();
-    // Refusals are recorded too: an attempt is what an auditor looks for. Without
-    // waiting: this runs on the UI thread, which must not block on a running load.
-    audit::record_now(conn, &entry)?;
-    Ok(read(conn, &visibility?)?)
+    entry
 }

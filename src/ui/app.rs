@@ -466,7 +466,7 @@ impl ZonewiseApp {
                 // Through the one door: recorded before any name is on screen, and
                 // limited to the zones and masking the session is given.
                 let Some(session) = &self.session else { return };
-                let found = access::person_query(conn, session, &purpose, |conn, visible| {
+                let found = access::person_query_now(conn, session, &purpose, |conn, visible| {
                     records::search_persons(conn, visible, &self.linkage.search, SEARCH_LIMIT)
                 });
                 match found {
@@ -487,7 +487,7 @@ impl ZonewiseApp {
                     reason: None,
                 };
                 let Some(session) = &self.session else { return };
-                let opened = access::person_query(conn, session, &purpose, |conn, visible| {
+                let opened = access::person_query_now(conn, session, &purpose, |conn, visible| {
                     records::read_person_records(conn, visible, &person_id)
                 });
                 match opened {
@@ -598,7 +598,7 @@ impl ZonewiseApp {
             return None;
         };
         let date = snapshot.families.current.as_deref()?;
-        Some(access::person_query(
+        Some(access::person_query_now(
             conn,
             session,
             purpose,
