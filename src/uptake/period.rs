@@ -20,7 +20,7 @@ pub fn latest_extract_date(conn: &Connection) -> Result<Option<NaiveDate>, duckd
 
 /// True when `date` is a quarter end: 31 March, 30 June, 30 September or 31 December.
 pub fn is_quarter_end(date: NaiveDate) -> bool {
-    date.month() % 3 == 0
+    date.month().is_multiple_of(3)
         && date
             .succ_opt()
             .is_none_or(|next| next.month() != date.month())

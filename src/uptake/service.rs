@@ -208,4 +208,20 @@ mod tests {
             .to_string();
         assert!(error.contains("two services are named 'x'"), "{error}");
     }
+
+    /// A `;` anywhere in a query, even in a string, is refused with where it is.
+    #[test]
+    fn a_query_with_a_semicolon_is_refused_with_its_place() {
+        let text = "[[service]]\nname = \"x\"\ntitle = \"X\"\neligible = \"SELECT 1\"\n\
+                    attended = \"\"\"\nSELECT lsoa_code,\n  'a;b' AS n FROM ref.lsoa\"\"\"\n";
+        let error = parse(text, Path::new("mine.toml"))
+            .expect_err("a ';'")
+            .to_string();
+        assert!(
+            error.contains(
+                "service 'x' in mine.toml: the attended query has a ';' at its line 2, column 5"
+            ),
+            "{error}"
+        );
+    }
 }
