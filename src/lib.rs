@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bench;
 pub mod commands;
 pub mod compressed;
+pub mod format;
 pub mod geo;
 pub mod ingest;
 pub mod link;

@@ -530,7 +530,7 @@ fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", commands::describe_error(&error));
+            eprintln!("error: {}", zonewise::format::describe_error(&error));
             std::process::ExitCode::FAILURE
         }
     }

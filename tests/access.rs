@@ -171,7 +171,7 @@ fn families_seen(conn: &Connection, user: &str) -> Result<(Vec<String>, bool), A
             let families = conn
                 .prepare(&format!(
                     "SELECT family_id FROM core.family f WHERE {} ORDER BY 1",
-                    visible.zone_condition("f.zone_id")
+                    visible.zone_condition(conn, "f.zone_id")?
                 ))?
                 .query_map([], |row| row.get(0))?
                 .collect::<Result<Vec<String>, _>>()

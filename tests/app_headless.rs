@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use zonewise::audit::{self, Action, Entry};
-use zonewise::commands::thousands;
+use zonewise::format::thousands;
 use zonewise::ingest::{self, Manifest};
 use zonewise::store;
 use zonewise::synth::{self, SynthConfig};

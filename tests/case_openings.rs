@@ -13,7 +13,7 @@ use egui_kittest::kittest::Queryable;
 use zonewise::access::{NewUser, Role, Session, add_user};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::read_families;
-use zonewise::report::family_detail::read_family_detail;
+use zonewise::report::family_detail::read_visible_family;
 use zonewise::ui::families_view::drill::{self, Scope};
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
@@ -139,7 +139,12 @@ fn county() -> County {
         })
         .expect("a family with a child and a name of its own near the top");
     let current = figures.current.clone().expect("round");
-    let detail = read_family_detail(&conn, &family.family_id, &current).expect("detail");
+    let analyst = zonewise::access::Session::local_analyst()
+        .visibility()
+        .expect("analysts see people");
+    let detail = read_visible_family(&conn, &analyst, &family.family_id, &current)
+        .expect("detail")
+        .expect("an analyst sees every family");
     let child = detail
         .members
         .iter()

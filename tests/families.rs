@@ -14,7 +14,7 @@ use egui_kittest::kittest::Queryable;
 use zonewise::access::{Role, Session, Visibility};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::{FamiliesFigures, read_families};
-use zonewise::report::family_detail::{OUTCOMES, read_family_detail, record_decision};
+use zonewise::report::family_detail::{OUTCOMES, read_visible_family, record_decision};
 use zonewise::report::meeting_pack::meeting_pack_html;
 use zonewise::risk::features::UNIVERSAL_EVENTS;
 use zonewise::ui::families_view::drill::{self, Scope};
@@ -179,7 +179,9 @@ fn a_family_single_view_holds_all_its_records() {
     let figures = read_families(&conn, &everyone()).expect("families");
     let current = figures.current.clone().expect("round");
     let family = &figures.families[0];
-    let detail = read_family_detail(&conn, &family.family_id, &current).expect("detail");
+    let detail = read_visible_family(&conn, &everyone(), &family.family_id, &current)
+        .expect("detail")
+        .expect("an analyst sees every family");
 
     let all_events: Vec<_> = events(&conn)
         .into_iter()
@@ -279,7 +281,9 @@ fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
     let agenda = agenda(&after, &zone);
     assert!(agenda.reviewed.iter().any(|f| f.family_id == family));
     assert!(!agenda.newly_flagged.iter().any(|f| f.family_id == family));
-    let detail = read_family_detail(&conn, &family, &current).expect("detail");
+    let detail = read_visible_family(&conn, &everyone(), &family, &current)
+        .expect("detail")
+        .expect("an analyst sees every family");
     assert_eq!(detail.decisions.len(), 2, "every decision is kept");
 }
 
@@ -753,4 +757,325 @@ fn sign_in_decides_what_each_role_sees() {
         listed_by, "zed",
         "reads are recorded under the signed-in user"
     );
+}
+
+/// A person of the county with their family's zone, for the readers' tests.
+#[derive(Debug, Clone)]
+struct Someone {
+    person_id: String,
+    family_id: String,
+    family_name: String,
+    zone_id: String,
+}
+
+/// Everyone with a family name and a zone, in person id order.
+fn people_with_zones(conn: &duckdb::Connection) -> Vec<Someone> {
+    conn.prepare(
+        "SELECT p.person_id, p.family_id, p.family_name, f.zone_id
+         FROM core.person p JOIN core.family f USING (family_id)
+         WHERE p.family_name IS NOT NULL AND length(p.family_name) > 2 AND f.zone_id IS NOT NULL
+         ORDER BY p.person_id",
+    )
+    .expect("prepare")
+    .query_map([], |row| {
+        Ok(Someone {
+            person_id: row.get(0)?,
+            family_id: row.get(1)?,
+            family_name: row.get(2)?,
+            zone_id: row.get(3)?,
+        })
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+/// True when `name` is only initials ("A. S.").
+fn only_initials(name: &str) -> bool {
+    name.split_whitespace()
+        .all(|part| part.chars().count() == 2 && part.ends_with('.'))
+}
+
+#[test]
+fn every_person_reader_applies_the_zones_and_masking_it_is_given() {
+    use zonewise::report::records::{read_person_records, read_review_queue, search_persons};
+    let county = county();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let figures = read_families(&conn, &everyone()).expect("families");
+    let zone = busy_zone(&figures);
+    let people = people_with_zones(&conn);
+    let insider = people.iter().find(|p| p.zone_id == zone).expect("insider");
+    let outsider = people.iter().find(|p| p.zone_id != zone).expect("outsider");
+    let in_zone = |role| {
+        Session {
+            user: "someone".into(),
+            role,
+            zones: vec![zone.clone()],
+        }
+        .visibility()
+        .expect("sees people")
+    };
+    let manager = in_zone(Role::ZoneManager);
+    let screen = in_zone(Role::RoundTable);
+    let current = figures.current.clone().expect("round");
+
+    // The search finds only people of the session's zones.
+    let found = |visible: &Visibility, who: &Someone| {
+        search_persons(&conn, visible, &who.person_id, 10).expect("search")
+    };
+    assert_eq!(
+        found(&everyone(), outsider).len(),
+        1,
+        "an analyst finds anyone"
+    );
+    assert!(
+        found(&manager, outsider).is_empty(),
+        "another zone's person"
+    );
+    let hit = &found(&manager, insider)[0];
+    assert!(hit.name.contains(&insider.family_name), "{}", hit.name);
+    assert!(hit.birth_date.is_some());
+    // On a masked screen a hit is initials, with no date of birth or postcode.
+    let masked = &found(&screen, insider)[0];
+    assert!(only_initials(&masked.name), "{}", masked.name);
+    assert_eq!(
+        (masked.birth_date.clone(), masked.postcode.clone()),
+        (None, None)
+    );
+
+    // A person's records: none outside the zones, masked on the screen.
+    assert!(
+        read_person_records(&conn, &manager, &outsider.person_id)
+            .expect("read")
+            .is_none()
+    );
+    let records = read_person_records(&conn, &screen, &insider.person_id)
+        .expect("read")
+        .expect("their zone");
+    assert!(!records.records.is_empty());
+    for record in &records.records {
+        assert!(only_initials(record.family_name.as_deref().unwrap_or("")));
+        assert!(only_initials(record.given_name.as_deref().unwrap_or("")));
+        assert_eq!(record.birth_date, None);
+        assert_eq!(record.nhs_number, None);
+        assert_eq!(record.postcode, None);
+        assert_eq!(record.address, None);
+    }
+    let unmasked = read_person_records(&conn, &manager, &insider.person_id)
+        .expect("read")
+        .expect("their zone");
+    assert!(unmasked.records.iter().any(|r| r.birth_date.is_some()));
+
+    // A family's single view: none outside the zones; initials on the screen.
+    assert!(
+        read_visible_family(&conn, &manager, &outsider.family_id, &current)
+            .expect("read")
+            .is_none()
+    );
+    let family = read_visible_family(&conn, &screen, &insider.family_id, &current)
+        .expect("read")
+        .expect("their zone");
+    let names = names_of(&conn, std::slice::from_ref(&insider.family_id));
+    for member in &family.members {
+        assert!(only_initials(&member.full_name()), "{}", member.full_name());
+        assert_eq!(member.birth_date, None);
+        assert!(names.is_disjoint(&words(&member.full_name())));
+    }
+
+    // The review queue: only pairs whose both records are people of the zones,
+    // the same pairs as the whole queue filtered independently. The zone is one
+    // that holds a pending pair, so the check is not vacuous.
+    let zone_of: BTreeMap<String, String> = conn
+        .prepare(
+            "SELECT a.record_key, f.zone_id FROM link.assignment a
+             JOIN core.person p USING (person_id)
+             JOIN core.family f ON f.family_id = p.family_id WHERE f.zone_id IS NOT NULL",
+        )
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("zones");
+    let pairs = |visible: &Visibility| -> Vec<(String, String)> {
+        read_review_queue(&conn, visible, 10_000)
+            .expect("queue")
+            .into_iter()
+            .map(|item| (item.pair.l_key, item.pair.r_key))
+            .collect()
+    };
+    let whole = pairs(&everyone());
+    let queue_zone = whole
+        .iter()
+        .find_map(|(l, r)| zone_of.get(l).filter(|z| zone_of.get(r) == Some(*z)))
+        .expect("a pending pair within one zone")
+        .clone();
+    let in_queue_zone = |role| {
+        Session {
+            user: "someone".into(),
+            role,
+            zones: vec![queue_zone.clone()],
+        }
+        .visibility()
+        .expect("sees people")
+    };
+    let expected: Vec<(String, String)> = whole
+        .iter()
+        .filter(|(l, r)| zone_of.get(l) == Some(&queue_zone) && zone_of.get(r) == Some(&queue_zone))
+        .cloned()
+        .collect();
+    assert!(
+        expected.len() < whole.len(),
+        "the county has pairs outside the zone too"
+    );
+    assert_eq!(pairs(&in_queue_zone(Role::ZoneManager)), expected);
+    let masked_queue =
+        read_review_queue(&conn, &in_queue_zone(Role::RoundTable), 10_000).expect("queue");
+    assert_eq!(masked_queue.len(), expected.len());
+    for item in masked_queue {
+        for record in [&item.left, &item.right] {
+            assert!(only_initials(record.family_name.as_deref().unwrap_or("")));
+            assert_eq!(
+                (record.birth_date.clone(), record.nhs_number.clone()),
+                (None, None)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_projected_screen_reads_nobody_through_the_command_line_or_the_round_table() {
+    use zonewise::access::{NewUser, add_user};
+    use zonewise::ui::round_table::RoundTableAction;
+    const PASSWORD: &str = "tulip-anchor-quarry-42";
+    let county = county();
+    let (zone, outsider, ours) = {
+        let conn = zonewise::store::open(&county.db).expect("open");
+        let figures = read_families(&conn, &everyone()).expect("families");
+        let zone = busy_zone(&figures);
+        let people = people_with_zones(&conn);
+        let outsider = people
+            .iter()
+            .find(|p| p.zone_id != zone)
+            .expect("outsider")
+            .clone();
+        let ours = agenda(&figures, &zone)
+            .sections()
+            .iter()
+            .find_map(|(_, _, list)| list.first().map(|f| f.family_id.clone()))
+            .expect("a family on the agenda");
+        for (user, role, zones) in [
+            ("ada", Role::Analyst, vec![]),
+            ("screen", Role::RoundTable, vec![zone.clone()]),
+        ] {
+            let new = NewUser {
+                user: user.to_string(),
+                display_name: user.to_string(),
+                role,
+                zones,
+            };
+            add_user(&conn, &new, PASSWORD, "test").expect("user");
+        }
+        (zone, outsider, ours)
+    };
+    // `zonewise --db FILE --as screen --find SURNAME --family F`, as a script might start it.
+    let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()))
+        .with_sign_in("screen".to_string(), PASSWORD.to_string())
+        .with_person_search(outsider.family_name.clone())
+        .with_family(outsider.family_id.clone());
+    let mut harness = common::app::harness(app, 1280.0, 1600.0);
+    wait_for_figures(&mut harness);
+    harness.run_steps(3);
+    let state = harness.state();
+    assert_eq!(state.view, View::RoundTable, "the only view it may open");
+    assert!(state.linkage.hits.is_empty(), "nobody was searched for");
+    assert!(state.linkage.person.is_none());
+    assert!(state.families.detail.is_none(), "no family was opened");
+
+    // Asking the shell directly to show an agenda family's records is refused too.
+    harness.state_mut().round_table.zone = Some(zone.clone());
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .handle_round_table_action(&ctx, RoundTableAction::ShowFamily(ours.clone()));
+    assert!(harness.state().families.detail.is_none());
+    assert!(
+        harness
+            .state()
+            .round_table
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("may not use Families"))
+    );
+    drop(harness);
+
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let reads: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM app.audit_log
+             WHERE action IN ('search_persons', 'open_person', 'open_family')",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        reads, 0,
+        "no person-level read happened, so none is recorded"
+    );
+}
+
+#[test]
+fn the_sample_county_takes_no_import() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = ZonewiseApp::new(DatabaseChoice::Sample {
+        sample_dir: dir.path().join("sample"),
+        db_path: dir.path().join("sample.duckdb"),
+    });
+    assert!(app.is_sample());
+    app.import_manifest(&egui::Context::default(), dir.path().join("manifest.toml"));
+    assert!(!app.is_busy(), "no import job was started");
+    assert_eq!(
+        app.import_message(),
+        Some(&zonewise::ui::ImportMessage::Failed(
+            zonewise::ui::SAMPLE_IMPORT_REFUSAL.to_string()
+        ))
+    );
+    assert!(zonewise::ui::SAMPLE_IMPORT_REFUSAL.contains("zonewise ingest --db FILE"));
+    assert!(
+        !dir.path().join("sample.duckdb").exists(),
+        "nothing was opened"
+    );
+}
+
+#[test]
+fn a_meeting_pack_appears_only_with_its_audit_entry() {
+    use zonewise::report::meeting_pack::save_pack;
+    let county = county();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let out = tempfile::tempdir().expect("temp dir");
+    let saved = out.path().join("pack.html");
+    save_pack(&conn, &saved, "<p>pack</p>", "Z1").expect("saved");
+    assert_eq!(
+        std::fs::read_to_string(&saved).expect("file"),
+        "<p>pack</p>"
+    );
+    let recorded: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM app.audit_log WHERE action = 'export' AND subject = ?",
+            [saved.display().to_string()],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(recorded, 1);
+
+    // When the entry cannot be written, no file appears, not even a staged one.
+    conn.execute_batch("DROP TABLE app.audit_log")
+        .expect("break the log");
+    let refused = out.path().join("refused.html");
+    let error = save_pack(&conn, &refused, "<p>pack</p>", "Z1").expect_err("not recorded");
+    assert!(error.to_string().contains("audit log"), "{error}");
+    let left: Vec<_> = std::fs::read_dir(out.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, [std::ffi::OsString::from("pack.html")]);
 }

@@ -10,7 +10,7 @@ use super::{
     enable_user, list_users, reset_password,
 };
 use crate::audit::{self, Action, Entry};
-use crate::commands::new_table;
+use crate::format::new_table;
 use crate::store;
 
 /// Adds `user` to the database at `db`. At a terminal the password is asked twice

@@ -113,19 +113,27 @@ pub struct Visibility {
 
 impl Visibility {
     /// A SQL condition keeping only the rows whose zone (`zone_column`, e.g.
-    /// `f.zone_id`) the session may see: `TRUE`, or `zone IN (…)` (`FALSE` for none).
-    pub fn zone_condition(&self, zone_column: &str) -> String {
+    /// `f.zone_id`) the session may see: `TRUE`, `FALSE` for no zones, or a test
+    /// against the connection's variable `zonewise_visible_zones`, which this sets
+    /// by binding the zones as a parameter. Zone ids come from a form or the
+    /// command line (`user add --zone`), so they are never pasted into SQL.
+    pub fn zone_condition(
+        &self,
+        conn: &Connection,
+        zone_column: &str,
+    ) -> Result<String, duckdb::Error> {
         match &self.zones {
-            None => "TRUE".to_string(),
-            Some(zones) if zones.is_empty() => "FALSE".to_string(),
-            Some(zones) => format!(
-                "{zone_column} IN ({})",
-                zones
-                    .iter()
-                    .map(|z| format!("'{}'", z.replace('\'', "''")))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            None => Ok("TRUE".to_string()),
+            Some(zones) if zones.is_empty() => Ok("FALSE".to_string()),
+            Some(zones) => {
+                conn.execute(
+                    "SET VARIABLE zonewise_visible_zones = string_split(?, chr(31))",
+                    [zones.join("\u{1f}")],
+                )?;
+                Ok(format!(
+                    "list_contains(getvariable('zonewise_visible_zones'), {zone_column})"
+                ))
+            }
         }
     }
 
@@ -171,8 +179,38 @@ mod tests {
         assert_eq!(masked.name(Some("amara"), Some("O'Brien")), "A. O.");
         assert_eq!(masked.name(None, Some("Étienne")), "É.");
         assert_eq!(masked.name(None, None), "");
-        assert_eq!(masked.zone_condition("f.zone_id"), "f.zone_id IN ('Z1')");
-        assert_eq!(shown.zone_condition("f.zone_id"), "TRUE");
+    }
+
+    #[test]
+    fn zone_conditions_bind_the_zones_rather_than_paste_them() {
+        let conn = duckdb::Connection::open_in_memory().expect("memory");
+        let quoted = "Z1') OR TRUE OR ('".to_string();
+        let limited = Visibility {
+            zones: Some(vec!["Z2".to_string(), quoted.clone()]),
+            masked: false,
+        };
+        let condition = limited.zone_condition(&conn, "zone").expect("condition");
+        assert!(!condition.contains("Z2"), "{condition}");
+        let kept: Vec<String> = conn
+            .prepare(&format!(
+                "SELECT zone FROM (VALUES ('Z1'), ('Z2'), (?)) t(zone) WHERE {condition} ORDER BY zone"
+            ))
+            .expect("prepare")
+            .query_map([&quoted], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(kept, ["Z1') OR TRUE OR ('", "Z2"]);
+        let everyone = Visibility {
+            zones: None,
+            masked: false,
+        };
+        assert_eq!(everyone.zone_condition(&conn, "zone").expect("all"), "TRUE");
+        let nobody = Visibility {
+            zones: Some(Vec::new()),
+            masked: false,
+        };
+        assert_eq!(nobody.zone_condition(&conn, "zone").expect("none"), "FALSE");
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{Anchor, Filter, LogRow, list, verify_with_anchor};
-use crate::commands::new_table;
+use crate::format::new_table;
 use crate::store;
 
 /// `zonewise audit verify`: checks the chain and the head; fails naming the first bad

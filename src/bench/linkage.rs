@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::{
     CountySpec, LinkedCounty, Progress, RunsTable, SizesCommand, generate_and_link, run_each_size,
 };
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::link::evaluate::LinkageQuality;
 use crate::link::{self, LinkConfig};
 

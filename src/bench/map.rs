@@ -216,13 +216,13 @@ pub fn command(reference_dir: &Path, frames: usize, json: bool) -> anyhow::Resul
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
-    let mut table = crate::commands::new_table(&["Measure", "Sample county", "England"]);
+    let mut table = crate::format::new_table(&["Measure", "Sample county", "England"]);
     let row = |name: &str, f: &dyn Fn(&MapBench) -> String| {
         let mut cells = vec![name.to_string()];
         cells.extend(results.iter().map(f));
         cells
     };
-    let thousands = |n: usize| crate::commands::thousands(n as i64);
+    let thousands = |n: usize| crate::format::thousands(n as i64);
     table.add_row(row("LSOAs", &|r| thousands(r.lsoas)));
     table.add_row(row("vertices as published", &|r| thousands(r.vertices)));
     table.add_row(row("vertices drawn (whole layer on screen)", &|r| {

@@ -17,7 +17,7 @@ use comfy_table::Table;
 use duckdb::Connection;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::commands::{new_table, thousands};
+use crate::format::{new_table, thousands};
 use crate::ingest::{self, Manifest};
 use crate::link::{self, LinkConfig, LinkReport};
 use crate::store;

@@ -15,7 +15,7 @@ use duckdb::Connection;
 use serde::Serialize;
 
 use super::{CountySpec, Progress, RunsTable, SizesCommand, generate_and_link, run_each_size};
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::link::LinkConfig;
 use crate::risk::model::dataset::{self, Population, Preprocessing};
 use crate::risk::model::evaluation::DEFAULT_K_PER_ZONE;

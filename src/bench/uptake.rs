@@ -11,7 +11,7 @@ use duckdb::Connection;
 use serde::Serialize;
 
 use super::{CountySpec, Progress, RunsTable, SizesCommand, generate_and_link, run_each_size};
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::link::LinkConfig;
 use crate::uptake::{self, DEFAULT_THRESHOLD, Service, UptakeError, UptakeOptions, service};
 

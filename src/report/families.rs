@@ -164,7 +164,7 @@ pub fn read_families(
     let zones = conn
         .prepare(&format!(
             "SELECT z.zone_id, z.name FROM ref.zone z WHERE {} ORDER BY z.name",
-            visibility.zone_condition("z.zone_id")
+            visibility.zone_condition(conn, "z.zone_id")?
         ))?
         .query_map([], |row| {
             Ok(ZoneInfo {
@@ -194,7 +194,7 @@ pub fn read_families(
         &current,
         previous.as_deref(),
         &criteria,
-        &visibility.zone_condition("f.zone_id"),
+        &visibility.zone_condition(conn, "f.zone_id")?,
     )?;
     if visibility.masked() {
         for family in &mut families {

@@ -110,7 +110,10 @@ impl FamilyDetail {
 
 /// Reads one family at `reference_date` for a session that may see `visibility`
 /// (pass it on from `access::person_query`): `None` when the family lies outside
-/// the session's zones.
+/// the session's zones; on a masked screen (the projected round table) members'
+/// names are initials and their dates of birth are not read out. This is the only
+/// way to read a family's single view, so no caller can show more than the
+/// session may see.
 pub fn read_visible_family(
     conn: &Connection,
     visibility: &crate::access::Visibility,
@@ -120,7 +123,7 @@ pub fn read_visible_family(
     let visible: i64 = conn.query_row(
         &format!(
             "SELECT count(*) FROM core.family f WHERE f.family_id = ? AND {}",
-            visibility.zone_condition("f.zone_id")
+            visibility.zone_condition(conn, "f.zone_id")?
         ),
         [family_id],
         |row| row.get(0),
@@ -128,11 +131,21 @@ pub fn read_visible_family(
     if visible == 0 {
         return Ok(None);
     }
-    read_family_detail(conn, family_id, reference_date).map(Some)
+    let mut detail = read_family_detail(conn, family_id, reference_date)?;
+    if visibility.masked() {
+        for member in &mut detail.members {
+            member.given_name =
+                visibility.name(Some(&member.given_name), Some(&member.family_name));
+            member.family_name = String::new();
+            member.birth_date = None;
+        }
+    }
+    Ok(Some(detail))
 }
 
-/// Reads one family at `reference_date` (yyyy-mm-dd).
-pub fn read_family_detail(
+/// Reads one family at `reference_date` (yyyy-mm-dd), unmasked: only through
+/// [`read_visible_family`].
+fn read_family_detail(
     conn: &Connection,
     family_id: &str,
     reference_date: &str,

@@ -4,8 +4,13 @@
 //! to write the decision in. HTML with print styles, so any browser prints it
 //! cleanly to paper or PDF.
 
+use std::path::Path;
+
+use duckdb::Connection;
+
 use super::agenda::agenda;
 use super::families::{FamiliesFigures, FamilyRow, short_name};
+use crate::audit::{self, Action, Entry};
 
 const STYLE: &str = "
 body { font-family: 'Segoe UI', Arial, sans-serif; font-size: 11pt; color: #222; margin: 2em; }
@@ -67,6 +72,49 @@ pub fn meeting_pack_html(
     }
     html.push_str("</body></html>\n");
     html
+}
+
+/// Why a meeting pack was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the pack was not saved, as it could not be recorded in the audit log: {0}")]
+    Audit(#[from] crate::store::StoreError),
+}
+
+/// Saves `html`, zone `zone_id`'s pack, at `path` so that it never appears without
+/// its audit entry: written to a hidden file beside `path`, recorded, then renamed
+/// into place. If the entry cannot be written (a load holds the log, the disk is
+/// full) the staged file is removed and nothing is saved.
+pub fn save_pack(
+    conn: &Connection,
+    path: &Path,
+    html: &str,
+    zone_id: &str,
+) -> Result<(), PackError> {
+    let failed = |source: std::io::Error| PackError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut staged = tempfile::Builder::new()
+        .prefix(".zonewise-pack")
+        .tempfile_in(folder)
+        .map_err(failed)?;
+    std::io::Write::write_all(&mut staged, html.as_bytes()).map_err(failed)?;
+    staged.as_file().sync_all().map_err(failed)?;
+    let entry = Entry::new(Action::Export, path.display().to_string())
+        .with_detail(format!("masked round-table meeting pack, zone {zone_id}"));
+    audit::record(conn, &entry)?;
+    staged.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
 }
 
 fn family_html(figures: &FamiliesFigures, family: &FamilyRow) -> String {

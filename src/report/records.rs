@@ -4,6 +4,7 @@
 
 use duckdb::Connection;
 
+use crate::access::Visibility;
 use crate::link::fellegi_sunter::Model;
 use crate::link::review;
 use crate::link::score::{self, ScoredPair};
@@ -28,6 +29,24 @@ pub struct RecordDetails {
 }
 
 impl RecordDetails {
+    /// The record as `visibility` allows it to be shown: on a masked screen the
+    /// names become initials and every other identifying field is blanked, so no
+    /// caller can show more than the session may see.
+    fn masked_for(mut self, visibility: &Visibility) -> RecordDetails {
+        if visibility.masked() {
+            self.given_name = Some(visibility.name(self.given_name.as_deref(), None));
+            self.family_name = Some(visibility.name(self.family_name.as_deref(), None));
+            self.record_id = String::new();
+            self.birth_date = None;
+            self.postcode = None;
+            self.address = None;
+            self.nhs_number = None;
+            self.ni_number = None;
+            self.upn = None;
+        }
+        self
+    }
+
     /// (label, value) of each field, in the order a reviewer compares them.
     pub fn fields(&self) -> [(&'static str, Option<&str>); 10] {
         [
@@ -75,6 +94,44 @@ fn details_of(conn: &Connection, key: &str) -> Result<RecordDetails, duckdb::Err
     )
 }
 
+/// A SQL condition true when the source record `key_column` belongs to a person
+/// whose family lies in the zones `visibility` allows (always true when it allows
+/// every zone, so records not yet in a family still reach the analyst).
+fn visible_record_condition(
+    conn: &Connection,
+    visibility: &Visibility,
+    key_column: &str,
+) -> Result<String, duckdb::Error> {
+    let zones = visibility.zone_condition(conn, "f.zone_id")?;
+    if zones == "TRUE" {
+        return Ok(zones);
+    }
+    Ok(format!(
+        "{key_column} IN (SELECT a.record_key FROM link.assignment a
+                          JOIN core.person p USING (person_id)
+                          JOIN core.family f ON f.family_id = p.family_id
+                          WHERE {zones})"
+    ))
+}
+
+/// A SQL condition true when `person_column` is a person whose family lies in the
+/// zones `visibility` allows (always true when it allows every zone).
+fn visible_person_condition(
+    conn: &Connection,
+    visibility: &Visibility,
+    person_column: &str,
+) -> Result<String, duckdb::Error> {
+    let zones = visibility.zone_condition(conn, "f.zone_id")?;
+    if zones == "TRUE" {
+        return Ok(zones);
+    }
+    Ok(format!(
+        "{person_column} IN (SELECT p.person_id FROM core.person p
+                             JOIN core.family f ON f.family_id = p.family_id
+                             WHERE {zones})"
+    ))
+}
+
 /// A pair waiting for a reviewer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewItem {
@@ -98,8 +155,13 @@ pub fn latest_model(conn: &Connection) -> Result<Option<Model>, StoreError> {
 }
 
 /// Up to `limit` pairs between the latest run's thresholds with no decision yet,
-/// most probable first.
-pub fn read_review_queue(conn: &Connection, limit: usize) -> Result<Vec<ReviewItem>, StoreError> {
+/// most probable first: only pairs whose both records belong to people in the
+/// zones `visibility` allows, masked when it says so.
+pub fn read_review_queue(
+    conn: &Connection,
+    visibility: &Visibility,
+    limit: usize,
+) -> Result<Vec<ReviewItem>, StoreError> {
     let Some(model) = latest_model(conn)? else {
         return Ok(Vec::new());
     };
@@ -113,9 +175,12 @@ pub fn read_review_queue(conn: &Connection, limit: usize) -> Result<Vec<ReviewIt
     )?;
     let pairs = conn
         .prepare(&format!(
-            "SELECT {} FROM ({}) p ORDER BY p.match_weight DESC, p.l_key, p.r_key LIMIT {limit}",
+            "SELECT {} FROM ({}) p WHERE {} AND {}
+             ORDER BY p.match_weight DESC, p.l_key, p.r_key LIMIT {limit}",
             score::scored_pair_columns(),
-            review::pending_sql(review_from, accept)
+            review::pending_sql(review_from, accept),
+            visible_record_condition(conn, visibility, "p.l_key")?,
+            visible_record_condition(conn, visibility, "p.r_key")?,
         ))?
         .query_map([], |row| score::read_scored_pair(row, &model))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -123,8 +188,8 @@ pub fn read_review_queue(conn: &Connection, limit: usize) -> Result<Vec<ReviewIt
         .into_iter()
         .map(|pair| {
             Ok(ReviewItem {
-                left: details_of(conn, &pair.l_key)?,
-                right: details_of(conn, &pair.r_key)?,
+                left: details_of(conn, &pair.l_key)?.masked_for(visibility),
+                right: details_of(conn, &pair.r_key)?.masked_for(visibility),
                 pair,
             })
         })
@@ -143,9 +208,12 @@ pub struct PersonHit {
 }
 
 /// People whose name, person id, NHS number or any source record id contains
-/// `text` (case-insensitive), at most `limit`.
+/// `text` (case-insensitive), at most `limit`, among those in the zones
+/// `visibility` allows; on a masked screen names are initials and the date of
+/// birth and postcode are not read out.
 pub fn search_persons(
     conn: &Connection,
+    visibility: &Visibility,
     text: &str,
     limit: usize,
 ) -> Result<Vec<PersonHit>, StoreError> {
@@ -165,22 +233,32 @@ pub fn search_persons(
         .prepare(&format!(
             "SELECT p.person_id, p.family_id,
                     concat_ws(' ', p.given_name, p.family_name),
-                    strftime(p.birth_date, '%d/%m/%Y'), p.postcode, p.source_records
+                    strftime(p.birth_date, '%d/%m/%Y'), p.postcode, p.source_records,
+                    p.given_name, p.family_name
              FROM core.person p
-             WHERE upper(concat_ws(' ', p.given_name, p.family_name)) LIKE $1
-                OR upper(p.person_id) LIKE $1 OR p.nhs_number LIKE $1
-                OR p.person_id IN (SELECT person_id FROM core.source_record
-                                   WHERE upper(source_record_id) LIKE $1)
+             WHERE (upper(concat_ws(' ', p.given_name, p.family_name)) LIKE $1
+                    OR upper(p.person_id) LIKE $1 OR p.nhs_number LIKE $1
+                    OR p.person_id IN (SELECT person_id FROM core.source_record
+                                       WHERE upper(source_record_id) LIKE $1))
+               AND {visible}
              ORDER BY p.family_name, p.given_name, p.birth_date, p.person_id
-             LIMIT {limit}"
+             LIMIT {limit}",
+            visible = visible_person_condition(conn, visibility, "p.person_id")?,
         ))?
         .query_map([pattern], |row| {
+            let given: Option<String> = row.get(6)?;
+            let family: Option<String> = row.get(7)?;
+            let masked = visibility.masked();
             Ok(PersonHit {
                 person_id: row.get(0)?,
                 family_id: row.get(1)?,
-                name: row.get(2)?,
-                birth_date: row.get(3)?,
-                postcode: row.get(4)?,
+                name: if masked {
+                    visibility.name(given.as_deref(), family.as_deref())
+                } else {
+                    row.get(2)?
+                },
+                birth_date: if masked { None } else { row.get(3)? },
+                postcode: if masked { None } else { row.get(4)? },
                 source_records: row.get(5)?,
             })
         })?
@@ -206,11 +284,25 @@ pub struct PersonRecords {
     pub links: Vec<RecordLink>,
 }
 
-/// Reads a person's records and the scored pairs among them.
+/// Reads a person's records and the scored pairs among them, as `visibility`
+/// allows: `None` when the person is outside its zones, masked records on a masked
+/// screen.
 pub fn read_person_records(
     conn: &Connection,
+    visibility: &Visibility,
     person_id: &str,
-) -> Result<PersonRecords, StoreError> {
+) -> Result<Option<PersonRecords>, StoreError> {
+    let visible: i64 = conn.query_row(
+        &format!(
+            "SELECT count(*) FROM core.person WHERE person_id = ? AND {}",
+            visible_person_condition(conn, visibility, "person_id")?
+        ),
+        [person_id],
+        |row| row.get(0),
+    )?;
+    if visible == 0 {
+        return Ok(None);
+    }
     let records = conn
         .prepare(&format!(
             "SELECT {DETAIL_COLUMNS} FROM link.record
@@ -218,6 +310,7 @@ pub fn read_person_records(
              ORDER BY source, record_id"
         ))?
         .query_map([person_id], read_details)?
+        .map(|record| record.map(|r| r.masked_for(visibility)))
         .collect::<Result<Vec<_>, _>>()?;
     let links = conn
         .prepare(
@@ -243,9 +336,9 @@ pub fn read_person_records(
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(PersonRecords {
+    Ok(Some(PersonRecords {
         person_id: person_id.to_string(),
         records,
         links,
-    })
+    }))
 }

@@ -122,6 +122,15 @@ const REVIEW_QUEUE_LIMIT: usize = 500;
 /// People listed by a search.
 const SEARCH_LIMIT: usize = 100;
 
+/// Why the Data view does not load extracts into the bundled sample: its database
+/// is deleted and rebuilt whenever the sample or the schema changes, so real
+/// records loaded into it would be lost, and a council's data must live in a file
+/// the council chose and protects.
+pub const SAMPLE_IMPORT_REFUSAL: &str = "The sample county cannot take other extracts: its \
+    database is rebuilt from the bundled sample whenever the sample or the program changes, \
+    so anything loaded into it would be lost. Create a council database instead: \
+    zonewise ingest --db FILE --manifest MANIFEST, then open it with zonewise --db FILE.";
+
 /// What a finished import job produced.
 enum ImportOutcome {
     Cancelled,
@@ -321,6 +330,29 @@ impl ZonewiseApp {
             || self.auditing.is_some()
     }
 
+    /// True when the signed-in role may open `view`. Every action a view asks for,
+    /// and every action pending from the command line, is checked here before it
+    /// reads or writes anything, so what a role may not open cannot be reached
+    /// round the navigation.
+    fn may_use(&self, view: View) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|session| login::may_open(session.role, view))
+    }
+
+    /// The message for an action refused because the role may not open `view`.
+    fn refusal(&self, view: View) -> String {
+        match &self.session {
+            Some(session) => format!("A {} may not use {}.", session.role.as_str(), view.label()),
+            None => "Sign in first.".to_string(),
+        }
+    }
+
+    /// True when the window is on the bundled sample county.
+    pub fn is_sample(&self) -> bool {
+        matches!(self.database, DatabaseChoice::Sample { .. })
+    }
+
     /// What the last re-clustering did, or why it failed.
     pub fn linkage_message(&self) -> Option<&str> {
         self.linkage_message.as_deref()
@@ -334,6 +366,10 @@ impl ZonewiseApp {
         action: linkage_view::LinkageAction,
     ) {
         use linkage_view::LinkageAction;
+        if action != LinkageAction::None && !self.may_use(View::Linkage) {
+            self.linkage.error = Some(self.refusal(View::Linkage));
+            return;
+        }
         match action {
             LinkageAction::None => {}
             LinkageAction::Apply { accept, review } => {
@@ -377,11 +413,11 @@ impl ZonewiseApp {
                     subject: self.linkage.search.trim().to_string(),
                     reason: None,
                 };
-                // Through the one door: recorded before any name is on screen. Linkage
-                // review is an analyst's work across every zone, so no zone condition.
+                // Through the one door: recorded before any name is on screen, and
+                // limited to the zones and masking the session is given.
                 let Some(session) = &self.session else { return };
-                let found = access::person_query(conn, session, &purpose, |conn, _| {
-                    records::search_persons(conn, &self.linkage.search, SEARCH_LIMIT)
+                let found = access::person_query(conn, session, &purpose, |conn, visible| {
+                    records::search_persons(conn, visible, &self.linkage.search, SEARCH_LIMIT)
                 });
                 match found {
                     Ok(hits) => {
@@ -401,13 +437,17 @@ impl ZonewiseApp {
                     reason: None,
                 };
                 let Some(session) = &self.session else { return };
-                let opened = access::person_query(conn, session, &purpose, |conn, _| {
-                    records::read_person_records(conn, &person_id)
+                let opened = access::person_query(conn, session, &purpose, |conn, visible| {
+                    records::read_person_records(conn, visible, &person_id)
                 });
                 match opened {
-                    Ok(person) => {
+                    Ok(Some(person)) => {
                         self.linkage.error = None;
                         self.linkage.person = Some(person);
+                    }
+                    Ok(None) => {
+                        self.linkage.error =
+                            Some(format!("{person_id} is outside the zones you may see."))
                     }
                     Err(error) => {
                         self.linkage.error = Some(format!("Cannot read {person_id}: {error}"))
@@ -421,6 +461,10 @@ impl ZonewiseApp {
     /// page reads the family's single view at once (one family's rows), through
     /// `access::person_query`, which records the opening first.
     pub fn handle_families_action(&mut self, action: families_view::FamiliesAction) {
+        if action != families_view::FamiliesAction::None && !self.may_use(View::Families) {
+            self.families.error = Some(self.refusal(View::Families));
+            return;
+        }
         match action {
             families_view::FamiliesAction::None => {}
             families_view::FamiliesAction::OpenFamily(family_id) => {
@@ -523,6 +567,10 @@ impl ZonewiseApp {
         action: round_table::RoundTableAction,
     ) {
         use round_table::RoundTableAction;
+        if action != RoundTableAction::None && !self.may_use(View::RoundTable) {
+            self.round_table.message = Some(self.refusal(View::RoundTable));
+            return;
+        }
         match action {
             RoundTableAction::None => {}
             RoundTableAction::OpenCase { family_id, reason } => {
@@ -540,6 +588,11 @@ impl ZonewiseApp {
                         self.round_table.message = Some(format!("The case was not opened: {error}"))
                     }
                 }
+            }
+            // The projected screen may not open Families: its family is never read
+            // unmasked for it (the button is not offered either).
+            RoundTableAction::ShowFamily(_) if !self.may_use(View::Families) => {
+                self.round_table.message = Some(self.refusal(View::Families));
             }
             RoundTableAction::ShowFamily(family_id) => {
                 self.view = View::Families;
@@ -622,11 +675,8 @@ impl ZonewiseApp {
             else {
                 return Ok(None);
             };
-            std::fs::write(&path, html)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            let entry = Entry::new(Action::Export, path.display().to_string())
-                .with_detail(format!("masked round-table meeting pack, zone {zone}"));
-            audit::record(&conn, &entry)?;
+            sink.report(None, "Saving the meeting pack…");
+            crate::report::meeting_pack::save_pack(&conn, &path, &html, &zone)?;
             Ok(Some(path))
         }));
     }
@@ -642,6 +692,14 @@ impl ZonewiseApp {
         ctx: &egui::Context,
         pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
     ) {
+        if self.is_sample() {
+            self.import_message = Some(ImportMessage::Failed(SAMPLE_IMPORT_REFUSAL.to_string()));
+            return;
+        }
+        if !self.may_use(View::Data) {
+            self.import_message = Some(ImportMessage::Failed(self.refusal(View::Data)));
+            return;
+        }
         let Some(conn) = self.worker_connection() else {
             return;
         };
@@ -658,7 +716,7 @@ impl ZonewiseApp {
                     format!(
                         "Loading {} ({} rows)",
                         p.stage,
-                        crate::commands::thousands(p.rows as i64)
+                        crate::format::thousands(p.rows as i64)
                     ),
                 )
             })?;
@@ -818,7 +876,11 @@ impl ZonewiseApp {
                     self.map.reset_geometry();
                     self.snapshot = Some(snapshot);
                     self.open_pending_family();
-                    if let Some(text) = self.pending_search.take() {
+                    // A search asked for on the command line runs only for a role
+                    // that may open Linkage: `--as screen --find NAME` reads nobody.
+                    if let Some(text) = self.pending_search.take()
+                        && self.may_use(View::Linkage)
+                    {
                         self.linkage.search = text;
                         self.handle_linkage_action(ctx, linkage_view::LinkageAction::Search);
                         if let Some(first) = self.linkage.hits.first() {
@@ -855,7 +917,7 @@ impl ZonewiseApp {
                     let rows: u64 = report.sources.iter().map(|(_, rows)| rows).sum();
                     self.import_message = Some(ImportMessage::Loaded(format!(
                         "Loaded {} rows from {} source(s) in {} ({:.1} s)",
-                        crate::commands::thousands(rows as i64),
+                        crate::format::thousands(rows as i64),
                         report.sources.len(),
                         manifest.display(),
                         report.seconds
@@ -885,6 +947,14 @@ impl ZonewiseApp {
             self.families.error = Some(format!("No family {wanted} on the current round."));
             return;
         };
+        // Only on a view the role may open: `--family` is not a way round the roles.
+        let wanted_view = match self.view {
+            View::RoundTable => View::RoundTable,
+            _ => View::Families,
+        };
+        if !self.may_use(wanted_view) {
+            return;
+        }
         if self.view == View::RoundTable {
             let zone = row.zone_id.clone();
             let on_agenda = zone.as_deref().and_then(|zone| {
@@ -917,10 +987,10 @@ impl ZonewiseApp {
                 Ok(report) => {
                     self.linkage_message = Some(format!(
                         "Re-clustered: {} matched pairs, {} for review, {} people in {} families",
-                        crate::commands::thousands(report.accepted_pairs as i64),
-                        crate::commands::thousands(report.review_pairs as i64),
-                        crate::commands::thousands(report.persons as i64),
-                        crate::commands::thousands(report.families as i64)
+                        crate::format::thousands(report.accepted_pairs as i64),
+                        crate::format::thousands(report.review_pairs as i64),
+                        crate::format::thousands(report.persons as i64),
+                        crate::format::thousands(report.families as i64)
                     ));
                     self.linkage.trial = None;
                     self.linkage.decided = 0;
@@ -1088,11 +1158,13 @@ impl ZonewiseApp {
         match self.view {
             View::Overview => overview::overview_ui(ui, &snapshot.overview),
             View::Data => {
+                let refusal = self.is_sample().then_some(SAMPLE_IMPORT_REFUSAL);
                 let action = data_view::data_ui(
                     ui,
                     &snapshot.quality,
                     &mut self.manifest_path_input,
                     self.importing.is_some(),
+                    refusal,
                     self.import_message.as_ref(),
                 );
                 let ctx = ui.ctx().clone();
@@ -1144,6 +1216,7 @@ impl ZonewiseApp {
                 self.handle_families_action(action);
             }
             View::RoundTable => {
+                self.round_table.offers_records = login::may_open(role, View::Families);
                 let action =
                     round_table::round_table_ui(ui, &snapshot.families, &mut self.round_table);
                 let ctx = ui.ctx().clone();
@@ -1177,6 +1250,10 @@ impl ZonewiseApp {
     fn handle_users_action(&mut self, action: users_view::UsersAction) {
         use users_view::UsersAction;
         if action == UsersAction::None {
+            return;
+        }
+        if !self.may_use(View::Users) {
+            self.users.finished(Err(self.refusal(View::Users)));
             return;
         }
         let (Some(conn), Some(session)) = (&self.conn, &self.session) else {
@@ -1285,7 +1362,7 @@ fn read_visible_review_queue(
         conn,
         session,
         &purpose,
-        |conn, _| records::read_review_queue(conn, REVIEW_QUEUE_LIMIT),
+        |conn, visible| records::read_review_queue(conn, visible, REVIEW_QUEUE_LIMIT),
     )?)
 }
 

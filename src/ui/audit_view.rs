@@ -8,7 +8,7 @@ use egui::{Color32, RichText};
 
 use super::widgets::section_heading_ui;
 use crate::audit::{Action, LogRow};
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::report::audit::AuditFigures;
 
 const INTACT: Color32 = Color32::from_rgb(31, 120, 80);

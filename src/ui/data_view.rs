@@ -5,7 +5,7 @@ use egui::RichText;
 
 use super::app::ImportMessage;
 use super::widgets::section_heading_ui;
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::ingest::SourceQuality;
 use crate::ingest::manifest::FieldRole;
 
@@ -20,15 +20,19 @@ pub enum DataAction {
 }
 
 /// Draws the Data view. `manifest_path` is the text of the path field (kept by the
-/// shell between frames); `importing` disables both ways in while a load runs.
+/// shell between frames); `importing` disables both ways in while a load runs;
+/// `refusal`, when given, says why nothing may be imported here (the bundled
+/// sample) and disables them too.
 pub fn data_ui(
     ui: &mut egui::Ui,
     sources: &[SourceQuality],
     manifest_path: &mut String,
     importing: bool,
+    refusal: Option<&str>,
     message: Option<&ImportMessage>,
 ) -> DataAction {
     let mut action = DataAction::None;
+    let importing = importing || refusal.is_some();
     ui.horizontal(|ui| {
         ui.label(RichText::new("Data sources").size(22.0).strong());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -65,6 +69,9 @@ pub fn data_ui(
             action = DataAction::LoadManifest(manifest_path.trim().into());
         }
     });
+    if let Some(refusal) = refusal {
+        ui.label(RichText::new(refusal).weak());
+    }
     match message {
         Some(ImportMessage::Loaded(text)) => {
             ui.colored_label(egui::Color32::from_rgb(31, 120, 80), text);

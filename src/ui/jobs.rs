@@ -64,7 +64,7 @@ impl<T: Send + 'static> Job<T> {
         let spawned = std::thread::Builder::new()
             .name(thread_name)
             .spawn(move || {
-                let result = work(&sink).map_err(|error| crate::commands::describe_error(&error));
+                let result = work(&sink).map_err(|error| crate::format::describe_error(&error));
                 // The receiver is gone only if the app closed; nothing is left to tell.
                 let _ = sender.send(result);
                 sink.repaint.request_repaint();

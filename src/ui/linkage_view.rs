@@ -9,7 +9,7 @@ use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot, VLine};
 
 use super::widgets::{Metric, metric_cards_ui, section_heading_ui};
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::report::linkage::{LinkRunSummary, LinkageFigures, estimate_at};
 use crate::report::records::{PersonHit, PersonRecords, RecordDetails, ReviewItem};
 

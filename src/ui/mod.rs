@@ -16,7 +16,7 @@ pub mod screenshot;
 pub mod users_view;
 pub mod widgets;
 
-pub use app::{DatabaseChoice, View, ZonewiseApp};
+pub use app::{DatabaseChoice, ImportMessage, SAMPLE_IMPORT_REFUSAL, View, ZonewiseApp};
 pub use linkage_view::{LinkageAction, LinkageState, LinkageTab};
 
 /// Opens the Zonewise window and runs until it is closed.

@@ -8,7 +8,7 @@ use egui::RichText;
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points, VLine};
 
 use super::widgets::{Metric, section_heading_ui};
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::report::models::ModelFigures;
 use crate::risk::model::evaluation::Evaluation;
 use crate::risk::model::file::RiskModelFile;

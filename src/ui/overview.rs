@@ -5,7 +5,7 @@ use egui::RichText;
 use egui_plot::{Bar, BarChart, Plot};
 
 use super::widgets::{Metric, imd_decile_color, metric_cards_ui, section_heading_ui};
-use crate::commands::thousands;
+use crate::format::thousands;
 use crate::ingest::manifest::AgencyKind;
 use crate::report::overview::OverviewFigures;
 

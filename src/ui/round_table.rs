@@ -28,6 +28,9 @@ pub struct RoundTableState {
     pub note: String,
     /// The last save's or export's result.
     pub message: Option<String>,
+    /// The role may open Families, so an opened case offers the family's records
+    /// (never on the projected screen, which sees masked identities only).
+    pub offers_records: bool,
 }
 
 /// What the view asks the shell to do.
@@ -270,7 +273,7 @@ fn case_ui(
     }
     ui.add_space(6.0);
     if state.opened.contains(&family.family_id) {
-        if ui.button("Show the family's records").clicked() {
+        if state.offers_records && ui.button("Show the family's records").clicked() {
             action = RoundTableAction::ShowFamily(family.family_id.clone());
         }
     } else {

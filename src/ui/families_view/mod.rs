@@ -178,7 +178,7 @@ pub(crate) fn long_date(date: &str) -> String {
 }
 
 fn headline_metrics(figures: &FamiliesFigures, total: &drill::AreaFigures) -> Vec<Metric> {
-    let n = |v: u64| crate::commands::thousands(v as i64);
+    let n = |v: u64| crate::format::thousands(v as i64);
     vec![
         Metric {
             value: n(total.families),

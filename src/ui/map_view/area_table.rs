@@ -139,7 +139,7 @@ pub(super) fn area_table_ui(
     }
     let count = |value: Option<u64>, withheld: bool| match (value, withheld) {
         (_, true) => "suppressed".to_string(),
-        (Some(v), false) => crate::commands::thousands(v as i64),
+        (Some(v), false) => crate::format::thousands(v as i64),
         (None, false) => "—".to_string(),
     };
     let mut clicked = None;

@@ -210,7 +210,7 @@ pub(super) fn side_panel_ui(
 fn decile_table_ui(ui: &mut egui::Ui, published: &Published, state: &mut MapState) {
     let count = |value: Option<u64>, withheld: bool| match (value, withheld) {
         (_, true) => "suppressed".to_string(),
-        (Some(v), false) => crate::commands::thousands(v as i64),
+        (Some(v), false) => crate::format::thousands(v as i64),
         (None, false) => "—".to_string(),
     };
     let rate = |rate: Option<Rate>| {
