@@ -7,6 +7,7 @@ use crate::format::{new_table, thousands};
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::access::{Session, UptakeRequest};
 use crate::audit;
 use crate::ingest::{self, IngestProgress, Manifest, SourceQuality};
 use crate::link::fellegi_sunter::Model;
@@ -225,34 +226,44 @@ pub struct UptakeCommand {
     pub threshold: u64,
     /// A service file instead of the built-in services.
     pub services: Option<std::path::PathBuf>,
-    /// yyyy-mm-dd; the extract date when absent.
-    pub date: Option<String>,
+    /// The day of the figures; the extract date when absent.
+    pub date: Option<chrono::NaiveDate>,
     /// Write the tables as CSV files in this folder instead of printing them.
     pub csv: Option<std::path::PathBuf>,
 }
 
-/// `zonewise uptake`: computes, suppresses and stores one service's uptake, then
-/// prints the LSOA, decile and area tables and the inequality measures (or JSON),
-/// or writes them as CSV files and prints their paths.
-pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
+/// `zonewise uptake`: checks what `session` asks for against its role (before
+/// anything runs), computes, suppresses and stores one service's uptake, records
+/// the run in the audit log, then prints the LSOA, decile and area tables and the
+/// inequality measures (or JSON), or places CSV files and prints their paths.
+pub fn uptake_command(session: &Session, command: &UptakeCommand) -> anyhow::Result<()> {
     use crate::uptake::{self, UptakeOptions, service};
     if !command.db.is_file() {
         anyhow::bail!("database {} does not exist", command.db.display());
     }
+    let conn = store::open(&command.db)?;
+    session.check_uptake(
+        &conn,
+        &UptakeRequest {
+            services: command.services.as_deref(),
+            threshold: command.threshold,
+            date: command.date,
+        },
+    )?;
     let services = match &command.services {
         Some(path) => service::load(path)?,
         None => service::built_in()?,
     };
     let chosen = service::find(&services, &command.service)?;
-    let reference_date = command.date.as_deref().map(parse_date).transpose()?;
-    let conn = store::open(&command.db)?;
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(format!("computing {} uptake", chosen.title));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let published = uptake::publish(
         &conn,
         chosen,
-        &UptakeOptions { reference_date },
+        &UptakeOptions {
+            reference_date: command.date,
+        },
         command.threshold,
     );
     spinner.finish_and_clear();
@@ -260,22 +271,22 @@ pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
     if let Some(dir) = &command.csv {
         // The produced date is the user's calendar day, read here at the edge.
         let produced = chrono::Local::now().date_naive();
-        let paths = uptake::export::write_csv(&published, dir, produced)?;
-        audit::record(
-            &conn,
-            &uptake::export::audit_entry(&published, &dir.display().to_string(), "CSV"),
-        )?;
+        let paths = uptake::export::write_csv(&published, dir, produced, |entry| {
+            audit::record(&conn, entry)
+        })?;
         for path in paths {
             println!("{}", path.display());
         }
         return Ok(());
     }
+    // Recorded before anything is printed, as files are before they are placed.
+    let format = if command.json { "JSON" } else { "table" };
+    audit::record(
+        &conn,
+        &uptake::export::audit_entry(&published, "standard output", format),
+    )?;
     if command.json {
         println!("{}", serde_json::to_string_pretty(&published)?);
-        audit::record(
-            &conn,
-            &uptake::export::audit_entry(&published, "standard output", "JSON"),
-        )?;
         return Ok(());
     }
     let tables = published.tables();
@@ -326,20 +337,25 @@ pub fn uptake_command(command: &UptakeCommand) -> anyhow::Result<()> {
     println!("{}", rows_table("Area", &areas));
     let mut inequality = new_table(&["Measure", "SII (points, 95% CI)", "RII (95% CI)"]);
     for measure in &tables.inequality {
-        let interval =
-            |value: Option<f64>, lower: Option<f64>, upper: Option<f64>, scale: f64| match (
-                value, lower, upper,
-            ) {
-                (Some(v), Some(l), Some(u)) => {
-                    format!("{:+.2} ({:+.2} to {:+.2})", v * scale, l * scale, u * scale)
-                }
-                (Some(v), _, _) => format!("{:+.2}", v * scale),
-                _ => "–".to_string(),
-            };
+        let interval = |value: Option<f64>,
+                        lower: Option<f64>,
+                        upper: Option<f64>,
+                        scale: f64,
+                        places: usize| match (value, lower, upper) {
+            (Some(v), Some(l), Some(u)) => format!(
+                "{:+.places$} ({:+.places$} to {:+.places$})",
+                v * scale,
+                l * scale,
+                u * scale
+            ),
+            (Some(v), _, _) => format!("{:+.places$}", v * scale),
+            _ => "–".to_string(),
+        };
+        // As published: the SII to 0.1 points, the RII to 2 decimals.
         inequality.add_row(vec![
             measure.measure.label().to_string(),
-            interval(measure.sii, measure.sii_lower, measure.sii_upper, 100.0),
-            interval(measure.rii, measure.rii_lower, measure.rii_upper, 1.0),
+            interval(measure.sii, measure.sii_lower, measure.sii_upper, 100.0, 1),
+            interval(measure.rii, measure.rii_lower, measure.rii_upper, 1.0, 2),
         ]);
     }
     println!("{inequality}");

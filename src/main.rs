@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use zonewise::synth::SynthConfig;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
@@ -94,6 +95,12 @@ impl Command {
             } => Some(db.clone()),
         }
     }
+}
+
+/// A day on the command line: yyyy-mm-dd.
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a day: expected yyyy-mm-dd"))
 }
 
 fn parse_map_level(name: &str) -> Result<Level, String> {
@@ -199,14 +206,17 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Withhold counts from 1 to N (and what would reveal them); 0 shows everything.
+        /// Only analysts may choose N: other roles get the published threshold.
         #[arg(long, default_value_t = zonewise::uptake::DEFAULT_THRESHOLD)]
         suppress: u64,
-        /// A TOML file of services in the format of assets/services.toml (default: the built-in ones).
+        /// A TOML file of services in the format of assets/services.toml (default: the
+        /// built-in ones); analysts only.
         #[arg(long)]
         services: Option<PathBuf>,
-        /// The day the figures are for, yyyy-mm-dd (default: the extract date).
-        #[arg(long)]
-        date: Option<String>,
+        /// The day the figures are for, yyyy-mm-dd (default: the extract date); other
+        /// roles than analysts may give only the extract date or a quarter end before it.
+        #[arg(long, value_parser = parse_day)]
+        date: Option<chrono::NaiveDate>,
         /// Write the tables as CSV files in this folder (created if missing) and
         /// print their paths, instead of printing the tables.
         #[arg(long, conflicts_with = "json")]
@@ -600,18 +610,19 @@ fn run() -> anyhow::Result<()> {
             date,
             csv,
         }) => {
-            if let Some(session) = &session {
-                session.check_suppression(suppress)?;
-            }
-            commands::uptake_command(&commands::UptakeCommand {
-                db,
-                service,
-                json,
-                threshold: suppress,
-                services,
-                date,
-                csv,
-            })
+            let session = session.context("uptake opens a database, so it signs in first")?;
+            commands::uptake_command(
+                &session,
+                &commands::UptakeCommand {
+                    db,
+                    service,
+                    json,
+                    threshold: suppress,
+                    services,
+                    date,
+                    csv,
+                },
+            )
         }
         Some(Command::ExportFeatures { db, date, out }) => {
             commands::export_features_command(&db, &date, &out)

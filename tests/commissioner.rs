@@ -18,7 +18,7 @@ use zonewise::access::cli::{DATABASE_COMMANDS, OFFLINE_COMMANDS, PASSWORD_VARIAB
 use zonewise::access::{self, NewUser, Purpose, Role, Session};
 use zonewise::audit::{self, Action, Filter};
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
-use zonewise::uptake::DEFAULT_THRESHOLD;
+use zonewise::uptake::{DEFAULT_THRESHOLD, period};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -58,12 +58,23 @@ fn county() -> County {
     let db = common::linked_county(dir.path(), 250, 33);
     let conn = zonewise::store::open(&db).expect("open");
     zonewise::risk::prepare_round_dates(&conn).expect("rounds");
-    for (user, role) in [("ana", Role::Analyst), ("cal", Role::Commissioner)] {
+    let zone: String = conn
+        .query_row("SELECT min(zone_id) FROM ref.zone", [], |row| row.get(0))
+        .expect("a zone");
+    for (user, role) in [
+        ("ana", Role::Analyst),
+        ("cal", Role::Commissioner),
+        ("zed", Role::ZoneManager),
+    ] {
         let new = NewUser {
             user: user.to_string(),
             display_name: user.to_string(),
             role,
-            zones: Vec::new(),
+            zones: if role == Role::ZoneManager {
+                vec![zone.clone()]
+            } else {
+                Vec::new()
+            },
         };
         access::add_user(&conn, &new, PASSWORD, "test").expect("user");
     }
@@ -168,6 +179,10 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         .clone();
     assert_eq!(published.threshold(), DEFAULT_THRESHOLD);
     let ctx = harness.ctx.clone();
+    // While the audit log cannot take the entry (held here, as a load holds it),
+    // the files are written under temporary names and none has its own: a crash
+    // now leaves no export without its entry.
+    let held = audit::lock_for_append();
     harness
         .state_mut()
         .map
@@ -175,12 +190,44 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     wait_while(&mut harness, "the CSV export did not finish", |harness| {
         harness.state().map.is_loading()
     });
+    harness.run_steps(3);
+    let names = |folder: &Path| -> Vec<String> {
+        std::fs::read_dir(folder)
+            .expect("exported")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    let staged = names(&folder);
+    assert_eq!(staged.len(), 4, "{staged:?}");
+    assert!(
+        staged.iter().all(|name| !name.ends_with(".csv")),
+        "placed before it was recorded: {staged:?}"
+    );
+    drop(held);
     harness.run_steps(2);
+    let message = harness.state().map.export_message.clone();
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Saved 4 files")),
+        "{message:?}"
+    );
     let files: Vec<PathBuf> = std::fs::read_dir(&folder)
         .expect("exported")
         .map(|entry| entry.expect("entry").path())
         .collect();
-    assert!(!files.is_empty());
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.extension().is_some_and(|e| e == "csv"))
+    );
     for file in &files {
         let text = std::fs::read_to_string(file).expect("csv");
         assert!(county.leaks(&text).is_empty(), "{}", file.display());
@@ -255,6 +302,27 @@ fn run_as(user: Option<&str>, args: &[&str]) -> Run {
     common::cli::zonewise(&args, &env, "")
 }
 
+/// Counts from 1 to the published threshold anywhere in uptake's JSON.
+fn small_counts(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(key, child)| {
+                let count = matches!(
+                    key.as_str(),
+                    "eligible" | "invited" | "attended" | "eligible_without_lsoa"
+                );
+                match child.as_u64() {
+                    Some(n) if count => usize::from((1..=DEFAULT_THRESHOLD).contains(&n)),
+                    _ => small_counts(child),
+                }
+            })
+            .sum(),
+        serde_json::Value::Array(items) => items.iter().map(small_counts).sum(),
+        _ => 0,
+    }
+}
+
 /// Counts that any command run on the database would change.
 fn state_of(conn: &duckdb::Connection) -> Vec<i64> {
     [
@@ -282,6 +350,15 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         .to_string();
     let (manifest, truth) = (path("county/manifest.toml"), path("county/truth"));
     let (features, trained, csv) = (path("f.csv"), path("m.json"), path("uptake"));
+    let csv_centres = path("uptake-centres");
+    let threshold = DEFAULT_THRESHOLD.to_string();
+    // The published period ends: the extract date and the quarter end before it.
+    let extract = period::latest_extract_date(&county.conn())
+        .expect("read")
+        .expect("an extract date");
+    let published = period::latest_published(extract, 2);
+    let quarter_end = published[1].format("%Y-%m-%d").to_string();
+    let extract_day = extract.format("%Y-%m-%d").to_string();
 
     // Every command the binary has is either listed as opening a database (with the
     // roles that may run it) or as opening none.
@@ -309,6 +386,8 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         vec!["link", "--db", &db],
         vec!["evaluate-linkage", "--db", &db, "--truth", &truth],
         vec!["uptake", "--db", &db, "--service", "health_check"],
+        vec!["uptake", "--db", &db, "--service", "childrens_centre"],
+        vec!["uptake", "--db", &db, "--service", "health_check", "--json"],
         vec![
             "uptake",
             "--db",
@@ -325,6 +404,44 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
             "health_check",
             "--csv",
             &csv,
+        ],
+        vec![
+            "uptake",
+            "--db",
+            &db,
+            "--service",
+            "childrens_centre",
+            "--csv",
+            &csv_centres,
+        ],
+        vec![
+            "uptake",
+            "--db",
+            &db,
+            "--service",
+            "health_check",
+            "--json",
+            "--suppress",
+            &threshold,
+        ],
+        vec![
+            "uptake",
+            "--db",
+            &db,
+            "--service",
+            "health_check",
+            "--json",
+            "--date",
+            &quarter_end,
+        ],
+        vec![
+            "uptake",
+            "--db",
+            &db,
+            "--service",
+            "childrens_centre",
+            "--date",
+            &extract_day,
         ],
         vec![
             "export-features",
@@ -395,6 +512,7 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
     }
     let before = state_of(&county.conn());
     let mut refused = 0;
+    let mut ran = 0;
     for args in &runs {
         let run = run_as(Some("cal"), args);
         let command = args[0];
@@ -404,6 +522,11 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
                 county.leaks(&run.stdout).is_empty(),
                 "{args:?} shows people"
             );
+            if args.contains(&"--json") {
+                let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+                assert_eq!(small_counts(&json), 0, "{args:?} shows a small count");
+            }
+            ran += 1;
         } else {
             refused += 1;
             assert!(!run.success, "{args:?} ran");
@@ -416,40 +539,110 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
             );
         }
     }
-    assert_eq!(refused, runs.len() - 3, "only uptake runs");
-    for file in std::fs::read_dir(&csv).expect("uptake CSV") {
-        let text = std::fs::read_to_string(file.expect("file").path()).expect("csv");
-        assert!(county.leaks(&text).is_empty());
+    assert_eq!(refused, runs.len() - ran, "only uptake runs");
+    for folder in [&csv, &csv_centres] {
+        let files: Vec<_> = std::fs::read_dir(folder).expect("uptake CSV").collect();
+        assert_eq!(files.len(), 4, "{folder}");
+        for file in files {
+            let text = std::fs::read_to_string(file.expect("file").path()).expect("csv");
+            assert!(county.leaks(&text).is_empty());
+            assert!(text.contains(&format!(
+                "Counts from 1 to {DEFAULT_THRESHOLD} are withheld"
+            )));
+        }
     }
+    // Every run of uptake is in the audit log, the printed tables too.
+    let exports = audit::list(
+        &county.conn(),
+        &Filter {
+            action: Some(Action::Export),
+            user: Some("cal".to_string()),
+            ..Filter::default()
+        },
+    )
+    .expect("list");
+    assert_eq!(exports.len(), ran, "{exports:?}");
     assert!(!Path::new(&features).exists() && !Path::new(&trained).exists());
 
-    // Small numbers stay withheld: a commissioner may not lower the threshold, which
-    // on this county would show counts that are otherwise withheld.
-    let unsuppressed = [
-        "uptake",
-        "--db",
-        &db,
-        "--service",
-        "health_check",
-        "--json",
-        "--suppress",
-        "0",
+    // What only analysts choose is refused, before anything runs, and recorded:
+    // a services file (this one would print surnames in its error message), any
+    // threshold but the published one, and a day that is not a published period end.
+    let crafted = path("crafted.toml");
+    std::fs::write(
+        &crafted,
+        "[[service]]\nname = \"names\"\ntitle = \"Names\"\n\
+         eligible = \"SELECT family_name AS lsoa_code, 1 AS n FROM core.person\"\n\
+         attended = \"SELECT family_name AS lsoa_code, 1 AS n FROM core.person\"\n",
+    )
+    .expect("write");
+    let day_after = (extract + chrono::Days::new(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let day_before_quarter_end = (published[1] - chrono::Days::new(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    // A quarter end after the extract date: no figures for it are published yet.
+    let later_quarter_end = period::latest_published(extract + chrono::Days::new(200), 2)[1]
+        .format("%Y-%m-%d")
+        .to_string();
+    let health_check = ["uptake", "--db", &db, "--service", "health_check", "--json"];
+    let option_refusals: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--services", &crafted, "--service", "names"],
+            "--services".to_string(),
+        ),
+        (vec!["--suppress", "0"], "--suppress 0".to_string()),
+        (vec!["--suppress", "3"], "--suppress 3".to_string()),
+        (vec!["--suppress", "10"], "--suppress 10".to_string()),
+        (vec!["--date", &day_after], format!("--date {day_after}")),
+        (
+            vec!["--date", &day_before_quarter_end],
+            format!("--date {day_before_quarter_end}"),
+        ),
+        (
+            vec!["--date", &later_quarter_end],
+            format!("--date {later_quarter_end}"),
+        ),
     ];
-    let run = run_as(Some("cal"), &unsuppressed);
-    assert!(
-        !run.success && run.stderr.contains("may see people"),
-        "{}",
-        run.stderr
-    );
-    let suppressed = &unsuppressed[..6];
+    for (user, role) in [("cal", "commissioner"), ("zed", "zone_manager")] {
+        for (extra, option) in &option_refusals {
+            let mut args = health_check.to_vec();
+            if extra[0] == "--services" {
+                args.truncate(3);
+            }
+            args.extend(extra.iter().copied());
+            let run = run_as(Some(user), &args);
+            assert!(!run.success, "{user} ran {args:?}");
+            assert!(
+                run.stderr
+                    .contains(&format!("{user} ({role}) may not use {option}")),
+                "{args:?}: {}",
+                run.stderr
+            );
+            assert!(county.leaks(&run.output()).is_empty(), "{}", run.stderr);
+            if option.starts_with("--date") {
+                let listed = format!("{extract_day}, {quarter_end}");
+                assert!(run.stderr.contains(&listed), "{}", run.stderr);
+            }
+        }
+    }
+    // The zone manager gets the published figures, at a published period end.
+    let mut at_quarter_end = health_check.to_vec();
+    at_quarter_end.extend(["--date", quarter_end.as_str()]);
+    let run = run_as(Some("zed"), &at_quarter_end);
+    assert!(run.success, "{}", run.stderr);
+    assert_eq!(run.stdout, run_as(Some("cal"), &at_quarter_end).stdout);
+    // An analyst still chooses: a lower threshold shows counts that are withheld.
+    let mut unsuppressed = health_check.to_vec();
+    unsuppressed.extend(["--suppress", "0"]);
     assert_ne!(
         run_as(Some("ana"), &unsuppressed).stdout,
-        run_as(Some("ana"), suppressed).stdout,
+        run_as(Some("ana"), &health_check).stdout,
         "the county has small numbers to withhold"
     );
     assert_eq!(
-        run_as(Some("cal"), suppressed).stdout,
-        run_as(Some("ana"), suppressed).stdout
+        run_as(Some("cal"), &health_check).stdout,
+        run_as(Some("ana"), &health_check).stdout
     );
 
     // Nobody signed in runs nothing; nothing changed; every refusal is recorded.
@@ -477,5 +670,25 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
     })
     .count();
     assert_eq!(refusals, refused);
+    for (user, role) in [("cal", "commissioner"), ("zed", "zone_manager")] {
+        let options_refused = audit::list(
+            &conn,
+            &Filter {
+                action: Some(Action::Login),
+                user: Some(user.to_string()),
+                ..Filter::default()
+            },
+        )
+        .expect("list")
+        .into_iter()
+        .filter(|row| {
+            row.subject == "uptake"
+                && row.detail.starts_with(&format!(
+                    "refused: a {role} may not use `zonewise uptake --"
+                ))
+        })
+        .count();
+        assert_eq!(options_refused, option_refusals.len(), "{user}");
+    }
     assert!(audit::verify(&conn).expect("verify").problem.is_none());
 }

@@ -4,6 +4,7 @@
 //! the query the session's [`Visibility`]: which zones' families it may return and
 //! whether identities must be masked.
 
+mod aggregates;
 pub mod cli;
 mod lockout;
 mod manage;
@@ -11,6 +12,7 @@ mod password;
 mod role;
 mod users;
 
+pub use aggregates::UptakeRequest;
 pub use lockout::{LockoutRule, SIGN_IN_LOCKOUT};
 pub use manage::{
     UserChange, UserRow, change_user, disable_user, enable_user, list_users, reset_password,
@@ -84,21 +86,6 @@ impl Session {
             role: Role::Analyst,
             zones: Vec::new(),
         }
-    }
-
-    /// Refuses to show small numbers to a role that may see only aggregates: a
-    /// commissioner gets uptake with counts from 1 to the published threshold
-    /// withheld, and may not lower it.
-    pub fn check_suppression(&self, threshold: u64) -> Result<(), AccessError> {
-        let published = crate::uptake::DEFAULT_THRESHOLD;
-        if self.role.sees_people() || threshold >= published {
-            return Ok(());
-        }
-        Err(AccessError::Invalid(format!(
-            "a {} sees counts with 1 to {published} withheld; \
-             a lower --suppress is for roles that may see people",
-            self.role.as_str()
-        )))
     }
 
     /// What this session may see of person-level data, or why it may see none.

@@ -190,6 +190,7 @@ fn reference_counts(
     options: &UptakeOptions,
 ) -> Result<Vec<LsoaCounts>, UptakeError> {
     uptake::prepare_queries(conn, options)?;
+    service.check_one_statement()?;
     let invited = service
         .invited
         .as_deref()

@@ -20,7 +20,6 @@ use crate::report::family_detail::{Decision, FamilyDetail};
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, ReviewItem};
-use crate::store::StoreError;
 use crate::{sample, store};
 
 /// The screens in the left navigation, in order.
@@ -218,8 +217,6 @@ pub struct ZonewiseApp {
     pub users: users_view::UsersState,
     /// Sign in with the form's name and password once the database is open.
     sign_in_on_open: bool,
-    /// Exports finished while a load held the audit log, recorded once it is done.
-    exports_to_record: Vec<audit::Entry>,
     /// What the last re-clustering did, or why it failed.
     linkage_message: Option<String>,
     /// Who is using the app: signed in, or the local analyst on a database without users.
@@ -255,7 +252,6 @@ impl ZonewiseApp {
             audit: audit_view::AuditState::default(),
             users: users_view::UsersState::default(),
             sign_in_on_open: false,
-            exports_to_record: Vec::new(),
             linkage_message: None,
             pending_search: None,
             pending_family: None,
@@ -922,26 +918,12 @@ impl ZonewiseApp {
         );
     }
 
-    /// Records the exports the Map view finished this frame.
+    /// Records the exports the Map view finished (placing CSV tables once
+    /// recorded); those finished while a load holds the log wait for a later frame.
     fn record_map_exports(&mut self) {
         let Some(conn) = &self.conn else { return };
-        self.exports_to_record
-            .extend(self.map.take_exports_to_audit());
-        let mut waiting = Vec::new();
-        for entry in std::mem::take(&mut self.exports_to_record) {
-            match audit::record_now(conn, &entry) {
-                Ok(_) => {}
-                // A load is being recorded: try again on a later frame.
-                Err(StoreError::AuditBusy) => waiting.push(entry),
-                Err(error) => {
-                    self.map.export_message = Some(format!(
-                        "{} was saved but could not be recorded in the audit log: {error}",
-                        entry.subject
-                    ))
-                }
-            }
-        }
-        self.exports_to_record = waiting;
+        self.map
+            .record_exports(|entry| audit::record_now(conn, entry));
     }
 
     /// Collects finished jobs and starts the ones they lead to.

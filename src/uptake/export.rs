@@ -2,10 +2,12 @@
 //! [`Published`], so only suppressed figures can be written, and every file says
 //! on its first lines what it is, for which day, when it was made, where the
 //! figures come from and what was withheld, so that a file separated from its
-//! email still carries its provenance. The command line and the UI's save dialog
-//! both call [`write_csv`]. Format: `docs/uptake.md`.
+//! email still carries its provenance. The files are staged under temporary names
+//! and appear under their own only once the export is in the audit log. The
+//! command line calls [`write_csv`]; the UI's save dialog stages the files on a
+//! worker ([`stage_csv`]) and the app places them once it has recorded the entry.
+//! Format: `docs/uptake.md`.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use chrono::NaiveDate;
 
 use super::{Inequality, Published, Rate, UptakeError, UptakeRow};
 use crate::audit;
+use crate::store::StoreError;
 
 /// Says what a blank cell means, in every file's header lines. Blank rather than
 /// a symbol, as Fingertips' data downloads do, so that a spreadsheet or a CSV
@@ -20,8 +23,8 @@ use crate::audit;
 pub const BLANK_CELLS: &str = "A blank count or rate is withheld by suppression (value_note \
      says which) or not defined (a rate with no one in its denominator).";
 
-/// The audit log entry of `published` written to `destination` (a folder, a file or
-/// "standard output") as `format`; whoever writes it records this once it is written.
+/// The audit log entry of `published` shown at `destination` (a folder or
+/// "standard output") as `format`; recorded before anything is shown or placed.
 pub fn audit_entry(published: &Published, destination: &str, format: &str) -> audit::Entry {
     let tables = published.tables();
     audit::Entry::new(audit::Action::Export, destination).with_detail(format!(
@@ -32,17 +35,70 @@ pub fn audit_entry(published: &Published, destination: &str, format: &str) -> au
     ))
 }
 
-/// Writes `published` as four CSV files in `dir` (created if missing), named
-/// `<service>-<reference date>-{lsoa,imd,area,inequality}.csv`: per LSOA, per
-/// IMD decile and quintile, per zone, authority and county, and the slope and
-/// relative indices of inequality. Each begins with `#` lines giving the title,
-/// reference date, the date `produced`, the data source, the suppression note and
-/// what blank cells mean. Returns the paths written, in that order.
+/// CSV files written in their folder under temporary names, and the audit entry
+/// that must be recorded before they appear under their own: a crash or a
+/// refused entry leaves no file a reader could take for an export. Dropping it
+/// deletes the files not yet placed.
+pub struct StagedCsv {
+    files: Vec<(tempfile::NamedTempFile, PathBuf)>,
+    entry: audit::Entry,
+}
+
+impl StagedCsv {
+    /// The entry [`StagedCsv::place`] records.
+    pub fn entry(&self) -> &audit::Entry {
+        &self.entry
+    }
+
+    /// Records the export with `record`, then renames each file into place and
+    /// returns the paths. When `record` fails nothing is placed and the files stay
+    /// staged ([`UptakeError::NotRecorded`]): the caller may try again (the audit
+    /// log was busy) or drop them.
+    pub fn place(
+        &mut self,
+        record: impl FnOnce(&audit::Entry) -> Result<i64, StoreError>,
+    ) -> Result<Vec<PathBuf>, UptakeError> {
+        if self.files.is_empty() {
+            return Ok(Vec::new());
+        }
+        record(&self.entry).map_err(UptakeError::NotRecorded)?;
+        self.files
+            .drain(..)
+            .map(|(staged, path)| {
+                staged.persist(&path).map_err(|e| UptakeError::Export {
+                    path: path.clone(),
+                    source: e.error,
+                })?;
+                Ok(path)
+            })
+            .collect()
+    }
+}
+
+/// Writes `published` as four CSV files in `dir` (see [`stage_csv`]), records the
+/// export with `record`, and only then gives the files their names. Returns the
+/// paths; if `record` fails, no file is left behind.
 pub fn write_csv(
     published: &Published,
     dir: &Path,
     produced: NaiveDate,
+    record: impl FnOnce(&audit::Entry) -> Result<i64, StoreError>,
 ) -> Result<Vec<PathBuf>, UptakeError> {
+    stage_csv(published, dir, produced)?.place(record)
+}
+
+/// Writes `published` as four CSV files in `dir` (created if missing), under
+/// temporary names until [`StagedCsv::place`]; their names are
+/// `<service>-<reference date>-{lsoa,imd,area,inequality}.csv`: per LSOA, per
+/// IMD decile and quintile, per zone, authority and county, and the slope and
+/// relative indices of inequality. Each begins with `#` lines giving the title,
+/// reference date, the date `produced`, the data source, the suppression note and
+/// what blank cells mean.
+pub fn stage_csv(
+    published: &Published,
+    dir: &Path,
+    produced: NaiveDate,
+) -> Result<StagedCsv, UptakeError> {
     std::fs::create_dir_all(dir).map_err(|source| UptakeError::Export {
         path: dir.to_path_buf(),
         source,
@@ -83,8 +139,19 @@ pub fn write_csv(
     };
     let has_invited = tables.has_invited;
     let mut written = Vec::with_capacity(4);
+    let stage = |name: &str| -> Result<(tempfile::NamedTempFile, PathBuf), UptakeError> {
+        let staged = tempfile::Builder::new()
+            .prefix(".zonewise-export-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|source| UptakeError::Export {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        Ok((staged, dir.join(format!("{stem}-{name}.csv"))))
+    };
 
-    let lsoa_path = dir.join(format!("{stem}-lsoa.csv"));
+    let lsoa_path = stage("lsoa")?;
     write_rows(
         &lsoa_path,
         &header(format!("{}: {measures} per LSOA (2011)", tables.title), &[]),
@@ -113,7 +180,7 @@ pub fn write_csv(
     )?;
     written.push(lsoa_path);
 
-    let imd_path = dir.join(format!("{stem}-imd.csv"));
+    let imd_path = stage("imd")?;
     let title = format!(
         "{}: {measures} per IMD 2019 decile and quintile",
         tables.title
@@ -135,7 +202,7 @@ pub fn write_csv(
     )?;
     written.push(imd_path);
 
-    let area_path = dir.join(format!("{stem}-area.csv"));
+    let area_path = stage("area")?;
     let title = format!(
         "{}: {measures} per zone, ward, authority and the county",
         tables.title
@@ -169,7 +236,7 @@ pub fn write_csv(
     )?;
     written.push(area_path);
 
-    let inequality_path = dir.join(format!("{stem}-inequality.csv"));
+    let inequality_path = stage("inequality")?;
     let columns = [
         "measure",
         "deciles",
@@ -189,18 +256,22 @@ pub fn write_csv(
     );
     let method = "SII: fitted rate in the least deprived minus the most deprived, in percentage \
                   points (positive: the most deprived are lower); RII: SII ÷ the mean rate; 95% \
-                  intervals by simulation (PHE method); computed from all deciles' unsuppressed \
-                  figures, which one regression over them does not disclose."
+                  intervals by simulation (PHE method); computed from the published decile \
+                  counts only and withheld when any of them is, since with the shown counts \
+                  they would reveal it; rounded to 0.1 points and 2 decimals."
         .to_string();
     write_file(&inequality_path, &header(title, &[method]), &columns, rows)?;
     written.push(inequality_path);
-    Ok(written)
+    Ok(StagedCsv {
+        files: written,
+        entry: audit_entry(published, &dir.display().to_string(), "CSV"),
+    })
 }
 
 /// Writes a file of area rows: `lead` columns (from `lead_cells`), then each
 /// row's counts, rates and value note.
 fn write_rows<'a>(
-    path: &Path,
+    staged: &(tempfile::NamedTempFile, PathBuf),
     header_lines: &[String],
     lead: &[&str],
     rows: &mut dyn Iterator<Item = &'a UptakeRow>,
@@ -214,7 +285,7 @@ fn write_rows<'a>(
         cells.extend(measure_cells(row, has_invited));
         cells
     });
-    write_file(path, header_lines, &columns, rows)
+    write_file(staged, header_lines, &columns, rows)
 }
 
 /// The count and rate columns of a row file, with `value_note` last.
@@ -289,29 +360,29 @@ fn value_note(row: &UptakeRow, has_invited: bool) -> String {
     notes.join("; ")
 }
 
-/// Value, lower and upper limit as percentages, or three blanks.
+/// Value, lower and upper limit as percentages to 0.1, or three blanks.
 fn rate_cells(rate: Option<Rate>) -> [String; 3] {
     match rate {
-        Some(r) => [r.value, r.lower, r.upper].map(|p| format!("{:.4}", p * 100.0)),
+        Some(r) => [r.value, r.lower, r.upper].map(|p| format!("{:.1}", p * 100.0)),
         None => Default::default(),
     }
 }
 
-/// One inequality measure: rates and the SII in percentage points, the RII as a ratio.
+/// One inequality measure: rates and the SII in percentage points to 0.1, the RII
+/// as a ratio to 2 decimals (as `stats::published_inequality` rounds them).
 fn inequality_cells(measure: &Inequality) -> Vec<String> {
-    let scaled = |value: Option<f64>, scale: f64| {
-        value.map_or(String::new(), |v| format!("{:.4}", v * scale))
-    };
+    let points = |value: Option<f64>| value.map_or(String::new(), |v| format!("{:.1}", v * 100.0));
+    let ratio = |value: Option<f64>| value.map_or(String::new(), |v| format!("{v:.2}"));
     vec![
         measure.measure.label().to_string(),
         measure.deciles.to_string(),
-        scaled(measure.mean_rate, 100.0),
-        scaled(measure.sii, 100.0),
-        scaled(measure.sii_lower, 100.0),
-        scaled(measure.sii_upper, 100.0),
-        scaled(measure.rii, 1.0),
-        scaled(measure.rii_lower, 1.0),
-        scaled(measure.rii_upper, 1.0),
+        points(measure.mean_rate),
+        points(measure.sii),
+        points(measure.sii_lower),
+        points(measure.sii_upper),
+        ratio(measure.rii),
+        ratio(measure.rii_lower),
+        ratio(measure.rii_upper),
         measure.sentence.clone(),
     ]
 }
@@ -320,18 +391,19 @@ fn optional<T: ToString>(value: Option<T>) -> String {
     value.map_or(String::new(), |v| v.to_string())
 }
 
-/// Writes the `#` header lines, then the column names and rows as CSV.
+/// Writes the `#` header lines, then the column names and rows as CSV, into the
+/// staged file of `path`.
 fn write_file(
-    path: &Path,
+    (staged, path): &(tempfile::NamedTempFile, PathBuf),
     header_lines: &[String],
     columns: &[&str],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> Result<(), UptakeError> {
     let error = |source: std::io::Error| UptakeError::Export {
-        path: path.to_path_buf(),
+        path: path.clone(),
         source,
     };
-    let mut out = BufWriter::new(File::create(path).map_err(error)?);
+    let mut out = BufWriter::new(staged.as_file());
     for line in header_lines {
         // A description may run over several lines; a header line must not.
         let line = line.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -11,6 +11,7 @@
 
 pub mod export;
 pub mod mart;
+pub mod period;
 pub mod service;
 pub mod stats;
 pub mod suppress;
@@ -173,10 +174,11 @@ pub enum UptakeError {
         "no reference date: the database records no extract date, so give one (--date YYYY-MM-DD)"
     )]
     NoReferenceDate,
-    #[error("service '{service}': the {query} query failed: {message}")]
+    #[error("service '{service}': the {query} query failed: {message} (in {})", file.display())]
     Query {
         service: String,
         query: &'static str,
+        file: std::path::PathBuf,
         message: String,
     },
     #[error("service '{service}': the {query} query returns LSOA {code}, which is not in ref.lsoa")]
@@ -201,6 +203,8 @@ pub enum UptakeError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("the export could not be recorded in the audit log, so nothing was saved: {0}")]
+    NotRecorded(crate::store::StoreError),
     #[error("database error while computing uptake: {0}")]
     Database(#[from] duckdb::Error),
 }
@@ -249,24 +253,17 @@ pub fn compute(
         .ok_or_else(|| UptakeError::Query {
             service: service.name.clone(),
             query: "county",
+            file: service.file.clone(),
             message: "no LSOAs in ref.lsoa: load the reference data with `zonewise ingest`"
                 .to_string(),
         })?;
     let mut inequality = vec![stats::inequality(
-        conn,
         &service.title,
         Measure::Coverage,
-        "attended",
-        "eligible",
-    )?];
+        &deciles,
+    )];
     if service.invited.is_some() {
-        inequality.push(stats::inequality(
-            conn,
-            &service.title,
-            Measure::Uptake,
-            "attended",
-            "invited",
-        )?);
+        inequality.push(stats::inequality(&service.title, Measure::Uptake, &deciles));
     }
     conn.execute_batch("DROP TABLE IF EXISTS uptake_counts; DROP TABLE IF EXISTS uptake_groups;")?;
     Ok(UptakeTables {
@@ -337,16 +334,7 @@ pub fn prepare_queries(
 ) -> Result<NaiveDate, UptakeError> {
     let reference_date = match options.reference_date {
         Some(date) => date,
-        None => {
-            let latest: Option<String> = conn.query_row(
-                "SELECT strftime(max(extract_date), '%Y-%m-%d') FROM app.load_run",
-                [],
-                |row| row.get(0),
-            )?;
-            latest
-                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-                .ok_or(UptakeError::NoReferenceDate)?
-        }
+        None => period::latest_extract_date(conn)?.ok_or(UptakeError::NoReferenceDate)?,
     };
     stats::create_macros(conn)?;
     conn.execute(
@@ -373,8 +361,11 @@ pub fn publish(
 
 /// Runs the service's queries into `uptake_counts` (one row per LSOA of `ref.lsoa`,
 /// zero where nobody is counted), checking what each returns. Returns the eligible
-/// people with no LSOA.
+/// people with no LSOA. Each query runs inside ONE prepared statement, after
+/// [`Service::check_one_statement`] has made sure it cannot be several: service
+/// text never reaches `execute_batch`.
 fn count_people(conn: &Connection, service: &Service) -> Result<u64, UptakeError> {
+    service.check_one_statement()?;
     let queries: [(&'static str, Option<&String>); 3] = [
         ("eligible", Some(&service.eligible)),
         ("invited", service.invited.as_ref()),
@@ -382,19 +373,28 @@ fn count_people(conn: &Connection, service: &Service) -> Result<u64, UptakeError
     ];
     for (name, query) in queries {
         let Some(query) = query else {
-            conn.execute_batch(&format!(
-                "CREATE OR REPLACE TEMP TABLE uptake_{name} (lsoa_code VARCHAR, n BIGINT);"
-            ))?;
+            conn.execute(
+                &format!(
+                    "CREATE OR REPLACE TEMP TABLE uptake_{name} (lsoa_code VARCHAR, n BIGINT)"
+                ),
+                [],
+            )?;
             continue;
         };
-        conn.execute_batch(&format!(
-            "CREATE OR REPLACE TEMP TABLE uptake_{name} AS
-             SELECT lsoa_code::VARCHAR AS lsoa_code, sum(n)::BIGINT AS n
-             FROM ({query}) GROUP BY ALL;"
-        ))
+        // The query on lines of its own, so that a trailing `--` comment cannot
+        // swallow the closing parenthesis.
+        conn.execute(
+            &format!(
+                "CREATE OR REPLACE TEMP TABLE uptake_{name} AS
+                 SELECT lsoa_code::VARCHAR AS lsoa_code, sum(n)::BIGINT AS n
+                 FROM (\n{query}\n) GROUP BY ALL"
+            ),
+            [],
+        )
         .map_err(|e| UptakeError::Query {
             service: service.name.clone(),
             query: name,
+            file: service.file.clone(),
             message: e.to_string(),
         })?;
         let unknown: Option<String> = conn.query_row(
@@ -567,6 +567,7 @@ fn build_groups(conn: &Connection, service: &Service) -> Result<(), UptakeError>
     .map_err(|e| UptakeError::Query {
         service: service.name.clone(),
         query: "grouping",
+        file: service.file.clone(),
         message: e.to_string(),
     })
 }

@@ -28,6 +28,48 @@ pub struct Service {
     pub invited: Option<String>,
     /// People who attended or registered, per LSOA: the numerator of both rates.
     pub attended: String,
+    /// The file the service was read from ("assets/services.toml" for the
+    /// built-ins), so that an error in one of its queries names it.
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+impl Service {
+    /// The service's queries by name (`invited` only when it has one).
+    pub fn queries(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("eligible", Some(self.eligible.as_str())),
+            ("invited", self.invited.as_deref()),
+            ("attended", Some(self.attended.as_str())),
+        ]
+        .into_iter()
+        .filter_map(|(name, query)| Some((name, query?)))
+    }
+
+    /// Refuses a query that could hold more than one SQL statement. Each query is
+    /// pasted into one statement and run prepared, but duckdb-rs's `prepare` (as
+    /// of 1.20000.1) runs every statement before the last of a text holding
+    /// several, so a `;` would let a service file delete users or rewrite the
+    /// audit log. Statements are separated only by `;`, so a text without one is a
+    /// single statement: even inside a string or a comment it is refused, which no
+    /// count per LSOA needs.
+    pub fn check_one_statement(&self) -> Result<(), ServiceError> {
+        for (query, text) in self.queries() {
+            if let Some(at) = text.find(';') {
+                let before = &text[..at];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                return Err(ServiceError::SeveralStatements {
+                    service: self.name.clone(),
+                    query,
+                    path: self.file.clone(),
+                    line,
+                    column,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -47,6 +89,17 @@ pub enum ServiceError {
     },
     #[error("service file {path}: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error(
+        "service '{service}' in {path}: the {query} query has a ';' at its line {line}, column \
+         {column}; a service query must be one SELECT statement, with no ';' even at its end"
+    )]
+    SeveralStatements {
+        service: String,
+        query: &'static str,
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
     #[error("no service '{name}'; the services are: {known}")]
     Unknown { name: String, known: String },
 }
@@ -72,12 +125,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Service>, ServiceError> {
         message,
     };
     // toml's message names the line and column.
-    let file: ServiceFile = toml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
+    let mut file: ServiceFile = toml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
     if file.services.is_empty() {
         return Err(parse_error("no [[service]] entries".to_string()));
     }
+    for service in &mut file.services {
+        service.file = path.to_path_buf();
+    }
     let mut names = std::collections::BTreeSet::new();
     for service in &file.services {
+        service.check_one_statement()?;
         let valid_name = service.name.starts_with(|c: char| c.is_ascii_lowercase())
             && service
                 .name
@@ -150,5 +207,21 @@ mod tests {
             .expect_err("duplicate names")
             .to_string();
         assert!(error.contains("two services are named 'x'"), "{error}");
+    }
+
+    /// A `;` anywhere in a query, even in a string, is refused with where it is.
+    #[test]
+    fn a_query_with_a_semicolon_is_refused_with_its_place() {
+        let text = "[[service]]\nname = \"x\"\ntitle = \"X\"\neligible = \"SELECT 1\"\n\
+                    attended = \"\"\"\nSELECT lsoa_code,\n  'a;b' AS n FROM ref.lsoa\"\"\"\n";
+        let error = parse(text, Path::new("mine.toml"))
+            .expect_err("a ';'")
+            .to_string();
+        assert!(
+            error.contains(
+                "service 'x' in mine.toml: the attended query has a ';' at its line 2, column 5"
+            ),
+            "{error}"
+        );
     }
 }

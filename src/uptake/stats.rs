@@ -1,6 +1,7 @@
 //! The statistics of uptake: Wilson score intervals for each rate (as DuckDB
 //! macros, so every table computes them in SQL), and the slope and relative
-//! indices of inequality across IMD deciles with confidence intervals by
+//! indices of inequality across IMD deciles (from the decile rows' counts alone,
+//! so published figures follow from published counts) with confidence intervals by
 //! simulation, following the PHE/OHID method (PHEindicatormethods `phe_sii`,
 //! after Low & Low, J Public Health 2004;26:388–395). See `docs/uptake.md`.
 
@@ -9,6 +10,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
+
+use super::{Rate, UptakeRow};
 
 /// The 97.5th percentile of the standard normal: z of a two-sided 95% interval.
 pub const Z_95: f64 = 1.959_963_984_540_054;
@@ -61,65 +64,52 @@ pub struct DecilePoint {
     pub upper: f64,
 }
 
-/// `DecilePoint`s of one measure, from the decile rows in the temp table `uptake_groups`,
-/// deciles with no denominator left out (as `phe_sii` drops quantiles with no population).
-/// `numerator` and `denominator` are its column names.
-pub fn decile_points(
-    conn: &Connection,
-    numerator: &str,
-    denominator: &str,
-) -> Result<Vec<DecilePoint>, duckdb::Error> {
-    let sql = format!(
-        "WITH d AS (
-             SELECT imd_decile, {denominator}::DOUBLE AS n, {numerator}::DOUBLE / {denominator} AS y,
-                    wilson_lower({numerator}, {denominator}) AS lower,
-                    wilson_upper({numerator}, {denominator}) AS upper
-             FROM uptake_groups WHERE level = 'decile' AND {denominator} > 0),
-         shares AS (SELECT *, n / sum(n) OVER () AS a FROM d)
-         SELECT imd_decile, a,
-                sum(a) OVER (ORDER BY imd_decile ROWS UNBOUNDED PRECEDING) - a / 2 AS b,
-                y, lower, upper
-         FROM shares ORDER BY imd_decile"
-    );
-    conn.prepare(&sql)?
-        .query_map([], |row| {
-            Ok(DecilePoint {
-                decile: row.get::<_, i32>(0)?.clamp(1, 10) as u8,
-                share: row.get(1)?,
-                rank: row.get(2)?,
-                rate: row.get(3)?,
-                lower: row.get(4)?,
-                upper: row.get(5)?,
-            })
-        })?
+/// `DecilePoint`s of one measure from decile rows, in decile order, deciles with
+/// no denominator left out (as `phe_sii` drops quantiles with no population).
+/// Only the rows' shown counts and intervals are read, so the points of published
+/// rows are what a reader of them could compute; a decile whose counts are
+/// withheld is left out too ([`withheld_deciles`] says which).
+pub fn decile_points(deciles: &[UptakeRow], measure: Measure) -> Vec<DecilePoint> {
+    let mut shown: Vec<(u8, f64, f64, Rate)> = deciles
+        .iter()
+        .filter_map(|row| {
+            let (numerator, denominator) = measure.counts(row);
+            let (x, n) = (numerator?, denominator?);
+            let (interval, decile) = (measure.rate(row)?, row.imd_decile?);
+            (n > 0).then_some((decile, x as f64, n as f64, interval))
+        })
+        .collect();
+    shown.sort_by_key(|(decile, ..)| *decile);
+    let total: f64 = shown.iter().map(|(_, _, n, _)| n).sum();
+    let mut before = 0.0;
+    shown
+        .into_iter()
+        .map(|(decile, x, n, interval)| {
+            let share = n / total;
+            let rank = before + share / 2.0;
+            before += share;
+            DecilePoint {
+                decile,
+                share,
+                rank,
+                rate: x / n,
+                lower: interval.lower,
+                upper: interval.upper,
+            }
+        })
         .collect()
 }
 
-/// The population-weighted mean rate and the SII of one measure, in SQL: the
-/// slope of the weighted least-squares line of rate on cumulative rank mid-point,
-/// weights the deciles' shares. Ranks run from 0 (most deprived) to 1, so the SII
-/// is the fitted rate in the least deprived minus that in the most deprived.
-pub fn sii_sql(
-    conn: &Connection,
-    numerator: &str,
-    denominator: &str,
-) -> Result<(f64, f64), duckdb::Error> {
-    conn.query_row(
-        &format!(
-            "WITH d AS (
-                 SELECT imd_decile, {denominator}::DOUBLE AS n,
-                        {numerator}::DOUBLE / {denominator} AS y
-                 FROM uptake_groups WHERE level = 'decile' AND {denominator} > 0),
-             shares AS (SELECT *, n / sum(n) OVER () AS a FROM d),
-             ranked AS (SELECT *, sum(a) OVER (ORDER BY imd_decile ROWS UNBOUNDED PRECEDING) - a / 2 AS b
-                        FROM shares)
-             SELECT sum(a * y),
-                    (sum(a * b * y) - sum(a * b) * sum(a * y)) / (sum(a * b * b) - sum(a * b) ^ 2)
-             FROM ranked"
-        ),
-        [],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )
+/// The deciles whose numerator or denominator of `measure` is withheld.
+pub fn withheld_deciles(deciles: &[UptakeRow], measure: Measure) -> Vec<u8> {
+    deciles
+        .iter()
+        .filter(|row| {
+            let (numerator, denominator) = measure.withheld(row);
+            numerator || denominator
+        })
+        .filter_map(|row| row.imd_decile)
+        .collect()
 }
 
 /// Which rate an inequality measure is about.
@@ -138,6 +128,31 @@ impl Measure {
         match self {
             Measure::Coverage => "coverage",
             Measure::Uptake => "uptake",
+        }
+    }
+
+    /// A row's (numerator, denominator) counts for this measure, `None` where withheld.
+    fn counts(self, row: &UptakeRow) -> (Option<u64>, Option<u64>) {
+        match self {
+            Measure::Coverage => (row.attended, row.eligible),
+            Measure::Uptake => (row.attended, row.invited),
+        }
+    }
+
+    /// Whether a row's numerator and denominator of this measure are withheld.
+    fn withheld(self, row: &UptakeRow) -> (bool, bool) {
+        let withheld = row.withheld;
+        match self {
+            Measure::Coverage => (withheld.attended, withheld.eligible),
+            Measure::Uptake => (withheld.attended, withheld.invited),
+        }
+    }
+
+    /// A row's rate of this measure with its interval.
+    fn rate(self, row: &UptakeRow) -> Option<Rate> {
+        match self {
+            Measure::Coverage => row.coverage,
+            Measure::Uptake => row.uptake,
         }
     }
 }
@@ -162,17 +177,67 @@ pub struct Inequality {
     pub sentence: String,
 }
 
-/// Computes the SII and RII of `measure` from the decile rows, the point values
-/// in SQL and the 95% intervals by simulation.
-pub fn inequality(
-    conn: &Connection,
+/// Computes the SII and RII of `measure` from the decile rows at full precision:
+/// the analyst's figures, from unsuppressed rows ([`super::compute`]).
+pub fn inequality(title: &str, measure: Measure, deciles: &[UptakeRow]) -> Inequality {
+    measure_inequality(title, measure, deciles, false)
+}
+
+/// The SII and RII that may be published with suppressed `deciles`: computed
+/// from their shown counts only, withheld when any decile's count is (a figure
+/// computed from every decile, with the shown counts, would solve for the
+/// withheld one), and rounded to what a reader needs ([`round_for_publication`]).
+/// The board sentence quotes the rounded figures.
+pub fn published_inequality(title: &str, measure: Measure, deciles: &[UptakeRow]) -> Inequality {
+    measure_inequality(title, measure, deciles, true)
+}
+
+/// Decimal places of published rates and SIIs as proportions: 0.1 percentage
+/// points, what a board paper quotes; more would only help solve for counts.
+pub const PUBLISHED_RATE_DECIMALS: i32 = 3;
+/// Decimal places of a published RII (a ratio).
+pub const PUBLISHED_RII_DECIMALS: i32 = 2;
+
+/// `value` rounded to `decimals` places (a negative value rounded to zero is
+/// +0, so that it is not published as "-0.0").
+pub fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale + 0.0
+}
+
+/// Rounds every figure of `result` to what a reader needs (see
+/// [`PUBLISHED_RATE_DECIMALS`]), so that published figures carry no more than
+/// their counts support.
+fn round_for_publication(result: &mut Inequality) {
+    for value in [
+        &mut result.mean_rate,
+        &mut result.sii,
+        &mut result.sii_lower,
+        &mut result.sii_upper,
+    ] {
+        *value = value.map(|v| round_to(v, PUBLISHED_RATE_DECIMALS));
+    }
+    for value in [
+        &mut result.rii,
+        &mut result.rii_lower,
+        &mut result.rii_upper,
+    ] {
+        *value = value.map(|v| round_to(v, PUBLISHED_RII_DECIMALS));
+    }
+}
+
+/// The SII and RII of `measure`: points as the weighted least-squares line (the
+/// coefficients of [`slope_coefficients`]), 95% intervals by simulation; rounded
+/// for publication when `publishing`, and then withheld when a decile's counts are.
+fn measure_inequality(
     title: &str,
     measure: Measure,
-    numerator: &str,
-    denominator: &str,
-) -> Result<Inequality, duckdb::Error> {
-    let points = decile_points(conn, numerator, denominator)?;
+    deciles: &[UptakeRow],
+    publishing: bool,
+) -> Inequality {
     let subject = format!("{title} {}", measure.label());
+    let withheld = withheld_deciles(deciles, measure);
+    let points = decile_points(deciles, measure);
     let mut result = Inequality {
         measure,
         deciles: points.len(),
@@ -185,14 +250,34 @@ pub fn inequality(
         rii_upper: None,
         sentence: String::new(),
     };
+    if !withheld.is_empty() {
+        result.deciles = 0;
+        let list = withheld
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        result.sentence = format!(
+            "{subject}: the slope and relative indices of inequality and the mean rate are \
+             withheld, since counts of IMD decile{} {list} are withheld as small numbers and \
+             figures computed from every decile would reveal them.",
+            if withheld.len() == 1 { "" } else { "s" }
+        );
+        return result;
+    }
     if points.len() < MIN_DECILES {
         result.sentence = format!(
             "{subject}: no slope index of inequality, since only {} IMD deciles have anyone counted (at least {MIN_DECILES} are needed).",
             points.len()
         );
-        return Ok(result);
+        return result;
     }
-    let (mean, sii) = sii_sql(conn, numerator, denominator)?;
+    let mean: f64 = points.iter().map(|p| p.share * p.rate).sum();
+    let sii: f64 = slope_coefficients(&points)
+        .iter()
+        .zip(&points)
+        .map(|(c, p)| c * p.rate)
+        .sum();
     result.mean_rate = Some(mean);
     result.sii = Some(sii);
     result.rii = (mean > 0.0).then(|| sii / mean);
@@ -205,8 +290,15 @@ pub fn inequality(
             result.rii_upper = Some(rii_upper);
         }
     }
-    result.sentence = sentence(&subject, sii, interval.map(|(sii, _)| sii));
-    Ok(result)
+    if publishing {
+        round_for_publication(&mut result);
+    }
+    let quoted = match (result.sii_lower, result.sii_upper) {
+        (Some(lower), Some(upper)) => Some((lower, upper)),
+        _ => None,
+    };
+    result.sentence = sentence(&subject, result.sii.unwrap_or(sii), quoted);
+    result
 }
 
 /// The weights c with SII = Σ c·rate: the weighted least-squares slope is linear in

@@ -1,13 +1,15 @@
 //! Small-number suppression, the rule every commissioner-facing output follows:
 //! a count from 1 to the threshold is withheld with the rates built on it
 //! (primary suppression), and so is any further count that a published total
-//! would otherwise reveal (secondary suppression). [`Published`] can only be made
+//! would otherwise reveal (secondary suppression); the inequality figures are
+//! recomputed from what is then shown, rounded, or withheld with a note when a
+//! decile's count is (`stats::published_inequality`). [`Published`] can only be made
 //! here, so the mart, the command's table and JSON, and any export taking a
 //! `Published` cannot skip it.
 
 use serde::Serialize;
 
-use super::{Level, UptakeRow, UptakeTables};
+use super::{Level, UptakeRow, UptakeTables, stats};
 
 /// Counts from 1 to this are withheld unless told otherwise, as in NHS and
 /// Fingertips publications.
@@ -159,6 +161,13 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
     if small(tables.eligible_without_lsoa) {
         tables.eligible_without_lsoa = None;
     }
+    // From the published deciles only: computed from the full ones, the figures
+    // with the shown counts would solve for the withheld counts.
+    tables.inequality = tables
+        .inequality
+        .iter()
+        .map(|measure| stats::published_inequality(&tables.title, measure.measure, &tables.deciles))
+        .collect();
     Published {
         suppression_threshold: threshold,
         suppression_note: note(threshold),
@@ -311,7 +320,7 @@ fn nested(rows: &[UptakeRow], lsoas: &[usize], zones: &[usize], wards: &[usize])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::uptake::{Rate, Withheld};
+    use crate::uptake::{Measure, Rate, Withheld};
 
     fn row(level: Level, code: &str, decile: Option<u8>, counts: (u64, u64)) -> UptakeRow {
         UptakeRow {
@@ -450,5 +459,102 @@ mod tests {
         if let (Some(county), Some(wards)) = (county, wards) {
             assert_eq!(county, wards);
         }
+    }
+
+    /// Ten deciles of one LSOA each, 100 eligible and coverage rising with the
+    /// decile, decile 3's attended count `third`.
+    fn ten_deciles(third: u64) -> UptakeTables {
+        let attended = |d: u8| if d == 3 { third } else { 10 + 5 * u64::from(d) };
+        let deciles: Vec<UptakeRow> = (1..=10)
+            .map(|d| row(Level::Decile, &d.to_string(), Some(d), (100, attended(d))))
+            .collect();
+        let lsoas = deciles
+            .iter()
+            .map(|decile| UptakeRow {
+                level: Level::Lsoa,
+                code: format!("L{}", decile.code),
+                ..decile.clone()
+            })
+            .collect();
+        let total: u64 = (1..=10).map(attended).sum();
+        let mut county = row(Level::County, "all", None, (1000, total));
+        county.lsoas = 10;
+        UptakeTables {
+            inequality: vec![stats::inequality("S", Measure::Coverage, &deciles)],
+            deciles,
+            eligible_without_lsoa: Some(0),
+            ..tables(lsoas, county)
+        }
+    }
+
+    /// Decile 3's attended count is 2, withheld: an SII or RII computed from every
+    /// decile would, with the nine shown counts, give it away, so neither is published.
+    #[test]
+    fn no_inequality_figure_is_published_when_a_decile_count_is_withheld() {
+        let tables = ten_deciles(2);
+        assert!(tables.inequality[0].sii.is_some(), "the analyst's figure");
+        let published = suppress(&tables, DEFAULT_THRESHOLD);
+        let shown = &published.tables().inequality[0];
+        assert!(published.tables().deciles[2].withheld.attended);
+        assert_eq!(
+            (
+                shown.sii,
+                shown.rii,
+                shown.mean_rate,
+                shown.sii_lower,
+                shown.rii_upper
+            ),
+            (None, None, None, None, None)
+        );
+        assert!(shown.sentence.contains("withheld"), "{}", shown.sentence);
+    }
+
+    /// With every decile shown, the published SII is the slope fitted here to the
+    /// published counts (equal shares, ranks 0.05 … 0.95), to 0.1 percentage
+    /// points, and the board sentence quotes that rounded value.
+    #[test]
+    fn the_published_sii_follows_from_the_published_counts_rounded() {
+        let published = suppress(&ten_deciles(23), DEFAULT_THRESHOLD);
+        let shown = published.tables();
+        let points: Vec<(f64, f64)> = shown
+            .deciles
+            .iter()
+            .map(|d| {
+                let rank = (f64::from(d.imd_decile.expect("decile")) - 0.5) / 10.0;
+                let rate = d.attended.expect("shown") as f64 / d.eligible.expect("shown") as f64;
+                (rank, rate)
+            })
+            .collect();
+        let mean_rank = points.iter().map(|(b, _)| b).sum::<f64>() / 10.0;
+        let mean_rate = points.iter().map(|(_, y)| y).sum::<f64>() / 10.0;
+        let slope = points
+            .iter()
+            .map(|(b, y)| (b - mean_rank) * (y - mean_rate))
+            .sum::<f64>()
+            / points
+                .iter()
+                .map(|(b, _)| (b - mean_rank).powi(2))
+                .sum::<f64>();
+        let figure = &shown.inequality[0];
+        let sii = figure.sii.expect("published");
+        assert!((sii - slope).abs() <= 0.0005 + 1e-12, "{sii} vs {slope}");
+        assert!(
+            ((sii * 1000.0).round() - sii * 1000.0).abs() < 1e-9,
+            "{sii} rounded"
+        );
+        let rii = figure.rii.expect("rii");
+        assert!((rii - slope / mean_rate).abs() <= 0.005 + 0.01, "{rii}");
+        assert!(
+            ((rii * 100.0).round() - rii * 100.0).abs() < 1e-9,
+            "{rii} rounded"
+        );
+        assert_eq!(figure.mean_rate, Some(stats::round_to(mean_rate, 3)));
+        assert!(
+            figure
+                .sentence
+                .contains(&format!("{:+.1} points", sii * 100.0)),
+            "{}",
+            figure.sentence
+        );
     }
 }

@@ -22,9 +22,12 @@ pub use colouring::{
 
 use super::jobs::{Job, take_finished};
 use super::widgets::section_heading_ui;
+use crate::audit::Entry;
 use crate::geo::map_geometry::{GroupBorders, MapGeometry};
 use crate::report::map::{MapFigures, ServiceFigures};
-use crate::uptake::{Level, Measure, Published};
+use crate::store::StoreError;
+use crate::uptake::export::{StagedCsv, stage_csv};
+use crate::uptake::{Level, Measure, Published, UptakeError};
 use camera::zoom_ui;
 use canvas::map_panel_ui;
 use colouring::{ColourKey, Colouring, colouring};
@@ -55,7 +58,7 @@ pub struct MapState {
     england_job: Option<Job<(MapFigures, Prepared)>>,
     england_error: Option<String>,
     /// A CSV export under way: None when the folder choice was cancelled.
-    export_job: Option<Job<Option<CsvExport>>>,
+    export_job: Option<Job<Option<StagedCsv>>>,
     /// What the last export did.
     pub export_message: Option<String>,
     pub palette: Palette,
@@ -84,12 +87,18 @@ pub struct MapState {
     png: Option<figure::PngExport>,
     /// The last frame's colours and what they were worked out for.
     colour_cache: Option<(ColourKey, Colouring)>,
-    /// Exports written since the app shell last took them, for the audit log.
-    exports_to_audit: Vec<crate::audit::Entry>,
+    /// Exports waiting for their audit log entry: the app shell records them
+    /// ([`MapState::record_exports`]).
+    exports_to_audit: Vec<FinishedExport>,
 }
 
-/// The files a CSV export wrote and its audit log entry.
-type CsvExport = (Vec<std::path::PathBuf>, crate::audit::Entry);
+/// An export waiting for its audit log entry.
+enum FinishedExport {
+    /// A PNG figure, saved as it was captured from the screen.
+    Figure(Entry),
+    /// CSV tables under temporary names, placed once recorded.
+    Tables(StagedCsv),
+}
 
 /// An area picked in the area table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,8 +241,10 @@ impl MapState {
         }));
     }
 
-    /// Writes `published` as CSV files into the folder `pick` chooses (a save
-    /// dialog in the app), on a worker. Only suppressed tables can be passed.
+    /// Writes `published` as CSV files under temporary names into the folder
+    /// `pick` chooses (a save dialog in the app), on a worker; they get their names
+    /// once [`MapState::record_exports`] has recorded the export. Only suppressed
+    /// tables can be passed.
     pub fn start_export(
         &mut self,
         ctx: &egui::Context,
@@ -247,17 +258,44 @@ impl MapState {
                 return Ok(None);
             };
             let produced = chrono::Local::now().date_naive();
-            let files = crate::uptake::export::write_csv(&published, &dir, produced)?;
-            let entry =
-                crate::uptake::export::audit_entry(&published, &dir.display().to_string(), "CSV");
-            Ok(Some((files, entry)))
+            Ok(Some(stage_csv(&published, &dir, produced)?))
         }));
     }
 
-    /// The audit log entries of the exports written since the last call; the app
-    /// shell records them (the view has no database connection).
-    pub fn take_exports_to_audit(&mut self) -> Vec<crate::audit::Entry> {
-        std::mem::take(&mut self.exports_to_audit)
+    /// Records the finished exports with `record` (the app shell's audit log: the
+    /// view has no database connection) and places CSV tables once theirs is
+    /// recorded. While a load holds the log ([`StoreError::AuditBusy`]) they wait
+    /// for a later frame; CSV tables whose entry fails otherwise are deleted.
+    pub fn record_exports(&mut self, mut record: impl FnMut(&Entry) -> Result<i64, StoreError>) {
+        let mut waiting = Vec::new();
+        for export in std::mem::take(&mut self.exports_to_audit) {
+            match export {
+                FinishedExport::Figure(entry) => match record(&entry) {
+                    Ok(_) => {}
+                    Err(StoreError::AuditBusy) => waiting.push(FinishedExport::Figure(entry)),
+                    Err(error) => {
+                        self.export_message = Some(format!(
+                            "{} was saved but could not be recorded in the audit log: {error}",
+                            entry.subject
+                        ))
+                    }
+                },
+                FinishedExport::Tables(mut staged) => match staged.place(&mut record) {
+                    Ok(files) => {
+                        self.export_message = Some(format!(
+                            "Saved {} files to {}",
+                            files.len(),
+                            staged.entry().subject
+                        ))
+                    }
+                    Err(UptakeError::NotRecorded(StoreError::AuditBusy)) => {
+                        waiting.push(FinishedExport::Tables(staged))
+                    }
+                    Err(error) => self.export_message = Some(format!("Export failed: {error}")),
+                },
+            }
+        }
+        self.exports_to_audit = waiting;
     }
 
     /// The measure the map shows, when it shows a rate.
@@ -428,9 +466,8 @@ fn layer_ui(
     {
         state.export_message = Some(match outcome {
             Ok(path) => {
-                state
-                    .exports_to_audit
-                    .push(figure::audit_entry(&path, service, state));
+                let entry = figure::audit_entry(&path, service, state);
+                state.exports_to_audit.push(FinishedExport::Figure(entry));
                 format!("Saved the map and chart to {}", path.display())
             }
             Err(error) => format!("Export failed: {error}"),

@@ -163,10 +163,12 @@ pub(super) fn side_panel_ui(
     if let Some(result) = take_finished(&mut state.export_job) {
         state.export_message = Some(match result {
             Ok(None) => "Export cancelled".to_string(),
-            Ok(Some((files, entry))) => {
-                let folder = entry.subject.clone();
-                state.exports_to_audit.push(entry);
-                format!("Saved {} files to {folder}", files.len())
+            Ok(Some(staged)) => {
+                let folder = staged.entry().subject.clone();
+                state
+                    .exports_to_audit
+                    .push(super::FinishedExport::Tables(staged));
+                format!("Recording the export to {folder} in the audit log…")
             }
             Err(error) => format!("Export failed: {error}"),
         });
