@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use duckdb::Connection;
 
-use super::{AccessError, Role, Session};
+use super::{AccessError, Capability, Session};
 use crate::audit::{self, Action, Entry};
 use crate::uptake::{DEFAULT_THRESHOLD, period};
 
@@ -24,29 +24,6 @@ pub struct UptakeRequest<'a> {
     pub threshold: u64,
     /// `--date`; `None` for the latest extract date.
     pub date: Option<NaiveDate>,
-}
-
-impl Role {
-    /// May define services (`--services`): a definition's queries are SQL over
-    /// every person's records, whose results and errors are shown, so writing one
-    /// is an analyst's work; other roles use the services already defined.
-    pub fn may_define_services(self) -> bool {
-        matches!(self, Role::Analyst)
-    }
-
-    /// May choose the suppression threshold: secondary suppression is worked out
-    /// for each threshold, so the figures of two thresholds together reveal counts
-    /// that each withholds. Other roles get [`DEFAULT_THRESHOLD`] only.
-    pub fn may_choose_suppression(self) -> bool {
-        matches!(self, Role::Analyst)
-    }
-
-    /// May ask for figures on any day: counts on two nearby days differ by the
-    /// people born, moved or a year older in between, per LSOA. Other roles get
-    /// published period ends only ([`period::is_published`]).
-    pub fn may_choose_any_date(self) -> bool {
-        matches!(self, Role::Analyst)
-    }
 }
 
 impl Session {
@@ -82,7 +59,7 @@ impl Session {
         conn: &Connection,
         request: &UptakeRequest<'_>,
     ) -> Result<Option<(String, String)>, AccessError> {
-        if request.services.is_some() && !self.role.may_define_services() {
+        if request.services.is_some() && !self.role.may(Capability::ChooseDisclosure) {
             return Ok(Some((
                 "--services".to_string(),
                 "service definitions are SQL over every person's records, so only analysts \
@@ -90,7 +67,7 @@ impl Session {
                     .to_string(),
             )));
         }
-        if request.threshold != DEFAULT_THRESHOLD && !self.role.may_choose_suppression() {
+        if request.threshold != DEFAULT_THRESHOLD && !self.role.may(Capability::ChooseDisclosure) {
             return Ok(Some((
                 format!("--suppress {}", request.threshold),
                 format!(
@@ -103,7 +80,7 @@ impl Session {
         let Some(date) = request.date else {
             return Ok(None);
         };
-        if self.role.may_choose_any_date() {
+        if self.role.may(Capability::ChooseDisclosure) {
             return Ok(None);
         }
         let extract = period::latest_extract_date(conn)?;
@@ -125,20 +102,5 @@ impl Session {
                  births and birthdays per LSOA day by day; the latest allowed: {latest}"
             ),
         )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Role;
-
-    #[test]
-    fn only_analysts_define_services_or_choose_suppression_and_dates() {
-        for role in Role::ALL {
-            let analyst = role == Role::Analyst;
-            assert_eq!(role.may_define_services(), analyst, "{role:?}");
-            assert_eq!(role.may_choose_suppression(), analyst, "{role:?}");
-            assert_eq!(role.may_choose_any_date(), analyst, "{role:?}");
-        }
     }
 }

@@ -6,8 +6,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use super::{
-    AccessError, NewUser, Role, Session, UserChange, add_user, change_user, disable_user,
-    enable_user, list_users, reset_password,
+    AccessError, Capability, NewUser, Role, Session, UserChange, add_user, change_user,
+    disable_user, enable_user, list_users, reset_password,
 };
 use crate::audit::{self, Action, Entry};
 use crate::format::new_table;
@@ -116,45 +116,35 @@ fn open_existing(db: &Path) -> anyhow::Result<duckdb::Connection> {
     Ok(store::open(db)?)
 }
 
-/// The commands that open a council's database and the roles that may run each.
-/// A database without users runs every command as the local analyst, as the app
-/// does; one with users asks who is there first (see [`sign_in`]). The
-/// commissioner reaches only aggregates with small numbers suppressed, and the
-/// round-table account, a projected screen, runs no command at all.
-pub const DATABASE_COMMANDS: [(&str, &[Role]); 12] = [
-    ("ingest", ANALYSTS),
-    ("link", ANALYSTS),
-    ("evaluate-linkage", ANALYSTS),
-    ("uptake", AGGREGATE_READERS),
-    ("export-features", ANALYSTS),
-    ("criteria", ANALYSTS),
-    ("train", ANALYSTS),
-    ("score", ANALYSTS),
-    ("evaluate", ANALYSTS),
-    ("quality", ANALYSTS),
-    ("user", ANALYSTS),
-    ("audit", AUDITORS),
+/// The commands that open a council's database and the capability each needs
+/// (see [`Role::may`]). A database without users runs every command as the local
+/// analyst, as the app does; one with users asks who is there first (see
+/// [`sign_in`]). The commissioner reaches only aggregates with small numbers
+/// suppressed, and the round-table account, a projected screen, runs no command.
+pub const DATABASE_COMMANDS: [(&str, Capability); 12] = [
+    ("ingest", Capability::RunPipeline),
+    ("link", Capability::RunPipeline),
+    ("evaluate-linkage", Capability::RunPipeline),
+    ("uptake", Capability::ReadAggregates),
+    ("export-features", Capability::RunPipeline),
+    ("criteria", Capability::RunPipeline),
+    ("train", Capability::RunPipeline),
+    ("score", Capability::RunPipeline),
+    ("evaluate", Capability::RunPipeline),
+    ("quality", Capability::RunPipeline),
+    ("user", Capability::ManageUsers),
+    ("audit", Capability::ReadAuditLog),
 ];
 
 /// The commands that open no council database: they generate synthetic data, link
 /// files the user already holds, or time the pipeline on synthetic counties.
 pub const OFFLINE_COMMANDS: [&str; 3] = ["synth", "link-files", "bench"];
 
-const ANALYSTS: &[Role] = &[Role::Analyst];
-/// Those who may open the Audit view.
-const AUDITORS: &[Role] = &[Role::Analyst, Role::SeniorManager];
-const AGGREGATE_READERS: &[Role] = &[
-    Role::Analyst,
-    Role::SeniorManager,
-    Role::ZoneManager,
-    Role::Commissioner,
-];
-
 /// True when `role` may run `command` (a name in [`DATABASE_COMMANDS`]).
 pub fn may_run(role: Role, command: &str) -> bool {
     DATABASE_COMMANDS
         .iter()
-        .any(|(name, roles)| *name == command && roles.contains(&role))
+        .any(|(name, needs)| *name == command && role.may(*needs))
 }
 
 /// The environment variable a script may set to the password of `--as` (a terminal

@@ -9,6 +9,7 @@ pub mod cli;
 mod lockout;
 mod manage;
 mod password;
+mod policy;
 mod role;
 mod users;
 
@@ -18,6 +19,7 @@ pub use manage::{
     UserChange, UserRow, change_user, disable_user, enable_user, list_users, reset_password,
     zone_choices,
 };
+pub use policy::Capability;
 pub use role::Role;
 pub use users::{NewUser, add_user, authenticate};
 

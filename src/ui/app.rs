@@ -11,7 +11,7 @@ use super::{
     audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
     screenshot, users_view,
 };
-use crate::access::{self, Purpose, Session, UserRow};
+use crate::access::{self, Capability, Purpose, Session, UserRow};
 use crate::audit::{self, Action, Entry};
 use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
 use crate::link::ReclusterReport;
@@ -62,6 +62,19 @@ impl View {
             View::Models => "Models",
             View::Audit => "Audit",
             View::Users => "Users",
+        }
+    }
+
+    /// What a role must be granted to open this view (`access::Role::may`): the
+    /// same policy the command line and `zonewise uptake` ask.
+    pub fn capability(self) -> Capability {
+        match self {
+            View::Overview | View::Map | View::Models => Capability::ReadAggregates,
+            View::Data | View::Linkage => Capability::RunPipeline,
+            View::Families => Capability::ReadFamilies,
+            View::RoundTable => Capability::HoldRoundTable,
+            View::Audit => Capability::ReadAuditLog,
+            View::Users => Capability::ManageUsers,
         }
     }
 
@@ -327,10 +340,10 @@ impl ZonewiseApp {
     /// Signed in: reads the figures that the role may see and opens a view it may open.
     fn signed_in(&mut self, ctx: &egui::Context, session: Session) {
         crate::audit::set_signed_in(Some(session.user.clone()));
-        if !login::may_open(session.role, self.view) {
+        if !session.role.may(self.view.capability()) {
             self.view = View::ALL
                 .into_iter()
-                .find(|&view| login::may_open(session.role, view))
+                .find(|&view| session.role.may(view.capability()))
                 .unwrap_or(View::Overview);
         }
         self.login.error = None;
@@ -376,7 +389,7 @@ impl ZonewiseApp {
     fn may_use(&self, view: View) -> bool {
         self.session
             .as_ref()
-            .is_some_and(|session| login::may_open(session.role, view))
+            .is_some_and(|session| session.role.may(view.capability()))
     }
 
     /// The message for an action refused because the role may not open `view`.
@@ -859,7 +872,7 @@ impl ZonewiseApp {
                 // Only what the role's views show is read: a hidden view's data is not
                 // kept in memory either (the audit log names people and searches, the
                 // review queue pairs named records).
-                let may = |view| login::may_open(session.role, view);
+                let may = |view: View| session.role.may(view.capability());
                 Ok(JobDone::Refreshed(Box::new(Snapshot {
                     overview: read_overview(&conn)?,
                     quality: if may(View::Data) {
@@ -903,7 +916,7 @@ impl ZonewiseApp {
         if !self
             .session
             .as_ref()
-            .is_some_and(|session| login::may_open(session.role, View::Audit))
+            .is_some_and(|session| session.role.may(View::Audit.capability()))
         {
             return;
         }
@@ -1167,7 +1180,7 @@ impl ZonewiseApp {
         let Some(role) = self.session.as_ref().map(|s| s.role) else {
             return;
         };
-        for view in View::ALL.into_iter().filter(|&v| login::may_open(role, v)) {
+        for view in View::ALL.into_iter().filter(|&v| role.may(v.capability())) {
             let text = egui::RichText::new(view.label());
             let response = ui.add_sized(
                 [ui.available_width(), 28.0],
@@ -1241,7 +1254,7 @@ impl ZonewiseApp {
             }
             return;
         };
-        if !login::may_open(role, self.view) {
+        if !role.may(self.view.capability()) {
             ui.heading(self.view.label());
             ui.label(format!("A {} may not open this view.", role.as_str()));
             return;
@@ -1292,7 +1305,7 @@ impl ZonewiseApp {
                 self.handle_linkage_action(&ctx, action);
             }
             View::Map => {
-                self.map.offers_families = login::may_open(role, View::Families);
+                self.map.offers_families = role.may(View::Families.capability());
                 super::map_view::map_ui(ui, &snapshot.map, &mut self.map);
                 if let Some((zone, lsoa)) = self.map.open_families.take() {
                     self.view = View::Families;
@@ -1313,7 +1326,7 @@ impl ZonewiseApp {
                 self.handle_families_action(action);
             }
             View::RoundTable => {
-                self.round_table.offers_records = login::may_open(role, View::Families);
+                self.round_table.offers_records = role.may(View::Families.capability());
                 self.round_table.saving = self.jobs.is_running(JobKind::Decide);
                 let action =
                     round_table::round_table_ui(ui, &snapshot.families, &mut self.round_table);
@@ -1474,7 +1487,7 @@ fn read_visible_review_queue(
     session: &Session,
 ) -> anyhow::Result<Vec<ReviewItem>> {
     let linked = store::scalar_i64(conn, "SELECT count(*) FROM app.link_run")?;
-    if !login::may_open(session.role, View::Linkage) || linked == 0 {
+    if !session.role.may(View::Linkage.capability()) || linked == 0 {
         return Ok(Vec::new());
     }
     let purpose = crate::access::Purpose {
@@ -1504,6 +1517,33 @@ fn shorten_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commissioners_and_the_projected_screen_see_no_person_level_view() {
+        use crate::access::Role;
+        let opens = |role: Role, view: View| role.may(view.capability());
+        for view in [
+            View::Linkage,
+            View::Families,
+            View::RoundTable,
+            View::Audit,
+            View::Users,
+        ] {
+            assert!(!opens(Role::Commissioner, view), "{view:?}");
+        }
+        for view in View::ALL {
+            assert_eq!(opens(Role::RoundTable, view), view == View::RoundTable);
+            assert!(opens(Role::Analyst, view));
+        }
+        assert!(opens(Role::ZoneManager, View::RoundTable));
+        assert!(!opens(Role::ZoneManager, View::Linkage));
+        assert!(!opens(Role::ZoneManager, View::Audit));
+        assert!(opens(Role::SeniorManager, View::Audit));
+        assert!(
+            !opens(Role::SeniorManager, View::Users),
+            "analysts manage users"
+        );
+    }
 
     #[test]
     fn view_names_parse_from_the_command_line() {

@@ -1,11 +1,9 @@
-//! The sign-in screen, and which views each role may open. A database with users
+//! The sign-in screen. (Which views each role may open is `View::capability`,
+//! asked of the access policy, `access::Role::may`.) A database with users
 //! (`zonewise user add`) asks who is there before showing anything; one without
 //! (the sample county, a new council's first load) runs as the local analyst.
 
 use egui::RichText;
-
-use super::app::View;
-use crate::access::Role;
 
 /// What is typed on the sign-in screen, and why the last attempt failed.
 #[derive(Debug, Default)]
@@ -13,23 +11,6 @@ pub struct LoginState {
     pub user: String,
     pub password: String,
     pub error: Option<String>,
-}
-
-/// True when `role` may open `view`. Commissioners see aggregates only (no
-/// linkage, families, round table or audit log); the projected round-table
-/// screen only its agenda; zone and senior managers everything but the data
-/// loading, linkage review and audit that analysts run.
-pub fn may_open(role: Role, view: View) -> bool {
-    match role {
-        Role::Analyst => true,
-        Role::SeniorManager => !matches!(view, View::Data | View::Linkage | View::Users),
-        Role::ZoneManager => matches!(
-            view,
-            View::Overview | View::Families | View::RoundTable | View::Map | View::Models
-        ),
-        Role::Commissioner => matches!(view, View::Overview | View::Map | View::Models),
-        Role::RoundTable => view == View::RoundTable,
-    }
 }
 
 /// Width of the form's two columns (labels and 220-point fields), for centring it.
@@ -81,32 +62,4 @@ pub fn login_ui(ui: &mut egui::Ui, state: &mut LoginState) -> bool {
         }
     });
     submit && !state.user.trim().is_empty() && !state.password.is_empty()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commissioners_and_the_projected_screen_see_no_person_level_view() {
-        for view in [
-            View::Linkage,
-            View::Families,
-            View::RoundTable,
-            View::Audit,
-            View::Users,
-        ] {
-            assert!(!may_open(Role::Commissioner, view), "{view:?}");
-        }
-        for view in View::ALL {
-            assert_eq!(may_open(Role::RoundTable, view), view == View::RoundTable);
-            assert!(may_open(Role::Analyst, view));
-        }
-        assert!(may_open(Role::ZoneManager, View::RoundTable));
-        assert!(!may_open(Role::ZoneManager, View::Linkage));
-        assert!(
-            !may_open(Role::SeniorManager, View::Users),
-            "analysts manage users"
-        );
-    }
 }
