@@ -102,15 +102,12 @@ fn visible_record_condition(
     visibility: &Visibility,
     key_column: &str,
 ) -> Result<String, duckdb::Error> {
-    let zones = visibility.zone_condition(conn, "f.zone_id")?;
-    if zones == "TRUE" {
-        return Ok(zones);
+    let people = visible_person_condition(conn, visibility, "a.person_id")?;
+    if people == "TRUE" {
+        return Ok(people);
     }
     Ok(format!(
-        "{key_column} IN (SELECT a.record_key FROM link.assignment a
-                          JOIN core.person p USING (person_id)
-                          JOIN core.family f ON f.family_id = p.family_id
-                          WHERE {zones})"
+        "{key_column} IN (SELECT a.record_key FROM link.assignment a WHERE {people})"
     ))
 }
 
