@@ -505,3 +505,91 @@ fn bad_criteria_files_are_named_with_their_line() {
         other => panic!("expected a read error, got {other:?}"),
     }
 }
+
+/// Event types that look like SQL, quote and all, or hold a NUL (which no SQL text
+/// can carry, so pasting them failed): the rules are data, so they match only
+/// events of exactly that type, and nothing else in the database changes.
+#[test]
+fn rule_text_that_looks_like_sql_only_matches_events_of_that_type() {
+    const ODD: &str = r#"o'neil; DELETE FROM app."user"; DROP TABLE core.event; --"#;
+    const ODD_END: &str = "x') OR TRUE; DELETE FROM core.event; --";
+    let mut county = TinyCounty::new();
+    county
+        .conn
+        .execute(
+            "INSERT INTO app.\"user\" VALUES ('ann', 'Ann', 'analyst', 'hash', now(), TRUE)",
+            [],
+        )
+        .expect("user");
+    county.family("odd", Some(DEPRIVED_LSOA));
+    county.person("odd-adult", "odd", "1985-01-01");
+    county.person("odd-child", "odd", "2014-06-01");
+    let literal = county.event("odd-child", "police", ODD, "2025-01-05", None);
+    county.event("odd-adult", "benefits", "o'neil", "2025-01-06", None);
+    county.family("plain", Some(DEPRIVED_LSOA));
+    county.person("plain-child", "plain", "2014-06-01");
+    county.event("plain-child", "police", "offending", "2025-01-05", None);
+    county.event("plain-child", "police", "nul\u{0}type", "2025-01-07", None);
+    let events_before: i64 = county
+        .conn
+        .query_row("SELECT count(*) FROM core.event", [], |r| r.get(0))
+        .expect("events");
+
+    // Two more tests of the criterion: an episode of an odd type with an odd
+    // ending, and a type holding a NUL.
+    let more = format!(
+        r#"
+[[set.criterion.test]]
+event_types = ["o'neil"]
+who = "anyone"
+window_months = 12
+open_unless_ended_by = [{ODD_END:?}]
+
+[[set.criterion.test]]
+event_types = ["nul\u0000type"]
+who = "child"
+window_months = 12
+at_least = 1
+"#
+    );
+    let text = GOOD.replace(r#"["offending"]"#, &format!("[{ODD:?}]")) + &more;
+    let sets = criteria::parse(&text, Path::new("odd.toml")).expect("odd rules parse");
+    let set = criteria::find(&sets, "mine").expect("set");
+    assert_eq!(set.criteria[0].tests[0].event_types, [ODD]);
+    let summary = criteria::evaluate(&county.conn, set, reference()).expect("criteria");
+    assert_eq!(summary.families, 2);
+
+    let mut evidence = county
+        .conn
+        .prepare(
+            "SELECT family_id, event_type FROM mart.criterion_evidence
+             WHERE rule_set = 'mine' ORDER BY event_type",
+        )
+        .expect("prepare");
+    let rows: Vec<(String, String)> = evidence
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        rows,
+        [
+            ("plain".to_string(), "nul\u{0}type".to_string()),
+            ("odd".to_string(), "o'neil".to_string()),
+            ("odd".to_string(), ODD.to_string()),
+        ]
+    );
+    assert_eq!(met(&county, "mine")["crime"].len(), 2);
+    assert!(met(&county, "mine")["crime"]["odd"].contains(&literal));
+
+    let events_after: i64 = county
+        .conn
+        .query_row("SELECT count(*) FROM core.event", [], |r| r.get(0))
+        .expect("core.event still there");
+    assert_eq!(events_after, events_before);
+    let users: i64 = county
+        .conn
+        .query_row("SELECT count(*) FROM app.\"user\"", [], |r| r.get(0))
+        .expect("app.user still there");
+    assert_eq!(users, 1);
+}

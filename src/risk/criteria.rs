@@ -9,6 +9,10 @@
 //! types, of some people (children, under-fives, adults, anyone), in a look-back
 //! window before the reference date, and asks for a count, a mean or total value,
 //! or an episode still open. Like features, rules see only events dated before R.
+//!
+//! Rule text (set and criterion names, event types) comes from a file an analyst
+//! may write, so it is bound as parameters or as rows of the temp table
+//! `criteria_test_type`, never pasted into the SQL, which runs one statement at a time.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,7 +22,7 @@ use duckdb::Connection;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{RiskError, date_sql, date_text, list_sql, text_sql};
+use super::{RiskError, date_sql, date_text};
 
 /// The built-in rules, compiled in so the binary needs no assets folder.
 pub const BUILT_IN_TOML: &str = include_str!("../../assets/criteria.toml");
@@ -411,8 +415,10 @@ impl Test {
     }
 
     /// SQL selecting the evidence rows of this test from the temp table
-    /// `criteria_event`: every event that made a person (or family) meet it.
-    fn evidence_sql(&self, reference: &str) -> String {
+    /// `criteria_event`: every event that made a person (or family) meet it. The
+    /// test's event types are rows of `criteria_test_type` under `test_no`, so the
+    /// SQL holds only identifiers and validated numbers.
+    fn evidence_sql(&self, test_no: usize, reference: &str) -> String {
         let key = match self.per {
             Per::Person => "person_id",
             Per::Family => "family_id",
@@ -423,20 +429,18 @@ impl Test {
             self.window_months
         );
         let columns = "family_id, person_id, source, line, event_type, event_date, value";
-        let in_scope =
-            |types: &str| format!("event_type IN {types} AND event_date >= {start} AND {who}");
+        let types = format!("SELECT event_type FROM criteria_test_type WHERE test_no = {test_no}");
+        let scope = format!("event_type IN ({types}) AND event_date >= {start} AND {who}");
         let (having, with_value) = match &self.measure {
-            Measure::OpenUnlessEndedBy(ends) => {
-                let all: Vec<&String> = self.event_types.iter().chain(ends).collect();
-                let ends = list_sql(ends);
+            Measure::OpenUnlessEndedBy(_) => {
                 return format!(
                     "SELECT {columns} FROM (
                          SELECT *, row_number() OVER (
                              PARTITION BY {key}
-                             ORDER BY event_date DESC, event_type IN {ends} DESC, line DESC) AS recency
-                         FROM criteria_event WHERE {scope})
-                     WHERE recency = 1 AND event_type NOT IN {ends}",
-                    scope = in_scope(&list_sql(&all)),
+                             ORDER BY event_date DESC, ending DESC, line DESC) AS recency
+                         FROM (SELECT *, event_type IN ({types} AND ending) AS ending
+                               FROM criteria_event WHERE {scope}))
+                     WHERE recency = 1 AND NOT ending"
                 );
             }
             Measure::AtLeast(n) => (format!("count(*) >= {n}"), ""),
@@ -450,9 +454,21 @@ impl Test {
              WHERE {scope}{with_value}
                AND {key} IN (SELECT {key} FROM criteria_event
                              WHERE {scope}{with_value}
-                             GROUP BY {key} HAVING {having})",
-            scope = in_scope(&list_sql(&self.event_types)),
+                             GROUP BY {key} HAVING {having})"
         )
+    }
+
+    /// The test's event types, each with whether it ends an episode: the rows it
+    /// puts in `criteria_test_type`.
+    fn typed_events(&self) -> impl Iterator<Item = (&str, bool)> {
+        let ends: &[String] = match &self.measure {
+            Measure::OpenUnlessEndedBy(ends) => ends,
+            _ => &[],
+        };
+        self.event_types
+            .iter()
+            .map(|t| (t.as_str(), false))
+            .chain(ends.iter().map(|t| (t.as_str(), true)))
     }
 }
 
@@ -499,45 +515,65 @@ fn write_tables(
     reference_date: NaiveDate,
 ) -> Result<(), duckdb::Error> {
     let r = date_sql(reference_date);
-    let set_sql = text_sql(&set.name);
     for table in ["family_criterion", "criterion_evidence", "criterion_rule"] {
-        conn.execute_batch(&format!(
-            "DELETE FROM mart.{table} WHERE reference_date = {r} AND rule_set = {set_sql}"
-        ))?;
+        conn.execute(
+            &format!("DELETE FROM mart.{table} WHERE reference_date = {r} AND rule_set = ?"),
+            [&set.name],
+        )?;
     }
-    // Events before R of families with a child on R, each with its person's age on R.
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE criteria_family AS
-         SELECT DISTINCT family_id FROM core.person
-         WHERE family_id IS NOT NULL AND birth_date <= {r} AND age_on(birth_date, {r}) < 18;
-         CREATE OR REPLACE TEMP TABLE criteria_event AS
-         SELECT e.family_id, e.person_id, e.source, e.line, e.event_type, e.event_date, e.value,
-                age_on(p.birth_date, {r}) AS age_years
-         FROM core.event e
-         JOIN core.person p ON p.person_id = e.person_id
-         WHERE e.event_date < {r} AND e.family_id IN (SELECT family_id FROM criteria_family);"
-    ))?;
+    // Families with a child on R, and their events before R with each person's age on R.
+    conn.execute(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE criteria_family AS
+             SELECT DISTINCT family_id FROM core.person
+             WHERE family_id IS NOT NULL AND birth_date <= {r} AND age_on(birth_date, {r}) < 18"
+        ),
+        [],
+    )?;
+    conn.execute(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE criteria_event AS
+             SELECT e.family_id, e.person_id, e.source, e.line, e.event_type, e.event_date, e.value,
+                    age_on(p.birth_date, {r}) AS age_years
+             FROM core.event e
+             JOIN core.person p ON p.person_id = e.person_id
+             WHERE e.event_date < {r} AND e.family_id IN (SELECT family_id FROM criteria_family)"
+        ),
+        [],
+    )?;
+    write_test_types(conn, set)?;
+    let mut test_no = 0;
     for criterion in &set.criteria {
-        let name = text_sql(&criterion.name);
         let evidence = criterion
             .tests
             .iter()
-            .map(|t| t.evidence_sql(&r))
+            .map(|t| {
+                test_no += 1;
+                t.evidence_sql(test_no, &r)
+            })
             .collect::<Vec<_>>()
             .join(" UNION ");
-        conn.execute_batch(&format!(
-            "INSERT INTO mart.criterion_evidence BY NAME
-             SELECT {r} AS reference_date, {set_sql} AS rule_set, {name} AS criterion, *
-             FROM ({evidence});
-             INSERT INTO mart.family_criterion BY NAME
-             SELECT {r} AS reference_date, {set_sql} AS rule_set, {name} AS criterion,
-                    f.family_id, count(ev.line) > 0 AS met, count(ev.line) AS evidence_events
-             FROM criteria_family f
-             LEFT JOIN mart.criterion_evidence ev
-                    ON ev.family_id = f.family_id AND ev.reference_date = {r}
-                   AND ev.rule_set = {set_sql} AND ev.criterion = {name}
-             GROUP BY f.family_id;"
-        ))?;
+        conn.execute(
+            &format!(
+                "INSERT INTO mart.criterion_evidence BY NAME
+                 SELECT {r} AS reference_date, ?::VARCHAR AS rule_set, ?::VARCHAR AS criterion, *
+                 FROM ({evidence})"
+            ),
+            [&set.name, &criterion.name],
+        )?;
+        conn.execute(
+            &format!(
+                "INSERT INTO mart.family_criterion BY NAME
+                 SELECT {r} AS reference_date, ?::VARCHAR AS rule_set, ?::VARCHAR AS criterion,
+                        f.family_id, count(ev.line) > 0 AS met, count(ev.line) AS evidence_events
+                 FROM criteria_family f
+                 LEFT JOIN mart.criterion_evidence ev
+                        ON ev.family_id = f.family_id AND ev.reference_date = {r}
+                       AND ev.rule_set = ? AND ev.criterion = ?
+                 GROUP BY f.family_id"
+            ),
+            [&set.name, &criterion.name, &set.name, &criterion.name],
+        )?;
         let rule = criterion
             .tests
             .iter()
@@ -555,7 +591,29 @@ fn write_tables(
             ],
         )?;
     }
-    conn.execute_batch("DROP TABLE criteria_event; DROP TABLE criteria_family;")
+    for table in ["criteria_test_type", "criteria_event", "criteria_family"] {
+        conn.execute(&format!("DROP TABLE {table}"), [])?;
+    }
+    Ok(())
+}
+
+/// Fills the temp table `criteria_test_type` with every test's event types, bound
+/// one row at a time, numbering the tests from 1 in the order [`write_tables`]
+/// visits them.
+fn write_test_types(conn: &Connection, set: &RuleSet) -> Result<(), duckdb::Error> {
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE criteria_test_type
+             (test_no INTEGER, event_type VARCHAR, ending BOOLEAN)",
+        [],
+    )?;
+    let mut insert = conn.prepare("INSERT INTO criteria_test_type VALUES (?, ?, ?)")?;
+    let tests = set.criteria.iter().flat_map(|c| &c.tests);
+    for (test_no, test) in (1_i64..).zip(tests) {
+        for (event_type, ending) in test.typed_events() {
+            insert.execute(duckdb::params![test_no, event_type, ending])?;
+        }
+    }
+    Ok(())
 }
 
 fn summarise(
