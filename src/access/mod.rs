@@ -239,9 +239,7 @@ pub fn person_query<T>(
     purpose: &Purpose,
     read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
 ) -> Result<T, AccessError> {
-    let visibility = session.visibility();
-    audit::record(conn, &read_entry(session, purpose, &visibility))?;
-    Ok(read(conn, &visibility?)?)
+    recorded_read(conn, session, purpose, audit::record, read)
 }
 
 /// [`person_query`] for the UI thread, which must not block on a running load:
@@ -252,8 +250,20 @@ pub fn person_query_now<T>(
     purpose: &Purpose,
     read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
 ) -> Result<T, AccessError> {
+    recorded_read(conn, session, purpose, audit::record_now, read)
+}
+
+/// Records the read (or its refusal) with `record`, then runs it with what the
+/// session may see.
+fn recorded_read<T>(
+    conn: &Connection,
+    session: &Session,
+    purpose: &Purpose,
+    record: fn(&Connection, &Entry) -> Result<i64, StoreError>,
+    read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
+) -> Result<T, AccessError> {
     let visibility = session.visibility();
-    audit::record_now(conn, &read_entry(session, purpose, &visibility))?;
+    record(conn, &read_entry(session, purpose, &visibility))?;
     Ok(read(conn, &visibility?)?)
 }
 
