@@ -412,6 +412,10 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.state_mut().linkage.search = first.left.record_id.to_lowercase();
     harness.get_by_label("Search").click();
     harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the linkage job did not finish", |h| {
+        h.state().is_busy()
+    });
+    harness.run_steps(2);
     let hits = harness.state().linkage.hits.clone();
     assert_eq!(hits.len(), 1, "{hits:?}");
     let hit = hits[0].clone();
@@ -423,6 +427,10 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
         if hit.source_records == 1 { "" } else { "s" }
     );
     harness.get_by_label(&label).click();
+    harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the linkage job did not finish", |h| {
+        h.state().is_busy()
+    });
     harness.run_steps(2);
     let person = harness.state().linkage.person.clone().expect("opened");
     assert_eq!(person.person_id, hit.person_id);
@@ -438,6 +446,10 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     let given = first.left.given_name.clone().expect("a given name");
     harness.state_mut().linkage.search = format!(" {}. ", given.to_lowercase());
     harness.get_by_label("Search").click();
+    harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the linkage job did not finish", |h| {
+        h.state().is_busy()
+    });
     harness.run_steps(2);
     let hits = &harness.state().linkage.hits;
     assert!(!hits.is_empty());

@@ -255,11 +255,19 @@ fn linkage_search_then_open(county: &County) -> Vec<Opened> {
     );
     click_button(&harness, "Search");
     harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the linkage job did not finish", |h| {
+        h.state().is_busy()
+    });
+    harness.run_steps(2);
     let hit = harness.state().linkage.hits[0].clone();
     assert_eq!(hit.person_id, county.child_id);
     harness
         .get_by_label_contains(&format!("{} · ", hit.name))
         .click();
+    harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the linkage job did not finish", |h| {
+        h.state().is_busy()
+    });
     harness.run_steps(2);
     let person = harness.state().linkage.person.clone().expect("opened");
     assert_eq!(person.person_id, county.child_id);

@@ -19,7 +19,7 @@ use crate::report::audit::{AuditFigures, read_audit};
 use crate::report::family_detail::{Decision, FamilyDetail};
 use crate::report::linkage::{LinkageFigures, read_linkage};
 use crate::report::overview::{OverviewFigures, read_overview};
-use crate::report::records::{self, ReviewItem};
+use crate::report::records::{self, PersonHit, PersonRecords, ReviewItem};
 use crate::{sample, store};
 
 /// The screens in the left navigation, in order.
@@ -164,6 +164,10 @@ enum JobKind {
     Decide,
     /// A change in the Users view (argon2 hashes a new password) and its audit entry.
     ChangeUsers,
+    /// The Linkage view's person search (a scan of every person).
+    SearchPersons,
+    /// One person's records in every source.
+    OpenPerson,
 }
 
 /// What a finished job produced.
@@ -185,6 +189,17 @@ enum JobDone {
     UsersChanged {
         outcome: Result<String, String>,
         users: Vec<UserRow>,
+    },
+    /// The people a search found; `open_first` opens the first of them next.
+    Found {
+        text: String,
+        hits: Vec<PersonHit>,
+        open_first: bool,
+    },
+    /// `None` when the person is outside the session's zones.
+    PersonOpened {
+        person_id: String,
+        records: Option<PersonRecords>,
     },
 }
 
@@ -465,53 +480,87 @@ impl ZonewiseApp {
                     }
                 }
             }
-            LinkageAction::Search => {
-                let Some(conn) = &self.conn else { return };
+            LinkageAction::Search => self.start_search(ctx, false),
+            LinkageAction::OpenPerson(person_id) => self.start_opening_person(ctx, person_id),
+        }
+    }
+
+    /// Searches people on a worker (a scan of every person), through the one door:
+    /// recorded before any name is on screen, and limited to the zones and masking
+    /// the session is given. With `open_first` (`--find`) the first person found is
+    /// opened next.
+    fn start_search(&mut self, ctx: &egui::Context, open_first: bool) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        let text = self.linkage.search.clone();
+        self.jobs
+            .start(JobKind::SearchPersons, "Searching people", ctx, move |_| {
                 let purpose = Purpose {
                     action: Action::SearchPersons,
-                    subject: self.linkage.search.trim().to_string(),
+                    subject: text.trim().to_string(),
                     reason: None,
                 };
-                // Through the one door: recorded before any name is on screen, and
-                // limited to the zones and masking the session is given.
-                let Some(session) = &self.session else { return };
-                let found = access::person_query_now(conn, session, &purpose, |conn, visible| {
-                    records::search_persons(conn, visible, &self.linkage.search, SEARCH_LIMIT)
-                });
-                match found {
-                    Ok(hits) => {
-                        self.linkage.error = hits
-                            .is_empty()
-                            .then(|| format!("Nobody matches '{}'.", self.linkage.search.trim()));
-                        self.linkage.hits = hits;
-                    }
-                    Err(error) => self.linkage.error = Some(format!("Search failed: {error}")),
-                }
-            }
-            LinkageAction::OpenPerson(person_id) => {
-                let Some(conn) = &self.conn else { return };
+                let hits = access::person_query(&conn, &session, &purpose, |conn, visible| {
+                    records::search_persons(conn, visible, &text, SEARCH_LIMIT)
+                })?;
+                Ok(JobDone::Found {
+                    text,
+                    hits,
+                    open_first,
+                })
+            });
+    }
+
+    fn found(&mut self, ctx: &egui::Context, text: &str, hits: Vec<PersonHit>, open_first: bool) {
+        self.linkage.error = hits
+            .is_empty()
+            .then(|| format!("Nobody matches '{}'.", text.trim()));
+        let first = hits.first().map(|hit| hit.person_id.clone());
+        self.linkage.hits = hits;
+        if let (true, Some(person_id)) = (open_first, first) {
+            self.start_opening_person(ctx, person_id);
+        }
+    }
+
+    /// Reads one person's records on a worker, through the one door (recorded
+    /// before they are shown).
+    fn start_opening_person(&mut self, ctx: &egui::Context, person_id: String) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        let Some(conn) = self.worker_connection() else {
+            return;
+        };
+        self.jobs.start(
+            JobKind::OpenPerson,
+            "Opening a person's records",
+            ctx,
+            move |_| {
                 let purpose = Purpose {
                     action: Action::OpenPerson,
                     subject: person_id.clone(),
                     reason: None,
                 };
-                let Some(session) = &self.session else { return };
-                let opened = access::person_query_now(conn, session, &purpose, |conn, visible| {
+                let records = access::person_query(&conn, &session, &purpose, |conn, visible| {
                     records::read_person_records(conn, visible, &person_id)
-                });
-                match opened {
-                    Ok(Some(person)) => {
-                        self.linkage.error = None;
-                        self.linkage.person = Some(person);
-                    }
-                    Ok(None) => {
-                        self.linkage.error =
-                            Some(format!("{person_id} is outside the zones you may see."))
-                    }
-                    Err(error) => {
-                        self.linkage.error = Some(format!("Cannot read {person_id}: {error}"))
-                    }
-                }
+                })?;
+                Ok(JobDone::PersonOpened { person_id, records })
+            },
+        );
+    }
+
+    fn person_opened(&mut self, person_id: &str, records: Option<PersonRecords>) {
+        match records {
+            Some(person) => {
+                self.linkage.error = None;
+                self.linkage.person = Some(person);
+            }
+            None => {
+                self.linkage.error = Some(format!("{person_id} is outside the zones you may see."))
             }
         }
     }
@@ -981,6 +1030,17 @@ impl ZonewiseApp {
                 }),
             ) => self.decided(&family_id, decision),
             (_, Ok(JobDone::UsersChanged { outcome, users })) => self.users_changed(outcome, users),
+            (
+                _,
+                Ok(JobDone::Found {
+                    text,
+                    hits,
+                    open_first,
+                }),
+            ) => self.found(ctx, &text, hits, open_first),
+            (_, Ok(JobDone::PersonOpened { person_id, records })) => {
+                self.person_opened(&person_id, records)
+            }
             (JobKind::Open | JobKind::Refresh | JobKind::VerifyAudit, Err(error)) => {
                 self.open_error = Some(error)
             }
@@ -997,6 +1057,13 @@ impl ZonewiseApp {
             }
             (JobKind::SignIn, Err(error)) => self.login.error = Some(error),
             (JobKind::ChangeUsers, Err(error)) => self.users.finished(Err(error)),
+            (JobKind::SearchPersons, Err(error)) => {
+                self.linkage.error = Some(format!("Search failed: {error}"))
+            }
+            (JobKind::OpenPerson, Err(error)) => {
+                self.linkage.error =
+                    Some(format!("The person's records could not be read: {error}"))
+            }
             (JobKind::Decide, Err(error)) => {
                 self.round_table.message = Some(format!("The decision could not be saved: {error}"))
             }
@@ -1033,11 +1100,7 @@ impl ZonewiseApp {
             && self.may_use(View::Linkage)
         {
             self.linkage.search = text;
-            self.handle_linkage_action(ctx, linkage_view::LinkageAction::Search);
-            if let Some(first) = self.linkage.hits.first() {
-                let person = first.person_id.clone();
-                self.handle_linkage_action(ctx, linkage_view::LinkageAction::OpenPerson(person));
-            }
+            self.start_search(ctx, true);
         }
     }
 
