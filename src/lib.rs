@@ -1,22 +1,14 @@
-//! Zonewise: brings agency extracts about children and families into one DuckDB
-//! database, links them, flags families for early help and maps service uptake.
-//!
-//! Data flows one way: `synth`/extracts → `ingest` → `store` (staging → core → mart)
-//! → `report` → `ui`. See `docs/ARCHITECTURE.md`.
+//! Zonewise: the app's window, the command line and the benchmarks, on top of
+//! `zonewise_core` (the pipeline, its data and its access rules), whose modules are
+//! re-exported here so that every caller names them one way (`zonewise::link`).
+//! The compiler keeps the layering: nothing in the core can import `ui`,
+//! `commands` or `bench`. See `docs/ARCHITECTURE.md`.
 
-pub mod access;
-pub mod audit;
+pub use zonewise_core::{
+    access, audit, compressed, format, geo, ingest, link, report, risk, store, synth, uptake,
+};
+
 pub mod bench;
 pub mod commands;
-pub mod compressed;
-pub mod format;
-pub mod geo;
-pub mod ingest;
-pub mod link;
-pub mod report;
-pub mod risk;
 pub mod sample;
-pub mod store;
-pub mod synth;
 pub mod ui;
-pub mod uptake;

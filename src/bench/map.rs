@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use crate::geo::england::{ENGLAND_BOUNDARIES, ENGLAND_IMD, england_shapes, shapes_with_deciles};
 use crate::geo::lsoa_shapes::LsoaShape;
-use crate::geo::map_geometry::MapGeometry;
 use crate::report::map::MapFigures;
+use crate::ui::map_geometry::MapGeometry;
 use crate::ui::map_view::{Camera, ColourBy, MapState, map_ui};
 
 /// The window size frames are drawn at.
@@ -103,7 +103,7 @@ fn measure(layer: &str, shapes: Vec<LsoaShape>, load_seconds: f64, frames: usize
     let lsoas = shapes.len();
     let started = Instant::now();
     let mut geometry = MapGeometry::new(shapes.iter().map(|s| s.geometry.clone()).collect());
-    for level in 0..crate::geo::map_geometry::LOD_TOLERANCES.len() {
+    for level in 0..crate::ui::map_geometry::LOD_TOLERANCES.len() {
         geometry.meshes(level);
     }
     let tessellate_seconds = started.elapsed().as_secs_f64();

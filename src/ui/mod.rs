@@ -8,6 +8,7 @@ pub mod families_view;
 pub mod jobs;
 pub mod linkage_view;
 pub mod login;
+pub mod map_geometry;
 pub mod map_view;
 pub mod models_view;
 pub mod overview;

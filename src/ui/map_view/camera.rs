@@ -5,8 +5,8 @@ use egui::{Pos2, Rect, Vec2};
 
 use super::MapState;
 use crate::geo::lsoa_shapes::LsoaShape;
-use crate::geo::map_geometry::ScreenTransform;
 use crate::report::map::MapFigures;
+use crate::ui::map_geometry::ScreenTransform;
 
 /// Where the map looks: the point at the centre (metres from the geometry's
 /// origin) and the scale.

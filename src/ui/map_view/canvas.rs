@@ -8,8 +8,8 @@ use super::camera::{Camera, default_zoom, in_target};
 use super::colouring::Colouring;
 use super::side_panel::lsoa_summary_ui;
 use super::{Layer, MapState, Prepared};
-use crate::geo::map_geometry::MapGeometry;
 use crate::report::map::{MapFigures, ServiceFigures};
+use crate::ui::map_geometry::MapGeometry;
 
 pub(super) fn map_panel_ui(
     ui: &mut egui::Ui,

@@ -23,9 +23,9 @@ pub use colouring::{
 use super::jobs::{Job, take_finished};
 use super::widgets::section_heading_ui;
 use crate::audit::Entry;
-use crate::geo::map_geometry::{GroupBorders, MapGeometry};
 use crate::report::map::{MapFigures, ServiceFigures};
 use crate::store::StoreError;
+use crate::ui::map_geometry::{GroupBorders, MapGeometry};
 use crate::uptake::export::{StagedCsv, stage_csv};
 use crate::uptake::{Level, Measure, Published, UptakeError};
 use camera::zoom_ui;
@@ -131,7 +131,7 @@ impl Prepared {
         let mut geometry =
             MapGeometry::new(figures.shapes.iter().map(|s| s.geometry.clone()).collect());
         if all_levels {
-            for level in 0..crate::geo::map_geometry::LOD_TOLERANCES.len() {
+            for level in 0..crate::ui::map_geometry::LOD_TOLERANCES.len() {
                 geometry.meshes(level);
             }
         }

@@ -226,8 +226,7 @@ mod tests {
 
     #[test]
     fn the_committed_sample_model_loads() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/linkage-sample.json");
+        let path = crate::repository_dir().join("models/linkage-sample.json");
         let file = ModelFile::load(&path).expect("models/linkage-sample.json");
         assert!(file.records > 10_000);
     }

@@ -25,7 +25,7 @@ use toml::Spanned;
 use super::{RiskError, date_sql, date_text};
 
 /// The built-in rules, compiled in so the binary needs no assets folder.
-pub const BUILT_IN_TOML: &str = include_str!("../../assets/criteria.toml");
+pub const BUILT_IN_TOML: &str = include_str!("../../../../assets/criteria.toml");
 
 /// The rule set used when none is named.
 pub const DEFAULT_SET: &str = "supporting-families";

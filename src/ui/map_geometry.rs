@@ -22,7 +22,7 @@ use egui::epaint::{Mesh, Vertex};
 use egui::{Color32, Pos2, Rect, pos2};
 use geo::{BoundingRect, Contains, LineString, MultiPolygon, Point, Polygon, TriangulateEarcut};
 
-use super::arcs::Arcs;
+use crate::geo::arcs::Arcs;
 
 /// Simplification tolerances of the levels of detail, in metres: level 0 is the
 /// boundary as published.

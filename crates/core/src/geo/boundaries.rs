@@ -144,8 +144,7 @@ mod tests {
     use super::*;
 
     fn lsoa_file() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data-samples/ref/lsoa2011_bgc_bcp_dorset_northumberland.shp")
+        crate::repository_dir().join("data-samples/ref/lsoa2011_bgc_bcp_dorset_northumberland.shp")
     }
 
     fn copy_parts(dir: &Path, extensions: &[&str]) -> PathBuf {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The built-in services, compiled in so the binary needs no assets folder.
-pub const BUILT_IN_TOML: &str = include_str!("../../assets/services.toml");
+pub const BUILT_IN_TOML: &str = include_str!("../../../../assets/services.toml");
 
 /// One service and its three queries.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

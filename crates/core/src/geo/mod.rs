@@ -5,4 +5,3 @@ pub mod best_fit;
 pub mod boundaries;
 pub mod england;
 pub mod lsoa_shapes;
-pub mod map_geometry;

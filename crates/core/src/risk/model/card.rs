@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn the_committed_sample_card_is_the_committed_models() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let folder = crate::repository_dir().join("models");
         let model = RiskModelFile::load(&folder.join("risk-sample.json")).expect("sample model");
         let card = std::fs::read_to_string(folder.join("risk-sample.md")).expect("sample card");
         assert_eq!(markdown(&model, "risk-sample.json"), card);
