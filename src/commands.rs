@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::access::{Session, UptakeRequest};
 use crate::audit;
 use crate::ingest::{self, IngestProgress, Manifest, SourceQuality};
+use crate::pipeline::{Pipeline, Progress, RoundDates};
 use crate::link::fellegi_sunter::Model;
 use crate::link::files::{self, LinkFilesConfig};
 use crate::link::model_file::ModelFile;
@@ -46,15 +47,8 @@ pub fn synth_command(config: &SynthConfig) -> anyhow::Result<()> {
 pub fn ingest_command(db: &Path, manifest_path: &Path) -> anyhow::Result<()> {
     let manifest = Manifest::load(manifest_path)?;
     let conn = store::open(db)?;
-    let bar = progress_bar(1000, "");
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg:<24} [{bar:40}] {percent:>3}% {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let report = ingest::ingest(&conn, &manifest, &mut |p: &IngestProgress| {
-        bar.set_message(format!("{} ({} rows)", p.stage, thousands(p.rows as i64)));
-        bar.set_position((p.fraction * 1000.0) as u64);
-    });
+    let bar = stage_bar();
+    let report = Pipeline::new(&conn, &mut |p| show_stage(&bar, p)).ingest(&manifest);
     bar.finish_and_clear();
     let report = report?;
     println!(
@@ -86,17 +80,17 @@ pub fn link_command(
         .transpose()?
         .map(|file| file.model);
     let conn = store::open(db)?;
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_message("linking records");
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let config = crate::link::LinkConfig {
         accept_probability: accept,
         model,
         max_pairs_per_rule: max_pairs,
         ..Default::default()
     };
-    let report = crate::link::link(&conn, &config);
-    spinner.finish_and_clear();
+    let bar = stage_bar();
+    let mut show = |p: &Progress| show_stage(&bar, p);
+    let mut pipeline = Pipeline::new(&conn, &mut show);
+    let report = pipeline.link(&config);
+    bar.finish_and_clear();
     let report = report?;
     let mut rules = new_table(&["Blocking rule", "Pairs"]);
     for (rule, pairs) in &report.pairs_per_rule {
@@ -119,10 +113,9 @@ pub fn link_command(
     println!("{timings}");
     print_model(&report.model);
     print_weight_histogram(&report.weight_histogram);
-    let spinner = self::spinner("assessing families at this round and the previous one".into());
-    let rounds = crate::risk::prepare_round_dates(&conn);
-    spinner.finish_and_clear();
-    if let Some((current, previous)) = rounds? {
+    let rounds = pipeline.criteria();
+    bar.finish_and_clear();
+    if let Some(RoundDates { current, previous }) = rounds? {
         println!(
             "Families assessed against the {} criteria on {current} and {previous} (the Families and Round table views)",
             crate::risk::criteria::DEFAULT_SET
@@ -621,21 +614,17 @@ pub fn train_command(command: &TrainCommand) -> anyhow::Result<()> {
 
 /// `zonewise score`: scores every child at a date into `mart.risk_score` and `mart.risk_reason`.
 pub fn score_command(db: &Path, model_path: &Path, date: &str) -> anyhow::Result<()> {
-    use crate::risk::model::{file::RiskModelFile, score};
+    use crate::risk::model::file::RiskModelFile;
     let reference_date = parse_date(date)?;
     let model = RiskModelFile::load(model_path)?;
     if !db.is_file() {
         anyhow::bail!("database {} does not exist", db.display());
     }
     let conn = store::open(db)?;
-    let progress = spinner(format!("building features on {reference_date}"));
-    let summary = crate::risk::build(&conn, reference_date)
-        .map_err(crate::risk::model::ModelError::from)
-        .and_then(|_| {
-            progress.set_message(format!("scoring with {}", model.model_id));
-            score::score(&conn, &model, reference_date)
-        });
-    progress.finish_and_clear();
+    let bar = stage_bar();
+    let summary = Pipeline::new(&conn, &mut |p| show_stage(&bar, p))
+        .score(&model, reference_date);
+    bar.finish_and_clear();
     let summary = summary?;
     crate::audit::record(
         &conn,
@@ -912,6 +901,23 @@ fn print_quality(sources: &[SourceQuality]) {
         ]);
     }
     println!("{table}");
+}
+
+/// A bar for the pipeline's stages: what runs now, and how far where it can tell.
+fn stage_bar() -> ProgressBar {
+    let bar = progress_bar(1000, "");
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:<24} [{bar:40}] {percent:>3}% {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Shows a pipeline stage's progress on `bar`.
+fn show_stage(bar: &ProgressBar, progress: &Progress) {
+    bar.set_message(progress.stage.to_string());
+    bar.set_position((progress.fraction * 1000.0) as u64);
 }
 
 fn progress_bar(length: u64, unit: &str) -> ProgressBar {

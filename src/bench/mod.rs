@@ -10,7 +10,6 @@ pub mod risk;
 pub mod uptake;
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::Context as _;
 use comfy_table::Table;
@@ -18,8 +17,9 @@ use duckdb::Connection;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::format::{new_table, thousands};
-use crate::ingest::{self, Manifest};
-use crate::link::{self, LinkConfig, LinkReport};
+use crate::ingest::Manifest;
+use crate::link::{LinkConfig, LinkReport};
+use crate::pipeline::{self, Pipeline, Plan};
 use crate::store;
 use crate::synth::{self, SynthConfig, SynthSummary};
 
@@ -109,23 +109,23 @@ pub fn generate_and_link(
         set_memory_limit(&conn, limit)?;
     }
     let manifest = Manifest::load(&county_dir.join("manifest.toml"))?;
-    let started = Instant::now();
-    ingest::ingest(&conn, &manifest, &mut |p| {
-        progress("ingesting", Some(p.fraction));
+    let mut report_stage = |p: &pipeline::Progress| match p.stage {
+        pipeline::Stage::Ingest { .. } => progress("ingesting", Some(p.fraction)),
+        _ => progress("linking", None),
+    };
+    let run = Pipeline::new(&conn, &mut report_stage).run(&Plan {
+        manifest: &manifest,
+        link: link_config,
+        criteria: false,
+        model: None,
     })?;
-    let ingest_seconds = started.elapsed().as_secs_f64();
-
-    progress("linking", None);
-    let started = Instant::now();
-    let report = link::link(&conn, link_config)?;
-    let link_seconds = started.elapsed().as_secs_f64();
     Ok(LinkedCounty {
         conn,
         county_dir,
         summary,
-        ingest_seconds,
-        report,
-        link_seconds,
+        ingest_seconds: run.ingest_seconds,
+        report: run.link,
+        link_seconds: run.link_seconds,
     })
 }
 

@@ -853,16 +853,10 @@ impl ZonewiseApp {
                     return Ok(JobDone::Imported(ImportOutcome::Cancelled));
                 };
                 let manifest = Manifest::load(&manifest_path)?;
-                let report = ingest::ingest(&conn, &manifest, &mut |p| {
-                    sink.report(
-                        Some(p.fraction),
-                        format!(
-                            "Loading {} ({} rows)",
-                            p.stage,
-                            crate::format::thousands(p.rows as i64)
-                        ),
-                    )
-                })?;
+                let report = crate::pipeline::Pipeline::new(&conn, &mut |p| {
+                    sink.report(Some(p.fraction), format!("Loading {}", p.stage))
+                })
+                .ingest(&manifest)?;
                 Ok(JobDone::Imported(ImportOutcome::Loaded {
                     manifest: manifest_path,
                     report,
