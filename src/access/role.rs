@@ -58,6 +58,23 @@ impl Role {
     }
 }
 
+/// `--role` on the command line: the stored names, with `-` for `_` accepted.
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Role::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let value = clap::builder::PossibleValue::new(self.as_str());
+        Some(match self {
+            Role::SeniorManager => value.alias("senior-manager"),
+            Role::ZoneManager => value.alias("zone-manager"),
+            Role::RoundTable => value.alias("round-table"),
+            Role::Analyst | Role::Commissioner => value,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Role;
