@@ -13,6 +13,7 @@ pub mod format;
 pub mod geo;
 pub mod ingest;
 pub mod link;
+pub mod model_file;
 pub mod pipeline;
 pub mod report;
 pub mod risk;

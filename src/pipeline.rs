@@ -30,7 +30,11 @@ impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Stage::Ingest { source, rows } => {
-                write!(f, "{source} ({} rows)", crate::format::thousands(*rows as i64))
+                write!(
+                    f,
+                    "{source} ({} rows)",
+                    crate::format::thousands(*rows as i64)
+                )
             }
             Stage::Link => f.write_str("linking records"),
             Stage::Criteria => f.write_str("finding families to offer help"),
@@ -117,7 +121,11 @@ impl<'a> Pipeline<'a> {
         let started = Instant::now();
         let link = self.link(plan.link)?;
         let link_seconds = started.elapsed().as_secs_f64();
-        let rounds = if plan.criteria { self.criteria()? } else { None };
+        let rounds = if plan.criteria {
+            self.criteria()?
+        } else {
+            None
+        };
         let scores = match (rounds, plan.model) {
             (Some(rounds), Some(model)) => vec![
                 self.score(model, rounds.previous)?,

@@ -9,12 +9,12 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use clap::ValueEnum as _;
 use common::app::{
     complete_captures, harness, screen_text, sign_in, wait_for_sign_in_form, wait_while,
 };
 use common::cli::Run;
 use egui_kittest::kittest::{NodeT as _, Queryable, by};
-use clap::ValueEnum as _;
 use zonewise::access::cli::PASSWORD_VARIABLE;
 use zonewise::commands::CommandName;
 
@@ -519,7 +519,10 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         vec!["audit", "verify", "--db", &db],
         vec!["audit", "list", "--db", &db],
     ];
-    for (command, _) in command_names().into_iter().filter(|(_, needs)| needs.is_some()) {
+    for (command, _) in command_names()
+        .into_iter()
+        .filter(|(_, needs)| needs.is_some())
+    {
         assert!(
             runs.iter().any(|run| run[0] == command),
             "{command} is not tried"

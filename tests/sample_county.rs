@@ -226,7 +226,13 @@ fn the_sample_build_and_the_command_line_run_one_pipeline_to_the_same_database()
         let run = common::cli::zonewise(args, &[("ZONEWISE_USER", None)], "");
         assert!(run.success, "{args:?}: {}", run.output());
     };
-    run(&["ingest", "--db", db, "--manifest", manifest.to_str().expect("path")]);
+    run(&[
+        "ingest",
+        "--db",
+        db,
+        "--manifest",
+        manifest.to_str().expect("path"),
+    ]);
     run(&["link", "--db", db]);
     let dates: Vec<String> = from_sample
         .iter()

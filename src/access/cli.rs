@@ -6,8 +6,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use super::{
-    AccessError, Capability, NewUser, Session, UserChange, add_user, change_user,
-    disable_user, enable_user, list_users, reset_password,
+    AccessError, Capability, NewUser, Session, UserChange, add_user, change_user, disable_user,
+    enable_user, list_users, reset_password,
 };
 use crate::audit::{self, Action, Entry};
 use crate::format::new_table;

@@ -108,7 +108,8 @@ impl CriteriaCommand {
     /// date, writes `mart.family_criterion`, `mart.criterion_evidence` and
     /// `mart.criterion_rule`, and prints how many families meet each criterion.
     pub fn run(&self) -> anyhow::Result<()> {
-        let (db, reference_date, rules, set) = (&self.db, self.date, self.rules.as_deref(), &self.set);
+        let (db, reference_date, rules, set) =
+            (&self.db, self.date, self.rules.as_deref(), &self.set);
         use crate::risk::criteria;
         let sets = match rules {
             Some(path) => criteria::load(path)?,

@@ -295,7 +295,14 @@ mod tests {
     #[test]
     fn a_bad_date_names_the_argument_and_the_form() {
         let error = Cli::try_parse_from([
-            "zonewise", "score", "--db", "x", "--model", "m", "--date", "2026-13-01",
+            "zonewise",
+            "score",
+            "--db",
+            "x",
+            "--model",
+            "m",
+            "--date",
+            "2026-13-01",
         ])
         .expect_err("not a day")
         .to_string();

@@ -6,6 +6,8 @@ use anyhow::Context as _;
 
 use crate::format::{new_table, thousands};
 use crate::pipeline::Pipeline;
+use crate::risk::model::evaluation::Evaluation;
+use crate::risk::model::tables::{self, TextTable};
 use crate::store;
 
 use super::progress::{show_stage, spinner, stage_bar};
@@ -74,35 +76,9 @@ impl TrainCommand {
                     command.out.display()
                 )),
         )?;
-        let mut candidates = new_table(&[
-            "Candidate",
-            "Validation average precision",
-            "Validation ROC AUC",
-        ]);
-        for c in &trained.selection.candidates {
-            candidates.add_row(vec![
-                c.description.clone(),
-                figure(c.validation_average_precision),
-                figure(c.validation_roc_auc),
-            ]);
-        }
-        println!("{candidates}");
+        print_table(&tables::candidates(&trained));
         println!("{}", trained.selection.reason);
-        let mut kinds = new_table(&[
-            "Refitted on the training date",
-            "Held-out ROC AUC",
-            "Average precision",
-            "Brier",
-        ]);
-        for k in &trained.held_out_by_kind {
-            kinds.add_row(vec![
-                k.description.clone(),
-                figure(k.roc_auc),
-                figure(k.average_precision),
-                figure(k.brier_score),
-            ]);
-        }
-        println!("{kinds}");
+        print_table(&tables::held_out_by_kind(&trained));
         print_evaluation(&trained.evaluation);
         println!(
             "Model {} written to {}, its card to {}",
@@ -140,8 +116,8 @@ impl ScoreCommand {
         }
         let conn = store::open(db)?;
         let bar = stage_bar();
-        let summary = Pipeline::new(&conn, &mut |p| show_stage(&bar, p))
-            .score(&model, reference_date);
+        let summary =
+            Pipeline::new(&conn, &mut |p| show_stage(&bar, p)).score(&model, reference_date);
         bar.finish_and_clear();
         let summary = summary?;
         crate::audit::record(
@@ -244,105 +220,26 @@ impl EvaluateCommand {
     }
 }
 
-/// A figure to three decimals, or "–".
-fn figure(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| format!("{v:.3}"))
+/// A model's table, drawn for the terminal.
+fn print_table(table: &TextTable) {
+    let mut drawn = new_table(&table.headers);
+    for row in &table.rows {
+        drawn.add_row(row.clone());
+    }
+    println!("{drawn}");
 }
 
-/// A share as a percentage, or "–".
-fn percent(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0))
-}
-
-/// The held-out figures, calibration and fairness tables.
-fn print_evaluation(e: &crate::risk::model::evaluation::Evaluation) {
-    let mut table = new_table(&["Held-out figure", "Value"]);
-    let oracle = e.oracle.as_ref();
-    for (name, value) in [
-        ("reference date", e.reference_date.clone()),
-        (
-            "children (labelled 1)",
-            format!(
-                "{} ({})",
-                thousands(e.children as i64),
-                thousands(e.positives as i64)
-            ),
-        ),
-        ("ROC AUC", figure(e.roc_auc)),
-        (
-            "oracle ROC AUC (truth's probability), same children",
-            oracle.map_or("– (give --truth)".to_string(), |o| {
-                format!(
-                    "{} (ours {} on {} children)",
-                    figure(o.oracle_roc_auc),
-                    figure(o.model_roc_auc),
-                    o.children
-                )
-            }),
-        ),
-        ("average precision (PR AUC)", figure(e.average_precision)),
-        (
-            "oracle average precision",
-            oracle.map_or("–".to_string(), |o| figure(o.oracle_average_precision)),
-        ),
-        ("share labelled 1", percent(Some(e.base_rate))),
-        ("Brier score", figure(e.brier_score)),
-        ("threshold", format!("{:.3}", e.threshold)),
-        (
-            "children flagged: precision, recall",
-            format!(
-                "{}: {}, {}",
-                e.at_threshold.flagged,
-                percent(e.at_threshold.precision),
-                percent(e.at_threshold.recall)
-            ),
-        ),
-        (
-            "top families per zone: precision, recall",
-            format!(
-                "k = {} × {} zones ({} families): {}, {}",
-                e.top_k.k_per_zone,
-                e.top_k.zones,
-                e.top_k.families.flagged,
-                percent(e.top_k.families.precision),
-                percent(e.top_k.families.recall)
-            ),
-        ),
-    ] {
-        table.add_row(vec![name.to_string(), value]);
-    }
-    println!("{table}");
-    let mut calibration = new_table(&["Score bin", "Children", "Mean score", "Observed rate"]);
-    for (index, bin) in e.calibration.iter().enumerate() {
-        calibration.add_row(vec![
-            (index + 1).to_string(),
-            thousands(bin.count as i64),
-            format!("{:.1}%", bin.mean_score * 100.0),
-            format!("{:.1}%", bin.observed_rate * 100.0),
-        ]);
-    }
-    println!("{calibration}");
-    let mut fairness = new_table(&[
-        "By",
-        "Group",
-        "Children",
-        "Labelled 1",
-        "ROC AUC",
-        "Flagged",
-        "Precision",
-        "Recall",
-    ]);
-    for g in &e.fairness {
-        fairness.add_row(vec![
-            g.dimension.clone(),
-            g.group.clone(),
-            thousands(g.children as i64),
-            format!("{:.1}%", g.observed_rate * 100.0),
-            figure(g.roc_auc),
-            thousands(g.at_threshold.flagged as i64),
-            percent(g.at_threshold.precision),
-            percent(g.at_threshold.recall),
-        ]);
-    }
-    println!("{fairness}");
+/// The held-out figures, calibration and fairness tables, as the model card has them.
+fn print_evaluation(e: &Evaluation) {
+    println!(
+        "Held out on {}: {} children ({} labelled 1)",
+        e.reference_date,
+        thousands(e.children as i64),
+        thousands(e.positives as i64)
+    );
+    print_table(&tables::held_out_figures(e));
+    println!("Calibration (children in ten bins by score):");
+    print_table(&tables::calibration(e));
+    println!("Fairness (the same figures by group):");
+    print_table(&tables::fairness(e));
 }

@@ -20,7 +20,9 @@ pub struct QualityCommand {
 impl QualityCommand {
     /// The database it reads: the one given, else the sample county's.
     pub fn database(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(crate::sample::sample_db_path)
+        self.db
+            .clone()
+            .unwrap_or_else(crate::sample::sample_db_path)
     }
 }
 

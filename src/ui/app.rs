@@ -78,7 +78,6 @@ impl View {
             View::Users => Capability::ManageUsers,
         }
     }
-
 }
 
 /// Which database the app works on.
