@@ -87,4 +87,14 @@ mod tests {
         assert_eq!(Role::parse("Zone-Manager"), Some(Role::ZoneManager));
         assert_eq!(Role::parse("admin"), None);
     }
+
+    #[test]
+    fn the_command_line_takes_every_role_by_its_name_or_with_dashes() {
+        use clap::ValueEnum as _;
+        for role in Role::ALL {
+            assert_eq!(Role::from_str(role.as_str(), false), Ok(role));
+        }
+        assert_eq!(Role::from_str("Zone-Manager", true), Ok(Role::ZoneManager));
+        assert!(Role::from_str("admin", true).is_err());
+    }
 }

@@ -83,3 +83,22 @@ impl clap::ValueEnum for Action {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    use crate::audit::Action;
+
+    #[test]
+    fn every_action_is_offered_by_its_stored_name_or_with_dashes() {
+        for action in Action::ALL {
+            assert_eq!(Action::from_str(action.as_str(), false), Ok(action));
+        }
+        assert_eq!(
+            Action::from_str("Open-Person", true),
+            Ok(Action::OpenPerson)
+        );
+        assert!(Action::from_str("delete", true).is_err());
+    }
+}

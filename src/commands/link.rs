@@ -79,6 +79,9 @@ impl LinkCommand {
         println!("{timings}");
         print_model(&report.model);
         print_weight_histogram(&report.weight_histogram);
+        // The same bar again for the next stage (it was cleared to print the tables).
+        bar.reset();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
         let rounds = pipeline.criteria();
         bar.finish_and_clear();
         if let Some(RoundDates { current, previous }) = rounds? {

@@ -24,9 +24,7 @@ impl QualityCommand {
             .clone()
             .unwrap_or_else(crate::sample::sample_db_path)
     }
-}
 
-impl QualityCommand {
     /// `zonewise quality`: prints what a database holds and each source's quality summary.
     pub fn run(&self) -> anyhow::Result<()> {
         let db = &self.database();
