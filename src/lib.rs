@@ -5,7 +5,8 @@
 //! `commands` or `bench`. See `docs/ARCHITECTURE.md`.
 
 pub use zonewise_core::{
-    access, audit, compressed, format, geo, ingest, link, report, risk, store, synth, uptake,
+    access, audit, bundled, compressed, format, geo, ingest, link, model_file, pipeline, report,
+    risk, store, synth, uptake,
 };
 
 pub mod bench;

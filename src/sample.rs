@@ -6,27 +6,13 @@ use std::path::{Path, PathBuf};
 use duckdb::Connection;
 use sha2::{Digest, Sha256};
 
-use crate::ingest::{self, IngestProgress, Manifest};
+use crate::ingest::Manifest;
+use crate::pipeline::{Pipeline, Plan, Progress};
+use crate::risk::model::file::RiskModelFile;
 use crate::store;
 
 /// `app.meta` key holding the fingerprint of the sample a database was built from.
 const FINGERPRINT_KEY: &str = "sample_fingerprint";
-
-/// The folder with the sample county's manifest: `$ZONEWISE_SAMPLE`, else `data-samples/county`.
-pub fn sample_dir() -> PathBuf {
-    std::env::var_os("ZONEWISE_SAMPLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/county"))
-}
-
-/// The reference data beside the sample county (`data-samples/ref`): IMD,
-/// population, boundaries, and England's boundaries and IMD for the map.
-pub fn reference_dir() -> PathBuf {
-    let sample = sample_dir();
-    sample
-        .parent()
-        .map_or_else(|| sample.join("../ref"), |parent| parent.join("ref"))
-}
 
 /// Where the sample database is kept: `<user data dir>/zonewise/sample-county.duckdb`.
 pub fn sample_db_path() -> PathBuf {
@@ -38,14 +24,16 @@ pub fn sample_db_path() -> PathBuf {
 
 /// Opens the sample database at `db_path`, (re)building it from `sample_dir` when it
 /// is missing, was built from different sample files, or has an older schema.
-/// Building ingests the sample and links its records.
+/// Building runs the whole pipeline: ingests the sample, links its records, and
+/// assesses and scores (with `models/risk-sample.json`) the extract date and the
+/// round before it.
 ///
 /// The build goes to a temporary file that is renamed into place only when complete,
 /// so an interrupted first start never leaves a half-built database behind.
 pub fn open_sample(
     sample_dir: &Path,
     db_path: &Path,
-    progress: &mut dyn FnMut(&IngestProgress),
+    progress: &mut dyn FnMut(&Progress),
 ) -> anyhow::Result<Connection> {
     let manifest_path = sample_dir.join("manifest.toml");
     let manifest = Manifest::load(&manifest_path)?;
@@ -67,21 +55,13 @@ pub fn open_sample(
     remove_database_files(&building)?;
     {
         let conn = store::open(&building)?;
-        ingest::ingest(&conn, &manifest, progress)?;
-        progress(&IngestProgress {
-            stage: "linking records".to_string(),
-            fraction: 1.0,
-            rows: 0,
-        });
-        crate::link::link(&conn, &crate::link::LinkConfig::default())?;
-        progress(&IngestProgress {
-            stage: "finding families to offer help".to_string(),
-            fraction: 1.0,
-            rows: 0,
-        });
-        if let Some((current, previous)) = crate::risk::prepare_round_dates(&conn)? {
-            score_sample(&conn, &[previous, current], progress)?;
-        }
+        let model = RiskModelFile::load(&sample_risk_model_path())?;
+        Pipeline::new(&conn, progress).run(&Plan {
+            manifest: &manifest,
+            link: &crate::link::LinkConfig::default(),
+            criteria: true,
+            model: Some(&model),
+        })?;
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
     }
@@ -93,26 +73,6 @@ pub fn open_sample(
 /// The committed model that scores the sample county (`models/risk-sample.json`).
 pub fn sample_risk_model_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models/risk-sample.json")
-}
-
-/// Scores the sample's children with the committed model at the extract date
-/// and three months before it, so the app has current and previous scores.
-fn score_sample(
-    conn: &Connection,
-    dates: &[chrono::NaiveDate],
-    progress: &mut dyn FnMut(&IngestProgress),
-) -> anyhow::Result<()> {
-    use crate::risk::model::{file::RiskModelFile, score};
-    progress(&IngestProgress {
-        stage: "scoring families".to_string(),
-        fraction: 1.0,
-        rows: 0,
-    });
-    let model = RiskModelFile::load(&sample_risk_model_path())?;
-    for &date in dates {
-        score::score(conn, &model, date)?;
-    }
-    Ok(())
 }
 
 /// SHA-256 over the manifest, every file it names and the sample's risk model, so

@@ -370,7 +370,10 @@ fn train_and_evaluate_commands_write_the_card_and_json() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("oracle ROC AUC"), "{stdout}");
+    assert!(
+        stdout.contains("ROC AUC of the truth's own probabilities (oracle)"),
+        "{stdout}"
+    );
     {
         let conn = store::open(&db).expect("open");
         let trained_runs = count(

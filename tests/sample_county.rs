@@ -23,7 +23,7 @@ fn count_file(path: &Path, delimiter: char, record_id_column: &str) -> (i64, i64
 
 #[test]
 fn committed_sample_ingests_every_row() {
-    let manifest_path = sample::sample_dir().join("manifest.toml");
+    let manifest_path = zonewise::bundled::sample_dir().join("manifest.toml");
     let manifest = Manifest::load(&manifest_path).expect("sample manifest loads");
     assert_eq!(manifest.sources.len(), 7, "one extract per agency kind");
     let conn = store::open_in_memory().expect("db");
@@ -160,4 +160,96 @@ fn sample_database_is_reused_until_the_sample_changes() {
         !db.with_extension("building.duckdb").exists(),
         "no leftover build file"
     );
+}
+
+/// What the pipeline leaves in a database, stage by stage: people, families,
+/// criteria met and scores, per reference date where there is one.
+fn pipeline_contents(conn: &duckdb::Connection) -> Vec<(String, i64)> {
+    conn.prepare(
+        "SELECT 'persons', count(*) FROM core.person
+         UNION ALL SELECT 'source records', count(*) FROM core.source_record
+         UNION ALL SELECT 'families', count(*) FROM core.family
+         UNION ALL SELECT 'events', count(*) FROM core.event
+         UNION ALL SELECT 'features ' || reference_date, count(*) FROM mart.risk_feature GROUP BY ALL
+         UNION ALL SELECT 'criteria ' || reference_date, count(*) FROM mart.family_criterion GROUP BY ALL
+         UNION ALL SELECT 'scores ' || reference_date, count(*) FROM mart.risk_score GROUP BY ALL
+         UNION ALL SELECT 'flagged ' || reference_date, count(*) FILTER (WHERE flagged)
+                   FROM mart.risk_score GROUP BY ALL
+         ORDER BY 1",
+    )
+    .expect("prepare")
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    .expect("counts")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+#[test]
+fn the_sample_build_and_the_command_line_run_one_pipeline_to_the_same_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let county = dir.path().join("county");
+    synth::generate(
+        &SynthConfig {
+            out_dir: county.clone(),
+            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
+            families: 200,
+            seed: 19,
+            noise: 1.0,
+            gzip: false,
+            authorities: Vec::new(),
+        },
+        &|_, _| {},
+    )
+    .expect("synth");
+    let mut stages = Vec::new();
+    let built = sample::open_sample(&county, &dir.path().join("sample.duckdb"), &mut |p| {
+        let name = p.stage.to_string();
+        if stages.last() != Some(&name) {
+            stages.push(name);
+        }
+    })
+    .expect("sample build");
+    let from_sample = pipeline_contents(&built);
+    drop(built);
+    assert!(
+        stages.iter().any(|s| s == "linking records")
+            && stages.iter().any(|s| s.starts_with("scoring families on")),
+        "the build reports every stage: {stages:?}"
+    );
+
+    // The same extracts through the commands a council would run.
+    let db = dir.path().join("cli.duckdb");
+    let db = db.to_str().expect("path");
+    let manifest = county.join("manifest.toml");
+    let model = sample::sample_risk_model_path();
+    let run = |args: &[&str]| {
+        let run = common::cli::zonewise(args, &[("ZONEWISE_USER", None)], "");
+        assert!(run.success, "{args:?}: {}", run.output());
+    };
+    run(&[
+        "ingest",
+        "--db",
+        db,
+        "--manifest",
+        manifest.to_str().expect("path"),
+    ]);
+    run(&["link", "--db", db]);
+    let dates: Vec<String> = from_sample
+        .iter()
+        .filter_map(|(name, _)| name.strip_prefix("scores ").map(str::to_string))
+        .collect();
+    assert_eq!(dates.len(), 2, "two rounds scored: {from_sample:?}");
+    for date in &dates {
+        run(&[
+            "score",
+            "--db",
+            db,
+            "--model",
+            model.to_str().expect("path"),
+            "--date",
+            date,
+        ]);
+    }
+    let from_commands = pipeline_contents(&store::open(Path::new(db)).expect("open"));
+    assert_eq!(from_commands, from_sample);
 }

@@ -717,7 +717,7 @@ fn csv_export_of_a_generated_county_shows_no_small_count_and_computes_figures() 
 fn csv_export_of_the_sample_county_through_the_command_line() {
     let dir = tempfile::tempdir().expect("temp");
     let db = dir.path().join("sample.duckdb");
-    let conn = zonewise::sample::open_sample(&zonewise::sample::sample_dir(), &db, &mut |_| {})
+    let conn = zonewise::sample::open_sample(&zonewise::bundled::sample_dir(), &db, &mut |_| {})
         .expect("sample county");
     for threshold in [4, 10] {
         for service in ["health_check", "childrens_centre"] {

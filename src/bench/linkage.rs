@@ -180,11 +180,13 @@ pub fn export_records(conn: &Connection, truth_file: &Path, path: &Path) -> anyh
 }
 
 /// Command-line settings of `zonewise bench linkage`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct LinkageCommand {
+    #[command(flatten)]
     pub sizes: SizesCommand,
-    /// Write each size's standardised records and true person ids, and keep the
-    /// work folder for another tool to read.
+    /// Write each size's standardised records and true person ids to records.csv
+    /// in its work folder, for linking by another tool (the folder is kept).
+    #[arg(long)]
     pub export_records: bool,
 }
 

@@ -209,10 +209,24 @@ fn move_camera(camera: &mut Camera, index: usize) {
     }
 }
 
+/// Command-line settings of `zonewise bench map`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MapCommand {
+    /// Frames to draw per layer.
+    #[arg(long, default_value_t = 100)]
+    pub frames: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Reference data folder (county shapefile and IMD, England GeoJSON and IMD).
+    #[arg(long = "reference", value_name = "REFERENCE", default_value_os_t = crate::bundled::reference_dir())]
+    pub reference_dir: std::path::PathBuf,
+}
+
 /// `zonewise bench map`: prints the figures as a table or JSON.
-pub fn command(reference_dir: &Path, frames: usize, json: bool) -> anyhow::Result<()> {
-    let results = run(reference_dir, frames.max(1))?;
-    if json {
+pub fn command(settings: &MapCommand) -> anyhow::Result<()> {
+    let results = run(&settings.reference_dir, settings.frames.max(1))?;
+    if settings.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
@@ -268,6 +282,7 @@ pub fn command(reference_dir: &Path, frames: usize, json: bool) -> anyhow::Resul
         )
     }));
     println!("{table}");
+    let frames = settings.frames;
     println!(
         "{frames} still and {frames} moving frames (panning or zooming every frame) of {}×{} points each, every LSOA on screen, coloured by IMD decile, then {frames} moving frames zoomed in to {ZOOMED_METRES_PER_POINT} m per point about the middle LSOA; CPU only (egui layout and tessellation), no GPU.",
         WINDOW.x, WINDOW.y

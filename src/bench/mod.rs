@@ -10,7 +10,6 @@ pub mod risk;
 pub mod uptake;
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::Context as _;
 use comfy_table::Table;
@@ -18,8 +17,9 @@ use duckdb::Connection;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::format::{new_table, thousands};
-use crate::ingest::{self, Manifest};
-use crate::link::{self, LinkConfig, LinkReport};
+use crate::ingest::Manifest;
+use crate::link::{LinkConfig, LinkReport};
+use crate::pipeline::{self, Pipeline, Plan};
 use crate::store;
 use crate::synth::{self, SynthConfig, SynthSummary};
 
@@ -43,18 +43,58 @@ pub struct CountySpec {
     pub memory_limit: Option<String>,
 }
 
-/// What every `zonewise bench` over synthetic counties is told on the command line.
-#[derive(Debug, Clone)]
+/// What every `zonewise bench` over synthetic counties is told on the command
+/// line: the synthetic counties a benchmark runs on, and how it reports.
+#[derive(Debug, Clone, clap::Args)]
 pub struct SizesCommand {
-    /// County sizes to run, in order.
+    /// County sizes in families (repeat the option or give a comma list).
+    #[arg(long, value_delimiter = ',', default_values_t = [20_000])]
     pub families: Vec<usize>,
+    /// Seed of the synthetic counties.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    pub reference_dir: PathBuf,
-    /// Where to work; a temporary folder when None. Each size gets its own subfolder.
+    /// Folder to work in (default: a temporary folder, removed afterwards unless
+    /// records are exported).
+    #[arg(long = "work", value_name = "WORK")]
     pub work_dir: Option<PathBuf>,
-    pub memory_limit: Option<String>,
     /// Print JSON instead of a table.
+    #[arg(long)]
     pub json: bool,
+    /// DuckDB memory limit, e.g. 8GB (default: DuckDB's, 80% of RAM).
+    #[arg(long)]
+    pub memory_limit: Option<String>,
+    /// Reference data folder (IMD, population, boundaries).
+    #[arg(long = "reference", value_name = "REFERENCE", default_value_os_t = crate::bundled::reference_dir())]
+    pub reference_dir: PathBuf,
+}
+
+/// `zonewise bench …`: each benchmark's settings are its command line.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Prepare and draw the Map view for the sample county and all of England with
+    /// every LSOA on screen; print load, tessellation and frame times.
+    Map(map::MapCommand),
+    /// Generate, ingest, link and evaluate synthetic counties; print records, candidate
+    /// pairs, seconds per stage, peak memory and precision/recall/F1.
+    Linkage(linkage::LinkageCommand),
+    /// Generate, ingest and link synthetic counties, then time building features,
+    /// training and scoring risk models against plain reference runs.
+    Risk(SizesCommand),
+    /// Generate, ingest and link synthetic counties, then time the uptake tables of
+    /// each built-in service against a plain SQL group-by of the same counts.
+    Uptake(uptake::UptakeCommand),
+}
+
+impl BenchCommand {
+    /// Runs the benchmark and prints its figures.
+    pub fn run(&self) -> anyhow::Result<()> {
+        match self {
+            BenchCommand::Map(command) => map::command(command),
+            BenchCommand::Linkage(command) => linkage::command(command),
+            BenchCommand::Risk(sizes) => risk::command(sizes),
+            BenchCommand::Uptake(command) => uptake::command(command),
+        }
+    }
 }
 
 /// A county generated, ingested and linked, with what each step took.
@@ -109,23 +149,23 @@ pub fn generate_and_link(
         set_memory_limit(&conn, limit)?;
     }
     let manifest = Manifest::load(&county_dir.join("manifest.toml"))?;
-    let started = Instant::now();
-    ingest::ingest(&conn, &manifest, &mut |p| {
-        progress("ingesting", Some(p.fraction));
+    let mut report_stage = |p: &pipeline::Progress| match p.stage {
+        pipeline::Stage::Ingest { .. } => progress("ingesting", Some(p.fraction)),
+        _ => progress("linking", None),
+    };
+    let run = Pipeline::new(&conn, &mut report_stage).run(&Plan {
+        manifest: &manifest,
+        link: link_config,
+        criteria: false,
+        model: None,
     })?;
-    let ingest_seconds = started.elapsed().as_secs_f64();
-
-    progress("linking", None);
-    let started = Instant::now();
-    let report = link::link(&conn, link_config)?;
-    let link_seconds = started.elapsed().as_secs_f64();
     Ok(LinkedCounty {
         conn,
         county_dir,
         summary,
-        ingest_seconds,
-        report,
-        link_seconds,
+        ingest_seconds: run.ingest_seconds,
+        report: run.link,
+        link_seconds: run.link_seconds,
     })
 }
 

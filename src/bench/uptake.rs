@@ -222,10 +222,15 @@ fn reference_counts(
 }
 
 /// Command-line settings of `zonewise bench uptake`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct UptakeCommand {
+    #[command(flatten)]
     pub sizes: SizesCommand,
+    /// Linkage refuses a blocking rule making more candidate pairs than this.
+    #[arg(long = "max-pairs", value_name = "MAX_PAIRS", default_value_t = MAX_PAIRS_PER_RULE)]
     pub max_pairs_per_rule: u64,
+    /// Runs of each timed step; the fastest counts.
+    #[arg(long, default_value_t = 3)]
     pub repeats: usize,
 }
 

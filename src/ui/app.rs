@@ -22,13 +22,14 @@ use crate::report::overview::{OverviewFigures, read_overview};
 use crate::report::records::{self, PersonHit, PersonRecords, ReviewItem};
 use crate::{sample, store};
 
-/// The screens in the left navigation, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The screens in the left navigation, in order; `--view` takes their names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum View {
     Overview,
     Data,
     Linkage,
     Families,
+    #[value(alias = "round_table")]
     RoundTable,
     Map,
     Models,
@@ -76,14 +77,6 @@ impl View {
             View::Audit => Capability::ReadAuditLog,
             View::Users => Capability::ManageUsers,
         }
-    }
-
-    /// Parses a view name as typed on the command line (`round-table`, `Map`).
-    pub fn from_name(name: &str) -> Option<View> {
-        let wanted = name.to_ascii_lowercase().replace(['-', '_', ' '], "");
-        View::ALL
-            .into_iter()
-            .find(|v| v.label().to_ascii_lowercase().replace(' ', "") == wanted)
     }
 }
 
@@ -853,16 +846,10 @@ impl ZonewiseApp {
                     return Ok(JobDone::Imported(ImportOutcome::Cancelled));
                 };
                 let manifest = Manifest::load(&manifest_path)?;
-                let report = ingest::ingest(&conn, &manifest, &mut |p| {
-                    sink.report(
-                        Some(p.fraction),
-                        format!(
-                            "Loading {} ({} rows)",
-                            p.stage,
-                            crate::format::thousands(p.rows as i64)
-                        ),
-                    )
-                })?;
+                let report = crate::pipeline::Pipeline::new(&conn, &mut |p| {
+                    sink.report(Some(p.fraction), format!("Loading {}", p.stage))
+                })
+                .ingest(&manifest)?;
                 Ok(JobDone::Imported(ImportOutcome::Loaded {
                     manifest: manifest_path,
                     report,
@@ -1610,9 +1597,12 @@ mod tests {
 
     #[test]
     fn view_names_parse_from_the_command_line() {
-        assert_eq!(View::from_name("round-table"), Some(View::RoundTable));
-        assert_eq!(View::from_name("Overview"), Some(View::Overview));
-        assert_eq!(View::from_name("data"), Some(View::Data));
-        assert_eq!(View::from_name("nonsense"), None);
+        use clap::ValueEnum as _;
+        let parse = |name: &str| View::from_str(name, true).ok();
+        assert_eq!(parse("round-table"), Some(View::RoundTable));
+        assert_eq!(parse("round_table"), Some(View::RoundTable));
+        assert_eq!(parse("Overview"), Some(View::Overview));
+        assert_eq!(parse("users"), Some(View::Users));
+        assert_eq!(parse("nonsense"), None);
     }
 }

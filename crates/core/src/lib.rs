@@ -9,21 +9,16 @@
 
 pub mod access;
 pub mod audit;
+pub mod bundled;
 pub mod compressed;
 pub mod format;
 pub mod geo;
 pub mod ingest;
 pub mod link;
+pub mod model_file;
+pub mod pipeline;
 pub mod report;
 pub mod risk;
 pub mod store;
 pub mod synth;
 pub mod uptake;
-
-/// The repository's folder, where the sample county, reference data and models
-/// are kept (this crate's manifest is two folders below it): for unit tests that
-/// read them. The app finds them through `zonewise::sample`.
-#[cfg(test)]
-pub(crate) fn repository_dir() -> &'static std::path::Path {
-    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}

@@ -365,7 +365,7 @@ pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
                     state.england_job =
                         Some(Job::spawn("Loading England's LSOAs", ui.ctx(), |sink| {
                             sink.report(None, "Reading and projecting England's 32,844 LSOAs…");
-                            let reference = crate::sample::reference_dir();
+                            let reference = crate::bundled::reference_dir();
                             let shapes = crate::geo::england::england_shapes(
                                 &reference.join(crate::geo::england::ENGLAND_BOUNDARIES),
                                 &reference.join(crate::geo::england::ENGLAND_IMD),

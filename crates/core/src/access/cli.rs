@@ -6,8 +6,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use super::{
-    AccessError, Capability, NewUser, Role, Session, UserChange, add_user, change_user,
-    disable_user, enable_user, list_users, reset_password,
+    AccessError, Capability, NewUser, Session, UserChange, add_user, change_user, disable_user,
+    enable_user, list_users, reset_password,
 };
 use crate::audit::{self, Action, Entry};
 use crate::format::new_table;
@@ -116,46 +116,21 @@ fn open_existing(db: &Path) -> anyhow::Result<duckdb::Connection> {
     Ok(store::open(db)?)
 }
 
-/// The commands that open a council's database and the capability each needs
-/// (see [`Role::may`]). A database without users runs every command as the local
-/// analyst, as the app does; one with users asks who is there first (see
-/// [`sign_in`]). The commissioner reaches only aggregates with small numbers
-/// suppressed, and the round-table account, a projected screen, runs no command.
-pub const DATABASE_COMMANDS: [(&str, Capability); 12] = [
-    ("ingest", Capability::RunPipeline),
-    ("link", Capability::RunPipeline),
-    ("evaluate-linkage", Capability::RunPipeline),
-    ("uptake", Capability::ReadAggregates),
-    ("export-features", Capability::RunPipeline),
-    ("criteria", Capability::RunPipeline),
-    ("train", Capability::RunPipeline),
-    ("score", Capability::RunPipeline),
-    ("evaluate", Capability::RunPipeline),
-    ("quality", Capability::RunPipeline),
-    ("user", Capability::ManageUsers),
-    ("audit", Capability::ReadAuditLog),
-];
-
-/// The commands that open no council database: they generate synthetic data, link
-/// files the user already holds, or time the pipeline on synthetic counties.
-pub const OFFLINE_COMMANDS: [&str; 3] = ["synth", "link-files", "bench"];
-
-/// True when `role` may run `command` (a name in [`DATABASE_COMMANDS`]).
-pub fn may_run(role: Role, command: &str) -> bool {
-    DATABASE_COMMANDS
-        .iter()
-        .any(|(name, needs)| *name == command && role.may(*needs))
-}
-
 /// The environment variable a script may set to the password of `--as` (a terminal
 /// is asked instead, without echo, when it is not set).
 pub const PASSWORD_VARIABLE: &str = "ZONEWISE_PASSWORD";
 
 /// Who runs `command` on the database at `db`. Without users (or without the file,
 /// which `ingest` creates) that is the local analyst. Otherwise `user` must sign in
-/// with their password and their role must allow the command; both the sign-in and
-/// a refusal are in the audit log, and every later entry names the user.
-pub fn sign_in(db: &Path, user: Option<&str>, command: &str) -> anyhow::Result<Session> {
+/// with their password and their role must be granted what the command `needs`
+/// (`commands::CommandName::needs`); both the sign-in and a refusal are in the
+/// audit log, and every later entry names the user.
+pub fn sign_in(
+    db: &Path,
+    user: Option<&str>,
+    command: &str,
+    needs: Capability,
+) -> anyhow::Result<Session> {
     if !db.is_file() {
         return Ok(Session::local_analyst());
     }
@@ -187,7 +162,7 @@ pub fn sign_in(db: &Path, user: Option<&str>, command: &str) -> anyhow::Result<S
         ),
     };
     let session = super::authenticate(&conn, user, &password)?;
-    if !may_run(session.role, command) {
+    if !session.role.may(needs) {
         let refusal = Entry {
             user: session.user.clone(),
             ..Entry::new(Action::Login, command)
@@ -206,22 +181,4 @@ pub fn sign_in(db: &Path, user: Option<&str>, command: &str) -> anyhow::Result<S
     }
     audit::set_signed_in(Some(session.user.clone()));
     Ok(session)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{DATABASE_COMMANDS, may_run};
-    use crate::access::Role;
-
-    #[test]
-    fn the_projected_screen_runs_nothing_and_a_commissioner_only_uptake() {
-        for (command, _) in DATABASE_COMMANDS {
-            assert!(!may_run(Role::RoundTable, command), "{command}");
-            assert_eq!(may_run(Role::Commissioner, command), command == "uptake");
-            assert!(may_run(Role::Analyst, command), "{command}");
-        }
-        assert!(may_run(Role::SeniorManager, "audit"));
-        assert!(!may_run(Role::ZoneManager, "audit"));
-        assert!(!may_run(Role::Analyst, "no-such-command"));
-    }
 }

@@ -58,6 +58,23 @@ impl Role {
     }
 }
 
+/// `--role` on the command line: the stored names, with `-` for `_` accepted.
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Role::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let value = clap::builder::PossibleValue::new(self.as_str());
+        Some(match self {
+            Role::SeniorManager => value.alias("senior-manager"),
+            Role::ZoneManager => value.alias("zone-manager"),
+            Role::RoundTable => value.alias("round-table"),
+            Role::Analyst | Role::Commissioner => value,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Role;
@@ -69,5 +86,15 @@ mod tests {
         }
         assert_eq!(Role::parse("Zone-Manager"), Some(Role::ZoneManager));
         assert_eq!(Role::parse("admin"), None);
+    }
+
+    #[test]
+    fn the_command_line_takes_every_role_by_its_name_or_with_dashes() {
+        use clap::ValueEnum as _;
+        for role in Role::ALL {
+            assert_eq!(Role::from_str(role.as_str(), false), Ok(role));
+        }
+        assert_eq!(Role::from_str("Zone-Manager", true), Ok(Role::ZoneManager));
+        assert!(Role::from_str("admin", true).is_err());
     }
 }

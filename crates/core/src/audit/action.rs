@@ -75,6 +75,24 @@ impl std::fmt::Display for Action {
     }
 }
 
+/// `--action` on the command line: the names stored in the log, from
+/// [`Action::ALL`], with `-` for `_` accepted (as [`Action::parse`] does).
+impl clap::ValueEnum for Action {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Action::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let name = self.as_str();
+        let value = clap::builder::PossibleValue::new(name);
+        Some(if name.contains('_') {
+            value.alias(name.replace('_', "-"))
+        } else {
+            value
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Action;

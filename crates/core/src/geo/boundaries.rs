@@ -144,7 +144,8 @@ mod tests {
     use super::*;
 
     fn lsoa_file() -> PathBuf {
-        crate::repository_dir().join("data-samples/ref/lsoa2011_bgc_bcp_dorset_northumberland.shp")
+        crate::bundled::repository_dir()
+            .join("data-samples/ref/lsoa2011_bgc_bcp_dorset_northumberland.shp")
     }
 
     fn copy_parts(dir: &Path, extensions: &[&str]) -> PathBuf {

@@ -256,7 +256,7 @@ mod tests {
         // the England GeoJSON is WGS84, projected here. Their generalisations differ
         // (super-generalised against generalised), so compare centres.
         use geo::Centroid;
-        let reference = crate::repository_dir().join("data-samples/ref");
+        let reference = crate::bundled::repository_dir().join("data-samples/ref");
         let county = crate::geo::boundaries::load_lsoa_boundaries(
             &reference.join("lsoa2011_bgc_bcp_dorset_northumberland.shp"),
         )

@@ -28,29 +28,7 @@ pub struct ModelFile {
     pub model: Model,
 }
 
-/// Why a model file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelFileError {
-    #[error("cannot read model file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("model file {path}, line {line}, column {column}: {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("model file {path}: {message}")]
-    Invalid { path: String, message: String },
-    #[error("cannot write model file {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
-}
+pub use crate::model_file::ModelFileError;
 
 impl ModelFile {
     pub fn new(model: Model, records: u64, candidate_pairs: u64) -> ModelFile {
@@ -64,33 +42,19 @@ impl ModelFile {
         }
     }
 
+    /// Writes the file (pretty JSON), creating its folder.
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
-        let text = serde_json::to_string_pretty(self).expect("a model always serialises");
-        std::fs::write(path, text + "\n").map_err(|source| ModelFileError::Write {
-            path: path.display().to_string(),
-            source,
-        })
+        crate::model_file::save(self, path)
     }
 
     /// Reads a model file and checks it fits this version's comparisons.
     pub fn load(path: &Path) -> Result<ModelFile, ModelFileError> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ModelFileError::Read {
-            path: name.clone(),
-            source,
-        })?;
-        let file: ModelFile = serde_json::from_str(&text).map_err(|e| ModelFileError::Parse {
-            path: name.clone(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-        file.check().map_err(|message| ModelFileError::Invalid {
-            path: name,
-            message,
-        })?;
-        Ok(file)
+        crate::model_file::load(path)
     }
+}
+
+impl crate::model_file::ModelFormat for ModelFile {
+    const KIND: &'static str = "model file";
 
     /// The model must name this version's comparisons, in order, with their
     /// levels, and hold probabilities.
@@ -226,7 +190,7 @@ mod tests {
 
     #[test]
     fn the_committed_sample_model_loads() {
-        let path = crate::repository_dir().join("models/linkage-sample.json");
+        let path = crate::bundled::repository_dir().join("models/linkage-sample.json");
         let file = ModelFile::load(&path).expect("models/linkage-sample.json");
         assert!(file.records > 10_000);
     }

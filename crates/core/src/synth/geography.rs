@@ -554,7 +554,7 @@ mod tests {
     use super::*;
 
     fn geography() -> Geography {
-        let reference = crate::repository_dir().join("data-samples/ref");
+        let reference = crate::bundled::repository_dir().join("data-samples/ref");
         load_geography(&reference, &[]).expect("geography")
     }
 
@@ -583,7 +583,7 @@ mod tests {
 
     #[test]
     fn choosing_an_authority_keeps_its_postcodes() {
-        let reference = crate::repository_dir().join("data-samples/ref");
+        let reference = crate::bundled::repository_dir().join("data-samples/ref");
         let dorset = load_geography(&reference, &["E06000059".to_string()]).expect("dorset alone");
         let all = geography();
         assert!(dorset.lsoas.iter().all(|l| l.lad_code == "E06000059"));
@@ -599,7 +599,7 @@ mod tests {
 
     #[test]
     fn unknown_authority_is_refused() {
-        let reference = crate::repository_dir().join("data-samples/ref");
+        let reference = crate::bundled::repository_dir().join("data-samples/ref");
         let error = load_geography(&reference, &["E09000001".to_string()])
             .err()
             .expect("unknown code refused");

@@ -32,22 +32,29 @@ pub use events::{OUTCOME_COEFFICIENTS, OUTCOME_INTERCEPT};
 pub use population::{CIRCUMSTANCES, PREVALENCE, VULNERABILITY_WEIGHT};
 pub use timeline::{EXTRACT_DATE, HISTORY_START, REFERENCE_DATES};
 
-/// What to generate.
-#[derive(Debug, Clone)]
+/// What to generate; also `zonewise synth`'s command line.
+#[derive(Debug, Clone, clap::Args)]
 pub struct SynthConfig {
-    /// Folder to write (created if missing).
+    /// Output folder (created if missing).
+    #[arg(long = "out", value_name = "OUT")]
     pub out_dir: PathBuf,
-    /// Folder with the IMD, population and boundary files (`data-samples/ref`).
-    pub reference_dir: PathBuf,
     /// Families with children to generate.
+    #[arg(long, default_value_t = 20_000)]
     pub families: usize,
-    /// Random seed: the same config gives byte-identical files.
+    /// Random seed; the same seed gives byte-identical output.
+    #[arg(long, default_value_t = 2026)]
     pub seed: u64,
-    /// Identity-noise multiplier: 0 clean, 1 realistic, 2 twice as noisy.
+    /// Identity noise: 0 = clean, 1 = realistic, 2 = twice as noisy.
+    #[arg(long, default_value_t = 1.0)]
     pub noise: f64,
-    /// Write extracts and truth as `.csv.gz`.
+    /// Compress extracts and truth as .csv.gz.
+    #[arg(long)]
     pub gzip: bool,
-    /// LAD 2019 codes of the authorities to use; empty for all in the reference data.
+    /// Reference data folder (IMD, population, boundaries).
+    #[arg(long = "reference", value_name = "REFERENCE", default_value_os_t = crate::bundled::reference_dir())]
+    pub reference_dir: PathBuf,
+    /// LAD 2019 codes of the authorities to use (default: all in the reference data).
+    #[arg(long, value_delimiter = ',')]
     pub authorities: Vec<String>,
 }
 

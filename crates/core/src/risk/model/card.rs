@@ -2,20 +2,8 @@
 //! people who decide whether and how its flags are used. Everything on it
 //! comes from the model file, so the two always agree.
 
-use std::fmt::Write as _;
-
-use super::evaluation::GroupFigures;
 use super::file::RiskModelFile;
-
-/// A figure to three decimals, or "–" when undefined.
-fn figure(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| format!("{v:.3}"))
-}
-
-/// A share as a percentage, or "–".
-fn percent(value: Option<f64>) -> String {
-    value.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0))
-}
+use super::tables;
 
 /// The card's Markdown.
 pub fn markdown(model: &RiskModelFile, file_name: &str) -> String {
@@ -82,111 +70,35 @@ pub fn markdown(model: &RiskModelFile, file_name: &str) -> String {
         model.selection.metric, model.selection.validation
     ));
     line(String::new());
-    line("| candidate | validation average precision | validation ROC AUC |".to_string());
-    line("| --- | --- | --- |".to_string());
-    for c in &model.selection.candidates {
-        line(format!(
-            "| {} | {} | {} |",
-            c.description,
-            figure(c.validation_average_precision),
-            figure(c.validation_roc_auc)
-        ));
-    }
+    line(tables::candidates(model).markdown().trim_end().to_string());
     line(String::new());
     line(model.selection.reason.clone());
     line(String::new());
     line(format!("## Held-out figures on {}", e.reference_date));
     line(String::new());
-    line("| figure | value |".to_string());
-    line("| --- | --- |".to_string());
-    let oracle = e.oracle.as_ref();
-    let rows = [
-        ("ROC AUC", figure(e.roc_auc)),
-        (
-            "ROC AUC of the truth's own probabilities (oracle), same children",
-            oracle.map_or("not computed (no truth folder)".to_string(), |o| {
-                format!(
-                    "{} (this model on those {} children: {})",
-                    figure(o.oracle_roc_auc),
-                    o.children,
-                    figure(o.model_roc_auc)
-                )
-            }),
-        ),
-        ("Average precision (PR AUC)", figure(e.average_precision)),
-        (
-            "Average precision of the oracle",
-            oracle.map_or("–".to_string(), |o| figure(o.oracle_average_precision)),
-        ),
-        (
-            "Share labelled 1 (precision of a random list)",
-            percent(Some(e.base_rate)),
-        ),
-        ("Brier score", figure(e.brier_score)),
-        (
-            "Operating threshold",
-            format!(
-                "{:.3} (the round tables' capacity on the training date)",
-                e.threshold
-            ),
-        ),
-        (
-            "Children flagged at the threshold",
-            format!(
-                "{}: precision {}, recall {}",
-                e.at_threshold.flagged,
-                percent(e.at_threshold.precision),
-                percent(e.at_threshold.recall)
-            ),
-        ),
-        (
-            "Top families per zone",
-            format!(
-                "k = {} in {} zones, {} families: precision {}, recall {} of {} families with an escalation",
-                e.top_k.k_per_zone,
-                e.top_k.zones,
-                e.top_k.families.flagged,
-                percent(e.top_k.families.precision),
-                percent(e.top_k.families.recall),
-                e.positive_families
-            ),
-        ),
-    ];
-    for (name, value) in rows {
-        line(format!("| {name} | {value} |"));
-    }
+    line(
+        tables::held_out_figures(e)
+            .markdown()
+            .trim_end()
+            .to_string(),
+    );
     line(String::new());
     line("Both kinds refitted on the whole training date, on the held-out date (for comparison; the choice was made on validation):".to_string());
     line(String::new());
-    line("| model | ROC AUC | average precision | Brier |".to_string());
-    line("| --- | --- | --- | --- |".to_string());
-    for k in &model.held_out_by_kind {
-        line(format!(
-            "| {} | {} | {} | {} |",
-            k.description,
-            figure(k.roc_auc),
-            figure(k.average_precision),
-            figure(k.brier_score)
-        ));
-    }
+    line(
+        tables::held_out_by_kind(model)
+            .markdown()
+            .trim_end()
+            .to_string(),
+    );
     line(String::new());
     line("### Calibration (children in ten bins by score)".to_string());
     line(String::new());
-    line("| bin | children | mean score | observed rate |".to_string());
-    line("| --- | --- | --- | --- |".to_string());
-    for (index, bin) in e.calibration.iter().enumerate() {
-        line(format!(
-            "| {} | {} | {:.1}% | {:.1}% |",
-            index + 1,
-            bin.count,
-            bin.mean_score * 100.0,
-            bin.observed_rate * 100.0
-        ));
-    }
+    line(tables::calibration(e).markdown().trim_end().to_string());
     line(String::new());
     line("### Fairness (the same figures by group)".to_string());
     line(String::new());
-    line(fairness_table(&e.fairness));
+    line(tables::fairness(e).markdown());
     line("## Caveats".to_string());
     line(String::new());
     for caveat in CAVEATS {
@@ -217,38 +129,13 @@ const CAVEATS: [&str; 6] = [
      accurately, which reviewers should keep in mind.",
 ];
 
-/// The fairness figures as a Markdown table.
-fn fairness_table(groups: &[GroupFigures]) -> String {
-    let mut out = String::from(
-        "| by | group | children | labelled 1 | mean score | ROC AUC | flagged | precision | recall |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
-    );
-    for g in groups {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} ({:.1}%) | {:.1}% | {} | {} | {} | {} |",
-            g.dimension,
-            g.group,
-            g.children,
-            g.positives,
-            g.observed_rate * 100.0,
-            g.mean_score * 100.0,
-            figure(g.roc_auc),
-            g.at_threshold.flagged,
-            percent(g.at_threshold.precision),
-            percent(g.at_threshold.recall)
-        );
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_committed_sample_card_is_the_committed_models() {
-        let folder = crate::repository_dir().join("models");
+        let folder = crate::bundled::repository_dir().join("models");
         let model = RiskModelFile::load(&folder.join("risk-sample.json")).expect("sample model");
         let card = std::fs::read_to_string(folder.join("risk-sample.md")).expect("sample card");
         assert_eq!(markdown(&model, "risk-sample.json"), card);

@@ -136,41 +136,12 @@ pub struct RiskModelFile {
     pub evaluation: Evaluation,
 }
 
-/// Why a risk model file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelFileError {
-    #[error("cannot read risk model file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("risk model file {path}, line {line}, column {column}: {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("risk model file {path}: {message}")]
-    Invalid { path: String, message: String },
-    #[error("cannot write risk model file {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
-}
+pub use crate::model_file::ModelFileError;
 
 impl RiskModelFile {
     /// Writes the file (pretty JSON), creating its folder.
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
-        let failed = |source| ModelFileError::Write {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(failed)?;
-        }
-        std::fs::write(path, self.to_json() + "\n").map_err(failed)
+        crate::model_file::save(self, path)
     }
 
     /// The file's text.
@@ -180,29 +151,17 @@ impl RiskModelFile {
 
     /// Reads a model file and checks it fits this version's features.
     pub fn load(path: &Path) -> Result<RiskModelFile, ModelFileError> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ModelFileError::Read {
-            path: name.clone(),
-            source,
-        })?;
-        RiskModelFile::from_json(&text, &name)
+        crate::model_file::load(path)
     }
 
     /// Parses and checks a model's text; `name` says where it came from in errors.
     pub fn from_json(text: &str, name: &str) -> Result<RiskModelFile, ModelFileError> {
-        let file: RiskModelFile =
-            serde_json::from_str(text).map_err(|e| ModelFileError::Parse {
-                path: name.to_string(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
-        file.check().map_err(|message| ModelFileError::Invalid {
-            path: name.to_string(),
-            message,
-        })?;
-        Ok(file)
+        crate::model_file::from_json(text, name)
     }
+}
+
+impl crate::model_file::ModelFormat for RiskModelFile {
+    const KIND: &'static str = "risk model file";
 
     /// The model must be this format and version, name this version's features
     /// in order, and have as many parameters as inputs.

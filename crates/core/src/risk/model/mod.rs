@@ -23,6 +23,7 @@ pub mod logistic;
 pub mod metrics;
 pub mod people;
 pub mod score;
+pub mod tables;
 pub mod train;
 pub mod trees;
 

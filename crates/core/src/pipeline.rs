@@ -1,0 +1,199 @@
+//! The one way through the data: ingest → link → criteria → scores. The command
+//! line runs it a stage per command, the sample build and the benchmarks run it
+//! through, and the app's Import runs its first stage; each stage reports its
+//! progress the same way, so what a stage does is written once.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use duckdb::Connection;
+
+use crate::ingest::{self, IngestReport, Manifest};
+use crate::link::{self, LinkConfig, LinkReport};
+use crate::risk::model::file::RiskModelFile;
+use crate::risk::model::score::{self, ScoreSummary};
+
+/// A stage of the pipeline, in the order they run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    /// Loading a manifest's extracts: the source being read and the rows so far.
+    Ingest { source: String, rows: u64 },
+    /// Linking records into people and families.
+    Link,
+    /// Features, labels and headline-problem criteria at the round dates.
+    Criteria,
+    /// Scoring every child at a date with a saved model.
+    Scores { date: NaiveDate },
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stage::Ingest { source, rows } => {
+                write!(
+                    f,
+                    "{source} ({} rows)",
+                    crate::format::thousands(*rows as i64)
+                )
+            }
+            Stage::Link => f.write_str("linking records"),
+            Stage::Criteria => f.write_str("finding families to offer help"),
+            Stage::Scores { date } => write!(f, "scoring families on {date}"),
+        }
+    }
+}
+
+/// How far a run has got, for a progress bar or a status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// The stage running now; its `Display` is what a person reads.
+    pub stage: Stage,
+    /// Share of the stage done, 0–1; stages that cannot tell report 0 as they start.
+    pub fraction: f32,
+}
+
+/// Why a stage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Ingest(#[from] ingest::IngestError),
+    #[error(transparent)]
+    Link(#[from] link::LinkError),
+    #[error(transparent)]
+    Risk(#[from] crate::risk::RiskError),
+    #[error(transparent)]
+    Model(#[from] crate::risk::model::ModelError),
+}
+
+/// The current round's reference date and the previous round's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundDates {
+    pub current: NaiveDate,
+    pub previous: NaiveDate,
+}
+
+/// A run over one database. Remembers the dates whose features it has built, so
+/// scoring a round date the criteria stage prepared does not build them again.
+pub struct Pipeline<'a> {
+    conn: &'a Connection,
+    progress: &'a mut dyn FnMut(&Progress),
+    built: Vec<NaiveDate>,
+}
+
+/// What a whole run did, with the seconds of each stage it ran.
+#[derive(Debug)]
+pub struct PipelineReport {
+    pub ingest: IngestReport,
+    pub ingest_seconds: f64,
+    pub link: LinkReport,
+    pub link_seconds: f64,
+    /// None when it stopped before criteria, or the database holds no events.
+    pub rounds: Option<RoundDates>,
+    /// One per round date scored, previous first.
+    pub scores: Vec<ScoreSummary>,
+}
+
+/// How far a whole run goes and with what.
+pub struct Plan<'p> {
+    pub manifest: &'p Manifest,
+    pub link: &'p LinkConfig,
+    /// Stop after linking (the benchmarks time their own later stages).
+    pub criteria: bool,
+    /// Score both round dates with this model (needs `criteria`).
+    pub model: Option<&'p RiskModelFile>,
+}
+
+impl<'a> Pipeline<'a> {
+    /// A run on `conn` that reports to `progress`.
+    pub fn new(conn: &'a Connection, progress: &'a mut dyn FnMut(&Progress)) -> Pipeline<'a> {
+        Pipeline {
+            conn,
+            progress,
+            built: Vec::new(),
+        }
+    }
+
+    /// Ingest → link → criteria → scores, as far as `plan` says.
+    pub fn run(&mut self, plan: &Plan<'_>) -> Result<PipelineReport, PipelineError> {
+        let started = Instant::now();
+        let ingest = self.ingest(plan.manifest)?;
+        let ingest_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let link = self.link(plan.link)?;
+        let link_seconds = started.elapsed().as_secs_f64();
+        let rounds = if plan.criteria {
+            self.criteria()?
+        } else {
+            None
+        };
+        let scores = match (rounds, plan.model) {
+            (Some(rounds), Some(model)) => vec![
+                self.score(model, rounds.previous)?,
+                self.score(model, rounds.current)?,
+            ],
+            _ => Vec::new(),
+        };
+        Ok(PipelineReport {
+            ingest,
+            ingest_seconds,
+            link,
+            link_seconds,
+            rounds,
+            scores,
+        })
+    }
+
+    /// Validates and loads the manifest's extracts, all or nothing.
+    pub fn ingest(&mut self, manifest: &Manifest) -> Result<IngestReport, PipelineError> {
+        let progress = &mut *self.progress;
+        Ok(ingest::ingest(self.conn, manifest, &mut |p| {
+            progress(&Progress {
+                stage: Stage::Ingest {
+                    source: p.stage.clone(),
+                    rows: p.rows,
+                },
+                fraction: p.fraction,
+            })
+        })?)
+    }
+
+    /// Links the ingested records into `core.person` and `core.family`.
+    pub fn link(&mut self, config: &LinkConfig) -> Result<LinkReport, PipelineError> {
+        self.report(Stage::Link);
+        Ok(link::link(self.conn, config)?)
+    }
+
+    /// Features, labels and the Supporting Families criteria at the current and
+    /// previous round dates (the Families and Round table views compare the two);
+    /// None when the database holds no events.
+    pub fn criteria(&mut self) -> Result<Option<RoundDates>, PipelineError> {
+        self.report(Stage::Criteria);
+        let rounds = crate::risk::prepare_round_dates(self.conn)?;
+        Ok(rounds.map(|(current, previous)| {
+            self.built.extend([previous, current]);
+            RoundDates { current, previous }
+        }))
+    }
+
+    /// Scores every child at `date` with `model` (building the date's features
+    /// first unless this run already did), replacing that date's scores.
+    pub fn score(
+        &mut self,
+        model: &RiskModelFile,
+        date: NaiveDate,
+    ) -> Result<ScoreSummary, PipelineError> {
+        self.report(Stage::Scores { date });
+        if !self.built.contains(&date) {
+            crate::risk::build(self.conn, date)?;
+            self.built.push(date);
+        }
+        Ok(score::score(self.conn, model, date)?)
+    }
+
+    fn report(&mut self, stage: Stage) {
+        (self.progress)(&Progress {
+            stage,
+            fraction: 0.0,
+        });
+    }
+}

@@ -1,0 +1,129 @@
+//! The command line with no command: which database the window opens, and on
+//! which view, family, person or map layer.
+
+use std::path::PathBuf;
+
+use crate::sample;
+use crate::ui::map_view::{Classes, MAP_LEVELS, Palette};
+use crate::ui::{DatabaseChoice, LinkageTab, View, ZonewiseApp};
+use crate::uptake::Level;
+
+/// How the window opens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WindowArgs {
+    /// Open this database (made by `zonewise ingest`) instead of the sample county.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+
+    /// Save a PNG screenshot of the window to this file once the data is shown, then exit.
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+
+    /// The view to open.
+    #[arg(long, default_value = "overview", ignore_case = true)]
+    pub view: View,
+
+    /// Open the Linkage view's review queue.
+    #[arg(long, conflicts_with = "find")]
+    pub review: bool,
+
+    /// Open the Linkage view on the first person whose name, id or NHS number contains this.
+    #[arg(long)]
+    pub find: Option<String>,
+
+    /// Open a family: its id, or `top` for the highest-ranked. With `--view round-table`
+    /// the family is picked on its zone's agenda (masked); otherwise Families opens it.
+    #[arg(long, conflicts_with_all = ["find", "review"])]
+    pub family: Option<String>,
+
+    /// Open the Map view on all of England's LSOAs.
+    #[arg(long, conflicts_with_all = ["find", "review"])]
+    pub england: bool,
+
+    /// Open the Map view with rates mapped by this level, in the diverging palette
+    /// when followed by `--diverging`.
+    #[arg(long, ignore_case = true, conflicts_with_all = ["find", "review", "england"])]
+    pub map_by: Option<MapLevel>,
+
+    /// With `--map-by`: colour rates red below the county's rate and blue above, in
+    /// classes of equal width either side of it.
+    #[arg(long, requires = "map_by")]
+    pub diverging: bool,
+}
+
+/// `--map-by` on the command line: the levels the Map view can colour by
+/// ([`MAP_LEVELS`]), by their table names. Deciles, quintiles and the county
+/// are not areas of the map, so they are not offered. (A wrapper, because
+/// `Level` belongs to the core crate, which knows nothing of the map.)
+#[derive(Debug, Clone, Copy)]
+pub struct MapLevel(pub Level);
+
+/// [`MAP_LEVELS`], wrapped for clap.
+const MAP_LEVEL_VALUES: [MapLevel; MAP_LEVELS.len()] = [
+    MapLevel(MAP_LEVELS[0]),
+    MapLevel(MAP_LEVELS[1]),
+    MapLevel(MAP_LEVELS[2]),
+    MapLevel(MAP_LEVELS[3]),
+];
+
+impl clap::ValueEnum for MapLevel {
+    fn value_variants<'a>() -> &'a [Self] {
+        &MAP_LEVEL_VALUES
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.key()))
+    }
+}
+
+impl WindowArgs {
+    /// Opens the window; `sign_in_as` signs in at once with the password in the
+    /// environment, else starts the sign-in form with that name.
+    pub fn open(self, sign_in_as: Option<String>) -> anyhow::Result<()> {
+        let database = match self.db {
+            Some(path) => DatabaseChoice::File(path),
+            None => DatabaseChoice::Sample {
+                sample_dir: crate::bundled::sample_dir(),
+                db_path: sample::sample_db_path(),
+            },
+        };
+        let mut app = ZonewiseApp::new(database);
+        app.view = self.view;
+        // On a database with users: signed in at once with the password from
+        // the environment, else the sign-in form starts with this name.
+        if let Some(user) = sign_in_as {
+            match std::env::var(crate::access::cli::PASSWORD_VARIABLE) {
+                Ok(password) => app = app.with_sign_in(user, password),
+                Err(_) => app.login.user = user,
+            }
+        }
+        if self.review {
+            app.view = View::Linkage;
+            app.linkage.tab = LinkageTab::Review;
+        }
+        if let Some(text) = self.find {
+            app = app.with_person_search(text);
+        }
+        if let Some(family) = self.family {
+            app = app.with_family(family);
+        }
+        if self.england {
+            app.view = View::Map;
+            app.map.show_england();
+        }
+        if let Some(MapLevel(level)) = self.map_by {
+            app.view = View::Map;
+            app.map.map_level = level;
+            app.map.area_level = level;
+            if self.diverging {
+                app.map.palette = Palette::Diverging;
+                app.map.classes = Classes::EqualInterval;
+            }
+        }
+        if let Some(path) = self.screenshot {
+            let view = app.view;
+            app = app.with_screenshot(view, path);
+        }
+        crate::ui::run_window(app)
+    }
+}
