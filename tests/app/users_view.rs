@@ -3,7 +3,7 @@
 //! mismatched, blank and common passwords refused; each change in the database and
 //! the audit log.
 
-mod common;
+use crate::common;
 
 use common::app::{click_button, harness, wait_for_figures};
 use egui::accesskit::Role as Widget;

@@ -2,7 +2,7 @@
 //! or neither. An outcome the form does not offer is refused, and while a load
 //! holds the audit log the decision waits on its worker, never on the frame.
 
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 

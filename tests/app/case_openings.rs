@@ -3,7 +3,7 @@
 //! audit entry naming the signed-in user, the action, the subject and the reason
 //! typed (where one is asked), and the chain still verifies afterwards.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

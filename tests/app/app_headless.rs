@@ -1,7 +1,7 @@
 //! The app builds headless on a generated county, shows Overview figures equal
 //! to independent SQL counts over the staged extracts, and navigates.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! link → criteria). Figures are checked against calculations made here from the
 //! raw tables; the masked screens and pack are checked for names.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

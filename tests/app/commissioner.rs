@@ -4,7 +4,7 @@
 //! export button or command added later fails the completeness checks until it is
 //! listed and tried here as well.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate};
 use geo::{BoundingRect, Centroid, Contains, Point};
-mod common;
+use crate::common;
 
 use common::Table;
 use zonewise::geo::boundaries::{self, AUTHORITY_FIELDS};
