@@ -184,6 +184,7 @@ fn county() -> County {
 
 #[test]
 fn every_way_of_opening_a_case_is_recorded_with_user_subject_and_reason() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     for opening in PATHS {
         let before = last_seq(&county);

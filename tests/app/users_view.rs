@@ -42,6 +42,7 @@ fn message(harness: &mut Harness<'_, ZonewiseApp>) -> Result<String, String> {
 
 #[test]
 fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
+    let _turn = common::app::one_at_a_time();
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.duckdb");
     {
