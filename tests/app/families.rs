@@ -449,12 +449,10 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     drop(harness);
     let conn = zonewise::store::open(&county.db).expect("open");
     let logged = |action: &str| -> Vec<(String, Option<String>)> {
-        conn.prepare("SELECT subject, reason FROM app.audit_log WHERE action = ? ORDER BY seq")
-            .expect("prepare")
-            .query_map([action], |row| Ok((row.get(0)?, row.get(1)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
+        common::audit_entries(&conn, 0, &[action])
+            .into_iter()
+            .map(|(_, _, subject, reason)| (subject, reason))
+            .collect()
     };
     assert_eq!(
         logged("open_family"),
