@@ -2,7 +2,9 @@
 //! county to open, waiting for its figures, signing in, typing and clicking, and
 //! answering the screenshots it asks for.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -11,13 +13,37 @@ use zonewise::ui::ZonewiseApp;
 
 /// A linked county of `families` (see [`super::linked_county`]) with the criteria
 /// applied at the current and previous rounds, so Families and the Round table
-/// have families to show.
+/// have families to show. Built once per test binary for each `families` and
+/// `seed` (several tests read the same county) and copied into `dir` for each
+/// caller, who may write to its copy.
 pub fn assessed_county(dir: &Path, families: usize, seed: u64) -> PathBuf {
-    let db = super::linked_county(dir, families, seed);
-    let conn = zonewise::store::open(&db).expect("open");
-    let dates = zonewise::risk::prepare_round_dates(&conn).expect("rounds");
-    assert!(dates.is_some(), "the county has events");
-    db
+    static BUILT: Mutex<BTreeMap<(usize, u64), PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    let original = built.entry((families, seed)).or_insert_with(|| {
+        // Under the target directory rather than a temporary one: a static's
+        // temporary directory would never be removed; this one is replaced each run.
+        let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("assessed-county-{families}-{seed}"));
+        let _ = std::fs::remove_dir_all(&build_dir);
+        std::fs::create_dir_all(&build_dir).expect("build dir");
+        let db = super::linked_county(&build_dir, families, seed);
+        let conn = zonewise::store::open(&db).expect("open");
+        let dates = zonewise::risk::prepare_round_dates(&conn).expect("rounds");
+        assert!(dates.is_some(), "the county has events");
+        db
+    });
+    let copy = dir.join("county.duckdb");
+    std::fs::copy(&*original, &copy).expect("copy the county");
+    copy
+}
+
+/// Held by each test of the app binary: the signed-in user (whom the audit log
+/// names) and the turn at appending to the log (which the UI thread will not wait
+/// for) are one per process, so two apps, or an app and a county being built,
+/// must not run at once.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The app headless in a window of `width` × `height` points.

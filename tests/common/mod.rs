@@ -127,3 +127,29 @@ pub fn linked_county(dir: &Path, families: usize, seed: u64) -> std::path::PathB
     link::link(&conn, &LinkConfig::default()).expect("link");
     db
 }
+
+/// (user, action, subject, reason) of the audit entries after `after_seq` whose
+/// action is one of `actions`, oldest first: read with SQL of its own rather than
+/// through `audit::list`, so a test of what was recorded does not trust the code
+/// under test to read it back.
+pub fn audit_entries(
+    conn: &duckdb::Connection,
+    after_seq: i64,
+    actions: &[&str],
+) -> Vec<(String, String, String, Option<String>)> {
+    let entries: Vec<(String, String, String, Option<String>)> = conn
+        .prepare(
+            "SELECT \"user\", action, subject, reason FROM app.audit_log WHERE seq > ? ORDER BY seq",
+        )
+        .expect("prepare")
+        .query_map([after_seq], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    entries
+        .into_iter()
+        .filter(|(_, action, _, _)| actions.contains(&action.as_str()))
+        .collect()
+}

@@ -605,7 +605,7 @@ mod tests {
         assert_eq!(human_date_pattern("%d/%m/%Y"), "dd/mm/yyyy");
         assert_eq!(human_date_pattern("%Y-%m-%d"), "yyyy-mm-dd");
         assert_eq!(example_date("%d/%m/%Y"), "31/12/2024");
-        // Found by tests/fuzz.rs: a format with a time or zone has no example date.
+        // Found by tests/security/fuzz.rs: a format with a time or zone has no example date.
         assert_eq!(example_date("%d/%m/%Y %H:%M"), "");
         assert_eq!(example_date("%z"), "");
     }

@@ -1,7 +1,7 @@
 //! Writes published (suppressed) uptake to the `mart.uptake_*` tables that the
 //! map and other screens read, replacing the service's previous rows.
 
-use duckdb::{Appender, Connection, params};
+use duckdb::{Appender, Connection, ToSql, params};
 
 use super::{Published, Rate, UptakeRow};
 
@@ -39,38 +39,32 @@ fn write_tables(conn: &Connection, published: &Published) -> Result<(), duckdb::
     {
         let mut appender = conn.appender_to_db("uptake_lsoa", "mart")?;
         for row in &tables.lsoas {
-            let (coverage, uptake) = (rate(row.coverage), rate(row.uptake));
-            appender.append_row(params![
-                service,
-                date,
-                row.code,
-                row.name,
-                row.la_code,
-                row.zone_id,
-                row.ward_code,
+            let (decile, quintile) = (
                 row.imd_decile.map(i32::from),
                 row.imd_quintile.map(i32::from),
-                count(row.eligible),
-                count(row.invited),
-                count(row.attended),
-                coverage[0],
-                coverage[1],
-                coverage[2],
-                uptake[0],
-                uptake[1],
-                uptake[2],
-                row.withheld.eligible,
-                row.withheld.invited,
-                row.withheld.attended,
-                threshold,
-            ])?;
+            );
+            let key: [&dyn ToSql; 9] = [
+                &service,
+                &date,
+                &row.code,
+                &row.name,
+                &row.la_code,
+                &row.zone_id,
+                &row.ward_code,
+                &decile,
+                &quintile,
+            ];
+            append_with_figures(&mut appender, &key, row, threshold)?;
         }
     }
     {
         let mut appender = conn.appender_to_db("uptake_decile", "mart")?;
         for row in tables.deciles.iter().chain(&tables.quintiles) {
             let group = row.imd_decile.or(row.imd_quintile).map(i32::from);
-            append_summary(&mut appender, service, &date, row, group, threshold)?;
+            let lsoas = row.lsoas as i64;
+            let key: [&dyn ToSql; 6] =
+                [&service, &date, &row.level.key(), &group, &row.name, &lsoas];
+            append_with_figures(&mut appender, &key, row, threshold)?;
         }
     }
     {
@@ -82,7 +76,17 @@ fn write_tables(conn: &Connection, published: &Published) -> Result<(), duckdb::
             .chain(&tables.authorities)
             .chain(std::iter::once(&tables.county))
         {
-            append_summary(&mut appender, service, &date, row, None, threshold)?;
+            let lsoas = row.lsoas as i64;
+            let key: [&dyn ToSql; 7] = [
+                &service,
+                &date,
+                &row.level.key(),
+                &row.code,
+                &row.name,
+                &row.la_code,
+                &lsoas,
+            ];
+            append_with_figures(&mut appender, &key, row, threshold)?;
         }
     }
     let mut appender = conn.appender_to_db("uptake_inequality", "mart")?;
@@ -105,64 +109,35 @@ fn write_tables(conn: &Connection, published: &Published) -> Result<(), duckdb::
     Ok(())
 }
 
-/// A decile/quintile row (with `imd_group`) or an area row (without).
-fn append_summary(
+/// Appends one row of an LSOA, decile or area table: the columns that say which
+/// row it is (`key`, which differ by table), then the counts, rates, withheld flags
+/// and threshold that all three tables end with, in the same order.
+fn append_with_figures(
     appender: &mut Appender<'_>,
-    service: &str,
-    date: &str,
+    key: &[&dyn ToSql],
     row: &UptakeRow,
-    imd_group: Option<i32>,
     threshold: i64,
 ) -> Result<(), duckdb::Error> {
     let (coverage, uptake) = (rate(row.coverage), rate(row.uptake));
-    let level = row.level.key();
-    let counts = (count(row.eligible), count(row.invited), count(row.attended));
+    let counts = [count(row.eligible), count(row.invited), count(row.attended)];
     let withheld = row.withheld;
-    match imd_group {
-        Some(group) => appender.append_row(params![
-            service,
-            date,
-            level,
-            group,
-            row.name,
-            row.lsoas as i64,
-            counts.0,
-            counts.1,
-            counts.2,
-            coverage[0],
-            coverage[1],
-            coverage[2],
-            uptake[0],
-            uptake[1],
-            uptake[2],
-            withheld.eligible,
-            withheld.invited,
-            withheld.attended,
-            threshold,
-        ]),
-        None => appender.append_row(params![
-            service,
-            date,
-            level,
-            row.code,
-            row.name,
-            row.la_code,
-            row.lsoas as i64,
-            counts.0,
-            counts.1,
-            counts.2,
-            coverage[0],
-            coverage[1],
-            coverage[2],
-            uptake[0],
-            uptake[1],
-            uptake[2],
-            withheld.eligible,
-            withheld.invited,
-            withheld.attended,
-            threshold,
-        ]),
-    }
+    let figures: [&dyn ToSql; 13] = [
+        &counts[0],
+        &counts[1],
+        &counts[2],
+        &coverage[0],
+        &coverage[1],
+        &coverage[2],
+        &uptake[0],
+        &uptake[1],
+        &uptake[2],
+        &withheld.eligible,
+        &withheld.invited,
+        &withheld.attended,
+        &threshold,
+    ];
+    let values: Vec<&dyn ToSql> = key.iter().copied().chain(figures).collect();
+    appender.append_row(values.as_slice())
 }
 
 fn count(value: Option<u64>) -> Option<i64> {

@@ -2,9 +2,7 @@
 //! or neither. An outcome the form does not offer is refused, and while a load
 //! holds the audit log the decision waits on its worker, never on the frame.
 
-mod common;
-
-use std::sync::Mutex;
+use crate::common;
 
 use common::app::{click_button, harness, wait_for_figures};
 use egui_kittest::kittest::Queryable;
@@ -13,10 +11,6 @@ use zonewise::report::agenda::agenda;
 use zonewise::report::families::read_families;
 use zonewise::report::family_detail::{DecisionError, OUTCOMES, record_decision};
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
-
-/// The right to append to the audit log is one per process, and one test here
-/// holds it (as a load would): the others would be refused meanwhile.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 struct County {
     _dir: tempfile::TempDir,
@@ -64,7 +58,7 @@ fn counts(conn: &duckdb::Connection, family_id: &str) -> (i64, i64, i64) {
 
 #[test]
 fn a_decision_commits_with_its_audit_entry_and_an_unknown_outcome_stores_neither() {
-    let _one_at_a_time = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
     let (_, _, entries) = counts(&conn, &county.family_id);
@@ -117,7 +111,7 @@ fn a_decision_commits_with_its_audit_entry_and_an_unknown_outcome_stores_neither
 
 #[test]
 fn while_a_load_holds_the_audit_log_a_decision_waits_on_a_worker_and_is_stored_after_it() {
-    let _one_at_a_time = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
     app.view = View::RoundTable;

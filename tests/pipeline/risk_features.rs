@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::tiny_county::{AFFLUENT_LSOA, DEPRIVED_LSOA, TinyCounty};

@@ -4,7 +4,7 @@
 //! export button or command added later fails the completeness checks until it is
 //! listed and tried here as well.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -144,6 +144,7 @@ fn county() -> County {
 
 #[test]
 fn a_commissioner_sees_no_person_in_any_view_or_export() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
     let mut harness = harness(app, 1280.0, 1700.0);
@@ -358,6 +359,7 @@ fn state_of(conn: &duckdb::Connection) -> Vec<i64> {
 
 #[test]
 fn a_commissioner_runs_no_command_that_yields_a_person() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let db = county.db.display().to_string();
     let out = county.dir.path();

@@ -177,7 +177,7 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
-const MANIFEST: &str = include_str!("../data-samples/county/manifest.toml");
+const MANIFEST: &str = include_str!("../../data-samples/county/manifest.toml");
 
 proptest! {
     #![proptest_config(config(256))]
@@ -189,12 +189,12 @@ proptest! {
     }
 
     #[test]
-    fn service_files_never_panic(text in text_from(include_str!("../assets/services.toml"))) {
+    fn service_files_never_panic(text in text_from(include_str!("../../assets/services.toml"))) {
         has_message(&uptake::service::parse(&text, Path::new("services.toml")));
     }
 
     #[test]
-    fn criteria_files_never_panic(text in text_from(include_str!("../assets/criteria.toml"))) {
+    fn criteria_files_never_panic(text in text_from(include_str!("../../assets/criteria.toml"))) {
         has_message(&risk::criteria::parse(&text, Path::new("criteria.toml")));
     }
 }
@@ -553,7 +553,7 @@ proptest! {
     }
 }
 
-const LINK_FILES_CONFIG: &str = include_str!("fixtures/link-files/link.toml");
+const LINK_FILES_CONFIG: &str = include_str!("../fixtures/link-files/link.toml");
 
 proptest! {
     #![proptest_config(config(256))]

@@ -1,7 +1,7 @@
 //! The app builds headless on a generated county, shows Overview figures equal
 //! to independent SQL counts over the staged extracts, and navigates.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -89,6 +89,7 @@ fn settle(harness: &mut Harness<'_, ZonewiseApp>) {
 
 #[test]
 fn overview_numbers_equal_sql_counts() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     // Independent counts straight from staging and ref, not through the report module,
     // taken before the app opens the file (DuckDB allows one open handle per process).
@@ -134,6 +135,7 @@ fn overview_numbers_equal_sql_counts() {
 
 #[test]
 fn navigation_reaches_every_view() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     let mut harness = open_app(&county);
 
@@ -166,6 +168,7 @@ fn navigation_reaches_every_view() {
 
 #[test]
 fn models_view_shows_the_figures_of_the_model_file() {
+    let _turn = common::app::one_at_a_time();
     use zonewise::risk::model::file::RiskModelFile;
     let county = generated_county();
     let model = RiskModelFile::load(&zonewise::sample::sample_risk_model_path()).expect("model");
@@ -248,6 +251,7 @@ fn load_through_path_field(harness: &mut Harness<'_, ZonewiseApp>, manifest: &st
 
 #[test]
 fn import_from_the_data_view_loads_and_reports_errors() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     let mut harness = open_app(&county);
     harness.state_mut().view = View::Data;
@@ -293,6 +297,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
 
 #[test]
 fn linkage_view_shows_the_latest_run() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     let persons = {
         let conn = duckdb::Connection::open(&county.db).expect("open");
@@ -334,6 +339,7 @@ fn linkage_view_shows_the_latest_run() {
 
 #[test]
 fn review_thresholds_and_person_search_work_from_the_linkage_view() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     {
         let conn = duckdb::Connection::open(&county.db).expect("open");
@@ -492,6 +498,7 @@ fn pick_from_open_list(harness: &Harness<'_, ZonewiseApp>, label: &str) {
 
 #[test]
 fn audit_view_filters_the_log_and_shows_its_verification() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     {
         let conn = store::open(&county.db).expect("open");
@@ -560,6 +567,7 @@ fn audit_view_filters_the_log_and_shows_its_verification() {
 
 #[test]
 fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     let expected = linked_health_check(&county);
     // Tall enough to show the whole side panel, decile table included.
@@ -727,6 +735,7 @@ fn label_text(harness: &Harness<'_, ZonewiseApp>, part: &str) -> String {
 
 #[test]
 fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_saves_the_figure() {
+    let _turn = common::app::one_at_a_time();
     let county = generated_county();
     let expected = linked_health_check(&county);
     let mut harness = open_app_sized(&county, egui::vec2(1280.0, 1700.0));

@@ -3,7 +3,7 @@
 //! mismatched, blank and common passwords refused; each change in the database and
 //! the audit log.
 
-mod common;
+use crate::common;
 
 use common::app::{click_button, harness, wait_for_figures};
 use egui::accesskit::Role as Widget;
@@ -42,6 +42,7 @@ fn message(harness: &mut Harness<'_, ZonewiseApp>) -> Result<String, String> {
 
 #[test]
 fn an_analyst_changes_disables_and_adds_users_in_the_users_view() {
+    let _turn = common::app::one_at_a_time();
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("users.duckdb");
     {

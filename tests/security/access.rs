@@ -1,7 +1,7 @@
 //! Users and roles: passwords kept only as argon2id hashes, logins checked and
 //! recorded, and `access::person_query` limiting each role to what it may see.
 
-mod common;
+use crate::common;
 
 use common::tiny_county::{AFFLUENT_LSOA, DEPRIVED_LSOA, TinyCounty};
 use duckdb::Connection;

@@ -3,7 +3,7 @@
 //! audit entry naming the signed-in user, the action, the subject and the reason
 //! typed (where one is asked), and the chain still verifies afterwards.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -184,28 +184,22 @@ fn county() -> County {
 
 #[test]
 fn every_way_of_opening_a_case_is_recorded_with_user_subject_and_reason() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     for opening in PATHS {
         let before = last_seq(&county);
         let expected = (opening.open)(&county);
         let conn = zonewise::store::open(&county.db).expect("open");
-        let recorded: Vec<Opened> = conn
-            .prepare(
-                "SELECT \"user\", action, subject, reason FROM app.audit_log
-                 WHERE seq > ? AND action IN ('open_person', 'open_family') ORDER BY seq",
-            )
-            .expect("prepare")
-            .query_map([before], |row| {
-                Ok(Opened {
-                    user: row.get(0)?,
-                    action: row.get(1)?,
-                    subject: row.get(2)?,
-                    reason: row.get(3)?,
+        let recorded: Vec<Opened> =
+            common::audit_entries(&conn, before, &["open_person", "open_family"])
+                .into_iter()
+                .map(|(user, action, subject, reason)| Opened {
+                    user,
+                    action,
+                    subject,
+                    reason,
                 })
-            })
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows");
+                .collect();
         assert_eq!(recorded, expected, "{}", opening.path);
         assert!(
             zonewise::audit::verify(&conn).expect("verify").is_intact(),

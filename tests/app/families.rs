@@ -3,7 +3,7 @@
 //! link → criteria). Figures are checked against calculations made here from the
 //! raw tables; the masked screens and pack are checked for names.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,6 +80,7 @@ fn criteria_met(conn: &duckdb::Connection, on: &str) -> BTreeMap<String, usize> 
 
 #[test]
 fn family_figures_and_drill_down_equal_independent_counts() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
     let figures = read_families(&conn, &everyone()).expect("families");
@@ -174,6 +175,7 @@ fn family_figures_and_drill_down_equal_independent_counts() {
 
 #[test]
 fn a_family_single_view_holds_all_its_records() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
     let figures = read_families(&conn, &everyone()).expect("families");
@@ -242,6 +244,7 @@ fn busy_zone(figures: &FamiliesFigures) -> String {
 
 #[test]
 fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
     let figures = read_families(&conn, &everyone()).expect("families");
@@ -319,6 +322,7 @@ fn words(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_meeting_pack_is_masked() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
     let figures = read_families(&conn, &everyone()).expect("families");
@@ -343,6 +347,7 @@ fn the_meeting_pack_is_masked() {
 
 #[test]
 fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let (zone, ids, names) = {
         let conn = zonewise::store::open(&county.db).expect("open");
@@ -444,12 +449,10 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     drop(harness);
     let conn = zonewise::store::open(&county.db).expect("open");
     let logged = |action: &str| -> Vec<(String, Option<String>)> {
-        conn.prepare("SELECT subject, reason FROM app.audit_log WHERE action = ? ORDER BY seq")
-            .expect("prepare")
-            .query_map([action], |row| Ok((row.get(0)?, row.get(1)?)))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
+        common::audit_entries(&conn, 0, &[action])
+            .into_iter()
+            .map(|(_, _, subject, reason)| (subject, reason))
+            .collect()
     };
     assert_eq!(
         logged("open_family"),
@@ -461,6 +464,7 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
 
 #[test]
 fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let mut harness = {
         let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
@@ -555,6 +559,7 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
 
 #[test]
 fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_nothing() {
+    let _turn = common::app::one_at_a_time();
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
     let all = read_families(&conn, &everyone()).expect("families");
@@ -616,6 +621,7 @@ fn zone_managers_see_their_zones_the_projected_screen_no_surname_commissioners_n
 
 #[test]
 fn sign_in_decides_what_each_role_sees() {
+    let _turn = common::app::one_at_a_time();
     use zonewise::access::{NewUser, add_user};
     let county = county();
     let (zone, full_names, person_ids) = {
@@ -802,6 +808,7 @@ fn only_initials(name: &str) -> bool {
 
 #[test]
 fn every_person_reader_applies_the_zones_and_masking_it_is_given() {
+    let _turn = common::app::one_at_a_time();
     use zonewise::report::records::{read_person_records, read_review_queue, search_persons};
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
@@ -948,6 +955,7 @@ fn every_person_reader_applies_the_zones_and_masking_it_is_given() {
 
 #[test]
 fn the_projected_screen_reads_nobody_through_the_command_line_or_the_round_table() {
+    let _turn = common::app::one_at_a_time();
     use zonewise::access::{NewUser, add_user};
     use zonewise::ui::round_table::RoundTableAction;
     const PASSWORD: &str = "tulip-anchor-quarry-42";
@@ -1029,6 +1037,7 @@ fn the_projected_screen_reads_nobody_through_the_command_line_or_the_round_table
 
 #[test]
 fn the_sample_county_takes_no_import() {
+    let _turn = common::app::one_at_a_time();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut app = ZonewiseApp::new(DatabaseChoice::Sample {
         sample_dir: dir.path().join("sample"),
@@ -1052,6 +1061,7 @@ fn the_sample_county_takes_no_import() {
 
 #[test]
 fn a_meeting_pack_appears_only_with_its_audit_entry() {
+    let _turn = common::app::one_at_a_time();
     use zonewise::report::meeting_pack::save_pack;
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
+use crate::common;
 use chrono::{Duration, NaiveDate};
 use geo::{BoundingRect, Centroid, Contains, Point};
-mod common;
 
 use common::Table;
 use zonewise::geo::boundaries::{self, AUTHORITY_FIELDS};

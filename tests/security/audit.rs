@@ -2,7 +2,7 @@
 //! tampering (an edited field, a deleted entry in the middle or at the end, a
 //! reordering) is found and named; ingest, linkage and exports append entries.
 
-mod common;
+use crate::common;
 
 use duckdb::Connection;
 use zonewise::audit::{self, Action, Anchor, Entry, Fault, Filter};

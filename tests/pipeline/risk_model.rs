@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use duckdb::Connection;

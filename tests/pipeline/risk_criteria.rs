@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::tiny_county::{DEPRIVED_LSOA, TinyCounty};

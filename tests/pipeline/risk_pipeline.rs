@@ -10,7 +10,7 @@ use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 
-mod common;
+use crate::common;
 
 use arrow_array::Array as _;
 use common::{Table, linked_county};

@@ -1,0 +1,14 @@
+//! Security and reliability: users, roles and what each may read; the audit log's
+//! hash chain; fuzzing every parser of outside files; and imports that stay all
+//! or nothing when the process is killed or the disk fills.
+//!
+//! One test binary rather than one per file: each binary links DuckDB statically,
+//! and linking it once per file made every build link it some twenty times.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod audit;
+mod fuzz;
+mod kill_ingest;
