@@ -85,6 +85,7 @@ fn settle(harness: &mut Harness<'_, ZonewiseApp>) {
         std::thread::sleep(Duration::from_millis(10));
     }
     harness.run_steps(3);
+    common::app::assert_frames_drew_only();
 }
 
 #[test]
@@ -358,9 +359,10 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.get_by_label_contains(&first.left.record_id);
     harness.get_by_label("Why this score");
 
-    // A verdict takes the pair off the queue at once…
+    // A verdict takes the pair off the queue once saved (on a worker)…
     harness.get_by_label("Different people  (D)").click();
     harness.run_steps(2);
+    settle(&mut harness);
     let queue = &harness.state().snapshot().expect("snapshot").review_queue;
     assert_eq!(queue.len(), snapshot.review_queue.len() - 1);
     assert!(!queue.iter().any(|item| item.pair == first.pair));
@@ -637,10 +639,9 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     let ctx = harness.ctx.clone();
     harness
         .state_mut()
-        .map
-        .start_export(&ctx, expected.clone(), move || Some(folder));
+        .export_map_tables(&ctx, expected.clone(), move || Some(folder));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the export did not finish");
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
@@ -709,9 +710,7 @@ fn linked_health_check(county: &County) -> zonewise::uptake::Published {
 fn open_map(harness: &mut Harness<'_, ZonewiseApp>) {
     harness.get_by_label("Map").click();
     harness.run_steps(3);
-    common::app::wait_while(harness, "the map did not load", |h| {
-        h.state().map.is_loading()
-    });
+    common::app::wait_while(harness, "the map did not load", |h| h.state().is_busy());
     harness.run_steps(2);
 }
 
@@ -830,12 +829,11 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     let ctx = harness.ctx.clone();
     harness
         .state_mut()
-        .map
-        .start_png_export(&ctx, move || Some(chosen));
+        .export_map_figure(&ctx, move || Some(chosen));
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut title_seen = false;
     let mut captured = None;
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the PNG export did not finish");
         harness.step();
         if harness.state().map.is_figure() {
@@ -878,10 +876,9 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     let chosen = unwritable.clone();
     harness
         .state_mut()
-        .map
-        .start_png_export(&ctx, move || Some(chosen));
+        .export_map_figure(&ctx, move || Some(chosen));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         assert!(
             Instant::now() < deadline,
             "the failing export did not finish"

@@ -185,12 +185,7 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     let held = audit::lock_for_append();
     harness
         .state_mut()
-        .map
-        .start_export(&ctx, published, move || Some(chosen));
-    wait_while(&mut harness, "the CSV export did not finish", |harness| {
-        harness.state().map.is_loading()
-    });
-    harness.run_steps(3);
+        .export_map_tables(&ctx, published, move || Some(chosen));
     let names = |folder: &Path| -> Vec<String> {
         std::fs::read_dir(folder)
             .expect("exported")
@@ -203,6 +198,15 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
             })
             .collect()
     };
+    // The export waits for the entry on its worker, its files staged.
+    wait_while(&mut harness, "the CSV files were not staged", |_| {
+        std::fs::read_dir(&folder).map_or(true, |files| files.count() < 4)
+    });
+    harness.run_steps(3);
+    assert!(
+        harness.state().is_busy(),
+        "the export waits for the audit log"
+    );
     let staged = names(&folder);
     assert_eq!(staged.len(), 4, "{staged:?}");
     assert!(
@@ -210,6 +214,9 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         "placed before it was recorded: {staged:?}"
     );
     drop(held);
+    wait_while(&mut harness, "the CSV export did not finish", |harness| {
+        harness.state().is_busy()
+    });
     harness.run_steps(2);
     let message = harness.state().map.export_message.clone();
     assert!(
@@ -245,14 +252,12 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     let chosen = png.clone();
     harness
         .state_mut()
-        .map
-        .start_png_export(&ctx, move || Some(chosen));
+        .export_map_figure(&ctx, move || Some(chosen));
     let mut drawn = false;
     wait_while(&mut harness, "the PNG export did not start", |harness| {
-        let map = &harness.state().map;
-        map.is_loading() && !map.is_figure()
+        harness.state().is_busy() && !harness.state().map.is_figure()
     });
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         harness.step();
         if harness.state().map.is_figure() {
             drawn = true;
