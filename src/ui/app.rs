@@ -1656,7 +1656,7 @@ impl ZonewiseApp {
     /// Runs what the analyst asked of the Users view on a worker (argon2 hashes a
     /// new password; each change is one transaction with its audit entry), then
     /// reads the users again there.
-    fn handle_users_action(&mut self, ctx: &egui::Context, action: users_view::UsersAction) {
+    pub fn handle_users_action(&mut self, ctx: &egui::Context, action: users_view::UsersAction) {
         use users_view::UsersAction;
         if action == UsersAction::None {
             return;
