@@ -27,6 +27,9 @@ use crate::ui::round_table::RoundTableAction;
 use crate::ui::users_view::UsersAction;
 use crate::ui::{DatabaseChoice, LinkageAction, View, ZonewiseApp};
 
+/// Asks the app for a piece of work, as a click would.
+type Ask<'a> = dyn FnMut(&mut ZonewiseApp, &egui::Context) + 'a;
+
 /// The window size frames are drawn at.
 const WINDOW: egui::Vec2 = egui::vec2(1280.0, 800.0);
 
@@ -206,7 +209,7 @@ fn measure(
     old: &[(&str, f64)],
     work: &str,
     view: Option<View>,
-    ask: &mut dyn FnMut(&mut ZonewiseApp, &egui::Context),
+    ask: &mut Ask<'_>,
 ) -> anyhow::Result<WorkFrames> {
     if let Some(view) = view {
         driver.app.view = view;
@@ -363,7 +366,7 @@ impl Driver {
     }
 
     /// Draws one frame, first asking for `ask`'s work as a click would; its time in ms.
-    fn frame(&mut self, ask: Option<&mut dyn FnMut(&mut ZonewiseApp, &egui::Context)>) -> f64 {
+    fn frame(&mut self, ask: Option<&mut Ask<'_>>) -> f64 {
         let input = egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, WINDOW)),
             ..Default::default()
@@ -399,10 +402,7 @@ impl Driver {
     }
 
     /// Asks for `ask`'s work in a frame, then draws frames until no job runs.
-    fn while_working(
-        &mut self,
-        ask: &mut dyn FnMut(&mut ZonewiseApp, &egui::Context),
-    ) -> anyhow::Result<(f64, usize, f64)> {
+    fn while_working(&mut self, ask: &mut Ask<'_>) -> anyhow::Result<(f64, usize, f64)> {
         let started = Instant::now();
         let mut worst = self.frame(Some(ask));
         let mut frames = 1;

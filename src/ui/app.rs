@@ -1094,7 +1094,7 @@ impl ZonewiseApp {
                     );
                 }
             }
-            MapAction::ExportTables(published) => self.export_map_tables(ctx, published, || {
+            MapAction::ExportTables(published) => self.export_map_tables(ctx, *published, || {
                 rfd::FileDialog::new()
                     .set_title("Choose a folder for the uptake tables")
                     .pick_folder()

@@ -99,7 +99,7 @@ pub enum MapAction {
     /// England's LSOAs are shown and not loaded yet: read and tessellate them.
     LoadEngland,
     /// The tables as CSV files, into a folder the user chooses.
-    ExportTables(Published),
+    ExportTables(Box<Published>),
     /// The map and chart as a PNG figure, to a file the user chooses.
     ExportFigure,
     /// The figure has been captured from the screen: save it, recorded first.

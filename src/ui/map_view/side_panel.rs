@@ -150,7 +150,7 @@ pub(super) fn side_panel_ui(
             .clicked()
         {
             state.export_message = None;
-            state.action = super::MapAction::ExportTables(published.clone());
+            state.action = super::MapAction::ExportTables(Box::new(published.clone()));
         }
         if exporting {
             ui.spinner();
