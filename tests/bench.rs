@@ -158,7 +158,8 @@ fn app_frames_bench_measures_every_piece_of_work() {
     let work: Vec<&str> = rows.iter().map(|r| r.work.as_str()).collect();
     assert_eq!(work.len(), 8, "{work:?}");
     for row in &rows {
-        assert!(row.frames >= 3, "{row:?}");
+        assert!(row.frames >= 3 && row.runs >= 1, "{row:?}");
+        assert!(row.worst_frame_max_ms >= row.worst_frame_ms, "{row:?}");
         assert!(row.old_call_ms > 0.0 && row.worst_frame_ms > 0.0, "{row:?}");
         assert!(row.seconds > 0.0, "{row:?}");
     }
