@@ -276,6 +276,18 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         before
     );
 
+    // The map's geometry is prepared once, when the view is first drawn.
+    harness.state_mut().view = View::Map;
+    harness.run_steps(3);
+    assert_eq!(harness.state().map.county_preparations(), 1);
+    harness.state_mut().view = View::Data;
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().audit_verifications(),
+        0,
+        "no Audit view yet"
+    );
+
     // The real manifest loads again and the figures are refreshed.
     load_through_path_field(&mut harness, &county.manifest);
     assert!(matches!(
@@ -290,6 +302,23 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .loaded_at
         .clone();
     assert!(runs.is_some());
+    // The refresh after the load verified no audit chain and, the boundaries
+    // being the same, prepared no geometry again…
+    assert_eq!(harness.state().audit_verifications(), 0);
+    harness.state_mut().view = View::Map;
+    harness.run_steps(3);
+    assert_eq!(harness.state().map.county_preparations(), 1);
+    // …and opening the Audit view verifies the chain, with the load in it.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 1);
+    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    assert!(audit.verification.problem.is_none());
+    assert!(
+        audit.entries.iter().any(|entry| entry.action == "ingest"),
+        "{:?}",
+        audit.entries.first()
+    );
 }
 
 #[test]
@@ -321,6 +350,8 @@ fn linkage_view_shows_the_latest_run() {
     );
     harness.get_by_label_contains("Who knows whom");
     // Reading the review queue's named pairs was recorded before they were shown.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
     let audit = &harness.state().snapshot().expect("snapshot").audit;
     assert!(
         audit

@@ -193,7 +193,12 @@ enum JobDone {
         conn: Connection,
         requires_login: bool,
     },
-    Refreshed(Box<Snapshot>),
+    /// `audit_read`: the audit log was read and verified too (only when the
+    /// Audit view is on screen; opening it verifies it anyway).
+    Refreshed {
+        snapshot: Box<Snapshot>,
+        audit_read: bool,
+    },
     Imported(ImportOutcome),
     Reclustered(ReclusterReport),
     AuditVerified(Box<AuditFigures>),
@@ -286,6 +291,8 @@ pub struct ZonewiseApp {
     /// The Audit view's filters.
     pub audit: audit_view::AuditState,
     pub users: users_view::UsersState,
+    /// Jobs started that read and verify the whole audit log.
+    audit_verifications: usize,
     /// Sign in with the form's name and password once the database is open.
     sign_in_on_open: bool,
     /// What the last re-clustering did, or why it failed.
@@ -322,6 +329,7 @@ impl ZonewiseApp {
             round_table: round_table::RoundTableState::default(),
             audit: audit_view::AuditState::default(),
             users: users_view::UsersState::default(),
+            audit_verifications: 0,
             sign_in_on_open: false,
             linkage_message: None,
             pending_search: None,
@@ -433,6 +441,12 @@ impl ZonewiseApp {
     /// The last import's outcome.
     pub fn import_message(&self) -> Option<&ImportMessage> {
         self.import_message.as_ref()
+    }
+
+    /// How many times the app has asked for the whole audit log to be read and
+    /// verified: only for the Audit view, never for other views' refreshes.
+    pub fn audit_verifications(&self) -> usize {
+        self.audit_verifications
     }
 
     /// True while any background job runs, or the Map view is drawn as a figure
@@ -1006,6 +1020,10 @@ impl ZonewiseApp {
         let Some(db) = &self.db else {
             return;
         };
+        // The whole audit chain is verified only for the Audit view on screen:
+        // opening the view verifies it again anyway.
+        let audit_read = self.view == View::Audit && session.role.may(View::Audit.capability());
+        self.audit_verifications += usize::from(audit_read);
         self.jobs.start_on(
             db,
             JobKind::Refresh,
@@ -1016,7 +1034,7 @@ impl ZonewiseApp {
                 // kept in memory either (the audit log names people and searches, the
                 // review queue pairs named records).
                 let may = |view: View| session.role.may(view.capability());
-                Ok(JobDone::Refreshed(Box::new(Snapshot {
+                let snapshot = Box::new(Snapshot {
                     overview: read_overview(conn)?,
                     quality: if may(View::Data) {
                         ingest::read_quality(conn)?
@@ -1031,7 +1049,7 @@ impl ZonewiseApp {
                     review_queue: read_visible_review_queue(conn, &session)?,
                     map: crate::report::map::read_map_figures(conn)?,
                     families: read_visible_families(conn, &session)?,
-                    audit: if may(View::Audit) {
+                    audit: if audit_read {
                         read_audit(conn)?
                     } else {
                         AuditFigures::default()
@@ -1047,7 +1065,11 @@ impl ZonewiseApp {
                     } else {
                         Vec::new()
                     },
-                })))
+                });
+                Ok(JobDone::Refreshed {
+                    snapshot,
+                    audit_read,
+                })
             },
         );
     }
@@ -1074,6 +1096,7 @@ impl ZonewiseApp {
             ctx,
             move |_, conn| Ok(JobDone::AuditVerified(Box::new(read_audit(conn)?))),
         );
+        self.audit_verifications += 1;
     }
 
     /// Runs what the Map view asked for on the job queue.
@@ -1208,7 +1231,13 @@ impl ZonewiseApp {
                     requires_login,
                 }),
             ) => self.opened(ctx, conn, requires_login),
-            (_, Ok(JobDone::Refreshed(snapshot))) => self.refreshed(ctx, *snapshot),
+            (
+                _,
+                Ok(JobDone::Refreshed {
+                    snapshot,
+                    audit_read,
+                }),
+            ) => self.refreshed(ctx, *snapshot, audit_read),
             (_, Ok(JobDone::Imported(outcome))) => self.imported(ctx, outcome),
             (_, Ok(JobDone::Reclustered(report))) => self.reclustered(ctx, &report),
             (_, Ok(JobDone::AuditVerified(figures))) => {
@@ -1318,8 +1347,17 @@ impl ZonewiseApp {
     }
 
     /// New figures are in: shown, then what the command line asked to open.
-    fn refreshed(&mut self, ctx: &egui::Context, snapshot: Snapshot) {
-        self.map.reset_geometry();
+    /// The map's geometry is prepared again only when the boundaries changed,
+    /// and the audit figures last verified are kept unless these were read.
+    fn refreshed(&mut self, ctx: &egui::Context, mut snapshot: Snapshot, audit_read: bool) {
+        let old = self.snapshot.take();
+        match &old {
+            Some(old) if old.map.shapes == snapshot.map.shapes => self.map.figures_refreshed(),
+            _ => self.map.reset_geometry(),
+        }
+        if let (false, Some(old)) = (audit_read, old) {
+            snapshot.audit = old.audit;
+        }
         self.snapshot = Some(snapshot);
         self.open_pending_family(ctx);
         // A search asked for on the command line runs only for a role that may

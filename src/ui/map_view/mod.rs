@@ -88,6 +88,9 @@ pub struct MapState {
     colour_cache: Option<(ColourKey, Colouring)>,
     /// What this frame asked the shell for (taken by [`map_ui`]).
     action: MapAction,
+    /// Times the county's geometry was prepared (tessellated), so a test can
+    /// tell that a refresh with the same boundaries does not redo it.
+    county_preparations: usize,
 }
 
 /// Work the Map view asks the shell to run on its job queue: the view holds no
@@ -195,12 +198,25 @@ impl Default for MapState {
             png: None,
             colour_cache: None,
             action: MapAction::None,
+            county_preparations: 0,
         }
     }
 }
 
 impl MapState {
-    /// Forgets geometry prepared for earlier figures (called when new figures arrive).
+    /// New figures on the same boundaries: only the colours are worked out
+    /// again; the geometry, camera and selection stay.
+    pub fn figures_refreshed(&mut self) {
+        self.colour_cache = None;
+    }
+
+    /// Times the county's geometry has been prepared since the view was made.
+    pub fn county_preparations(&self) -> usize {
+        self.county_preparations
+    }
+
+    /// Forgets geometry prepared for other boundaries (called when figures with
+    /// different LSOA shapes arrive).
     pub fn reset_geometry(&mut self) {
         self.county = None;
         self.colour_cache = None;
@@ -302,10 +318,13 @@ fn layers_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
     }
     match state.layer {
         Layer::County => {
-            let mut prepared = state
-                .county
-                .take()
-                .unwrap_or_else(|| Prepared::new(county, false));
+            let mut prepared = match state.county.take() {
+                Some(prepared) => prepared,
+                None => {
+                    state.county_preparations += 1;
+                    Prepared::new(county, false)
+                }
+            };
             layer_ui(ui, county, &mut prepared, state);
             state.county = Some(prepared);
         }
