@@ -4,6 +4,7 @@
 //! against a reference tool run on the same data. Performance is measured here,
 //! never asserted in timed tests.
 
+pub mod app_frames;
 pub mod linkage;
 pub mod map;
 pub mod risk;

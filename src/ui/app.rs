@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use duckdb::Connection;
 
-use super::jobs::JobQueue;
+use super::jobs::{Database, JobQueue};
+use super::map_view::{self, MapAction};
 use super::{
     audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
     screenshot, users_view,
@@ -161,12 +162,36 @@ enum JobKind {
     SearchPersons,
     /// One person's records in every source.
     OpenPerson,
+    /// A family's single view or a child's page (Families, the Round table's
+    /// "show"), recorded first.
+    ReadFamily,
+    /// A case opened on the round table: its audit entry, before any name shows.
+    OpenCase,
+    /// A reviewer's verdict on a pair and its audit entry.
+    ReviewVerdict,
+    /// Reading and tessellating England's LSOAs for the Map view.
+    LoadEngland,
+    /// The Map view's tables as CSV files: folder dialog, files, audit entry.
+    ExportMapTables,
+    /// The save dialog of the Map view's PNG figure.
+    ChooseMapFigure,
+    /// The captured figure: cropped, encoded, recorded, then renamed into place.
+    SaveMapFigure,
 }
 
 /// What a finished job produced.
 enum JobDone {
-    Opened(Connection),
-    Refreshed(Box<Snapshot>),
+    /// The database, and whether it has users (so whoever opens it signs in).
+    Opened {
+        conn: Connection,
+        requires_login: bool,
+    },
+    /// `audit_read`: the audit log was read and verified too (only when the
+    /// Audit view is on screen; opening it verifies it anyway).
+    Refreshed {
+        snapshot: Box<Snapshot>,
+        audit_read: bool,
+    },
     Imported(ImportOutcome),
     Reclustered(ReclusterReport),
     AuditVerified(Box<AuditFigures>),
@@ -194,6 +219,28 @@ enum JobDone {
         person_id: String,
         records: Option<PersonRecords>,
     },
+    /// A family read for Families (`child`: for that child's page); `Ok(None)`
+    /// when it is outside the session's zones, `Err` why it could not be read.
+    FamilyRead {
+        family_id: String,
+        child: Option<String>,
+        detail: Result<Option<FamilyDetail>, String>,
+    },
+    /// The opening is recorded: the case may be unmasked.
+    CaseOpened {
+        family_id: String,
+    },
+    /// The verdict on the pair of these record keys is saved.
+    VerdictSaved {
+        l_key: String,
+        r_key: String,
+    },
+    EnglandLoaded(Box<(crate::report::map::MapFigures, map_view::Prepared)>),
+    /// What the export of the map's tables did ("Export cancelled" too).
+    MapTablesExported(String),
+    /// The file chosen for the figure; `None` when the dialog was cancelled.
+    MapFigureChosen(Option<PathBuf>),
+    MapFigureSaved(PathBuf),
 }
 
 /// What a finished import job produced.
@@ -217,7 +264,8 @@ pub struct ZonewiseApp {
     database: DatabaseChoice,
     /// The view on screen.
     pub view: View,
-    conn: Option<Connection>,
+    /// The open database: handed to jobs, never queried on this thread.
+    db: Option<Database>,
     /// Every running job; see [`JobKind`].
     jobs: JobQueue<JobKind, JobDone>,
     snapshot: Option<Snapshot>,
@@ -236,6 +284,8 @@ pub struct ZonewiseApp {
     /// The Audit view's filters.
     pub audit: audit_view::AuditState,
     pub users: users_view::UsersState,
+    /// Jobs started that read and verify the whole audit log.
+    audit_verifications: usize,
     /// Sign in with the form's name and password once the database is open.
     sign_in_on_open: bool,
     /// What the last re-clustering did, or why it failed.
@@ -260,7 +310,7 @@ impl ZonewiseApp {
         ZonewiseApp {
             database,
             view: View::Overview,
-            conn: None,
+            db: None,
             jobs: JobQueue::default(),
             snapshot: None,
             open_error: None,
@@ -272,6 +322,7 @@ impl ZonewiseApp {
             round_table: round_table::RoundTableState::default(),
             audit: audit_view::AuditState::default(),
             users: users_view::UsersState::default(),
+            audit_verifications: 0,
             sign_in_on_open: false,
             linkage_message: None,
             pending_search: None,
@@ -330,17 +381,17 @@ impl ZonewiseApp {
         if self.jobs.is_running(JobKind::SignIn) {
             return;
         }
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
         let user = self.login.user.trim().to_string();
         let password = std::mem::take(&mut self.login.password);
         self.login.error = None;
         self.jobs
-            .start(JobKind::SignIn, "Signing in", ctx, move |sink| {
+            .start_on(db, JobKind::SignIn, "Signing in", ctx, move |sink, conn| {
                 sink.report(None, "Checking the password…");
                 Ok(JobDone::SignedIn(crate::access::authenticate(
-                    &conn, &user, &password,
+                    conn, &user, &password,
                 )?))
             });
     }
@@ -385,9 +436,16 @@ impl ZonewiseApp {
         self.import_message.as_ref()
     }
 
-    /// True while any background job runs.
+    /// How many times the app has asked for the whole audit log to be read and
+    /// verified: only for the Audit view, never for other views' refreshes.
+    pub fn audit_verifications(&self) -> usize {
+        self.audit_verifications
+    }
+
+    /// True while any background job runs, or the Map view is drawn as a figure
+    /// until the screen is captured.
     pub fn is_busy(&self) -> bool {
-        self.jobs.is_busy()
+        self.jobs.is_busy() || self.map.is_figure()
     }
 
     /// True when the signed-in role may open `view`. Every action a view asks for,
@@ -418,8 +476,7 @@ impl ZonewiseApp {
         self.linkage_message.as_deref()
     }
 
-    /// Carries out what the Linkage view asked for. Verdicts and searches are single
-    /// small queries and run at once; re-clustering runs on a worker.
+    /// Carries out what the Linkage view asked for, each on a worker.
     pub fn handle_linkage_action(
         &mut self,
         ctx: &egui::Context,
@@ -433,49 +490,65 @@ impl ZonewiseApp {
         match action {
             LinkageAction::None => {}
             LinkageAction::Apply { accept, review } => {
-                let Some(conn) = self.worker_connection() else {
+                let Some(db) = &self.db else {
                     return;
                 };
                 self.linkage_message = None;
-                self.jobs.start(
+                self.jobs.start_on(
+                    db,
                     JobKind::Recluster,
                     "Re-clustering people",
                     ctx,
-                    move |sink| {
+                    move |sink, conn| {
                         sink.report(None, "Linking people and families at the new thresholds…");
                         Ok(JobDone::Reclustered(crate::link::recluster(
-                            &conn, accept, review,
+                            conn, accept, review,
                         )?))
                     },
                 );
             }
-            LinkageAction::Decide { index, same } => {
-                let (Some(conn), Some(snapshot)) = (&self.conn, &mut self.snapshot) else {
-                    return;
-                };
-                let Some(item) = snapshot.review_queue.get(index) else {
-                    return;
-                };
-                match crate::link::review::record_decision(
-                    conn,
-                    &item.pair.l_key,
-                    &item.pair.r_key,
-                    same,
-                    &audit::current_user(),
-                ) {
-                    Ok(()) => {
-                        snapshot.review_queue.remove(index);
-                        self.linkage.decided += 1;
-                    }
-                    Err(error) => {
-                        self.linkage_message =
-                            Some(format!("The decision could not be saved: {error}"))
-                    }
-                }
-            }
+            LinkageAction::Decide { index, same } => self.save_verdict(ctx, index, same),
             LinkageAction::Search => self.start_search(ctx, false),
             LinkageAction::OpenPerson(person_id) => self.start_opening_person(ctx, person_id),
         }
+    }
+
+    /// Saves a reviewer's verdict on the queue's pair at `index` on a worker (it
+    /// waits there while a load holds the audit log); the pair leaves the queue
+    /// once saved. One at a time: the view offers no verdict while it is busy.
+    fn save_verdict(&mut self, ctx: &egui::Context, index: usize, same: bool) {
+        if self.jobs.is_running(JobKind::ReviewVerdict) {
+            return;
+        }
+        let (Some(db), Some(snapshot)) = (&self.db, &self.snapshot) else {
+            return;
+        };
+        let Some(item) = snapshot.review_queue.get(index) else {
+            return;
+        };
+        let (l_key, r_key) = (item.pair.l_key.clone(), item.pair.r_key.clone());
+        let decided_by = audit::current_user();
+        self.linkage_message = None;
+        self.jobs.start_on(
+            db,
+            JobKind::ReviewVerdict,
+            "Saving the review verdict",
+            ctx,
+            move |_, conn| {
+                crate::link::review::record_decision(conn, &l_key, &r_key, same, &decided_by)?;
+                Ok(JobDone::VerdictSaved { l_key, r_key })
+            },
+        );
+    }
+
+    /// A verdict is saved: its pair leaves the queue.
+    fn verdict_saved(&mut self, l_key: &str, r_key: &str) {
+        if let Some(snapshot) = &mut self.snapshot {
+            snapshot.review_queue.retain(|item| {
+                (item.pair.l_key.as_str(), item.pair.r_key.as_str()) != (l_key, r_key)
+            });
+        }
+        self.linkage.decided += 1;
     }
 
     /// Searches people on a worker (a scan of every person), through the one door:
@@ -486,18 +559,22 @@ impl ZonewiseApp {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
         let text = self.linkage.search.clone();
-        self.jobs
-            .start(JobKind::SearchPersons, "Searching people", ctx, move |_| {
+        self.jobs.start_on(
+            db,
+            JobKind::SearchPersons,
+            "Searching people",
+            ctx,
+            move |_, conn| {
                 let purpose = Purpose {
                     action: Action::SearchPersons,
                     subject: text.trim().to_string(),
                     reason: None,
                 };
-                let hits = access::person_query(&conn, &session, &purpose, |conn, visible| {
+                let hits = access::person_query(conn, &session, &purpose, |conn, visible| {
                     records::search_persons(conn, visible, &text, SEARCH_LIMIT)
                 })?;
                 Ok(JobDone::Found {
@@ -505,7 +582,8 @@ impl ZonewiseApp {
                     hits,
                     open_first,
                 })
-            });
+            },
+        );
     }
 
     fn found(&mut self, ctx: &egui::Context, text: &str, hits: Vec<PersonHit>, open_first: bool) {
@@ -525,20 +603,21 @@ impl ZonewiseApp {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
-        self.jobs.start(
+        self.jobs.start_on(
+            db,
             JobKind::OpenPerson,
             "Opening a person's records",
             ctx,
-            move |_| {
+            move |_, conn| {
                 let purpose = Purpose {
                     action: Action::OpenPerson,
                     subject: person_id.clone(),
                     reason: None,
                 };
-                let records = access::person_query(&conn, &session, &purpose, |conn, visible| {
+                let records = access::person_query(conn, &session, &purpose, |conn, visible| {
                     records::read_person_records(conn, visible, &person_id)
                 })?;
                 Ok(JobDone::PersonOpened { person_id, records })
@@ -559,9 +638,13 @@ impl ZonewiseApp {
     }
 
     /// Carries out what the Families view asked for: opening a family or a child's
-    /// page reads the family's single view at once (one family's rows), through
-    /// `access::person_query`, which records the opening first.
-    pub fn handle_families_action(&mut self, action: families_view::FamiliesAction) {
+    /// page reads the family's single view (one family's rows) on a worker,
+    /// through `access::person_query`, which records the opening first.
+    pub fn handle_families_action(
+        &mut self,
+        ctx: &egui::Context,
+        action: families_view::FamiliesAction,
+    ) {
         if action != families_view::FamiliesAction::None && !self.may_use(View::Families) {
             self.families.error = Some(self.refusal(View::Families));
             return;
@@ -574,33 +657,7 @@ impl ZonewiseApp {
                     subject: family_id.clone(),
                     reason: None,
                 };
-                let Some(read) = self.read_family(&purpose, &family_id) else {
-                    return;
-                };
-                match read {
-                    Ok(None) => {
-                        self.families.error =
-                            Some(format!("{family_id} is outside the zones you may see."))
-                    }
-                    Ok(Some(detail)) => {
-                        let row = self
-                            .snapshot
-                            .as_ref()
-                            .and_then(|s| s.families.family(&family_id));
-                        self.families.scope = match row {
-                            Some(row) => families_view::Scope::of_family(row),
-                            None => families_view::Scope {
-                                family: Some(family_id),
-                                ..families_view::Scope::default()
-                            },
-                        };
-                        self.families.detail = Some(detail);
-                        self.families.error = None;
-                    }
-                    Err(error) => {
-                        self.families.error = Some(format!("Cannot read {family_id}: {error}"))
-                    }
-                }
+                self.start_reading_family(ctx, purpose, family_id, None);
             }
             families_view::FamiliesAction::OpenChild(person_id) => {
                 let Some(family_id) = self.families.detail.as_ref().map(|d| d.family_id.clone())
@@ -612,56 +669,99 @@ impl ZonewiseApp {
                     subject: person_id.clone(),
                     reason: None,
                 };
-                let Some(read) = self.read_family(&purpose, &family_id) else {
-                    return;
-                };
-                match read {
-                    // Read again, so the child's page shows the records as they are now.
-                    Ok(Some(detail)) if detail.member(&person_id).is_some() => {
-                        self.families.scope.child = Some(person_id);
-                        self.families.detail = Some(detail);
-                        self.families.error = None;
-                    }
-                    Ok(_) => {
-                        self.families.error = Some(format!(
-                            "{person_id} is not in a family of the zones you may see."
-                        ))
-                    }
-                    Err(error) => {
-                        self.families.error = Some(format!("Cannot read {person_id}: {error}"))
-                    }
-                }
+                // Read again, so the child's page shows the records as they are now.
+                self.start_reading_family(ctx, purpose, family_id, Some(person_id));
             }
         }
     }
 
-    /// Reads `family_id`'s single view on the current round for `purpose` (recorded
-    /// first by `access::person_query`): `None` before the data and a session are
-    /// there, `Ok(None)` when the family lies outside the session's zones.
-    fn read_family(
-        &self,
-        purpose: &Purpose,
-        family_id: &str,
-    ) -> Option<Result<Option<FamilyDetail>, access::AccessError>> {
-        let (Some(conn), Some(snapshot), Some(session)) =
-            (&self.conn, &self.snapshot, &self.session)
+    /// Reads `family_id`'s single view on the current round for `purpose` on a
+    /// worker (recorded first by `access::person_query`); `child`: for that
+    /// child's page. Nothing is read before the data and a session are there.
+    fn start_reading_family(
+        &mut self,
+        ctx: &egui::Context,
+        purpose: Purpose,
+        family_id: String,
+        child: Option<String>,
+    ) {
+        let (Some(db), Some(snapshot), Some(session)) = (&self.db, &self.snapshot, &self.session)
         else {
-            return None;
+            return;
         };
-        let date = snapshot.families.current.as_deref()?;
-        Some(access::person_query_now(
-            conn,
-            session,
-            purpose,
-            |conn, visibility| {
-                crate::report::family_detail::read_visible_family(conn, visibility, family_id, date)
+        let Some(date) = snapshot.families.current.clone() else {
+            return;
+        };
+        let session = session.clone();
+        self.jobs.start_on(
+            db,
+            JobKind::ReadFamily,
+            "Opening a family",
+            ctx,
+            move |_, conn| {
+                let detail = access::person_query(conn, &session, &purpose, |conn, visibility| {
+                    crate::report::family_detail::read_visible_family(
+                        conn, visibility, &family_id, &date,
+                    )
+                })
+                .map_err(|error| error.to_string());
+                Ok(JobDone::FamilyRead {
+                    family_id,
+                    child,
+                    detail,
+                })
             },
-        ))
+        );
     }
 
-    /// Carries out what the Round table asked for. Opening a case and recording a
-    /// decision are single small writes and run at once; the pack's save dialog and
-    /// write run on a worker.
+    /// A family was read for Families: shown (on its child's page when asked),
+    /// or why not.
+    fn family_read(
+        &mut self,
+        family_id: String,
+        child: Option<String>,
+        detail: Result<Option<FamilyDetail>, String>,
+    ) {
+        match (child, detail) {
+            (None, Ok(None)) => {
+                self.families.error = Some(format!("{family_id} is outside the zones you may see."))
+            }
+            (None, Ok(Some(detail))) => {
+                let row = self
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| s.families.family(&family_id));
+                self.families.scope = match row {
+                    Some(row) => families_view::Scope::of_family(row),
+                    None => families_view::Scope {
+                        family: Some(family_id),
+                        ..families_view::Scope::default()
+                    },
+                };
+                self.families.detail = Some(detail);
+                self.families.error = None;
+            }
+            (None, Err(error)) => {
+                self.families.error = Some(format!("Cannot read {family_id}: {error}"))
+            }
+            (Some(person_id), Ok(Some(detail))) if detail.member(&person_id).is_some() => {
+                self.families.scope.child = Some(person_id);
+                self.families.detail = Some(detail);
+                self.families.error = None;
+            }
+            (Some(person_id), Ok(_)) => {
+                self.families.error = Some(format!(
+                    "{person_id} is not in a family of the zones you may see."
+                ))
+            }
+            (Some(person_id), Err(error)) => {
+                self.families.error = Some(format!("Cannot read {person_id}: {error}"))
+            }
+        }
+    }
+
+    /// Carries out what the Round table asked for, each on a worker: opening a
+    /// case (its audit entry), recording a decision, the pack's save dialog and write.
     pub fn handle_round_table_action(
         &mut self,
         ctx: &egui::Context,
@@ -675,20 +775,21 @@ impl ZonewiseApp {
         match action {
             RoundTableAction::None => {}
             RoundTableAction::OpenCase { family_id, reason } => {
-                let Some(conn) = &self.conn else { return };
+                let Some(db) = &self.db else { return };
                 // Recorded before any name is shown: no entry, no unmasking.
                 let entry = Entry::new(Action::OpenFamily, family_id.as_str())
                     .with_reason(reason)
                     .with_detail("unmasked on the round table");
-                match audit::record_now(conn, &entry) {
-                    Ok(_) => {
-                        self.round_table.opened.insert(family_id);
-                        self.round_table.open_reason.clear();
-                    }
-                    Err(error) => {
-                        self.round_table.message = Some(format!("The case was not opened: {error}"))
-                    }
-                }
+                self.jobs.start_on(
+                    db,
+                    JobKind::OpenCase,
+                    "Opening the case",
+                    ctx,
+                    move |_, conn| {
+                        audit::record(conn, &entry)?;
+                        Ok(JobDone::CaseOpened { family_id })
+                    },
+                );
             }
             // The projected screen may not open Families: its family is never read
             // unmasked for it (the button is not offered either).
@@ -697,7 +798,10 @@ impl ZonewiseApp {
             }
             RoundTableAction::ShowFamily(family_id) => {
                 self.view = View::Families;
-                self.handle_families_action(families_view::FamiliesAction::OpenFamily(family_id));
+                self.handle_families_action(
+                    ctx,
+                    families_view::FamiliesAction::OpenFamily(family_id),
+                );
             }
             RoundTableAction::RecordDecision {
                 family_id,
@@ -729,19 +833,20 @@ impl ZonewiseApp {
         else {
             return;
         };
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
         let decided_by = audit::current_user();
         self.round_table.message = None;
-        self.jobs.start(
+        self.jobs.start_on(
+            db,
             JobKind::Decide,
             "Recording the decision",
             ctx,
-            move |sink| {
+            move |sink, conn| {
                 sink.report(None, format!("{outcome} for {family_id}"));
                 let decision = crate::report::family_detail::record_decision(
-                    &conn,
+                    conn,
                     &family_id,
                     Some(&zone_id),
                     &date,
@@ -790,16 +895,17 @@ impl ZonewiseApp {
             zone_id,
             snapshot.families.current.as_deref().unwrap_or("pack")
         );
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
         let zone = zone_id.to_string();
         self.round_table.message = None;
-        self.jobs.start(
+        self.jobs.start_on(
+            db,
             JobKind::SavePack,
             "Saving the meeting pack",
             ctx,
-            move |sink| {
+            move |sink, conn| {
                 sink.report(None, "Choosing where to save…");
                 let Some(path) = rfd::FileDialog::new()
                     .set_title("Save the meeting pack")
@@ -810,7 +916,7 @@ impl ZonewiseApp {
                     return Ok(JobDone::PackSaved(None));
                 };
                 sink.report(None, "Saving the meeting pack…");
-                crate::report::meeting_pack::save_pack(&conn, &path, &html, &zone)?;
+                crate::report::meeting_pack::save_pack(conn, &path, &html, &zone)?;
                 Ok(JobDone::PackSaved(Some(path)))
             },
         );
@@ -835,18 +941,22 @@ impl ZonewiseApp {
             self.import_message = Some(ImportMessage::Failed(self.refusal(View::Data)));
             return;
         }
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
         self.import_message = None;
-        self.jobs
-            .start(JobKind::Import, "Importing extracts", ctx, move |sink| {
+        self.jobs.start_on(
+            db,
+            JobKind::Import,
+            "Importing extracts",
+            ctx,
+            move |sink, conn| {
                 sink.report(None, "Choosing a source manifest…");
                 let Some(manifest_path) = pick() else {
                     return Ok(JobDone::Imported(ImportOutcome::Cancelled));
                 };
                 let manifest = Manifest::load(&manifest_path)?;
-                let report = crate::pipeline::Pipeline::new(&conn, &mut |p| {
+                let report = crate::pipeline::Pipeline::new(conn, &mut |p| {
                     sink.report(Some(p.fraction), format!("Loading {}", p.stage))
                 })
                 .ingest(&manifest)?;
@@ -854,18 +964,8 @@ impl ZonewiseApp {
                     manifest: manifest_path,
                     report,
                 }))
-            });
-    }
-
-    fn worker_connection(&mut self) -> Option<Connection> {
-        match self.conn.as_ref().map(Connection::try_clone) {
-            Some(Ok(conn)) => Some(conn),
-            Some(Err(error)) => {
-                self.open_error = Some(format!("cannot open a database connection: {error}"));
-                None
-            }
-            None => None,
-        }
+            },
+        );
     }
 
     fn start_opening(&mut self, ctx: &egui::Context) {
@@ -892,7 +992,11 @@ impl ZonewiseApp {
                         store::open(&path)?
                     }
                 };
-                Ok(JobDone::Opened(conn))
+                let requires_login = crate::access::requires_sign_in(&conn)?;
+                Ok(JobDone::Opened {
+                    conn,
+                    requires_login,
+                })
             });
     }
 
@@ -900,48 +1004,61 @@ impl ZonewiseApp {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
-        self.jobs
-            .start(JobKind::Refresh, "Reading figures", ctx, move |_| {
+        // The whole audit chain is verified only for the Audit view on screen:
+        // opening the view verifies it again anyway.
+        let audit_read = self.view == View::Audit && session.role.may(View::Audit.capability());
+        self.audit_verifications += usize::from(audit_read);
+        self.jobs.start_on(
+            db,
+            JobKind::Refresh,
+            "Reading figures",
+            ctx,
+            move |_, conn| {
                 // Only what the role's views show is read: a hidden view's data is not
                 // kept in memory either (the audit log names people and searches, the
                 // review queue pairs named records).
                 let may = |view: View| session.role.may(view.capability());
-                Ok(JobDone::Refreshed(Box::new(Snapshot {
-                    overview: read_overview(&conn)?,
+                let snapshot = Box::new(Snapshot {
+                    overview: read_overview(conn)?,
                     quality: if may(View::Data) {
-                        ingest::read_quality(&conn)?
+                        ingest::read_quality(conn)?
                     } else {
                         Vec::new()
                     },
                     linkage: if may(View::Linkage) {
-                        read_linkage(&conn)?
+                        read_linkage(conn)?
                     } else {
                         LinkageFigures::default()
                     },
-                    review_queue: read_visible_review_queue(&conn, &session)?,
-                    map: crate::report::map::read_map_figures(&conn)?,
-                    families: read_visible_families(&conn, &session)?,
-                    audit: if may(View::Audit) {
-                        read_audit(&conn)?
+                    review_queue: read_visible_review_queue(conn, &session)?,
+                    map: crate::report::map::read_map_figures(conn)?,
+                    families: read_visible_families(conn, &session)?,
+                    audit: if audit_read {
+                        read_audit(conn)?
                     } else {
                         AuditFigures::default()
                     },
-                    models: crate::report::models::read_models(&conn)?,
+                    models: crate::report::models::read_models(conn)?,
                     users: if may(View::Users) {
-                        access::list_users(&conn)?
+                        access::list_users(conn)?
                     } else {
                         Vec::new()
                     },
                     zones: if may(View::Users) {
-                        access::zone_choices(&conn)?
+                        access::zone_choices(conn)?
                     } else {
                         Vec::new()
                     },
-                })))
-            });
+                });
+                Ok(JobDone::Refreshed {
+                    snapshot,
+                    audit_read,
+                })
+            },
+        );
     }
 
     /// Reads and verifies the audit log again, on a worker.
@@ -956,23 +1073,122 @@ impl ZonewiseApp {
         {
             return;
         }
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
-        self.jobs.start(
+        self.jobs.start_on(
+            db,
             JobKind::VerifyAudit,
             "Verifying the audit log",
             ctx,
-            move |_| Ok(JobDone::AuditVerified(Box::new(read_audit(&conn)?))),
+            move |_, conn| Ok(JobDone::AuditVerified(Box::new(read_audit(conn)?))),
+        );
+        self.audit_verifications += 1;
+    }
+
+    /// Runs what the Map view asked for on the job queue.
+    fn handle_map_action(&mut self, ctx: &egui::Context, action: MapAction) {
+        match action {
+            MapAction::None => {}
+            MapAction::LoadEngland => {
+                if !self.jobs.is_running(JobKind::LoadEngland) {
+                    self.jobs.start(
+                        JobKind::LoadEngland,
+                        "Loading England's LSOAs",
+                        ctx,
+                        |sink| {
+                            Ok(JobDone::EnglandLoaded(Box::new(map_view::load_england(
+                                sink,
+                            )?)))
+                        },
+                    );
+                }
+            }
+            MapAction::ExportTables(published) => self.export_map_tables(ctx, *published, || {
+                rfd::FileDialog::new()
+                    .set_title("Choose a folder for the uptake tables")
+                    .pick_folder()
+            }),
+            MapAction::ExportFigure => self.export_map_figure(ctx, || {
+                rfd::FileDialog::new()
+                    .set_title("Save the map and chart as PNG")
+                    .add_filter("PNG image", &["png"])
+                    .set_file_name("uptake-map.png")
+                    .save_file()
+            }),
+            MapAction::SaveFigure(figure) => {
+                let Some(db) = &self.db else { return };
+                self.jobs.start_on(
+                    db,
+                    JobKind::SaveMapFigure,
+                    "Saving the map and chart",
+                    ctx,
+                    move |sink, conn| {
+                        sink.report(None, "Encoding and recording the figure…");
+                        Ok(JobDone::MapFigureSaved(map_view::save_figure(
+                            conn, &figure,
+                        )?))
+                    },
+                );
+            }
+        }
+    }
+
+    /// Writes the Map view's `published` tables as CSV files into the folder
+    /// `pick` chooses (a dialog in the app), on a worker: under temporary names
+    /// until the export is in the audit log (it waits there while a load holds
+    /// the log), then renamed into place. Only suppressed tables can be passed.
+    pub fn export_map_tables(
+        &mut self,
+        ctx: &egui::Context,
+        published: crate::uptake::Published,
+        pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+    ) {
+        let Some(db) = &self.db else { return };
+        self.map.export_message = None;
+        self.jobs.start_on(
+            db,
+            JobKind::ExportMapTables,
+            "Exporting uptake tables",
+            ctx,
+            move |sink, conn| {
+                sink.report(None, "Choosing a folder…");
+                let Some(dir) = pick() else {
+                    return Ok(JobDone::MapTablesExported("Export cancelled".to_string()));
+                };
+                sink.report(None, "Writing and recording the tables…");
+                let produced = chrono::Local::now().date_naive();
+                let files =
+                    crate::uptake::export::write_csv(&published, &dir, produced, |entry| {
+                        audit::record(conn, entry)
+                    })?;
+                Ok(JobDone::MapTablesExported(format!(
+                    "Saved {} files to {}",
+                    files.len(),
+                    dir.display()
+                )))
+            },
         );
     }
 
-    /// Records the exports the Map view finished (placing CSV tables once
-    /// recorded); those finished while a load holds the log wait for a later frame.
-    fn record_map_exports(&mut self) {
-        let Some(conn) = &self.conn else { return };
-        self.map
-            .record_exports(|entry| audit::record_now(conn, entry));
+    /// Saves the Map view's map and chart as a PNG to the file `pick` chooses (a
+    /// save dialog in the app, run on a worker). The view is then drawn as a
+    /// figure for a few frames and captured; a job saves it ([`map_view::save_figure`]).
+    pub fn export_map_figure(
+        &mut self,
+        ctx: &egui::Context,
+        pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+    ) {
+        self.map.export_message = None;
+        self.jobs.start(
+            JobKind::ChooseMapFigure,
+            "Exporting the map",
+            ctx,
+            move |sink| {
+                sink.report(None, "Choosing a file…");
+                Ok(JobDone::MapFigureChosen(pick()))
+            },
+        );
     }
 
     /// Collects finished jobs and starts the ones they lead to.
@@ -995,8 +1211,20 @@ impl ZonewiseApp {
         result: Result<JobDone, String>,
     ) {
         match (kind, result) {
-            (_, Ok(JobDone::Opened(conn))) => self.opened(ctx, conn),
-            (_, Ok(JobDone::Refreshed(snapshot))) => self.refreshed(ctx, *snapshot),
+            (
+                _,
+                Ok(JobDone::Opened {
+                    conn,
+                    requires_login,
+                }),
+            ) => self.opened(ctx, conn, requires_login),
+            (
+                _,
+                Ok(JobDone::Refreshed {
+                    snapshot,
+                    audit_read,
+                }),
+            ) => self.refreshed(ctx, *snapshot, audit_read),
             (_, Ok(JobDone::Imported(outcome))) => self.imported(ctx, outcome),
             (_, Ok(JobDone::Reclustered(report))) => self.reclustered(ctx, &report),
             (_, Ok(JobDone::AuditVerified(figures))) => {
@@ -1028,6 +1256,26 @@ impl ZonewiseApp {
             (_, Ok(JobDone::PersonOpened { person_id, records })) => {
                 self.person_opened(&person_id, records)
             }
+            (
+                _,
+                Ok(JobDone::FamilyRead {
+                    family_id,
+                    child,
+                    detail,
+                }),
+            ) => self.family_read(family_id, child, detail),
+            (_, Ok(JobDone::CaseOpened { family_id })) => {
+                self.round_table.opened.insert(family_id);
+                self.round_table.open_reason.clear();
+            }
+            (_, Ok(JobDone::VerdictSaved { l_key, r_key })) => self.verdict_saved(&l_key, &r_key),
+            (_, Ok(JobDone::EnglandLoaded(loaded))) => self.map.england_loaded(Ok(*loaded)),
+            (_, Ok(JobDone::MapTablesExported(message))) => self.map.export_message = Some(message),
+            (_, Ok(JobDone::MapFigureChosen(path))) => self.map.figure_file_chosen(path),
+            (_, Ok(JobDone::MapFigureSaved(path))) => {
+                self.map.export_message =
+                    Some(format!("Saved the map and chart to {}", path.display()))
+            }
             (JobKind::Open | JobKind::Refresh | JobKind::VerifyAudit, Err(error)) => {
                 self.open_error = Some(error)
             }
@@ -1054,20 +1302,29 @@ impl ZonewiseApp {
             (JobKind::Decide, Err(error)) => {
                 self.round_table.message = Some(format!("The decision could not be saved: {error}"))
             }
+            (JobKind::ReadFamily, Err(error)) => {
+                self.families.error = Some(format!("The family could not be read: {error}"))
+            }
+            (JobKind::OpenCase, Err(error)) => {
+                self.round_table.message = Some(format!("The case was not opened: {error}"))
+            }
+            (JobKind::ReviewVerdict, Err(error)) => {
+                self.linkage_message = Some(format!("The decision could not be saved: {error}"))
+            }
+            (JobKind::LoadEngland, Err(error)) => self.map.england_loaded(Err(error)),
+            (
+                JobKind::ExportMapTables | JobKind::ChooseMapFigure | JobKind::SaveMapFigure,
+                Err(error),
+            ) => self.map.export_message = Some(format!("Export failed: {error}")),
         }
     }
 
     /// The database is open: a database with users asks who is there; one without
     /// runs as the local analyst.
-    fn opened(&mut self, ctx: &egui::Context, conn: Connection) {
-        match crate::access::requires_sign_in(&conn) {
-            Ok(required) => {
-                self.requires_login = required;
-                self.session = (!required).then(Session::local_analyst);
-            }
-            Err(error) => self.open_error = Some(error.to_string()),
-        }
-        self.conn = Some(conn);
+    fn opened(&mut self, ctx: &egui::Context, conn: Connection, requires_login: bool) {
+        self.requires_login = requires_login;
+        self.session = (!requires_login).then(Session::local_analyst);
+        self.db = Some(Database::new(conn));
         if self.requires_login && std::mem::take(&mut self.sign_in_on_open) {
             // Reads the figures when it succeeds; else the form shows why.
             self.sign_in(ctx);
@@ -1077,10 +1334,19 @@ impl ZonewiseApp {
     }
 
     /// New figures are in: shown, then what the command line asked to open.
-    fn refreshed(&mut self, ctx: &egui::Context, snapshot: Snapshot) {
-        self.map.reset_geometry();
+    /// The map's geometry is prepared again only when the boundaries changed,
+    /// and the audit figures last verified are kept unless these were read.
+    fn refreshed(&mut self, ctx: &egui::Context, mut snapshot: Snapshot, audit_read: bool) {
+        let old = self.snapshot.take();
+        match &old {
+            Some(old) if old.map.shapes == snapshot.map.shapes => self.map.figures_refreshed(),
+            _ => self.map.reset_geometry(),
+        }
+        if let (false, Some(old)) = (audit_read, old) {
+            snapshot.audit = old.audit;
+        }
         self.snapshot = Some(snapshot);
-        self.open_pending_family();
+        self.open_pending_family(ctx);
         // A search asked for on the command line runs only for a role that may
         // open Linkage: `--as screen --find NAME` reads nobody.
         if let Some(text) = self.pending_search.take()
@@ -1108,7 +1374,7 @@ impl ZonewiseApp {
         self.start_refresh(ctx);
     }
 
-    fn open_pending_family(&mut self) {
+    fn open_pending_family(&mut self, ctx: &egui::Context) {
         let (Some(wanted), Some(snapshot)) = (self.pending_family.take(), &self.snapshot) else {
             return;
         };
@@ -1152,7 +1418,7 @@ impl ZonewiseApp {
             self.round_table.selected = on_agenda;
         } else {
             let family_id = row.family_id.clone();
-            self.handle_families_action(families_view::FamiliesAction::OpenFamily(family_id));
+            self.handle_families_action(ctx, families_view::FamiliesAction::OpenFamily(family_id));
         }
     }
 
@@ -1172,8 +1438,10 @@ impl ZonewiseApp {
         self.start_refresh(ctx);
     }
 
-    /// Draws one frame.
+    /// Draws one frame. The frame only draws: database work and hashing are
+    /// refused on this thread while it runs (`store::forbid_on_this_thread`).
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let _frame = store::forbid_on_this_thread();
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
 
@@ -1184,14 +1452,12 @@ impl ZonewiseApp {
             .exact_size(170.0)
             .show(ui, |ui| self.navigation_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.view_ui(ui));
-        self.record_map_exports();
 
         // The sign-in form is a finished screen too: nothing is read before it.
         let at_sign_in =
-            self.requires_login && self.session.is_none() && self.conn.is_some() && !self.is_busy();
-        let ready = self.snapshot.is_some() && !self.is_busy() && !self.map.is_loading()
-            || self.open_error.is_some()
-            || at_sign_in;
+            self.requires_login && self.session.is_none() && self.db.is_some() && !self.is_busy();
+        let ready =
+            self.snapshot.is_some() && !self.is_busy() || self.open_error.is_some() || at_sign_in;
         if let Some(capture) = &mut self.screenshot {
             capture.frame_ui(ui, ready);
         }
@@ -1298,7 +1564,7 @@ impl ZonewiseApp {
             return;
         }
         let Some(role) = self.session.as_ref().map(|s| s.role) else {
-            if self.conn.is_some() && login::login_ui(ui, &mut self.login) {
+            if self.db.is_some() && login::login_ui(ui, &mut self.login) {
                 let ctx = ui.ctx().clone();
                 self.sign_in(&ctx);
             }
@@ -1356,7 +1622,10 @@ impl ZonewiseApp {
             }
             View::Map => {
                 self.map.offers_families = role.may(View::Families.capability());
-                super::map_view::map_ui(ui, &snapshot.map, &mut self.map);
+                self.map.exporting_tables = self.jobs.is_running(JobKind::ExportMapTables);
+                self.map.exporting_figure = self.jobs.is_running(JobKind::ChooseMapFigure)
+                    || self.jobs.is_running(JobKind::SaveMapFigure);
+                let action = map_view::map_ui(ui, &snapshot.map, &mut self.map);
                 if let Some((zone, lsoa)) = self.map.open_families.take() {
                     self.view = View::Families;
                     self.families.scope = families_view::Scope {
@@ -1365,6 +1634,8 @@ impl ZonewiseApp {
                         ..families_view::Scope::default()
                     };
                 }
+                let ctx = ui.ctx().clone();
+                self.handle_map_action(&ctx, action);
             }
             View::Families => {
                 let action = families_view::families_ui(
@@ -1373,7 +1644,8 @@ impl ZonewiseApp {
                     &snapshot.overview.county,
                     &mut self.families,
                 );
-                self.handle_families_action(action);
+                let ctx = ui.ctx().clone();
+                self.handle_families_action(&ctx, action);
             }
             View::RoundTable => {
                 self.round_table.offers_records = role.may(View::Families.capability());
@@ -1406,13 +1678,10 @@ impl ZonewiseApp {
         }
     }
 
-    /// Runs what the analyst asked of the Users view (each change in one
-    /// transaction with its audit entry), then reads the users again. On the UI
-    /// thread: the view offers changes only while no load holds the audit log.
     /// Runs what the analyst asked of the Users view on a worker (argon2 hashes a
     /// new password; each change is one transaction with its audit entry), then
     /// reads the users again there.
-    fn handle_users_action(&mut self, ctx: &egui::Context, action: users_view::UsersAction) {
+    pub fn handle_users_action(&mut self, ctx: &egui::Context, action: users_view::UsersAction) {
         use users_view::UsersAction;
         if action == UsersAction::None {
             return;
@@ -1427,38 +1696,39 @@ impl ZonewiseApp {
         let Some(by) = self.session.as_ref().map(|session| session.user.clone()) else {
             return;
         };
-        let Some(conn) = self.worker_connection() else {
+        let Some(db) = &self.db else {
             return;
         };
         let had_users = self.requires_login;
-        self.jobs.start(
+        self.jobs.start_on(
+            db,
             JobKind::ChangeUsers,
             "Saving the user change",
             ctx,
-            move |_| {
+            move |_, conn| {
                 let by = by.as_str();
                 let outcome = match &action {
                     UsersAction::None => Ok(String::new()),
-                    UsersAction::Add(new, password) => access::add_user(&conn, new, password, by)
+                    UsersAction::Add(new, password) => access::add_user(conn, new, password, by)
                         .map(|()| {
                             format!("Added {} as {}", new.user, users_view::role_label(new.role))
                         }),
                     UsersAction::Change(user, change) => {
-                        access::change_user(&conn, user, change, by)
+                        access::change_user(conn, user, change, by)
                             .map(|()| format!("Saved the changes to {user}"))
                     }
                     UsersAction::SetPassword(user, password) => {
-                        access::reset_password(&conn, user, password, by)
+                        access::reset_password(conn, user, password, by)
                             .map(|()| format!("New password set for {user}"))
                     }
-                    UsersAction::Disable(user) => access::disable_user(&conn, user, by)
+                    UsersAction::Disable(user) => access::disable_user(conn, user, by)
                         .map(|()| format!("Disabled {user}: they can no longer sign in")),
                     UsersAction::Enable(user) => {
-                        access::enable_user(&conn, user, by).map(|()| format!("{user} may sign in"))
+                        access::enable_user(conn, user, by).map(|()| format!("{user} may sign in"))
                     }
                 };
                 let outcome = match outcome {
-                    Ok(done) if !had_users && access::requires_sign_in(&conn)? => Ok(format!(
+                    Ok(done) if !had_users && access::requires_sign_in(conn)? => Ok(format!(
                         "{done}. From now on everyone signs in to open this database."
                     )),
                     Ok(done) => Ok(done),
@@ -1466,7 +1736,7 @@ impl ZonewiseApp {
                 };
                 Ok(JobDone::UsersChanged {
                     outcome,
-                    users: access::list_users(&conn)?,
+                    users: access::list_users(conn)?,
                 })
             },
         );

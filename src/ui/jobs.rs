@@ -3,7 +3,9 @@
 //! never blocks on it.
 
 use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use duckdb::Connection;
 
 /// How far a job has got, as shown in the status bar.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -102,14 +104,36 @@ impl<T: Send + 'static> Job<T> {
     }
 }
 
-/// Polls an optional job; when it has finished, takes it out and returns its result.
-pub fn take_finished<T: Send + 'static>(slot: &mut Option<Job<T>>) -> Option<Result<T, String>> {
-    let finished = match slot.as_ref()?.poll() {
-        JobPoll::Running => return None,
-        JobPoll::Finished(result) => result,
-    };
-    *slot = None;
-    Some(finished)
+/// The open database, as the UI thread holds it: it cannot run a query, only
+/// hand the database to a job, whose worker makes its own connection
+/// (`Connection::try_clone`, a new connection to the same instance) on its own
+/// thread. So no database call can be written on the frame: there is no
+/// connection there to call it on.
+pub struct Database {
+    root: Arc<Mutex<Connection>>,
+}
+
+impl Database {
+    /// Keeps `conn` (opened on a worker) as the root every job connects through.
+    pub fn new(conn: Connection) -> Database {
+        Database {
+            root: Arc::new(Mutex::new(conn)),
+        }
+    }
+}
+
+/// A [`Database`] on its way to a worker, which connects there.
+struct Connector {
+    root: Arc<Mutex<Connection>>,
+}
+
+impl Connector {
+    /// A new connection to the database, made on the calling (worker) thread.
+    fn connect(&self) -> anyhow::Result<Connection> {
+        let root = self.root.lock().unwrap_or_else(PoisonError::into_inner);
+        root.try_clone()
+            .map_err(|error| anyhow::anyhow!("cannot open a database connection: {error}"))
+    }
 }
 
 /// Every job the shell runs, each with its kind: one place to start, poll and
@@ -137,6 +161,25 @@ impl<K: Copy + PartialEq, T: Send + 'static> JobQueue<K, T> {
         work: impl FnOnce(&ProgressSink) -> anyhow::Result<T> + Send + 'static,
     ) {
         self.running.push((kind, Job::spawn(title, ctx, work)));
+    }
+
+    /// Starts `work` on a worker thread as a job of `kind`, with a connection to
+    /// `database` made on that thread.
+    pub fn start_on(
+        &mut self,
+        database: &Database,
+        kind: K,
+        title: impl Into<String>,
+        ctx: &egui::Context,
+        work: impl FnOnce(&ProgressSink, &Connection) -> anyhow::Result<T> + Send + 'static,
+    ) {
+        let connector = Connector {
+            root: Arc::clone(&database.root),
+        };
+        self.start(kind, title, ctx, move |sink| {
+            let conn = connector.connect()?;
+            work(sink, &conn)
+        });
     }
 
     /// True while a job of `kind` runs.

@@ -85,6 +85,7 @@ fn settle(harness: &mut Harness<'_, ZonewiseApp>) {
         std::thread::sleep(Duration::from_millis(10));
     }
     harness.run_steps(3);
+    common::app::assert_frames_drew_only();
 }
 
 #[test]
@@ -279,6 +280,18 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         before
     );
 
+    // The map's geometry is prepared once, when the view is first drawn.
+    harness.state_mut().view = View::Map;
+    harness.run_steps(3);
+    assert_eq!(harness.state().map.county_preparations(), 1);
+    harness.state_mut().view = View::Data;
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().audit_verifications(),
+        0,
+        "no Audit view yet"
+    );
+
     // The real manifest loads again and the figures are refreshed.
     load_through_path_field(&mut harness, &county.manifest);
     assert!(matches!(
@@ -293,6 +306,23 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .loaded_at
         .clone();
     assert!(runs.is_some());
+    // The refresh after the load verified no audit chain and, the boundaries
+    // being the same, prepared no geometry again…
+    assert_eq!(harness.state().audit_verifications(), 0);
+    harness.state_mut().view = View::Map;
+    harness.run_steps(3);
+    assert_eq!(harness.state().map.county_preparations(), 1);
+    // …and opening the Audit view verifies the chain, with the load in it.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 1);
+    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    assert!(audit.verification.problem.is_none());
+    assert!(
+        audit.entries.iter().any(|entry| entry.action == "ingest"),
+        "{:?}",
+        audit.entries.first()
+    );
 }
 
 #[test]
@@ -325,6 +355,8 @@ fn linkage_view_shows_the_latest_run() {
     );
     harness.get_by_label_contains("Who knows whom");
     // Reading the review queue's named pairs was recorded before they were shown.
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
     let audit = &harness.state().snapshot().expect("snapshot").audit;
     assert!(
         audit
@@ -364,9 +396,10 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.get_by_label_contains(&first.left.record_id);
     harness.get_by_label("Why this score");
 
-    // A verdict takes the pair off the queue at once…
+    // A verdict takes the pair off the queue once saved (on a worker)…
     harness.get_by_label("Different people  (D)").click();
     harness.run_steps(2);
+    settle(&mut harness);
     let queue = &harness.state().snapshot().expect("snapshot").review_queue;
     assert_eq!(queue.len(), snapshot.review_queue.len() - 1);
     assert!(!queue.iter().any(|item| item.pair == first.pair));
@@ -645,10 +678,9 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     let ctx = harness.ctx.clone();
     harness
         .state_mut()
-        .map
-        .start_export(&ctx, expected.clone(), move || Some(folder));
+        .export_map_tables(&ctx, expected.clone(), move || Some(folder));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the export did not finish");
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
@@ -717,9 +749,7 @@ fn linked_health_check(county: &County) -> zonewise::uptake::Published {
 fn open_map(harness: &mut Harness<'_, ZonewiseApp>) {
     harness.get_by_label("Map").click();
     harness.run_steps(3);
-    common::app::wait_while(harness, "the map did not load", |h| {
-        h.state().map.is_loading()
-    });
+    common::app::wait_while(harness, "the map did not load", |h| h.state().is_busy());
     harness.run_steps(2);
 }
 
@@ -839,12 +869,11 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     let ctx = harness.ctx.clone();
     harness
         .state_mut()
-        .map
-        .start_png_export(&ctx, move || Some(chosen));
+        .export_map_figure(&ctx, move || Some(chosen));
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut title_seen = false;
     let mut captured = None;
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the PNG export did not finish");
         harness.step();
         if harness.state().map.is_figure() {
@@ -887,10 +916,9 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     let chosen = unwritable.clone();
     harness
         .state_mut()
-        .map
-        .start_png_export(&ctx, move || Some(chosen));
+        .export_map_figure(&ctx, move || Some(chosen));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         assert!(
             Instant::now() < deadline,
             "the failing export did not finish"

@@ -7,7 +7,9 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::app::{click_button, click_link, harness, sign_in, type_into, wait_for_sign_in_form};
+use common::app::{
+    click_button, click_link, finish_jobs, harness, sign_in, type_into, wait_for_sign_in_form,
+};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use zonewise::access::{NewUser, Role, Session, add_user};
@@ -283,6 +285,7 @@ fn open_from_families_list(county: &County) -> Harness<'static, ZonewiseApp> {
     harness.run_steps(2);
     click_link(&harness, &county.family_name);
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     let detail = harness.state().families.detail.clone().expect("opened");
     assert_eq!(detail.family_id, county.family_id);
     harness
@@ -297,6 +300,7 @@ fn family_page_to_child(county: &County) -> Vec<Opened> {
     let mut harness = open_from_families_list(county);
     click_link(&harness, &county.child_name);
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     assert_eq!(
         harness.state().families.scope.child.as_deref(),
         Some(county.child_id.as_str())
@@ -313,7 +317,7 @@ fn map_lsoa_families(county: &County) -> Vec<Opened> {
     click_button(&harness, "Map");
     let deadline = Instant::now() + Duration::from_secs(60);
     harness.run_steps(2);
-    while harness.state().map.is_loading() {
+    while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the map did not load");
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
@@ -361,6 +365,7 @@ fn map_lsoa_families(county: &County) -> Vec<Opened> {
     assert_eq!(harness.state().families.scope, scope);
     click_link(&harness, &family_name);
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     let detail = harness.state().families.detail.clone().expect("opened");
     assert_eq!(detail.family_id, family_id);
     vec![Opened::family(ANALYST, &family_id)]
@@ -404,6 +409,7 @@ fn open_case_on_round_table(county: &County) -> Harness<'static, ZonewiseApp> {
     type_into(&mut harness, egui::accesskit::Role::TextInput, REASON);
     click_button(&harness, "Open case");
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     assert!(
         harness
             .state()
@@ -423,6 +429,7 @@ fn round_table_show_records(county: &County) -> Vec<Opened> {
     let mut harness = open_case_on_round_table(county);
     click_button(&harness, "Show the family's records");
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     assert_eq!(harness.state().view, View::Families);
     let detail = harness.state().families.detail.clone().expect("opened");
     assert_eq!(detail.family_id, county.agenda_family);

@@ -204,12 +204,7 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     let held = audit::lock_for_append();
     harness
         .state_mut()
-        .map
-        .start_export(&ctx, published, move || Some(chosen));
-    wait_while(&mut harness, "the CSV export did not finish", |harness| {
-        harness.state().map.is_loading()
-    });
-    harness.run_steps(3);
+        .export_map_tables(&ctx, published, move || Some(chosen));
     let names = |folder: &Path| -> Vec<String> {
         std::fs::read_dir(folder)
             .expect("exported")
@@ -222,6 +217,17 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
             })
             .collect()
     };
+    // The export waits for the entry on its worker, its files staged.
+    wait_while(&mut harness, "the CSV files were not staged", |_| {
+        std::fs::read_dir(&folder).map_or(true, |files| files.count() < 4)
+    });
+    harness.run_steps(3);
+    assert!(
+        harness.state().is_busy(),
+        "the export waits for the audit log"
+    );
+    // The Map view's jobs are the shell's: the status bar shows this one.
+    harness.get_by_label("Exporting uptake tables");
     let staged = names(&folder);
     assert_eq!(staged.len(), 4, "{staged:?}");
     assert!(
@@ -229,6 +235,9 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         "placed before it was recorded: {staged:?}"
     );
     drop(held);
+    wait_while(&mut harness, "the CSV export did not finish", |harness| {
+        harness.state().is_busy()
+    });
     harness.run_steps(2);
     let message = harness.state().map.export_message.clone();
     assert!(
@@ -264,22 +273,52 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     let chosen = png.clone();
     harness
         .state_mut()
-        .map
-        .start_png_export(&ctx, move || Some(chosen));
+        .export_map_figure(&ctx, move || Some(chosen));
     let mut drawn = false;
     wait_while(&mut harness, "the PNG export did not start", |harness| {
-        let map = &harness.state().map;
-        map.is_loading() && !map.is_figure()
+        harness.state().is_busy() && !harness.state().map.is_figure()
     });
-    while harness.state().map.is_loading() {
+    // Like the tables, the figure is written under a temporary name and has its
+    // own only once its entry is recorded: held here as a load would hold it.
+    let held = audit::lock_for_append();
+    let staged_figure = |folder: &Path| {
+        std::fs::read_dir(folder)
+            .expect("folder")
+            .filter_map(|entry| entry.ok())
+            .any(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".zonewise-figure")
+            })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !staged_figure(county.dir.path()) {
+        assert!(std::time::Instant::now() < deadline, "no figure was staged");
         harness.step();
         if harness.state().map.is_figure() {
             drawn = true;
             assert!(county.leaks(&screen_text(&harness)).is_empty());
         }
         complete_captures(&harness, egui::Color32::WHITE);
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    assert!(drawn && png.is_file(), "no figure was saved");
+    harness.run_steps(2);
+    assert!(drawn, "the view was not drawn as a figure");
+    assert!(
+        !png.exists(),
+        "the figure had its name before it was recorded"
+    );
+    harness.get_by_label("Saving the map and chart");
+    drop(held);
+    wait_while(&mut harness, "the PNG export did not finish", |harness| {
+        harness.state().is_busy()
+    });
+    assert!(png.is_file(), "no figure was saved");
+    assert!(
+        !staged_figure(county.dir.path()),
+        "the staged figure was left behind"
+    );
     harness.run_steps(2);
     drop(harness);
 

@@ -8,7 +8,9 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
-use common::app::{click_link, screen_text, sign_in, wait_for_figures, wait_for_sign_in_form};
+use common::app::{
+    click_link, finish_jobs, screen_text, sign_in, wait_for_figures, wait_for_sign_in_form,
+};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use zonewise::access::{Role, Session, Visibility};
@@ -412,6 +414,7 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     harness.run_steps(2);
     harness.get_by_label("Open case").click();
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     assert!(harness.state().round_table.opened.contains(&first));
     let surname = {
         let snapshot = harness.state().snapshot().expect("snapshot");
@@ -519,6 +522,7 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     );
     click_link(&harness, &format!("{} family", family.surname));
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     let detail = harness
         .state()
         .families
@@ -530,6 +534,7 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     let child = detail.members.iter().find(|m| m.is_child()).expect("child");
     click_link(&harness, &child.full_name());
     harness.run_steps(2);
+    finish_jobs(&mut harness);
     assert_eq!(
         harness.state().families.scope.child.as_deref(),
         Some(child.person_id.as_str())

@@ -67,7 +67,8 @@ pub fn wait_for_sign_in_form(harness: &mut Harness<'_, ZonewiseApp>) {
     });
 }
 
-/// Steps the app while `busy` holds, failing with `what` after a minute.
+/// Steps the app while `busy` holds, failing with `what` after a minute, and
+/// fails if any frame so far touched the database (see [`assert_frames_drew_only`]).
 pub fn wait_while(
     harness: &mut Harness<'_, ZonewiseApp>,
     what: &str,
@@ -79,6 +80,18 @@ pub fn wait_while(
         assert!(Instant::now() < deadline, "{what}");
         std::thread::sleep(Duration::from_millis(10));
     }
+    assert_frames_drew_only();
+}
+
+/// Fails if database work or hashing was attempted while a frame was drawn, in
+/// any test of this binary so far: the app refuses it there (and counts it), so
+/// every test that waits for the app checks that the frame only draws.
+pub fn assert_frames_drew_only() {
+    assert_eq!(
+        zonewise::store::refused_on_frames(),
+        0,
+        "database work was attempted while drawing a frame (see the error log)"
+    );
 }
 
 /// Types `text` into the first field of `role` on screen, replacing what it held.
@@ -162,4 +175,13 @@ pub fn complete_captures(harness: &Harness<'_, ZonewiseApp>, colour: egui::Color
         callback.complete(std::sync::Arc::new(image));
     }
     any
+}
+
+/// Steps the app until every job it started has finished (bounded: a hang
+/// fails), then lets the screen show what they brought.
+pub fn finish_jobs(harness: &mut Harness<'_, ZonewiseApp>) {
+    wait_while(harness, "a job did not finish", |harness| {
+        harness.state().is_busy()
+    });
+    harness.run_steps(2);
 }

@@ -148,3 +148,19 @@ fn map_bench_measures_both_layers_whole() {
         );
     }
 }
+
+/// Every piece of the app's database work is measured: asked for in a frame,
+/// its job run to the end, and the old path's call timed.
+#[test]
+fn app_frames_bench_measures_every_piece_of_work() {
+    let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref");
+    let rows = zonewise::bench::app_frames::run(&reference, 300).expect("app frames bench");
+    let work: Vec<&str> = rows.iter().map(|r| r.work.as_str()).collect();
+    assert_eq!(work.len(), 8, "{work:?}");
+    for row in &rows {
+        assert!(row.frames >= 3 && row.runs >= 1, "{row:?}");
+        assert!(row.worst_frame_max_ms >= row.worst_frame_ms, "{row:?}");
+        assert!(row.old_call_ms > 0.0 && row.worst_frame_ms > 0.0, "{row:?}");
+        assert!(row.seconds > 0.0, "{row:?}");
+    }
+}

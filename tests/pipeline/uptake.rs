@@ -1006,7 +1006,7 @@ fn an_export_the_audit_log_refuses_leaves_no_file() {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(entry.subject, out.display().to_string());
-        Err(zonewise::store::StoreError::AuditBusy)
+        Err(zonewise::store::StoreError::OnTheFrame("a refused entry"))
     })
     .expect_err("not recorded");
     assert!(matches!(error, UptakeError::NotRecorded(_)), "{error}");

@@ -3,19 +3,23 @@
 //! While an export runs the view is drawn as a figure (a title with the reference
 //! date and the day it was produced, the map and chart without buttons, and a
 //! footer with the source and the suppression note, as the CSV exports carry).
-//! After a few frames, once layout and plot have settled, the window is captured
-//! and cropped to the figure. The picture is the screen itself, so it holds only
-//! what the commissioner's screen holds: suppressed figures.
+//! After a few frames, once layout and plot have settled, the window is captured;
+//! a job of the shell then crops it to the figure and saves it ([`save_figure`]),
+//! recorded in the audit log before the file has its name. The picture is the
+//! screen itself, so it holds only what the commissioner's screen holds:
+//! suppressed figures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use duckdb::Connection;
 use egui::{Rect, RichText};
 
 use super::MapState;
 use super::colouring::level_label;
+use crate::audit::Entry;
 use crate::report::map::ServiceFigures;
-use crate::ui::screenshot::save_png;
+use crate::store::StoreError;
 
 /// Frames drawn as a figure before the capture, so layout and plots have settled.
 const SETTLE_FRAMES: u32 = 3;
@@ -28,8 +32,8 @@ const DEPRIVATION_SOURCE: &str = "Source: Ministry of Housing, Communities & Loc
      English Indices of Deprivation 2019; LSOA 2011 boundaries, Office for National Statistics. \
      Contains OS data © Crown copyright and database right. Open Government Licence v3.0.";
 
-/// What the capture callback hands back: the file saved, or why not.
-type Outcome = Arc<Mutex<Option<Result<PathBuf, String>>>>;
+/// What the capture callback hands back: the window as captured.
+type Outcome = Arc<Mutex<Option<Arc<egui::ColorImage>>>>;
 
 /// One PNG export in progress.
 pub struct PngExport {
@@ -37,6 +41,38 @@ pub struct PngExport {
     frames: u32,
     requested: bool,
     outcome: Outcome,
+}
+
+/// The window captured for a figure, with the part of it the figure fills.
+pub struct Captured {
+    /// Where the figure is to be saved.
+    pub path: PathBuf,
+    image: Arc<egui::ColorImage>,
+    region: Rect,
+    pixels_per_point: f32,
+}
+
+/// A captured figure and the audit entry to record before it is saved.
+pub struct FigureToSave {
+    pub captured: Captured,
+    pub entry: Entry,
+}
+
+/// Why a figure was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum FigureError {
+    #[error("cannot save {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot save {path}: {source}")]
+    Encode {
+        path: String,
+        source: image::ImageError,
+    },
+    #[error("{path} was not saved: its audit log entry could not be recorded: {source}")]
+    NotRecorded { path: String, source: StoreError },
 }
 
 impl PngExport {
@@ -51,11 +87,15 @@ impl PngExport {
     }
 
     /// Called after each frame drawn as a figure, with the figure's rectangle.
-    /// Asks for the capture once settled; returns the file saved (or why not)
-    /// when the export is over.
-    pub fn frame(&mut self, ctx: &egui::Context, figure: Rect) -> Option<Result<PathBuf, String>> {
-        if let Some(outcome) = self.outcome.lock().ok()?.take() {
-            return Some(outcome);
+    /// Asks for the capture once settled; returns the capture when it has come.
+    pub fn frame(&mut self, ctx: &egui::Context, figure: Rect) -> Option<Captured> {
+        if let Some(image) = self.outcome.lock().ok()?.take() {
+            return Some(Captured {
+                path: self.path.clone(),
+                image,
+                region: self.region(ctx, figure),
+                pixels_per_point: ctx.pixels_per_point(),
+            });
         }
         ctx.request_repaint();
         if self.requested {
@@ -66,30 +106,86 @@ impl PngExport {
             return None;
         }
         self.requested = true;
-        let (path, outcome, repaint) = (self.path.clone(), self.outcome.clone(), ctx.clone());
-        let pixels_per_point = ctx.pixels_per_point();
-        // A margin round the figure, within the window; none above it, where the
-        // view's layer buttons end (the title brings its own space).
-        let figure = Rect::from_min_max(
-            figure.min - egui::vec2(MARGIN, 0.0),
-            figure.max + egui::vec2(MARGIN, MARGIN),
-        )
-        .intersect(ctx.content_rect());
+        let (outcome, repaint) = (self.outcome.clone(), ctx.clone());
         ctx.request_screenshot(move |image| {
-            // The callback runs on the UI thread: encode and write on a worker.
-            std::thread::spawn(move || {
-                let cropped = image.region(&figure, Some(pixels_per_point));
-                let saved = save_png(&path, &cropped)
-                    .map(|()| path.clone())
-                    .map_err(|error| format!("cannot save {}: {error}", path.display()));
-                if let Ok(mut slot) = outcome.lock() {
-                    *slot = Some(saved);
-                }
-                repaint.request_repaint();
-            });
+            // The callback runs on the UI thread: cropping, encoding and writing
+            // are the shell's job ([`save_figure`]).
+            if let Ok(mut slot) = outcome.lock() {
+                *slot = Some(image);
+            }
+            repaint.request_repaint();
         });
         None
     }
+
+    /// The figure with a margin round it, within the window; none above it,
+    /// where the view's layer buttons end (the title brings its own space).
+    fn region(&self, ctx: &egui::Context, figure: Rect) -> Rect {
+        Rect::from_min_max(
+            figure.min - egui::vec2(MARGIN, 0.0),
+            figure.max + egui::vec2(MARGIN, MARGIN),
+        )
+        .intersect(ctx.content_rect())
+    }
+}
+
+/// Crops the captured window to the figure and saves it as PNG under a
+/// temporary name beside its file, records `entry` in the audit log (waiting
+/// while a load holds it), and only then renames it into place: a figure never
+/// appears without its entry. On a worker: encoding takes a while, and the
+/// audit log may wait for a load.
+pub fn save_figure(conn: &Connection, figure: &FigureToSave) -> Result<PathBuf, FigureError> {
+    let path = &figure.captured.path;
+    let failed = |source: std::io::Error| FigureError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut staged = tempfile::Builder::new()
+        .prefix(".zonewise-figure")
+        .tempfile_in(folder)
+        .map_err(failed)?;
+    let captured = &figure.captured;
+    let cropped = captured
+        .image
+        .region(&captured.region, Some(captured.pixels_per_point));
+    write_png(&mut staged, &cropped).map_err(|source| FigureError::Encode {
+        path: path.display().to_string(),
+        source,
+    })?;
+    staged.as_file().sync_all().map_err(failed)?;
+    crate::audit::record(conn, &figure.entry).map_err(|source| FigureError::NotRecorded {
+        path: path.display().to_string(),
+        source,
+    })?;
+    staged.persist(path).map_err(|e| failed(e.error))?;
+    Ok(path.clone())
+}
+
+/// Encodes `image` as PNG into `out`.
+fn write_png(
+    out: &mut (impl std::io::Write + std::io::Seek),
+    image: &egui::ColorImage,
+) -> image::ImageResult<()> {
+    let [width, height] = image.size;
+    let bytes: Vec<u8> = image
+        .pixels
+        .iter()
+        .flat_map(|pixel| pixel.to_srgba_unmultiplied())
+        .collect();
+    let mut buffered = std::io::BufWriter::new(out);
+    image::write_buffer_with_format(
+        &mut buffered,
+        &bytes,
+        width as u32,
+        height as u32,
+        image::ExtendedColorType::Rgba8,
+        image::ImageFormat::Png,
+    )?;
+    std::io::Write::flush(&mut buffered).map_err(image::ImageError::IoError)
 }
 
 /// The audit log entry of a figure saved to `path`.

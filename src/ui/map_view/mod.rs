@@ -20,14 +20,12 @@ pub use colouring::{
     rate_of,
 };
 
-use super::jobs::{Job, take_finished};
+pub use figure::{FigureError, FigureToSave, save_figure};
+
 use super::widgets::section_heading_ui;
-use crate::audit::Entry;
 use crate::report::map::{MapFigures, ServiceFigures};
-use crate::store::StoreError;
 use crate::ui::map_geometry::{GroupBorders, MapGeometry};
-use crate::uptake::export::{StagedCsv, stage_csv};
-use crate::uptake::{Level, Measure, Published, UptakeError};
+use crate::uptake::{Level, Measure, Published};
 use camera::zoom_ui;
 use canvas::map_panel_ui;
 use colouring::{ColourKey, Colouring, colouring};
@@ -53,12 +51,14 @@ pub struct MapState {
     /// Which LSOAs are drawn.
     pub layer: Layer,
     county: Option<Prepared>,
-    /// England's LSOAs and their prepared geometry, loaded on a worker when first shown.
+    /// England's LSOAs and their prepared geometry, loaded by the shell's
+    /// [`MapAction::LoadEngland`] job when first shown.
     england: Option<(MapFigures, Prepared)>,
-    england_job: Option<Job<(MapFigures, Prepared)>>,
     england_error: Option<String>,
-    /// A CSV export under way: None when the folder choice was cancelled.
-    export_job: Option<Job<Option<StagedCsv>>>,
+    /// The shell is exporting tables (its job runs): the button waits.
+    pub exporting_tables: bool,
+    /// The shell is choosing the figure's file or saving it: the button waits.
+    pub exporting_figure: bool,
     /// What the last export did.
     pub export_message: Option<String>,
     pub palette: Palette,
@@ -81,23 +81,32 @@ pub struct MapState {
     pub sort_by_rate: bool,
     /// The map selection (and list) the area table last scrolled to.
     table_follows: Option<(usize, Level)>,
-    /// The file a PNG export is to be saved to, while its save dialog is open.
-    png_job: Option<Job<Option<std::path::PathBuf>>>,
-    /// A PNG export in progress: the view is drawn as a figure until it is saved.
+    /// A PNG export being captured: the view is drawn as a figure until the
+    /// screen has been captured.
     png: Option<figure::PngExport>,
     /// The last frame's colours and what they were worked out for.
     colour_cache: Option<(ColourKey, Colouring)>,
-    /// Exports waiting for their audit log entry: the app shell records them
-    /// ([`MapState::record_exports`]).
-    exports_to_audit: Vec<FinishedExport>,
+    /// What this frame asked the shell for (taken by [`map_ui`]).
+    action: MapAction,
+    /// Times the county's geometry was prepared (tessellated), so a test can
+    /// tell that a refresh with the same boundaries does not redo it.
+    county_preparations: usize,
 }
 
-/// An export waiting for its audit log entry.
-enum FinishedExport {
-    /// A PNG figure, saved as it was captured from the screen.
-    Figure(Entry),
-    /// CSV tables under temporary names, placed once recorded.
-    Tables(StagedCsv),
+/// Work the Map view asks the shell to run on its job queue: the view holds no
+/// job of its own, so the status bar shows these and busy state is the shell's.
+#[derive(Default)]
+pub enum MapAction {
+    #[default]
+    None,
+    /// England's LSOAs are shown and not loaded yet: read and tessellate them.
+    LoadEngland,
+    /// The tables as CSV files, into a folder the user chooses.
+    ExportTables(Box<Published>),
+    /// The map and chart as a PNG figure, to a file the user chooses.
+    ExportFigure,
+    /// The figure has been captured from the screen: save it, recorded first.
+    SaveFigure(FigureToSave),
 }
 
 /// An area picked in the area table.
@@ -171,9 +180,9 @@ impl Default for MapState {
             layer: Layer::County,
             county: None,
             england: None,
-            england_job: None,
             england_error: None,
-            export_job: None,
+            exporting_tables: false,
+            exporting_figure: false,
             export_message: None,
             palette: Palette::Sequential,
             custom_text: "20, 40, 60".to_string(),
@@ -186,16 +195,28 @@ impl Default for MapState {
             selected_area: None,
             sort_by_rate: false,
             table_follows: None,
-            png_job: None,
             png: None,
             colour_cache: None,
-            exports_to_audit: Vec::new(),
+            action: MapAction::None,
+            county_preparations: 0,
         }
     }
 }
 
 impl MapState {
-    /// Forgets geometry prepared for earlier figures (called when new figures arrive).
+    /// New figures on the same boundaries: only the colours are worked out
+    /// again; the geometry, camera and selection stay.
+    pub fn figures_refreshed(&mut self) {
+        self.colour_cache = None;
+    }
+
+    /// Times the county's geometry has been prepared since the view was made.
+    pub fn county_preparations(&self) -> usize {
+        self.county_preparations
+    }
+
+    /// Forgets geometry prepared for other boundaries (called when figures with
+    /// different LSOA shapes arrive).
     pub fn reset_geometry(&mut self) {
         self.county = None;
         self.colour_cache = None;
@@ -212,90 +233,26 @@ impl MapState {
         self.camera = None;
     }
 
-    /// True while England's LSOAs are loading or tables or a figure are being exported.
-    pub fn is_loading(&self) -> bool {
-        self.england_job.is_some()
-            || self.export_job.is_some()
-            || self.png_job.is_some()
-            || self.png.is_some()
-    }
-
     /// True while the view is drawn as a figure for a PNG export: title, map,
     /// chart and footer, without buttons.
     pub fn is_figure(&self) -> bool {
         self.png.is_some()
     }
 
-    /// Saves the map and chart as a PNG to the file `pick` chooses (a save
-    /// dialog in the app, run on a worker). The view is then drawn as a figure
-    /// for a few frames, captured and cropped to it.
-    pub fn start_png_export(
-        &mut self,
-        ctx: &egui::Context,
-        pick: impl FnOnce() -> Option<std::path::PathBuf> + Send + 'static,
-    ) {
-        self.export_message = None;
-        self.png_job = Some(Job::spawn("Exporting the map", ctx, move |sink| {
-            sink.report(None, "Choosing a file…");
-            Ok(pick())
-        }));
-    }
-
-    /// Writes `published` as CSV files under temporary names into the folder
-    /// `pick` chooses (a save dialog in the app), on a worker; they get their names
-    /// once [`MapState::record_exports`] has recorded the export. Only suppressed
-    /// tables can be passed.
-    pub fn start_export(
-        &mut self,
-        ctx: &egui::Context,
-        published: Published,
-        pick: impl FnOnce() -> Option<std::path::PathBuf> + Send + 'static,
-    ) {
-        self.export_message = None;
-        self.export_job = Some(Job::spawn("Exporting uptake tables", ctx, move |sink| {
-            sink.report(None, "Choosing a folder…");
-            let Some(dir) = pick() else {
-                return Ok(None);
-            };
-            let produced = chrono::Local::now().date_naive();
-            Ok(Some(stage_csv(&published, &dir, produced)?))
-        }));
-    }
-
-    /// Records the finished exports with `record` (the app shell's audit log: the
-    /// view has no database connection) and places CSV tables once theirs is
-    /// recorded. While a load holds the log ([`StoreError::AuditBusy`]) they wait
-    /// for a later frame; CSV tables whose entry fails otherwise are deleted.
-    pub fn record_exports(&mut self, mut record: impl FnMut(&Entry) -> Result<i64, StoreError>) {
-        let mut waiting = Vec::new();
-        for export in std::mem::take(&mut self.exports_to_audit) {
-            match export {
-                FinishedExport::Figure(entry) => match record(&entry) {
-                    Ok(_) => {}
-                    Err(StoreError::AuditBusy) => waiting.push(FinishedExport::Figure(entry)),
-                    Err(error) => {
-                        self.export_message = Some(format!(
-                            "{} was saved but could not be recorded in the audit log: {error}",
-                            entry.subject
-                        ))
-                    }
-                },
-                FinishedExport::Tables(mut staged) => match staged.place(&mut record) {
-                    Ok(files) => {
-                        self.export_message = Some(format!(
-                            "Saved {} files to {}",
-                            files.len(),
-                            staged.entry().subject
-                        ))
-                    }
-                    Err(UptakeError::NotRecorded(StoreError::AuditBusy)) => {
-                        waiting.push(FinishedExport::Tables(staged))
-                    }
-                    Err(error) => self.export_message = Some(format!("Export failed: {error}")),
-                },
-            }
+    /// England's LSOAs as loaded and tessellated on a worker, or why they could not be.
+    pub fn england_loaded(&mut self, loaded: Result<(MapFigures, Prepared), String>) {
+        match loaded {
+            Ok(loaded) => self.england = Some(loaded),
+            Err(error) => self.england_error = Some(error),
         }
-        self.exports_to_audit = waiting;
+    }
+
+    /// The file chosen for the PNG figure (`None`: the dialog was cancelled): the
+    /// view is drawn as a figure for a few frames, captured and cropped to it.
+    pub fn figure_file_chosen(&mut self, path: Option<std::path::PathBuf>) {
+        if let Some(path) = path {
+            self.png = Some(figure::PngExport::new(path));
+        }
     }
 
     /// The measure the map shows, when it shows a rate.
@@ -308,8 +265,32 @@ impl MapState {
     }
 }
 
-/// Draws the Map view: the county's layer, or England's once loaded.
-pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
+/// Reads and projects England's LSOAs and tessellates every level of detail (a
+/// few seconds, on a worker).
+pub fn load_england(sink: &super::jobs::ProgressSink) -> anyhow::Result<(MapFigures, Prepared)> {
+    sink.report(None, "Reading and projecting England's 32,844 LSOAs…");
+    let reference = crate::bundled::reference_dir();
+    let shapes = crate::geo::england::england_shapes(
+        &reference.join(crate::geo::england::ENGLAND_BOUNDARIES),
+        &reference.join(crate::geo::england::ENGLAND_IMD),
+    )?;
+    let figures = MapFigures {
+        shapes,
+        ..MapFigures::default()
+    };
+    sink.report(None, "Tessellating England's LSOAs…");
+    let prepared = Prepared::new(&figures, true);
+    Ok((figures, prepared))
+}
+
+/// Draws the Map view: the county's layer, or England's once loaded. Returns the
+/// work the user (or the view) asked for, for the shell's job queue.
+pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) -> MapAction {
+    layers_ui(ui, county, state);
+    std::mem::take(&mut state.action)
+}
+
+fn layers_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
     section_heading_ui(
         ui,
         "Uptake against deprivation",
@@ -337,20 +318,17 @@ pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
     }
     match state.layer {
         Layer::County => {
-            let mut prepared = state
-                .county
-                .take()
-                .unwrap_or_else(|| Prepared::new(county, false));
+            let mut prepared = match state.county.take() {
+                Some(prepared) => prepared,
+                None => {
+                    state.county_preparations += 1;
+                    Prepared::new(county, false)
+                }
+            };
             layer_ui(ui, county, &mut prepared, state);
             state.county = Some(prepared);
         }
         Layer::England => {
-            if let Some(result) = take_finished(&mut state.england_job) {
-                match result {
-                    Ok(loaded) => state.england = Some(loaded),
-                    Err(error) => state.england_error = Some(error),
-                }
-            }
             if let Some((figures, mut prepared)) = state.england.take() {
                 state.colour_by = ColourBy::Deprivation;
                 layer_ui(ui, &figures, &mut prepared, state);
@@ -361,24 +339,8 @@ pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) {
                     format!("England's boundaries could not be loaded: {error}"),
                 );
             } else {
-                if state.england_job.is_none() {
-                    state.england_job =
-                        Some(Job::spawn("Loading England's LSOAs", ui.ctx(), |sink| {
-                            sink.report(None, "Reading and projecting England's 32,844 LSOAs…");
-                            let reference = crate::bundled::reference_dir();
-                            let shapes = crate::geo::england::england_shapes(
-                                &reference.join(crate::geo::england::ENGLAND_BOUNDARIES),
-                                &reference.join(crate::geo::england::ENGLAND_IMD),
-                            )?;
-                            let figures = MapFigures {
-                                shapes,
-                                ..MapFigures::default()
-                            };
-                            sink.report(None, "Tessellating England's LSOAs…");
-                            let prepared = Prepared::new(&figures, true);
-                            Ok((figures, prepared))
-                        }));
-                }
+                // Asked every frame until loaded; the shell runs one load at a time.
+                state.action = MapAction::LoadEngland;
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label("Loading England's 32,844 LSOAs (a few seconds, once)…");
@@ -402,15 +364,6 @@ fn layer_ui(
     let service = figures
         .services
         .get(state.service.min(figures.services.len().saturating_sub(1)));
-    if let Some(path) = take_finished(&mut state.png_job).and_then(|picked| match picked {
-        Ok(path) => path,
-        Err(error) => {
-            state.export_message = Some(format!("Export failed: {error}"));
-            None
-        }
-    }) {
-        state.png = Some(figure::PngExport::new(path));
-    }
     if let Some(service) = service
         && !service.published.tables().has_invited
         && state.colour_by == ColourBy::Uptake
@@ -462,16 +415,10 @@ fn layer_ui(
         }
     });
     if let Some(export) = &mut state.png
-        && let Some(outcome) = export.frame(ui.ctx(), figure.response.rect)
+        && let Some(captured) = export.frame(ui.ctx(), figure.response.rect)
     {
-        state.export_message = Some(match outcome {
-            Ok(path) => {
-                let entry = figure::audit_entry(&path, service, state);
-                state.exports_to_audit.push(FinishedExport::Figure(entry));
-                format!("Saved the map and chart to {}", path.display())
-            }
-            Err(error) => format!("Export failed: {error}"),
-        });
+        let entry = figure::audit_entry(&captured.path, service, state);
+        state.action = MapAction::SaveFigure(FigureToSave { captured, entry });
         state.png = None;
     }
     state.colour_cache = Some((key, colouring));
@@ -513,19 +460,14 @@ fn controls_ui(
         ui.add_space(12.0);
         zoom_ui(ui, targets, state);
         ui.add_space(12.0);
-        let busy = state.png_job.is_some() || state.png.is_some();
+        let busy = state.exporting_figure || state.png.is_some();
         if ui
             .add_enabled(!busy, egui::Button::new("Export map and chart (PNG)…"))
             .on_hover_text("The map and the decile chart as one picture, with title, date, source and the suppression note")
             .clicked()
         {
-            state.start_png_export(ui.ctx(), || {
-                rfd::FileDialog::new()
-                    .set_title("Save the map and chart as PNG")
-                    .add_filter("PNG image", &["png"])
-                    .set_file_name("uptake-map.png")
-                    .save_file()
-            });
+            state.export_message = None;
+            state.action = MapAction::ExportFigure;
         }
     });
     if state.colour_by != ColourBy::Deprivation {

@@ -4,7 +4,6 @@
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, HLine, Line, LineStyle, Plot, PlotPoints};
 
-use super::super::jobs::take_finished;
 use super::super::widgets::{imd_decile_color, section_heading_ui};
 use super::MapState;
 use super::area_table::{area_row, area_table_ui};
@@ -144,35 +143,19 @@ pub(super) fn side_panel_ui(
     ui.label(RichText::new(published.note()).weak().small());
     ui.add_space(6.0);
     ui.horizontal(|ui| {
-        let exporting = state.export_job.is_some();
+        let exporting = state.exporting_tables;
         if ui
             .add_enabled(!exporting, egui::Button::new("Export tables (CSV)…"))
             .on_hover_text("Per LSOA, decile, area and the inequality measures, suppressed, each with its title, dates, source and suppression note")
             .clicked()
         {
-            state.start_export(ui.ctx(), published.clone(), || {
-                rfd::FileDialog::new()
-                    .set_title("Choose a folder for the uptake tables")
-                    .pick_folder()
-            });
+            state.export_message = None;
+            state.action = super::MapAction::ExportTables(Box::new(published.clone()));
         }
         if exporting {
             ui.spinner();
         }
     });
-    if let Some(result) = take_finished(&mut state.export_job) {
-        state.export_message = Some(match result {
-            Ok(None) => "Export cancelled".to_string(),
-            Ok(Some(staged)) => {
-                let folder = staged.entry().subject.clone();
-                state
-                    .exports_to_audit
-                    .push(super::FinishedExport::Tables(staged));
-                format!("Recording the export to {folder} in the audit log…")
-            }
-            Err(error) => format!("Export failed: {error}"),
-        });
-    }
     if let Some(message) = &state.export_message {
         ui.label(message);
     }

@@ -239,31 +239,8 @@ pub fn person_query<T>(
     purpose: &Purpose,
     read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
 ) -> Result<T, AccessError> {
-    recorded_read(conn, session, purpose, audit::record, read)
-}
-
-/// [`person_query`] for the UI thread, which must not block on a running load:
-/// while one is being recorded it refuses at once ([`StoreError::AuditBusy`]).
-pub fn person_query_now<T>(
-    conn: &Connection,
-    session: &Session,
-    purpose: &Purpose,
-    read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
-) -> Result<T, AccessError> {
-    recorded_read(conn, session, purpose, audit::record_now, read)
-}
-
-/// Records the read (or its refusal) with `record`, then runs it with what the
-/// session may see.
-fn recorded_read<T>(
-    conn: &Connection,
-    session: &Session,
-    purpose: &Purpose,
-    record: fn(&Connection, &Entry) -> Result<i64, StoreError>,
-    read: impl FnOnce(&Connection, &Visibility) -> Result<T, StoreError>,
-) -> Result<T, AccessError> {
     let visibility = session.visibility();
-    record(conn, &read_entry(session, purpose, &visibility))?;
+    audit::record(conn, &read_entry(session, purpose, &visibility))?;
     Ok(read(conn, &visibility?)?)
 }
 

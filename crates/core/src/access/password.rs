@@ -97,6 +97,8 @@ pub(super) fn check_password(user: &str, password: &str) -> Result<(), AccessErr
 /// The argon2id hash (PHC string, fresh salt) of `password` for `user`, refused
 /// unless [`check_password`] accepts it.
 pub(super) fn password_hash(user: &str, password: &str) -> Result<String, AccessError> {
+    // Argon2 is slow on purpose: never on the frame.
+    crate::store::refuse_on_frame("hashing a password")?;
     check_password(user, password)?;
     let salt = SaltString::generate(&mut OsRng);
     Ok(Argon2::default()

@@ -229,6 +229,8 @@ fn named(conn: &Connection, user: &str) -> Result<Named, AccessError> {
 /// is ignored (possible only in a database made before names were compared so) is
 /// refused, naming why, rather than signing in as one of them.
 pub fn authenticate(conn: &Connection, user: &str, password: &str) -> Result<Session, AccessError> {
+    // Argon2 is slow on purpose: never on the frame.
+    crate::store::refuse_on_frame("access::authenticate")?;
     let named = named(conn, user)?;
     let name = match &named {
         Named::One(candidate) => candidate.user.clone(),

@@ -1,10 +1,7 @@
 //! Turns at appending: a transaction that appends to the log holds the turn from
 //! before its `BEGIN` until after its `COMMIT`.
 
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
-use std::time::{Duration, Instant};
-
-use crate::store::StoreError;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Held while a transaction that appends to the log is open. DuckDB's transactions
 /// see the database as it was when they began, so an entry committed by another
@@ -19,33 +16,10 @@ pub struct AppendLock {
     _held: MutexGuard<'static, ()>,
 }
 
-/// Waits for the right to append (for workers and the command line).
+/// Waits for the right to append (on workers and the command line, never on the
+/// frame).
 pub fn lock_for_append() -> AppendLock {
     AppendLock {
         _held: APPENDING.lock().unwrap_or_else(PoisonError::into_inner),
-    }
-}
-
-/// How long the UI thread waits for the right to append: an ordinary append takes
-/// milliseconds, a load seconds or minutes.
-const UI_WAIT: Duration = Duration::from_millis(250);
-
-/// The right to append, waiting at most [`UI_WAIT`] for another append to finish,
-/// else [`StoreError::AuditBusy`] (for the UI thread, which must not wait for a load).
-pub fn try_lock_for_append() -> Result<AppendLock, StoreError> {
-    let deadline = Instant::now() + UI_WAIT;
-    loop {
-        match APPENDING.try_lock() {
-            Ok(_held) => return Ok(AppendLock { _held }),
-            Err(TryLockError::Poisoned(poisoned)) => {
-                return Ok(AppendLock {
-                    _held: poisoned.into_inner(),
-                });
-            }
-            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            Err(TryLockError::WouldBlock) => return Err(StoreError::AuditBusy),
-        }
     }
 }

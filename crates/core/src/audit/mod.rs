@@ -11,7 +11,7 @@ mod verify;
 
 pub use action::Action;
 pub use chain::GENESIS_HASH;
-pub use lock::{AppendLock, lock_for_append, try_lock_for_append};
+pub use lock::{AppendLock, lock_for_append};
 pub use log::{Filter, LogRow, list, total};
 pub use verify::{Anchor, Fault, Problem, Verification, verify, verify_with_anchor};
 
@@ -114,19 +114,10 @@ pub(crate) fn adopt_genesis(conn: &Connection) -> Result<(), StoreError> {
 
 /// Appends `entry` in a transaction of its own, waiting for a running load's turn:
 /// for work that has none (an export written to a file), right after it succeeds.
+/// Never on the frame: it may wait minutes for a load.
 pub fn record(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
-    let lock = lock_for_append();
-    record_holding(conn, &lock, entry)
-}
-
-/// [`record`] without waiting for a load: [`StoreError::AuditBusy`] while one is
-/// being recorded. For the UI thread (a search, a case opened, a finished export).
-pub fn record_now(conn: &Connection, entry: &Entry) -> Result<i64, StoreError> {
-    let lock = try_lock_for_append()?;
-    record_holding(conn, &lock, entry)
-}
-
-fn record_holding(conn: &Connection, _lock: &AppendLock, entry: &Entry) -> Result<i64, StoreError> {
+    crate::store::refuse_on_frame("audit::record")?;
+    let _lock = lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")?;
     match chain::append(conn, entry) {
         Ok(seq) => {

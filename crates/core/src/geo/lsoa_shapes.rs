@@ -5,7 +5,7 @@ use duckdb::Connection;
 use geo::{LineString, MultiPolygon, Polygon};
 
 /// One LSOA's outline and the figures the map always shows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LsoaShape {
     pub code: String,
     pub name: String,

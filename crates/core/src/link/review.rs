@@ -26,8 +26,8 @@ pub fn record_decision(
     } else {
         "different people"
     });
-    // Recorded from the UI thread, which must not wait for a running load.
-    let lock = crate::audit::try_lock_for_append()?;
+    // Waits while a load holds the audit log (the app runs this on a worker).
+    let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")?;
     let saved = conn
         .execute(

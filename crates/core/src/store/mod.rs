@@ -5,6 +5,10 @@ use std::path::Path;
 
 use duckdb::Connection;
 
+mod frame_rule;
+
+pub use frame_rule::{FrameMark, forbid_on_this_thread, refuse_on_frame, refused_on_frames};
+
 /// The schema applied on every open (idempotent `CREATE … IF NOT EXISTS`).
 const SCHEMA_SQL: &str = include_str!("schema.sql");
 
@@ -23,12 +27,13 @@ pub enum StoreError {
     },
     #[error("database query failed: {0}")]
     Query(#[from] duckdb::Error),
-    #[error("a load is being recorded in the audit log; try again when it has finished")]
-    AuditBusy,
+    #[error("{0} was called while drawing a frame; the UI thread only draws")]
+    OnTheFrame(&'static str),
 }
 
 /// Opens (creating if needed) a database file and makes sure the schema exists.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    refuse_on_frame("opening a database")?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         // DuckDB gives an unhelpful message for a missing directory; create it instead.
         std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
@@ -46,6 +51,7 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
 
 /// Opens a private in-memory database with the schema, for tests and scratch work.
 pub fn open_in_memory() -> Result<Connection, StoreError> {
+    refuse_on_frame("opening a database")?;
     let conn = Connection::open_in_memory()?;
     apply_schema(&conn)?;
     Ok(conn)
@@ -86,6 +92,7 @@ fn record_version(conn: &Connection) -> Result<(), StoreError> {
 
 /// Reads one value from `app.meta`.
 pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    refuse_on_frame("store::meta")?;
     let mut statement = conn.prepare("SELECT value FROM app.meta WHERE key = ?")?;
     let mut rows = statement.query([key])?;
     match rows.next()? {
@@ -96,6 +103,7 @@ pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> 
 
 /// Writes one value to `app.meta`.
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    refuse_on_frame("store::set_meta")?;
     conn.execute(
         "INSERT OR REPLACE INTO app.meta VALUES (?, ?)",
         [key, value],
@@ -105,12 +113,14 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreEr
 
 /// Runs a query that returns one integer (a count), treating NULL as 0.
 pub fn scalar_i64(conn: &Connection, sql: &str) -> Result<i64, StoreError> {
+    refuse_on_frame("store::scalar_i64")?;
     let value: Option<i64> = conn.query_row(sql, [], |row| row.get(0))?;
     Ok(value.unwrap_or(0))
 }
 
 /// Every user table as `schema.table`, sorted; used to show and check what a database holds.
 pub fn table_names(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    refuse_on_frame("store::table_names")?;
     let mut statement = conn.prepare(
         "SELECT table_schema || '.' || table_name FROM information_schema.tables \
          WHERE table_catalog = current_database() ORDER BY 1",

@@ -39,22 +39,16 @@ pub fn audit_entry(published: &Published, destination: &str, format: &str) -> au
 /// that must be recorded before they appear under their own: a crash or a
 /// refused entry leaves no file a reader could take for an export. Dropping it
 /// deletes the files not yet placed.
-pub struct StagedCsv {
+struct StagedCsv {
     files: Vec<(tempfile::NamedTempFile, PathBuf)>,
     entry: audit::Entry,
 }
 
 impl StagedCsv {
-    /// The entry [`StagedCsv::place`] records.
-    pub fn entry(&self) -> &audit::Entry {
-        &self.entry
-    }
-
     /// Records the export with `record`, then renames each file into place and
     /// returns the paths. When `record` fails nothing is placed and the files stay
-    /// staged ([`UptakeError::NotRecorded`]): the caller may try again (the audit
-    /// log was busy) or drop them.
-    pub fn place(
+    /// staged ([`UptakeError::NotRecorded`]) until dropped.
+    fn place(
         &mut self,
         record: impl FnOnce(&audit::Entry) -> Result<i64, StoreError>,
     ) -> Result<Vec<PathBuf>, UptakeError> {
@@ -94,7 +88,7 @@ pub fn write_csv(
 /// relative indices of inequality. Each begins with `#` lines giving the title,
 /// reference date, the date `produced`, the data source, the suppression note and
 /// what blank cells mean.
-pub fn stage_csv(
+fn stage_csv(
     published: &Published,
     dir: &Path,
     produced: NaiveDate,
