@@ -56,7 +56,7 @@ pub fn open_sample(
     {
         let conn = store::open(&building)?;
         let model = RiskModelFile::load(&sample_risk_model_path())?;
-        Pipeline::new(&conn, progress).run(&Plan {
+        Pipeline::new(&conn, &crate::audit::os_user(), progress).run(&Plan {
             manifest: &manifest,
             link: &crate::link::LinkConfig::default(),
             criteria: true,

@@ -364,7 +364,7 @@ fn old_calls(conn: &Connection) -> anyhow::Result<Vec<(&'static str, f64)>> {
     let case = timed(&mut || {
         audit::record(
             conn,
-            &Entry::new(Action::OpenFamily, family.family_id.as_str()),
+            &Entry::new(USER, Action::OpenFamily, family.family_id.as_str()),
         )?;
         Ok(())
     })?;
@@ -375,7 +375,7 @@ fn old_calls(conn: &Connection) -> anyhow::Result<Vec<(&'static str, f64)>> {
     // The old frame recorded a staged export and renamed its files; the renames
     // are left out, so this is the least that frame did.
     let export = timed(&mut || {
-        audit::record(conn, &Entry::new(Action::Export, "bench folder"))?;
+        audit::record(conn, &Entry::new(USER, Action::Export, "bench folder"))?;
         Ok(())
     })?;
     Ok(WORK

@@ -154,7 +154,7 @@ pub fn generate_and_link(
         pipeline::Stage::Ingest { .. } => progress("ingesting", Some(p.fraction)),
         _ => progress("linking", None),
     };
-    let run = Pipeline::new(&conn, &mut report_stage).run(&Plan {
+    let run = Pipeline::new(&conn, &crate::audit::os_user(), &mut report_stage).run(&Plan {
         manifest: &manifest,
         link: link_config,
         criteria: false,

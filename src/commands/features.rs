@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::access::Session;
 use crate::format::{new_table, thousands};
 use crate::store;
 
@@ -26,7 +27,7 @@ impl ExportFeaturesCommand {
     /// `zonewise export-features`: builds every child's features and label at a
     /// reference date (`mart.risk_feature`, `mart.risk_label`) and writes them to a
     /// CSV or Parquet file, by its extension.
-    pub fn run(&self) -> anyhow::Result<()> {
+    pub fn run(&self, session: &Session) -> anyhow::Result<()> {
         let (db, reference_date, out) = (&self.db, self.date, &self.out);
         use crate::risk::{self, export};
         export::Format::from_path(out)?;
@@ -37,7 +38,7 @@ impl ExportFeaturesCommand {
         let progress = spinner(format!("building features on {reference_date}"));
         let written = risk::build(&conn, reference_date).and_then(|built| {
             progress.set_message(format!("writing {}", out.display()));
-            export::write(&conn, reference_date, out).map(|written| (built, written))
+            export::write(&conn, reference_date, out, &session.user).map(|written| (built, written))
         });
         progress.finish_and_clear();
         let (built, written) = written?;

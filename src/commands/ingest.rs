@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::access::Session;
 use crate::format::thousands;
 use crate::ingest::{self, Manifest};
 use crate::pipeline::Pipeline;
@@ -23,12 +24,13 @@ pub struct IngestCommand {
 
 impl IngestCommand {
     /// `zonewise ingest`: validates and loads a manifest's extracts, then prints the quality summary.
-    pub fn run(&self) -> anyhow::Result<()> {
+    pub fn run(&self, session: &Session) -> anyhow::Result<()> {
         let (db, manifest_path) = (&self.db, &self.manifest);
         let manifest = Manifest::load(manifest_path)?;
         let conn = store::open(db)?;
         let bar = stage_bar();
-        let report = Pipeline::new(&conn, &mut |p| show_stage(&bar, p)).ingest(&manifest);
+        let report =
+            Pipeline::new(&conn, &session.user, &mut |p| show_stage(&bar, p)).ingest(&manifest);
         bar.finish_and_clear();
         let report = report?;
         println!(

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::access::Session;
 use crate::format::{new_table, thousands};
 use crate::ingest::IngestProgress;
 use crate::link::fellegi_sunter::Model;
@@ -35,7 +36,7 @@ pub struct LinkCommand {
 impl LinkCommand {
     /// `zonewise link`: links the ingested records and prints counts, timings and weights.
     /// With `model`, scores with a saved model instead of training one.
-    pub fn run(&self) -> anyhow::Result<()> {
+    pub fn run(&self, session: &Session) -> anyhow::Result<()> {
         let (db, accept, max_pairs) = (&self.db, self.accept, self.max_pairs);
         let (model, save_model) = (self.model.as_deref(), self.save_model.as_deref());
         if !db.is_file() {
@@ -54,7 +55,7 @@ impl LinkCommand {
         };
         let bar = stage_bar();
         let mut show = |p: &Progress| show_stage(&bar, p);
-        let mut pipeline = Pipeline::new(&conn, &mut show);
+        let mut pipeline = Pipeline::new(&conn, &session.user, &mut show);
         let report = pipeline.link(&config);
         bar.finish_and_clear();
         let report = report?;

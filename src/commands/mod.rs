@@ -18,9 +18,7 @@ pub mod window;
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
-use crate::access::Capability;
+use crate::access::{Capability, Session};
 use crate::bench::BenchCommand;
 
 /// Zonewise: linked agency data, early-help flags and uptake maps for councils.
@@ -212,34 +210,31 @@ impl Command {
     }
 
     /// Signs `sign_in_as` in to the command's database (refusing a role not
-    /// granted what the command needs), then runs it.
+    /// granted what the command needs), then runs it as that session: every
+    /// entry the command records names the session's user. Commands that open no
+    /// database run as the local analyst.
     pub fn run(self, sign_in_as: Option<&str>) -> anyhow::Result<()> {
         let name = self.name();
         let session = match (self.database(), name.needs()) {
-            (Some(db), Some(needs)) => Some(crate::access::cli::sign_in(
-                &db,
-                sign_in_as,
-                name.as_str(),
-                needs,
-            )?),
-            _ => None,
+            (Some(db), Some(needs)) => {
+                crate::access::cli::sign_in(&db, sign_in_as, name.as_str(), needs)?
+            }
+            _ => Session::local_analyst(),
         };
         match self {
             Command::Synth(config) => synth::synth_command(&config),
-            Command::Ingest(command) => command.run(),
-            Command::Link(command) => command.run(),
+            Command::Ingest(command) => command.run(&session),
+            Command::Link(command) => command.run(&session),
             Command::LinkFiles(command) => command.run(),
             Command::EvaluateLinkage(command) => command.run(),
-            Command::Uptake(command) => {
-                command.run(&session.context("uptake opens a database, so it signs in first")?)
-            }
-            Command::ExportFeatures(command) => command.run(),
+            Command::Uptake(command) => command.run(&session),
+            Command::ExportFeatures(command) => command.run(&session),
             Command::Criteria(command) => command.run(),
-            Command::Train(command) => command.run(),
-            Command::Score(command) => command.run(),
+            Command::Train(command) => command.run(&session),
+            Command::Score(command) => command.run(&session),
             Command::Evaluate(command) => command.run(),
             Command::Quality(command) => command.run(),
-            Command::User { user } => user.run(),
+            Command::User { user } => user.run(&session),
             Command::Audit { audit } => audit.run(),
             Command::Bench { bench } => bench.run(),
         }

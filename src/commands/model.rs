@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
+use crate::access::Session;
 use crate::format::{new_table, thousands};
 use crate::pipeline::Pipeline;
 use crate::risk::model::evaluation::Evaluation;
@@ -39,7 +40,7 @@ pub struct TrainCommand {
 impl TrainCommand {
     /// `zonewise train`: chooses and fits a risk model, evaluates it on the later
     /// date, writes the model file and its card beside it, and prints the figures.
-    pub fn run(&self) -> anyhow::Result<()> {
+    pub fn run(&self, session: &Session) -> anyhow::Result<()> {
         let command = self;
         use crate::risk::model::{self, TrainOptions, card};
         let options = TrainOptions {
@@ -68,13 +69,17 @@ impl TrainCommand {
             .with_context(|| format!("cannot write the model card {}", card_path.display()))?;
         crate::audit::record(
             &conn,
-            &crate::audit::Entry::new(crate::audit::Action::ModelRun, trained.model_id.as_str())
-                .with_detail(format!(
-                    "trained on {}, held out {}; written to {}",
-                    options.training_date,
-                    options.held_out_date,
-                    command.out.display()
-                )),
+            &crate::audit::Entry::new(
+                &session.user,
+                crate::audit::Action::ModelRun,
+                trained.model_id.as_str(),
+            )
+            .with_detail(format!(
+                "trained on {}, held out {}; written to {}",
+                options.training_date,
+                options.held_out_date,
+                command.out.display()
+            )),
         )?;
         print_table(&tables::candidates(&trained));
         println!("{}", trained.selection.reason);
@@ -107,7 +112,7 @@ pub struct ScoreCommand {
 
 impl ScoreCommand {
     /// `zonewise score`: scores every child at a date into `mart.risk_score` and `mart.risk_reason`.
-    pub fn run(&self) -> anyhow::Result<()> {
+    pub fn run(&self, session: &Session) -> anyhow::Result<()> {
         let (db, model_path, reference_date) = (&self.db, &self.model, self.date);
         use crate::risk::model::file::RiskModelFile;
         let model = RiskModelFile::load(model_path)?;
@@ -116,17 +121,21 @@ impl ScoreCommand {
         }
         let conn = store::open(db)?;
         let bar = stage_bar();
-        let summary =
-            Pipeline::new(&conn, &mut |p| show_stage(&bar, p)).score(&model, reference_date);
+        let summary = Pipeline::new(&conn, &session.user, &mut |p| show_stage(&bar, p))
+            .score(&model, reference_date);
         bar.finish_and_clear();
         let summary = summary?;
         crate::audit::record(
             &conn,
-            &crate::audit::Entry::new(crate::audit::Action::ModelRun, model.model_id.as_str())
-                .with_detail(format!(
-                    "scored {reference_date}: {} children, {} families flagged",
-                    summary.children, summary.flagged_families
-                )),
+            &crate::audit::Entry::new(
+                &session.user,
+                crate::audit::Action::ModelRun,
+                model.model_id.as_str(),
+            )
+            .with_detail(format!(
+                "scored {reference_date}: {} children, {} families flagged",
+                summary.children, summary.flagged_families
+            )),
         )?;
         println!(
             "{} children in {} families scored on {reference_date} with {}: {} children in {} families flagged for review (score ≥ {:.3}). \

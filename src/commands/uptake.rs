@@ -79,9 +79,10 @@ impl UptakeCommand {
         if let Some(dir) = &command.csv {
             // The produced date is the user's calendar day, read here at the edge.
             let produced = chrono::Local::now().date_naive();
-            let paths = uptake::export::write_csv(&published, dir, produced, |entry| {
-                audit::record(&conn, entry)
-            })?;
+            let paths =
+                uptake::export::write_csv(&published, dir, produced, &session.user, |entry| {
+                    audit::record(&conn, entry)
+                })?;
             for path in paths {
                 println!("{}", path.display());
             }
@@ -91,7 +92,7 @@ impl UptakeCommand {
         let format = if command.json { "JSON" } else { "table" };
         audit::record(
             &conn,
-            &uptake::export::audit_entry(&published, "standard output", format),
+            &uptake::export::audit_entry(&session.user, &published, "standard output", format),
         )?;
         if command.json {
             println!("{}", serde_json::to_string_pretty(&published)?);

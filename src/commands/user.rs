@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::access::cli;
-use crate::access::{NewUser, Role, UserChange};
+use crate::access::{NewUser, Role, Session, UserChange};
 
 /// Users and their roles.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -95,8 +95,9 @@ impl UserCommand {
         }
     }
 
-    /// Runs the command.
-    pub fn run(self) -> anyhow::Result<()> {
+    /// Runs the command as `session`'s user.
+    pub fn run(self, session: &Session) -> anyhow::Result<()> {
+        let actor = session.user.as_str();
         match self {
             UserCommand::Add {
                 db,
@@ -112,6 +113,7 @@ impl UserCommand {
                     role,
                     zones: zone,
                 },
+                actor,
             ),
             UserCommand::List { db } => cli::list_command(&db),
             UserCommand::Change {
@@ -128,10 +130,11 @@ impl UserCommand {
                     zones: zone,
                     display_name,
                 },
+                actor,
             ),
-            UserCommand::Password { db, name } => cli::password_command(&db, &name),
-            UserCommand::Disable { db, name } => cli::disable_command(&db, &name),
-            UserCommand::Enable { db, name } => cli::enable_command(&db, &name),
+            UserCommand::Password { db, name } => cli::password_command(&db, &name, actor),
+            UserCommand::Disable { db, name } => cli::disable_command(&db, &name, actor),
+            UserCommand::Enable { db, name } => cli::enable_command(&db, &name, actor),
         }
     }
 }

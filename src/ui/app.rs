@@ -396,9 +396,17 @@ impl ZonewiseApp {
             });
     }
 
+    /// Who is acting, for every audit entry the app's work records: the signed-in
+    /// user, else (a database without users) the operating-system user. Handed
+    /// to each job with its work, never kept anywhere global.
+    fn actor(&self) -> String {
+        self.session
+            .as_ref()
+            .map_or_else(audit::os_user, |session| session.user.clone())
+    }
+
     /// Signed in: reads the figures that the role may see and opens a view it may open.
     fn signed_in(&mut self, ctx: &egui::Context, session: Session) {
-        crate::audit::set_signed_in(Some(session.user.clone()));
         if !session.role.may(self.view.capability()) {
             self.view = View::ALL
                 .into_iter()
@@ -412,7 +420,6 @@ impl ZonewiseApp {
 
     /// Forgets the session and everything read for it, back to the sign-in form.
     fn sign_out(&mut self) {
-        crate::audit::set_signed_in(None);
         self.session = None;
         self.snapshot = None;
         self.families = families_view::FamiliesState::default();
@@ -494,6 +501,7 @@ impl ZonewiseApp {
                     return;
                 };
                 self.linkage_message = None;
+                let actor = self.actor();
                 self.jobs.start_on(
                     db,
                     JobKind::Recluster,
@@ -502,7 +510,7 @@ impl ZonewiseApp {
                     move |sink, conn| {
                         sink.report(None, "Linking people and families at the new thresholds…");
                         Ok(JobDone::Reclustered(crate::link::recluster(
-                            conn, accept, review,
+                            conn, &actor, accept, review,
                         )?))
                     },
                 );
@@ -527,7 +535,7 @@ impl ZonewiseApp {
             return;
         };
         let (l_key, r_key) = (item.pair.l_key.clone(), item.pair.r_key.clone());
-        let decided_by = audit::current_user();
+        let decided_by = self.actor();
         self.linkage_message = None;
         self.jobs.start_on(
             db,
@@ -777,7 +785,7 @@ impl ZonewiseApp {
             RoundTableAction::OpenCase { family_id, reason } => {
                 let Some(db) = &self.db else { return };
                 // Recorded before any name is shown: no entry, no unmasking.
-                let entry = Entry::new(Action::OpenFamily, family_id.as_str())
+                let entry = Entry::new(self.actor(), Action::OpenFamily, family_id.as_str())
                     .with_reason(reason)
                     .with_detail("unmasked on the round table");
                 self.jobs.start_on(
@@ -836,7 +844,7 @@ impl ZonewiseApp {
         let Some(db) = &self.db else {
             return;
         };
-        let decided_by = audit::current_user();
+        let decided_by = self.actor();
         self.round_table.message = None;
         self.jobs.start_on(
             db,
@@ -900,6 +908,7 @@ impl ZonewiseApp {
         };
         let zone = zone_id.to_string();
         self.round_table.message = None;
+        let actor = self.actor();
         self.jobs.start_on(
             db,
             JobKind::SavePack,
@@ -916,7 +925,7 @@ impl ZonewiseApp {
                     return Ok(JobDone::PackSaved(None));
                 };
                 sink.report(None, "Saving the meeting pack…");
-                crate::report::meeting_pack::save_pack(conn, &path, &html, &zone)?;
+                crate::report::meeting_pack::save_pack(conn, &path, &html, &zone, &actor)?;
                 Ok(JobDone::PackSaved(Some(path)))
             },
         );
@@ -945,6 +954,7 @@ impl ZonewiseApp {
             return;
         };
         self.import_message = None;
+        let actor = self.actor();
         self.jobs.start_on(
             db,
             JobKind::Import,
@@ -956,7 +966,7 @@ impl ZonewiseApp {
                     return Ok(JobDone::Imported(ImportOutcome::Cancelled));
                 };
                 let manifest = Manifest::load(&manifest_path)?;
-                let report = crate::pipeline::Pipeline::new(conn, &mut |p| {
+                let report = crate::pipeline::Pipeline::new(conn, &actor, &mut |p| {
                     sink.report(Some(p.fraction), format!("Loading {}", p.stage))
                 })
                 .ingest(&manifest)?;
@@ -1118,6 +1128,7 @@ impl ZonewiseApp {
             }),
             MapAction::SaveFigure(figure) => {
                 let Some(db) = &self.db else { return };
+                let actor = self.actor();
                 self.jobs.start_on(
                     db,
                     JobKind::SaveMapFigure,
@@ -1126,7 +1137,7 @@ impl ZonewiseApp {
                     move |sink, conn| {
                         sink.report(None, "Encoding and recording the figure…");
                         Ok(JobDone::MapFigureSaved(map_view::save_figure(
-                            conn, &figure,
+                            conn, &figure, &actor,
                         )?))
                     },
                 );
@@ -1146,6 +1157,7 @@ impl ZonewiseApp {
     ) {
         let Some(db) = &self.db else { return };
         self.map.export_message = None;
+        let actor = self.actor();
         self.jobs.start_on(
             db,
             JobKind::ExportMapTables,
@@ -1158,10 +1170,13 @@ impl ZonewiseApp {
                 };
                 sink.report(None, "Writing and recording the tables…");
                 let produced = chrono::Local::now().date_naive();
-                let files =
-                    crate::uptake::export::write_csv(&published, &dir, produced, |entry| {
-                        audit::record(conn, entry)
-                    })?;
+                let files = crate::uptake::export::write_csv(
+                    &published,
+                    &dir,
+                    produced,
+                    &actor,
+                    |entry| audit::record(conn, entry),
+                )?;
                 Ok(JobDone::MapTablesExported(format!(
                     "Saved {} files to {}",
                     files.len(),

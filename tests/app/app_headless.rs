@@ -46,6 +46,7 @@ fn generated_county() -> County {
         ingest::ingest(
             &conn,
             &Manifest::load(&manifest).expect("manifest"),
+            "analyst",
             &mut |_| {},
         )
         .expect("ingest");
@@ -175,7 +176,8 @@ fn models_view_shows_the_figures_of_the_model_file() {
     let model = RiskModelFile::load(&zonewise::sample::sample_risk_model_path()).expect("model");
     {
         let conn = duckdb::Connection::open(&county.db).expect("open");
-        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
+        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default(), "analyst")
+            .expect("link");
         let date = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date");
         zonewise::risk::build(&conn, date).expect("features");
         zonewise::risk::model::score::score(&conn, &model, date).expect("score");
@@ -331,7 +333,7 @@ fn linkage_view_shows_the_latest_run() {
     let county = generated_county();
     let persons = {
         let conn = duckdb::Connection::open(&county.db).expect("open");
-        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default())
+        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default(), "analyst")
             .expect("link")
             .persons
     };
@@ -375,7 +377,8 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     let county = generated_county();
     {
         let conn = duckdb::Connection::open(&county.db).expect("open");
-        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
+        zonewise::link::link(&conn, &zonewise::link::LinkConfig::default(), "analyst")
+            .expect("link");
     }
     let mut harness = open_app(&county);
     harness.get_by_label("Linkage").click();
@@ -540,10 +543,7 @@ fn audit_view_filters_the_log_and_shows_its_verification() {
             ("ben", Action::Export, "/exports/uptake"),
             ("amara", Action::SearchPersons, "smith"),
         ] {
-            let entry = Entry {
-                user: user.to_string(),
-                ..Entry::new(action, subject)
-            };
+            let entry = Entry::new(user.to_string(), action, subject);
             audit::record(&conn, &entry).expect("append");
         }
     }
@@ -737,7 +737,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
 /// The county linked, and the NHS Health Check figures as the map shows them.
 fn linked_health_check(county: &County) -> zonewise::uptake::Published {
     let conn = duckdb::Connection::open(&county.db).expect("open");
-    zonewise::link::link(&conn, &zonewise::link::LinkConfig::default()).expect("link");
+    zonewise::link::link(&conn, &zonewise::link::LinkConfig::default(), "analyst").expect("link");
     let services = zonewise::uptake::service::built_in().expect("services");
     let service = zonewise::uptake::service::find(&services, "health_check").expect("service");
     let tables = zonewise::uptake::compute(&conn, service, &Default::default()).expect("uptake");

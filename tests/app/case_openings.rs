@@ -397,7 +397,13 @@ fn family_option_on_round_table(county: &County) -> Vec<Opened> {
 /// The zone manager's round table with the agenda's family opened for [`REASON`].
 fn open_case_on_round_table(county: &County) -> Harness<'static, ZonewiseApp> {
     let mut harness = signed_in(app(county), ZONE_MANAGER);
-    click_button(&harness, "Round table");
+    open_agenda_case(&mut harness, county);
+    harness
+}
+
+/// On `harness`'s round table, opens the agenda's family for [`REASON`].
+fn open_agenda_case(harness: &mut Harness<'static, ZonewiseApp>, county: &County) {
+    click_button(harness, "Round table");
     harness.run_steps(2);
     assert_eq!(
         harness.state().round_table.zone.as_deref(),
@@ -406,10 +412,10 @@ fn open_case_on_round_table(county: &County) -> Harness<'static, ZonewiseApp> {
     harness.get_by_label(&county.agenda_family).click();
     harness.run_steps(2);
     // The reason field is the first on the screen, before the decision's note.
-    type_into(&mut harness, egui::accesskit::Role::TextInput, REASON);
-    click_button(&harness, "Open case");
+    type_into(harness, egui::accesskit::Role::TextInput, REASON);
+    click_button(harness, "Open case");
     harness.run_steps(2);
-    finish_jobs(&mut harness);
+    finish_jobs(harness);
     assert!(
         harness
             .state()
@@ -417,7 +423,36 @@ fn open_case_on_round_table(county: &County) -> Harness<'static, ZonewiseApp> {
             .opened
             .contains(&county.agenda_family)
     );
-    harness
+}
+
+/// Who acts travels with each window's session: a second window signed in as
+/// someone else (on a copy of the county, as DuckDB allows one handle per file
+/// in a process) does not change whom the first window's entries name. With
+/// one process-wide "signed-in user", the analyst's later sign-in would have
+/// put their name on the zone manager's case opening.
+#[test]
+fn each_window_names_its_own_user_while_another_is_signed_in() {
+    let _turn = common::app::one_at_a_time();
+    let county = county();
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let copy = elsewhere.path().join("copy.duckdb");
+    std::fs::copy(&county.db, &copy).expect("copy the county");
+    let before = last_seq(&county);
+
+    let mut zone_manager = signed_in(app(&county), ZONE_MANAGER);
+    let analyst = signed_in(ZonewiseApp::new(DatabaseChoice::File(copy)), ANALYST);
+    open_agenda_case(&mut zone_manager, &county);
+    drop(zone_manager);
+
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let recorded = common::audit_entries(&conn, before, &["open_family"]);
+    assert_eq!(recorded.len(), 1, "one case opened: {recorded:?}");
+    assert_eq!(recorded[0].0, ZONE_MANAGER, "named by its own window");
+    assert_eq!(
+        analyst.state().session().map(|s| s.user.as_str()),
+        Some(ANALYST),
+        "the other window is still signed in"
+    );
 }
 
 fn round_table_open_case(county: &County) -> Vec<Opened> {

@@ -1072,7 +1072,7 @@ fn a_meeting_pack_appears_only_with_its_audit_entry() {
     let conn = zonewise::store::open(&county.db).expect("open");
     let out = tempfile::tempdir().expect("temp dir");
     let saved = out.path().join("pack.html");
-    save_pack(&conn, &saved, "<p>pack</p>", "Z1").expect("saved");
+    save_pack(&conn, &saved, "<p>pack</p>", "Z1", "analyst").expect("saved");
     assert_eq!(
         std::fs::read_to_string(&saved).expect("file"),
         "<p>pack</p>"
@@ -1090,7 +1090,8 @@ fn a_meeting_pack_appears_only_with_its_audit_entry() {
     conn.execute_batch("DROP TABLE app.audit_log")
         .expect("break the log");
     let refused = out.path().join("refused.html");
-    let error = save_pack(&conn, &refused, "<p>pack</p>", "Z1").expect_err("not recorded");
+    let error =
+        save_pack(&conn, &refused, "<p>pack</p>", "Z1", "analyst").expect_err("not recorded");
     assert!(error.to_string().contains("audit log"), "{error}");
     let left: Vec<_> = std::fs::read_dir(out.path())
         .expect("list")

@@ -37,10 +37,9 @@ pub fn assessed_county(dir: &Path, families: usize, seed: u64) -> PathBuf {
     copy
 }
 
-/// Held by each test of the app binary: the signed-in user (whom the audit log
-/// names) and the turn at appending to the log (which the UI thread will not wait
-/// for) are one per process, so two apps, or an app and a county being built,
-/// must not run at once.
+/// Held by each test of the app binary: the turn at appending to the audit log is
+/// one per process and the tests read the log's newest entries, so two tests'
+/// apps, or an app and a county being built, must not run at once.
 pub fn one_at_a_time() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(PoisonError::into_inner)

@@ -123,8 +123,8 @@ pub fn linked_county(dir: &Path, families: usize, seed: u64) -> std::path::PathB
     let db = dir.join("county.duckdb");
     let conn = zonewise::store::open(&db).expect("db");
     let manifest = Manifest::load(&manifest).expect("manifest");
-    ingest::ingest(&conn, &manifest, &mut |_| {}).expect("ingest");
-    link::link(&conn, &LinkConfig::default()).expect("link");
+    ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("ingest");
+    link::link(&conn, &LinkConfig::default(), "analyst").expect("link");
     db
 }
 

@@ -36,8 +36,8 @@ fn linked_county(out: &Path) -> (Connection, Manifest) {
     .expect("synth");
     let manifest = Manifest::load(&out.join("manifest.toml")).expect("manifest");
     let conn = store::open_in_memory().expect("db");
-    ingest::ingest(&conn, &manifest, &mut |_| {}).expect("ingest");
-    link::link(&conn, &LinkConfig::default()).expect("link");
+    ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("ingest");
+    link::link(&conn, &LinkConfig::default(), "analyst").expect("link");
     (conn, manifest)
 }
 

@@ -108,7 +108,7 @@ impl Fixture {
             &manifest_text("pupils.csv", "police.csv", "police"),
         );
         let conn = store::open(&dir.path().join("test.duckdb")).expect("open db");
-        ingest::ingest(&conn, &manifest, &mut |_| {}).expect("good input loads");
+        ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("good input loads");
         Fixture { dir, conn }
     }
 
@@ -145,7 +145,7 @@ impl Fixture {
             self.dir.path().to_path_buf(),
         )
         .map_err(IngestError::from)
-        .and_then(|manifest| ingest::ingest(&self.conn, &manifest, &mut |_| {}));
+        .and_then(|manifest| ingest::ingest(&self.conn, &manifest, "analyst", &mut |_| {}));
         let error = result.expect_err("bad input must be rejected");
         assert_eq!(before, self.state(), "the database changed after: {error}");
         let message = error.to_string();
@@ -214,7 +214,7 @@ fn good_input_loads_typed_rows_and_quality() {
 fn reloading_replaces_a_source_rather_than_appending() {
     let fixture = Fixture::new();
     let manifest = Manifest::load(&fixture.path("manifest.toml")).expect("manifest");
-    ingest::ingest(&fixture.conn, &manifest, &mut |_| {}).expect("second load");
+    ingest::ingest(&fixture.conn, &manifest, "analyst", &mut |_| {}).expect("second load");
     let pupils =
         store::scalar_i64(&fixture.conn, "SELECT count(*) FROM staging.pupils").expect("count");
     assert_eq!(pupils, 3);
@@ -407,7 +407,7 @@ fn gzip_extracts_load_like_plain_ones() {
         fixture.dir.path(),
         &manifest_text("pupils.csv.gz", "police.csv", "police"),
     );
-    ingest::ingest(&fixture.conn, &manifest, &mut |_| {}).expect("gzip loads");
+    ingest::ingest(&fixture.conn, &manifest, "analyst", &mut |_| {}).expect("gzip loads");
     let pupils =
         store::scalar_i64(&fixture.conn, "SELECT count(*) FROM staging.pupils").expect("count");
     assert_eq!(pupils, 3);

@@ -95,7 +95,7 @@ fn parquet_extract_loads_with_typed_and_text_dates() {
     let manifest =
         Manifest::parse(MANIFEST, Path::new("m.toml"), dir.path().to_path_buf()).expect("manifest");
     let conn = store::open_in_memory().expect("db");
-    ingest::ingest(&conn, &manifest, &mut |_| {}).expect("parquet loads");
+    ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("parquet loads");
     let (birth, term, value, line, given): (String, String, f64, i64, Option<String>) = conn
         .query_row(
             "SELECT birth_date::VARCHAR, event_date::VARCHAR, event_value, _line, given_name
@@ -125,7 +125,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         ["01/09/2023", "04/01/2024", "01/09/2023"],
         true,
     );
-    ingest::ingest(&conn, &manifest, &mut |_| {}).expect("first load");
+    ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("first load");
     let before = tables(&conn);
 
     write_parquet(
@@ -133,8 +133,8 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         ["01/09/2023", "2024-01-04", "01/09/2023"],
         true,
     );
-    let error =
-        ingest::ingest(&conn, &manifest, &mut |_| {}).expect_err("ISO text in a dd/mm/yyyy column");
+    let error = ingest::ingest(&conn, &manifest, "analyst", &mut |_| {})
+        .expect_err("ISO text in a dd/mm/yyyy column");
     let message = error.to_string();
     assert!(
         message.contains("pupils.parquet, row 2, column 'term_start'"),
@@ -148,7 +148,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         ["01/09/2023", "04/01/2024", "01/09/2023"],
         false,
     );
-    let message = ingest::ingest(&conn, &manifest, &mut |_| {})
+    let message = ingest::ingest(&conn, &manifest, "analyst", &mut |_| {})
         .expect_err("no forename")
         .to_string();
     assert!(
@@ -162,7 +162,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         "pupil_id,forename\nP1,Amelia\n",
     )
     .expect("write");
-    let message = ingest::ingest(&conn, &manifest, &mut |_| {})
+    let message = ingest::ingest(&conn, &manifest, "analyst", &mut |_| {})
         .expect_err("CSV named .parquet")
         .to_string();
     assert!(message.contains("pupils.parquet"), "{message}");
@@ -170,7 +170,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
     assert_eq!(before, tables(&conn));
 
     std::fs::write(dir.path().join("pupils.parquet"), "").expect("write");
-    let message = ingest::ingest(&conn, &manifest, &mut |_| {})
+    let message = ingest::ingest(&conn, &manifest, "analyst", &mut |_| {})
         .expect_err("empty")
         .to_string();
     assert!(

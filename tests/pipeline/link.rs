@@ -31,10 +31,11 @@ fn linked_county(dir: &Path) -> (duckdb::Connection, link::LinkReport) {
     ingest::ingest(
         &conn,
         &Manifest::load(&out.join("manifest.toml")).expect("manifest"),
+        "analyst",
         &mut |_| {},
     )
     .expect("ingest");
-    let report = link::link(&conn, &LinkConfig::default()).expect("link");
+    let report = link::link(&conn, &LinkConfig::default(), "analyst").expect("link");
     (conn, report)
 }
 
@@ -71,7 +72,7 @@ fn linkage_quality_is_above_its_floor_and_ids_are_stable() {
             .expect("collect")
     };
     let first = ids(&conn);
-    link::link(&conn, &LinkConfig::default()).expect("second run");
+    link::link(&conn, &LinkConfig::default(), "analyst").expect("second run");
     assert_eq!(
         first,
         ids(&conn),
@@ -123,7 +124,7 @@ fn an_overbroad_blocking_rule_is_refused_with_its_name() {
         max_pairs_per_rule: 10,
         ..Default::default()
     };
-    let message = link::link(&conn, &config)
+    let message = link::link(&conn, &config, "analyst")
         .expect_err("over the limit")
         .to_string();
     assert!(
@@ -170,7 +171,7 @@ fn review_decisions_survive_a_rerun() {
 
     link::review::record_decision(&conn, &b, &a, true, "reviewer").expect("same");
     link::review::record_decision(&conn, &c, &d, false, "reviewer").expect("different");
-    link::link(&conn, &LinkConfig::default()).expect("re-run");
+    link::link(&conn, &LinkConfig::default(), "analyst").expect("re-run");
     assert_eq!(
         person_of(&a),
         person_of(&b),
@@ -181,7 +182,7 @@ fn review_decisions_survive_a_rerun() {
         person_of(&d),
         "'different' separates what the model linked"
     );
-    link::link(&conn, &LinkConfig::default()).expect("and again");
+    link::link(&conn, &LinkConfig::default(), "analyst").expect("and again");
     assert_eq!(person_of(&a), person_of(&b), "decisions hold on every run");
     assert_ne!(person_of(&c), person_of(&d));
 }
@@ -262,6 +263,7 @@ fn a_saved_model_reproduces_the_linkage_without_training() {
             model: Some(loaded.model),
             ..Default::default()
         },
+        "analyst",
     )
     .expect("scored with the saved model");
     assert!(
@@ -317,6 +319,7 @@ fn a_parent_nhs_number_puts_a_child_in_the_parents_family() {
             model: Some(model),
             ..Default::default()
         },
+        "analyst",
     )
     .expect("link");
     let family_of = |given: &str| -> String {

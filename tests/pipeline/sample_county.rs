@@ -27,7 +27,7 @@ fn committed_sample_ingests_every_row() {
     let manifest = Manifest::load(&manifest_path).expect("sample manifest loads");
     assert_eq!(manifest.sources.len(), 7, "one extract per agency kind");
     let conn = store::open_in_memory().expect("db");
-    let report = ingest::ingest(&conn, &manifest, &mut |_| {}).expect("sample ingests");
+    let report = ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("sample ingests");
     for source in &manifest.sources {
         let record_id = &source.columns[&zonewise::ingest::manifest::FieldRole::RecordId];
         let (rows, ids) = count_file(&manifest.resolve(&source.file), source.delimiter, record_id);

@@ -520,7 +520,7 @@ fn check_export(conn: &Connection, service: &str, threshold: u64, dir: &Path) ->
     let computed = uptake::compute(conn, &service, &options).expect("compute");
     let published = uptake::publish(conn, &service, &options, threshold).expect("publish");
     let produced = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).expect("date");
-    let paths = uptake::export::write_csv(&published, dir, produced, |entry| {
+    let paths = uptake::export::write_csv(&published, dir, produced, "analyst", |entry| {
         zonewise::audit::record(conn, entry)
     })
     .expect("export");
@@ -999,7 +999,7 @@ fn an_export_the_audit_log_refuses_leaves_no_file() {
     let out = dir.path().join("refused");
     let produced = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).expect("date");
     let mut seen = Vec::new();
-    let error = uptake::export::write_csv(&published, &out, produced, |entry| {
+    let error = uptake::export::write_csv(&published, &out, produced, "analyst", |entry| {
         // The files are written (staged) by the time the entry is asked for.
         seen = std::fs::read_dir(&out)
             .expect("folder")

@@ -19,10 +19,11 @@ fn log_of(n: i64) -> Connection {
 fn fill(conn: &Connection, n: i64) {
     for i in 2..=n {
         let action = Action::ALL[i as usize % Action::ALL.len()];
-        let mut entry = Entry {
-            user: ["amara", "ben", "chen"][i as usize % 3].to_string(),
-            ..Entry::new(action, format!("P{i:05}"))
-        }
+        let mut entry = Entry::new(
+            ["amara", "ben", "chen"][i as usize % 3],
+            action,
+            format!("P{i:05}"),
+        )
         .with_detail(format!(
             "entry number {i}, with \"quotes\", a\nnewline and ünïcode"
         ));
@@ -216,7 +217,7 @@ fn deleting_the_last_entries_is_found_by_the_head() {
     );
 
     // An entry appended after a truncation follows the recorded head, so the gap stays.
-    audit::record(&conn, &Entry::new(Action::Login, "after")).expect("append");
+    audit::record(&conn, &Entry::new("analyst", Action::Login, "after")).expect("append");
     assert_eq!(problem_after_append(&conn), (9, Fault::Missing));
 }
 
@@ -299,7 +300,11 @@ fn a_log_emptied_and_begun_again_is_found_by_its_genesis() {
          DELETE FROM app.meta WHERE key IN ('audit_head_count', 'audit_head_hash');",
     )
     .expect("empty the log and its head");
-    audit::record(&conn, &Entry::new(Action::Login, "a fresh start")).expect("append");
+    audit::record(
+        &conn,
+        &Entry::new("analyst", Action::Login, "a fresh start"),
+    )
+    .expect("append");
     let found = problem(&conn);
     assert_eq!((found.seq, found.fault), (1, Fault::Genesis), "{found:?}");
 
@@ -390,9 +395,9 @@ fn a_deleted_head_does_not_stop_appends_and_stays_reported() {
     let conn = log_of(5);
     conn.execute_batch("DELETE FROM app.meta WHERE key LIKE 'audit_head_%'")
         .expect("delete head");
-    let seq = audit::record(&conn, &Entry::new(Action::Login, "after")).expect("append");
+    let seq = audit::record(&conn, &Entry::new("analyst", Action::Login, "after")).expect("append");
     assert_eq!(seq, 6, "the chain continues after its last entry");
-    audit::record(&conn, &Entry::new(Action::Login, "and again")).expect("append");
+    audit::record(&conn, &Entry::new("analyst", Action::Login, "and again")).expect("append");
     let problem = problem(&conn);
     assert_eq!(
         (problem.seq, problem.fault),
@@ -441,13 +446,13 @@ fn pipeline_commands_and_exports_append_entries_and_verify_fails_on_the_command_
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "county = \"x\"\n[[source]]\nname = \"a\"\nagency = \"education\"\nsystem = \"s\"\nfile = \"missing.csv\"\n[source.columns]\nrecord_id = \"id\"\n").expect("write");
     let manifest = zonewise::ingest::Manifest::load(&bad).expect("manifest");
-    assert!(zonewise::ingest::ingest(&conn, &manifest, &mut |_| {}).is_err());
+    assert!(zonewise::ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).is_err());
     assert_eq!(actions(&conn).len(), 3);
 
     let date = chrono::NaiveDate::from_ymd_opt(2025, 4, 1).expect("date");
     zonewise::risk::build(&conn, date).expect("features");
     let features = dir.path().join("features.csv");
-    zonewise::risk::export::write(&conn, date, &features).expect("export");
+    zonewise::risk::export::write(&conn, date, &features, "analyst").expect("export");
     let last = audit::list(&conn, &Filter::default())
         .expect("list")
         .remove(0);
@@ -528,7 +533,7 @@ fn an_entry_recorded_while_a_load_runs_waits_for_it_and_the_load_still_commits()
     let (started, loading) = std::sync::mpsc::channel();
     let load = std::thread::spawn(move || {
         let mut told = false;
-        zonewise::ingest::ingest(&worker, &manifest, &mut |_| {
+        zonewise::ingest::ingest(&worker, &manifest, "analyst", &mut |_| {
             if !told {
                 told = true;
                 let _ = started.send(());
@@ -537,7 +542,11 @@ fn an_entry_recorded_while_a_load_runs_waits_for_it_and_the_load_still_commits()
     });
     loading.recv().expect("the load began");
     // A worker waits for the load's turn, then records after it.
-    let seq = audit::record(&conn, &Entry::new(Action::Export, "after the load")).expect("waits");
+    let seq = audit::record(
+        &conn,
+        &Entry::new("analyst", Action::Export, "after the load"),
+    )
+    .expect("waits");
     load.join().expect("load thread").expect("the load commits");
     assert_eq!(seq, 3, "after the creation entry and the load's");
     let actions: Vec<String> = audit::list(&conn, &Filter::default())

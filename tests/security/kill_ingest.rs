@@ -118,7 +118,7 @@ fn loads() -> Loads {
     {
         let conn = store::open(&first).expect("open");
         let manifest = Manifest::load(&old_manifest).expect("manifest");
-        ingest::ingest(&conn, &manifest, &mut |_| {}).expect("first ingest");
+        ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("first ingest");
     }
     let old = fingerprint(&store::open(&first).expect("reopen"));
 

@@ -76,6 +76,7 @@ pub struct RoundDates {
 /// scoring a round date the criteria stage prepared does not build them again.
 pub struct Pipeline<'a> {
     conn: &'a Connection,
+    actor: &'a str,
     progress: &'a mut dyn FnMut(&Progress),
     built: Vec<NaiveDate>,
 }
@@ -104,10 +105,16 @@ pub struct Plan<'p> {
 }
 
 impl<'a> Pipeline<'a> {
-    /// A run on `conn` that reports to `progress`.
-    pub fn new(conn: &'a Connection, progress: &'a mut dyn FnMut(&Progress)) -> Pipeline<'a> {
+    /// A run on `conn` by `actor` (who the audit log names for its loads and
+    /// linkage runs) that reports to `progress`.
+    pub fn new(
+        conn: &'a Connection,
+        actor: &'a str,
+        progress: &'a mut dyn FnMut(&Progress),
+    ) -> Pipeline<'a> {
         Pipeline {
             conn,
+            actor,
             progress,
             built: Vec::new(),
         }
@@ -146,7 +153,7 @@ impl<'a> Pipeline<'a> {
     /// Validates and loads the manifest's extracts, all or nothing.
     pub fn ingest(&mut self, manifest: &Manifest) -> Result<IngestReport, PipelineError> {
         let progress = &mut *self.progress;
-        Ok(ingest::ingest(self.conn, manifest, &mut |p| {
+        Ok(ingest::ingest(self.conn, manifest, self.actor, &mut |p| {
             progress(&Progress {
                 stage: Stage::Ingest {
                     source: p.stage.clone(),
@@ -160,7 +167,7 @@ impl<'a> Pipeline<'a> {
     /// Links the ingested records into `core.person` and `core.family`.
     pub fn link(&mut self, config: &LinkConfig) -> Result<LinkReport, PipelineError> {
         self.report(Stage::Link);
-        Ok(link::link(self.conn, config)?)
+        Ok(link::link(self.conn, config, self.actor)?)
     }
 
     /// Features, labels and the Supporting Families criteria at the current and

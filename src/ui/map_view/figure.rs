@@ -17,7 +17,7 @@ use egui::{Rect, RichText};
 
 use super::MapState;
 use super::colouring::level_label;
-use crate::audit::Entry;
+use crate::audit::{Action, Entry};
 use crate::report::map::ServiceFigures;
 use crate::store::StoreError;
 
@@ -52,10 +52,12 @@ pub struct Captured {
     pixels_per_point: f32,
 }
 
-/// A captured figure and the audit entry to record before it is saved.
+/// A captured figure and what it shows, for the audit entry recorded (in the
+/// name of whoever saves it) before it is saved.
 pub struct FigureToSave {
     pub captured: Captured,
-    pub entry: Entry,
+    /// The entry's detail: what the figure shows.
+    pub detail: String,
 }
 
 /// Why a figure was not saved.
@@ -130,11 +132,15 @@ impl PngExport {
 }
 
 /// Crops the captured window to the figure and saves it as PNG under a
-/// temporary name beside its file, records `entry` in the audit log (waiting
+/// temporary name beside its file, records it in the audit log as `actor`'s (waiting
 /// while a load holds it), and only then renames it into place: a figure never
 /// appears without its entry. On a worker: encoding takes a while, and the
 /// audit log may wait for a load.
-pub fn save_figure(conn: &Connection, figure: &FigureToSave) -> Result<PathBuf, FigureError> {
+pub fn save_figure(
+    conn: &Connection,
+    figure: &FigureToSave,
+    actor: &str,
+) -> Result<PathBuf, FigureError> {
     let path = &figure.captured.path;
     let failed = |source: std::io::Error| FigureError::Write {
         path: path.display().to_string(),
@@ -157,7 +163,9 @@ pub fn save_figure(conn: &Connection, figure: &FigureToSave) -> Result<PathBuf, 
         source,
     })?;
     staged.as_file().sync_all().map_err(failed)?;
-    crate::audit::record(conn, &figure.entry).map_err(|source| FigureError::NotRecorded {
+    let entry =
+        Entry::new(actor, Action::Export, path.display().to_string()).with_detail(&figure.detail);
+    crate::audit::record(conn, &entry).map_err(|source| FigureError::NotRecorded {
         path: path.display().to_string(),
         source,
     })?;
@@ -188,17 +196,11 @@ fn write_png(
     std::io::Write::flush(&mut buffered).map_err(image::ImageError::IoError)
 }
 
-/// The audit log entry of a figure saved to `path`.
-pub(super) fn audit_entry(
-    path: &std::path::Path,
-    service: Option<&ServiceFigures>,
-    state: &MapState,
-) -> crate::audit::Entry {
-    crate::audit::Entry::new(crate::audit::Action::Export, path.display().to_string()).with_detail(
-        format!(
-            "map and decile chart (PNG): {}",
-            figure_title(service, state)
-        ),
+/// The audit log entry's detail for a figure: what it shows.
+pub(super) fn audit_detail(service: Option<&ServiceFigures>, state: &MapState) -> String {
+    format!(
+        "map and decile chart (PNG): {}",
+        figure_title(service, state)
     )
 }
 

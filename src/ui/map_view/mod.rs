@@ -417,8 +417,8 @@ fn layer_ui(
     if let Some(export) = &mut state.png
         && let Some(captured) = export.frame(ui.ctx(), figure.response.rect)
     {
-        let entry = figure::audit_entry(&captured.path, service, state);
-        state.action = MapAction::SaveFigure(FigureToSave { captured, entry });
+        let detail = figure::audit_detail(service, state);
+        state.action = MapAction::SaveFigure(FigureToSave { captured, detail });
         state.png = None;
     }
     state.colour_cache = Some((key, colouring));

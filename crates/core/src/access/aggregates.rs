@@ -39,11 +39,7 @@ impl Session {
             return Ok(());
         };
         let role = self.role.as_str();
-        let refusal = Entry {
-            user: self.user.clone(),
-            ..Entry::new(Action::Login, "uptake")
-        }
-        .with_detail(format!(
+        let refusal = Entry::new(self.user.clone(), Action::Login, "uptake").with_detail(format!(
             "refused: a {role} may not use `zonewise uptake {option}`"
         ));
         audit::record(conn, &refusal)?;

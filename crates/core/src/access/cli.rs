@@ -15,10 +15,10 @@ use crate::store;
 
 /// Adds `user` to the database at `db`. At a terminal the password is asked twice
 /// without echo; otherwise the first line of standard input is the password.
-pub fn add_command(db: &Path, user: &NewUser) -> anyhow::Result<()> {
+pub fn add_command(db: &Path, user: &NewUser, actor: &str) -> anyhow::Result<()> {
     let conn = open_existing(db)?;
     let password = read_password(&user.user, "nothing was added")?;
-    add_user(&conn, user, &password, &audit::current_user())?;
+    add_user(&conn, user, &password, actor)?;
     println!(
         "Added {} ({}) as {}{}",
         user.user,
@@ -58,35 +58,40 @@ pub fn list_command(db: &Path) -> anyhow::Result<()> {
 }
 
 /// `zonewise user change`: a user's role, zones and/or display name.
-pub fn change_command(db: &Path, user: &str, change: &UserChange) -> anyhow::Result<()> {
+pub fn change_command(
+    db: &Path,
+    user: &str,
+    change: &UserChange,
+    actor: &str,
+) -> anyhow::Result<()> {
     let conn = open_existing(db)?;
-    change_user(&conn, user, change, &audit::current_user())?;
+    change_user(&conn, user, change, actor)?;
     println!("Changed {user}");
     Ok(())
 }
 
 /// `zonewise user password`: a new password for a user, read as `user add` reads one.
-pub fn password_command(db: &Path, user: &str) -> anyhow::Result<()> {
+pub fn password_command(db: &Path, user: &str, actor: &str) -> anyhow::Result<()> {
     let conn = open_existing(db)?;
     let password = read_password(user, "the password was not changed")?;
-    reset_password(&conn, user, &password, &audit::current_user())?;
+    reset_password(&conn, user, &password, actor)?;
     println!("New password set for {user}");
     Ok(())
 }
 
 /// `zonewise user disable`: the user can no longer sign in; their row stays.
-pub fn disable_command(db: &Path, user: &str) -> anyhow::Result<()> {
+pub fn disable_command(db: &Path, user: &str, actor: &str) -> anyhow::Result<()> {
     let conn = open_existing(db)?;
-    disable_user(&conn, user, &audit::current_user())?;
+    disable_user(&conn, user, actor)?;
     println!("Disabled {user}: they can no longer sign in");
     Ok(())
 }
 
 /// `zonewise user enable`: a disabled user may sign in again, or a locked-out one
 /// at once.
-pub fn enable_command(db: &Path, user: &str) -> anyhow::Result<()> {
+pub fn enable_command(db: &Path, user: &str, actor: &str) -> anyhow::Result<()> {
     let conn = open_existing(db)?;
-    enable_user(&conn, user, &audit::current_user())?;
+    enable_user(&conn, user, actor)?;
     println!("{user} may sign in");
     Ok(())
 }
@@ -124,7 +129,7 @@ pub const PASSWORD_VARIABLE: &str = "ZONEWISE_PASSWORD";
 /// which `ingest` creates) that is the local analyst. Otherwise `user` must sign in
 /// with their password and their role must be granted what the command `needs`
 /// (`commands::CommandName::needs`); both the sign-in and a refusal are in the
-/// audit log, and every later entry names the user.
+/// audit log, and the command passes the session's user to every entry it records.
 pub fn sign_in(
     db: &Path,
     user: Option<&str>,
@@ -163,14 +168,11 @@ pub fn sign_in(
     };
     let session = super::authenticate(&conn, user, &password)?;
     if !session.role.may(needs) {
-        let refusal = Entry {
-            user: session.user.clone(),
-            ..Entry::new(Action::Login, command)
-        }
-        .with_detail(format!(
-            "refused: a {} may not run `zonewise {command}`",
-            session.role.as_str()
-        ));
+        let refusal =
+            Entry::new(session.user.clone(), Action::Login, command).with_detail(format!(
+                "refused: a {} may not run `zonewise {command}`",
+                session.role.as_str()
+            ));
         audit::record(&conn, &refusal)?;
         return Err(AccessError::CommandDenied {
             user: session.user,
@@ -179,6 +181,5 @@ pub fn sign_in(
         }
         .into());
     }
-    audit::set_signed_in(Some(session.user.clone()));
     Ok(session)
 }

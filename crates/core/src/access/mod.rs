@@ -80,11 +80,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// The operating-system user as an analyst: what the app runs as until it has
-    /// a login screen, so that reads already go through [`person_query`].
+    /// The operating-system user as an analyst: who works on a database without
+    /// users, in the app and on the command line, so that reads still go through
+    /// [`person_query`] and entries name someone.
     pub fn local_analyst() -> Session {
         Session {
-            user: audit::current_user(),
+            user: audit::os_user(),
             role: Role::Analyst,
             zones: Vec::new(),
         }
@@ -251,10 +252,11 @@ fn read_entry(
     purpose: &Purpose,
     visibility: &Result<Visibility, AccessError>,
 ) -> Entry {
-    let mut entry = Entry {
-        user: session.user.clone(),
-        ..Entry::new(purpose.action, purpose.subject.as_str())
-    }
+    let mut entry = Entry::new(
+        session.user.clone(),
+        purpose.action,
+        purpose.subject.as_str(),
+    )
     .with_detail(match visibility {
         Ok(_) => format!("as {}", session.role.as_str()),
         Err(_) => format!("refused: a {} may not see people", session.role.as_str()),

@@ -85,11 +85,7 @@ pub(super) fn write_recorded(
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(StoreError::from)?;
     let written = work(conn).and_then(|detail| {
-        let entry = Entry {
-            user: by.to_string(),
-            ..Entry::new(Action::ManageUsers, subject)
-        }
-        .with_detail(detail);
+        let entry = Entry::new(by, Action::ManageUsers, subject).with_detail(detail);
         audit::append(conn, &lock, &entry)?;
         Ok(())
     });
@@ -236,13 +232,8 @@ pub fn authenticate(conn: &Connection, user: &str, password: &str) -> Result<Ses
         Named::One(candidate) => candidate.user.clone(),
         Named::Nobody | Named::Several => user.to_string(),
     };
-    let entry = |detail: &str| {
-        Entry {
-            user: name.clone(),
-            ..Entry::new(Action::Login, name.as_str())
-        }
-        .with_detail(detail)
-    };
+    let entry =
+        |detail: &str| Entry::new(name.clone(), Action::Login, name.as_str()).with_detail(detail);
     let now = chrono::Utc::now().naive_utc();
     if let Some(minutes) = SIGN_IN_LOCKOUT.minutes_locked(conn, &name, now)? {
         audit::record(conn, &entry(REFUSED_LOCKED))?;

@@ -33,10 +33,12 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// An entry by the [`current_user`], with no reason and no detail yet.
-    pub fn new(action: Action, subject: impl Into<String>) -> Entry {
+    /// An entry by `user` (who is acting: the session's user, passed down with
+    /// the work rather than read from anything global), with no reason and no
+    /// detail yet.
+    pub fn new(user: impl Into<String>, action: Action, subject: impl Into<String>) -> Entry {
         Entry {
-            user: current_user(),
+            user: user.into(),
             action,
             subject: subject.into(),
             reason: None,
@@ -57,28 +59,11 @@ impl Entry {
     }
 }
 
-/// The user signed in to the app, when one is (see [`set_signed_in`]).
-static SIGNED_IN: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
-
-/// Records who signed in to the app (or, with `None`, that they signed out), so
-/// every entry the app appends names them.
-pub fn set_signed_in(user: Option<String>) {
-    match SIGNED_IN.write() {
-        Ok(mut signed_in) => *signed_in = user,
-        Err(poisoned) => *poisoned.into_inner() = user,
-    }
-}
-
-/// Who is acting: the user signed in to the app, else the operating-system user
-/// (`$USER`, `$LOGNAME`, `%USERNAME%`): the command line, and databases without users.
-pub fn current_user() -> String {
-    let signed_in = match SIGNED_IN.read() {
-        Ok(user) => user.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    if let Some(user) = signed_in {
-        return user;
-    }
+/// The operating-system user (`$USER`, `$LOGNAME`, `%USERNAME%`): who acts on a
+/// database without users, from the command line or the app, and who creates a
+/// database. Everyone else acts as their signed-in [`crate::access::Session`]'s
+/// user, handed to each piece of work that records an entry.
+pub fn os_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .into_iter()
         .filter_map(|name| std::env::var(name).ok())
@@ -99,7 +84,7 @@ pub fn append(conn: &Connection, _lock: &AppendLock, entry: &Entry) -> Result<i6
 /// appending to a database that did not exist a moment ago, and the caller may be
 /// holding the turn while it opens another database.
 pub(crate) fn record_creation(conn: &Connection) -> Result<i64, StoreError> {
-    let entry = Entry::new(Action::CreateDatabase, "database").with_detail(format!(
+    let entry = Entry::new(os_user(), Action::CreateDatabase, "database").with_detail(format!(
         "created with schema version {}",
         crate::store::SCHEMA_VERSION
     ));

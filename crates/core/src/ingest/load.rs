@@ -38,17 +38,19 @@ pub struct IngestReport {
 /// Rows between progress callbacks; small enough for a smooth bar, large enough to cost nothing.
 const PROGRESS_EVERY_ROWS: u64 = 20_000;
 
-/// Validates and loads every file named by `manifest`, all or nothing.
+/// Validates and loads every file named by `manifest`, all or nothing; `actor`
+/// is who loaded it, for the audit log.
 pub fn ingest(
     conn: &Connection,
     manifest: &Manifest,
+    actor: &str,
     progress: &mut dyn FnMut(&IngestProgress),
 ) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     // Held until the commit: the load's audit entry is appended inside its transaction.
     let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")?;
-    match load_all(conn, manifest, progress, started, &lock) {
+    match load_all(conn, manifest, actor, progress, started, &lock) {
         Ok(report) => {
             conn.execute_batch("COMMIT")?;
             Ok(report)
@@ -66,6 +68,7 @@ pub fn ingest(
 fn load_all(
     conn: &Connection,
     manifest: &Manifest,
+    actor: &str,
     progress: &mut dyn FnMut(&IngestProgress),
     started: Instant,
     lock: &AppendLock,
@@ -131,7 +134,12 @@ fn load_all(
     crate::audit::append(
         conn,
         lock,
-        &Entry::new(Action::Ingest, manifest.base_dir.display().to_string()).with_detail(format!(
+        &Entry::new(
+            actor,
+            Action::Ingest,
+            manifest.base_dir.display().to_string(),
+        )
+        .with_detail(format!(
             "load {load_id}: {rows_total} rows from {} sources of {}",
             manifest.sources.len(),
             manifest.county

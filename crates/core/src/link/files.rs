@@ -217,7 +217,8 @@ pub fn link_files(
         None => None,
     };
     let conn = crate::store::open_in_memory()?;
-    crate::ingest::ingest(&conn, &manifest, progress)?;
+    // A private in-memory database: its load entry is never kept.
+    crate::ingest::ingest(&conn, &manifest, &crate::audit::os_user(), progress)?;
     for (input, source) in config.inputs.iter().zip(&manifest.sources) {
         join_address_lines(&conn, &source.name, input)?;
     }

@@ -170,8 +170,9 @@ pub fn score_records(
     })
 }
 
-/// Runs the whole linkage and replaces `core.person`, `core.source_record` and `core.family`.
-pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkError> {
+/// Runs the whole linkage and replaces `core.person`, `core.source_record` and
+/// `core.family`; `actor` is who ran it, for the audit log.
+pub fn link(conn: &Connection, config: &LinkConfig, actor: &str) -> Result<LinkReport, LinkError> {
     let mut watch = Stopwatch::start();
     if standardise::build_records(conn)? == 0 {
         return Err(LinkError::NoRecords);
@@ -188,7 +189,15 @@ pub fn link(conn: &Connection, config: &LinkConfig) -> Result<LinkReport, LinkEr
         ..
     } = scored;
 
-    let outcome = finish_run(conn, config, records, candidate_pairs, &model, &mut watch)?;
+    let outcome = finish_run(
+        conn,
+        config,
+        actor,
+        records,
+        candidate_pairs,
+        &model,
+        &mut watch,
+    )?;
     Ok(LinkReport {
         records,
         pairs_per_rule,
@@ -217,6 +226,7 @@ struct RunOutcome {
 fn finish_run(
     conn: &Connection,
     config: &LinkConfig,
+    actor: &str,
     records: usize,
     candidate_pairs: u64,
     model: &Model,
@@ -269,7 +279,7 @@ fn finish_run(
         conn.query_row("SELECT max(run_id) FROM app.link_run", [], |row| row.get(0))?;
     crate::audit::record(
         conn,
-        &Entry::new(Action::Link, format!("linkage run {run_id}")).with_detail(format!(
+        &Entry::new(actor, Action::Link, format!("linkage run {run_id}")).with_detail(format!(
             "{records} records, {accepted_pairs} pairs accepted at match probability {}, \
              {persons} people in {families} families",
             config.accept_probability
@@ -298,6 +308,7 @@ pub struct ReclusterReport {
 /// Apply button does. Records a new run with the latest run's model.
 pub fn recluster(
     conn: &Connection,
+    actor: &str,
     accept_probability: f64,
     review_probability: f64,
 ) -> Result<ReclusterReport, LinkError> {
@@ -322,6 +333,7 @@ pub fn recluster(
     let outcome = finish_run(
         conn,
         &config,
+        actor,
         records.max(0) as usize,
         candidate_pairs.max(0) as u64,
         &model,

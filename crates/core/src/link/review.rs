@@ -17,15 +17,12 @@ pub fn record_decision(
     decided_by: &str,
 ) -> Result<(), StoreError> {
     let (l_key, r_key) = if a <= b { (a, b) } else { (b, a) };
-    let entry = Entry {
-        user: decided_by.to_string(),
-        ..Entry::new(Action::LinkReview, format!("{l_key} / {r_key}"))
-    }
-    .with_detail(if same {
-        "the same person"
-    } else {
-        "different people"
-    });
+    let entry = Entry::new(decided_by, Action::LinkReview, format!("{l_key} / {r_key}"))
+        .with_detail(if same {
+            "the same person"
+        } else {
+            "different people"
+        });
     // Waits while a load holds the audit log (the app runs this on a worker).
     let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")?;

@@ -325,11 +325,8 @@ pub fn record_decision(
         return Err(DecisionError::UnknownOutcome(outcome.to_string()));
     }
     let zone = zone_id.map_or_else(|| "no zone".to_string(), |zone| format!("zone {zone}"));
-    let entry = Entry {
-        user: decided_by.to_string(),
-        ..Entry::new(Action::Decision, family_id)
-    }
-    .with_detail(format!("{outcome} ({zone}, round of {reference_date})"));
+    let entry = Entry::new(decided_by, Action::Decision, family_id)
+        .with_detail(format!("{outcome} ({zone}, round of {reference_date})"));
     let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(StoreError::from)?;

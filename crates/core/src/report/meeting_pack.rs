@@ -89,12 +89,13 @@ pub enum PackError {
 /// Saves `html`, zone `zone_id`'s pack, at `path` so that it never appears without
 /// its audit entry: written to a hidden file beside `path`, recorded, then renamed
 /// into place. If the entry cannot be written (a load holds the log, the disk is
-/// full) the staged file is removed and nothing is saved.
+/// full) the staged file is removed and nothing is saved. The entry names `actor`.
 pub fn save_pack(
     conn: &Connection,
     path: &Path,
     html: &str,
     zone_id: &str,
+    actor: &str,
 ) -> Result<(), PackError> {
     let failed = |source: std::io::Error| PackError::Write {
         path: path.display().to_string(),
@@ -110,7 +111,7 @@ pub fn save_pack(
         .map_err(failed)?;
     std::io::Write::write_all(&mut staged, html.as_bytes()).map_err(failed)?;
     staged.as_file().sync_all().map_err(failed)?;
-    let entry = Entry::new(Action::Export, path.display().to_string())
+    let entry = Entry::new(actor, Action::Export, path.display().to_string())
         .with_detail(format!("masked round-table meeting pack, zone {zone_id}"));
     audit::record(conn, &entry)?;
     staged.persist(path).map_err(|e| failed(e.error))?;

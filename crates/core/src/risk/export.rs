@@ -64,11 +64,13 @@ fn export_sql(reference_date: NaiveDate) -> String {
 
 /// Writes the features and labels of `reference_date` (built by [`super::build`])
 /// to `path`. The file is written beside its destination and renamed into place,
-/// so a failed export leaves no partial file. The export is recorded in the audit log.
+/// so a failed export leaves no partial file. The export is recorded in the audit
+/// log as `actor`'s.
 pub fn write(
     conn: &Connection,
     reference_date: NaiveDate,
     path: &Path,
+    actor: &str,
 ) -> Result<ExportSummary, RiskError> {
     let format = Format::from_path(path)?;
     let failed = |message: String| RiskError::Export {
@@ -112,11 +114,15 @@ pub fn write(
     // the entry, the staged file is dropped and nothing unaudited leaves the database.
     crate::audit::record(
         conn,
-        &crate::audit::Entry::new(crate::audit::Action::Export, path.display().to_string())
-            .with_detail(format!(
-                "{rows} children's features and labels at {reference_date} ({})",
-                format.name()
-            )),
+        &crate::audit::Entry::new(
+            actor,
+            crate::audit::Action::Export,
+            path.display().to_string(),
+        )
+        .with_detail(format!(
+            "{rows} children's features and labels at {reference_date} ({})",
+            format.name()
+        )),
     )?;
     staged
         .persist(path)

@@ -23,11 +23,16 @@ use crate::store::StoreError;
 pub const BLANK_CELLS: &str = "A blank count or rate is withheld by suppression (value_note \
      says which) or not defined (a rate with no one in its denominator).";
 
-/// The audit log entry of `published` shown at `destination` (a folder or
-/// "standard output") as `format`; recorded before anything is shown or placed.
-pub fn audit_entry(published: &Published, destination: &str, format: &str) -> audit::Entry {
+/// The audit log entry of `published` shown by `actor` at `destination` (a folder
+/// or "standard output") as `format`; recorded before anything is shown or placed.
+pub fn audit_entry(
+    actor: &str,
+    published: &Published,
+    destination: &str,
+    format: &str,
+) -> audit::Entry {
     let tables = published.tables();
-    audit::Entry::new(audit::Action::Export, destination).with_detail(format!(
+    audit::Entry::new(actor, audit::Action::Export, destination).with_detail(format!(
         "{} uptake tables ({format}) for {}, counts up to {} withheld",
         tables.service,
         tables.reference_date,
@@ -76,9 +81,10 @@ pub fn write_csv(
     published: &Published,
     dir: &Path,
     produced: NaiveDate,
+    actor: &str,
     record: impl FnOnce(&audit::Entry) -> Result<i64, StoreError>,
 ) -> Result<Vec<PathBuf>, UptakeError> {
-    stage_csv(published, dir, produced)?.place(record)
+    stage_csv(published, dir, produced, actor)?.place(record)
 }
 
 /// Writes `published` as four CSV files in `dir` (created if missing), under
@@ -92,6 +98,7 @@ fn stage_csv(
     published: &Published,
     dir: &Path,
     produced: NaiveDate,
+    actor: &str,
 ) -> Result<StagedCsv, UptakeError> {
     std::fs::create_dir_all(dir).map_err(|source| UptakeError::Export {
         path: dir.to_path_buf(),
@@ -258,7 +265,7 @@ fn stage_csv(
     written.push(inequality_path);
     Ok(StagedCsv {
         files: written,
-        entry: audit_entry(published, &dir.display().to_string(), "CSV"),
+        entry: audit_entry(actor, published, &dir.display().to_string(), "CSV"),
     })
 }
 
