@@ -1,4 +1,4 @@
-//! Frames while the app works (part of `zonewise bench map`): the worst frame
+//! Frames while the app works (`zonewise bench app`): the worst frame
 //! drawn while each piece of the app's database or hashing work runs, against
 //! the frame that work made when it ran on the UI thread.
 //!
@@ -76,6 +76,31 @@ impl WorkFrames {
     pub fn old_frame_ms(&self) -> f64 {
         self.idle_frame_ms + self.old_call_ms
     }
+}
+
+/// Command-line settings of `zonewise bench app`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AppFramesCommand {
+    /// Families in the synthetic county the app is driven on.
+    #[arg(long, default_value_t = 2_000)]
+    pub families: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Reference data folder (IMD, population, boundaries).
+    #[arg(long = "reference", value_name = "REFERENCE", default_value_os_t = crate::bundled::reference_dir())]
+    pub reference_dir: std::path::PathBuf,
+}
+
+/// `zonewise bench app`: prints the figures as a table or JSON.
+pub fn command(settings: &AppFramesCommand) -> anyhow::Result<()> {
+    let rows = run(&settings.reference_dir, settings.families)?;
+    if settings.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print_table(&rows, settings.families);
+    }
+    Ok(())
 }
 
 /// Measures every piece of work on a county of `families`.

@@ -223,17 +223,11 @@ pub struct MapCommand {
     pub reference_dir: std::path::PathBuf,
 }
 
-/// Families in the county the app is driven on while it works ([`super::app_frames`]).
-const APP_FRAMES_FAMILIES: usize = 2_000;
-
-/// `zonewise bench map`: prints the figures (the map's layers, and frames while
-/// the app works) as tables or JSON.
+/// `zonewise bench map`: prints the figures as a table or JSON.
 pub fn command(settings: &MapCommand) -> anyhow::Result<()> {
     let results = run(&settings.reference_dir, settings.frames.max(1))?;
-    let working = super::app_frames::run(&settings.reference_dir, APP_FRAMES_FAMILIES)?;
     if settings.json {
-        let both = serde_json::json!({ "layers": results, "app_frames": working });
-        println!("{}", serde_json::to_string_pretty(&both)?);
+        println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
     let mut table = crate::format::new_table(&["Measure", "Sample county", "England"]);
@@ -293,6 +287,5 @@ pub fn command(settings: &MapCommand) -> anyhow::Result<()> {
         "{frames} still and {frames} moving frames (panning or zooming every frame) of {}×{} points each, every LSOA on screen, coloured by IMD decile, then {frames} moving frames zoomed in to {ZOOMED_METRES_PER_POINT} m per point about the middle LSOA; CPU only (egui layout and tessellation), no GPU.",
         WINDOW.x, WINDOW.y
     );
-    super::app_frames::print_table(&working, APP_FRAMES_FAMILIES);
     Ok(())
 }

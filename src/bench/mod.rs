@@ -75,6 +75,10 @@ pub enum BenchCommand {
     /// Prepare and draw the Map view for the sample county and all of England with
     /// every LSOA on screen; print load, tessellation and frame times.
     Map(map::MapCommand),
+    /// Drive the whole app headless on a synthetic county and print the worst
+    /// frame drawn while each piece of its database or hashing work runs, against
+    /// the frame that work made when it ran on the UI thread.
+    App(app_frames::AppFramesCommand),
     /// Generate, ingest, link and evaluate synthetic counties; print records, candidate
     /// pairs, seconds per stage, peak memory and precision/recall/F1.
     Linkage(linkage::LinkageCommand),
@@ -91,6 +95,7 @@ impl BenchCommand {
     pub fn run(&self) -> anyhow::Result<()> {
         match self {
             BenchCommand::Map(command) => map::command(command),
+            BenchCommand::App(command) => app_frames::command(command),
             BenchCommand::Linkage(command) => linkage::command(command),
             BenchCommand::Risk(sizes) => risk::command(sizes),
             BenchCommand::Uptake(command) => uptake::command(command),
