@@ -9,7 +9,7 @@
 //! screen itself, so it holds only what the commissioner's screen holds:
 //! suppressed figures.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use duckdb::Connection;
@@ -17,7 +17,7 @@ use egui::{Rect, RichText};
 
 use super::MapState;
 use super::colouring::level_label;
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, Entry, PlaceError, StagedFile};
 use crate::report::map::ServiceFigures;
 use crate::store::StoreError;
 
@@ -146,31 +146,24 @@ pub fn save_figure(
         path: path.display().to_string(),
         source,
     };
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut staged = tempfile::Builder::new()
-        .prefix(".zonewise-figure")
-        .tempfile_in(folder)
-        .map_err(failed)?;
+    let mut staged = StagedFile::beside(path, "figure").map_err(failed)?;
     let captured = &figure.captured;
     let cropped = captured
         .image
         .region(&captured.region, Some(captured.pixels_per_point));
-    write_png(&mut staged, &cropped).map_err(|source| FigureError::Encode {
+    write_png(staged.file(), &cropped).map_err(|source| FigureError::Encode {
         path: path.display().to_string(),
         source,
     })?;
-    staged.as_file().sync_all().map_err(failed)?;
     let entry =
         Entry::new(actor, Action::Export, path.display().to_string()).with_detail(&figure.detail);
-    crate::audit::record(conn, &entry).map_err(|source| FigureError::NotRecorded {
-        path: path.display().to_string(),
-        source,
-    })?;
-    staged.persist(path).map_err(|e| failed(e.error))?;
-    Ok(path.clone())
+    staged.place(conn, &entry).map_err(|error| match error {
+        PlaceError::NotRecorded(source) => FigureError::NotRecorded {
+            path: path.display().to_string(),
+            source,
+        },
+        PlaceError::Io(source) => failed(source),
+    })
 }
 
 /// Encodes `image` as PNG into `out`.

@@ -7,12 +7,14 @@ mod chain;
 pub mod cli;
 mod lock;
 mod log;
+mod staged_file;
 mod verify;
 
 pub use action::Action;
 pub use chain::GENESIS_HASH;
 pub use lock::{AppendLock, lock_for_append};
 pub use log::{Filter, LogRow, list, total};
+pub use staged_file::{PlaceError, StagedFile};
 pub use verify::{Anchor, Fault, Problem, Verification, verify, verify_with_anchor};
 
 use duckdb::Connection;

@@ -10,7 +10,7 @@ use duckdb::Connection;
 
 use super::agenda::agenda;
 use super::families::{FamiliesFigures, FamilyRow, short_name};
-use crate::audit::{self, Action, Entry};
+use crate::audit::{Action, Entry, PlaceError, StagedFile};
 
 const STYLE: &str = "
 body { font-family: 'Segoe UI', Arial, sans-serif; font-size: 11pt; color: #222; margin: 2em; }
@@ -101,21 +101,15 @@ pub fn save_pack(
         path: path.display().to_string(),
         source,
     };
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut staged = tempfile::Builder::new()
-        .prefix(".zonewise-pack")
-        .tempfile_in(folder)
-        .map_err(failed)?;
-    std::io::Write::write_all(&mut staged, html.as_bytes()).map_err(failed)?;
-    staged.as_file().sync_all().map_err(failed)?;
+    let mut staged = StagedFile::beside(path, "pack").map_err(failed)?;
+    std::io::Write::write_all(staged.file(), html.as_bytes()).map_err(failed)?;
     let entry = Entry::new(actor, Action::Export, path.display().to_string())
         .with_detail(format!("masked round-table meeting pack, zone {zone_id}"));
-    audit::record(conn, &entry)?;
-    staged.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
+    match staged.place(conn, &entry) {
+        Ok(_) => Ok(()),
+        Err(PlaceError::NotRecorded(error)) => Err(PackError::Audit(error)),
+        Err(PlaceError::Io(error)) => Err(failed(error)),
+    }
 }
 
 fn family_html(figures: &FamiliesFigures, family: &FamilyRow) -> String {

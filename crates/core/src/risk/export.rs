@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use duckdb::Connection;
 
 use super::{RiskError, date_sql, text_sql};
+use crate::audit::{Action, Entry, PlaceError, StagedFile};
 
 /// The file formats an export can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,19 +78,15 @@ pub fn write(
         path: path.to_path_buf(),
         message,
     };
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(folder).map_err(|e| failed(e.to_string()))?;
-    let staged = tempfile::Builder::new()
-        .prefix(".zonewise-export")
-        .tempfile_in(folder)
-        .map_err(|e| failed(e.to_string()))?;
+    // `--out` on the command line may name a folder still to be made.
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|e| failed(e.to_string()))?;
+    }
+    let mut staged = StagedFile::beside(path, "export").map_err(|e| failed(e.to_string()))?;
     let query = export_sql(reference_date);
     let rows = match format {
         Format::Csv => {
-            let target = text_sql(&staged.path().to_string_lossy());
+            let target = text_sql(&staged.temporary_path().to_string_lossy());
             conn.execute_batch(&format!("COPY ({query}) TO {target} (FORMAT csv, HEADER)"))?;
             let rows: i64 =
                 conn.query_row(&format!("SELECT count(*) FROM ({query})"), [], |r| r.get(0))?;
@@ -99,7 +96,7 @@ pub fn write(
             let mut statement = conn.prepare(&query)?;
             let batches = statement.query_arrow([])?;
             let mut writer =
-                parquet::arrow::ArrowWriter::try_new(staged.as_file(), batches.get_schema(), None)
+                parquet::arrow::ArrowWriter::try_new(staged.file(), batches.get_schema(), None)
                     .map_err(|e| failed(e.to_string()))?;
             let mut rows = 0;
             for batch in batches {
@@ -112,21 +109,14 @@ pub fn write(
     };
     // Recorded before the file appears under its name: if the audit log cannot take
     // the entry, the staged file is dropped and nothing unaudited leaves the database.
-    crate::audit::record(
-        conn,
-        &crate::audit::Entry::new(
-            actor,
-            crate::audit::Action::Export,
-            path.display().to_string(),
-        )
-        .with_detail(format!(
-            "{rows} children's features and labels at {reference_date} ({})",
-            format.name()
-        )),
-    )?;
-    staged
-        .persist(path)
-        .map_err(|e| failed(e.error.to_string()))?;
+    let entry = Entry::new(actor, Action::Export, path.display().to_string()).with_detail(format!(
+        "{rows} children's features and labels at {reference_date} ({})",
+        format.name()
+    ));
+    staged.place(conn, &entry).map_err(|error| match error {
+        PlaceError::NotRecorded(error) => RiskError::from(error),
+        PlaceError::Io(error) => failed(error.to_string()),
+    })?;
     let columns: i64 = conn.query_row(
         "SELECT count(*) FROM information_schema.columns
          WHERE table_schema = 'mart' AND table_name = 'risk_feature'",
