@@ -1,5 +1,5 @@
 //! The pipeline end to end on generated and hand-made counties: the synthetic
-//! county, ingest (good and bad input, CSV and Parquet), linkage, the core tables,
+//! county, ingest (good and bad input, CSV, Parquet and Excel), linkage, the core tables,
 //! risk features, criteria and models, uptake, and the benchmarks' own checks.
 //!
 //! One test binary rather than one per file: each binary links DuckDB statically,
@@ -13,6 +13,7 @@ mod bench_uptake;
 mod core_tables;
 mod encryption_at_rest;
 mod ingest_bad_input;
+mod ingest_excel;
 mod ingest_parquet;
 mod link;
 mod link_files;

@@ -54,6 +54,10 @@ pub enum IngestError {
     #[error("{file}: {message}")]
     Reference { file: PathBuf, message: String },
 
+    /// The workbook cannot be read, or lacks the sheet the manifest names.
+    #[error("{file}: {message}")]
+    Workbook { file: PathBuf, message: String },
+
     /// Raised before or by the commit, so the transaction was rolled back.
     #[error("database error while loading, so nothing was loaded: {0}")]
     Database(#[from] duckdb::Error),
@@ -63,11 +67,16 @@ pub enum IngestError {
 }
 
 /// Where in a file a problem is: a line of a text file (the header is line 1),
-/// or a data row of a Parquet file (the first row is row 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// a data row of a Parquet file (the first row is row 1), or a row of a
+/// spreadsheet's sheet numbered as the spreadsheet shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Line(u64),
     Row(u64),
+    SheetRow {
+        sheet: std::sync::Arc<str>,
+        row: u64,
+    },
 }
 
 impl std::fmt::Display for Location {
@@ -75,15 +84,16 @@ impl std::fmt::Display for Location {
         match self {
             Location::Line(line) => write!(f, "line {line}"),
             Location::Row(row) => write!(f, "row {row}"),
+            Location::SheetRow { sheet, row } => write!(f, "sheet '{sheet}', row {row}"),
         }
     }
 }
 
 impl Location {
     /// The number stored in the staging table's `_line` column.
-    pub fn number(self) -> u64 {
+    pub fn number(&self) -> u64 {
         match self {
-            Location::Line(n) | Location::Row(n) => n,
+            Location::Line(n) | Location::Row(n) | Location::SheetRow { row: n, .. } => *n,
         }
     }
 }
@@ -98,7 +108,8 @@ impl IngestError {
             | IngestError::MissingColumn { file, .. }
             | IngestError::BadRow { file, .. }
             | IngestError::BadValue { file, .. }
-            | IngestError::Reference { file, .. } => Some(file),
+            | IngestError::Reference { file, .. }
+            | IngestError::Workbook { file, .. } => Some(file),
             IngestError::Manifest(_) | IngestError::Database(_) | IngestError::Audit(_) => None,
         }
     }

@@ -12,6 +12,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
+use calamine::{Data, Reader as _};
 use chrono::{Datelike, NaiveDate};
 use duckdb::types::Value;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -70,6 +71,16 @@ enum Input {
         rows: u64,
         total_rows: u64,
     },
+    /// A spreadsheet's sheet, read whole (calamine has no streaming reader for
+    /// every format; a sheet holds at most about a million rows).
+    Sheet {
+        range: calamine::Range<Data>,
+        sheet: Arc<str>,
+        /// Next row of `range` to read; row 0 is the header.
+        next: usize,
+        /// The number the spreadsheet shows for `range`'s first row.
+        first_row: u64,
+    },
 }
 
 /// One value as read from the file, before it is checked against its role.
@@ -99,7 +110,71 @@ impl ExtractReader {
         match spec.format {
             FileFormat::Csv => Self::open_csv(spec, path),
             FileFormat::Parquet => Self::open_parquet(spec, path),
+            FileFormat::Excel => Self::open_sheet(spec, path),
         }
+    }
+
+    fn open_sheet(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+        let file = path.to_path_buf();
+        let total_bytes = std::fs::metadata(path)
+            .map_err(|source| IngestError::Open {
+                file: file.clone(),
+                source,
+            })?
+            .len();
+        if total_bytes == 0 {
+            return Err(IngestError::Empty { file });
+        }
+        let unreadable = |error: calamine::Error| IngestError::Workbook {
+            file: file.clone(),
+            message: format!("not a readable spreadsheet ({error})"),
+        };
+        let mut workbook = calamine::open_workbook_auto(path).map_err(unreadable)?;
+        let names = workbook.sheet_names();
+        let sheet =
+            match &spec.sheet {
+                Some(wanted) => names.iter().find(|name| *name == wanted).ok_or_else(|| {
+                    IngestError::Workbook {
+                        file: file.clone(),
+                        message: format!(
+                            "has no sheet named '{wanted}'; its sheets are: {}",
+                            names.join(", ")
+                        ),
+                    }
+                })?,
+                None => names
+                    .first()
+                    .ok_or_else(|| IngestError::Empty { file: file.clone() })?,
+            }
+            .clone();
+        let range = workbook.worksheet_range(&sheet).map_err(unreadable)?;
+        let Some((first_row, _)) = range.start() else {
+            return Err(IngestError::Empty { file });
+        };
+        let headers: Vec<String> = (0..range.width())
+            .map(|col| match range.get((0, col)).map(sheet_cell) {
+                Some(Ok(Cell::Text(text))) => text.trim().to_string(),
+                Some(Ok(Cell::Date(date))) => date.format("%Y-%m-%d").to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        if headers.iter().all(String::is_empty) {
+            return Err(IngestError::Empty { file });
+        }
+        let columns = plan_columns(spec, &file, &headers)?;
+        Ok(ExtractReader {
+            file,
+            input: Input::Sheet {
+                range,
+                sheet: sheet.into(),
+                next: 1,
+                first_row: u64::from(first_row) + 1,
+            },
+            columns,
+            date_format: spec.date_format.clone(),
+            bytes_read: Arc::new(AtomicU64::new(0)),
+            total_bytes,
+        })
     }
 
     fn open_parquet(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
@@ -222,6 +297,10 @@ impl ExtractReader {
                 self.total_bytes * rows / (*total_rows).max(1),
                 self.total_bytes,
             ),
+            Input::Sheet { range, next, .. } => (
+                self.total_bytes * *next as u64 / (range.height() as u64).max(1),
+                self.total_bytes,
+            ),
         }
     }
 
@@ -237,8 +316,8 @@ impl ExtractReader {
                 ColumnSource::Absent => continue,
                 ColumnSource::Constant(text) => Value::Text(text.clone()),
                 ColumnSource::Field(index) => {
-                    let cell = self.cell(*index, at, column)?;
-                    self.typed_value(cell, column, at)?
+                    let cell = self.cell(*index, &at, column)?;
+                    self.typed_value(cell, column, &at)?
                 }
             };
             values.push(value);
@@ -254,6 +333,29 @@ impl ExtractReader {
                     .read_byte_record(record)
                     .map_err(|e| csv_error(&self.file, e))?;
                 Ok(more.then(|| Location::Line(record.position().map_or(0, |p| p.line()))))
+            }
+            Input::Sheet {
+                range,
+                sheet,
+                next,
+                first_row,
+            } => {
+                // A sheet's used range often ends in rows that were formatted
+                // but never filled: a row with no value at all is not a record.
+                while *next < range.height()
+                    && (0..range.width())
+                        .all(|col| range.get((*next, col)).is_none_or(|d| *d == Data::Empty))
+                {
+                    *next += 1;
+                }
+                if *next >= range.height() {
+                    return Ok(None);
+                }
+                *next += 1;
+                Ok(Some(Location::SheetRow {
+                    sheet: Arc::clone(sheet),
+                    row: *first_row + *next as u64 - 1,
+                }))
             }
             Input::Parquet {
                 reader,
@@ -291,7 +393,7 @@ impl ExtractReader {
     fn cell(
         &self,
         index: usize,
-        at: Location,
+        at: &Location,
         column: &StagingColumn,
     ) -> Result<Cell<'_>, IngestError> {
         match &self.input {
@@ -299,7 +401,7 @@ impl ExtractReader {
                 let raw = record.get(index).unwrap_or_default();
                 let text = std::str::from_utf8(raw).map_err(|e| IngestError::BadValue {
                     file: self.file.clone(),
-                    at,
+                    at: at.clone(),
                     column: column.header.clone(),
                     message: format!(
                         "byte {} is not valid UTF-8 (the file may be saved as Windows-1252 or Latin-1); save it as UTF-8",
@@ -315,12 +417,21 @@ impl ExtractReader {
                 parquet_cell(batch.column(index).as_ref(), *next - 1).map_err(|message| {
                     IngestError::BadValue {
                         file: self.file.clone(),
-                        at,
+                        at: at.clone(),
                         column: column.header.clone(),
                         message,
                     }
                 })
             }
+            Input::Sheet { range, next, .. } => range
+                .get((*next - 1, index))
+                .map_or(Ok(Cell::Null), sheet_cell)
+                .map_err(|message| IngestError::BadValue {
+                    file: self.file.clone(),
+                    at: at.clone(),
+                    column: column.header.clone(),
+                    message,
+                }),
         }
     }
 
@@ -328,20 +439,24 @@ impl ExtractReader {
         &self,
         cell: Cell<'_>,
         column: &StagingColumn,
-        at: Location,
+        at: &Location,
     ) -> Result<Value, IngestError> {
         let bad = |message: String| IngestError::BadValue {
             file: self.file.clone(),
-            at,
+            at: at.clone(),
             column: column.header.clone(),
             message,
         };
         let text = match cell {
             Cell::Date(date) => {
-                return Ok(match column.kind {
-                    ValueKind::Date => Value::Date32(days_since_epoch(date)),
-                    _ => Value::Text(date.format("%Y-%m-%d").to_string()),
-                });
+                return match column.kind {
+                    ValueKind::Date => Ok(Value::Date32(days_since_epoch(date))),
+                    ValueKind::Text => Ok(Value::Text(date.format("%Y-%m-%d").to_string())),
+                    ValueKind::Number => Err(bad(format!(
+                        "expected a number (such as 92.5), found the date {}; the cell may be formatted as a date",
+                        date.format("%d/%m/%Y")
+                    ))),
+                };
             }
             Cell::Null => std::borrow::Cow::Borrowed(""),
             Cell::Text(text) => text,
@@ -567,6 +682,47 @@ fn parquet_cell(array: &dyn Array, row: usize) -> Result<Cell<'_>, String> {
     })
 }
 
+/// Reads one spreadsheet cell: text as text, date cells as dates, numbers in the
+/// form a person typed them (an NHS number stored as a number has no `.0`).
+fn sheet_cell(data: &Data) -> Result<Cell<'_>, String> {
+    Ok(match data {
+        Data::Empty => Cell::Null,
+        Data::String(text) | Data::DurationIso(text) => Cell::Text(text.as_str().into()),
+        Data::Int(number) => Cell::Text(number.to_string().into()),
+        Data::Float(number) => Cell::Text(number_text(*number).into()),
+        Data::Bool(value) => Cell::Text(if *value { "TRUE" } else { "FALSE" }.into()),
+        Data::DateTime(when) if when.is_duration() => {
+            return Err("expected a date or text, found a duration".to_string());
+        }
+        Data::DateTime(when) => when
+            .as_datetime()
+            .map(|when| Cell::Date(when.date()))
+            .ok_or_else(|| "the date is out of range".to_string())?,
+        // OpenDocument stores dates as ISO 8601 text; the date is its first ten characters.
+        Data::DateTimeIso(text) => text
+            .get(..10)
+            .and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
+            .map_or_else(|| Cell::Text(text.as_str().into()), Cell::Date),
+        Data::Error(error) => {
+            return Err(format!(
+                "the cell holds the spreadsheet error {error}; fix the formula or type the value"
+            ));
+        }
+    })
+}
+
+/// A spreadsheet number as text: whole numbers without a decimal point (as
+/// identifiers are typed), others as Rust writes them, which round-trips.
+fn number_text(number: f64) -> String {
+    /// Integers up to 2^53 are exact in an f64.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if number.fract() == 0.0 && number.abs() < EXACT {
+        format!("{}", number as i64)
+    } else {
+        number.to_string()
+    }
+}
+
 /// `%d/%m/%Y` → `dd/mm/yyyy`, for messages.
 pub fn human_date_pattern(format: &str) -> String {
     format
@@ -614,6 +770,34 @@ mod tests {
     fn epoch_days_match_duckdb() {
         let date = NaiveDate::from_ymd_opt(2024, 4, 1).expect("valid date");
         assert_eq!(days_since_epoch(date), 19814);
+    }
+
+    #[test]
+    fn spreadsheet_cells_read_as_a_person_typed_them() {
+        let text = |data: &Data| match sheet_cell(data) {
+            Ok(Cell::Text(text)) => text.into_owned(),
+            _ => panic!("not text"),
+        };
+        assert_eq!(text(&Data::Float(9_434_765_919.0)), "9434765919");
+        assert_eq!(text(&Data::Float(92.5)), "92.5");
+        assert_eq!(text(&Data::Int(-3)), "-3");
+        assert_eq!(text(&Data::String("Smith".into())), "Smith");
+        // 45383 is 1 April 2024 in Excel's 1900 date system.
+        let date =
+            calamine::ExcelDateTime::new(45383.0, calamine::ExcelDateTimeType::DateTime, false);
+        assert!(matches!(
+            sheet_cell(&Data::DateTime(date)),
+            Ok(Cell::Date(d)) if d == NaiveDate::from_ymd_opt(2024, 4, 1).expect("date")
+        ));
+        assert!(matches!(
+            sheet_cell(&Data::DateTimeIso("2024-04-01T00:00:00".into())),
+            Ok(Cell::Date(d)) if d == NaiveDate::from_ymd_opt(2024, 4, 1).expect("date")
+        ));
+        let error = sheet_cell(&Data::Error(calamine::CellErrorType::NA))
+            .err()
+            .expect("an error cell is refused");
+        assert!(error.contains("#N/A"), "{error}");
+        assert!(matches!(sheet_cell(&Data::Empty), Ok(Cell::Null)));
     }
 
     #[test]

@@ -155,7 +155,15 @@ pub enum FileFormat {
     Csv,
     /// Apache Parquet. Date columns may be stored as dates or as text in `date_format`.
     Parquet,
+    /// An Excel workbook (`.xlsx`, `.xlsm`, `.xls`) or OpenDocument spreadsheet
+    /// (`.ods`): one sheet, whose first non-empty row is the header. Date cells
+    /// are read as dates; dates typed as text follow `date_format`.
+    Excel,
 }
+
+/// File extensions that only [`FileFormat::Excel`] reads: a manifest naming one
+/// with another format is refused before the bytes are misread as text.
+const SPREADSHEET_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 
 /// What a column means. Staging columns are named after these roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -277,6 +285,9 @@ pub struct SourceSpec {
     pub file: PathBuf,
     #[serde(default)]
     pub format: FileFormat,
+    /// The sheet of an Excel workbook to read; the first sheet when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// Field delimiter, one character.
     #[serde(default = "default_delimiter")]
     pub delimiter: char,
@@ -386,6 +397,25 @@ impl Manifest {
                         .to_string(),
                 ));
             }
+            let extension = source
+                .file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            if source.format != FileFormat::Excel
+                && SPREADSHEET_EXTENSIONS.contains(&extension.as_str())
+            {
+                return Err(invalid(format!(
+                    "{} is a spreadsheet: add format = \"excel\" (and sheet = \"…\" unless it is the first sheet)",
+                    source.file.display()
+                )));
+            }
+            if source.sheet.is_some() && source.format != FileFormat::Excel {
+                return Err(invalid(
+                    "sheet names a sheet of a workbook, so it needs format = \"excel\"".to_string(),
+                ));
+            }
             if !source.delimiter.is_ascii() {
                 return Err(invalid(
                     "the delimiter must be one ASCII character".to_string(),
@@ -478,6 +508,31 @@ given_name = "forename"
         assert!(message.contains("m.toml"), "{message}");
         assert!(message.contains("line 5"), "{message}");
         assert!(message.contains("social_care"), "{message}");
+    }
+
+    #[test]
+    fn a_workbook_needs_the_excel_format_and_a_sheet_needs_a_workbook() {
+        let text = MINIMAL.replace("schools.csv", "schools.xlsx");
+        let error = Manifest::parse(&text, Path::new("m.toml"), PathBuf::new())
+            .expect_err("a workbook read as CSV is refused");
+        assert!(error.to_string().contains("format = \"excel\""), "{error}");
+
+        let text = text.replace(
+            "file = \"schools.xlsx\"",
+            "file = \"schools.xlsx\"\nformat = \"excel\"\nsheet = \"Pupils\"",
+        );
+        let manifest = Manifest::parse(&text, Path::new("m.toml"), PathBuf::new())
+            .expect("an Excel source parses");
+        assert_eq!(manifest.sources[0].format, FileFormat::Excel);
+        assert_eq!(manifest.sources[0].sheet.as_deref(), Some("Pupils"));
+
+        let text = MINIMAL.replace(
+            "file = \"schools.csv\"",
+            "file = \"schools.csv\"\nsheet = \"Pupils\"",
+        );
+        let error = Manifest::parse(&text, Path::new("m.toml"), PathBuf::new())
+            .expect_err("a CSV file has no sheets");
+        assert!(error.to_string().contains("sheet"), "{error}");
     }
 
     #[test]

@@ -164,6 +164,7 @@ impl LinkFilesConfig {
                 system: input.file.display().to_string(),
                 file: input.file.clone(),
                 format: FileFormat::Csv,
+                sheet: None,
                 delimiter: input.delimiter,
                 date_format: input.birth_date_format.clone(),
                 columns,

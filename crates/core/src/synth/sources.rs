@@ -337,6 +337,7 @@ impl SourceDef {
             system: format!("{} (synthetic)", self.system),
             file: PathBuf::from("extracts").join(self.file_name(gzip)),
             format: FileFormat::Csv,
+            sheet: None,
             delimiter: self.delimiter as char,
             date_format: self.date_format.to_string(),
             columns,
