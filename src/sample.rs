@@ -39,17 +39,24 @@ pub fn open_sample(
     let manifest = Manifest::load(&manifest_path)?;
     let fingerprint = fingerprint(&manifest)?;
     if db_path.is_file() {
-        let conn = store::open(db_path)?;
-        let current = store::meta(&conn, FINGERPRINT_KEY)?;
-        let schema = store::meta(&conn, "schema_version")?;
-        if current.as_deref() == Some(fingerprint.as_str())
-            && schema.as_deref() == Some(store::SCHEMA_VERSION)
-        {
-            tracing::info!(db = %db_path.display(), "reusing sample database");
-            return Ok(conn);
+        // The file is derived from the bundled sample, so one this build cannot
+        // open (written by another DuckDB version, or damaged) is rebuilt, not reported.
+        match store::open(db_path) {
+            Ok(conn) => {
+                let current = store::meta(&conn, FINGERPRINT_KEY)?;
+                let schema = store::meta(&conn, "schema_version")?;
+                if current.as_deref() == Some(fingerprint.as_str())
+                    && schema.as_deref() == Some(store::SCHEMA_VERSION)
+                {
+                    tracing::info!(db = %db_path.display(), "reusing sample database");
+                    return Ok(conn);
+                }
+                tracing::info!(db = %db_path.display(), "sample changed: rebuilding its database");
+            }
+            Err(error) => {
+                tracing::info!(db = %db_path.display(), %error, "cannot open the sample database: rebuilding it");
+            }
         }
-        drop(conn);
-        tracing::info!(db = %db_path.display(), "sample changed: rebuilding its database");
     }
     let building = db_path.with_extension("building.duckdb");
     remove_database_files(&building)?;

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Regenerates the screenshots the README shows: each main view in a real window
 # under Xvfb, saved by the app's own --screenshot mode. Needs xvfb (apt-get install xvfb).
+# Arguments go to `cargo build`: `--no-default-features`, with DUCKDB_LIB_DIR and
+# LD_LIBRARY_PATH set as .ci/prebuilt-duckdb says, shoots with the prebuilt DuckDB.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release
+cargo build --release "$@"
+zonewise="${CARGO_TARGET_DIR:-target}/release/zonewise"
 # Audit entries name the operating-system user; a display without one shows "unknown".
 export LOGNAME="${LOGNAME:-${USER:-analyst}}"
 shoot() {
     local name="$1"
     shift
     xvfb-run -a -s "-screen 0 1400x900x24" \
-        cargo run --release --quiet -- "$@" --screenshot "docs/screenshots/$name.png"
+        "$zonewise" "$@" --screenshot "docs/screenshots/$name.png"
 }
 for view in overview data linkage families map models; do
     shoot "$view" --view "$view"
@@ -30,7 +33,7 @@ cp "${XDG_DATA_HOME:-$HOME/.local/share}/zonewise/sample-county.duckdb" "$users_
 add_user() {
     echo "a long screenshot password" |
         ZONEWISE_USER=ana ZONEWISE_PASSWORD="a long screenshot password" \
-        cargo run --release --quiet -- user add --db "$users_db" "$@"
+        "$zonewise" user add --db "$users_db" "$@"
 }
 add_user --name ana --role analyst --display-name "Ana Patel"
 add_user --name cal --role commissioner --display-name "Cal Reyes (public health)"
@@ -38,7 +41,7 @@ add_user --name s.okafor --role senior_manager --display-name "Sam Okafor"
 add_user --name zoe.hart --role zone_manager --zone BCP-10,BCP-08 --display-name "Zoe Hart"
 add_user --name bcp-screen --role round_table --zone BCP-10 --display-name "Boscombe West screen"
 ZONEWISE_USER=ana ZONEWISE_PASSWORD="a long screenshot password" \
-    cargo run --release --quiet -- user disable --db "$users_db" --name bcp-screen
+    "$zonewise" user disable --db "$users_db" --name bcp-screen
 shoot sign-in --db "$users_db" --as ana
 ZONEWISE_PASSWORD="a long screenshot password" shoot users --db "$users_db" --as ana --view users
 rm -rf "$users_dir"

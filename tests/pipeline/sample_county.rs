@@ -160,6 +160,15 @@ fn sample_database_is_reused_until_the_sample_changes() {
         !db.with_extension("building.duckdb").exists(),
         "no leftover build file"
     );
+    drop(conn);
+
+    // A file this build cannot open (another DuckDB version wrote it, or it is
+    // damaged) is the sample's own derived copy: rebuilt, not an error.
+    std::fs::write(&db, b"not a DuckDB database").expect("damage the file");
+    rebuilt = false;
+    let conn = sample::open_sample(&county, &db, &mut |_| rebuilt = true).expect("rebuilt");
+    assert!(rebuilt, "an unreadable sample database is built again");
+    assert!(store::scalar_i64(&conn, "SELECT count(*) FROM core.person").expect("people") > 0);
 }
 
 /// What the pipeline leaves in a database, stage by stage: people, families,
