@@ -2,41 +2,51 @@
 //! stated floor, person ids are stable across runs, and the trained model scores
 //! a day/month swap as a match and a different person as not.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use zonewise::ingest::{self, Manifest};
 use zonewise::link::{self, LinkConfig, fellegi_sunter::MISSING};
 use zonewise::store;
-use zonewise::synth::{self, SynthConfig};
 
 /// F1 the linkage must reach on this county; measured 0.990 at 20,000 families.
 const F1_FLOOR: f64 = 0.95;
 
+/// A linked county of 1,500 families (seed 3) and what its linkage run reported:
+/// generated, ingested and linked once per test binary, then copied into `dir`
+/// for each test (which may write to its copy) with its truth beside it.
 fn linked_county(dir: &Path) -> (duckdb::Connection, link::LinkReport) {
-    let out = dir.join("county");
-    synth::generate(
-        &SynthConfig {
-            out_dir: out.clone(),
-            reference_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ref"),
-            families: 1500,
-            seed: 3,
-            noise: 1.0,
-            gzip: false,
-            authorities: Vec::new(),
-        },
-        &|_, _| {},
-    )
-    .expect("synth");
-    let conn = store::open_in_memory().expect("db");
-    ingest::ingest(
-        &conn,
-        &Manifest::load(&out.join("manifest.toml")).expect("manifest"),
-        "analyst",
-        &mut |_| {},
-    )
-    .expect("ingest");
-    let report = link::link(&conn, &LinkConfig::default(), "analyst").expect("link");
-    (conn, report)
+    static BUILT: OnceLock<(PathBuf, link::LinkReport)> = OnceLock::new();
+    let (build_dir, report) = BUILT.get_or_init(|| {
+        // Under the target directory rather than a temporary one: a static's
+        // temporary directory would never be removed; this one is replaced each run.
+        let build_dir = build_dir();
+        let _ = std::fs::remove_dir_all(&build_dir);
+        std::fs::create_dir_all(&build_dir).expect("build dir");
+        let manifest = crate::common::synth_county(&build_dir, "county", 1500, 3);
+        let db = build_dir.join("county.duckdb");
+        let conn = store::open(&db).expect("db");
+        ingest::ingest(
+            &conn,
+            &Manifest::load(&manifest).expect("manifest"),
+            "analyst",
+            &mut |_| {},
+        )
+        .expect("ingest");
+        let report = link::link(&conn, &LinkConfig::default(), "analyst").expect("link");
+        conn.execute_batch("CHECKPOINT").expect("checkpoint");
+        (build_dir, report)
+    });
+    let copy = dir.join("county.duckdb");
+    std::fs::copy(build_dir.join("county.duckdb"), &copy).expect("copy the county");
+    let conn = store::open(&copy).expect("open the copy");
+    (conn, report.clone())
+}
+
+/// Where [`linked_county`] builds its county, and the generator's truth files
+/// for evaluating a linkage of it (`county/truth`).
+fn build_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("linked-county-1500-3")
 }
 
 #[test]
@@ -47,7 +57,7 @@ fn linkage_quality_is_above_its_floor_and_ids_are_stable() {
     assert_eq!(report.pairs_per_rule.len(), link::BLOCKING_RULES.len());
 
     let quality =
-        link::evaluate::evaluate(&conn, &dir.path().join("county/truth")).expect("evaluate");
+        link::evaluate::evaluate(&conn, &build_dir().join("county/truth")).expect("evaluate");
     assert!(
         quality.f1 >= F1_FLOOR,
         "F1 {:.4} below {F1_FLOOR}: {quality:?}",
