@@ -1,7 +1,7 @@
 //! Users (analysts only): who may sign in, in which role and for which zones, and
 //! the forms to add a user, change one, set a new password, disable or enable.
 //!
-//! The view reads the snapshot's users and zones and returns a [`UsersAction`];
+//! The view draws the users and zones its `read` returned and returns a [`UsersAction`];
 //! the shell runs it through `access` (each change in one transaction with its
 //! audit entry) and reads the users again.
 
@@ -102,6 +102,22 @@ impl UsersState {
         }
         self.message = Some(outcome);
     }
+}
+
+/// What the Users view shows: the users, and the zones they may be given as
+/// (id, name) pairs.
+#[derive(Debug, Clone, Default)]
+pub struct UsersData {
+    pub users: Vec<UserRow>,
+    pub zones: Vec<(String, String)>,
+}
+
+/// Reads the users and the zones (the shell asks only for a role that manages users).
+pub fn read(conn: &duckdb::Connection) -> anyhow::Result<UsersData> {
+    Ok(UsersData {
+        users: crate::access::list_users(conn)?,
+        zones: crate::access::zone_choices(conn)?,
+    })
 }
 
 /// How a role is named on screen.

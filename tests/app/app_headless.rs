@@ -79,7 +79,7 @@ fn settle(harness: &mut Harness<'_, ZonewiseApp>) {
     loop {
         harness.step();
         let app = harness.state();
-        if !app.is_busy() && (app.snapshot().is_some() || app.open_error().is_some()) {
+        if !app.is_busy() && (app.is_ready() || app.open_error().is_some()) {
             break;
         }
         assert!(Instant::now() < deadline, "the app did not finish loading");
@@ -117,7 +117,7 @@ fn overview_numbers_equal_sql_counts() {
     let harness = open_app(&county);
     assert_eq!(harness.state().open_error(), None);
 
-    let figures = &harness.state().snapshot().expect("snapshot").overview;
+    let figures = &harness.state().figures().overview.as_ref().expect("overview");
     assert_eq!(figures.person_records, person_records);
     assert_eq!(figures.rows, rows);
     assert_eq!(figures.zones, zones);
@@ -188,9 +188,7 @@ fn models_view_shows_the_figures_of_the_model_file() {
     assert_eq!(harness.state().view, View::Models);
     let shown = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
-        .models
+        .figures().models.as_ref().expect("models")
         .model
         .clone();
     assert!(
@@ -267,7 +265,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .display()
         .to_string();
     std::fs::write(&broken, text.replace(&first_file, "extracts/missing.csv")).expect("write");
-    let before = harness.state().snapshot().expect("snapshot").overview.rows;
+    let before = harness.state().figures().overview.as_ref().expect("overview").rows;
     load_through_path_field(&mut harness, &broken);
     match harness.state().import_message() {
         Some(zonewise::ui::app::ImportMessage::Failed(message)) => {
@@ -278,7 +276,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     }
     harness.get_by_label_contains("missing.csv");
     assert_eq!(
-        harness.state().snapshot().expect("snapshot").overview.rows,
+        harness.state().figures().overview.as_ref().expect("overview").rows,
         before
     );
 
@@ -302,9 +300,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     ));
     let runs = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
-        .overview
+        .figures().overview.as_ref().expect("overview")
         .loaded_at
         .clone();
     assert!(runs.is_some());
@@ -318,7 +314,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     harness.get_by_label("Audit").click();
     settle(&mut harness);
     assert_eq!(harness.state().audit_verifications(), 1);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     assert!(audit.verification.problem.is_none());
     assert!(
         audit.entries.iter().any(|entry| entry.action == "ingest"),
@@ -338,7 +334,7 @@ fn linkage_view_shows_the_latest_run() {
             .persons
     };
     let mut harness = open_app(&county);
-    let figures = &harness.state().snapshot().expect("snapshot").overview;
+    let figures = &harness.state().figures().overview.as_ref().expect("overview");
     assert_eq!(
         figures.people,
         Some(persons as i64),
@@ -359,7 +355,7 @@ fn linkage_view_shows_the_latest_run() {
     // Reading the review queue's named pairs was recorded before they were shown.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     assert!(
         audit
             .entries
@@ -385,8 +381,8 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.run_steps(2);
     harness.get_by_label_contains("Review queue").click();
     harness.run_steps(2);
-    let snapshot = harness.state().snapshot().expect("snapshot").clone();
-    let run = snapshot.linkage.run.clone().expect("a run");
+    let snapshot = harness.state().figures().linkage.clone().expect("linkage");
+    let run = snapshot.figures.run.clone().expect("a run");
     assert!(
         !snapshot.review_queue.is_empty(),
         "a county this size has pairs to review"
@@ -403,7 +399,7 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.get_by_label("Different people  (D)").click();
     harness.run_steps(2);
     settle(&mut harness);
-    let queue = &harness.state().snapshot().expect("snapshot").review_queue;
+    let queue = &harness.state().figures().linkage.as_ref().expect("linkage").review_queue;
     assert_eq!(queue.len(), snapshot.review_queue.len() - 1);
     assert!(!queue.iter().any(|item| item.pair == first.pair));
     assert_eq!(harness.state().linkage.decided, 1);
@@ -413,8 +409,8 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.run_steps(2);
     harness.get_by_label("Apply 1 review decision(s)").click();
     settle(&mut harness);
-    let after = harness.state().snapshot().expect("snapshot").clone();
-    let rerun = after.linkage.run.clone().expect("run");
+    let after = harness.state().figures().linkage.clone().expect("linkage");
+    let rerun = after.figures.run.clone().expect("run");
     assert_eq!(rerun.review_pairs, run.review_pairs - 1);
     assert!(
         !after
@@ -427,7 +423,7 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     // Trying a stricter threshold shows the model's estimate; applying it accepts that many pairs.
     // A weight on a bucket boundary, where the estimate's pair count is exact.
     let strict = 10.0;
-    let expected = zonewise::report::linkage::estimate_at(&after.linkage.weight_buckets, strict)
+    let expected = zonewise::report::linkage::estimate_at(&after.figures.weight_buckets, strict)
         .accepted_pairs;
     harness.state_mut().linkage.trial = Some((strict, zonewise::ui::linkage_view::weight_at(0.5)));
     harness.run_steps(2);
@@ -436,9 +432,8 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     settle(&mut harness);
     let strict_run = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
-        .linkage
+        .figures().linkage.as_ref().expect("linkage")
+        .figures
         .run
         .clone()
         .expect("run");
@@ -500,7 +495,7 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     // Every verdict, run, search and person opened is in the audit log, newest first.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = harness.state().snapshot().expect("snapshot").audit.clone();
+    let audit = harness.state().figures().audit.as_ref().expect("audit").clone();
     let logged: Vec<(&str, &str)> = audit
         .entries
         .iter()
@@ -639,7 +634,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
         .ctx
         .all_styles_mut(|style| style.interaction.tooltip_delay = 0.0);
     harness.run_steps(3);
-    let shape = harness.state().snapshot().expect("snapshot").map.shapes[index].clone();
+    let shape = harness.state().figures().map.as_ref().expect("map").shapes[index].clone();
     harness.get_by_label_contains(&format!("{} ({})", shape.name, shape.code));
     let counts = label_text(&harness, "Eligible ");
     for number in counts
@@ -706,7 +701,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     // The export is in the audit log, with the folder and what was written.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     let newest = &audit.entries[0];
     assert_eq!(newest.action, "export");
     assert_eq!(newest.subject, out.path().display().to_string());
@@ -722,7 +717,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     harness.get_by_label("Map").click();
     harness.run_steps(2);
     // The selected LSOA leads on to its families (the drill-down from the map).
-    let code = harness.state().snapshot().expect("snapshot").map.shapes[index]
+    let code = harness.state().figures().map.as_ref().expect("map").shapes[index]
         .code
         .clone();
     harness.get_by_label("Families in this LSOA").click();
@@ -822,9 +817,7 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     harness.run_steps(2);
     let shapes = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
-        .map
+        .figures().map.as_ref().expect("map")
         .shapes
         .clone();
     let index = harness.state().map.selected.expect("selected");
@@ -943,7 +936,7 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     // The saved figure is in the audit log; the one that failed is not.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     let exports: Vec<_> = audit
         .entries
         .iter()
