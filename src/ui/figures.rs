@@ -11,8 +11,7 @@ use std::collections::BTreeSet;
 use duckdb::Connection;
 
 use super::{
-    audit_view, data_view, families_view, linkage_view, map_view, models_view, overview,
-    users_view,
+    audit_view, data_view, families_view, linkage_view, map_view, models_view, overview, users_view,
 };
 use crate::access::Session;
 use crate::ingest::SourceQuality;

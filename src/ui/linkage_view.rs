@@ -117,7 +117,9 @@ fn read_visible_review_queue(
         conn,
         session,
         &purpose,
-        |conn, visible| crate::report::records::read_review_queue(conn, visible, REVIEW_QUEUE_LIMIT),
+        |conn, visible| {
+            crate::report::records::read_review_queue(conn, visible, REVIEW_QUEUE_LIMIT)
+        },
     )?)
 }
 

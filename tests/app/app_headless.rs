@@ -117,7 +117,12 @@ fn overview_numbers_equal_sql_counts() {
     let harness = open_app(&county);
     assert_eq!(harness.state().open_error(), None);
 
-    let figures = &harness.state().figures().overview.as_ref().expect("overview");
+    let figures = &harness
+        .state()
+        .figures()
+        .overview
+        .as_ref()
+        .expect("overview");
     assert_eq!(figures.person_records, person_records);
     assert_eq!(figures.rows, rows);
     assert_eq!(figures.zones, zones);
@@ -188,7 +193,10 @@ fn models_view_shows_the_figures_of_the_model_file() {
     assert_eq!(harness.state().view, View::Models);
     let shown = harness
         .state()
-        .figures().models.as_ref().expect("models")
+        .figures()
+        .models
+        .as_ref()
+        .expect("models")
         .model
         .clone();
     assert!(
@@ -265,7 +273,13 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .display()
         .to_string();
     std::fs::write(&broken, text.replace(&first_file, "extracts/missing.csv")).expect("write");
-    let before = harness.state().figures().overview.as_ref().expect("overview").rows;
+    let before = harness
+        .state()
+        .figures()
+        .overview
+        .as_ref()
+        .expect("overview")
+        .rows;
     load_through_path_field(&mut harness, &broken);
     match harness.state().import_message() {
         Some(zonewise::ui::app::ImportMessage::Failed(message)) => {
@@ -276,7 +290,13 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     }
     harness.get_by_label_contains("missing.csv");
     assert_eq!(
-        harness.state().figures().overview.as_ref().expect("overview").rows,
+        harness
+            .state()
+            .figures()
+            .overview
+            .as_ref()
+            .expect("overview")
+            .rows,
         before
     );
 
@@ -300,7 +320,10 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     ));
     let runs = harness
         .state()
-        .figures().overview.as_ref().expect("overview")
+        .figures()
+        .overview
+        .as_ref()
+        .expect("overview")
         .loaded_at
         .clone();
     assert!(runs.is_some());
@@ -323,6 +346,106 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     );
 }
 
+/// Each view's data is read on its own: an import re-reads what is on screen and
+/// leaves the rest stale until shown, and only the Audit view verifies the chain.
+#[test]
+fn an_import_reads_again_only_the_view_on_screen() {
+    use zonewise::ui::figures::Part;
+    let _turn = common::app::one_at_a_time();
+    let county = generated_county();
+    let mut harness = open_app(&county);
+    let fresh =
+        |harness: &Harness<'_, ZonewiseApp>, part: Part| harness.state().figures().is_fresh(part);
+    // Opening reads the shown view, then every other view's part but the audit log.
+    for part in Part::ALL {
+        assert_eq!(fresh(&harness, part), part != Part::Audit, "{part:?}");
+    }
+    assert!(harness.state().figures().audit.is_none());
+    assert_eq!(harness.state().audit_verifications(), 0);
+
+    harness.state_mut().view = View::Data;
+    settle(&mut harness);
+    load_through_path_field(&mut harness, &county.manifest);
+    assert!(matches!(
+        harness.state().import_message(),
+        Some(zonewise::ui::app::ImportMessage::Loaded(_))
+    ));
+    // The Data view and the bars' overview are read again; nothing else is, and
+    // the audit chain is not verified.
+    assert!(fresh(&harness, Part::Quality) && fresh(&harness, Part::Overview));
+    for part in [
+        Part::Linkage,
+        Part::Map,
+        Part::Families,
+        Part::Users,
+        Part::Models,
+    ] {
+        assert!(
+            !fresh(&harness, part),
+            "{part:?} was read for the Data view"
+        );
+        assert!(
+            harness.state().figures().has(part),
+            "{part:?} is still shown"
+        );
+    }
+    assert!(harness.state().figures().audit.is_none());
+    assert_eq!(harness.state().audit_verifications(), 0);
+    let loaded_at = |harness: &Harness<'_, ZonewiseApp>| {
+        let figures = harness.state().figures();
+        figures
+            .overview
+            .as_ref()
+            .expect("overview")
+            .loaded_at
+            .clone()
+    };
+    let after_load = loaded_at(&harness);
+    assert!(after_load.is_some());
+
+    // A stale view is read when it is shown; the others stay as they were.
+    harness.state_mut().view = View::Families;
+    settle(&mut harness);
+    assert!(fresh(&harness, Part::Families));
+    assert!(!fresh(&harness, Part::Map) && !fresh(&harness, Part::Linkage));
+    harness.state_mut().view = View::RoundTable;
+    harness.run_steps(2);
+    assert!(
+        !harness.state().is_busy(),
+        "the round table shares Families' read"
+    );
+    assert!(fresh(&harness, Part::Families) && !fresh(&harness, Part::Map));
+
+    // The Audit view verifies the chain when it is entered and when asked again…
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 1);
+    assert!(fresh(&harness, Part::Audit));
+    harness.get_by_label("Verify again").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 2);
+    harness.run_steps(3);
+    assert_eq!(harness.state().audit_verifications(), 2, "once per ask");
+
+    // …never for another view's import, but entering it again verifies once more.
+    harness.state_mut().view = View::Data;
+    settle(&mut harness);
+    load_through_path_field(&mut harness, &county.manifest);
+    assert_eq!(harness.state().audit_verifications(), 2);
+    assert!(!fresh(&harness, Part::Audit));
+    assert_ne!(loaded_at(&harness), None);
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 3);
+    let audit = harness.state().figures().audit.clone().expect("audit");
+    let loads = audit
+        .entries
+        .iter()
+        .filter(|e| e.action == "ingest")
+        .count();
+    assert!(loads >= 3, "both loads are in the log: {loads}");
+}
+
 #[test]
 fn linkage_view_shows_the_latest_run() {
     let _turn = common::app::one_at_a_time();
@@ -334,7 +457,12 @@ fn linkage_view_shows_the_latest_run() {
             .persons
     };
     let mut harness = open_app(&county);
-    let figures = &harness.state().figures().overview.as_ref().expect("overview");
+    let figures = &harness
+        .state()
+        .figures()
+        .overview
+        .as_ref()
+        .expect("overview");
     assert_eq!(
         figures.people,
         Some(persons as i64),
@@ -399,7 +527,13 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.get_by_label("Different people  (D)").click();
     harness.run_steps(2);
     settle(&mut harness);
-    let queue = &harness.state().figures().linkage.as_ref().expect("linkage").review_queue;
+    let queue = &harness
+        .state()
+        .figures()
+        .linkage
+        .as_ref()
+        .expect("linkage")
+        .review_queue;
     assert_eq!(queue.len(), snapshot.review_queue.len() - 1);
     assert!(!queue.iter().any(|item| item.pair == first.pair));
     assert_eq!(harness.state().linkage.decided, 1);
@@ -432,7 +566,10 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     settle(&mut harness);
     let strict_run = harness
         .state()
-        .figures().linkage.as_ref().expect("linkage")
+        .figures()
+        .linkage
+        .as_ref()
+        .expect("linkage")
         .figures
         .run
         .clone()
@@ -495,7 +632,13 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     // Every verdict, run, search and person opened is in the audit log, newest first.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = harness.state().figures().audit.as_ref().expect("audit").clone();
+    let audit = harness
+        .state()
+        .figures()
+        .audit
+        .as_ref()
+        .expect("audit")
+        .clone();
     let logged: Vec<(&str, &str)> = audit
         .entries
         .iter()
@@ -817,7 +960,10 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     harness.run_steps(2);
     let shapes = harness
         .state()
-        .figures().map.as_ref().expect("map")
+        .figures()
+        .map
+        .as_ref()
+        .expect("map")
         .shapes
         .clone();
     let index = harness.state().map.selected.expect("selected");

@@ -194,7 +194,13 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     // The CSV export, into the folder a dialog would give.
     let folder = county.dir.path().join("csv");
     let chosen = folder.clone();
-    let published = harness.state().figures().map.as_ref().expect("map").services[0]
+    let published = harness
+        .state()
+        .figures()
+        .map
+        .as_ref()
+        .expect("map")
+        .services[0]
         .published
         .clone();
     assert_eq!(published.threshold(), DEFAULT_THRESHOLD);

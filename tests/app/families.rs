@@ -691,7 +691,10 @@ fn sign_in_decides_what_each_role_sees() {
     sign_in(&mut harness, "cara", "correct horse battery");
     let figures = harness.state().figures();
     assert!(
-        figures.families.as_ref().is_none_or(|f| f.families.is_empty()),
+        figures
+            .families
+            .as_ref()
+            .is_none_or(|f| f.families.is_empty()),
         "no family list is read"
     );
     assert!(
@@ -731,7 +734,12 @@ fn sign_in_decides_what_each_role_sees() {
     sign_in(&mut harness, "zed", "correct horse battery");
     harness.state_mut().view = View::Families;
     harness.run_steps(2);
-    let families = &harness.state().figures().families.as_ref().expect("families");
+    let families = &harness
+        .state()
+        .figures()
+        .families
+        .as_ref()
+        .expect("families");
     assert!(!families.families.is_empty());
     assert!(
         families
