@@ -20,12 +20,12 @@ use super::{
     audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
     screenshot, users_view,
 };
-use crate::access::{self, Capability, Purpose, Session, UserRow};
+use crate::access::{Capability, Purpose, Session, UserRow};
 use crate::audit::{self, Action, Entry};
 use crate::ingest::{IngestReport, Manifest};
 use crate::link::ReclusterReport;
 use crate::report::family_detail::{Decision, FamilyDetail};
-use crate::report::records::{self, PersonHit, PersonRecords};
+use crate::report::records::{PersonHit, PersonRecords};
 use crate::{sample, store};
 
 pub use data_view::ImportMessage;
@@ -127,9 +127,6 @@ impl DatabaseChoice {
         }
     }
 }
-
-/// People listed by a search.
-const SEARCH_LIMIT: usize = 100;
 
 /// Why the Data view does not load extracts into the bundled sample: its database
 /// is deleted and rebuilt whenever the sample or the schema changes, so real
@@ -455,7 +452,7 @@ impl ZonewiseApp {
     }
 
     /// How many times the app has asked for the whole audit log to be read and
-    /// verified: only for the Audit view, never for other views' refreshes.
+    /// verified: entering the Audit view and "Verify again", never another view's read.
     pub fn audit_verifications(&self) -> usize {
         self.audit_verifications
     }
@@ -588,14 +585,7 @@ impl ZonewiseApp {
             "Searching people",
             ctx,
             move |_, conn| {
-                let purpose = Purpose {
-                    action: Action::SearchPersons,
-                    subject: text.trim().to_string(),
-                    reason: None,
-                };
-                let hits = access::person_query(conn, &session, &purpose, |conn, visible| {
-                    records::search_persons(conn, visible, &text, SEARCH_LIMIT)
-                })?;
+                let hits = linkage_view::search(conn, &session, &text)?;
                 Ok(JobDone::Found {
                     text,
                     hits,
@@ -631,14 +621,7 @@ impl ZonewiseApp {
             "Opening a person's records",
             ctx,
             move |_, conn| {
-                let purpose = Purpose {
-                    action: Action::OpenPerson,
-                    subject: person_id.clone(),
-                    reason: None,
-                };
-                let records = access::person_query(conn, &session, &purpose, |conn, visible| {
-                    records::read_person_records(conn, visible, &person_id)
-                })?;
+                let records = linkage_view::open_person(conn, &session, &person_id)?;
                 Ok(JobDone::PersonOpened { person_id, records })
             },
         );
@@ -719,12 +702,9 @@ impl ZonewiseApp {
             "Opening a family",
             ctx,
             move |_, conn| {
-                let detail = access::person_query(conn, &session, &purpose, |conn, visibility| {
-                    crate::report::family_detail::read_visible_family(
-                        conn, visibility, &family_id, &date,
-                    )
-                })
-                .map_err(|error| error.to_string());
+                let detail =
+                    families_view::read_family(conn, &session, &purpose, &family_id, &date)
+                        .map_err(|error| error.to_string());
                 Ok(JobDone::FamilyRead {
                     family_id,
                     child,
@@ -1673,9 +1653,8 @@ impl ZonewiseApp {
         }
     }
 
-    /// Runs what the analyst asked of the Users view on a worker (argon2 hashes a
-    /// new password; each change is one transaction with its audit entry), then
-    /// reads the users again there.
+    /// Runs what the analyst asked of the Users view on a worker
+    /// ([`users_view::apply`]: argon2 hashes a new password).
     pub fn handle_users_action(&mut self, ctx: &egui::Context, action: users_view::UsersAction) {
         use users_view::UsersAction;
         if action == UsersAction::None {
@@ -1701,38 +1680,8 @@ impl ZonewiseApp {
             "Saving the user change",
             ctx,
             move |_, conn| {
-                let by = by.as_str();
-                let outcome = match &action {
-                    UsersAction::None => Ok(String::new()),
-                    UsersAction::Add(new, password) => access::add_user(conn, new, password, by)
-                        .map(|()| {
-                            format!("Added {} as {}", new.user, users_view::role_label(new.role))
-                        }),
-                    UsersAction::Change(user, change) => {
-                        access::change_user(conn, user, change, by)
-                            .map(|()| format!("Saved the changes to {user}"))
-                    }
-                    UsersAction::SetPassword(user, password) => {
-                        access::reset_password(conn, user, password, by)
-                            .map(|()| format!("New password set for {user}"))
-                    }
-                    UsersAction::Disable(user) => access::disable_user(conn, user, by)
-                        .map(|()| format!("Disabled {user}: they can no longer sign in")),
-                    UsersAction::Enable(user) => {
-                        access::enable_user(conn, user, by).map(|()| format!("{user} may sign in"))
-                    }
-                };
-                let outcome = match outcome {
-                    Ok(done) if !had_users && access::requires_sign_in(conn)? => Ok(format!(
-                        "{done}. From now on everyone signs in to open this database."
-                    )),
-                    Ok(done) => Ok(done),
-                    Err(error) => Err(error.to_string()),
-                };
-                Ok(JobDone::UsersChanged {
-                    outcome,
-                    users: access::list_users(conn)?,
-                })
+                let (outcome, users) = users_view::apply(conn, &action, &by, had_users)?;
+                Ok(JobDone::UsersChanged { outcome, users })
             },
         );
     }

@@ -123,6 +123,50 @@ fn read_visible_review_queue(
     )?)
 }
 
+/// People listed by a search.
+const SEARCH_LIMIT: usize = 100;
+
+/// Searches people for `text` (a scan of every person, on a worker) through
+/// the one door: recorded before any name is on screen, and limited to the
+/// zones and masking `session` is given.
+pub fn search(
+    conn: &duckdb::Connection,
+    session: &Session,
+    text: &str,
+) -> anyhow::Result<Vec<PersonHit>> {
+    let purpose = Purpose {
+        action: crate::audit::Action::SearchPersons,
+        subject: text.trim().to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        |conn, visible| crate::report::records::search_persons(conn, visible, text, SEARCH_LIMIT),
+    )?)
+}
+
+/// Reads one person's records in every source through the one door (recorded
+/// before they are shown); `None` when the person is outside `session`'s zones.
+pub fn open_person(
+    conn: &duckdb::Connection,
+    session: &Session,
+    person_id: &str,
+) -> anyhow::Result<Option<PersonRecords>> {
+    let purpose = Purpose {
+        action: crate::audit::Action::OpenPerson,
+        subject: person_id.to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        |conn, visible| crate::report::records::read_person_records(conn, visible, person_id),
+    )?)
+}
+
 /// What the user asked for this frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkageAction {

@@ -65,6 +65,26 @@ pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<Fami
     )?)
 }
 
+/// Reads `family_id`'s single view on the round of `date` for `purpose` (on a
+/// worker), through `access::person_query`, which records the opening first;
+/// `None` when the family is outside `session`'s zones.
+pub fn read_family(
+    conn: &duckdb::Connection,
+    session: &Session,
+    purpose: &Purpose,
+    family_id: &str,
+    date: &str,
+) -> anyhow::Result<Option<FamilyDetail>> {
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        purpose,
+        |conn, visibility| {
+            crate::report::family_detail::read_visible_family(conn, visibility, family_id, date)
+        },
+    )?)
+}
+
 /// Draws the view.
 pub fn families_ui(
     ui: &mut egui::Ui,
