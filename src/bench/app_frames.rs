@@ -152,8 +152,10 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
     )?);
     let text = driver
         .app
-        .snapshot()
-        .and_then(|s| s.review_queue.first())
+        .figures()
+        .linkage
+        .as_ref()
+        .and_then(|linkage| linkage.review_queue.first())
         .map(|item| item.left.family_name.clone().unwrap_or_default())
         .unwrap_or_default();
     rows.push(measure(
@@ -169,8 +171,10 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
     )?);
     let (family_id, zone_id) = driver
         .app
-        .snapshot()
-        .and_then(|s| s.families.families.first())
+        .figures()
+        .families
+        .as_ref()
+        .and_then(|families| families.families.first())
         .map(|f| (f.family_id.clone(), f.zone_id.clone().unwrap_or_default()))
         .ok_or_else(|| anyhow::anyhow!("the county has no family on its round"))?;
     let family = family_id.clone();
@@ -233,8 +237,10 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
     )?);
     let published = driver
         .app
-        .snapshot()
-        .and_then(|s| s.map.services.first())
+        .figures()
+        .map
+        .as_ref()
+        .and_then(|map| map.services.first())
         .map(|service| service.published.clone())
         .ok_or_else(|| anyhow::anyhow!("the county has no service figures"))?;
     let folder = work_dir.path().join("export");

@@ -1,27 +1,34 @@
-//! The application shell: opens the database on a worker, keeps the latest
-//! snapshot of figures, and lays out navigation, the current view and the status bar.
-//! Views only read the snapshot and return actions; the shell turns actions into jobs.
+//! The application shell: opens the database on a worker, keeps the session,
+//! the job queue and the figures each view shows (`figures`: read per part, when
+//! stale and shown), and lays out navigation, the current view and the status bar.
+//! Views draw their figures and state and return actions; the shell turns
+//! actions into jobs.
+//!
+//! A view is registered in two places here: its [`View`] variant with
+//! [`View::spec`] (label, who may open it, the parts of the data it shows), and
+//! its arm in `ZonewiseApp::view_ui`; what it shows is read by its own module
+//! (see [`super::figures`]).
 
 use std::path::PathBuf;
 
 use duckdb::Connection;
 
+use super::figures::{Figures, Part, PartData};
 use super::jobs::{Database, JobQueue};
 use super::map_view::{self, MapAction};
 use super::{
     audit_view, data_view, families_view, linkage_view, login, models_view, overview, round_table,
     screenshot, users_view,
 };
-use crate::access::{self, Capability, Purpose, Session, UserRow};
+use crate::access::{Capability, Purpose, Session, UserRow};
 use crate::audit::{self, Action, Entry};
-use crate::ingest::{self, IngestReport, Manifest, SourceQuality};
+use crate::ingest::{IngestReport, Manifest};
 use crate::link::ReclusterReport;
-use crate::report::audit::{AuditFigures, read_audit};
 use crate::report::family_detail::{Decision, FamilyDetail};
-use crate::report::linkage::{LinkageFigures, read_linkage};
-use crate::report::overview::{OverviewFigures, read_overview};
-use crate::report::records::{self, PersonHit, PersonRecords, ReviewItem};
+use crate::report::records::{PersonHit, PersonRecords};
 use crate::{sample, store};
+
+pub use data_view::ImportMessage;
 
 /// The screens in the left navigation, in order; `--view` takes their names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,6 +45,17 @@ pub enum View {
     Users,
 }
 
+/// What the shell needs to know of a view: its registration.
+pub struct ViewSpec {
+    /// The navigation label.
+    pub label: &'static str,
+    /// What a role must be granted to open the view (`access::Role::may`): the
+    /// same policy the command line and `zonewise uptake` ask.
+    pub capability: Capability,
+    /// The parts of the data the view shows, read when it is shown and stale.
+    pub parts: &'static [Part],
+}
+
 impl View {
     /// Every view, in navigation order.
     pub const ALL: [View; 9] = [
@@ -52,32 +70,41 @@ impl View {
         View::Users,
     ];
 
-    /// The navigation label.
-    pub fn label(self) -> &'static str {
+    /// The view's registration. Families' county and the title and status bars
+    /// come from [`Part::Overview`], which the shell always reads.
+    pub fn spec(self) -> ViewSpec {
+        let spec = |label, capability, parts| ViewSpec {
+            label,
+            capability,
+            parts,
+        };
+        use Capability::*;
         match self {
-            View::Overview => "Overview",
-            View::Data => "Data",
-            View::Linkage => "Linkage",
-            View::Families => "Families",
-            View::RoundTable => "Round table",
-            View::Map => "Map",
-            View::Models => "Models",
-            View::Audit => "Audit",
-            View::Users => "Users",
+            View::Overview => spec("Overview", ReadAggregates, &[Part::Overview]),
+            View::Data => spec("Data", RunPipeline, &[Part::Quality]),
+            View::Linkage => spec("Linkage", RunPipeline, &[Part::Linkage]),
+            View::Families => spec("Families", ReadFamilies, &[Part::Families]),
+            View::RoundTable => spec("Round table", HoldRoundTable, &[Part::Families]),
+            View::Map => spec("Map", ReadAggregates, &[Part::Map]),
+            View::Models => spec("Models", ReadAggregates, &[Part::Models]),
+            View::Audit => spec("Audit", ReadAuditLog, &[Part::Audit]),
+            View::Users => spec("Users", ManageUsers, &[Part::Users]),
         }
     }
 
-    /// What a role must be granted to open this view (`access::Role::may`): the
-    /// same policy the command line and `zonewise uptake` ask.
+    /// The navigation label.
+    pub fn label(self) -> &'static str {
+        self.spec().label
+    }
+
+    /// What a role must be granted to open this view.
     pub fn capability(self) -> Capability {
-        match self {
-            View::Overview | View::Map | View::Models => Capability::ReadAggregates,
-            View::Data | View::Linkage => Capability::RunPipeline,
-            View::Families => Capability::ReadFamilies,
-            View::RoundTable => Capability::HoldRoundTable,
-            View::Audit => Capability::ReadAuditLog,
-            View::Users => Capability::ManageUsers,
-        }
+        self.spec().capability
+    }
+
+    /// The parts of the data the view shows.
+    pub fn parts(self) -> &'static [Part] {
+        self.spec().parts
     }
 }
 
@@ -101,34 +128,6 @@ impl DatabaseChoice {
     }
 }
 
-/// Everything the screens show, read together on a worker so a frame never waits.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub overview: OverviewFigures,
-    pub quality: Vec<SourceQuality>,
-    pub linkage: LinkageFigures,
-    /// Pairs waiting for review, most probable first (at most [`REVIEW_QUEUE_LIMIT`]).
-    pub review_queue: Vec<ReviewItem>,
-    /// LSOA boundaries and each service's suppressed uptake.
-    pub map: crate::report::map::MapFigures,
-    /// Families of the current round with criteria, scores and decisions.
-    pub families: crate::report::families::FamiliesFigures,
-    /// The newest audit log entries and the verification of the whole log.
-    pub audit: AuditFigures,
-    /// Users and the zones they may be given (analysts only).
-    pub users: Vec<UserRow>,
-    pub zones: Vec<(String, String)>,
-    /// The model behind the latest risk scores, with its held-out evaluation.
-    pub models: crate::report::models::ModelFigures,
-}
-
-/// Pairs loaded into the review queue at a time; a reviewer works through these
-/// before the next re-clustering brings more.
-const REVIEW_QUEUE_LIMIT: usize = 500;
-
-/// People listed by a search.
-const SEARCH_LIMIT: usize = 100;
-
 /// Why the Data view does not load extracts into the bundled sample: its database
 /// is deleted and rebuilt whenever the sample or the schema changes, so real
 /// records loaded into it would be lost, and a council's data must live in a file
@@ -144,12 +143,11 @@ pub const SAMPLE_IMPORT_REFUSAL: &str = "The sample county cannot take other ext
 enum JobKind {
     /// Opening the database (building the sample first when needed).
     Open,
-    /// Reading the figures the role's views show.
-    Refresh,
+    /// Reading parts of the figures (see [`Figures`]); the audit log is read
+    /// and verified only as the Audit view's part.
+    Read,
     Import,
     Recluster,
-    /// Reading and verifying the audit log again (opening the Audit view, Verify again).
-    VerifyAudit,
     /// A meeting pack's save dialog, audit entry and file.
     SavePack,
     /// Checking a password (argon2, deliberately slow) and recording the sign-in.
@@ -186,15 +184,10 @@ enum JobDone {
         conn: Connection,
         requires_login: bool,
     },
-    /// `audit_read`: the audit log was read and verified too (only when the
-    /// Audit view is on screen; opening it verifies it anyway).
-    Refreshed {
-        snapshot: Box<Snapshot>,
-        audit_read: bool,
-    },
+    /// Parts of the figures, in the order asked for.
+    Read(Vec<PartData>),
     Imported(ImportOutcome),
     Reclustered(ReclusterReport),
-    AuditVerified(Box<AuditFigures>),
     /// Where the pack was saved; `None` when the dialog was cancelled.
     PackSaved(Option<PathBuf>),
     SignedIn(Session),
@@ -252,13 +245,6 @@ enum ImportOutcome {
     },
 }
 
-/// The last import's result, shown on the Data view until the next one.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ImportMessage {
-    Loaded(String),
-    Failed(String),
-}
-
 /// The Zonewise window.
 pub struct ZonewiseApp {
     database: DatabaseChoice,
@@ -268,11 +254,17 @@ pub struct ZonewiseApp {
     db: Option<Database>,
     /// Every running job; see [`JobKind`].
     jobs: JobQueue<JobKind, JobDone>,
-    snapshot: Option<Snapshot>,
+    /// What the views show, read per part; see [`Figures`].
+    figures: Figures,
+    /// Read every part the role's views show (but the audit log) after the
+    /// shown view's: set when a session starts, so each view's first visit
+    /// shows at once. Later changes re-read only what is shown.
+    prefetch: bool,
+    /// The view drawn last frame: entering the Audit view verifies the log again.
+    shown: Option<View>,
     open_error: Option<String>,
-    import_message: Option<ImportMessage>,
-    /// Text of the Data view's manifest path field.
-    manifest_path_input: String,
+    /// The Data view's path field and last import's outcome.
+    pub data: data_view::DataState,
     /// The Linkage view's tabs, trial thresholds, queue position and search.
     pub linkage: linkage_view::LinkageState,
     /// The Map view's choices, camera and prepared geometry.
@@ -288,8 +280,6 @@ pub struct ZonewiseApp {
     audit_verifications: usize,
     /// Sign in with the form's name and password once the database is open.
     sign_in_on_open: bool,
-    /// What the last re-clustering did, or why it failed.
-    linkage_message: Option<String>,
     /// Who is using the app: signed in, or the local analyst on a database without users.
     session: Option<Session>,
     /// The sign-in form, shown while the database has users and nobody has signed in.
@@ -312,10 +302,11 @@ impl ZonewiseApp {
             view: View::Overview,
             db: None,
             jobs: JobQueue::default(),
-            snapshot: None,
+            figures: Figures::default(),
+            prefetch: false,
+            shown: None,
             open_error: None,
-            import_message: None,
-            manifest_path_input: String::new(),
+            data: data_view::DataState::default(),
             linkage: linkage_view::LinkageState::default(),
             map: super::map_view::MapState::default(),
             families: families_view::FamiliesState::default(),
@@ -324,7 +315,6 @@ impl ZonewiseApp {
             users: users_view::UsersState::default(),
             audit_verifications: 0,
             sign_in_on_open: false,
-            linkage_message: None,
             pending_search: None,
             pending_family: None,
             session: None,
@@ -405,8 +395,8 @@ impl ZonewiseApp {
             .map_or_else(audit::os_user, |session| session.user.clone())
     }
 
-    /// Signed in: reads the figures that the role may see and opens a view it may open.
-    fn signed_in(&mut self, ctx: &egui::Context, session: Session) {
+    /// Signed in: opens a view the role may open; the next frame reads its figures.
+    fn signed_in(&mut self, session: Session) {
         if !session.role.may(self.view.capability()) {
             self.view = View::ALL
                 .into_iter()
@@ -415,22 +405,40 @@ impl ZonewiseApp {
         }
         self.login.error = None;
         self.session = Some(session);
-        self.start_refresh(ctx);
+        self.prefetch = true;
     }
 
     /// Forgets the session and everything read for it, back to the sign-in form.
     fn sign_out(&mut self) {
         self.session = None;
-        self.snapshot = None;
+        self.figures = Figures::default();
+        self.prefetch = false;
         self.families = families_view::FamiliesState::default();
         self.round_table = round_table::RoundTableState::default();
         self.linkage = linkage_view::LinkageState::default();
         self.users = users_view::UsersState::default();
     }
 
-    /// The figures on screen, once loaded.
-    pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.snapshot.as_ref()
+    /// The figures read so far, per part.
+    pub fn figures(&self) -> &Figures {
+        &self.figures
+    }
+
+    /// True when a session is there and what the current view and the bars
+    /// show has been read and is not stale.
+    pub fn is_ready(&self) -> bool {
+        self.session.is_some() && self.wanted_parts().all(|part| self.figures.is_fresh(part))
+    }
+
+    /// The parts on screen: the bars' overview and the current view's, if the
+    /// role may open it.
+    fn wanted_parts(&self) -> impl Iterator<Item = Part> + use<> {
+        let shown: &'static [Part] = if self.may_use(self.view) {
+            self.view.parts()
+        } else {
+            &[]
+        };
+        std::iter::once(Part::Overview).chain(shown.iter().copied())
     }
 
     /// Why the database could not be opened, if it could not.
@@ -440,11 +448,11 @@ impl ZonewiseApp {
 
     /// The last import's outcome.
     pub fn import_message(&self) -> Option<&ImportMessage> {
-        self.import_message.as_ref()
+        self.data.message.as_ref()
     }
 
     /// How many times the app has asked for the whole audit log to be read and
-    /// verified: only for the Audit view, never for other views' refreshes.
+    /// verified: entering the Audit view and "Verify again", never another view's read.
     pub fn audit_verifications(&self) -> usize {
         self.audit_verifications
     }
@@ -480,7 +488,7 @@ impl ZonewiseApp {
 
     /// What the last re-clustering did, or why it failed.
     pub fn linkage_message(&self) -> Option<&str> {
-        self.linkage_message.as_deref()
+        self.linkage.message.as_deref()
     }
 
     /// Carries out what the Linkage view asked for, each on a worker.
@@ -500,7 +508,7 @@ impl ZonewiseApp {
                 let Some(db) = &self.db else {
                     return;
                 };
-                self.linkage_message = None;
+                self.linkage.message = None;
                 let actor = self.actor();
                 self.jobs.start_on(
                     db,
@@ -528,15 +536,15 @@ impl ZonewiseApp {
         if self.jobs.is_running(JobKind::ReviewVerdict) {
             return;
         }
-        let (Some(db), Some(snapshot)) = (&self.db, &self.snapshot) else {
+        let (Some(db), Some(linkage)) = (&self.db, &self.figures.linkage) else {
             return;
         };
-        let Some(item) = snapshot.review_queue.get(index) else {
+        let Some(item) = linkage.review_queue.get(index) else {
             return;
         };
         let (l_key, r_key) = (item.pair.l_key.clone(), item.pair.r_key.clone());
         let decided_by = self.actor();
-        self.linkage_message = None;
+        self.linkage.message = None;
         self.jobs.start_on(
             db,
             JobKind::ReviewVerdict,
@@ -551,8 +559,8 @@ impl ZonewiseApp {
 
     /// A verdict is saved: its pair leaves the queue.
     fn verdict_saved(&mut self, l_key: &str, r_key: &str) {
-        if let Some(snapshot) = &mut self.snapshot {
-            snapshot.review_queue.retain(|item| {
+        if let Some(linkage) = &mut self.figures.linkage {
+            linkage.review_queue.retain(|item| {
                 (item.pair.l_key.as_str(), item.pair.r_key.as_str()) != (l_key, r_key)
             });
         }
@@ -577,14 +585,7 @@ impl ZonewiseApp {
             "Searching people",
             ctx,
             move |_, conn| {
-                let purpose = Purpose {
-                    action: Action::SearchPersons,
-                    subject: text.trim().to_string(),
-                    reason: None,
-                };
-                let hits = access::person_query(conn, &session, &purpose, |conn, visible| {
-                    records::search_persons(conn, visible, &text, SEARCH_LIMIT)
-                })?;
+                let hits = linkage_view::search(conn, &session, &text)?;
                 Ok(JobDone::Found {
                     text,
                     hits,
@@ -620,14 +621,7 @@ impl ZonewiseApp {
             "Opening a person's records",
             ctx,
             move |_, conn| {
-                let purpose = Purpose {
-                    action: Action::OpenPerson,
-                    subject: person_id.clone(),
-                    reason: None,
-                };
-                let records = access::person_query(conn, &session, &purpose, |conn, visible| {
-                    records::read_person_records(conn, visible, &person_id)
-                })?;
+                let records = linkage_view::open_person(conn, &session, &person_id)?;
                 Ok(JobDone::PersonOpened { person_id, records })
             },
         );
@@ -693,11 +687,12 @@ impl ZonewiseApp {
         family_id: String,
         child: Option<String>,
     ) {
-        let (Some(db), Some(snapshot), Some(session)) = (&self.db, &self.snapshot, &self.session)
+        let (Some(db), Some(families), Some(session)) =
+            (&self.db, &self.figures.families, &self.session)
         else {
             return;
         };
-        let Some(date) = snapshot.families.current.clone() else {
+        let Some(date) = families.current.clone() else {
             return;
         };
         let session = session.clone();
@@ -707,12 +702,9 @@ impl ZonewiseApp {
             "Opening a family",
             ctx,
             move |_, conn| {
-                let detail = access::person_query(conn, &session, &purpose, |conn, visibility| {
-                    crate::report::family_detail::read_visible_family(
-                        conn, visibility, &family_id, &date,
-                    )
-                })
-                .map_err(|error| error.to_string());
+                let detail =
+                    families_view::read_family(conn, &session, &purpose, &family_id, &date)
+                        .map_err(|error| error.to_string());
                 Ok(JobDone::FamilyRead {
                     family_id,
                     child,
@@ -736,9 +728,10 @@ impl ZonewiseApp {
             }
             (None, Ok(Some(detail))) => {
                 let row = self
-                    .snapshot
+                    .figures
+                    .families
                     .as_ref()
-                    .and_then(|s| s.families.family(&family_id));
+                    .and_then(|families| families.family(&family_id));
                 self.families.scope = match row {
                     Some(row) => families_view::Scope::of_family(row),
                     None => families_view::Scope {
@@ -835,9 +828,10 @@ impl ZonewiseApp {
             return;
         }
         let Some(date) = self
-            .snapshot
+            .figures
+            .families
             .as_ref()
-            .and_then(|snapshot| snapshot.families.current.clone())
+            .and_then(|families| families.current.clone())
         else {
             return;
         };
@@ -874,9 +868,8 @@ impl ZonewiseApp {
     /// nothing else is read again) and the form is cleared.
     fn decided(&mut self, family_id: &str, decision: Decision) {
         self.round_table.message = Some(format!("Recorded for {family_id}: {}.", decision.outcome));
-        if let Some(row) = self.snapshot.as_mut().and_then(|snapshot| {
-            snapshot
-                .families
+        if let Some(row) = self.figures.families.as_mut().and_then(|families| {
+            families
                 .families
                 .iter_mut()
                 .find(|f| f.family_id == family_id)
@@ -888,20 +881,21 @@ impl ZonewiseApp {
     }
 
     fn export_pack(&mut self, ctx: &egui::Context, zone_id: &str) {
-        let Some(snapshot) = &self.snapshot else {
+        let (Some(families), Some(overview)) = (&self.figures.families, &self.figures.overview)
+        else {
             return;
         };
         let generated = chrono::Local::now().format("%d/%m/%Y %H:%M").to_string();
         let html = crate::report::meeting_pack::meeting_pack_html(
-            &snapshot.families,
+            families,
             zone_id,
-            &snapshot.overview.county,
+            &overview.county,
             &generated,
         );
         let file_name = format!(
             "round-table-{}-{}.html",
             zone_id,
-            snapshot.families.current.as_deref().unwrap_or("pack")
+            families.current.as_deref().unwrap_or("pack")
         );
         let Some(db) = &self.db else {
             return;
@@ -943,17 +937,17 @@ impl ZonewiseApp {
         pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
     ) {
         if self.is_sample() {
-            self.import_message = Some(ImportMessage::Failed(SAMPLE_IMPORT_REFUSAL.to_string()));
+            self.data.message = Some(ImportMessage::Failed(SAMPLE_IMPORT_REFUSAL.to_string()));
             return;
         }
         if !self.may_use(View::Data) {
-            self.import_message = Some(ImportMessage::Failed(self.refusal(View::Data)));
+            self.data.message = Some(ImportMessage::Failed(self.refusal(View::Data)));
             return;
         }
         let Some(db) = &self.db else {
             return;
         };
-        self.import_message = None;
+        self.data.message = None;
         let actor = self.actor();
         self.jobs.start_on(
             db,
@@ -1010,90 +1004,60 @@ impl ZonewiseApp {
             });
     }
 
-    fn start_refresh(&mut self, ctx: &egui::Context) {
+    /// Starts reading what is on screen and missing or stale: the bars'
+    /// overview and the current view's parts, for a role that may open it (a
+    /// hidden view's data is not read, nor kept in memory: the audit log names
+    /// people and searches, the review queue pairs named records). Entering the
+    /// Audit view verifies the log again. Once a session starts, every other
+    /// view's part but the audit log is read after the shown view's.
+    fn read_wanted(&mut self, ctx: &egui::Context) {
+        if self.shown != Some(self.view) {
+            if self.view == View::Audit {
+                // Entries were added since it was read: searches, cases opened, exports.
+                self.figures.mark_stale(Part::Audit);
+            }
+            self.shown = Some(self.view);
+        }
+        if self.open_error.is_some() || self.jobs.is_running(JobKind::Read) {
+            return;
+        }
         let Some(session) = self.session.clone() else {
             return;
         };
-        let Some(db) = &self.db else {
-            return;
-        };
-        // The whole audit chain is verified only for the Audit view on screen:
-        // opening the view verifies it again anyway.
-        let audit_read = self.view == View::Audit && session.role.may(View::Audit.capability());
-        self.audit_verifications += usize::from(audit_read);
-        self.jobs.start_on(
-            db,
-            JobKind::Refresh,
-            "Reading figures",
-            ctx,
-            move |_, conn| {
-                // Only what the role's views show is read: a hidden view's data is not
-                // kept in memory either (the audit log names people and searches, the
-                // review queue pairs named records).
-                let may = |view: View| session.role.may(view.capability());
-                let snapshot = Box::new(Snapshot {
-                    overview: read_overview(conn)?,
-                    quality: if may(View::Data) {
-                        ingest::read_quality(conn)?
-                    } else {
-                        Vec::new()
-                    },
-                    linkage: if may(View::Linkage) {
-                        read_linkage(conn)?
-                    } else {
-                        LinkageFigures::default()
-                    },
-                    review_queue: read_visible_review_queue(conn, &session)?,
-                    map: crate::report::map::read_map_figures(conn)?,
-                    families: read_visible_families(conn, &session)?,
-                    audit: if audit_read {
-                        read_audit(conn)?
-                    } else {
-                        AuditFigures::default()
-                    },
-                    models: crate::report::models::read_models(conn)?,
-                    users: if may(View::Users) {
-                        access::list_users(conn)?
-                    } else {
-                        Vec::new()
-                    },
-                    zones: if may(View::Users) {
-                        access::zone_choices(conn)?
-                    } else {
-                        Vec::new()
-                    },
-                });
-                Ok(JobDone::Refreshed {
-                    snapshot,
-                    audit_read,
-                })
-            },
-        );
-    }
-
-    /// Reads and verifies the audit log again, on a worker.
-    fn start_audit_refresh(&mut self, ctx: &egui::Context) {
-        if self.jobs.is_running(JobKind::VerifyAudit) {
-            return;
-        }
-        if !self
-            .session
-            .as_ref()
-            .is_some_and(|session| session.role.may(View::Audit.capability()))
+        let mut parts: Vec<Part> = self.wanted_parts().collect();
+        if parts.iter().all(|&part| self.figures.is_fresh(part))
+            && std::mem::take(&mut self.prefetch)
         {
-            return;
+            for view in View::ALL {
+                if view != View::Audit && session.role.may(view.capability()) {
+                    parts.extend(view.parts());
+                }
+            }
         }
+        parts.sort();
+        parts.dedup();
+        parts.retain(|&part| self.figures.wants(part));
         let Some(db) = &self.db else {
             return;
         };
-        self.jobs.start_on(
-            db,
-            JobKind::VerifyAudit,
-            "Verifying the audit log",
-            ctx,
-            move |_, conn| Ok(JobDone::AuditVerified(Box::new(read_audit(conn)?))),
-        );
-        self.audit_verifications += 1;
+        if parts.is_empty() {
+            return;
+        }
+        self.audit_verifications += usize::from(parts.contains(&Part::Audit));
+        self.figures.reading(&parts);
+        let title = if parts == [Part::Audit] {
+            "Verifying the audit log"
+        } else {
+            "Reading figures"
+        };
+        self.jobs
+            .start_on(db, JobKind::Read, title, ctx, move |_, conn| {
+                let read = parts
+                    .iter()
+                    .map(|part| part.read(conn, &session))
+                    .collect::<anyhow::Result<Vec<PartData>>>()?;
+                Ok(JobDone::Read(read))
+            });
     }
 
     /// Runs what the Map view asked for on the job queue.
@@ -1233,25 +1197,14 @@ impl ZonewiseApp {
                     requires_login,
                 }),
             ) => self.opened(ctx, conn, requires_login),
-            (
-                _,
-                Ok(JobDone::Refreshed {
-                    snapshot,
-                    audit_read,
-                }),
-            ) => self.refreshed(ctx, *snapshot, audit_read),
-            (_, Ok(JobDone::Imported(outcome))) => self.imported(ctx, outcome),
-            (_, Ok(JobDone::Reclustered(report))) => self.reclustered(ctx, &report),
-            (_, Ok(JobDone::AuditVerified(figures))) => {
-                if let Some(snapshot) = &mut self.snapshot {
-                    snapshot.audit = *figures;
-                }
-            }
+            (_, Ok(JobDone::Read(parts))) => self.parts_read(ctx, parts),
+            (_, Ok(JobDone::Imported(outcome))) => self.imported(outcome),
+            (_, Ok(JobDone::Reclustered(report))) => self.reclustered(&report),
             (_, Ok(JobDone::PackSaved(path))) => {
                 self.round_table.message =
                     path.map(|path| format!("Meeting pack saved to {}", path.display()));
             }
-            (_, Ok(JobDone::SignedIn(session))) => self.signed_in(ctx, session),
+            (_, Ok(JobDone::SignedIn(session))) => self.signed_in(session),
             (
                 _,
                 Ok(JobDone::Decided {
@@ -1291,16 +1244,18 @@ impl ZonewiseApp {
                 self.map.export_message =
                     Some(format!("Saved the map and chart to {}", path.display()))
             }
-            (JobKind::Open | JobKind::Refresh | JobKind::VerifyAudit, Err(error)) => {
+            (JobKind::Open, Err(error)) => self.open_error = Some(error),
+            (JobKind::Read, Err(error)) => {
+                self.figures.read_failed(&Part::ALL);
                 self.open_error = Some(error)
             }
             (JobKind::Import, Err(error)) => {
-                self.import_message = Some(ImportMessage::Failed(format!(
+                self.data.message = Some(ImportMessage::Failed(format!(
                     "Nothing was loaded; the database is unchanged. {error}"
                 )))
             }
             (JobKind::Recluster, Err(error)) => {
-                self.linkage_message = Some(format!("Re-clustering failed: {error}"))
+                self.linkage.message = Some(format!("Re-clustering failed: {error}"))
             }
             (JobKind::SavePack, Err(error)) => {
                 self.round_table.message = Some(format!("The meeting pack was not saved: {error}"))
@@ -1324,7 +1279,7 @@ impl ZonewiseApp {
                 self.round_table.message = Some(format!("The case was not opened: {error}"))
             }
             (JobKind::ReviewVerdict, Err(error)) => {
-                self.linkage_message = Some(format!("The decision could not be saved: {error}"))
+                self.linkage.message = Some(format!("The decision could not be saved: {error}"))
             }
             (JobKind::LoadEngland, Err(error)) => self.map.england_loaded(Err(error)),
             (
@@ -1339,61 +1294,65 @@ impl ZonewiseApp {
     fn opened(&mut self, ctx: &egui::Context, conn: Connection, requires_login: bool) {
         self.requires_login = requires_login;
         self.session = (!requires_login).then(Session::local_analyst);
+        self.prefetch = self.session.is_some();
         self.db = Some(Database::new(conn));
         if self.requires_login && std::mem::take(&mut self.sign_in_on_open) {
-            // Reads the figures when it succeeds; else the form shows why.
+            // The figures are read when it succeeds; else the form shows why.
             self.sign_in(ctx);
-        } else {
-            self.start_refresh(ctx);
         }
     }
 
-    /// New figures are in: shown, then what the command line asked to open.
-    /// The map's geometry is prepared again only when the boundaries changed,
-    /// and the audit figures last verified are kept unless these were read.
-    fn refreshed(&mut self, ctx: &egui::Context, mut snapshot: Snapshot, audit_read: bool) {
-        let old = self.snapshot.take();
-        match &old {
-            Some(old) if old.map.shapes == snapshot.map.shapes => self.map.figures_refreshed(),
-            _ => self.map.reset_geometry(),
-        }
-        if let (false, Some(old)) = (audit_read, old) {
-            snapshot.audit = old.audit;
-        }
-        self.snapshot = Some(snapshot);
-        self.open_pending_family(ctx);
-        // A search asked for on the command line runs only for a role that may
-        // open Linkage: `--as screen --find NAME` reads nobody.
-        if let Some(text) = self.pending_search.take()
-            && self.may_use(View::Linkage)
-        {
-            self.linkage.search = text;
-            self.start_search(ctx, true);
+    /// Parts of the figures are in: kept, then what the command line asked to
+    /// open once its data is there. The map's geometry is prepared again only
+    /// when the boundaries changed.
+    fn parts_read(&mut self, ctx: &egui::Context, parts: Vec<PartData>) {
+        for data in parts {
+            if let PartData::Map(new) = &data {
+                match &self.figures.map {
+                    Some(old) if old.shapes == new.shapes => self.map.figures_refreshed(),
+                    _ => self.map.reset_geometry(),
+                }
+            }
+            let part = data.part();
+            self.figures.store(data);
+            match part {
+                Part::Families => self.open_pending_family(ctx),
+                // A search asked for on the command line runs only for a role that
+                // may open Linkage: `--as screen --find NAME` reads nobody.
+                Part::Linkage if self.may_use(View::Linkage) => {
+                    if let Some(text) = self.pending_search.take() {
+                        self.linkage.search = text;
+                        self.start_search(ctx, true);
+                    }
+                }
+                _ => {}
+            }
         }
     }
 
     /// A load finished (or its dialog was cancelled): says what was loaded and
-    /// reads the figures again.
-    fn imported(&mut self, ctx: &egui::Context, outcome: ImportOutcome) {
+    /// makes every part stale; what is on screen is read again at once, the
+    /// rest when shown.
+    fn imported(&mut self, outcome: ImportOutcome) {
         let ImportOutcome::Loaded { manifest, report } = outcome else {
             return;
         };
         let rows: u64 = report.sources.iter().map(|(_, rows)| rows).sum();
-        self.import_message = Some(ImportMessage::Loaded(format!(
+        self.data.message = Some(ImportMessage::Loaded(format!(
             "Loaded {} rows from {} source(s) in {} ({:.1} s)",
             crate::format::thousands(rows as i64),
             report.sources.len(),
             manifest.display(),
             report.seconds
         )));
-        self.start_refresh(ctx);
+        self.figures.mark_all_stale();
     }
 
     fn open_pending_family(&mut self, ctx: &egui::Context) {
-        let (Some(wanted), Some(snapshot)) = (self.pending_family.take(), &self.snapshot) else {
+        let (Some(wanted), Some(families)) = (self.pending_family.take(), &self.figures.families)
+        else {
             return;
         };
-        let families = &snapshot.families;
         let row = if wanted == "top" {
             families.families.first()
         } else {
@@ -1437,10 +1396,10 @@ impl ZonewiseApp {
         }
     }
 
-    /// People were linked again at new thresholds: says what changed and reads
-    /// the figures again.
-    fn reclustered(&mut self, ctx: &egui::Context, report: &ReclusterReport) {
-        self.linkage_message = Some(format!(
+    /// People were linked again at new thresholds: says what changed and makes
+    /// every part stale, as an import does.
+    fn reclustered(&mut self, report: &ReclusterReport) {
+        self.linkage.message = Some(format!(
             "Re-clustered: {} matched pairs, {} for review, {} people in {} families",
             crate::format::thousands(report.accepted_pairs as i64),
             crate::format::thousands(report.review_pairs as i64),
@@ -1450,7 +1409,7 @@ impl ZonewiseApp {
         self.linkage.trial = None;
         self.linkage.decided = 0;
         self.linkage.selected = 0;
-        self.start_refresh(ctx);
+        self.figures.mark_all_stale();
     }
 
     /// Draws one frame. The frame only draws: database work and hashing are
@@ -1459,6 +1418,7 @@ impl ZonewiseApp {
         let _frame = store::forbid_on_this_thread();
         let ctx = ui.ctx().clone();
         self.poll_jobs(&ctx);
+        self.read_wanted(&ctx);
 
         egui::Panel::top("title_bar").show(ui, |ui| self.title_bar_ui(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar_ui(ui));
@@ -1471,8 +1431,7 @@ impl ZonewiseApp {
         // The sign-in form is a finished screen too: nothing is read before it.
         let at_sign_in =
             self.requires_login && self.session.is_none() && self.db.is_some() && !self.is_busy();
-        let ready =
-            self.snapshot.is_some() && !self.is_busy() || self.open_error.is_some() || at_sign_in;
+        let ready = self.is_ready() && !self.is_busy() || self.open_error.is_some() || at_sign_in;
         if let Some(capture) = &mut self.screenshot {
             capture.frame_ui(ui, ready);
         }
@@ -1481,10 +1440,10 @@ impl ZonewiseApp {
     fn title_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.heading(egui::RichText::new("Zonewise").strong());
-            if let Some(snapshot) = &self.snapshot {
+            if let Some(overview) = &self.figures.overview {
                 ui.separator();
-                ui.label(egui::RichText::new(&snapshot.overview.county).strong());
-                if let Some(date) = &snapshot.overview.extract_date {
+                ui.label(egui::RichText::new(&overview.county).strong());
+                if let Some(date) = &overview.extract_date {
                     ui.label(format!("extracts of {date}"));
                 }
             }
@@ -1518,11 +1477,6 @@ impl ZonewiseApp {
                 egui::Button::selectable(self.view == view, text.size(15.0)),
             );
             if response.clicked() {
-                if view == View::Audit && self.view != View::Audit {
-                    // Entries were added since the snapshot: searches, cases opened, exports.
-                    let ctx = ui.ctx().clone();
-                    self.start_audit_refresh(&ctx);
-                }
                 self.view = view;
             }
         }
@@ -1550,15 +1504,15 @@ impl ZonewiseApp {
                     ui.label(egui::RichText::new(format!("also: {}", others.join(", "))).weak());
                 }
             }
-            None => match (&self.open_error, &self.snapshot) {
+            None => match (&self.open_error, &self.figures.overview) {
                 (Some(_), _) => {
                     ui.colored_label(ui.visuals().error_fg_color, "Database not available");
                 }
-                (None, Some(snapshot)) => {
+                (None, Some(overview)) => {
                     ui.label(format!(
                         "Ready · {} sources · last load {}",
-                        snapshot.overview.sources,
-                        snapshot.overview.loaded_at.as_deref().unwrap_or("never")
+                        overview.sources,
+                        overview.loaded_at.as_deref().unwrap_or("never")
                     ));
                 }
                 (None, None) if self.requires_login && self.session.is_none() => {
@@ -1590,25 +1544,41 @@ impl ZonewiseApp {
             ui.label(format!("A {} may not open this view.", role.as_str()));
             return;
         }
-        let Some(snapshot) = &self.snapshot else {
+        if self.figures.overview.is_none() {
             ui.centered_and_justified(|ui| {
                 ui.label("Preparing the county… (progress below)");
             });
             return;
-        };
+        }
+        let ctx = ui.ctx().clone();
+        let figures = &self.figures;
+        // Each view draws the parts it shows ([`View::spec`]) once they are read.
+        macro_rules! read_or_wait {
+            ($part:expr) => {
+                match &$part {
+                    Some(data) => data,
+                    None => {
+                        ui.centered_and_justified(|ui| {
+                            ui.label("Reading the figures… (progress below)");
+                        });
+                        return;
+                    }
+                }
+            };
+        }
         match self.view {
-            View::Overview => overview::overview_ui(ui, &snapshot.overview),
+            View::Overview => overview::overview_ui(ui, read_or_wait!(figures.overview)),
             View::Data => {
+                let quality = read_or_wait!(figures.quality);
                 let refusal = self.is_sample().then_some(SAMPLE_IMPORT_REFUSAL);
                 let action = data_view::data_ui(
                     ui,
-                    &snapshot.quality,
-                    &mut self.manifest_path_input,
+                    quality,
+                    &mut self.data.manifest_path,
                     self.jobs.is_running(JobKind::Import),
                     refusal,
-                    self.import_message.as_ref(),
+                    self.data.message.as_ref(),
                 );
-                let ctx = ui.ctx().clone();
                 match action {
                     data_view::DataAction::None => {}
                     data_view::DataAction::ChooseManifest => self.start_import(&ctx, || {
@@ -1621,26 +1591,27 @@ impl ZonewiseApp {
                 }
             }
             View::Linkage => {
-                if let Some(message) = &self.linkage_message {
+                let linkage = read_or_wait!(figures.linkage);
+                if let Some(message) = &self.linkage.message {
                     ui.label(egui::RichText::new(message).strong());
                 }
                 let busy = self.is_busy();
                 let action = linkage_view::linkage_ui(
                     ui,
-                    &snapshot.linkage,
-                    &snapshot.review_queue,
+                    &linkage.figures,
+                    &linkage.review_queue,
                     &mut self.linkage,
                     busy,
                 );
-                let ctx = ui.ctx().clone();
                 self.handle_linkage_action(&ctx, action);
             }
             View::Map => {
+                let county = read_or_wait!(figures.map);
                 self.map.offers_families = role.may(View::Families.capability());
                 self.map.exporting_tables = self.jobs.is_running(JobKind::ExportMapTables);
                 self.map.exporting_figure = self.jobs.is_running(JobKind::ChooseMapFigure)
                     || self.jobs.is_running(JobKind::SaveMapFigure);
-                let action = map_view::map_ui(ui, &snapshot.map, &mut self.map);
+                let action = map_view::map_ui(ui, county, &mut self.map);
                 if let Some((zone, lsoa)) = self.map.open_families.take() {
                     self.view = View::Families;
                     self.families.scope = families_view::Scope {
@@ -1649,53 +1620,41 @@ impl ZonewiseApp {
                         ..families_view::Scope::default()
                     };
                 }
-                let ctx = ui.ctx().clone();
                 self.handle_map_action(&ctx, action);
             }
             View::Families => {
-                let action = families_view::families_ui(
-                    ui,
-                    &snapshot.families,
-                    &snapshot.overview.county,
-                    &mut self.families,
-                );
-                let ctx = ui.ctx().clone();
+                let families = read_or_wait!(figures.families);
+                let county = figures.overview.as_ref().map_or("", |o| o.county.as_str());
+                let action = families_view::families_ui(ui, families, county, &mut self.families);
                 self.handle_families_action(&ctx, action);
             }
             View::RoundTable => {
+                let families = read_or_wait!(figures.families);
                 self.round_table.offers_records = role.may(View::Families.capability());
                 self.round_table.saving = self.jobs.is_running(JobKind::Decide);
-                let action =
-                    round_table::round_table_ui(ui, &snapshot.families, &mut self.round_table);
-                let ctx = ui.ctx().clone();
+                let action = round_table::round_table_ui(ui, families, &mut self.round_table);
                 self.handle_round_table_action(&ctx, action);
             }
             View::Audit => {
-                let action = audit_view::audit_ui(ui, &snapshot.audit, &mut self.audit);
+                let audit = read_or_wait!(figures.audit);
+                let action = audit_view::audit_ui(ui, audit, &mut self.audit);
                 if action == audit_view::AuditAction::Refresh {
-                    let ctx = ui.ctx().clone();
-                    self.start_audit_refresh(&ctx);
+                    self.figures.mark_stale(Part::Audit);
                 }
             }
-            View::Models => models_view::models_ui(ui, &snapshot.models),
+            View::Models => models_view::models_ui(ui, read_or_wait!(figures.models)),
             View::Users => {
+                let data = read_or_wait!(figures.users);
                 let busy = self.is_busy();
-                let action = users_view::users_ui(
-                    ui,
-                    &snapshot.users,
-                    &snapshot.zones,
-                    &mut self.users,
-                    busy,
-                );
-                let ctx = ui.ctx().clone();
+                let action =
+                    users_view::users_ui(ui, &data.users, &data.zones, &mut self.users, busy);
                 self.handle_users_action(&ctx, action);
             }
         }
     }
 
-    /// Runs what the analyst asked of the Users view on a worker (argon2 hashes a
-    /// new password; each change is one transaction with its audit entry), then
-    /// reads the users again there.
+    /// Runs what the analyst asked of the Users view on a worker
+    /// ([`users_view::apply`]: argon2 hashes a new password).
     pub fn handle_users_action(&mut self, ctx: &egui::Context, action: users_view::UsersAction) {
         use users_view::UsersAction;
         if action == UsersAction::None {
@@ -1721,38 +1680,8 @@ impl ZonewiseApp {
             "Saving the user change",
             ctx,
             move |_, conn| {
-                let by = by.as_str();
-                let outcome = match &action {
-                    UsersAction::None => Ok(String::new()),
-                    UsersAction::Add(new, password) => access::add_user(conn, new, password, by)
-                        .map(|()| {
-                            format!("Added {} as {}", new.user, users_view::role_label(new.role))
-                        }),
-                    UsersAction::Change(user, change) => {
-                        access::change_user(conn, user, change, by)
-                            .map(|()| format!("Saved the changes to {user}"))
-                    }
-                    UsersAction::SetPassword(user, password) => {
-                        access::reset_password(conn, user, password, by)
-                            .map(|()| format!("New password set for {user}"))
-                    }
-                    UsersAction::Disable(user) => access::disable_user(conn, user, by)
-                        .map(|()| format!("Disabled {user}: they can no longer sign in")),
-                    UsersAction::Enable(user) => {
-                        access::enable_user(conn, user, by).map(|()| format!("{user} may sign in"))
-                    }
-                };
-                let outcome = match outcome {
-                    Ok(done) if !had_users && access::requires_sign_in(conn)? => Ok(format!(
-                        "{done}. From now on everyone signs in to open this database."
-                    )),
-                    Ok(done) => Ok(done),
-                    Err(error) => Err(error.to_string()),
-                };
-                Ok(JobDone::UsersChanged {
-                    outcome,
-                    users: access::list_users(conn)?,
-                })
+                let (outcome, users) = users_view::apply(conn, &action, &by, had_users)?;
+                Ok(JobDone::UsersChanged { outcome, users })
             },
         );
     }
@@ -1760,8 +1689,8 @@ impl ZonewiseApp {
     /// A user change was saved or refused: the view says which, with the users as
     /// they now are.
     fn users_changed(&mut self, outcome: Result<String, String>, users: Vec<UserRow>) {
-        if let Some(snapshot) = &mut self.snapshot {
-            snapshot.users = users;
+        if let Some(data) = &mut self.figures.users {
+            data.users = users;
         }
         self.users.finished(outcome);
     }
@@ -1787,55 +1716,6 @@ impl eframe::App for ZonewiseApp {
             raw_input.events.push(egui::Event::PointerGone);
         }
     }
-}
-
-/// The families of the current round that the session may see, read through
-/// `access::person_query` (which records the read in the audit log first).
-fn read_visible_families(
-    conn: &Connection,
-    session: &Session,
-) -> anyhow::Result<crate::report::families::FamiliesFigures> {
-    // Roles that see no person (commissioners) get no family list at all, and
-    // nothing is read (or recorded) before any family has been assessed.
-    let assessed = store::scalar_i64(conn, "SELECT count(*) FROM mart.family_criterion")?;
-    if session.visibility().is_err() || assessed == 0 {
-        return Ok(crate::report::families::FamiliesFigures::default());
-    }
-    let purpose = crate::access::Purpose {
-        action: Action::ListFamilies,
-        subject: "families of the current round (Families and Round table)".to_string(),
-        reason: None,
-    };
-    Ok(crate::access::person_query(
-        conn,
-        session,
-        &purpose,
-        crate::report::families::read_families,
-    )?)
-}
-
-/// The pairs of named records waiting for review, for those who review linkage,
-/// read through `access::person_query` (which records the read first); nothing is
-/// read or recorded before a linkage run or for other roles.
-fn read_visible_review_queue(
-    conn: &Connection,
-    session: &Session,
-) -> anyhow::Result<Vec<ReviewItem>> {
-    let linked = store::scalar_i64(conn, "SELECT count(*) FROM app.link_run")?;
-    if !session.role.may(View::Linkage.capability()) || linked == 0 {
-        return Ok(Vec::new());
-    }
-    let purpose = crate::access::Purpose {
-        action: Action::SearchPersons,
-        subject: "pairs of records waiting in the linkage review queue".to_string(),
-        reason: None,
-    };
-    Ok(crate::access::person_query(
-        conn,
-        session,
-        &purpose,
-        |conn, visible| records::read_review_queue(conn, visible, REVIEW_QUEUE_LIMIT),
-    )?)
 }
 
 /// Keeps the end of a long path, where the file name is.

@@ -1,7 +1,7 @@
 //! Audit: who did what, when and why, newest first, filtered by user, action and
 //! text, under the result of verifying the log's hash chain.
 //!
-//! The view reads the snapshot's [`AuditFigures`] and its own filter state and
+//! The view reads the [`AuditFigures`] its `read` returned and its own filter state and
 //! returns an [`AuditAction`]; the shell reads and verifies the log on a worker.
 
 use egui::{Color32, RichText};
@@ -16,6 +16,12 @@ const ROW_HEIGHT: f32 = 20.0;
 
 /// Column widths in points: seq, time, user, action, subject, reason; detail takes the rest.
 const WIDTHS: [f32; 6] = [48.0, 150.0, 110.0, 110.0, 260.0, 140.0];
+
+/// Reads the newest entries and verifies the whole chain (a hash over every
+/// entry: read only while the Audit view is shown, never for other views).
+pub fn read(conn: &duckdb::Connection) -> anyhow::Result<AuditFigures> {
+    Ok(crate::report::audit::read_audit(conn)?)
+}
 
 /// What the user asked the Audit view to do this frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

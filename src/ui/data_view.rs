@@ -3,11 +3,26 @@
 
 use egui::RichText;
 
-use super::app::ImportMessage;
 use super::widgets::section_heading_ui;
 use crate::format::thousands;
 use crate::ingest::SourceQuality;
 use crate::ingest::manifest::FieldRole;
+
+/// The last import's result, shown on the Data view until the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportMessage {
+    Loaded(String),
+    Failed(String),
+}
+
+/// What the Data view keeps between frames.
+#[derive(Debug, Clone, Default)]
+pub struct DataState {
+    /// Text of the manifest path field.
+    pub manifest_path: String,
+    /// The last import's outcome.
+    pub message: Option<ImportMessage>,
+}
 
 /// What the user asked the Data view to do this frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +32,11 @@ pub enum DataAction {
     ChooseManifest,
     /// Load the manifest at this path.
     LoadManifest(std::path::PathBuf),
+}
+
+/// Reads what the Data view shows: each source's quality summary.
+pub fn read(conn: &duckdb::Connection) -> anyhow::Result<Vec<SourceQuality>> {
+    Ok(crate::ingest::read_quality(conn)?)
 }
 
 /// Draws the Data view. `manifest_path` is the text of the path field (kept by the

@@ -2,13 +2,14 @@
 //! thresholds to try), the pairs waiting for a person's verdict (Review queue), and
 //! one person's records across every source (Find a person).
 //!
-//! The view only reads the snapshot and its own state and returns a
+//! The view draws what its `read` returned and its own state and returns a
 //! [`LinkageAction`]; the shell records decisions, searches and re-clusters.
 
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot, VLine};
 
 use super::widgets::{Metric, metric_cards_ui, section_heading_ui};
+use crate::access::{Capability, Purpose, Session};
 use crate::format::thousands;
 use crate::report::linkage::{LinkRunSummary, LinkageFigures, estimate_at};
 use crate::report::records::{PersonHit, PersonRecords, RecordDetails, ReviewItem};
@@ -61,6 +62,8 @@ pub struct LinkageState {
     pub person: Option<PersonRecords>,
     /// Why the last search or record lookup failed.
     pub error: Option<String>,
+    /// What the last re-clustering did, or why it or a verdict failed.
+    pub message: Option<String>,
 }
 
 impl LinkageState {
@@ -71,6 +74,97 @@ impl LinkageState {
             weight_at(run.review_probability),
         ))
     }
+}
+
+/// Pairs loaded into the review queue at a time; a reviewer works through these
+/// before the next re-clustering brings more.
+const REVIEW_QUEUE_LIMIT: usize = 500;
+
+/// What the Linkage view shows: the latest run and the pairs waiting for review.
+#[derive(Debug, Clone, Default)]
+pub struct LinkageData {
+    pub figures: LinkageFigures,
+    /// Pairs waiting for review, most probable first (at most 500).
+    pub review_queue: Vec<ReviewItem>,
+}
+
+/// Reads the latest run and the review queue for `session` (the shell asks only
+/// for a role that may open Linkage).
+pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<LinkageData> {
+    Ok(LinkageData {
+        figures: crate::report::linkage::read_linkage(conn)?,
+        review_queue: read_visible_review_queue(conn, session)?,
+    })
+}
+
+/// The pairs of named records waiting for review, for those who review linkage,
+/// read through `access::person_query` (which records the read first); nothing is
+/// read or recorded before a linkage run or for other roles.
+fn read_visible_review_queue(
+    conn: &duckdb::Connection,
+    session: &Session,
+) -> anyhow::Result<Vec<ReviewItem>> {
+    let linked = crate::store::scalar_i64(conn, "SELECT count(*) FROM app.link_run")?;
+    if !session.role.may(Capability::RunPipeline) || linked == 0 {
+        return Ok(Vec::new());
+    }
+    let purpose = Purpose {
+        action: crate::audit::Action::SearchPersons,
+        subject: "pairs of records waiting in the linkage review queue".to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        |conn, visible| {
+            crate::report::records::read_review_queue(conn, visible, REVIEW_QUEUE_LIMIT)
+        },
+    )?)
+}
+
+/// People listed by a search.
+const SEARCH_LIMIT: usize = 100;
+
+/// Searches people for `text` (a scan of every person, on a worker) through
+/// the one door: recorded before any name is on screen, and limited to the
+/// zones and masking `session` is given.
+pub fn search(
+    conn: &duckdb::Connection,
+    session: &Session,
+    text: &str,
+) -> anyhow::Result<Vec<PersonHit>> {
+    let purpose = Purpose {
+        action: crate::audit::Action::SearchPersons,
+        subject: text.trim().to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        |conn, visible| crate::report::records::search_persons(conn, visible, text, SEARCH_LIMIT),
+    )?)
+}
+
+/// Reads one person's records in every source through the one door (recorded
+/// before they are shown); `None` when the person is outside `session`'s zones.
+pub fn open_person(
+    conn: &duckdb::Connection,
+    session: &Session,
+    person_id: &str,
+) -> anyhow::Result<Option<PersonRecords>> {
+    let purpose = Purpose {
+        action: crate::audit::Action::OpenPerson,
+        subject: person_id.to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        |conn, visible| crate::report::records::read_person_records(conn, visible, person_id),
+    )?)
 }
 
 /// What the user asked for this frame.

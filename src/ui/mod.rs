@@ -1,10 +1,12 @@
 //! The desktop interface: an application shell with one module per view.
-//! Views read a snapshot of figures and return actions; work runs in `jobs`.
+//! Each view reads the parts of the data it shows (`figures`) on the job queue,
+//! draws them and returns actions; work runs in `jobs`.
 
 pub mod app;
 pub mod audit_view;
 pub mod data_view;
 pub mod families_view;
+pub mod figures;
 pub mod jobs;
 pub mod linkage_view;
 pub mod login;

@@ -26,6 +26,12 @@ fn percent(value: Option<f64>) -> String {
     value.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0))
 }
 
+/// Reads what the Models view shows: the model behind the latest scores, with
+/// its held-out evaluation.
+pub fn read(conn: &duckdb::Connection) -> anyhow::Result<ModelFigures> {
+    Ok(crate::report::models::read_models(conn)?)
+}
+
 /// Draws the Models view.
 pub fn models_ui(ui: &mut egui::Ui, figures: &ModelFigures) {
     egui::ScrollArea::vertical().show(ui, |ui| {

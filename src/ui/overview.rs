@@ -9,6 +9,12 @@ use crate::format::thousands;
 use crate::ingest::manifest::AgencyKind;
 use crate::report::overview::OverviewFigures;
 
+/// Reads what the Overview shows (the title and status bars show its county
+/// and last load too, so every role reads it).
+pub fn read(conn: &duckdb::Connection) -> anyhow::Result<OverviewFigures> {
+    Ok(crate::report::overview::read_overview(conn)?)
+}
+
 /// Draws the Overview.
 pub fn overview_ui(ui: &mut egui::Ui, figures: &OverviewFigures) {
     egui::ScrollArea::vertical().show(ui, |ui| {

@@ -1,7 +1,7 @@
 //! Users (analysts only): who may sign in, in which role and for which zones, and
 //! the forms to add a user, change one, set a new password, disable or enable.
 //!
-//! The view reads the snapshot's users and zones and returns a [`UsersAction`];
+//! The view draws the users and zones its `read` returned and returns a [`UsersAction`];
 //! the shell runs it through `access` (each change in one transaction with its
 //! audit entry) and reads the users again.
 
@@ -102,6 +102,60 @@ impl UsersState {
         }
         self.message = Some(outcome);
     }
+}
+
+/// What the Users view shows: the users, and the zones they may be given as
+/// (id, name) pairs.
+#[derive(Debug, Clone, Default)]
+pub struct UsersData {
+    pub users: Vec<UserRow>,
+    pub zones: Vec<(String, String)>,
+}
+
+/// Reads the users and the zones (the shell asks only for a role that manages users).
+pub fn read(conn: &duckdb::Connection) -> anyhow::Result<UsersData> {
+    Ok(UsersData {
+        users: crate::access::list_users(conn)?,
+        zones: crate::access::zone_choices(conn)?,
+    })
+}
+
+/// Carries out `action` for the analyst `by` (on a worker: argon2 hashes a new
+/// password; each change is one transaction with its audit entry), then reads
+/// the users again. The outcome says what was done, or why it was refused;
+/// `had_users`: the database had users before, so the first one added says
+/// that everyone signs in from now on.
+pub fn apply(
+    conn: &duckdb::Connection,
+    action: &UsersAction,
+    by: &str,
+    had_users: bool,
+) -> anyhow::Result<(Result<String, String>, Vec<UserRow>)> {
+    use crate::access;
+    let outcome = match action {
+        UsersAction::None => Ok(String::new()),
+        UsersAction::Add(new, password) => access::add_user(conn, new, password, by)
+            .map(|()| format!("Added {} as {}", new.user, role_label(new.role))),
+        UsersAction::Change(user, change) => access::change_user(conn, user, change, by)
+            .map(|()| format!("Saved the changes to {user}")),
+        UsersAction::SetPassword(user, password) => {
+            access::reset_password(conn, user, password, by)
+                .map(|()| format!("New password set for {user}"))
+        }
+        UsersAction::Disable(user) => access::disable_user(conn, user, by)
+            .map(|()| format!("Disabled {user}: they can no longer sign in")),
+        UsersAction::Enable(user) => {
+            access::enable_user(conn, user, by).map(|()| format!("{user} may sign in"))
+        }
+    };
+    let outcome = match outcome {
+        Ok(done) if !had_users && access::requires_sign_in(conn)? => Ok(format!(
+            "{done}. From now on everyone signs in to open this database."
+        )),
+        Ok(done) => Ok(done),
+        Err(error) => Err(error.to_string()),
+    };
+    Ok((outcome, access::list_users(conn)?))
 }
 
 /// How a role is named on screen.

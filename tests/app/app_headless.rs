@@ -79,7 +79,7 @@ fn settle(harness: &mut Harness<'_, ZonewiseApp>) {
     loop {
         harness.step();
         let app = harness.state();
-        if !app.is_busy() && (app.snapshot().is_some() || app.open_error().is_some()) {
+        if !app.is_busy() && (app.is_ready() || app.open_error().is_some()) {
             break;
         }
         assert!(Instant::now() < deadline, "the app did not finish loading");
@@ -117,7 +117,12 @@ fn overview_numbers_equal_sql_counts() {
     let harness = open_app(&county);
     assert_eq!(harness.state().open_error(), None);
 
-    let figures = &harness.state().snapshot().expect("snapshot").overview;
+    let figures = &harness
+        .state()
+        .figures()
+        .overview
+        .as_ref()
+        .expect("overview");
     assert_eq!(figures.person_records, person_records);
     assert_eq!(figures.rows, rows);
     assert_eq!(figures.zones, zones);
@@ -188,9 +193,10 @@ fn models_view_shows_the_figures_of_the_model_file() {
     assert_eq!(harness.state().view, View::Models);
     let shown = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
+        .figures()
         .models
+        .as_ref()
+        .expect("models")
         .model
         .clone();
     assert!(
@@ -267,7 +273,13 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .display()
         .to_string();
     std::fs::write(&broken, text.replace(&first_file, "extracts/missing.csv")).expect("write");
-    let before = harness.state().snapshot().expect("snapshot").overview.rows;
+    let before = harness
+        .state()
+        .figures()
+        .overview
+        .as_ref()
+        .expect("overview")
+        .rows;
     load_through_path_field(&mut harness, &broken);
     match harness.state().import_message() {
         Some(zonewise::ui::app::ImportMessage::Failed(message)) => {
@@ -278,7 +290,13 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     }
     harness.get_by_label_contains("missing.csv");
     assert_eq!(
-        harness.state().snapshot().expect("snapshot").overview.rows,
+        harness
+            .state()
+            .figures()
+            .overview
+            .as_ref()
+            .expect("overview")
+            .rows,
         before
     );
 
@@ -302,9 +320,10 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     ));
     let runs = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
+        .figures()
         .overview
+        .as_ref()
+        .expect("overview")
         .loaded_at
         .clone();
     assert!(runs.is_some());
@@ -318,13 +337,113 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     harness.get_by_label("Audit").click();
     settle(&mut harness);
     assert_eq!(harness.state().audit_verifications(), 1);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     assert!(audit.verification.problem.is_none());
     assert!(
         audit.entries.iter().any(|entry| entry.action == "ingest"),
         "{:?}",
         audit.entries.first()
     );
+}
+
+/// Each view's data is read on its own: an import re-reads what is on screen and
+/// leaves the rest stale until shown, and only the Audit view verifies the chain.
+#[test]
+fn an_import_reads_again_only_the_view_on_screen() {
+    use zonewise::ui::figures::Part;
+    let _turn = common::app::one_at_a_time();
+    let county = generated_county();
+    let mut harness = open_app(&county);
+    let fresh =
+        |harness: &Harness<'_, ZonewiseApp>, part: Part| harness.state().figures().is_fresh(part);
+    // Opening reads the shown view, then every other view's part but the audit log.
+    for part in Part::ALL {
+        assert_eq!(fresh(&harness, part), part != Part::Audit, "{part:?}");
+    }
+    assert!(harness.state().figures().audit.is_none());
+    assert_eq!(harness.state().audit_verifications(), 0);
+
+    harness.state_mut().view = View::Data;
+    settle(&mut harness);
+    load_through_path_field(&mut harness, &county.manifest);
+    assert!(matches!(
+        harness.state().import_message(),
+        Some(zonewise::ui::app::ImportMessage::Loaded(_))
+    ));
+    // The Data view and the bars' overview are read again; nothing else is, and
+    // the audit chain is not verified.
+    assert!(fresh(&harness, Part::Quality) && fresh(&harness, Part::Overview));
+    for part in [
+        Part::Linkage,
+        Part::Map,
+        Part::Families,
+        Part::Users,
+        Part::Models,
+    ] {
+        assert!(
+            !fresh(&harness, part),
+            "{part:?} was read for the Data view"
+        );
+        assert!(
+            harness.state().figures().has(part),
+            "{part:?} is still shown"
+        );
+    }
+    assert!(harness.state().figures().audit.is_none());
+    assert_eq!(harness.state().audit_verifications(), 0);
+    let loaded_at = |harness: &Harness<'_, ZonewiseApp>| {
+        let figures = harness.state().figures();
+        figures
+            .overview
+            .as_ref()
+            .expect("overview")
+            .loaded_at
+            .clone()
+    };
+    let after_load = loaded_at(&harness);
+    assert!(after_load.is_some());
+
+    // A stale view is read when it is shown; the others stay as they were.
+    harness.state_mut().view = View::Families;
+    settle(&mut harness);
+    assert!(fresh(&harness, Part::Families));
+    assert!(!fresh(&harness, Part::Map) && !fresh(&harness, Part::Linkage));
+    harness.state_mut().view = View::RoundTable;
+    harness.run_steps(2);
+    assert!(
+        !harness.state().is_busy(),
+        "the round table shares Families' read"
+    );
+    assert!(fresh(&harness, Part::Families) && !fresh(&harness, Part::Map));
+
+    // The Audit view verifies the chain when it is entered and when asked again…
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 1);
+    assert!(fresh(&harness, Part::Audit));
+    harness.get_by_label("Verify again").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 2);
+    harness.run_steps(3);
+    assert_eq!(harness.state().audit_verifications(), 2, "once per ask");
+
+    // …never for another view's import, but entering it again verifies once more.
+    harness.state_mut().view = View::Data;
+    settle(&mut harness);
+    load_through_path_field(&mut harness, &county.manifest);
+    assert_eq!(harness.state().audit_verifications(), 2);
+    assert!(!fresh(&harness, Part::Audit));
+    assert_ne!(loaded_at(&harness), None);
+    harness.get_by_label("Audit").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().audit_verifications(), 3);
+    let audit = harness.state().figures().audit.clone().expect("audit");
+    let loads = audit
+        .entries
+        .iter()
+        .filter(|e| e.action == "ingest")
+        .count();
+    assert!(loads >= 3, "both loads are in the log: {loads}");
 }
 
 #[test]
@@ -338,7 +457,12 @@ fn linkage_view_shows_the_latest_run() {
             .persons
     };
     let mut harness = open_app(&county);
-    let figures = &harness.state().snapshot().expect("snapshot").overview;
+    let figures = &harness
+        .state()
+        .figures()
+        .overview
+        .as_ref()
+        .expect("overview");
     assert_eq!(
         figures.people,
         Some(persons as i64),
@@ -359,7 +483,7 @@ fn linkage_view_shows_the_latest_run() {
     // Reading the review queue's named pairs was recorded before they were shown.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     assert!(
         audit
             .entries
@@ -385,8 +509,8 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.run_steps(2);
     harness.get_by_label_contains("Review queue").click();
     harness.run_steps(2);
-    let snapshot = harness.state().snapshot().expect("snapshot").clone();
-    let run = snapshot.linkage.run.clone().expect("a run");
+    let snapshot = harness.state().figures().linkage.clone().expect("linkage");
+    let run = snapshot.figures.run.clone().expect("a run");
     assert!(
         !snapshot.review_queue.is_empty(),
         "a county this size has pairs to review"
@@ -403,7 +527,13 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.get_by_label("Different people  (D)").click();
     harness.run_steps(2);
     settle(&mut harness);
-    let queue = &harness.state().snapshot().expect("snapshot").review_queue;
+    let queue = &harness
+        .state()
+        .figures()
+        .linkage
+        .as_ref()
+        .expect("linkage")
+        .review_queue;
     assert_eq!(queue.len(), snapshot.review_queue.len() - 1);
     assert!(!queue.iter().any(|item| item.pair == first.pair));
     assert_eq!(harness.state().linkage.decided, 1);
@@ -413,8 +543,8 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     harness.run_steps(2);
     harness.get_by_label("Apply 1 review decision(s)").click();
     settle(&mut harness);
-    let after = harness.state().snapshot().expect("snapshot").clone();
-    let rerun = after.linkage.run.clone().expect("run");
+    let after = harness.state().figures().linkage.clone().expect("linkage");
+    let rerun = after.figures.run.clone().expect("run");
     assert_eq!(rerun.review_pairs, run.review_pairs - 1);
     assert!(
         !after
@@ -427,7 +557,7 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     // Trying a stricter threshold shows the model's estimate; applying it accepts that many pairs.
     // A weight on a bucket boundary, where the estimate's pair count is exact.
     let strict = 10.0;
-    let expected = zonewise::report::linkage::estimate_at(&after.linkage.weight_buckets, strict)
+    let expected = zonewise::report::linkage::estimate_at(&after.figures.weight_buckets, strict)
         .accepted_pairs;
     harness.state_mut().linkage.trial = Some((strict, zonewise::ui::linkage_view::weight_at(0.5)));
     harness.run_steps(2);
@@ -436,9 +566,11 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     settle(&mut harness);
     let strict_run = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
+        .figures()
         .linkage
+        .as_ref()
+        .expect("linkage")
+        .figures
         .run
         .clone()
         .expect("run");
@@ -500,7 +632,13 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     // Every verdict, run, search and person opened is in the audit log, newest first.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = harness.state().snapshot().expect("snapshot").audit.clone();
+    let audit = harness
+        .state()
+        .figures()
+        .audit
+        .as_ref()
+        .expect("audit")
+        .clone();
     let logged: Vec<(&str, &str)> = audit
         .entries
         .iter()
@@ -639,7 +777,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
         .ctx
         .all_styles_mut(|style| style.interaction.tooltip_delay = 0.0);
     harness.run_steps(3);
-    let shape = harness.state().snapshot().expect("snapshot").map.shapes[index].clone();
+    let shape = harness.state().figures().map.as_ref().expect("map").shapes[index].clone();
     harness.get_by_label_contains(&format!("{} ({})", shape.name, shape.code));
     let counts = label_text(&harness, "Eligible ");
     for number in counts
@@ -706,7 +844,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     // The export is in the audit log, with the folder and what was written.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     let newest = &audit.entries[0];
     assert_eq!(newest.action, "export");
     assert_eq!(newest.subject, out.path().display().to_string());
@@ -722,7 +860,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     harness.get_by_label("Map").click();
     harness.run_steps(2);
     // The selected LSOA leads on to its families (the drill-down from the map).
-    let code = harness.state().snapshot().expect("snapshot").map.shapes[index]
+    let code = harness.state().figures().map.as_ref().expect("map").shapes[index]
         .code
         .clone();
     harness.get_by_label("Families in this LSOA").click();
@@ -822,9 +960,10 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     harness.run_steps(2);
     let shapes = harness
         .state()
-        .snapshot()
-        .expect("snapshot")
+        .figures()
         .map
+        .as_ref()
+        .expect("map")
         .shapes
         .clone();
     let index = harness.state().map.selected.expect("selected");
@@ -943,7 +1082,7 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     // The saved figure is in the audit log; the one that failed is not.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
-    let audit = &harness.state().snapshot().expect("snapshot").audit;
+    let audit = &harness.state().figures().audit.as_ref().expect("audit");
     let exports: Vec<_> = audit
         .entries
         .iter()

@@ -326,8 +326,10 @@ fn map_lsoa_families(county: &County) -> Vec<Opened> {
     // The area table draws only the rows in view: an LSOA near the top by name,
     // holding a family whose name is listed once there.
     let (lsoa_name, scope, family_id, family_name) = {
-        let snapshot = harness.state().snapshot().expect("snapshot");
-        let mut shapes: Vec<_> = snapshot.map.shapes.iter().collect();
+        let figures = harness.state().figures();
+        let map = figures.map.as_ref().expect("map");
+        let families = figures.families.as_ref().expect("families");
+        let mut shapes: Vec<_> = map.shapes.iter().collect();
         shapes.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.code.cmp(&b.code)));
         shapes
             .into_iter()
@@ -338,7 +340,7 @@ fn map_lsoa_families(county: &County) -> Vec<Opened> {
                     lsoa: Some(shape.code.clone()),
                     ..Scope::default()
                 };
-                let listed = drill::listed(&snapshot.families, &scope, &drill::Filters::default());
+                let listed = drill::listed(families, &scope, &drill::Filters::default());
                 let family = listed.iter().find(|f| {
                     listed
                         .iter()

@@ -417,9 +417,11 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     finish_jobs(&mut harness);
     assert!(harness.state().round_table.opened.contains(&first));
     let surname = {
-        let snapshot = harness.state().snapshot().expect("snapshot");
-        snapshot
+        let figures = harness.state().figures();
+        figures
             .families
+            .as_ref()
+            .expect("families")
             .family(&first)
             .expect("family")
             .surname
@@ -437,9 +439,11 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
         h.state().is_busy()
     });
     harness.run_steps(2);
-    let snapshot = harness.state().snapshot().expect("snapshot");
-    let decision = snapshot
+    let figures = harness.state().figures();
+    let decision = figures
         .families
+        .as_ref()
+        .expect("families")
         .family(&first)
         .and_then(|f| f.decision.clone())
         .expect("decision recorded");
@@ -479,8 +483,8 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     harness.get_by_label("Families").click();
     harness.run_steps(2);
     let (county_name, zone, lsoa, family) = {
-        let snapshot = harness.state().snapshot().expect("snapshot");
-        let figures = &snapshot.families;
+        let shown = harness.state().figures();
+        let figures = shown.families.as_ref().expect("families");
         let zones = drill::sub_areas(figures, &Scope::default());
         let zone = zones
             .iter()
@@ -501,7 +505,8 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
             .find(|f| f.children > 0)
             .expect("a family with a child")
             .clone();
-        (snapshot.overview.county.clone(), zone, lsoa, family)
+        let county = shown.overview.as_ref().expect("overview").county.clone();
+        (county, zone, lsoa, family)
     };
 
     click_link(&harness, &zone.name);
@@ -670,7 +675,7 @@ fn sign_in_decides_what_each_role_sees() {
         .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
     wait_for_sign_in_form(&mut harness);
     assert!(
-        harness.state().snapshot().is_none(),
+        harness.state().figures().is_empty(),
         "nothing read before signing in"
     );
     assert!(
@@ -684,12 +689,21 @@ fn sign_in_decides_what_each_role_sees() {
 
     // A commissioner: aggregates only, in every view they can reach.
     sign_in(&mut harness, "cara", "correct horse battery");
-    let snapshot = harness.state().snapshot().expect("figures");
+    let figures = harness.state().figures();
     assert!(
-        snapshot.families.families.is_empty(),
+        figures
+            .families
+            .as_ref()
+            .is_none_or(|f| f.families.is_empty()),
         "no family list is read"
     );
-    assert!(snapshot.review_queue.is_empty(), "no record pairs are read");
+    assert!(
+        figures
+            .linkage
+            .as_ref()
+            .is_none_or(|l| l.review_queue.is_empty()),
+        "no record pairs are read"
+    );
     let button = egui::accesskit::Role::Button;
     for view in View::ALL {
         let reachable = harness
@@ -720,7 +734,12 @@ fn sign_in_decides_what_each_role_sees() {
     sign_in(&mut harness, "zed", "correct horse battery");
     harness.state_mut().view = View::Families;
     harness.run_steps(2);
-    let families = &harness.state().snapshot().expect("figures").families;
+    let families = &harness
+        .state()
+        .figures()
+        .families
+        .as_ref()
+        .expect("families");
     assert!(!families.families.is_empty());
     assert!(
         families

@@ -147,8 +147,10 @@ fn while_a_load_holds_the_audit_log_a_decision_waits_on_a_worker_and_is_stored_a
     }
     let row = harness
         .state()
-        .snapshot()
-        .and_then(|s| s.families.family(&county.family_id).cloned())
+        .figures()
+        .families
+        .as_ref()
+        .and_then(|families| families.family(&county.family_id).cloned())
         .expect("family");
     assert!(row.decision.is_none(), "nothing shown as decided yet");
 

@@ -55,7 +55,7 @@ pub fn harness(app: ZonewiseApp, width: f32, height: f32) -> Harness<'static, Zo
 /// Steps the app until its figures are read and no job runs (bounded: a hang fails).
 pub fn wait_for_figures(harness: &mut Harness<'_, ZonewiseApp>) {
     wait_while(harness, "the app did not load", |harness| {
-        harness.state().snapshot().is_none() || harness.state().is_busy()
+        !harness.state().is_ready() || harness.state().is_busy()
     });
 }
 

@@ -1,5 +1,5 @@
 //! The drill-down path (authority → zone → LSOA → family → child) and the figures
-//! shown at each area level, computed from the snapshot's family rows so that every
+//! shown at each area level, computed from the family rows read for the view so that every
 //! level adds up to the one above it.
 
 use crate::report::families::{FamiliesFigures, FamilyRow};

@@ -10,6 +10,8 @@ mod family_page;
 
 use egui::RichText;
 
+use crate::access::{Purpose, Session};
+use crate::audit::Action;
 use crate::report::families::FamiliesFigures;
 use crate::report::family_detail::FamilyDetail;
 use crate::ui::widgets::{Metric, metric_cards_ui};
@@ -38,6 +40,49 @@ pub enum FamiliesAction {
     OpenFamily(String),
     /// Show the child's page of the open family (a person's records opened: audited).
     OpenChild(String),
+}
+
+/// Reads the families of the current round that `session` may see, through
+/// `access::person_query` (which records the read in the audit log first). The
+/// Round table shows the same families: one read serves both views.
+pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<FamiliesFigures> {
+    // Roles that see no person (commissioners) get no family list at all, and
+    // nothing is read (or recorded) before any family has been assessed.
+    let assessed = crate::store::scalar_i64(conn, "SELECT count(*) FROM mart.family_criterion")?;
+    if session.visibility().is_err() || assessed == 0 {
+        return Ok(FamiliesFigures::default());
+    }
+    let purpose = Purpose {
+        action: Action::ListFamilies,
+        subject: "families of the current round (Families and Round table)".to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        crate::report::families::read_families,
+    )?)
+}
+
+/// Reads `family_id`'s single view on the round of `date` for `purpose` (on a
+/// worker), through `access::person_query`, which records the opening first;
+/// `None` when the family is outside `session`'s zones.
+pub fn read_family(
+    conn: &duckdb::Connection,
+    session: &Session,
+    purpose: &Purpose,
+    family_id: &str,
+    date: &str,
+) -> anyhow::Result<Option<FamilyDetail>> {
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        purpose,
+        |conn, visibility| {
+            crate::report::family_detail::read_visible_family(conn, visibility, family_id, date)
+        },
+    )?)
 }
 
 /// Draws the view.

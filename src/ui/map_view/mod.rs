@@ -265,6 +265,13 @@ impl MapState {
     }
 }
 
+/// Reads what the Map view shows of the county: LSOA boundaries and each
+/// service's suppressed uptake. The geometry prepared from the boundaries is
+/// kept while they stay the same ([`MapState::figures_refreshed`]).
+pub fn read(conn: &duckdb::Connection) -> anyhow::Result<MapFigures> {
+    Ok(crate::report::map::read_map_figures(conn)?)
+}
+
 /// Reads and projects England's LSOAs and tessellates every level of detail (a
 /// few seconds, on a worker).
 pub fn load_england(sink: &super::jobs::ProgressSink) -> anyhow::Result<(MapFigures, Prepared)> {
