@@ -128,6 +128,20 @@ pub fn linked_county(dir: &Path, families: usize, seed: u64) -> std::path::PathB
     db
 }
 
+/// Every table with its row count: equal before and after a failed load when
+/// the database was left exactly as it was.
+pub fn table_counts(conn: &duckdb::Connection) -> Vec<(String, i64)> {
+    zonewise::store::table_names(conn)
+        .expect("tables")
+        .into_iter()
+        .map(|t| {
+            let n = zonewise::store::scalar_i64(conn, &format!("SELECT count(*) FROM {t}"))
+                .expect("count");
+            (t, n)
+        })
+        .collect()
+}
+
 /// (user, action, subject, reason) of the audit entries after `after_seq` whose
 /// action is one of `actions`, oldest first: read with SQL of its own rather than
 /// through `audit::list`, so a test of what was recorded does not trust the code

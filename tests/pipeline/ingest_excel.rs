@@ -11,7 +11,7 @@ use zonewise::ingest;
 use zonewise::ingest::manifest::{FieldRole, FileFormat, Manifest, SourceSpec};
 use zonewise::store;
 
-use crate::common::{Table, synth_county};
+use crate::common::{Table, synth_county, table_counts};
 
 /// Writes `csv` as the sheet `sheet` of the workbook `xlsx`, typing each cell as
 /// a person's Excel would hold it: the date roles as date cells, numbers as
@@ -193,17 +193,6 @@ fn write_pupils(path: &Path, third_dob: &str) {
     workbook.save(path).expect("save");
 }
 
-fn tables(conn: &duckdb::Connection) -> Vec<(String, i64)> {
-    store::table_names(conn)
-        .expect("tables")
-        .into_iter()
-        .map(|t| {
-            let n = store::scalar_i64(conn, &format!("SELECT count(*) FROM {t}")).expect("count");
-            (t, n)
-        })
-        .collect()
-}
-
 #[test]
 fn a_bad_cell_is_named_by_sheet_row_and_column_and_changes_nothing() {
     let dir = tempfile::tempdir().expect("temp");
@@ -231,7 +220,7 @@ fn a_bad_cell_is_named_by_sheet_row_and_column_and_changes_nothing() {
         ],
         "date cells and typed dates alike; _line is the row the sheet shows"
     );
-    let before = tables(&conn);
+    let before = table_counts(&conn);
 
     write_pupils(&path, "31/02/2015");
     let message = ingest::ingest(&conn, &manifest, "analyst", &mut |_| {})
@@ -242,7 +231,7 @@ fn a_bad_cell_is_named_by_sheet_row_and_column_and_changes_nothing() {
         "{message}"
     );
     assert!(message.contains("dd/mm/yyyy"), "{message}");
-    assert_eq!(before, tables(&conn), "nothing changed");
+    assert_eq!(before, table_counts(&conn), "nothing changed");
 
     let wrong_sheet = MANIFEST.replace("sheet = \"Pupils\"", "sheet = \"Children\"");
     let manifest = Manifest::parse(&wrong_sheet, Path::new("m.toml"), dir.path().to_path_buf())
@@ -254,5 +243,5 @@ fn a_bad_cell_is_named_by_sheet_row_and_column_and_changes_nothing() {
         message.contains("no sheet named 'Children'") && message.contains("About, Pupils"),
         "{message}"
     );
-    assert_eq!(before, tables(&conn), "nothing changed");
+    assert_eq!(before, table_counts(&conn), "nothing changed");
 }

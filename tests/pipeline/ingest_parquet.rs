@@ -10,6 +10,8 @@ use arrow_array::{ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray}
 use zonewise::ingest::{self, Manifest};
 use zonewise::store;
 
+use crate::common::table_counts;
+
 const MANIFEST: &str = r#"
 county = "Parquet test"
 [[source]]
@@ -73,17 +75,6 @@ fn write_parquet(path: &Path, term_starts: [&str; 3], with_forename: bool) {
     writer.close().expect("close");
 }
 
-fn tables(conn: &duckdb::Connection) -> Vec<(String, i64)> {
-    store::table_names(conn)
-        .expect("tables")
-        .into_iter()
-        .map(|t| {
-            let n = store::scalar_i64(conn, &format!("SELECT count(*) FROM {t}")).expect("count");
-            (t, n)
-        })
-        .collect()
-}
-
 #[test]
 fn parquet_extract_loads_with_typed_and_text_dates() {
     let dir = tempfile::tempdir().expect("temp");
@@ -126,7 +117,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         true,
     );
     ingest::ingest(&conn, &manifest, "analyst", &mut |_| {}).expect("first load");
-    let before = tables(&conn);
+    let before = table_counts(&conn);
 
     write_parquet(
         &dir.path().join("pupils.parquet"),
@@ -141,7 +132,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         "{message}"
     );
     assert!(message.contains("dd/mm/yyyy"), "{message}");
-    assert_eq!(before, tables(&conn));
+    assert_eq!(before, table_counts(&conn));
 
     write_parquet(
         &dir.path().join("pupils.parquet"),
@@ -155,7 +146,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         message.contains("missing required column 'forename'"),
         "{message}"
     );
-    assert_eq!(before, tables(&conn));
+    assert_eq!(before, table_counts(&conn));
 
     std::fs::write(
         dir.path().join("pupils.parquet"),
@@ -167,7 +158,7 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         .to_string();
     assert!(message.contains("pupils.parquet"), "{message}");
     assert!(message.contains("not a readable Parquet file"), "{message}");
-    assert_eq!(before, tables(&conn));
+    assert_eq!(before, table_counts(&conn));
 
     std::fs::write(dir.path().join("pupils.parquet"), "").expect("write");
     let message = ingest::ingest(&conn, &manifest, "analyst", &mut |_| {})
@@ -177,5 +168,5 @@ fn parquet_bad_values_name_row_and_column_and_change_nothing() {
         message.contains("pupils.parquet: the file is empty"),
         "{message}"
     );
-    assert_eq!(before, tables(&conn));
+    assert_eq!(before, table_counts(&conn));
 }
