@@ -22,10 +22,11 @@ use crate::link::LinkConfig;
 use crate::report::families::read_families;
 use crate::report::family_detail::{OUTCOMES, read_visible_family, record_decision};
 use crate::report::records::{read_review_queue, search_persons};
-use crate::ui::families_view::FamiliesAction;
-use crate::ui::round_table::RoundTableAction;
-use crate::ui::users_view::UsersAction;
-use crate::ui::{DatabaseChoice, LinkageAction, View, ZonewiseApp};
+use crate::ui::families_view::{FamiliesAction, FamiliesState};
+use crate::ui::map_view::MapState;
+use crate::ui::round_table::{RoundTableAction, RoundTableState};
+use crate::ui::users_view::{UsersAction, UsersState};
+use crate::ui::{DatabaseChoice, LinkageAction, LinkageState, View, ZonewiseApp};
 
 /// Asks the app for a piece of work, as a click would.
 type Ask<'a> = dyn FnMut(&mut ZonewiseApp, &egui::Context) + 'a;
@@ -147,7 +148,7 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
         &mut |app, ctx| {
             added += 1;
             let action = UsersAction::Add(analyst(&format!("bench-{added}")), PASSWORD.to_string());
-            app.handle_users_action(ctx, action);
+            app.act(ctx, |view: &mut UsersState, desk| view.act(action, desk));
         },
     )?);
     let text = driver
@@ -165,8 +166,10 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
         Some(View::Linkage),
         REPEATS,
         &mut |app, ctx| {
-            app.linkage.search = text.clone();
-            app.handle_linkage_action(ctx, LinkageAction::Search);
+            app.screen_mut::<LinkageState>().search = text.clone();
+            app.act(ctx, |view: &mut LinkageState, desk| {
+                view.act(LinkageAction::Search, desk)
+            });
         },
     )?);
     let (family_id, zone_id) = driver
@@ -185,7 +188,8 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
         Some(View::Families),
         REPEATS,
         &mut |app, ctx| {
-            app.handle_families_action(ctx, FamiliesAction::OpenFamily(family.clone()));
+            let action = FamiliesAction::OpenFamily(family.clone());
+            app.act(ctx, |view: &mut FamiliesState, desk| view.act(action, desk));
         },
     )?);
     let family = family_id.clone();
@@ -202,7 +206,9 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
                 outcome: OUTCOMES[0].to_string(),
                 note: "bench".to_string(),
             };
-            app.handle_round_table_action(ctx, action);
+            app.act(ctx, |view: &mut RoundTableState, desk| {
+                view.act(action, desk)
+            });
         },
     )?);
     rows.push(measure(
@@ -216,7 +222,9 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
                 family_id: family_id.clone(),
                 reason: "bench".to_string(),
             };
-            app.handle_round_table_action(ctx, action);
+            app.act(ctx, |view: &mut RoundTableState, desk| {
+                view.act(action, desk)
+            });
         },
     )?);
     rows.push(measure(
@@ -226,13 +234,11 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
         Some(View::Linkage),
         REPEATS,
         &mut |app, ctx| {
-            app.handle_linkage_action(
-                ctx,
-                LinkageAction::Decide {
-                    index: 0,
-                    same: false,
-                },
-            );
+            let action = LinkageAction::Decide {
+                index: 0,
+                same: false,
+            };
+            app.act(ctx, |view: &mut LinkageState, desk| view.act(action, desk));
         },
     )?);
     let published = driver
@@ -252,7 +258,10 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
         REPEATS,
         &mut |app, ctx| {
             let folder = folder.clone();
-            app.export_map_tables(ctx, published.clone(), move || Some(folder));
+            let published = published.clone();
+            app.act(ctx, |view: &mut MapState, desk| {
+                view.export_tables(desk, published, move || Some(folder))
+            });
         },
     )?);
     Ok(rows)

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use crate::sample;
-use crate::ui::map_view::{Classes, MAP_LEVELS, Palette};
-use crate::ui::{DatabaseChoice, LinkageTab, View, ZonewiseApp};
+use crate::ui::map_view::{Classes, MAP_LEVELS, MapState, Palette};
+use crate::ui::{DatabaseChoice, LinkageState, LinkageTab, View, ZonewiseApp};
 use crate::uptake::Level;
 
 /// How the window opens.
@@ -99,7 +99,7 @@ impl WindowArgs {
         }
         if self.review {
             app.view = View::Linkage;
-            app.linkage.tab = LinkageTab::Review;
+            app.screen_mut::<LinkageState>().tab = LinkageTab::Review;
         }
         if let Some(text) = self.find {
             app = app.with_person_search(text);
@@ -109,15 +109,16 @@ impl WindowArgs {
         }
         if self.england {
             app.view = View::Map;
-            app.map.show_england();
+            app.screen_mut::<MapState>().show_england();
         }
         if let Some(MapLevel(level)) = self.map_by {
             app.view = View::Map;
-            app.map.map_level = level;
-            app.map.area_level = level;
+            let map = app.screen_mut::<MapState>();
+            map.map_level = level;
+            map.area_level = level;
             if self.diverging {
-                app.map.palette = Palette::Diverging;
-                app.map.classes = Classes::EqualInterval;
+                map.palette = Palette::Diverging;
+                map.classes = Classes::EqualInterval;
             }
         }
         if let Some(path) = self.screenshot {

@@ -2,10 +2,13 @@
 //! text, under the result of verifying the log's hash chain.
 //!
 //! The view reads the [`AuditFigures`] its `read` returned and its own filter state and
-//! returns an [`AuditAction`]; the shell reads and verifies the log on a worker.
+//! returns an [`AuditAction`]; the shell reads and verifies the log on a worker
+//! when the view is entered and when the action asks.
 
 use egui::{Color32, RichText};
 
+use super::desk::{Desk, Screen, waiting_ui};
+use super::figures::Part;
 use super::widgets::section_heading_ui;
 use crate::audit::{Action, LogRow};
 use crate::format::thousands;
@@ -21,6 +24,18 @@ const WIDTHS: [f32; 6] = [48.0, 150.0, 110.0, 110.0, 260.0, 140.0];
 /// entry: read only while the Audit view is shown, never for other views).
 pub fn read(conn: &duckdb::Connection) -> anyhow::Result<AuditFigures> {
     Ok(crate::report::audit::read_audit(conn)?)
+}
+
+impl Screen for AuditState {
+    /// "Verify again" marks the log stale: the shell reads and verifies it again.
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        let Some(figures) = &desk.figures.audit else {
+            return waiting_ui(ui);
+        };
+        if audit_ui(ui, figures, self) == AuditAction::Refresh {
+            desk.figures.mark_stale(Part::Audit);
+        }
+    }
 }
 
 /// What the user asked the Audit view to do this frame.

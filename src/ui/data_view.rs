@@ -1,12 +1,16 @@
 //! Data: each source's quality summary, and importing new extracts through a
 //! source manifest chosen in a file dialog or typed as a path.
 
+use std::path::{Path, PathBuf};
+
 use egui::RichText;
 
+use super::desk::{Desk, Screen, waiting_ui};
+use super::views::View;
 use super::widgets::section_heading_ui;
 use crate::format::thousands;
-use crate::ingest::SourceQuality;
 use crate::ingest::manifest::FieldRole;
+use crate::ingest::{IngestReport, Manifest, SourceQuality};
 
 /// The last import's result, shown on the Data view until the next one.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +36,109 @@ pub enum DataAction {
     ChooseManifest,
     /// Load the manifest at this path.
     LoadManifest(std::path::PathBuf),
+}
+
+/// Why the Data view does not load extracts into the bundled sample: its database
+/// is deleted and rebuilt whenever the sample or the schema changes, so real
+/// records loaded into it would be lost, and a council's data must live in a file
+/// the council chose and protects.
+pub const SAMPLE_IMPORT_REFUSAL: &str = "The sample county cannot take other extracts: its \
+    database is rebuilt from the bundled sample whenever the sample or the program changes, \
+    so anything loaded into it would be lost. Create a council database instead: \
+    zonewise ingest --db FILE --manifest MANIFEST, then open it with zonewise --db FILE.";
+
+/// The title of the job that loads extracts.
+const IMPORTING: &str = "Importing extracts";
+
+impl Screen for DataState {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        let Some(quality) = &desk.figures.quality else {
+            return waiting_ui(ui);
+        };
+        let refusal = desk.is_sample().then_some(SAMPLE_IMPORT_REFUSAL);
+        let importing = desk.is_running(IMPORTING);
+        let action = data_ui(
+            ui,
+            quality,
+            &mut self.manifest_path,
+            importing,
+            refusal,
+            self.message.as_ref(),
+        );
+        match action {
+            DataAction::None => {}
+            DataAction::ChooseManifest => self.import(desk, || {
+                rfd::FileDialog::new()
+                    .set_title("Choose a source manifest")
+                    .add_filter("Source manifest", &["toml"])
+                    .pick_file()
+            }),
+            DataAction::LoadManifest(path) => self.import(desk, move || Some(path)),
+        }
+    }
+}
+
+impl DataState {
+    /// Loads the extracts of the manifest `pick` chooses (a file dialog, or the
+    /// typed path) on a worker, through the one `Pipeline`; when done, says what
+    /// was loaded and makes every part stale (what is on screen is read again at
+    /// once, the rest when shown). Refused on the sample and for roles that may
+    /// not run the pipeline.
+    pub fn import(
+        &mut self,
+        desk: &mut Desk<'_>,
+        pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+    ) {
+        if desk.is_sample() {
+            self.message = Some(ImportMessage::Failed(SAMPLE_IMPORT_REFUSAL.to_string()));
+            return;
+        }
+        if !desk.may(View::Data) {
+            self.message = Some(ImportMessage::Failed(desk.refusal(View::Data)));
+            return;
+        }
+        self.message = None;
+        let actor = desk.actor();
+        desk.start_on(
+            IMPORTING,
+            move |sink, conn| {
+                sink.report(None, "Choosing a source manifest…");
+                let Some(manifest_path) = pick() else {
+                    return Ok(None);
+                };
+                let manifest = Manifest::load(&manifest_path)?;
+                let report = crate::pipeline::Pipeline::new(conn, &actor, &mut |p| {
+                    sink.report(Some(p.fraction), format!("Loading {}", p.stage))
+                })
+                .ingest(&manifest)?;
+                Ok(Some((manifest_path, report)))
+            },
+            |view: &mut DataState, result, desk| match result {
+                Ok(None) => {}
+                Ok(Some((manifest, report))) => {
+                    view.message = Some(loaded_message(&manifest, &report));
+                    desk.figures.mark_all_stale();
+                }
+                Err(error) => {
+                    view.message = Some(ImportMessage::Failed(format!(
+                        "Nothing was loaded; the database is unchanged. {error}"
+                    )))
+                }
+            },
+        );
+    }
+}
+
+/// What a finished load says.
+fn loaded_message(manifest: &Path, report: &IngestReport) -> ImportMessage {
+    let rows: u64 = report.sources.iter().map(|(_, rows)| rows).sum();
+    ImportMessage::Loaded(format!(
+        "Loaded {} rows from {} source(s) in {} ({:.1} s)",
+        thousands(rows as i64),
+        report.sources.len(),
+        manifest.display(),
+        report.seconds
+    ))
 }
 
 /// Reads what the Data view shows: each source's quality summary.

@@ -4,7 +4,7 @@
 //!
 //! Each part is read by its view's module (`overview::read`, `linkage_view::read`…);
 //! [`Part::read`] is the one table from parts to readers, and
-//! [`super::app::View::parts`] the one from views to the parts they show.
+//! [`super::views::View::parts`] the one from views to the parts they show.
 
 use std::collections::BTreeSet;
 

@@ -1,10 +1,12 @@
 //! The desktop interface: an application shell with one module per view.
-//! Each view reads the parts of the data it shows (`figures`) on the job queue,
-//! draws them and returns actions; work runs in `jobs`.
+//! Each view (`views` registers them) is a `desk::Screen`: it reads the parts of
+//! the data it shows (`figures`), draws them, and runs its actions as jobs
+//! (`jobs`) whose results come back to it.
 
 pub mod app;
 pub mod audit_view;
 pub mod data_view;
+pub mod desk;
 pub mod families_view;
 pub mod figures;
 pub mod jobs;
@@ -17,10 +19,14 @@ pub mod overview;
 pub mod round_table;
 pub mod screenshot;
 pub mod users_view;
+pub mod views;
 pub mod widgets;
 
-pub use app::{DatabaseChoice, ImportMessage, SAMPLE_IMPORT_REFUSAL, View, ZonewiseApp};
+pub use app::{DatabaseChoice, ZonewiseApp};
+pub use data_view::{ImportMessage, SAMPLE_IMPORT_REFUSAL};
+pub use desk::{Desk, Screen};
 pub use linkage_view::{LinkageAction, LinkageState, LinkageTab};
+pub use views::View;
 
 /// Opens the Zonewise window and runs until it is closed.
 pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@
 use egui::RichText;
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points, VLine};
 
+use super::desk::{Desk, Screen, waiting_ui};
 use super::widgets::{Metric, section_heading_ui};
 use crate::format::thousands;
 use crate::report::models::ModelFigures;
@@ -30,6 +31,19 @@ fn percent(value: Option<f64>) -> String {
 /// its held-out evaluation.
 pub fn read(conn: &duckdb::Connection) -> anyhow::Result<ModelFigures> {
     Ok(crate::report::models::read_models(conn)?)
+}
+
+/// The Models view keeps nothing between frames: it draws its part.
+#[derive(Debug, Default)]
+pub struct ModelsView;
+
+impl Screen for ModelsView {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        match &desk.figures.models {
+            Some(figures) => models_ui(ui, figures),
+            None => waiting_ui(ui),
+        }
+    }
 }
 
 /// Draws the Models view.

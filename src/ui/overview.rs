@@ -4,6 +4,7 @@
 use egui::RichText;
 use egui_plot::{Bar, BarChart, Plot};
 
+use super::desk::{Desk, Screen, waiting_ui};
 use super::widgets::{Metric, imd_decile_color, metric_cards_ui, section_heading_ui};
 use crate::format::thousands;
 use crate::ingest::manifest::AgencyKind;
@@ -13,6 +14,19 @@ use crate::report::overview::OverviewFigures;
 /// and last load too, so every role reads it).
 pub fn read(conn: &duckdb::Connection) -> anyhow::Result<OverviewFigures> {
     Ok(crate::report::overview::read_overview(conn)?)
+}
+
+/// The Overview keeps nothing between frames: it draws its part.
+#[derive(Debug, Default)]
+pub struct OverviewView;
+
+impl Screen for OverviewView {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        match &desk.figures.overview {
+            Some(figures) => overview_ui(ui, figures),
+            None => waiting_ui(ui),
+        }
+    }
 }
 
 /// Draws the Overview.

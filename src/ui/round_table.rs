@@ -1,7 +1,10 @@
 //! The Round table: a zone manager's agenda, safe to project. Families appear by
 //! code and initials only; a case is opened (names shown) only deliberately, with a
 //! reason, one family at a time. The meeting's decision is recorded with who and
-//! when, and the agenda prints as a masked meeting pack.
+//! when, and the agenda prints as a masked meeting pack. What the view's
+//! actions do is in `actions`.
+
+mod actions;
 
 use std::collections::HashSet;
 
@@ -10,6 +13,8 @@ use egui::RichText;
 use crate::report::agenda::agenda;
 use crate::report::families::{FamiliesFigures, FamilyRow, short_name};
 use crate::report::family_detail::OUTCOMES;
+use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
+use crate::ui::views::View;
 use crate::ui::widgets::{chip_ui, section_heading_ui};
 
 /// The Round table view's choices.
@@ -35,7 +40,25 @@ pub struct RoundTableState {
     pub offers_records: bool,
 }
 
-/// What the view asks the shell to do.
+impl Screen for RoundTableState {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        let Some(families) = &desk.figures.families else {
+            return waiting_ui(ui);
+        };
+        self.offers_records = desk.may(View::Families);
+        self.saving = desk.is_running(actions::DECIDING);
+        let action = round_table_ui(ui, families, self);
+        self.act(action, desk);
+    }
+
+    fn receive(&mut self, message: Message, desk: &mut Desk<'_>) {
+        if let Message::OpenFamily(wanted) = message {
+            self.select_wanted(desk, &wanted);
+        }
+    }
+}
+
+/// What the user asked the view to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoundTableAction {
     None,

@@ -1,14 +1,16 @@
 //! Users (analysts only): who may sign in, in which role and for which zones, and
 //! the forms to add a user, change one, set a new password, disable or enable.
 //!
-//! The view draws the users and zones its `read` returned and returns a [`UsersAction`];
-//! the shell runs it through `access` (each change in one transaction with its
-//! audit entry) and reads the users again.
+//! The view draws the users and zones its `read` returned; a [`UsersAction`] runs
+//! on a worker through `access` (each change in one transaction with its audit
+//! entry), which reads the users again.
 
 use std::collections::BTreeSet;
 
 use egui::{Color32, RichText};
 
+use super::desk::{Desk, Screen, waiting_ui};
+use super::views::View;
 use super::widgets::section_heading_ui;
 use crate::access::{NewUser, Role, UserChange, UserRow};
 
@@ -101,6 +103,53 @@ impl UsersState {
             }
         }
         self.message = Some(outcome);
+    }
+}
+
+/// The title of the job that saves a change.
+const SAVING: &str = "Saving the user change";
+
+impl Screen for UsersState {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        let Some(data) = &desk.figures.users else {
+            return waiting_ui(ui);
+        };
+        let action = users_ui(ui, &data.users, &data.zones, self, desk.is_busy());
+        self.act(action, desk);
+    }
+}
+
+impl UsersState {
+    /// Runs what the analyst asked on a worker ([`apply`]: argon2 hashes a new
+    /// password); the outcome and the users as they now are come back to the view.
+    pub fn act(&mut self, action: UsersAction, desk: &mut Desk<'_>) {
+        if action == UsersAction::None {
+            return;
+        }
+        if !desk.may(View::Users) {
+            self.finished(Err(desk.refusal(View::Users)));
+            return;
+        }
+        if desk.is_running(SAVING) {
+            return;
+        }
+        let Some(by) = desk.session().map(|session| session.user.clone()) else {
+            return;
+        };
+        let had_users = desk.requires_login();
+        desk.start_on(
+            SAVING,
+            move |_, conn| apply(conn, &action, &by, had_users),
+            |view: &mut UsersState, result, desk| match result {
+                Ok((outcome, users)) => {
+                    if let Some(data) = &mut desk.figures.users {
+                        data.users = users;
+                    }
+                    view.finished(outcome);
+                }
+                Err(error) => view.finished(Err(error)),
+            },
+        );
     }
 }
 

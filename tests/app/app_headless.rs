@@ -12,6 +12,10 @@ use zonewise::format::thousands;
 use zonewise::ingest::{self, Manifest};
 use zonewise::store;
 use zonewise::synth::{self, SynthConfig};
+use zonewise::ui::LinkageState;
+use zonewise::ui::audit_view::AuditState;
+use zonewise::ui::families_view::FamiliesState;
+use zonewise::ui::map_view::MapState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
 use common::app::{complete_captures, type_into};
@@ -282,7 +286,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
         .rows;
     load_through_path_field(&mut harness, &broken);
     match harness.state().import_message() {
-        Some(zonewise::ui::app::ImportMessage::Failed(message)) => {
+        Some(zonewise::ui::ImportMessage::Failed(message)) => {
             assert!(message.contains("missing.csv"), "{message}");
             assert!(message.contains("unchanged"), "{message}");
         }
@@ -303,7 +307,10 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     // The map's geometry is prepared once, when the view is first drawn.
     harness.state_mut().view = View::Map;
     harness.run_steps(3);
-    assert_eq!(harness.state().map.county_preparations(), 1);
+    assert_eq!(
+        harness.state().screen::<MapState>().county_preparations(),
+        1
+    );
     harness.state_mut().view = View::Data;
     harness.run_steps(2);
     assert_eq!(
@@ -316,7 +323,7 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     load_through_path_field(&mut harness, &county.manifest);
     assert!(matches!(
         harness.state().import_message(),
-        Some(zonewise::ui::app::ImportMessage::Loaded(_))
+        Some(zonewise::ui::ImportMessage::Loaded(_))
     ));
     let runs = harness
         .state()
@@ -332,7 +339,10 @@ fn import_from_the_data_view_loads_and_reports_errors() {
     assert_eq!(harness.state().audit_verifications(), 0);
     harness.state_mut().view = View::Map;
     harness.run_steps(3);
-    assert_eq!(harness.state().map.county_preparations(), 1);
+    assert_eq!(
+        harness.state().screen::<MapState>().county_preparations(),
+        1
+    );
     // …and opening the Audit view verifies the chain, with the load in it.
     harness.get_by_label("Audit").click();
     settle(&mut harness);
@@ -368,7 +378,7 @@ fn an_import_reads_again_only_the_view_on_screen() {
     load_through_path_field(&mut harness, &county.manifest);
     assert!(matches!(
         harness.state().import_message(),
-        Some(zonewise::ui::app::ImportMessage::Loaded(_))
+        Some(zonewise::ui::ImportMessage::Loaded(_))
     ));
     // The Data view and the bars' overview are read again; nothing else is, and
     // the audit chain is not verified.
@@ -536,7 +546,7 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
         .review_queue;
     assert_eq!(queue.len(), snapshot.review_queue.len() - 1);
     assert!(!queue.iter().any(|item| item.pair == first.pair));
-    assert_eq!(harness.state().linkage.decided, 1);
+    assert_eq!(harness.state().screen::<LinkageState>().decided, 1);
 
     // …and applying it re-clusters: one pair fewer waits, and it stays decided.
     harness.get_by_label("Summary and thresholds").click();
@@ -552,14 +562,15 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
             .iter()
             .any(|item| item.pair == first.pair)
     );
-    assert_eq!(harness.state().linkage.decided, 0);
+    assert_eq!(harness.state().screen::<LinkageState>().decided, 0);
 
     // Trying a stricter threshold shows the model's estimate; applying it accepts that many pairs.
     // A weight on a bucket boundary, where the estimate's pair count is exact.
     let strict = 10.0;
     let expected = zonewise::report::linkage::estimate_at(&after.figures.weight_buckets, strict)
         .accepted_pairs;
-    harness.state_mut().linkage.trial = Some((strict, zonewise::ui::linkage_view::weight_at(0.5)));
+    harness.state_mut().screen_mut::<LinkageState>().trial =
+        Some((strict, zonewise::ui::linkage_view::weight_at(0.5)));
     harness.run_steps(2);
     assert!(harness.query_all_by_label(&thousands(expected)).count() >= 1);
     harness.get_by_label("Apply thresholds").click();
@@ -577,20 +588,20 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
     let strict_probability = zonewise::ui::linkage_view::probability_at(strict);
     assert!((strict_run.accept_probability - strict_probability).abs() < 1e-9);
     assert_eq!(strict_run.accepted_pairs, expected);
-    assert!(harness.state().linkage.trial.is_none());
+    assert!(harness.state().screen::<LinkageState>().trial.is_none());
 
     // Find a person: a search by a source record id finds its person; opening them
     // shows every record, that one included.
     harness.get_by_label("Find a person").click();
     harness.run_steps(2);
-    harness.state_mut().linkage.search = first.left.record_id.to_lowercase();
+    harness.state_mut().screen_mut::<LinkageState>().search = first.left.record_id.to_lowercase();
     harness.get_by_label("Search").click();
     harness.run_steps(2);
     common::app::wait_while(&mut harness, "the linkage job did not finish", |h| {
         h.state().is_busy()
     });
     harness.run_steps(2);
-    let hits = harness.state().linkage.hits.clone();
+    let hits = harness.state().screen::<LinkageState>().hits.clone();
     assert_eq!(hits.len(), 1, "{hits:?}");
     let hit = hits[0].clone();
     let label = format!(
@@ -606,7 +617,12 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
         h.state().is_busy()
     });
     harness.run_steps(2);
-    let person = harness.state().linkage.person.clone().expect("opened");
+    let person = harness
+        .state()
+        .screen::<LinkageState>()
+        .person
+        .clone()
+        .expect("opened");
     assert_eq!(person.person_id, hit.person_id);
     assert_eq!(person.records.len() as i64, hit.source_records);
     assert!(person.records.iter().any(|r| r.key == first.left.key));
@@ -618,14 +634,15 @@ fn review_thresholds_and_person_search_work_from_the_linkage_view() {
 
     // A name search is by the standardised name, whatever punctuation is typed.
     let given = first.left.given_name.clone().expect("a given name");
-    harness.state_mut().linkage.search = format!(" {}. ", given.to_lowercase());
+    harness.state_mut().screen_mut::<LinkageState>().search =
+        format!(" {}. ", given.to_lowercase());
     harness.get_by_label("Search").click();
     harness.run_steps(2);
     common::app::wait_while(&mut harness, "the linkage job did not finish", |h| {
         h.state().is_busy()
     });
     harness.run_steps(2);
-    let hits = &harness.state().linkage.hits;
+    let hits = &harness.state().screen::<LinkageState>().hits;
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|h| h.name.contains(&given)), "{hits:?}");
 
@@ -712,7 +729,10 @@ fn audit_view_filters_the_log_and_shows_its_verification() {
     harness.run_steps(2);
     pick_from_open_list(&harness, "amara");
     harness.run_steps(2);
-    assert_eq!(harness.state().audit.user.as_deref(), Some("amara"));
+    assert_eq!(
+        harness.state().screen::<AuditState>().user.as_deref(),
+        Some("amara")
+    );
     harness.get_by_label("2 of 5 entries shown, newest first");
     combo_box(&harness, 1);
     harness.run_steps(2);
@@ -765,7 +785,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
             let pos = egui::pos2(x as f32, y as f32);
             harness.hover_at(pos);
             harness.run_steps(2);
-            if let Some(index) = harness.state().map.hovered {
+            if let Some(index) = harness.state().screen::<MapState>().hovered {
                 found = Some((index, pos));
                 break 'search;
             }
@@ -798,25 +818,29 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
         });
     }
     harness.run_steps(2);
-    assert_eq!(harness.state().map.selected, Some(index));
-    harness.state_mut().map.selected_decile = Some(3);
+    assert_eq!(harness.state().screen::<MapState>().selected, Some(index));
+    harness.state_mut().screen_mut::<MapState>().selected_decile = Some(3);
     harness.run_steps(2);
     harness.get_by_label("Showing decile 3 on the map");
     harness.get_by_label("Show all").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().map.selected_decile, None);
+    assert_eq!(harness.state().screen::<MapState>().selected_decile, None);
     // The decile table selects a decile too.
     harness.get_by_label("1 most deprived").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().map.selected_decile, Some(1));
+    assert_eq!(
+        harness.state().screen::<MapState>().selected_decile,
+        Some(1)
+    );
 
     // Export (the folder a save dialog would give): four suppressed CSV files.
     let out = tempfile::tempdir().expect("temp");
     let folder = out.path().to_path_buf();
     let ctx = harness.ctx.clone();
-    harness
-        .state_mut()
-        .export_map_tables(&ctx, expected.clone(), move || Some(folder));
+    let published = expected.clone();
+    harness.state_mut().act(&ctx, |map: &mut MapState, desk| {
+        map.export_tables(desk, published, move || Some(folder))
+    });
     let deadline = Instant::now() + Duration::from_secs(30);
     while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the export did not finish");
@@ -826,7 +850,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     harness.run_steps(2);
     let message = harness
         .state()
-        .map
+        .screen::<MapState>()
         .export_message
         .clone()
         .expect("a message");
@@ -867,7 +891,12 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
     harness.run_steps(2);
     assert_eq!(harness.state().view, View::Families);
     assert_eq!(
-        harness.state().families.scope.lsoa.as_deref(),
+        harness
+            .state()
+            .screen::<FamiliesState>()
+            .scope
+            .lsoa
+            .as_deref(),
         Some(code.as_str())
     );
 }
@@ -922,7 +951,12 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
         .clone();
     harness.get_by_label(&zone.name).click();
     harness.run_steps(2);
-    let picked = harness.state().map.selected_area.clone().expect("picked");
+    let picked = harness
+        .state()
+        .screen::<MapState>()
+        .selected_area
+        .clone()
+        .expect("picked");
     assert_eq!(
         (picked.level, picked.code.as_str()),
         (zonewise::uptake::Level::Zone, zone.code.as_str())
@@ -940,10 +974,13 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     );
     harness.get_by_label("Zoom to it").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().map.zoom_to, format!("zone:{}", zone.code));
+    assert_eq!(
+        harness.state().screen::<MapState>().zoom_to,
+        format!("zone:{}", zone.code)
+    );
     harness.get_by_label("Show all").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().map.selected_area, None);
+    assert_eq!(harness.state().screen::<MapState>().selected_area, None);
 
     // An LSOA picked in the table is the map's selection; the zone that holds it
     // is then marked in the zone list.
@@ -966,7 +1003,11 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
         .expect("map")
         .shapes
         .clone();
-    let index = harness.state().map.selected.expect("selected");
+    let index = harness
+        .state()
+        .screen::<MapState>()
+        .selected
+        .expect("selected");
     assert_eq!(shapes[index].code, first.code);
     if let Some(zone_name) = &shapes[index].zone_name {
         harness.get_by_label("Zones").click();
@@ -983,12 +1024,18 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     harness.get_by_label("Custom").click();
     harness.run_steps(2);
     type_into(&mut harness, egui::accesskit::Role::TextInput, "10, 30, 50");
-    assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
+    assert_eq!(
+        harness.state().screen::<MapState>().custom_breaks,
+        vec![0.10, 0.30, 0.50]
+    );
     harness.get_by_label("under 10%");
     harness.get_by_label("50% or more");
     type_into(&mut harness, egui::accesskit::Role::TextInput, "30, 10");
     harness.get_by_label_contains("each break must be above the one before");
-    assert_eq!(harness.state().map.custom_breaks, vec![0.10, 0.30, 0.50]);
+    assert_eq!(
+        harness.state().screen::<MapState>().custom_breaks,
+        vec![0.10, 0.30, 0.50]
+    );
 
     // Diverging classes are centred on the county's rate.
     harness.get_by_label("Equal interval").click();
@@ -1006,16 +1053,16 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     let path = out.path().join("map.png");
     let chosen = path.clone();
     let ctx = harness.ctx.clone();
-    harness
-        .state_mut()
-        .export_map_figure(&ctx, move || Some(chosen));
+    harness.state_mut().act(&ctx, |map: &mut MapState, desk| {
+        map.export_figure(desk, move || Some(chosen))
+    });
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut title_seen = false;
     let mut captured = None;
     while harness.state().is_busy() {
         assert!(Instant::now() < deadline, "the PNG export did not finish");
         harness.step();
-        if harness.state().map.is_figure() {
+        if harness.state().screen::<MapState>().is_figure() {
             title_seen |= harness
                 .query_by_label("NHS Health Check: uptake by zone and by IMD 2019 decile")
                 .is_some();
@@ -1029,7 +1076,12 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     assert!(title_seen, "the figure had no title");
     assert!(captured.is_some(), "no capture was asked for");
     harness.run_steps(2);
-    let message = harness.state().map.export_message.clone().expect("message");
+    let message = harness
+        .state()
+        .screen::<MapState>()
+        .export_message
+        .clone()
+        .expect("message");
     assert_eq!(
         message,
         format!("Saved the map and chart to {}", path.display())
@@ -1053,9 +1105,9 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     // A file that cannot be written is reported, and the view comes back.
     let unwritable = out.path().join("no such folder").join("map.png");
     let chosen = unwritable.clone();
-    harness
-        .state_mut()
-        .export_map_figure(&ctx, move || Some(chosen));
+    harness.state_mut().act(&ctx, |map: &mut MapState, desk| {
+        map.export_figure(desk, move || Some(chosen))
+    });
     let deadline = Instant::now() + Duration::from_secs(30);
     while harness.state().is_busy() {
         assert!(
@@ -1067,7 +1119,12 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
         std::thread::sleep(Duration::from_millis(5));
     }
     harness.run_steps(2);
-    let message = harness.state().map.export_message.clone().expect("message");
+    let message = harness
+        .state()
+        .screen::<MapState>()
+        .export_message
+        .clone()
+        .expect("message");
     assert!(
         message.starts_with(&format!(
             "Export failed: cannot save {}",

@@ -16,7 +16,10 @@ use zonewise::access::{NewUser, Role, Session, add_user};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::read_families;
 use zonewise::report::family_detail::read_visible_family;
+use zonewise::ui::LinkageState;
+use zonewise::ui::families_view::FamiliesState;
 use zonewise::ui::families_view::drill::{self, Scope};
+use zonewise::ui::round_table::RoundTableState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
 /// Every path by which a user opens a case, each with the audit entries it must
@@ -255,7 +258,7 @@ fn linkage_search_then_open(county: &County) -> Vec<Opened> {
         h.state().is_busy()
     });
     harness.run_steps(2);
-    let hit = harness.state().linkage.hits[0].clone();
+    let hit = harness.state().screen::<LinkageState>().hits[0].clone();
     assert_eq!(hit.person_id, county.child_id);
     harness
         .get_by_label_contains(&format!("{} · ", hit.name))
@@ -265,7 +268,12 @@ fn linkage_search_then_open(county: &County) -> Vec<Opened> {
         h.state().is_busy()
     });
     harness.run_steps(2);
-    let person = harness.state().linkage.person.clone().expect("opened");
+    let person = harness
+        .state()
+        .screen::<LinkageState>()
+        .person
+        .clone()
+        .expect("opened");
     assert_eq!(person.person_id, county.child_id);
     vec![Opened::person(ANALYST, &county.child_id)]
 }
@@ -273,7 +281,12 @@ fn linkage_search_then_open(county: &County) -> Vec<Opened> {
 fn find_option(county: &County) -> Vec<Opened> {
     let app = app(county).with_person_search(county.child_id.clone());
     let harness = signed_in(app, ANALYST);
-    let person = harness.state().linkage.person.clone().expect("opened");
+    let person = harness
+        .state()
+        .screen::<LinkageState>()
+        .person
+        .clone()
+        .expect("opened");
     assert_eq!(person.person_id, county.child_id);
     vec![Opened::person(ANALYST, &county.child_id)]
 }
@@ -286,7 +299,12 @@ fn open_from_families_list(county: &County) -> Harness<'static, ZonewiseApp> {
     click_link(&harness, &county.family_name);
     harness.run_steps(2);
     finish_jobs(&mut harness);
-    let detail = harness.state().families.detail.clone().expect("opened");
+    let detail = harness
+        .state()
+        .screen::<FamiliesState>()
+        .detail
+        .clone()
+        .expect("opened");
     assert_eq!(detail.family_id, county.family_id);
     harness
 }
@@ -302,7 +320,12 @@ fn family_page_to_child(county: &County) -> Vec<Opened> {
     harness.run_steps(2);
     finish_jobs(&mut harness);
     assert_eq!(
-        harness.state().families.scope.child.as_deref(),
+        harness
+            .state()
+            .screen::<FamiliesState>()
+            .scope
+            .child
+            .as_deref(),
         Some(county.child_id.as_str())
     );
     harness.get_by_label("The child");
@@ -364,11 +387,16 @@ fn map_lsoa_families(county: &County) -> Vec<Opened> {
     click_button(&harness, "Families in this LSOA");
     harness.run_steps(2);
     assert_eq!(harness.state().view, View::Families);
-    assert_eq!(harness.state().families.scope, scope);
+    assert_eq!(harness.state().screen::<FamiliesState>().scope, scope);
     click_link(&harness, &family_name);
     harness.run_steps(2);
     finish_jobs(&mut harness);
-    let detail = harness.state().families.detail.clone().expect("opened");
+    let detail = harness
+        .state()
+        .screen::<FamiliesState>()
+        .detail
+        .clone()
+        .expect("opened");
     assert_eq!(detail.family_id, family_id);
     vec![Opened::family(ANALYST, &family_id)]
 }
@@ -376,7 +404,12 @@ fn map_lsoa_families(county: &County) -> Vec<Opened> {
 fn family_option(county: &County) -> Vec<Opened> {
     let harness = signed_in(app(county).with_family(county.family_id.clone()), ANALYST);
     assert_eq!(harness.state().view, View::Families);
-    let detail = harness.state().families.detail.clone().expect("opened");
+    let detail = harness
+        .state()
+        .screen::<FamiliesState>()
+        .detail
+        .clone()
+        .expect("opened");
     assert_eq!(detail.family_id, county.family_id);
     vec![Opened::family(ANALYST, &county.family_id)]
 }
@@ -386,11 +419,19 @@ fn family_option_on_round_table(county: &County) -> Vec<Opened> {
     app.view = View::RoundTable;
     let harness = signed_in(app.with_family(county.agenda_family.clone()), ZONE_MANAGER);
     assert_eq!(
-        harness.state().round_table.selected.as_deref(),
+        harness
+            .state()
+            .screen::<RoundTableState>()
+            .selected
+            .as_deref(),
         Some(county.agenda_family.as_str())
     );
     assert!(
-        harness.state().round_table.opened.is_empty(),
+        harness
+            .state()
+            .screen::<RoundTableState>()
+            .opened
+            .is_empty(),
         "still masked"
     );
     Vec::new()
@@ -408,7 +449,7 @@ fn open_agenda_case(harness: &mut Harness<'static, ZonewiseApp>, county: &County
     click_button(harness, "Round table");
     harness.run_steps(2);
     assert_eq!(
-        harness.state().round_table.zone.as_deref(),
+        harness.state().screen::<RoundTableState>().zone.as_deref(),
         Some(county.zone.as_str())
     );
     harness.get_by_label(&county.agenda_family).click();
@@ -421,7 +462,7 @@ fn open_agenda_case(harness: &mut Harness<'static, ZonewiseApp>, county: &County
     assert!(
         harness
             .state()
-            .round_table
+            .screen::<RoundTableState>()
             .opened
             .contains(&county.agenda_family)
     );
@@ -468,10 +509,61 @@ fn round_table_show_records(county: &County) -> Vec<Opened> {
     harness.run_steps(2);
     finish_jobs(&mut harness);
     assert_eq!(harness.state().view, View::Families);
-    let detail = harness.state().families.detail.clone().expect("opened");
+    let detail = harness
+        .state()
+        .screen::<FamiliesState>()
+        .detail
+        .clone()
+        .expect("opened");
     assert_eq!(detail.family_id, county.agenda_family);
     vec![
         Opened::family(ZONE_MANAGER, &county.agenda_family).with_reason(REASON),
         Opened::family(ZONE_MANAGER, &county.agenda_family),
     ]
+}
+
+/// A job started for one user that finishes after they signed out is not
+/// applied to the views of whoever signs in next: a zone manager signing in on
+/// the same screen never sees the analyst's search results.
+#[test]
+fn a_search_finishing_after_sign_out_reaches_nobody() {
+    let _turn = common::app::one_at_a_time();
+    let county = county();
+    let mut harness = signed_in(app(&county), ANALYST);
+    click_button(&harness, "Linkage");
+    harness.run_steps(2);
+    harness.state_mut().screen_mut::<LinkageState>().search = county.child_id.clone();
+    let ctx = harness.ctx.clone();
+    // The search records itself in the audit log first: holding the log keeps
+    // it running until the analyst has gone.
+    let held = zonewise::audit::lock_for_append();
+    harness
+        .state_mut()
+        .act(&ctx, |view: &mut LinkageState, desk| {
+            view.act(zonewise::ui::LinkageAction::Search, desk)
+        });
+    assert!(harness.state().is_busy(), "the search waits for the log");
+    click_button(&harness, "Sign out");
+    harness.run_steps(2);
+    assert!(harness.state().session().is_none());
+    drop(held);
+    common::app::wait_while(&mut harness, "the search did not finish", |h| {
+        h.state().is_busy()
+    });
+    harness.run_steps(2);
+    let linkage = harness.state().screen::<LinkageState>();
+    assert!(linkage.hits.is_empty() && linkage.search.is_empty());
+    sign_in(&mut harness, ZONE_MANAGER, PASSWORD);
+    common::app::wait_for_figures(&mut harness);
+    let linkage = harness.state().screen::<LinkageState>();
+    assert!(
+        linkage.hits.is_empty() && linkage.person.is_none(),
+        "the analyst's results never reach the next user"
+    );
+    assert!(
+        harness
+            .query_by_label_contains(&county.child_name)
+            .is_none(),
+        "no name on the next user's screen"
+    );
 }

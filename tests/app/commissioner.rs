@@ -35,6 +35,7 @@ fn commissioner_may_run(command: &str) -> bool {
 }
 use zonewise::access::{self, NewUser, Purpose, Role, Session};
 use zonewise::audit::{self, Action, Filter};
+use zonewise::ui::map_view::MapState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 use zonewise::uptake::{DEFAULT_THRESHOLD, period};
 
@@ -181,7 +182,7 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         );
     }
     harness.state_mut().view = View::Map;
-    harness.state_mut().map.selected = Some(0);
+    harness.state_mut().screen_mut::<MapState>().selected = Some(0);
     harness.run_steps(3);
     assert!(harness.query_by_label("Families in this LSOA").is_none());
     assert!(county.leaks(&screen_text(&harness)).is_empty());
@@ -209,9 +210,9 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     // the files are written under temporary names and none has its own: a crash
     // now leaves no export without its entry.
     let held = audit::lock_for_append();
-    harness
-        .state_mut()
-        .export_map_tables(&ctx, published, move || Some(chosen));
+    harness.state_mut().act(&ctx, |map: &mut MapState, desk| {
+        map.export_tables(desk, published, move || Some(chosen))
+    });
     let names = |folder: &Path| -> Vec<String> {
         std::fs::read_dir(folder)
             .expect("exported")
@@ -246,7 +247,7 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         harness.state().is_busy()
     });
     harness.run_steps(2);
-    let message = harness.state().map.export_message.clone();
+    let message = harness.state().screen::<MapState>().export_message.clone();
     assert!(
         message
             .as_deref()
@@ -278,12 +279,12 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     // The PNG export draws the view as a figure: what it shows is what is saved.
     let png = county.dir.path().join("map.png");
     let chosen = png.clone();
-    harness
-        .state_mut()
-        .export_map_figure(&ctx, move || Some(chosen));
+    harness.state_mut().act(&ctx, |map: &mut MapState, desk| {
+        map.export_figure(desk, move || Some(chosen))
+    });
     let mut drawn = false;
     wait_while(&mut harness, "the PNG export did not start", |harness| {
-        harness.state().is_busy() && !harness.state().map.is_figure()
+        harness.state().is_busy() && !harness.state().screen::<MapState>().is_figure()
     });
     // Like the tables, the figure is written under a temporary name and has its
     // own only once its entry is recorded: held here as a load would hold it.
@@ -303,7 +304,7 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
     while !staged_figure(county.dir.path()) {
         assert!(std::time::Instant::now() < deadline, "no figure was staged");
         harness.step();
-        if harness.state().map.is_figure() {
+        if harness.state().screen::<MapState>().is_figure() {
             drawn = true;
             assert!(county.leaks(&screen_text(&harness)).is_empty());
         }

@@ -19,7 +19,11 @@ use zonewise::report::families::{FamiliesFigures, read_families};
 use zonewise::report::family_detail::{OUTCOMES, read_visible_family, record_decision};
 use zonewise::report::meeting_pack::meeting_pack_html;
 use zonewise::risk::features::UNIVERSAL_EVENTS;
+use zonewise::ui::LinkageState;
+use zonewise::ui::data_view::DataState;
+use zonewise::ui::families_view::FamiliesState;
 use zonewise::ui::families_view::drill::{self, Scope};
+use zonewise::ui::round_table::RoundTableState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
 /// What an analyst may see: every zone, names shown.
@@ -366,7 +370,7 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     };
     let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
     app.view = View::RoundTable;
-    app.round_table.zone = Some(zone);
+    app.screen_mut::<RoundTableState>().zone = Some(zone);
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 2400.0))
         .build_ui_state(|ui, app: &mut ZonewiseApp| app.ui(ui), app);
@@ -378,7 +382,11 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
         harness.get_by_label(id).click();
         harness.run_steps(2);
         assert_eq!(
-            harness.state().round_table.selected.as_deref(),
+            harness
+                .state()
+                .screen::<RoundTableState>()
+                .selected
+                .as_deref(),
             Some(id.as_str())
         );
         let shown = words(&screen_text(&harness));
@@ -415,7 +423,13 @@ fn the_round_table_shows_no_name_until_a_case_is_opened_and_records_decisions() 
     harness.get_by_label("Open case").click();
     harness.run_steps(2);
     finish_jobs(&mut harness);
-    assert!(harness.state().round_table.opened.contains(&first));
+    assert!(
+        harness
+            .state()
+            .screen::<RoundTableState>()
+            .opened
+            .contains(&first)
+    );
     let surname = {
         let figures = harness.state().figures();
         figures
@@ -512,7 +526,12 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     click_link(&harness, &zone.name);
     harness.run_steps(2);
     assert_eq!(
-        harness.state().families.scope.zone.as_deref(),
+        harness
+            .state()
+            .screen::<FamiliesState>()
+            .scope
+            .zone
+            .as_deref(),
         Some(zone.code.as_str())
     );
     let lsoa_link = match lsoa.imd_decile {
@@ -522,7 +541,12 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     click_link(&harness, &lsoa_link);
     harness.run_steps(2);
     assert_eq!(
-        harness.state().families.scope.lsoa.as_deref(),
+        harness
+            .state()
+            .screen::<FamiliesState>()
+            .scope
+            .lsoa
+            .as_deref(),
         Some(lsoa.code.as_str())
     );
     click_link(&harness, &format!("{} family", family.surname));
@@ -530,7 +554,7 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     finish_jobs(&mut harness);
     let detail = harness
         .state()
-        .families
+        .screen::<FamiliesState>()
         .detail
         .clone()
         .expect("family opened");
@@ -541,7 +565,12 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     harness.run_steps(2);
     finish_jobs(&mut harness);
     assert_eq!(
-        harness.state().families.scope.child.as_deref(),
+        harness
+            .state()
+            .screen::<FamiliesState>()
+            .scope
+            .child
+            .as_deref(),
         Some(child.person_id.as_str())
     );
     harness.get_by_label("The child");
@@ -549,10 +578,16 @@ fn the_drill_down_reaches_a_child_and_breadcrumbs_lead_back() {
     // The zone's crumb goes back to the zone; the county's to the authority.
     click_link(&harness, &zone.name);
     harness.run_steps(2);
-    assert_eq!(harness.state().families.scope.level(), drill::Level::Zone);
+    assert_eq!(
+        harness.state().screen::<FamiliesState>().scope.level(),
+        drill::Level::Zone
+    );
     click_link(&harness, &county_name);
     harness.run_steps(2);
-    assert_eq!(harness.state().families.scope, Scope::default());
+    assert_eq!(
+        harness.state().screen::<FamiliesState>().scope,
+        Scope::default()
+    );
 
     // Opening the family was recorded in the audit log before it was shown.
     drop(harness);
@@ -1023,21 +1058,30 @@ fn the_projected_screen_reads_nobody_through_the_command_line_or_the_round_table
     harness.run_steps(3);
     let state = harness.state();
     assert_eq!(state.view, View::RoundTable, "the only view it may open");
-    assert!(state.linkage.hits.is_empty(), "nobody was searched for");
-    assert!(state.linkage.person.is_none());
-    assert!(state.families.detail.is_none(), "no family was opened");
+    assert!(
+        state.screen::<LinkageState>().hits.is_empty(),
+        "nobody was searched for"
+    );
+    assert!(state.screen::<LinkageState>().person.is_none());
+    assert!(
+        state.screen::<FamiliesState>().detail.is_none(),
+        "no family was opened"
+    );
 
     // Asking the shell directly to show an agenda family's records is refused too.
-    harness.state_mut().round_table.zone = Some(zone.clone());
+    harness.state_mut().screen_mut::<RoundTableState>().zone = Some(zone.clone());
     let ctx = harness.ctx.clone();
+    let action = RoundTableAction::ShowFamily(ours.clone());
     harness
         .state_mut()
-        .handle_round_table_action(&ctx, RoundTableAction::ShowFamily(ours.clone()));
-    assert!(harness.state().families.detail.is_none());
+        .act(&ctx, |view: &mut RoundTableState, desk| {
+            view.act(action, desk)
+        });
+    assert!(harness.state().screen::<FamiliesState>().detail.is_none());
     assert!(
         harness
             .state()
-            .round_table
+            .screen::<RoundTableState>()
             .message
             .as_deref()
             .is_some_and(|m| m.contains("may not use Families"))
@@ -1068,7 +1112,10 @@ fn the_sample_county_takes_no_import() {
         db_path: dir.path().join("sample.duckdb"),
     });
     assert!(app.is_sample());
-    app.import_manifest(&egui::Context::default(), dir.path().join("manifest.toml"));
+    let manifest = dir.path().join("manifest.toml");
+    app.act(&egui::Context::default(), |data: &mut DataState, desk| {
+        data.import(desk, move || Some(manifest))
+    });
     assert!(!app.is_busy(), "no import job was started");
     assert_eq!(
         app.import_message(),

@@ -10,6 +10,7 @@ use zonewise::access::Session;
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::read_families;
 use zonewise::report::family_detail::{DecisionError, OUTCOMES, record_decision};
+use zonewise::ui::round_table::RoundTableState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
 struct County {
@@ -115,7 +116,7 @@ fn while_a_load_holds_the_audit_log_a_decision_waits_on_a_worker_and_is_stored_a
     let county = county();
     let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
     app.view = View::RoundTable;
-    app.round_table.zone = Some(county.zone.clone());
+    app.screen_mut::<RoundTableState>().zone = Some(county.zone.clone());
     let mut harness = harness(app, 1280.0, 2400.0);
     wait_for_figures(&mut harness);
     harness.run_steps(3);

@@ -11,6 +11,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use zonewise::access::{self, AccessError, NewUser, Role};
 use zonewise::audit::{self, Action, Filter};
+use zonewise::ui::users_view::UsersState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
 const PASSWORD: &str = "correct horse battery";
@@ -37,7 +38,12 @@ fn message(harness: &mut Harness<'_, ZonewiseApp>) -> Result<String, String> {
         h.state().is_busy()
     });
     harness.run_steps(2);
-    harness.state().users.message.clone().expect("a message")
+    harness
+        .state()
+        .screen::<UsersState>()
+        .message
+        .clone()
+        .expect("a message")
 }
 
 #[test]

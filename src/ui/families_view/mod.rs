@@ -4,6 +4,7 @@
 //! agency and score; a family opens its single view (`family_page`), and a child
 //! in it the child's own page. Breadcrumbs lead back up.
 
+mod actions;
 pub mod drill;
 mod family_list;
 mod family_page;
@@ -14,7 +15,9 @@ use crate::access::{Purpose, Session};
 use crate::audit::Action;
 use crate::report::families::FamiliesFigures;
 use crate::report::family_detail::FamilyDetail;
+use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
 use crate::ui::widgets::{Metric, metric_cards_ui};
+pub use actions::wanted_family;
 pub use drill::{Filters, Level, Scope};
 pub(crate) use family_list::score_ui;
 
@@ -32,7 +35,36 @@ pub struct FamiliesState {
     pub error: Option<String>,
 }
 
-/// What the view asks the shell to do.
+impl Screen for FamiliesState {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        let Some(families) = &desk.figures.families else {
+            return waiting_ui(ui);
+        };
+        let county = desk
+            .figures
+            .overview
+            .as_ref()
+            .map_or("", |o| o.county.as_str());
+        let action = families_ui(ui, families, county, self);
+        self.act(action, desk);
+    }
+
+    fn receive(&mut self, message: Message, desk: &mut Desk<'_>) {
+        match message {
+            Message::OpenFamily(wanted) => self.open_wanted(desk, &wanted),
+            Message::ShowArea { zone, lsoa } => {
+                self.scope = Scope {
+                    zone,
+                    lsoa: Some(lsoa),
+                    ..Scope::default()
+                };
+            }
+            Message::FindPerson(_) => {}
+        }
+    }
+}
+
+/// What the user asked the view to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FamiliesAction {
     None,

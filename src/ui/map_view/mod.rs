@@ -7,6 +7,7 @@
 //! tessellated once per level of detail ([`MapGeometry`]); a frame only moves
 //! vertices to the screen and colours them.
 
+mod actions;
 mod area_table;
 mod camera;
 mod canvas;
@@ -70,10 +71,10 @@ pub struct MapState {
     pub map_level: Level,
     /// Which areas the table beside the map lists.
     pub area_level: Level,
-    /// (zone, LSOA) whose families the user asked to see: the shell opens Families there.
+    /// (zone, LSOA) whose families the user asked to see: Families opens there.
     pub open_families: Option<(Option<String>, String)>,
     /// Whether the session may open the Families view, so that a selected LSOA
-    /// offers its families (set by the app from the role; off for commissioners).
+    /// offers its families (set from the role each frame; off for commissioners).
     pub offers_families: bool,
     /// The area picked in the table: the map fades the rest, the chart marks its rate.
     pub selected_area: Option<AreaSelection>,
@@ -93,8 +94,8 @@ pub struct MapState {
     county_preparations: usize,
 }
 
-/// Work the Map view asks the shell to run on its job queue: the view holds no
-/// job of its own, so the status bar shows these and busy state is the shell's.
+/// Work the Map view runs on the shell's job queue (see `actions`), so the
+/// status bar shows it and busy state is the shell's.
 #[derive(Default)]
 pub enum MapAction {
     #[default]

@@ -3,11 +3,15 @@
 //! one person's records across every source (Find a person).
 //!
 //! The view draws what its `read` returned and its own state and returns a
-//! [`LinkageAction`]; the shell records decisions, searches and re-clusters.
+//! [`LinkageAction`], which `actions` runs on the job queue: verdicts,
+//! searches, opening a person and re-clustering.
+
+mod actions;
 
 use egui::{Color32, RichText};
 use egui_plot::{Bar, BarChart, Plot, VLine};
 
+use super::desk::{Desk, Message, Screen, waiting_ui};
 use super::widgets::{Metric, metric_cards_ui, section_heading_ui};
 use crate::access::{Capability, Purpose, Session};
 use crate::format::thousands;
@@ -185,6 +189,28 @@ pub enum LinkageAction {
     Search,
     /// Show this person's records.
     OpenPerson(String),
+}
+
+impl Screen for LinkageState {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        let Some(linkage) = &desk.figures.linkage else {
+            return waiting_ui(ui);
+        };
+        if let Some(message) = &self.message {
+            ui.label(RichText::new(message).strong());
+        }
+        let busy = desk.is_busy();
+        let action = linkage_ui(ui, &linkage.figures, &linkage.review_queue, self, busy);
+        self.act(action, desk);
+    }
+
+    fn receive(&mut self, message: Message, desk: &mut Desk<'_>) {
+        if let Message::FindPerson(text) = message {
+            self.tab = LinkageTab::Person;
+            self.search = text;
+            self.start_search(desk, true);
+        }
+    }
 }
 
 /// Draws the Linkage view.

@@ -1,0 +1,155 @@
+//! What the Map view asks for, run on the job queue: loading England's LSOAs,
+//! exporting the tables as CSV and the map and chart as a PNG figure (each
+//! recorded in the audit log before the file appears); and how new figures
+//! reach the prepared geometry.
+
+use std::path::PathBuf;
+
+use super::{MapAction, MapState, map_ui, save_figure};
+use crate::audit;
+use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
+use crate::ui::figures::{Figures, Part, PartData};
+use crate::ui::views::View;
+
+const LOADING_ENGLAND: &str = "Loading England's LSOAs";
+const EXPORTING_TABLES: &str = "Exporting uptake tables";
+const CHOOSING_FIGURE: &str = "Exporting the map";
+const SAVING_FIGURE: &str = "Saving the map and chart";
+
+impl Screen for MapState {
+    fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
+        let Some(county) = &desk.figures.map else {
+            return waiting_ui(ui);
+        };
+        self.offers_families = desk.may(View::Families);
+        self.exporting_tables = desk.is_running(EXPORTING_TABLES);
+        self.exporting_figure = desk.is_running(CHOOSING_FIGURE) || desk.is_running(SAVING_FIGURE);
+        let action = map_ui(ui, county, self);
+        if let Some((zone, lsoa)) = self.open_families.take() {
+            desk.go(View::Families, Some(Message::ShowArea { zone, lsoa }));
+        }
+        self.act(action, desk);
+    }
+
+    /// New figures on the same boundaries keep the prepared geometry; other
+    /// boundaries are prepared again.
+    fn part_stored(&mut self, part: Part, replaced: Option<&PartData>, figures: &Figures) {
+        if part != Part::Map {
+            return;
+        }
+        match (replaced, &figures.map) {
+            (Some(PartData::Map(old)), Some(new)) if old.shapes == new.shapes => {
+                self.figures_refreshed()
+            }
+            _ => self.reset_geometry(),
+        }
+    }
+
+    fn is_capturing(&self) -> bool {
+        self.is_figure()
+    }
+}
+
+impl MapState {
+    /// Runs what the view asked for on the job queue.
+    pub fn act(&mut self, action: MapAction, desk: &mut Desk<'_>) {
+        match action {
+            MapAction::None => {}
+            MapAction::LoadEngland => {
+                if !desk.is_running(LOADING_ENGLAND) {
+                    desk.start(
+                        LOADING_ENGLAND,
+                        |sink| super::load_england(sink).map(Box::new),
+                        |view: &mut MapState, loaded, _| view.england_loaded(loaded.map(|l| *l)),
+                    );
+                }
+            }
+            MapAction::ExportTables(published) => self.export_tables(desk, *published, || {
+                rfd::FileDialog::new()
+                    .set_title("Choose a folder for the uptake tables")
+                    .pick_folder()
+            }),
+            MapAction::ExportFigure => self.export_figure(desk, || {
+                rfd::FileDialog::new()
+                    .set_title("Save the map and chart as PNG")
+                    .add_filter("PNG image", &["png"])
+                    .set_file_name("uptake-map.png")
+                    .save_file()
+            }),
+            MapAction::SaveFigure(figure) => {
+                let actor = desk.actor();
+                desk.start_on(
+                    SAVING_FIGURE,
+                    move |sink, conn| {
+                        sink.report(None, "Encoding and recording the figure…");
+                        Ok(save_figure(conn, &figure, &actor)?)
+                    },
+                    |view: &mut MapState, result, _| {
+                        view.export_message = Some(match result {
+                            Ok(path) => format!("Saved the map and chart to {}", path.display()),
+                            Err(error) => format!("Export failed: {error}"),
+                        })
+                    },
+                );
+            }
+        }
+    }
+
+    /// Writes the view's `published` tables as CSV files into the folder `pick`
+    /// chooses (a dialog in the app), on a worker: under temporary names until
+    /// the export is in the audit log (it waits there while a load holds the
+    /// log), then renamed into place. Only suppressed tables can be passed.
+    pub fn export_tables(
+        &mut self,
+        desk: &mut Desk<'_>,
+        published: crate::uptake::Published,
+        pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+    ) {
+        self.export_message = None;
+        let actor = desk.actor();
+        desk.start_on(
+            EXPORTING_TABLES,
+            move |sink, conn| {
+                sink.report(None, "Choosing a folder…");
+                let Some(dir) = pick() else {
+                    return Ok("Export cancelled".to_string());
+                };
+                sink.report(None, "Writing and recording the tables…");
+                let produced = chrono::Local::now().date_naive();
+                let files = crate::uptake::export::write_csv(
+                    &published,
+                    &dir,
+                    produced,
+                    &actor,
+                    |entry| audit::record(conn, entry),
+                )?;
+                Ok(format!("Saved {} files to {}", files.len(), dir.display()))
+            },
+            |view: &mut MapState, result, _| {
+                view.export_message = Some(result.unwrap_or_else(|e| format!("Export failed: {e}")))
+            },
+        );
+    }
+
+    /// Saves the map and chart as a PNG to the file `pick` chooses (a save dialog,
+    /// run on a worker). The view is then drawn as a figure for a few frames and
+    /// captured; [`MapAction::SaveFigure`] saves it.
+    pub fn export_figure(
+        &mut self,
+        desk: &mut Desk<'_>,
+        pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+    ) {
+        self.export_message = None;
+        desk.start(
+            CHOOSING_FIGURE,
+            move |sink| {
+                sink.report(None, "Choosing a file…");
+                Ok(pick())
+            },
+            |view: &mut MapState, result, _| match result {
+                Ok(path) => view.figure_file_chosen(path),
+                Err(error) => view.export_message = Some(format!("Export failed: {error}")),
+            },
+        );
+    }
+}

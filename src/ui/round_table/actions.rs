@@ -1,0 +1,204 @@
+//! What the Round table's actions do, each on the job queue: opening a case (its
+//! audit entry, before any name shows), recording a decision, saving the masked
+//! meeting pack; and selecting a family asked for from elsewhere.
+
+use std::path::PathBuf;
+
+use super::{RoundTableAction, RoundTableState};
+use crate::audit::{self, Action, Entry};
+use crate::report::agenda::agenda;
+use crate::ui::desk::{Desk, Message};
+use crate::ui::families_view::wanted_family;
+use crate::ui::views::View;
+
+pub(super) const DECIDING: &str = "Recording the decision";
+const OPENING_CASE: &str = "Opening the case";
+const SAVING_PACK: &str = "Saving the meeting pack";
+
+impl RoundTableState {
+    /// Carries out what the view asked for; refused for a role that may not
+    /// hold a round table.
+    pub fn act(&mut self, action: RoundTableAction, desk: &mut Desk<'_>) {
+        if action != RoundTableAction::None && !desk.may(View::RoundTable) {
+            self.message = Some(desk.refusal(View::RoundTable));
+            return;
+        }
+        match action {
+            RoundTableAction::None => {}
+            RoundTableAction::OpenCase { family_id, reason } => {
+                // Recorded before any name is shown: no entry, no unmasking.
+                let entry = Entry::new(desk.actor(), Action::OpenFamily, family_id.as_str())
+                    .with_reason(reason)
+                    .with_detail("unmasked on the round table");
+                desk.start_on(
+                    OPENING_CASE,
+                    move |_, conn| Ok(audit::record(conn, &entry)?),
+                    move |view: &mut RoundTableState, result, _| match result {
+                        Ok(_) => {
+                            view.opened.insert(family_id);
+                            view.open_reason.clear();
+                        }
+                        Err(error) => {
+                            view.message = Some(format!("The case was not opened: {error}"))
+                        }
+                    },
+                );
+            }
+            // The projected screen may not open Families: its family is never read
+            // unmasked for it (the button is not offered either).
+            RoundTableAction::ShowFamily(_) if !desk.may(View::Families) => {
+                self.message = Some(desk.refusal(View::Families));
+            }
+            RoundTableAction::ShowFamily(family_id) => {
+                desk.go(View::Families, Some(Message::OpenFamily(family_id)));
+            }
+            RoundTableAction::RecordDecision {
+                family_id,
+                zone_id,
+                outcome,
+                note,
+            } => self.record_decision(desk, family_id, zone_id, outcome, note),
+            RoundTableAction::ExportPack { zone_id } => self.export_pack(desk, zone_id),
+        }
+    }
+
+    /// Records a round table's decision on a worker: it waits there while a load
+    /// holds the audit log, never on the frame. Once stored, its family's row
+    /// shows it (one family changed, so nothing else is read again) and the
+    /// form is cleared.
+    fn record_decision(
+        &mut self,
+        desk: &mut Desk<'_>,
+        family_id: String,
+        zone_id: String,
+        outcome: String,
+        note: String,
+    ) {
+        if desk.is_running(DECIDING) {
+            return;
+        }
+        let Some(date) = desk
+            .figures
+            .families
+            .as_ref()
+            .and_then(|families| families.current.clone())
+        else {
+            return;
+        };
+        let decided_by = desk.actor();
+        self.message = None;
+        desk.start_on(
+            DECIDING,
+            move |sink, conn| {
+                sink.report(None, format!("{outcome} for {family_id}"));
+                let decision = crate::report::family_detail::record_decision(
+                    conn,
+                    &family_id,
+                    Some(&zone_id),
+                    &date,
+                    &outcome,
+                    &note,
+                    &decided_by,
+                )?;
+                Ok((family_id, decision))
+            },
+            |view: &mut RoundTableState, result, desk| match result {
+                Ok((family_id, decision)) => {
+                    view.message = Some(format!("Recorded for {family_id}: {}.", decision.outcome));
+                    if let Some(row) = desk.figures.families.as_mut().and_then(|families| {
+                        families
+                            .families
+                            .iter_mut()
+                            .find(|f| f.family_id == family_id)
+                    }) {
+                        row.decision = Some(decision);
+                    }
+                    view.outcome = None;
+                    view.note.clear();
+                }
+                Err(error) => {
+                    view.message = Some(format!("The decision could not be saved: {error}"))
+                }
+            },
+        );
+    }
+
+    /// Saves the zone's masked meeting pack through a save dialog, on a worker:
+    /// recorded in the audit log before the file appears.
+    fn export_pack(&mut self, desk: &mut Desk<'_>, zone_id: String) {
+        let (Some(families), Some(overview)) = (&desk.figures.families, &desk.figures.overview)
+        else {
+            return;
+        };
+        let generated = chrono::Local::now().format("%d/%m/%Y %H:%M").to_string();
+        let html = crate::report::meeting_pack::meeting_pack_html(
+            families,
+            &zone_id,
+            &overview.county,
+            &generated,
+        );
+        let file_name = format!(
+            "round-table-{}-{}.html",
+            zone_id,
+            families.current.as_deref().unwrap_or("pack")
+        );
+        self.message = None;
+        let actor = desk.actor();
+        desk.start_on(
+            SAVING_PACK,
+            move |sink, conn| {
+                sink.report(None, "Choosing where to save…");
+                let Some(path) = rfd::FileDialog::new()
+                    .set_title("Save the meeting pack")
+                    .set_file_name(&file_name)
+                    .add_filter("Web page (prints to paper or PDF)", &["html"])
+                    .save_file()
+                else {
+                    return Ok(None::<PathBuf>);
+                };
+                sink.report(None, "Saving the meeting pack…");
+                crate::report::meeting_pack::save_pack(conn, &path, &html, &zone_id, &actor)?;
+                Ok(Some(path))
+            },
+            |view: &mut RoundTableState, result, _| {
+                view.message = match result {
+                    Ok(path) => {
+                        path.map(|path| format!("Meeting pack saved to {}", path.display()))
+                    }
+                    Err(error) => Some(format!("The meeting pack was not saved: {error}")),
+                }
+            },
+        );
+    }
+
+    /// Shows the zone of the family `wanted` names (`zonewise --family`) with
+    /// that family selected when it is on the agenda, else the agenda's first.
+    pub(super) fn select_wanted(&mut self, desk: &mut Desk<'_>, wanted: &str) {
+        let Some(families) = &desk.figures.families else {
+            return;
+        };
+        let Some(row) = wanted_family(families, wanted) else {
+            self.message = Some(format!("No family {wanted} on the current round."));
+            return;
+        };
+        let zone = row.zone_id.clone();
+        let selected = zone.as_deref().and_then(|zone| {
+            let agenda = agenda(families, zone);
+            let sections = agenda.sections();
+            let listed = |family_id: &str| {
+                sections
+                    .iter()
+                    .any(|(_, _, list)| list.iter().any(|f| f.family_id == family_id))
+            };
+            if listed(&row.family_id) {
+                Some(row.family_id.clone())
+            } else {
+                sections
+                    .iter()
+                    .find_map(|(_, _, list)| list.first().map(|f| f.family_id.clone()))
+            }
+        });
+        self.zone = zone;
+        self.selected = selected;
+    }
+}
