@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::sample;
 use crate::ui::map_view::{Classes, MAP_LEVELS, MapState, Palette};
 use crate::ui::{DatabaseChoice, LinkageState, LinkageTab, View, ZonewiseApp};
 use crate::uptake::Level;
@@ -19,9 +18,9 @@ pub struct WindowArgs {
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
 
-    /// The view to open.
-    #[arg(long, default_value = "overview", ignore_case = true)]
-    pub view: View,
+    /// The view to open (by default the one open when the window last closed).
+    #[arg(long, ignore_case = true)]
+    pub view: Option<View>,
 
     /// Open the Linkage view's review queue.
     #[arg(long, conflicts_with = "find")]
@@ -82,13 +81,22 @@ impl WindowArgs {
     pub fn open(self, sign_in_as: Option<String>) -> anyhow::Result<()> {
         let database = match self.db {
             Some(path) => DatabaseChoice::File(path),
-            None => DatabaseChoice::Sample {
-                sample_dir: crate::bundled::sample_dir(),
-                db_path: sample::sample_db_path(),
-            },
+            None => DatabaseChoice::sample(),
         };
+        let chooses_what_to_show = self.view.is_some()
+            || self.review
+            || self.find.is_some()
+            || self.family.is_some()
+            || self.england
+            || self.map_by.is_some()
+            || self.screenshot.is_some();
         let mut app = ZonewiseApp::new(database);
-        app.view = self.view;
+        if let Some(view) = self.view {
+            app.view = view;
+        }
+        if !chooses_what_to_show {
+            app = app.with_last_view_restored();
+        }
         // On a database with users: signed in at once with the password from
         // the environment, else the sign-in form starts with this name.
         if let Some(user) = sign_in_as {

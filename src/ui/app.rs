@@ -16,6 +16,8 @@ use super::data_view::{DataState, ImportMessage};
 use super::desk::{Desk, Done, JobKey, Message, Queue, Request, Screen};
 use super::figures::{Figures, Part, PartData};
 use super::jobs::Database;
+use super::map_view::MapState;
+use super::settings::{MapChoices, Settings};
 use super::views::View;
 use super::{login, screenshot};
 use crate::access::Session;
@@ -34,6 +36,14 @@ pub enum DatabaseChoice {
 }
 
 impl DatabaseChoice {
+    /// The bundled sample county, in its usual places.
+    pub fn sample() -> DatabaseChoice {
+        DatabaseChoice::Sample {
+            sample_dir: crate::bundled::sample_dir(),
+            db_path: sample::sample_db_path(),
+        }
+    }
+
     fn db_path(&self) -> &PathBuf {
         match self {
             DatabaseChoice::Sample { db_path, .. } | DatabaseChoice::File(db_path) => db_path,
@@ -111,6 +121,11 @@ pub struct ZonewiseApp {
     /// A person search to run once the data is shown (`zonewise --find`).
     pending_search: Option<String>,
     screenshot: Option<screenshot::Capture>,
+    /// What the window remembers between sessions (see [`Settings`]).
+    settings: Settings,
+    /// Nothing on the command line said what to show: the last view and map
+    /// choices are restored.
+    restores_view: bool,
     started: bool,
 }
 
@@ -138,8 +153,92 @@ impl ZonewiseApp {
             login: login::LoginState::default(),
             requires_login: false,
             screenshot: None,
+            settings: Settings::default(),
+            restores_view: false,
             started: false,
         }
+    }
+
+    /// Shows the last view and map choices kept from the previous session when
+    /// [`ZonewiseApp::restore`] is given them (the command line chose nothing).
+    pub fn with_last_view_restored(mut self) -> ZonewiseApp {
+        self.restores_view = true;
+        self
+    }
+
+    /// Takes the settings kept from earlier sessions: the recent databases
+    /// always; the last view and the map's choices when the command line chose
+    /// nothing to show. A screenshot ignores them (it must not depend on
+    /// whoever used the window last).
+    pub fn restore(&mut self, settings: Settings) {
+        if self.screenshot.is_some() {
+            return;
+        }
+        if self.restores_view {
+            if let Some(view) = settings.view {
+                self.view = view;
+            }
+            if let Some(choices) = settings.map {
+                choices.apply(self.screen_mut::<MapState>());
+            }
+        }
+        self.settings = settings;
+    }
+
+    /// What the window would keep now: the recent databases, the view on
+    /// screen and the map's choices.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            view: Some(self.view),
+            map: Some(MapChoices::of(self.screen::<MapState>())),
+            ..self.settings.clone()
+        }
+    }
+
+    /// True when the window only takes a screenshot (`--screenshot`).
+    pub fn is_screenshot(&self) -> bool {
+        self.screenshot.is_some()
+    }
+
+    /// Opens another database in this window, as if started on it: everything
+    /// read from the last one, its session and every view's state are
+    /// forgotten. Refused while work runs (it belongs to the open database).
+    pub fn switch_to(&mut self, database: DatabaseChoice) {
+        if self.jobs.is_busy() {
+            return;
+        }
+        self.database = database;
+        self.db = None;
+        self.figures = Figures::default();
+        self.screens = make_screens();
+        self.session = None;
+        self.session_number += 1;
+        self.requires_login = false;
+        self.login = login::LoginState::default();
+        self.open_error = None;
+        self.job_failure = None;
+        self.prefetch = false;
+        self.shown = None;
+        self.pending_family = None;
+        self.pending_search = None;
+        self.started = false;
+    }
+
+    /// Asks for a database file in a dialog on a worker, then opens it.
+    fn choose_database(&mut self, ctx: &egui::Context) {
+        if self.jobs.is_busy() {
+            return;
+        }
+        self.jobs
+            .start(JobKey::ChooseDatabase, "Opening a database", ctx, |sink| {
+                sink.report(None, "Choosing a database file…");
+                Ok(Done::DatabaseChosen(
+                    rfd::FileDialog::new()
+                        .set_title("Open a Zonewise database")
+                        .add_filter("Zonewise database", &["duckdb"])
+                        .pick_file(),
+                ))
+            });
     }
 
     /// Saves a PNG of `view` to `path` once the data is shown, then closes the window.
@@ -427,6 +526,11 @@ impl ZonewiseApp {
                 ) => self.opened(ctx, conn, requires_login),
                 (_, Ok(Done::Read(parts))) => self.parts_read(parts),
                 (_, Ok(Done::SignedIn(session))) => self.signed_in(session),
+                (_, Ok(Done::DatabaseChosen(path))) => {
+                    if let Some(path) = path {
+                        self.switch_to(DatabaseChoice::File(path));
+                    }
+                }
                 (JobKey::View { view, session, .. }, Ok(Done::View(apply))) => {
                     if session != self.session_number {
                         continue;
@@ -442,6 +546,7 @@ impl ZonewiseApp {
                     self.open_error = Some(error)
                 }
                 (JobKey::SignIn, Err(error)) => self.login.error = Some(error),
+                (JobKey::ChooseDatabase, Err(error)) => self.job_failure = Some(error),
                 (JobKey::View { title, .. }, Err(error)) => {
                     self.job_failure = Some(format!("{title}: {error}"))
                 }
@@ -467,6 +572,9 @@ impl ZonewiseApp {
     /// The database is open: a database with users asks who is there; one without
     /// runs as the local analyst.
     fn opened(&mut self, ctx: &egui::Context, conn: Connection, requires_login: bool) {
+        if let DatabaseChoice::File(path) = &self.database {
+            self.settings.remember_database(path);
+        }
         self.requires_login = requires_login;
         self.session = (!requires_login).then(Session::local_analyst);
         self.session_number += 1;
@@ -559,11 +667,58 @@ impl ZonewiseApp {
                     ui.label(format!("{} ({})", session.user, session.role.as_str()));
                     ui.separator();
                 }
-                let path = self.database.db_path().display().to_string();
-                ui.label(egui::RichText::new(shorten_path(&path)).small().weak())
-                    .on_hover_text(format!("Database file: {path}"));
+                self.database_menu_ui(ui);
             });
         });
+    }
+
+    /// The open database's file, and a menu to open another: a file chosen in
+    /// a dialog, a recent one, or the sample county. Offered while no work runs
+    /// (it belongs to the open database).
+    fn database_menu_ui(&mut self, ui: &mut egui::Ui) {
+        let idle = !self.jobs.is_busy();
+        ui.add_enabled_ui(idle, |ui| {
+            ui.menu_button("Open…", |ui| {
+                if ui.button("Open a database file…").clicked() {
+                    let ctx = ui.ctx().clone();
+                    self.choose_database(&ctx);
+                    ui.close();
+                }
+                let recent: Vec<PathBuf> = self
+                    .settings
+                    .recent
+                    .iter()
+                    .filter(|known| *known != self.database.db_path())
+                    .cloned()
+                    .collect();
+                if !recent.is_empty() {
+                    ui.separator();
+                    ui.label(egui::RichText::new("Recent").weak());
+                }
+                for known in recent {
+                    let text = shorten_path(&known.display().to_string());
+                    let button = ui
+                        .add_enabled(known.is_file(), egui::Button::new(text))
+                        .on_disabled_hover_text("This file is no longer there.");
+                    if button.clicked() {
+                        self.switch_to(DatabaseChoice::File(known));
+                        ui.close();
+                    }
+                }
+                if !self.is_sample() {
+                    ui.separator();
+                    if ui.button("The sample county").clicked() {
+                        self.switch_to(DatabaseChoice::sample());
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Open another database in this window");
+        });
+        let path = self.database.db_path().display().to_string();
+        ui.label(egui::RichText::new(shorten_path(&path)).small().weak())
+            .on_hover_text(format!("Database file: {path}"));
     }
 
     fn navigation_ui(&mut self, ui: &mut egui::Ui) {
@@ -666,6 +821,14 @@ impl ZonewiseApp {
 impl eframe::App for ZonewiseApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ZonewiseApp::ui(self, ui);
+    }
+
+    /// Keeps the settings (never in screenshot mode, which must neither
+    /// depend on nor change what the user's window remembers).
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.screenshot.is_none() {
+            self.settings().save(storage);
+        }
     }
 
     /// In screenshot mode the pointer is ignored: wherever the display put it, it

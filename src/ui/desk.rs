@@ -54,6 +54,8 @@ pub(super) enum JobKey {
     Open,
     Read,
     SignIn,
+    /// The dialog choosing another database to open.
+    ChooseDatabase,
     /// A view's job: the view it came from, its title, and the session it
     /// was started for (see [`Desk::session_number`]).
     View {
@@ -73,6 +75,8 @@ pub(super) enum Done {
     /// Parts of the figures, in the order asked for.
     Read(Vec<PartData>),
     SignedIn(Session),
+    /// The database file chosen in the dialog; `None` when it was cancelled.
+    DatabaseChosen(Option<std::path::PathBuf>),
     /// A view's job: its result, applied to the view that started it.
     View(Applier),
 }

@@ -18,6 +18,7 @@ pub mod models_view;
 pub mod overview;
 pub mod round_table;
 pub mod screenshot;
+pub mod settings;
 pub mod users_view;
 pub mod views;
 pub mod widgets;
@@ -28,8 +29,13 @@ pub use desk::{Desk, Screen};
 pub use linkage_view::{LinkageAction, LinkageState, LinkageTab};
 pub use views::View;
 
-/// Opens the Zonewise window and runs until it is closed.
-pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {
+/// Opens the Zonewise window and runs until it is closed. The window's size
+/// and place and the app's settings are kept between sessions, except for a
+/// screenshot, which starts from nothing remembered and keeps nothing.
+pub fn run_window(mut app: ZonewiseApp) -> anyhow::Result<()> {
+    let screenshot = app.is_screenshot();
+    // A screenshot's storage is a folder of its own, removed when it is done.
+    let scratch = screenshot.then(tempfile::tempdir).transpose()?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Zonewise")
@@ -37,6 +43,8 @@ pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {
             .with_min_inner_size([900.0, 600.0])
             .with_icon(app_icon()),
         renderer: eframe::Renderer::Glow,
+        persist_window: !screenshot,
+        persistence_path: scratch.as_ref().map(|dir| dir.path().join("app.ron")),
         ..Default::default()
     };
     eframe::run_native(
@@ -44,6 +52,7 @@ pub fn run_window(app: ZonewiseApp) -> anyhow::Result<()> {
         options,
         Box::new(|creation| {
             creation.egui_ctx.set_theme(egui::Theme::Light);
+            app.restore(settings::Settings::load(creation.storage));
             Ok(Box::new(app))
         }),
     )

@@ -1152,3 +1152,97 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
         "map and decile chart (PNG): NHS Health Check: uptake by zone and by IMD 2019 decile"
     );
 }
+
+/// The title bar's database menu opens a recent council database in the same
+/// window, with nothing of the first one kept; the window remembers both files,
+/// the view and the map's choices for next time, and a screenshot ignores them.
+#[test]
+fn the_database_menu_opens_a_recent_county_and_the_window_remembers_it() {
+    use zonewise::ui::settings::{MapChoices, Settings};
+    use zonewise::uptake::Level;
+    let _turn = common::app::one_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let [first, second] = ["first", "second"].map(|name| {
+        let folder = dir.path().join(name);
+        std::fs::create_dir_all(&folder).expect("folder");
+        common::app::assessed_county(&folder, 300, 21)
+    });
+    // The second county has users: whoever opens it signs in (the first's
+    // local analyst does not carry over).
+    let analyst = zonewise::access::NewUser {
+        user: "ana".to_string(),
+        display_name: "Ana".to_string(),
+        role: zonewise::access::Role::Analyst,
+        zones: vec![],
+    };
+    let conn = zonewise::store::open(&second).expect("open");
+    zonewise::access::add_user(&conn, &analyst, "correct horse battery", "test").expect("user");
+    drop(conn);
+    let mut map = MapState::default();
+    map.map_level = Level::Zone;
+    let kept = Settings {
+        recent: vec![second.clone()],
+        view: Some(View::Models),
+        map: Some(MapChoices::of(&map)),
+    };
+
+    let mut screenshot = ZonewiseApp::new(DatabaseChoice::File(first.clone()))
+        .with_last_view_restored()
+        .with_screenshot(View::Overview, dir.path().join("shot.png"));
+    screenshot.restore(kept.clone());
+    assert_eq!(
+        screenshot.view,
+        View::Overview,
+        "a screenshot shows what it was asked"
+    );
+    assert_eq!(
+        screenshot.settings().recent,
+        Vec::<std::path::PathBuf>::new()
+    );
+
+    let mut app = ZonewiseApp::new(DatabaseChoice::File(first.clone())).with_last_view_restored();
+    app.restore(kept);
+    assert_eq!(app.view, View::Models, "the last view is shown again");
+    assert_eq!(app.screen::<MapState>().map_level, Level::Zone);
+    let mut harness = common::app::harness(app, 1280.0, 800.0);
+    common::app::wait_for_figures(&mut harness);
+    assert_eq!(
+        harness.state().settings().recent,
+        [first.clone(), second.clone()],
+        "the database opened is remembered first"
+    );
+    let models_of_first = harness.state().figures().models.is_some();
+    assert!(models_of_first);
+
+    assert!(
+        harness
+            .query_by_label_contains("first/county.duckdb")
+            .is_some()
+    );
+    common::app::click_button(&harness, "Open…");
+    harness.run_steps(2);
+    harness
+        .get_by_label_contains("second/county.duckdb")
+        .click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().figures().overview.is_none() && harness.state().session().is_none(),
+        "nothing read from the first database, nor its session, is kept"
+    );
+    common::app::wait_for_sign_in_form(&mut harness);
+    common::app::sign_in(&mut harness, "ana", "correct horse battery");
+    common::app::wait_for_figures(&mut harness);
+    let settings = harness.state().settings();
+    assert_eq!(settings.recent, [second.clone(), first.clone()]);
+    assert_eq!(settings.view, Some(View::Models));
+    assert!(
+        harness
+            .query_by_label_contains("second/county.duckdb")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("first/county.duckdb")
+            .is_none()
+    );
+}

@@ -16,7 +16,7 @@ use crate::report::map::{MapFigures, ServiceFigures};
 use crate::uptake::{Level, Measure, Rate, UptakeRow};
 
 /// What the LSOAs are coloured by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ColourBy {
     Deprivation,
     Coverage,
@@ -24,7 +24,7 @@ pub enum ColourBy {
 }
 
 /// How rates are cut into colour classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Classes {
     /// Five classes with about the same number of areas each.
     Quantile,
@@ -36,7 +36,7 @@ pub enum Classes {
 }
 
 /// Colour scheme for rates, both from ColorBrewer and safe for colour-blind readers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Palette {
     /// Yellow–green–blue: light for low rates, dark for high.
     Sequential,

@@ -18,7 +18,7 @@ pub mod suppress;
 
 use chrono::NaiveDate;
 use duckdb::Connection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use service::Service;
 pub use stats::{Inequality, Measure};
@@ -32,7 +32,7 @@ pub struct UptakeOptions {
 }
 
 /// Which kind of area a row describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Lsoa,
