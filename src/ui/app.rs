@@ -804,12 +804,7 @@ impl ZonewiseApp {
                     families_view::FamiliesAction::OpenFamily(family_id),
                 );
             }
-            RoundTableAction::RecordDecision {
-                family_id,
-                zone_id,
-                outcome,
-                note,
-            } => self.record_decision(ctx, family_id, zone_id, outcome, note),
+            RoundTableAction::RecordDecision(decision) => self.record_decision(ctx, decision),
             RoundTableAction::ExportPack { zone_id } => self.export_pack(ctx, &zone_id),
         }
     }
@@ -819,22 +814,11 @@ impl ZonewiseApp {
     fn record_decision(
         &mut self,
         ctx: &egui::Context,
-        family_id: String,
-        zone_id: String,
-        outcome: String,
-        note: String,
+        decision: crate::report::family_detail::NewDecision,
     ) {
         if self.jobs.is_running(JobKind::Decide) {
             return;
         }
-        let Some(date) = self
-            .figures
-            .families
-            .as_ref()
-            .and_then(|families| families.current.clone())
-        else {
-            return;
-        };
         let Some(db) = &self.db else {
             return;
         };
@@ -846,16 +830,13 @@ impl ZonewiseApp {
             "Recording the decision",
             ctx,
             move |sink, conn| {
-                sink.report(None, format!("{outcome} for {family_id}"));
-                let decision = crate::report::family_detail::record_decision(
-                    conn,
-                    &family_id,
-                    Some(&zone_id),
-                    &date,
-                    &outcome,
-                    &note,
-                    &decided_by,
-                )?;
+                sink.report(
+                    None,
+                    format!("{} for {}", decision.outcome, decision.family_id),
+                );
+                let family_id = decision.family_id.clone();
+                let decision =
+                    crate::report::family_detail::record_decision(conn, &decision, &decided_by)?;
                 Ok(JobDone::Decided {
                     family_id,
                     decision,
@@ -876,8 +857,7 @@ impl ZonewiseApp {
         }) {
             row.decision = Some(decision);
         }
-        self.round_table.outcome = None;
-        self.round_table.note.clear();
+        self.round_table.decision_recorded();
     }
 
     fn export_pack(&mut self, ctx: &egui::Context, zone_id: &str) {
