@@ -474,7 +474,7 @@ fn decision_form_ui(
                 ui.add(
                     egui::TextEdit::singleline(&mut form.plan_ends)
                         .hint_text("yyyy-mm-dd, if agreed")
-                        .desired_width(100.0),
+                        .desired_width(160.0),
                 )
                 .labelled_by(label.id);
                 ui.end_row();
