@@ -296,12 +296,11 @@ fn agenda_item_ui(
             egui::Sense::click(),
         )
         .clicked()
+        && state.selected.as_deref() != Some(family.family_id.as_str())
     {
-        if state.selected.as_deref() != Some(family.family_id.as_str()) {
-            state.selected = Some(family.family_id.clone());
-            state.open_reason.clear();
-            state.form = DecisionForm::default();
-        }
+        state.selected = Some(family.family_id.clone());
+        state.open_reason.clear();
+        state.form = DecisionForm::default();
     }
 }
 

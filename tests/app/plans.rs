@@ -258,7 +258,7 @@ fn a_plan_whose_review_date_has_passed_is_due_for_review_and_printed() {
     let ids = |list: &[&zonewise::report::families::FamilyRow]| {
         list.iter().map(|f| f.family_id.clone()).collect::<Vec<_>>()
     };
-    assert_eq!(ids(&agenda.due_for_review), [due.clone()]);
+    assert_eq!(ids(&agenda.due_for_review), std::slice::from_ref(due));
     assert!(
         !agenda.contains(later),
         "review not yet due: off the agenda"

@@ -222,10 +222,10 @@ mod tests {
             family_id: id.to_string(),
             zone_id: Some(zone.to_string()),
             lsoa_code: Some(lsoa.to_string()),
+            flagged: !met.is_empty() || score.is_some_and(|s| s >= 0.5),
             criteria_met: met,
             score,
             model_flagged: score.is_some_and(|s| s >= 0.5),
-            flagged: !met.is_empty() || score.is_some_and(|s| s >= 0.5),
             agencies: vec!["police".to_string(), "education".to_string()],
             ..FamilyRow::default()
         }
