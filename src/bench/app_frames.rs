@@ -20,7 +20,7 @@ use crate::access::{self, NewUser, Purpose, Role, Session};
 use crate::audit::{self, Action, Entry};
 use crate::link::LinkConfig;
 use crate::report::families::read_families;
-use crate::report::family_detail::{OUTCOMES, read_visible_family, record_decision};
+use crate::report::family_detail::{NewDecision, OUTCOMES, read_visible_family, record_decision};
 use crate::report::records::{read_review_queue, search_persons};
 use crate::ui::families_view::{FamiliesAction, FamiliesState};
 use crate::ui::map_view::MapState;
@@ -172,13 +172,21 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
             });
         },
     )?);
-    let (family_id, zone_id) = driver
+    let (family_id, zone_id, round) = driver
         .app
         .figures()
         .families
         .as_ref()
-        .and_then(|families| families.families.first())
-        .map(|f| (f.family_id.clone(), f.zone_id.clone().unwrap_or_default()))
+        .and_then(|families| {
+            let round = families.current.clone()?;
+            families.families.first().map(|f| {
+                (
+                    f.family_id.clone(),
+                    f.zone_id.clone().unwrap_or_default(),
+                    round,
+                )
+            })
+        })
         .ok_or_else(|| anyhow::anyhow!("the county has no family on its round"))?;
     let family = family_id.clone();
     rows.push(measure(
@@ -200,12 +208,14 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
         Some(View::RoundTable),
         REPEATS,
         &mut |app, ctx| {
-            let action = RoundTableAction::RecordDecision {
+            let action = RoundTableAction::RecordDecision(NewDecision {
                 family_id: family.clone(),
-                zone_id: zone_id.clone(),
+                zone_id: Some(zone_id.clone()),
+                reference_date: round.clone(),
                 outcome: OUTCOMES[0].to_string(),
                 note: "bench".to_string(),
-            };
+                plan: None,
+            });
             app.act(ctx, |view: &mut RoundTableState, desk| {
                 view.act(action, desk)
             });
@@ -392,11 +402,14 @@ fn old_calls(conn: &Connection) -> anyhow::Result<Vec<(&'static str, f64)>> {
     let decide = timed(&mut || {
         record_decision(
             conn,
-            &family.family_id,
-            family.zone_id.as_deref(),
-            &date,
-            OUTCOMES[1],
-            "bench",
+            &NewDecision {
+                family_id: family.family_id.clone(),
+                zone_id: family.zone_id.clone(),
+                reference_date: date.clone(),
+                outcome: OUTCOMES[1].to_string(),
+                note: "bench".to_string(),
+                plan: None,
+            },
             USER,
         )?;
         Ok(())

@@ -5,6 +5,7 @@
 //! granted to run each, comes from the command type ([`CommandName::needs`]).
 
 pub mod audit;
+pub mod capacity;
 pub mod features;
 pub mod ingest;
 pub mod link;
@@ -82,6 +83,9 @@ pub enum Command {
     Evaluate(model::EvaluateCommand),
     /// Print what a database holds and each source's data-quality summary.
     Quality(quality::QualityCommand),
+    /// List each zone's round-table capacity (families discussed a round, which
+    /// decides what is flagged), or set one zone's.
+    Capacity(capacity::CapacityCommand),
     /// Users and their roles.
     User {
         #[command(subcommand)]
@@ -115,6 +119,7 @@ pub enum CommandName {
     Score,
     Evaluate,
     Quality,
+    Capacity,
     User,
     Audit,
     Bench,
@@ -136,6 +141,7 @@ impl CommandName {
             CommandName::Score => "score",
             CommandName::Evaluate => "evaluate",
             CommandName::Quality => "quality",
+            CommandName::Capacity => "capacity",
             CommandName::User => "user",
             CommandName::Audit => "audit",
             CommandName::Bench => "bench",
@@ -160,7 +166,8 @@ impl CommandName {
             | CommandName::Train
             | CommandName::Score
             | CommandName::Evaluate
-            | CommandName::Quality => Some(Capability::RunPipeline),
+            | CommandName::Quality
+            | CommandName::Capacity => Some(Capability::RunPipeline),
             CommandName::User => Some(Capability::ManageUsers),
             CommandName::Audit => Some(Capability::ReadAuditLog),
         }
@@ -183,6 +190,7 @@ impl Command {
             Command::Score(_) => CommandName::Score,
             Command::Evaluate(_) => CommandName::Evaluate,
             Command::Quality(_) => CommandName::Quality,
+            Command::Capacity(_) => CommandName::Capacity,
             Command::User { .. } => CommandName::User,
             Command::Audit { .. } => CommandName::Audit,
             Command::Bench { .. } => CommandName::Bench,
@@ -204,6 +212,7 @@ impl Command {
             Command::Score(command) => Some(command.db.clone()),
             Command::Evaluate(command) => Some(command.db.clone()),
             Command::Quality(command) => Some(command.database()),
+            Command::Capacity(command) => Some(command.db.clone()),
             Command::User { user } => Some(user.database().to_path_buf()),
             Command::Audit { audit } => Some(audit.database().to_path_buf()),
         }
@@ -234,6 +243,7 @@ impl Command {
             Command::Score(command) => command.run(&session),
             Command::Evaluate(command) => command.run(),
             Command::Quality(command) => command.run(),
+            Command::Capacity(command) => command.run(&session),
             Command::User { user } => user.run(&session),
             Command::Audit { audit } => audit.run(),
             Command::Bench { bench } => bench.run(),

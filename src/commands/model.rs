@@ -133,19 +133,26 @@ impl ScoreCommand {
                 model.model_id.as_str(),
             )
             .with_detail(format!(
-                "scored {reference_date}: {} children, {} families flagged",
+                "scored {reference_date}: {} children, {} families at or above the threshold",
                 summary.children, summary.flagged_families
             )),
         )?;
+        let flagged: i64 =
+            crate::report::flags::flagged_per_zone(&conn, &reference_date.to_string())?
+                .iter()
+                .map(|(_, n)| n)
+                .sum();
         println!(
-            "{} children in {} families scored on {reference_date} with {}: {} children in {} families flagged for review (score ≥ {:.3}). \
+            "{} children in {} families scored on {reference_date} with {}: {} children in {} families at or above the model's threshold ({:.3}). \
+             Flagged for the round tables (each zone's top families within its capacity, `zonewise capacity`): {} families. \
              Scores are in mart.risk_score (families: mart.family_risk_score), reasons in mart.risk_reason.",
             thousands(summary.children as i64),
             thousands(summary.families as i64),
             model.model_id,
             thousands(summary.flagged_children as i64),
             thousands(summary.flagged_families as i64),
-            model.threshold
+            model.threshold,
+            thousands(flagged)
         );
         let mut statement = conn.prepare(
             "SELECT s.family_id, s.person_id, s.score,

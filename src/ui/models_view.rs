@@ -143,10 +143,11 @@ fn choice_ui(ui: &mut egui::Ui, model: &RiskModelFile, figures: &ModelFigures) {
         .iter()
         .map(|d| {
             format!(
-                "{}: {} children, {} families flagged",
+                "{}: {} children, {} families flagged (zones' capacities), {} above the threshold",
                 d.reference_date,
                 thousands(d.children),
-                thousands(d.flagged_families)
+                thousands(d.flagged_families),
+                thousands(d.above_threshold_families)
             )
         })
         .collect();
@@ -209,15 +210,15 @@ fn held_out_ui(ui: &mut egui::Ui, model: &RiskModelFile) {
         },
         Metric {
             value: percent(e.top_k.families.precision),
-            label: "top-k precision",
+            label: "precision at capacity",
             provenance: format!(
-                "Of the {} highest-scoring families in each of {} zones ({} families), the share with a child who escalated.",
+                "Of the {} highest-scoring families in each of {} zones ({} families: the round tables' capacity when trained), the share with a child who escalated.",
                 e.top_k.k_per_zone, e.top_k.zones, e.top_k.families.flagged
             ),
         },
         Metric {
             value: percent(e.top_k.families.recall),
-            label: "top-k recall",
+            label: "recall at capacity",
             provenance: format!(
                 "Of the {} families with a child who escalated, the share among each zone's top {}.",
                 e.positive_families, e.top_k.k_per_zone
@@ -225,9 +226,9 @@ fn held_out_ui(ui: &mut egui::Ui, model: &RiskModelFile) {
         },
         Metric {
             value: percent(e.at_threshold.precision),
-            label: "flagged precision",
+            label: "precision at the threshold",
             provenance: format!(
-                "Children scoring at least {:.3} (the threshold): {} flagged, {} of them escalated; recall {}.",
+                "Children scoring at least {:.3} (the threshold: the score of the county's last family within the round tables' capacity at training): {} above it, {} of them escalated; recall {}.",
                 e.threshold,
                 e.at_threshold.flagged,
                 e.at_threshold.true_positives,

@@ -1,8 +1,9 @@
 //! The Round table: a zone manager's agenda, safe to project. Families appear by
 //! code and initials only; a case is opened (names shown) only deliberately, with a
 //! reason, one family at a time. The meeting's decision is recorded with who and
-//! when, and the agenda prints as a masked meeting pack. What the view's
-//! actions do is in `actions`.
+//! when, as a plan when it makes one (lead practitioner, actions, review date), and
+//! the agenda prints as a masked meeting pack. What the view's actions do is in
+//! `actions`.
 
 mod actions;
 
@@ -12,7 +13,7 @@ use egui::RichText;
 
 use crate::report::agenda::agenda;
 use crate::report::families::{FamiliesFigures, FamilyRow, short_name};
-use crate::report::family_detail::OUTCOMES;
+use crate::report::family_detail::{CLOSED, LEAD_PRACTITIONER, NewDecision, OUTCOMES, Plan};
 use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
 use crate::ui::views::View;
 use crate::ui::widgets::{chip_ui, section_heading_ui};
@@ -28,9 +29,8 @@ pub struct RoundTableState {
     pub opened: HashSet<String>,
     /// The reason typed for opening the selected family.
     pub open_reason: String,
-    /// Index into [`OUTCOMES`] and the note of the decision being recorded.
-    pub outcome: Option<usize>,
-    pub note: String,
+    /// The decision being written.
+    pub form: DecisionForm,
     /// The last save's or export's result.
     pub message: Option<String>,
     /// A decision is being recorded (on a worker): the button waits for it.
@@ -38,6 +38,59 @@ pub struct RoundTableState {
     /// The role may open Families, so an opened case offers the family's records
     /// (never on the projected screen, which sees masked identities only).
     pub offers_records: bool,
+}
+
+/// The decision form's fields, as typed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DecisionForm {
+    /// Index into [`OUTCOMES`].
+    pub outcome: Option<usize>,
+    pub note: String,
+    pub lead_agency: String,
+    pub lead_name: String,
+    pub actions: String,
+    /// yyyy-mm-dd.
+    pub review_date: String,
+    /// yyyy-mm-dd, or blank when no end is agreed.
+    pub plan_ends: String,
+}
+
+impl DecisionForm {
+    /// The decision for `family_id` at `round` (yyyy-mm-dd), once an outcome is
+    /// picked. The plan is left out when closing, or when none of its fields is filled.
+    pub fn decision(&self, family_id: &str, zone_id: &str, round: &str) -> Option<NewDecision> {
+        let outcome = OUTCOMES.get(self.outcome?)?.to_string();
+        let fields = [
+            &self.lead_agency,
+            &self.lead_name,
+            &self.actions,
+            &self.review_date,
+            &self.plan_ends,
+        ];
+        let plan =
+            (outcome != CLOSED && fields.iter().any(|f| !f.trim().is_empty())).then(|| Plan {
+                lead_agency: self.lead_agency.trim().to_string(),
+                lead_name: self.lead_name.trim().to_string(),
+                actions: self.actions.trim().to_string(),
+                review_date: self.review_date.trim().to_string(),
+                ends: Some(self.plan_ends.trim().to_string()).filter(|e| !e.is_empty()),
+            });
+        Some(NewDecision {
+            family_id: family_id.to_string(),
+            zone_id: Some(zone_id.to_string()),
+            reference_date: round.to_string(),
+            outcome,
+            note: self.note.trim().to_string(),
+            plan,
+        })
+    }
+}
+
+impl RoundTableState {
+    /// A decision was stored: the form starts again empty.
+    pub fn decision_recorded(&mut self) {
+        self.form = DecisionForm::default();
+    }
 }
 
 impl Screen for RoundTableState {
@@ -69,12 +122,8 @@ pub enum RoundTableAction {
     },
     /// Show the opened family's single view in Families.
     ShowFamily(String),
-    RecordDecision {
-        family_id: String,
-        zone_id: String,
-        outcome: String,
-        note: String,
-    },
+    /// Record the decision (and its plan) on a worker.
+    RecordDecision(NewDecision),
     /// Save the zone's masked meeting pack through a save dialog.
     ExportPack {
         zone_id: String,
@@ -142,11 +191,22 @@ pub fn round_table_ui(
         )
         .weak(),
     );
+    let agenda = agenda(figures, &zone_id);
+    ui.label(format!(
+        "{} families to discuss: {} flagged (this zone's top families by score and criteria, \
+         within its capacity of {} a round), {} due for review, {} stepping down. \
+         {} more in a plan, review not yet due.",
+        agenda.len(),
+        agenda.flagged(),
+        agenda.capacity,
+        agenda.due_for_review.len(),
+        agenda.stepping_down.len(),
+        agenda.in_plan
+    ));
     if let Some(message) = &state.message {
         ui.label(RichText::new(message).strong());
     }
     ui.separator();
-    let agenda = agenda(figures, &zone_id);
     ui.columns(2, |columns| {
         egui::ScrollArea::vertical()
             .id_salt("agenda")
@@ -156,15 +216,34 @@ pub fn round_table_ui(
                     ui.label("Nothing on this zone's agenda this round.");
                 }
                 for (title, meaning, families) in agenda.sections() {
+                    if families.is_empty() {
+                        continue;
+                    }
                     section_heading_ui(ui, &format!("{title} ({})", families.len()), meaning);
                     for family in families {
+                        agenda_item_ui(ui, figures, family, state);
+                    }
+                }
+                if !agenda.decided.is_empty() {
+                    section_heading_ui(
+                        ui,
+                        &format!("Decided at this round ({})", agenda.decided.len()),
+                        "Off the agenda: what the meeting agreed.",
+                    );
+                    for family in &agenda.decided {
                         agenda_item_ui(ui, figures, family, state);
                     }
                 }
             });
         let selected = state.selected.as_deref().and_then(|id| figures.family(id));
         if let Some(family) = selected {
-            let chosen = case_ui(&mut columns[1], figures, family, &zone_id, state);
+            let chosen = egui::ScrollArea::vertical()
+                .id_salt("case")
+                .auto_shrink([false, false])
+                .show(&mut columns[1], |ui| {
+                    case_ui(ui, figures, family, &zone_id, date, state)
+                })
+                .inner;
             if chosen != RoundTableAction::None {
                 action = chosen;
             }
@@ -219,9 +298,13 @@ fn agenda_item_ui(
                 ui.label(RichText::new(reason).small().weak());
             }
             if let Some(decision) = &family.decision {
+                let plan = decision
+                    .plan
+                    .as_ref()
+                    .map_or(String::new(), |plan| format!("; {}", plan.summary()));
                 ui.label(
                     RichText::new(format!(
-                        "Last decision: {} (round of {})",
+                        "Last decision: {} (round of {}){plan}",
                         decision.outcome, decision.reference_date
                     ))
                     .small(),
@@ -236,11 +319,11 @@ fn agenda_item_ui(
             egui::Sense::click(),
         )
         .clicked()
+        && state.selected.as_deref() != Some(family.family_id.as_str())
     {
         state.selected = Some(family.family_id.clone());
         state.open_reason.clear();
-        state.outcome = None;
-        state.note.clear();
+        state.form = DecisionForm::default();
     }
 }
 
@@ -259,6 +342,7 @@ fn case_ui(
     figures: &FamiliesFigures,
     family: &FamilyRow,
     zone_id: &str,
+    round: &str,
     state: &mut RoundTableState,
 ) -> RoundTableAction {
     let mut action = RoundTableAction::None;
@@ -284,6 +368,12 @@ fn case_ui(
             "Last decision: {} (round of {}, recorded {} by {})",
             decision.outcome, decision.reference_date, decision.decided_at, decision.decided_by
         ));
+        if let Some(plan) = &decision.plan {
+            ui.label(format!("Plan: {}", plan.summary()));
+            if !plan.actions.is_empty() {
+                ui.label(format!("Actions: {}", plan.actions));
+            }
+        }
     }
     if !family.agencies.is_empty() {
         let agencies: Vec<&str> = family
@@ -322,31 +412,148 @@ fn case_ui(
         });
     }
     ui.separator();
+    if let Some(decision) = decision_form_ui(ui, &family.family_id, zone_id, round, state) {
+        action = RoundTableAction::RecordDecision(decision);
+    }
+    action
+}
+
+/// The decision form: the outcome, the plan (lead practitioner, actions, review
+/// date, end) and a note. Returns the decision when "Record decision" is clicked;
+/// the button stays off, with the reason shown, while the decision cannot be recorded.
+fn decision_form_ui(
+    ui: &mut egui::Ui,
+    family_id: &str,
+    zone_id: &str,
+    round: &str,
+    state: &mut RoundTableState,
+) -> Option<NewDecision> {
     section_heading_ui(
         ui,
         "Decision",
         "What the meeting agreed; saved with your name and the time.",
     );
+    let form = &mut state.form;
     for (index, outcome) in OUTCOMES.iter().enumerate() {
-        ui.radio_value(&mut state.outcome, Some(index), *outcome);
-    }
-    ui.add(
-        egui::TextEdit::multiline(&mut state.note)
-            .hint_text("note (lead practitioner, actions, review date)")
-            .desired_rows(3)
-            .desired_width(f32::INFINITY),
-    );
-    if let Some(index) = state.outcome
-        && ui
-            .add_enabled(!state.saving, egui::Button::new("Record decision"))
+        if ui
+            .radio_value(&mut form.outcome, Some(index), *outcome)
             .clicked()
-    {
-        action = RoundTableAction::RecordDecision {
-            family_id: family.family_id.clone(),
-            zone_id: zone_id.to_string(),
-            outcome: OUTCOMES[index].to_string(),
-            note: state.note.trim().to_string(),
-        };
+            && *outcome == LEAD_PRACTITIONER
+            && form.review_date.is_empty()
+        {
+            form.review_date = in_months(round, 3);
+        }
     }
-    action
+    let closing = form.outcome.and_then(|i| OUTCOMES.get(i)) == Some(&CLOSED);
+    if !closing {
+        ui.label(
+            RichText::new(
+                "Plan: needed for an early help lead practitioner; a review date makes any \
+                 other outcome a plan too. The family comes back when the review is due.",
+            )
+            .weak(),
+        );
+        egui::Grid::new("plan_form")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                labelled_field_ui(
+                    ui,
+                    "Lead agency",
+                    &mut form.lead_agency,
+                    "e.g. School",
+                    false,
+                );
+                labelled_field_ui(ui, "Lead practitioner", &mut form.lead_name, "name", false);
+                labelled_field_ui(
+                    ui,
+                    "Actions",
+                    &mut form.actions,
+                    "what will be done, by whom",
+                    true,
+                );
+                let label = ui.label("Review date");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.review_date)
+                            .hint_text("yyyy-mm-dd")
+                            .desired_width(100.0),
+                    )
+                    .labelled_by(label.id);
+                    let choices = [
+                        ("+6 weeks", in_days(round, 42)),
+                        ("+3 months", in_months(round, 3)),
+                        ("+6 months", in_months(round, 6)),
+                    ];
+                    for (text, day) in choices {
+                        if ui.small_button(text).clicked() {
+                            form.review_date = day;
+                        }
+                    }
+                });
+                ui.end_row();
+                let label = ui.label("Plan ends");
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.plan_ends)
+                        .hint_text("yyyy-mm-dd, if agreed")
+                        .desired_width(160.0),
+                )
+                .labelled_by(label.id);
+                ui.end_row();
+            });
+    }
+    let note_label = ui.label("Note");
+    ui.add(
+        egui::TextEdit::multiline(&mut form.note)
+            .hint_text("what was discussed")
+            .desired_rows(2)
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(note_label.id);
+    let decision = form.decision(family_id, zone_id, round)?;
+    let problem = decision.problem();
+    if let Some(problem) = &problem {
+        ui.label(RichText::new(problem).color(ui.visuals().warn_fg_color));
+    }
+    ui.add_enabled(
+        !state.saving && problem.is_none(),
+        egui::Button::new("Record decision"),
+    )
+    .clicked()
+    .then_some(decision)
+}
+
+/// One labelled text field of the plan form, on its own grid row.
+fn labelled_field_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    multiline: bool,
+) {
+    let label = ui.label(label);
+    let edit = if multiline {
+        egui::TextEdit::multiline(text).desired_rows(2)
+    } else {
+        egui::TextEdit::singleline(text)
+    };
+    ui.add(edit.hint_text(hint).desired_width(280.0))
+        .labelled_by(label.id);
+    ui.end_row();
+}
+
+/// `round` (yyyy-mm-dd) plus `months`, as yyyy-mm-dd; blank when it is not a day.
+fn in_months(round: &str, months: u32) -> String {
+    chrono::NaiveDate::parse_from_str(round, "%Y-%m-%d")
+        .ok()
+        .and_then(|day| day.checked_add_months(chrono::Months::new(months)))
+        .map_or(String::new(), |day| day.format("%Y-%m-%d").to_string())
+}
+
+/// `round` (yyyy-mm-dd) plus `days`, as yyyy-mm-dd; blank when it is not a day.
+fn in_days(round: &str, days: u64) -> String {
+    chrono::NaiveDate::parse_from_str(round, "%Y-%m-%d")
+        .ok()
+        .and_then(|day| day.checked_add_days(chrono::Days::new(days)))
+        .map_or(String::new(), |day| day.format("%Y-%m-%d").to_string())
 }

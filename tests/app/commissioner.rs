@@ -555,6 +555,8 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
             "2025-04-01",
         ],
         vec!["quality", "--db", &db],
+        vec!["capacity", "--db", &db],
+        vec!["capacity", "--db", &db, "--zone", "Z1", "--set", "5"],
         vec![
             "user", "add", "--db", &db, "--name", "eve", "--role", "analyst",
         ],

@@ -16,7 +16,9 @@ use egui_kittest::kittest::Queryable;
 use zonewise::access::{Role, Session, Visibility};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::{FamiliesFigures, read_families};
-use zonewise::report::family_detail::{OUTCOMES, read_visible_family, record_decision};
+use zonewise::report::family_detail::{
+    NewDecision, OUTCOMES, read_visible_family, record_decision,
+};
 use zonewise::report::meeting_pack::meeting_pack_html;
 use zonewise::risk::features::UNIVERSAL_EVENTS;
 use zonewise::ui::LinkageState;
@@ -248,8 +250,26 @@ fn busy_zone(figures: &FamiliesFigures) -> String {
         .expect("a zone")
 }
 
+/// A decision without a plan about `family` in `zone` at `round`.
+pub(crate) fn decision(
+    family: &str,
+    zone: &str,
+    round: &str,
+    outcome: &str,
+    note: &str,
+) -> NewDecision {
+    NewDecision {
+        family_id: family.to_string(),
+        zone_id: Some(zone.to_string()),
+        reference_date: round.to_string(),
+        outcome: outcome.to_string(),
+        note: note.to_string(),
+        plan: None,
+    }
+}
+
 #[test]
-fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
+fn decisions_are_kept_and_move_a_family_off_the_agenda() {
     let _turn = common::app::one_at_a_time();
     let county = county();
     let conn = zonewise::store::open(&county.db).expect("open");
@@ -260,21 +280,13 @@ fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
 
     record_decision(
         &conn,
-        &family,
-        Some(&zone),
-        &current,
-        OUTCOMES[2],
-        "",
+        &decision(&family, &zone, &current, OUTCOMES[0], ""),
         "first",
     )
     .expect("save");
     record_decision(
         &conn,
-        &family,
-        Some(&zone),
-        &current,
-        OUTCOMES[3],
-        "escalated",
+        &decision(&family, &zone, &current, OUTCOMES[3], "escalated"),
         "zm",
     )
     .expect("save");
@@ -288,8 +300,11 @@ fn decisions_are_kept_and_move_a_family_to_reviewed_before() {
     assert_eq!(decision.decided_by, "zm");
     assert_eq!(decision.note, "escalated");
     let agenda = agenda(&after, &zone);
-    assert!(agenda.reviewed.iter().any(|f| f.family_id == family));
-    assert!(!agenda.newly_flagged.iter().any(|f| f.family_id == family));
+    assert!(agenda.decided.iter().any(|f| f.family_id == family));
+    assert!(
+        !agenda.contains(&family),
+        "decided at this round: off the agenda"
+    );
     let detail = read_visible_family(&conn, &everyone(), &family, &current)
         .expect("detail")
         .expect("an analyst sees every family");

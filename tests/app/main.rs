@@ -12,5 +12,6 @@ mod app_headless;
 mod case_openings;
 mod commissioner;
 mod families;
+mod plans;
 mod round_decisions;
 mod users_view;

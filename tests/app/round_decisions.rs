@@ -9,7 +9,7 @@ use egui_kittest::kittest::Queryable;
 use zonewise::access::Session;
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::read_families;
-use zonewise::report::family_detail::{DecisionError, OUTCOMES, record_decision};
+use zonewise::report::family_detail::{DecisionError, NewDecision, OUTCOMES, record_decision};
 use zonewise::ui::round_table::RoundTableState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
@@ -64,33 +64,25 @@ fn a_decision_commits_with_its_audit_entry_and_an_unknown_outcome_stores_neither
     let conn = zonewise::store::open(&county.db).expect("open");
     let (_, _, entries) = counts(&conn, &county.family_id);
 
-    let refused = record_decision(
-        &conn,
-        &county.family_id,
-        Some(&county.zone),
-        &county.round,
-        "Wait and see",
-        "",
-        "zm",
-    )
-    .expect_err("not an outcome the form offers");
+    let decision = |outcome: &str, note: &str| NewDecision {
+        family_id: county.family_id.clone(),
+        zone_id: Some(county.zone.clone()),
+        reference_date: county.round.clone(),
+        outcome: outcome.to_string(),
+        note: note.to_string(),
+        plan: None,
+    };
+    let refused = record_decision(&conn, &decision("Wait and see", ""), "zm")
+        .expect_err("not an outcome the form offers");
     assert!(
         matches!(&refused, DecisionError::UnknownOutcome(outcome) if outcome == "Wait and see")
     );
     assert!(refused.to_string().contains(OUTCOMES[3]), "{refused}");
     assert_eq!(counts(&conn, &county.family_id), (0, 0, entries));
 
-    let decision = record_decision(
-        &conn,
-        &county.family_id,
-        Some(&county.zone),
-        &county.round,
-        OUTCOMES[2],
-        "lead: school nurse",
-        "zm",
-    )
-    .expect("recorded");
-    assert_eq!(decision.outcome, OUTCOMES[2]);
+    let decision =
+        record_decision(&conn, &decision(OUTCOMES[3], "to social care"), "zm").expect("recorded");
+    assert_eq!(decision.outcome, OUTCOMES[3]);
     assert_eq!(counts(&conn, &county.family_id), (1, 1, entries + 1));
     let (user, detail): (String, String) = conn
         .query_row(
@@ -104,7 +96,7 @@ fn a_decision_commits_with_its_audit_entry_and_an_unknown_outcome_stores_neither
         detail,
         format!(
             "{} (zone {}, round of {})",
-            OUTCOMES[2], county.zone, county.round
+            OUTCOMES[3], county.zone, county.round
         )
     );
     assert!(zonewise::audit::verify(&conn).expect("verify").is_intact());

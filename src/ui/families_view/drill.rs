@@ -79,9 +79,10 @@ impl Scope {
 pub struct AreaFigures {
     /// Families with a child under 18 on the reference date.
     pub families: u64,
-    /// On the agenda: model-flagged or meeting enough criteria.
+    /// Flagged: among their zone's top families within its capacity (`report::flags`).
     pub flagged: u64,
     pub eligible: u64,
+    /// With a child at or above the model's own threshold.
     pub model_flagged: u64,
     /// Criteria met, summed over families (÷ families for the mean).
     pub criteria_met: u64,
@@ -94,7 +95,7 @@ pub struct AreaFigures {
 impl AreaFigures {
     pub fn add(&mut self, family: &FamilyRow, eligible_at: usize) {
         self.families += 1;
-        self.flagged += u64::from(family.flagged(eligible_at));
+        self.flagged += u64::from(family.flagged);
         self.eligible += u64::from(family.eligible(eligible_at));
         self.model_flagged += u64::from(family.model_flagged);
         self.criteria_met += family.criteria_met.len() as u64;
@@ -187,7 +188,7 @@ pub struct Filters {
 }
 
 impl Filters {
-    pub fn keeps(&self, family: &FamilyRow, eligible_at: usize) -> bool {
+    pub fn keeps(&self, family: &FamilyRow) -> bool {
         self.criterion
             .is_none_or(|c| family.criteria_met.contains(&c))
             && self
@@ -195,7 +196,7 @@ impl Filters {
                 .as_ref()
                 .is_none_or(|a| family.agencies.contains(a))
             && (self.min_score <= 0.0 || family.score.is_some_and(|s| s >= self.min_score))
-            && (!self.flagged_only || family.flagged(eligible_at))
+            && (!self.flagged_only || family.flagged)
     }
 }
 
@@ -208,7 +209,7 @@ pub fn listed<'a>(
     figures
         .families
         .iter()
-        .filter(|f| scope.contains(f) && filters.keeps(f, figures.eligible_at))
+        .filter(|f| scope.contains(f) && filters.keeps(f))
         .collect()
 }
 
@@ -221,6 +222,7 @@ mod tests {
             family_id: id.to_string(),
             zone_id: Some(zone.to_string()),
             lsoa_code: Some(lsoa.to_string()),
+            flagged: !met.is_empty() || score.is_some_and(|s| s >= 0.5),
             criteria_met: met,
             score,
             model_flagged: score.is_some_and(|s| s >= 0.5),
@@ -261,7 +263,7 @@ mod tests {
         let figures = figures();
         let all = summarise(&figures, &Scope::default());
         assert_eq!(all.families, 3);
-        assert_eq!(all.flagged, 2, "F1 by criteria, F2 by the model");
+        assert_eq!(all.flagged, 2, "F1 and F2");
         assert_eq!(all.criteria_met, 3);
         let zones = sub_areas(&figures, &Scope::default());
         assert_eq!(zones.len(), 2);

@@ -176,7 +176,7 @@ pub(crate) fn score_ui(ui: &mut egui::Ui, family: &FamilyRow) {
         return;
     };
     let text = RichText::new(format!("{:.0}%", score * 100.0)).strong();
-    let text = if family.model_flagged {
+    let text = if family.flagged {
         text.color(ui.visuals().warn_fg_color)
     } else {
         text

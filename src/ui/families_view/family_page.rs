@@ -96,7 +96,11 @@ fn family_facts_ui(
                     format!(
                         "{:.0}%{}",
                         s * 100.0,
-                        if member.flagged { ", flagged" } else { "" }
+                        if member.flagged {
+                            ", above the model's threshold"
+                        } else {
+                            ""
+                        }
                     )
                 }));
                 ui.end_row();
@@ -178,7 +182,11 @@ fn child_facts_ui(ui: &mut egui::Ui, member: &Member, detail: &FamilyDetail) {
             format!(
                 "{:.0}%{}",
                 s * 100.0,
-                if member.flagged { ", flagged" } else { "" }
+                if member.flagged {
+                    ", above the model's threshold"
+                } else {
+                    ""
+                }
             )
         }));
         ui.end_row();

@@ -254,6 +254,32 @@ pub(crate) fn long_date(date: &str) -> String {
         .map_or_else(|_| date.to_string(), |d| d.format("%-d %B %Y").to_string())
 }
 
+/// "20 families a round" or "20 in most zones, 12 in Hounslow West".
+fn capacities(figures: &FamiliesFigures) -> String {
+    let mut counts: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
+    for zone in &figures.zones {
+        counts.entry(zone.capacity).or_default().push(&zone.name);
+    }
+    let most = counts
+        .iter()
+        .max_by_key(|(capacity, zones)| (zones.len(), std::cmp::Reverse(**capacity)))
+        .map(|(capacity, _)| *capacity)
+        .unwrap_or(crate::report::flags::DEFAULT_CAPACITY);
+    let others: Vec<String> = counts
+        .iter()
+        .filter(|(capacity, _)| **capacity != most)
+        .map(|(capacity, zones)| format!("{capacity} in {}", zones.join(", ")))
+        .collect();
+    if others.is_empty() {
+        format!("{most} families a round")
+    } else {
+        format!(
+            "{most} families a round in most zones, {}",
+            others.join("; ")
+        )
+    }
+}
+
 fn headline_metrics(figures: &FamiliesFigures, total: &drill::AreaFigures) -> Vec<Metric> {
     let n = |v: u64| crate::format::thousands(v as i64);
     vec![
@@ -267,9 +293,10 @@ fn headline_metrics(figures: &FamiliesFigures, total: &drill::AreaFigures) -> Ve
             value: n(total.flagged),
             label: "flagged for review",
             provenance: format!(
-                "Families the model flags, or that meet at least {} of the {} criteria.",
-                figures.eligible_at,
-                figures.criteria.len()
+                "Families among their zone's top families by score, then criteria met, within \
+                 the zone's round-table capacity ({}); families in a plan are not ranked. \
+                 The same families as on the round tables' agendas.",
+                capacities(figures)
             ),
         },
         Metric {
@@ -286,9 +313,12 @@ fn headline_metrics(figures: &FamiliesFigures, total: &drill::AreaFigures) -> Ve
             } else {
                 "–".to_string()
             },
-            label: "flagged by the model",
+            label: "above the model's threshold",
             provenance: match &figures.model_id {
-                Some(model) => format!("Families with a child over the threshold of {model}."),
+                Some(model) => format!(
+                    "Families with a child at or above the threshold of {model} (set for the \
+                     capacity it was trained at); what is flagged is decided by each zone's capacity."
+                ),
                 None => "No model has scored this date: run `zonewise score`.".to_string(),
             },
         },

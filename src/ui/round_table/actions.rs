@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::{RoundTableAction, RoundTableState};
 use crate::audit::{self, Action, Entry};
 use crate::report::agenda::agenda;
+use crate::report::family_detail::NewDecision;
 use crate::ui::desk::{Desk, Message};
 use crate::ui::families_view::wanted_family;
 use crate::ui::views::View;
@@ -52,54 +53,31 @@ impl RoundTableState {
             RoundTableAction::ShowFamily(family_id) => {
                 desk.go(View::Families, Some(Message::OpenFamily(family_id)));
             }
-            RoundTableAction::RecordDecision {
-                family_id,
-                zone_id,
-                outcome,
-                note,
-            } => self.record_decision(desk, family_id, zone_id, outcome, note),
+            RoundTableAction::RecordDecision(decision) => self.record_decision(desk, decision),
             RoundTableAction::ExportPack { zone_id } => self.export_pack(desk, zone_id),
         }
     }
 
-    /// Records a round table's decision on a worker: it waits there while a load
-    /// holds the audit log, never on the frame. Once stored, its family's row
-    /// shows it (one family changed, so nothing else is read again) and the
-    /// form is cleared.
-    fn record_decision(
-        &mut self,
-        desk: &mut Desk<'_>,
-        family_id: String,
-        zone_id: String,
-        outcome: String,
-        note: String,
-    ) {
+    /// Records a round table's decision (a plan when it makes one) on a
+    /// worker: it waits there while a load holds the audit log, never on the
+    /// frame. Once stored, its family's row shows it (one family changed, so
+    /// nothing else is read again) and the form starts again empty.
+    fn record_decision(&mut self, desk: &mut Desk<'_>, decision: NewDecision) {
         if desk.is_running(DECIDING) {
             return;
         }
-        let Some(date) = desk
-            .figures
-            .families
-            .as_ref()
-            .and_then(|families| families.current.clone())
-        else {
-            return;
-        };
         let decided_by = desk.actor();
         self.message = None;
         desk.start_on(
             DECIDING,
             move |sink, conn| {
-                sink.report(None, format!("{outcome} for {family_id}"));
-                let decision = crate::report::family_detail::record_decision(
-                    conn,
-                    &family_id,
-                    Some(&zone_id),
-                    &date,
-                    &outcome,
-                    &note,
-                    &decided_by,
-                )?;
+                sink.report(
+                    None,
+                    format!("{} for {}", decision.outcome, decision.family_id),
+                );
+                let family_id = decision.family_id.clone();
+                let decision =
+                    crate::report::family_detail::record_decision(conn, &decision, &decided_by)?;
                 Ok((family_id, decision))
             },
             |view: &mut RoundTableState, result, desk| match result {
@@ -113,8 +91,7 @@ impl RoundTableState {
                     }) {
                         row.decision = Some(decision);
                     }
-                    view.outcome = None;
-                    view.note.clear();
+                    view.decision_recorded();
                 }
                 Err(error) => {
                     view.message = Some(format!("The decision could not be saved: {error}"))

@@ -19,6 +19,8 @@ pub enum Action {
     LinkReview,
     /// What a round table agreed for a family.
     Decision,
+    /// A zone's round-table capacity set (`zonewise capacity`).
+    ZoneCapacity,
     /// A user added, changed, disabled or enabled, or their password reset (`zonewise user`).
     ManageUsers,
     /// The database was created (its first entry, so that an emptied log is seen).
@@ -27,7 +29,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order filters list them.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Login,
         Action::SearchPersons,
         Action::ListFamilies,
@@ -39,6 +41,7 @@ impl Action {
         Action::Link,
         Action::LinkReview,
         Action::Decision,
+        Action::ZoneCapacity,
         Action::ManageUsers,
         Action::CreateDatabase,
     ];
@@ -57,6 +60,7 @@ impl Action {
             Action::Link => "link",
             Action::LinkReview => "link_review",
             Action::Decision => "decision",
+            Action::ZoneCapacity => "zone_capacity",
             Action::ManageUsers => "manage_users",
             Action::CreateDatabase => "create_database",
         }

@@ -1,14 +1,16 @@
 //! Families as the Families and Round table views read them: every family with a
 //! child at the current round's reference date, with the Supporting Families
 //! criteria it meets, its model score (when `zonewise score` has run), the agencies
-//! involved, the reasons in words, and the round table's latest decision; the same
-//! at the previous round for "newly flagged" and "score rose". One query reads
-//! them all; the views filter and aggregate in memory (a county has thousands of
-//! families, not millions).
+//! involved, the reasons in words, the round table's latest decision and whether
+//! it is flagged (`report::flags`); the same at the previous round for "newly
+//! flagged" and "score rose", and the round before that for "stepping down". One
+//! query reads them all; the views filter and aggregate in memory (a county has
+//! thousands of families, not millions).
 
 use duckdb::Connection;
 
-use super::family_detail::Decision;
+use super::family_detail::{DECISION_COLUMNS, Decision, decision_from_row};
+use super::flags::flags_sql;
 use crate::access::Visibility;
 use crate::risk::criteria::DEFAULT_SET;
 use crate::risk::features::UNIVERSAL_EVENTS;
@@ -31,6 +33,8 @@ pub struct CriterionInfo {
 pub struct ZoneInfo {
     pub zone_id: String,
     pub name: String,
+    /// Families its round table discusses at one round (`report::flags`).
+    pub capacity: u32,
 }
 
 /// One family at the current round.
@@ -49,14 +53,21 @@ pub struct FamilyRow {
     pub initials: String,
     /// Indexes into [`FamiliesFigures::criteria`] of the criteria met now.
     pub criteria_met: Vec<usize>,
-    /// How many criteria the family met at the previous round (`None` when it had no child then).
+    /// How many criteria the family met at the previous round (`None` when it had
+    /// no child then), and at the round before that.
     pub previous_criteria_met: Option<usize>,
-    /// Highest child's model score now, and at the previous round.
+    pub earlier_criteria_met: Option<usize>,
+    /// Highest child's model score now, at the previous round and the one before.
     pub score: Option<f64>,
     pub previous_score: Option<f64>,
-    /// The model flags at least one child now, and did at the previous round.
+    pub earlier_score: Option<f64>,
+    /// A child scores at or above the model's own threshold (the Models view's
+    /// figures); not what puts a family on an agenda, which `flagged` says.
     pub model_flagged: bool,
-    pub previously_model_flagged: bool,
+    /// Flagged now, and at the previous round: among its zone's top families
+    /// within the zone's capacity (the one definition, `report::flags`).
+    pub flagged: bool,
+    pub previously_flagged: bool,
     /// Agencies (source names) with a non-universal record of the family in the 12 months before the date.
     pub agencies: Vec<String>,
     /// Why the highest-scoring child's score is high, in words.
@@ -71,6 +82,8 @@ pub struct FamiliesFigures {
     /// The current round's reference date (yyyy-mm-dd); `None` before criteria have run.
     pub current: Option<String>,
     pub previous: Option<String>,
+    /// The round before the previous one, for "stepping down".
+    pub earlier: Option<String>,
     /// The rule set's title and the number of criteria that make a family eligible.
     pub rule_set_title: String,
     pub eligible_at: usize,
@@ -90,11 +103,6 @@ impl FamilyRow {
         eligible_at > 0 && self.criteria_met.len() >= eligible_at
     }
 
-    /// On the agenda: the model flags it, or it meets enough criteria.
-    pub fn flagged(&self, eligible_at: usize) -> bool {
-        self.model_flagged || self.eligible(eligible_at)
-    }
-
     /// "Smith family", or the initials when the surname is masked.
     pub fn display_name(&self) -> String {
         if self.surname.is_empty() {
@@ -105,15 +113,34 @@ impl FamilyRow {
     }
 
     /// Flagged now but not at the previous round.
-    pub fn newly_flagged(&self, eligible_at: usize) -> bool {
-        let before = self.previously_model_flagged
-            || (eligible_at > 0 && self.previous_criteria_met.unwrap_or(0) >= eligible_at);
-        self.flagged(eligible_at) && !before
+    pub fn newly_flagged(&self) -> bool {
+        self.flagged && !self.previously_flagged
     }
 
     /// Change in score since the previous round, when both rounds were scored.
     pub fn score_change(&self) -> Option<f64> {
         Some(self.score? - self.previous_score?)
+    }
+
+    /// Score and criteria fell at each of the last two rounds: at each, no more
+    /// criteria met and no higher score than at the round before, and one of them
+    /// lower. Needs three rounds with the family's criteria.
+    pub fn fell_two_rounds(&self) -> bool {
+        let fell = |before: (Option<usize>, Option<f64>), after: (Option<usize>, Option<f64>)| {
+            let (Some(met_before), Some(met_after)) = (before.0, after.0) else {
+                return false;
+            };
+            let score_fell = match (before.1, after.1) {
+                (Some(b), Some(a)) if a > b => return false,
+                (Some(b), Some(a)) => a < b,
+                _ => false,
+            };
+            met_after <= met_before && (met_after < met_before || score_fell)
+        };
+        let now = (Some(self.criteria_met.len()), self.score);
+        let previous = (self.previous_criteria_met, self.previous_score);
+        let earlier = (self.earlier_criteria_met, self.earlier_score);
+        fell(earlier, previous) && fell(previous, now)
     }
 }
 
@@ -150,7 +177,7 @@ pub fn read_families(
     let dates: Vec<String> = conn
         .prepare(
             "SELECT DISTINCT strftime(reference_date, '%Y-%m-%d') FROM mart.family_criterion
-             WHERE rule_set = ? ORDER BY 1 DESC LIMIT 2",
+             WHERE rule_set = ? ORDER BY 1 DESC LIMIT 3",
         )?
         .query_map([DEFAULT_SET], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
@@ -159,17 +186,21 @@ pub fn read_families(
     };
     // With one round only there is no previous one: every flagged family is new.
     let previous = dates.get(1).cloned();
+    let earlier = dates.get(2).cloned();
     let criteria = read_criteria(conn, &current)?;
     let (rule_set_title, eligible_at) = rule_set();
     let zones = conn
         .prepare(&format!(
-            "SELECT z.zone_id, z.name FROM ref.zone z WHERE {} ORDER BY z.name",
+            "SELECT z.zone_id, z.name, coalesce(c.capacity, {}) FROM ref.zone z
+             LEFT JOIN app.zone_capacity c USING (zone_id) WHERE {} ORDER BY z.name",
+            super::flags::DEFAULT_CAPACITY,
             visibility.zone_condition(conn, "z.zone_id")?
         ))?
         .query_map([], |row| {
             Ok(ZoneInfo {
                 zone_id: row.get(0)?,
                 name: row.get(1)?,
+                capacity: row.get(2)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -191,8 +222,11 @@ pub fn read_families(
     )?;
     let mut families = read_family_rows(
         conn,
-        &current,
-        previous.as_deref(),
+        [
+            Some(current.as_str()),
+            previous.as_deref(),
+            earlier.as_deref(),
+        ],
         &criteria,
         &visibility.zone_condition(conn, "f.zone_id")?,
     )?;
@@ -204,6 +238,7 @@ pub fn read_families(
     Ok(FamiliesFigures {
         current: Some(current),
         previous,
+        earlier,
         rule_set_title,
         eligible_at,
         criteria,
@@ -244,10 +279,10 @@ fn read_criteria(conn: &Connection, current: &str) -> Result<Vec<CriterionInfo>,
         .collect::<Result<_, _>>()?)
 }
 
+/// Families of the `rounds` (current, previous, earlier).
 fn read_family_rows(
     conn: &Connection,
-    current: &str,
-    previous: Option<&str>,
+    rounds: [Option<&str>; 3],
     criteria: &[CriterionInfo],
     zone_condition: &str,
 ) -> Result<Vec<FamilyRow>, StoreError> {
@@ -266,8 +301,17 @@ fn read_family_rows(
                     arg_max(person_id, score) AS top_child
              FROM mart.risk_score WHERE reference_date = $1::DATE GROUP BY family_id),
          before_s AS (
-             SELECT family_id, max(score) AS score, bool_or(flagged) AS flagged
+             SELECT family_id, max(score) AS score
              FROM mart.risk_score WHERE reference_date = $2::DATE AND $2 <> $1 GROUP BY family_id),
+         earlier_c AS (
+             SELECT family_id, count(*) FILTER (WHERE met) AS met
+             FROM mart.family_criterion WHERE reference_date = $4::DATE AND rule_set = $3
+             GROUP BY family_id),
+         earlier_s AS (
+             SELECT family_id, max(score) AS score
+             FROM mart.risk_score WHERE reference_date = $4::DATE GROUP BY family_id),
+         flags_now AS ({flags_now}),
+         flags_before AS ({flags_before}),
          reasons AS (
              SELECT s.family_id, string_agg(r.sentence, chr(31) ORDER BY r.rank) AS sentences
              FROM now_s s JOIN mart.risk_reason r
@@ -289,69 +333,74 @@ fn read_family_rows(
                AND event_type NOT IN {universal}
              GROUP BY family_id),
          decided AS (
-             SELECT family_id, arg_max(outcome, decided_at) AS outcome, arg_max(note, decided_at) AS note,
-                    arg_max(decided_by, decided_at) AS decided_by,
-                    strftime(max(decided_at), '%Y-%m-%d %H:%M') AS decided_at,
-                    strftime(arg_max(reference_date, decided_at), '%Y-%m-%d') AS reference_date
-             FROM app.round_decision GROUP BY family_id)
+             SELECT family_id, {DECISION_COLUMNS} FROM app.round_decision
+             QUALIFY row_number() OVER (PARTITION BY family_id ORDER BY decided_at DESC) = 1)
          SELECT c.family_id, f.zone_id, f.lsoa_code, l.imd_decile, f.members,
                 coalesce(k.children, 0), coalesce(p.surname, ''), coalesce(p.initials, ''),
                 coalesce(c.met, ''), b.met, s.score, bs.score,
-                coalesce(s.flagged, false), coalesce(bs.flagged, false),
-                coalesce(i.sources, ''), coalesce(r.sentences, ''),
-                d.outcome, d.note, d.decided_by, d.decided_at, d.reference_date
+                coalesce(s.flagged, false), coalesce(f_now.flagged, false), coalesce(f_before.flagged, false),
+                coalesce(i.sources, ''), coalesce(r.sentences, ''), ec.met, es.score,
+                d.* EXCLUDE (family_id)
          FROM now_c c
          JOIN core.family f USING (family_id)
          LEFT JOIN ref.lsoa l ON l.lsoa_code = f.lsoa_code
          LEFT JOIN before_c b USING (family_id)
          LEFT JOIN now_s s USING (family_id)
          LEFT JOIN before_s bs USING (family_id)
+         LEFT JOIN earlier_c ec USING (family_id)
+         LEFT JOIN earlier_s es USING (family_id)
+         LEFT JOIN flags_now f_now USING (family_id)
+         LEFT JOIN flags_before f_before USING (family_id)
          LEFT JOIN reasons r USING (family_id)
          LEFT JOIN people p USING (family_id)
          LEFT JOIN kids k USING (family_id)
          LEFT JOIN involved i USING (family_id)
          LEFT JOIN decided d USING (family_id)
-         WHERE {zone_condition}"
+         WHERE {zone_condition}",
+        flags_now = flags_sql("$1::DATE"),
+        flags_before = flags_sql("$2::DATE"),
     );
     crate::uptake::stats::create_macros(conn)?;
     let mut statement = conn.prepare(&sql)?;
-    let rows = statement.query_map(duckdb::params![current, previous, DEFAULT_SET], |row| {
-        let met: String = row.get(8)?;
-        let previous_met: Option<i64> = row.get(9)?;
-        let agencies: String = row.get(14)?;
-        let reasons: String = row.get(15)?;
-        let outcome: Option<String> = row.get(16)?;
-        Ok(FamilyRow {
-            family_id: row.get(0)?,
-            zone_id: row.get(1)?,
-            lsoa_code: row.get(2)?,
-            imd_decile: row.get(3)?,
-            members: row.get(4)?,
-            children: row.get(5)?,
-            surname: title_case(&row.get::<_, String>(6)?),
-            initials: row.get(7)?,
-            criteria_met: split(&met)
-                .filter_map(|name| criteria.iter().position(|c| c.name == name))
-                .collect(),
-            previous_criteria_met: previous_met.map(|n| n.max(0) as usize),
-            score: row.get(10)?,
-            previous_score: row.get(11)?,
-            model_flagged: row.get(12)?,
-            previously_model_flagged: row.get(13)?,
-            agencies: split(&agencies).map(str::to_string).collect(),
-            reasons: split(&reasons).map(str::to_string).collect(),
-            decision: match outcome {
-                Some(outcome) => Some(Decision {
-                    outcome,
-                    note: row.get(17)?,
-                    decided_by: row.get(18)?,
-                    decided_at: row.get(19)?,
-                    reference_date: row.get(20)?,
-                }),
-                None => None,
-            },
-        })
-    })?;
+    let [current, previous, earlier] = rounds;
+    let rows = statement.query_map(
+        duckdb::params![current, previous, DEFAULT_SET, earlier],
+        |row| {
+            let met: String = row.get(8)?;
+            let previous_met: Option<i64> = row.get(9)?;
+            let agencies: String = row.get(15)?;
+            let reasons: String = row.get(16)?;
+            let earlier_met: Option<i64> = row.get(17)?;
+            let outcome: Option<String> = row.get(19)?;
+            Ok(FamilyRow {
+                family_id: row.get(0)?,
+                zone_id: row.get(1)?,
+                lsoa_code: row.get(2)?,
+                imd_decile: row.get(3)?,
+                members: row.get(4)?,
+                children: row.get(5)?,
+                surname: title_case(&row.get::<_, String>(6)?),
+                initials: row.get(7)?,
+                criteria_met: split(&met)
+                    .filter_map(|name| criteria.iter().position(|c| c.name == name))
+                    .collect(),
+                previous_criteria_met: previous_met.map(|n| n.max(0) as usize),
+                earlier_criteria_met: earlier_met.map(|n| n.max(0) as usize),
+                score: row.get(10)?,
+                previous_score: row.get(11)?,
+                earlier_score: row.get(18)?,
+                model_flagged: row.get(12)?,
+                flagged: row.get(13)?,
+                previously_flagged: row.get(14)?,
+                agencies: split(&agencies).map(str::to_string).collect(),
+                reasons: split(&reasons).map(str::to_string).collect(),
+                decision: match outcome {
+                    Some(_) => Some(decision_from_row(row, 19)?),
+                    None => None,
+                },
+            })
+        },
+    )?;
     let mut families: Vec<FamilyRow> = rows.collect::<Result<_, _>>()?;
     sort_by_priority(&mut families);
     Ok(families)

@@ -77,7 +77,7 @@ pub struct CriterionMet {
 }
 
 /// A recorded round-table decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Decision {
     pub outcome: String,
     pub note: String,
@@ -86,6 +86,63 @@ pub struct Decision {
     pub decided_at: String,
     /// The round (reference date, yyyy-mm-dd) it was taken at.
     pub reference_date: String,
+    /// The plan agreed, when the decision made one.
+    pub plan: Option<Plan>,
+}
+
+impl Decision {
+    /// The family is in this decision's plan until a later decision: it comes
+    /// back to the round table when the review is due or it steps down.
+    pub fn in_plan(&self) -> bool {
+        self.plan.is_some() && self.outcome != CLOSED
+    }
+}
+
+/// What a decision agreed to do: who leads, what will be done, and when the
+/// round table looks at it again (and, when agreed, when it ends).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// The lead practitioner's agency ("School", "Health visiting") and name.
+    pub lead_agency: String,
+    pub lead_name: String,
+    pub actions: String,
+    /// yyyy-mm-dd: from the first round on or after it the family is due for review.
+    pub review_date: String,
+    /// yyyy-mm-dd: from the first round on or after it the family steps down.
+    pub ends: Option<String>,
+}
+
+impl Plan {
+    /// "lead: School, J. Patel; review 2026-07-01; ends 2026-12-31", for the audit
+    /// log and the printed pack.
+    pub fn summary(&self) -> String {
+        let lead = [self.lead_agency.as_str(), self.lead_name.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut parts = Vec::new();
+        if !lead.is_empty() {
+            parts.push(format!("lead: {lead}"));
+        }
+        parts.push(format!("review {}", self.review_date));
+        if let Some(ends) = &self.ends {
+            parts.push(format!("ends {ends}"));
+        }
+        parts.join("; ")
+    }
+}
+
+/// A decision as the form hands it over, to be recorded by [`record_decision`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewDecision {
+    pub family_id: String,
+    pub zone_id: Option<String>,
+    /// The round (yyyy-mm-dd) the decision is taken at.
+    pub reference_date: String,
+    pub outcome: String,
+    pub note: String,
+    pub plan: Option<Plan>,
 }
 
 /// Everything the single view shows about one family.
@@ -218,20 +275,11 @@ fn read_family_detail(
         .collect::<Result<_, _>>()?;
     let criteria = read_criteria_met(conn, family_id, reference_date)?;
     let decisions = conn
-        .prepare(
-            "SELECT outcome, note, decided_by, strftime(decided_at, '%Y-%m-%d %H:%M'),
-                    strftime(reference_date, '%Y-%m-%d')
-             FROM app.round_decision WHERE family_id = ? ORDER BY decided_at DESC",
-        )?
-        .query_map([family_id], |row| {
-            Ok(Decision {
-                outcome: row.get(0)?,
-                note: row.get(1)?,
-                decided_by: row.get(2)?,
-                decided_at: row.get(3)?,
-                reference_date: row.get(4)?,
-            })
-        })?
+        .prepare(&format!(
+            "SELECT {DECISION_COLUMNS} FROM app.round_decision WHERE family_id = ?
+             ORDER BY decided_at DESC"
+        ))?
+        .query_map([family_id], |row| decision_from_row(row, 0))?
         .collect::<Result<_, _>>()?;
     Ok(FamilyDetail {
         family_id: family_id.to_string(),
@@ -288,12 +336,50 @@ fn read_criteria_met(
     Ok(criteria)
 }
 
+/// The columns of `app.round_decision` that [`decision_from_row`] reads, in order.
+pub(crate) const DECISION_COLUMNS: &str = "outcome, note, decided_by,
+    strftime(decided_at, '%Y-%m-%d %H:%M'), strftime(reference_date, '%Y-%m-%d'),
+    lead_agency, lead_name, actions, strftime(review_date, '%Y-%m-%d'),
+    strftime(plan_ends, '%Y-%m-%d')";
+
+/// A decision from [`DECISION_COLUMNS`] starting at column `at` of `row`.
+pub(crate) fn decision_from_row(row: &duckdb::Row<'_>, at: usize) -> duckdb::Result<Decision> {
+    let review_date: Option<String> = row.get(at + 8)?;
+    let plan = match review_date {
+        Some(review_date) => Some(Plan {
+            lead_agency: row.get::<_, Option<String>>(at + 5)?.unwrap_or_default(),
+            lead_name: row.get::<_, Option<String>>(at + 6)?.unwrap_or_default(),
+            actions: row.get::<_, Option<String>>(at + 7)?.unwrap_or_default(),
+            review_date,
+            ends: row.get(at + 9)?,
+        }),
+        None => None,
+    };
+    Ok(Decision {
+        outcome: row.get(at)?,
+        note: row.get(at + 1)?,
+        decided_by: row.get(at + 2)?,
+        decided_at: row.get(at + 3)?,
+        reference_date: row.get(at + 4)?,
+        plan,
+    })
+}
+
+/// The outcome that ends the round table's involvement: the family steps down
+/// (its plan has ended, or things have improved), and is flagged again only at a
+/// later round.
+pub const CLOSED: &str = "Closed (step down)";
+
+/// The outcome whose decision must name a lead practitioner and a review date.
+pub const LEAD_PRACTITIONER: &str = "Early help lead practitioner";
+
 /// The outcomes a round table can record, in the order the form offers them.
-pub const OUTCOMES: [&str; 4] = [
+pub const OUTCOMES: [&str; 5] = [
     "No further action",
     "Universal services",
-    "Early help lead practitioner",
+    LEAD_PRACTITIONER,
     "Referral to children's social care",
+    CLOSED,
 ];
 
 /// Why a decision was not recorded.
@@ -303,8 +389,61 @@ pub enum DecisionError {
     /// figures that count decisions never meet a spelling of their own.
     #[error("'{0}' is not a round-table outcome; it must be one of: {list}", list = OUTCOMES.join(", "))]
     UnknownOutcome(String),
+    /// A plan that cannot be followed up: it says what is missing or wrong.
+    #[error("the plan cannot be recorded: {0}")]
+    Plan(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl NewDecision {
+    /// What stops the decision being recorded, in words (the form shows it and
+    /// keeps its button off); `None` when it can be recorded.
+    pub fn problem(&self) -> Option<String> {
+        if !OUTCOMES.contains(&self.outcome.as_str()) {
+            return Some(DecisionError::UnknownOutcome(self.outcome.clone()).to_string());
+        }
+        check_plan(self).err().map(|error| error.to_string())
+    }
+}
+
+/// Checks a decision's plan: "Early help lead practitioner" needs one with the
+/// lead named; closing takes none; the review (and end) fall after the round.
+fn check_plan(decision: &NewDecision) -> Result<(), DecisionError> {
+    let fail = |why: &str| Err(DecisionError::Plan(why.to_string()));
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    let Some(plan) = &decision.plan else {
+        if decision.outcome == LEAD_PRACTITIONER {
+            return fail("an early help lead practitioner needs the lead's name and a review date");
+        }
+        return Ok(());
+    };
+    if decision.outcome == CLOSED {
+        return fail("closing ends the plan, so it takes no lead, actions or review date");
+    }
+    if decision.outcome == LEAD_PRACTITIONER && plan.lead_name.trim().is_empty() {
+        return fail("name the lead practitioner");
+    }
+    let round = day(&decision.reference_date);
+    let Some(review) = day(&plan.review_date) else {
+        return fail(&format!(
+            "review date '{}' is not a day (yyyy-mm-dd)",
+            plan.review_date
+        ));
+    };
+    if round.is_some_and(|round| review <= round) {
+        return fail("the review date must come after the round's date");
+    }
+    if let Some(ends) = &plan.ends {
+        match day(ends) {
+            None => return fail(&format!("end date '{ends}' is not a day (yyyy-mm-dd)")),
+            Some(end) if round.is_some_and(|round| end <= round) => {
+                return fail("the plan's end must come after the round's date");
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Records a round table's decision about a family (every decision is kept) with
@@ -314,45 +453,56 @@ pub enum DecisionError {
 /// never waits).
 pub fn record_decision(
     conn: &Connection,
-    family_id: &str,
-    zone_id: Option<&str>,
-    reference_date: &str,
-    outcome: &str,
-    note: &str,
+    decision: &NewDecision,
     decided_by: &str,
 ) -> Result<Decision, DecisionError> {
-    if !OUTCOMES.contains(&outcome) {
-        return Err(DecisionError::UnknownOutcome(outcome.to_string()));
+    let NewDecision {
+        family_id,
+        zone_id,
+        reference_date,
+        outcome,
+        note,
+        plan,
+    } = decision;
+    if !OUTCOMES.contains(&outcome.as_str()) {
+        return Err(DecisionError::UnknownOutcome(outcome.clone()));
     }
-    let zone = zone_id.map_or_else(|| "no zone".to_string(), |zone| format!("zone {zone}"));
-    let entry = Entry::new(decided_by, Action::Decision, family_id)
-        .with_detail(format!("{outcome} ({zone}, round of {reference_date})"));
+    check_plan(decision)?;
+    let zone = zone_id
+        .as_deref()
+        .map_or_else(|| "no zone".to_string(), |zone| format!("zone {zone}"));
+    let plan_detail = plan
+        .as_ref()
+        .map_or(String::new(), |plan| format!("; {}", plan.summary()));
+    let entry = Entry::new(decided_by, Action::Decision, family_id.as_str()).with_detail(format!(
+        "{outcome} ({zone}, round of {reference_date}){plan_detail}"
+    ));
     let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(StoreError::from)?;
     let saved = conn
         .query_row(
-            "INSERT INTO app.round_decision
-             VALUES (?, ?, ?::DATE, ?, ?, ?, now()::TIMESTAMP)
-             RETURNING outcome, note, decided_by, strftime(decided_at, '%Y-%m-%d %H:%M'),
-                       strftime(reference_date, '%Y-%m-%d')",
+            &format!(
+                "INSERT INTO app.round_decision
+                     (family_id, zone_id, reference_date, outcome, note, decided_by, decided_at,
+                      lead_agency, lead_name, actions, review_date, plan_ends)
+                 VALUES (?, ?, ?::DATE, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?::DATE, ?::DATE)
+                 RETURNING {DECISION_COLUMNS}"
+            ),
             duckdb::params![
                 family_id,
                 zone_id,
                 reference_date,
                 outcome,
                 note,
-                decided_by
+                decided_by,
+                plan.as_ref().map(|p| p.lead_agency.trim()),
+                plan.as_ref().map(|p| p.lead_name.trim()),
+                plan.as_ref().map(|p| p.actions.trim()),
+                plan.as_ref().map(|p| p.review_date.as_str()),
+                plan.as_ref().and_then(|p| p.ends.as_deref()),
             ],
-            |row| {
-                Ok(Decision {
-                    outcome: row.get(0)?,
-                    note: row.get(1)?,
-                    decided_by: row.get(2)?,
-                    decided_at: row.get(3)?,
-                    reference_date: row.get(4)?,
-                })
-            },
+            |row| decision_from_row(row, 0),
         )
         .map_err(StoreError::from)
         .and_then(|decision| crate::audit::append(conn, &lock, &entry).map(|_| decision));

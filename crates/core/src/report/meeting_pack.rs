@@ -1,7 +1,7 @@
 //! The printed pack for a zone's round table: the same agenda as the Round table
 //! view, masked as on the projected screen (family code and initials, never a
-//! name), with each family's criteria, score, reasons and agencies, and a blank box
-//! to write the decision in. HTML with print styles, so any browser prints it
+//! name), with each family's criteria, score, reasons and agencies, the plan of a
+//! family due for review or stepping down, and a box to write the decision in. HTML with print styles, so any browser prints it
 //! cleanly to paper or PDF.
 
 use std::path::Path;
@@ -24,6 +24,7 @@ h2 { font-size: 14pt; border-bottom: 2px solid #2b6cb0; padding-bottom: 2pt; mar
 .chip { display: inline-block; background: #e8eef7; border-radius: 8pt; padding: 0 5pt; margin: 1pt; font-size: 9pt; }
 .decision { border: 1px dashed #888; min-height: 3em; margin-top: 4pt; padding: 3pt; color: #888; font-size: 9pt; }
 .empty { color: #666; font-style: italic; }
+.plan { background: #f3f7ec; padding: 1pt 3pt; }
 @media print { body { margin: 0; } @page { size: A4; margin: 15mm; } }
 ";
 
@@ -44,11 +45,14 @@ pub fn meeting_pack_html(
         zone = escape(zone)
     ));
     html.push_str(&format!(
-        "<h1>Round table: {}</h1>\n<p class=\"sub\">{} · records as they stood on {} · {} families on the agenda · printed {}</p>\n",
+        "<h1>Round table: {}</h1>\n<p class=\"sub\">{} · records as they stood on {} · {} families on the agenda \
+         ({} flagged: the zone's top families within its capacity of {}) · printed {}</p>\n",
         escape(zone),
         escape(county),
         escape(date),
         agenda.len(),
+        agenda.flagged(),
+        agenda.capacity,
         escape(generated)
     ));
     html.push_str(
@@ -169,10 +173,24 @@ fn family_html(figures: &FamiliesFigures, family: &FamilyRow) -> String {
             escape(&decision.reference_date),
             escape(&decision.decided_at)
         ));
+        if let Some(plan) = &decision.plan {
+            html.push_str(&format!(
+                "<div class=\"plan\">Plan: {}</div>",
+                escape(&plan.summary())
+            ));
+            if !plan.actions.is_empty() {
+                html.push_str(&format!(
+                    "<div class=\"plan\">Actions: {}</div>",
+                    escape(&plan.actions)
+                ));
+            }
+        }
     }
     html.push_str(
         "<div class=\"decision\">Decision: no further action / universal services / \
-         early help lead practitioner / referral</div></div>\n",
+         early help lead practitioner / referral / close (step down)<br>\
+         Lead practitioner (agency, name): ______________ · Actions: ______________ · \
+         Review date: ________</div></div>\n",
     );
     html
 }
@@ -201,6 +219,7 @@ mod tests {
             zones: vec![ZoneInfo {
                 zone_id: "Z".into(),
                 name: "North & <East>".into(),
+                capacity: 20,
             }],
             families: vec![FamilyRow {
                 family_id: "Fabc".into(),
@@ -210,6 +229,7 @@ mod tests {
                 criteria_met: vec![0],
                 previous_criteria_met: Some(0),
                 children: 1,
+                flagged: true,
                 ..FamilyRow::default()
             }],
             ..FamiliesFigures::default()

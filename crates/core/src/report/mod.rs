@@ -6,6 +6,7 @@ pub mod agenda;
 pub mod audit;
 pub mod families;
 pub mod family_detail;
+pub mod flags;
 pub mod linkage;
 pub mod map;
 pub mod meeting_pack;

@@ -1,7 +1,8 @@
 //! What the Models view shows: the model behind the latest scores, read from
 //! `mart.risk_model` (where `zonewise score` stores the model file, held-out
-//! evaluation included), and how many children and families each scored date
-//! flagged. The evaluation lives in the model file, so the figures on screen are
+//! evaluation included), and for each scored date how many families were
+//! flagged (`report::flags`, the zones' capacities) and how many had a child at
+//! or above the model's threshold. The evaluation lives in the model file, so the figures on screen are
 //! those of the model that made the scores on screen.
 
 use duckdb::Connection;
@@ -14,7 +15,10 @@ pub struct ScoredDate {
     pub reference_date: String,
     pub model_id: String,
     pub children: i64,
+    /// Flagged at the date (each zone's top families within its capacity).
     pub flagged_families: i64,
+    /// Families with a child at or above the model's threshold.
+    pub above_threshold_families: i64,
 }
 
 /// The Models view's figures.
@@ -36,16 +40,28 @@ pub fn read_models(conn: &Connection) -> Result<ModelFigures, duckdb::Error> {
          FROM mart.risk_score s
          GROUP BY ALL ORDER BY 1 DESC",
     )?;
-    let scored_dates: Vec<ScoredDate> = statement
+    let mut scored_dates: Vec<ScoredDate> = statement
         .query_map([], |row| {
             Ok(ScoredDate {
                 reference_date: row.get(0)?,
                 model_id: row.get(1)?,
                 children: row.get(2)?,
-                flagged_families: row.get(3)?,
+                flagged_families: 0,
+                above_threshold_families: row.get(3)?,
             })
         })?
         .collect::<Result<_, _>>()?;
+    // Only once something is scored: scores exist after linkage has made the
+    // families the flags rank (core.family).
+    if !scored_dates.is_empty() {
+        let mut flagged = conn.prepare(&format!(
+            "SELECT count(*) FILTER (WHERE flagged) FROM ({})",
+            super::flags::flags_sql("$1::DATE")
+        ))?;
+        for date in &mut scored_dates {
+            date.flagged_families = flagged.query_row([&date.reference_date], |row| row.get(0))?;
+        }
+    }
     let mut figures = ModelFigures {
         scored_dates,
         ..ModelFigures::default()

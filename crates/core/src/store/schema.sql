@@ -444,7 +444,11 @@ FROM mart.risk_score
 GROUP BY reference_date, family_id;
 
 -- What a zone's round table decided about a family, with who recorded it and when.
--- Every decision is kept: the latest one per family is the current one.
+-- Every decision is kept: the latest one per family is the current one. A
+-- decision with a review date is a plan (report::family_detail::Plan): its lead
+-- practitioner, the actions agreed, when the round table reviews it and, when
+-- agreed, when it ends; the outcome 'Closed (step down)' ends the round table's
+-- involvement.
 CREATE TABLE IF NOT EXISTS app.round_decision (
     family_id      VARCHAR NOT NULL,
     zone_id        VARCHAR,
@@ -452,5 +456,27 @@ CREATE TABLE IF NOT EXISTS app.round_decision (
     outcome        VARCHAR NOT NULL,
     note           VARCHAR NOT NULL,
     decided_by     VARCHAR NOT NULL,
-    decided_at     TIMESTAMP NOT NULL
+    decided_at     TIMESTAMP NOT NULL,
+    lead_agency    VARCHAR,
+    lead_name      VARCHAR,
+    actions        VARCHAR,
+    review_date    DATE,
+    plan_ends      DATE
+);
+-- Databases made before decisions became plans gain the plan's columns (empty
+-- for their decisions), so they keep working without a rebuild.
+ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS lead_agency VARCHAR;
+ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS lead_name VARCHAR;
+ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS actions VARCHAR;
+ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS review_date DATE;
+ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS plan_ends DATE;
+
+-- How many families a zone's round table can discuss at one round, set by an
+-- analyst (`zonewise capacity`); a zone without a row has the default
+-- (report::flags::DEFAULT_CAPACITY). It decides which families are flagged.
+CREATE TABLE IF NOT EXISTS app.zone_capacity (
+    zone_id  VARCHAR PRIMARY KEY,
+    capacity INTEGER NOT NULL CHECK (capacity > 0),
+    set_by   VARCHAR NOT NULL,
+    set_at   TIMESTAMP NOT NULL
 );

@@ -109,12 +109,12 @@ pub fn held_out_figures(e: &Evaluation) -> TextTable {
         (
             "Operating threshold",
             format!(
-                "{:.3} (the round tables' capacity on the training date)",
+                "{:.3} (the round tables' capacity, k per zone, on the training date)",
                 e.threshold
             ),
         ),
         (
-            "Children flagged at the threshold",
+            "Children at or above the threshold",
             format!(
                 "{}: precision {}, recall {}",
                 e.at_threshold.flagged,
@@ -123,7 +123,7 @@ pub fn held_out_figures(e: &Evaluation) -> TextTable {
             ),
         ),
         (
-            "Top families per zone",
+            "Flagged at capacity (each zone's top k families)",
             format!(
                 "k = {} in {} zones, {} families: precision {}, recall {} of {} families with an escalation",
                 e.top_k.k_per_zone,
