@@ -111,7 +111,14 @@ def splink_settings():
                     " OR abs(date_diff('day', birth_date_l, birth_date_r)) = 1",
                     "day and month swapped, or one day apart",
                 ),
-                custom("year(birth_date_l) = year(birth_date_r)", "same year"),
+                custom(
+                    "abs(date_diff('day', birth_date_l, birth_date_r)) <= 365",
+                    "within a year",
+                ),
+                custom(
+                    "abs(date_diff('day', birth_date_l, birth_date_r)) NOT BETWEEN 5479 AND 18262",
+                    "other gap of more than a year",
+                ),
                 cll.ElseLevel(),
             ],
         ),

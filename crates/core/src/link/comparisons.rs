@@ -66,18 +66,26 @@ pub const COMPARISONS: [Comparison; 7] = [
     },
     Comparison {
         name: "birth_date",
+        // Two people a generation apart who share a surname, a postcode and a
+        // similar given name are a parent and child, not one person: the lowest
+        // level lets EM learn how rarely one person's records are that far apart
+        // (a year typed wrong) against how often strangers are, instead of lumping
+        // a mother and daughter in with strangers born some years apart.
         labels: &[
-            "different year",
-            "same year",
+            "a generation apart (15 to 50 years)",
+            "other gap of more than a year",
+            "within a year",
             "day and month swapped, or one day apart",
             "same",
         ],
         sql: "CASE WHEN l.birth_date IS NULL OR r.birth_date IS NULL THEN -1
-                   WHEN l.birth_date = r.birth_date THEN 3
+                   WHEN l.birth_date = r.birth_date THEN 4
                    WHEN (day(l.birth_date) = month(r.birth_date) AND month(l.birth_date) = day(r.birth_date)
                          AND year(l.birth_date) = year(r.birth_date))
-                        OR abs(date_diff('day', l.birth_date, r.birth_date)) = 1 THEN 2
-                   WHEN year(l.birth_date) = year(r.birth_date) THEN 1 ELSE 0 END",
+                        OR abs(date_diff('day', l.birth_date, r.birth_date)) = 1 THEN 3
+                   WHEN abs(date_diff('day', l.birth_date, r.birth_date)) <= 365 THEN 2
+                   WHEN abs(date_diff('day', l.birth_date, r.birth_date)) BETWEEN 5479 AND 18262 THEN 0
+                   ELSE 1 END",
         term_frequency: None,
     },
     Comparison {

@@ -171,7 +171,7 @@ mod tests {
             .expect_err("levels")
             .to_string();
         assert!(
-            message.contains("'birth_date' has 2 m values; it has 4 levels"),
+            message.contains("'birth_date' has 2 m values; it has 5 levels"),
             "{message}"
         );
 

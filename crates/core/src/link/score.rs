@@ -232,7 +232,7 @@ mod tests {
                 })
                 .collect(),
         };
-        let levels = [3, 3, 3, 2, 1, MISSING, MISSING];
+        let levels = [3, 3, 4, 2, 1, MISSING, MISSING];
         let family = COMPARISONS
             .iter()
             .position(|c| c.name == "family_name")

@@ -161,8 +161,31 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
         term_frequency("postcode", "tf_postcode"),
         postcode_key = postcode_key_sql("postcode"),
     ))?;
+    // When each record put its person at each address: the first and last event
+    // dated there. Families are grouped by these spans (`family`), so that the
+    // household that moved out and the one that moved in are not one family.
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE link.address_seen AS
+         SELECT source || ':' || record_id AS record_key,
+                {address_key} AS address_key,
+                min(event_date) AS first_seen, max(event_date) AS last_seen
+         FROM ({union})
+         WHERE {address_key} IS NOT NULL
+         GROUP BY ALL ORDER BY ALL;",
+        address_key = address_key_sql("address", "postcode"),
+    ))?;
     let count: i64 = conn.query_row("SELECT count(*) FROM link.record", [], |r| r.get(0))?;
     Ok(count as usize)
+}
+
+/// The key of a home: the address and postcode with everything but letters and
+/// digits removed, so "12 Heron Close" and "12 HERON CLOSE" at one postcode are one
+/// home (NULL when either is missing).
+fn address_key_sql(address: &str, postcode: &str) -> String {
+    format!(
+        "nullif(regexp_replace(upper({address}), '[^A-Z0-9]', '', 'g'), '') || ':' || {}",
+        postcode_key_sql(postcode)
+    )
 }
 
 /// SQL for the share of records holding the same value of `column` as this one

@@ -11,6 +11,16 @@ use super::fellegi_sunter::{self, ComparisonParams, Model, Pattern};
 /// 1,500 × 1,500 pairs, plenty for level frequencies and cheap at any scale.
 const U_SAMPLE_RECORDS: usize = 1500;
 
+/// An EM training session: all pairs of records that agree on its blocking keys.
+struct Session {
+    rule: BlockingRule,
+    /// Comparisons the keys decide, left out of the session's estimate.
+    fixed: &'static [&'static str],
+    /// Comparisons the session's pairs estimate with a bias, used only when no
+    /// other session estimates them.
+    biased: &'static [&'static str],
+}
+
 /// EM training sessions, as Splink runs them: all pairs of records that agree on
 /// a session's blocking keys, drawn from `link.record` itself and not from the
 /// candidate pairs (whose other blocking rules would bias the estimate: pairs
@@ -18,22 +28,39 @@ const U_SAMPLE_RECORDS: usize = 1500;
 /// evidence of a match). The comparisons a session blocks on are left out of its
 /// estimate, and so are those its keys decide (a given name all but fixes sex, so
 /// same-name strangers agree on sex far more often than u says); each session
-/// estimates m for the others.
-const SESSIONS: [(BlockingRule, &[&str]); 2] = [
-    (
-        BlockingRule {
+/// estimates m for the others, and a comparison's m is the average over the
+/// sessions that estimate it (sessions without pairs estimate nothing).
+///
+/// "Same given and family name" also brings together a father and his namesake
+/// son at one address, whom every comparison but the birth date calls one person:
+/// EM there learns "a generation apart" as a trait of matches. The birth date's m
+/// comes from the session on NHS numbers instead, whose pairs are one person, and
+/// from the names session only where no records carry an NHS number.
+const SESSIONS: [Session; 3] = [
+    Session {
+        rule: BlockingRule {
             name: "EM session: same birth date",
             keys: &["{s}.birth_date"],
         },
-        &["birth_date"],
-    ),
-    (
-        BlockingRule {
+        fixed: &["birth_date"],
+        biased: &[],
+    },
+    Session {
+        rule: BlockingRule {
             name: "EM session: same given and family name",
             keys: &["{s}.given_canonical", "{s}.family"],
         },
-        &["given_name", "family_name", "sex"],
-    ),
+        fixed: &["given_name", "family_name", "sex"],
+        biased: &["birth_date"],
+    },
+    Session {
+        rule: BlockingRule {
+            name: "EM session: same NHS number",
+            keys: &["{s}.nhs"],
+        },
+        fixed: &["nhs_number"],
+        biased: &[],
+    },
 ];
 
 /// At most about this many pairs per EM session: beyond it the session's left-hand
@@ -86,8 +113,20 @@ pub fn train(
     let level_counts = comparisons::level_counts();
     let mut m_sum: Vec<Vec<f64>> = level_counts.iter().map(|&n| vec![0.0; n]).collect();
     let mut sessions_per_comparison = vec![0usize; COMPARISONS.len()];
-    for (rule, fixed) in &SESSIONS {
+    // The biased sessions' estimates, per comparison, for where no other session has one.
+    let mut fallback_sum: Vec<Vec<f64>> = level_counts.iter().map(|&n| vec![0.0; n]).collect();
+    let mut fallback_sessions = vec![0usize; COMPARISONS.len()];
+    let index_of = |list: &[&str]| -> Vec<usize> {
+        list.iter()
+            .filter_map(|f| names.iter().position(|n| n == f))
+            .collect()
+    };
+    for session in &SESSIONS {
+        let rule = &session.rule;
         let session_pairs = rule.count_pairs(conn)?;
+        if session_pairs == 0 {
+            continue;
+        }
         let modulus = session_pairs.div_ceil(MAX_SESSION_PAIRS).max(1);
         // EM starts from the share of matches the prior expects among the session's
         // pairs: in a large county same-name pairs are mostly strangers, and a start
@@ -104,10 +143,8 @@ pub fn train(
                 rule.join_condition()
             ),
         )?;
-        let fixed_index: Vec<usize> = fixed
-            .iter()
-            .filter_map(|f| names.iter().position(|n| n == f))
-            .collect();
+        let fixed_index = index_of(session.fixed);
+        let biased_index = index_of(session.biased);
         for pattern in &mut session_patterns {
             for &k in &fixed_index {
                 pattern.levels[k] = fellegi_sunter::MISSING;
@@ -121,7 +158,7 @@ pub fn train(
                 m
             })
             .collect();
-        let session = fellegi_sunter::estimate(
+        let estimated = fellegi_sunter::estimate(
             &session_patterns,
             &names,
             u.clone(),
@@ -129,14 +166,31 @@ pub fn train(
             initial_lambda,
             iterations,
         );
-        for (k, comparison) in session.comparisons.iter().enumerate() {
+        for (k, comparison) in estimated.comparisons.iter().enumerate() {
             if fixed_index.contains(&k) {
                 continue;
             }
+            let (sum, count) = if biased_index.contains(&k) {
+                (&mut fallback_sum[k], &mut fallback_sessions[k])
+            } else {
+                (&mut m_sum[k], &mut sessions_per_comparison[k])
+            };
             for (level, m) in comparison.m.iter().enumerate() {
-                m_sum[k][level] += m;
+                sum[level] += m;
             }
-            sessions_per_comparison[k] += 1;
+            *count += 1;
+        }
+    }
+    for (k, &levels) in level_counts.iter().enumerate() {
+        if sessions_per_comparison[k] == 0 {
+            m_sum[k] = std::mem::take(&mut fallback_sum[k]);
+            sessions_per_comparison[k] = fallback_sessions[k];
+        }
+        if sessions_per_comparison[k] == 0 {
+            // No pairs to learn from: m stays at EM's starting guess.
+            m_sum[k] = vec![0.1 / (levels - 1) as f64; levels];
+            m_sum[k][levels - 1] = 0.9;
+            sessions_per_comparison[k] = 1;
         }
     }
     let comparisons = names

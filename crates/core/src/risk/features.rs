@@ -23,14 +23,15 @@ pub const POLICE_EVENTS: [&str; 3] = ["domestic_abuse", "anti_social_behaviour",
 /// Records every family has from universal services, which say nothing about an
 /// agency being involved with the family: school attendance returns, health
 /// visiting, Health Check invitations and checks, children's centre registration,
-/// a tenancy starting.
-pub const UNIVERSAL_EVENTS: [&str; 6] = [
+/// a tenancy starting or ending.
+pub const UNIVERSAL_EVENTS: [&str; 7] = [
     "attendance",
     "health_visiting",
     "health_check_invited",
     "health_check_attended",
     "childrens_centre_registration",
     "tenancy_start",
+    "tenancy_end",
 ];
 
 /// A count of events in each look-back window; the columns are `{stem}_3m` etc.

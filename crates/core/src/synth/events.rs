@@ -295,50 +295,72 @@ fn health_events<R: Rng>(rng: &mut R, family: &Family, events: &mut Vec<Event>) 
     }
 }
 
-/// Housing: social tenants' tenancy starts and arrears, homelessness applications by anyone.
+/// Housing: social tenants' tenancies (one per home: a move is a new tenancy, and
+/// the housing system holds the day each began and ended, as real ones do) with
+/// their arrears, and homelessness applications by anyone.
 fn housing_events<R: Rng>(rng: &mut R, family: &Family, refs: &mut Refs, events: &mut Vec<Event>) {
     let c = &family.circumstances;
     let social_tenant =
         rng.random::<f64>() < 0.15 + 0.45 * family.deprivation + 0.15 * flag(c.worklessness);
-    let tenancy = social_tenant.then(|| {
-        refs.tenancy += 1;
-        format!("TEN{:07}", refs.tenancy)
-    });
-    if let Some(tenancy) = &tenancy {
-        let start = random_date(rng, date(2012, 1, 1), LAST_DAY);
+    // (reference, first day, day after the last) of each tenancy.
+    let mut tenancies: Vec<(String, NaiveDate, NaiveDate)> = Vec::new();
+    if social_tenant {
+        for (index, (moved_in, _)) in family.addresses.iter().enumerate() {
+            refs.tenancy += 1;
+            // The first home's tenancy began before the history (2012 on).
+            let start = if index == 0 {
+                random_date(rng, date(2012, 1, 1), HISTORY_START - Duration::days(1))
+            } else {
+                *moved_in
+            };
+            let end = family
+                .addresses
+                .get(index + 1)
+                .map_or(LAST_DAY + Duration::days(1), |(moved_out, _)| *moved_out);
+            tenancies.push((format!("TEN{:07}", refs.tenancy), start, end));
+        }
+    }
+    let tenancy_on = |on: NaiveDate| {
+        tenancies
+            .iter()
+            .find(|(_, start, end)| *start <= on && on < *end)
+            .map(|(reference, _, _)| reference.clone())
+    };
+    for (tenancy, start, end) in &tenancies {
         for (index, adult) in family.members.iter().enumerate() {
-            if adult.role != Role::Child {
-                let mut row = event(HOUSING, index, start, "tenancy_start");
+            if adult.role == Role::Child {
+                continue;
+            }
+            let mut row = event(HOUSING, index, *start, "tenancy_start");
+            row.household_ref = Some(tenancy.clone());
+            events.push(row);
+            if *end <= LAST_DAY {
+                // The last day in the home, so the row carries that home's address.
+                let mut row = event(HOUSING, index, *end - Duration::days(1), "tenancy_end");
                 row.household_ref = Some(tenancy.clone());
                 events.push(row);
             }
         }
+    }
+    if let Some((_, first_start, _)) = tenancies.first() {
         let arrears = poisson(
             rng,
             YEARS * (0.1 + 0.8 * flag(c.worklessness) + 0.6 * flag(c.housing_insecurity)),
         );
         for _ in 0..arrears {
-            let mut row = event(
-                HOUSING,
-                0,
-                random_date(rng, HISTORY_START.max(start), LAST_DAY),
-                "rent_arrears",
-            );
+            let on = random_date(rng, HISTORY_START.max(*first_start), LAST_DAY);
+            let mut row = event(HOUSING, 0, on, "rent_arrears");
             row.value = Some(f64::from(rng.random_range(15..250u32)) * 10.0);
-            row.household_ref = Some(tenancy.clone());
+            row.household_ref = tenancy_on(on);
             events.push(row);
         }
     }
     let applications = poisson(rng, YEARS * (0.005 + 0.2 * flag(c.housing_insecurity)));
     for _ in 0..applications {
-        let mut row = event(
-            HOUSING,
-            0,
-            random_date(rng, HISTORY_START, LAST_DAY),
-            "homelessness_application",
-        );
+        let on = random_date(rng, HISTORY_START, LAST_DAY);
+        let mut row = event(HOUSING, 0, on, "homelessness_application");
         // Applicants who are not council tenants have no tenancy reference.
-        row.household_ref = tenancy.clone();
+        row.household_ref = tenancy_on(on);
         events.push(row);
     }
 }

@@ -26,7 +26,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::ingest::manifest::{Manifest, ReferenceFiles};
 use geography::Geography;
-use population::{IdentityNumbers, LsoaSampler};
+use population::{Homes, IdentityNumbers, LsoaSampler};
 
 pub use events::{OUTCOME_COEFFICIENTS, OUTCOME_INTERCEPT};
 pub use population::{CIRCUMSTANCES, PREVALENCE, VULNERABILITY_WEIGHT};
@@ -147,6 +147,7 @@ pub fn generate(
         writer::Outputs::create(&config.out_dir, config.gzip, config.noise, &mut rng)?;
     let mut numbers = IdentityNumbers::new(&mut rng);
     let sampler = LsoaSampler::new(&geography);
+    let mut homes = Homes::new(geography.lsoas.len());
     let mut refs = events::Refs::default();
     let mut people = 0;
     let total = config.families as u64;
@@ -162,6 +163,7 @@ pub fn generate(
             &geography,
             &sampler,
             &mut numbers,
+            &mut homes,
             config.noise,
         );
         let (family_events, outcomes) =

@@ -1,6 +1,8 @@
 //! Families and people: who lives where, and the hidden circumstances that drive
 //! every agency's events. Coefficients are documented in docs/synthetic-data.md.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
 use rand_distr::{Distribution, Normal, Poisson, StandardNormal};
@@ -137,7 +139,7 @@ impl Person {
 }
 
 /// A home: a house (or flat) number on one of an LSOA's synthetic streets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Address {
     /// Index into `Geography::lsoas`.
     pub lsoa: usize,
@@ -372,6 +374,7 @@ pub fn draw_family<R: Rng>(
     geography: &Geography,
     sampler: &LsoaSampler,
     numbers: &mut IdentityNumbers,
+    homes: &mut Homes,
     noise: f64,
 ) -> Family {
     let home = sampler.draw(rng);
@@ -543,7 +546,7 @@ pub fn draw_family<R: Rng>(
         }
     }
 
-    let addresses = draw_moves(rng, home, &circumstances, geography, sampler);
+    let addresses = draw_moves(rng, home, &circumstances, geography, sampler, homes);
     Family {
         id: format!("F{:07}", index + 1),
         circumstances,
@@ -558,16 +561,83 @@ pub fn draw_family<R: Rng>(
 /// of moves in the four years is Poisson with four times the rate, at most three.
 pub const MOVE_RATE: (f64, f64) = (0.06, 0.20);
 
-/// The family's homes over the history: a first address, then moves at random days.
+/// Share of moves during the history into a home another family of the county
+/// left earlier in it (when the LSOA has one free): homes are re-let and resold,
+/// so one address sees successive households, each with its own dates there.
+pub const REOCCUPIED_SHARE: f64 = 0.25;
+
+/// Days a vacated home stands empty at least before the next household moves in.
+pub const VOID_DAYS: i64 = 14;
+
+/// Who lives where and when: one household per home at a time, as in a real
+/// county, and the homes families have left, for later families to move into.
+pub struct Homes {
+    /// Each home's occupancies, from the day a family moved in to the day it left.
+    occupied: HashMap<Address, Vec<(NaiveDate, NaiveDate)>>,
+    /// Per LSOA, homes vacated during the history and the day they were left.
+    vacated: Vec<Vec<(Address, NaiveDate)>>,
+}
+
+impl Homes {
+    /// No one housed yet in any of `lsoas` LSOAs.
+    pub fn new(lsoas: usize) -> Homes {
+        Homes {
+            occupied: HashMap::new(),
+            vacated: vec![Vec::new(); lsoas],
+        }
+    }
+
+    /// True when no household lives at `address` on any day of `from..to`.
+    fn is_free(&self, address: &Address, from: NaiveDate, to: NaiveDate) -> bool {
+        self.occupied
+            .get(address)
+            .is_none_or(|stays| stays.iter().all(|(a, b)| *b <= from || to <= *a))
+    }
+
+    /// Houses a family at `address` from `from` until `to` (`NaiveDate::MAX`: still there).
+    fn occupy(&mut self, address: Address, from: NaiveDate, to: NaiveDate) {
+        self.occupied.entry(address).or_default().push((from, to));
+        if to != NaiveDate::MAX {
+            self.vacated[address.lsoa].push((address, to));
+        }
+    }
+
+    /// A home of `lsoa` left by another family at least [`VOID_DAYS`] before `from`
+    /// and free until `to`, taken off the list of vacated homes.
+    fn take_vacated<R: Rng>(
+        &mut self,
+        rng: &mut R,
+        lsoa: usize,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Option<Address> {
+        let fitting: Vec<usize> = self.vacated[lsoa]
+            .iter()
+            .enumerate()
+            .filter(|(_, (address, left))| {
+                *left + Duration::days(VOID_DAYS) <= from && self.is_free(address, from, to)
+            })
+            .map(|(index, _)| index)
+            .collect();
+        if fitting.is_empty() {
+            return None;
+        }
+        let chosen = fitting[rng.random_range(0..fitting.len())];
+        Some(self.vacated[lsoa].swap_remove(chosen).0)
+    }
+}
+
+/// The family's homes over the history: a first address, then moves at random
+/// days, each into a home no other household holds while the family lives there.
 fn draw_moves<R: Rng>(
     rng: &mut R,
     home: usize,
     circumstances: &Circumstances,
     geography: &Geography,
     sampler: &LsoaSampler,
+    homes: &mut Homes,
 ) -> Vec<(NaiveDate, Address)> {
     let rate = MOVE_RATE.0 + MOVE_RATE.1 * f64::from(u8::from(circumstances.housing_insecurity));
-    let mut addresses = vec![(NaiveDate::MIN, draw_address(rng, home, geography))];
     let count = Poisson::new(rate * 4.0)
         .map_or(0.0, |p| p.sample(rng))
         .min(3.0) as usize;
@@ -576,9 +646,10 @@ fn draw_moves<R: Rng>(
         .collect();
     moves.sort_unstable();
     moves.dedup();
-    let mut lsoa = home;
-    for when in moves {
+    let mut lsoas = vec![home];
+    for _ in &moves {
         // Half of moves stay in the neighbourhood; most others stay in the authority.
+        let mut lsoa = lsoas[lsoas.len() - 1];
         if rng.random::<f64>() >= 0.5 {
             let lad = &geography.lsoas[home].lad_code;
             let mut candidate = sampler.draw(rng);
@@ -590,22 +661,58 @@ fn draw_moves<R: Rng>(
             }
             lsoa = candidate;
         }
-        let mut address = draw_address(rng, lsoa, geography);
-        if address == addresses[addresses.len() - 1].1 {
-            address.number += 1;
-        }
-        addresses.push((when, address));
+        lsoas.push(lsoa);
+    }
+    let mut addresses: Vec<(NaiveDate, Address)> = Vec::with_capacity(lsoas.len());
+    for (index, &lsoa) in lsoas.iter().enumerate() {
+        let from = if index == 0 {
+            NaiveDate::MIN
+        } else {
+            moves[index - 1]
+        };
+        let to = moves.get(index).copied().unwrap_or(NaiveDate::MAX);
+        let previous = addresses.last().map(|(_, address)| *address);
+        let reoccupied = (index > 0 && rng.random::<f64>() < REOCCUPIED_SHARE)
+            .then(|| homes.take_vacated(rng, lsoa, from, to))
+            .flatten()
+            .filter(|address| Some(*address) != previous);
+        let address = reoccupied
+            .unwrap_or_else(|| free_address(rng, lsoa, geography, homes, from, to, previous));
+        homes.occupy(address, from, to);
+        addresses.push((from, address));
     }
     addresses
 }
 
-/// A home in `lsoa`: one of its streets, a house number, sometimes a flat.
-fn draw_address<R: Rng>(rng: &mut R, lsoa: usize, geography: &Geography) -> Address {
+/// A home in `lsoa` that is free over `from..to` and is not `previous`. A crowded
+/// LSOA's streets get longer (higher house numbers) rather than two households
+/// sharing one home.
+fn free_address<R: Rng>(
+    rng: &mut R,
+    lsoa: usize,
+    geography: &Geography,
+    homes: &Homes,
+    from: NaiveDate,
+    to: NaiveDate,
+    previous: Option<Address>,
+) -> Address {
+    let mut attempt: u16 = 0;
+    loop {
+        let address = draw_address(rng, lsoa, geography, 160 + 40 * (attempt / 20));
+        if Some(address) != previous && homes.is_free(&address, from, to) {
+            return address;
+        }
+        attempt = attempt.saturating_add(1);
+    }
+}
+
+/// A home in `lsoa`: one of its streets, a house number below `numbers`, sometimes a flat.
+fn draw_address<R: Rng>(rng: &mut R, lsoa: usize, geography: &Geography, numbers: u16) -> Address {
     let streets = geography.lsoas[lsoa].streets.len().max(1);
     Address {
         lsoa,
         street: rng.random_range(0..streets),
-        number: rng.random_range(1..160),
+        number: rng.random_range(1..numbers),
         flat: (rng.random::<f64>() < 0.15).then(|| rng.random_range(1..12)),
     }
 }
