@@ -65,10 +65,11 @@ impl LinkCommand {
         }
         println!("{rules}");
         println!(
-            "{} records → {} candidate pairs → {} accepted, {} for review → {} people in {} families",
+            "{} records → {} candidate pairs → {} accepted ({} held apart: born a generation apart), {} for review → {} people in {} families",
             thousands(report.records as i64),
             thousands(report.candidate_pairs as i64),
             thousands(report.accepted_pairs as i64),
+            thousands(report.held_apart as i64),
             thousands(report.review_pairs as i64),
             thousands(report.persons as i64),
             thousands(report.families as i64)

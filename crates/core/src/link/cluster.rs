@@ -1,10 +1,17 @@
 //! Clustering: accepted pairs → connected components → one `person_id` each.
 //!
+//! Pairs join records strongest first, and a join that would put records born a
+//! generation apart into one person is refused (`Evidence`): a father and his
+//! namesake son are each linked to a record with no birth date, and plain
+//! connected components would make them one person through it.
+//!
 //! A person id is derived from the smallest record key in its component, so an
 //! unchanged input gives the same ids on every run, and adding an unrelated
 //! record does not renumber anyone.
 
 use std::collections::HashMap;
+
+use super::comparisons::GENERATION_DAYS;
 
 use duckdb::Connection;
 use sha2::{Digest, Sha256};
@@ -71,29 +78,136 @@ pub fn stable_id(prefix: char, key: &str) -> String {
     format!("{prefix}{hex}")
 }
 
-/// Clusters pairs at or above `accept_probability` (and as reviewers decided) and
-/// replaces `core.source_record` and `core.person`. Returns the number of persons.
-pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<u64, duckdb::Error> {
-    let keys: Vec<String> = conn
-        .prepare("SELECT record_key FROM link.record ORDER BY record_key")?
-        .query_map([], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
+/// What a component of records already says about who it is: every birth date
+/// (days since 1970) and NHS number among its records.
+#[derive(Debug, Default, Clone)]
+pub struct Evidence {
+    birth_days: Vec<i64>,
+    nhs: Vec<String>,
+}
+
+impl Evidence {
+    /// One record's evidence.
+    pub fn of(birth_days: Option<i64>, nhs: Option<String>) -> Evidence {
+        Evidence {
+            birth_days: birth_days.into_iter().collect(),
+            nhs: nhs.into_iter().collect(),
+        }
+    }
+
+    /// Whether joining these two components would make one person of records born
+    /// a generation apart. One person's records are that far apart only through a
+    /// typing error, so only a shared NHS number overrides it.
+    fn conflicts_with(&self, other: &Evidence) -> bool {
+        let generation_apart = self.birth_days.iter().any(|a| {
+            other
+                .birth_days
+                .iter()
+                .any(|b| (a - b).abs() >= GENERATION_DAYS)
+        });
+        generation_apart && !self.nhs.iter().any(|n| other.nhs.contains(n))
+    }
+
+    fn absorb(&mut self, other: Evidence) {
+        for day in other.birth_days {
+            if !self.birth_days.contains(&day) {
+                self.birth_days.push(day);
+            }
+        }
+        for nhs in other.nhs {
+            if !self.nhs.contains(&nhs) {
+                self.nhs.push(nhs);
+            }
+        }
+    }
+}
+
+/// Records joined into people: disjoint sets that keep each set's [`Evidence`].
+pub struct People {
+    sets: UnionFind,
+    evidence: Vec<Evidence>,
+    /// Accepted pairs whose join was refused.
+    pub held_apart: u64,
+}
+
+impl People {
+    /// One person per record, with each record's evidence.
+    pub fn new(evidence: Vec<Evidence>) -> People {
+        People {
+            sets: UnionFind::new(evidence.len()),
+            evidence,
+            held_apart: 0,
+        }
+    }
+
+    /// Joins the people of records `a` and `b`, unless their evidence conflicts and
+    /// no reviewer said they are one person. Call strongest pair first: the first
+    /// join decides which side a record with no birth date falls on.
+    pub fn join(&mut self, a: usize, b: usize, reviewer_said_same: bool) -> bool {
+        let (ra, rb) = (self.sets.find(a), self.sets.find(b));
+        if ra == rb {
+            return true;
+        }
+        if !reviewer_said_same && self.evidence[ra].conflicts_with(&self.evidence[rb]) {
+            self.held_apart += 1;
+            return false;
+        }
+        self.sets.union(ra, rb);
+        let root = self.sets.find(ra);
+        let absorbed = std::mem::take(&mut self.evidence[if root == ra { rb } else { ra }]);
+        self.evidence[root].absorb(absorbed);
+        true
+    }
+
+    /// For every record, the smallest record of its person.
+    pub fn smallest_members(&mut self) -> Vec<usize> {
+        self.sets.smallest_members()
+    }
+}
+
+/// What clustering produced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clusters {
+    pub persons: u64,
+    /// Accepted pairs not joined because their records were born a generation apart.
+    pub held_apart: u64,
+}
+
+/// Clusters pairs at or above `accept_probability` (and as reviewers decided),
+/// strongest first and never joining records born a generation apart on scores
+/// alone, and replaces `core.source_record` and `core.person`.
+pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<Clusters, duckdb::Error> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut evidence: Vec<Evidence> = Vec::new();
+    {
+        let mut records = conn.prepare(
+            "SELECT record_key, birth_date - DATE '1970-01-01', nhs
+             FROM link.record ORDER BY record_key",
+        )?;
+        let mut rows = records.query([])?;
+        while let Some(row) = rows.next()? {
+            keys.push(row.get(0)?);
+            evidence.push(Evidence::of(row.get(1)?, row.get(2)?));
+        }
+    }
     let index: HashMap<&str, usize> = keys
         .iter()
         .enumerate()
         .map(|(i, k)| (k.as_str(), i))
         .collect();
-    let mut sets = UnionFind::new(keys.len());
+    let mut people = People::new(evidence);
     let mut accepted = conn.prepare(&super::review::linking_pairs_sql(accept_probability))?;
     let mut rows = accepted.query([])?;
     while let Some(row) = rows.next()? {
         let l: String = row.get(0)?;
         let r: String = row.get(1)?;
+        let reviewer_said_same: bool = row.get(2)?;
         if let (Some(&a), Some(&b)) = (index.get(l.as_str()), index.get(r.as_str())) {
-            sets.union(a, b);
+            people.join(a, b, reviewer_said_same);
         }
     }
-    let smallest = sets.smallest_members();
+    let held_apart = people.held_apart;
+    let smallest = people.smallest_members();
     conn.execute_batch(
         "CREATE OR REPLACE TABLE link.assignment (record_key VARCHAR, person_id VARCHAR);",
     )?;
@@ -129,7 +243,10 @@ pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<u64, duckdb
          GROUP BY a.person_id;",
     )?;
     let persons: i64 = conn.query_row("SELECT count(*) FROM core.person", [], |row| row.get(0))?;
-    Ok(persons.max(0) as u64)
+    Ok(Clusters {
+        persons: persons.max(0) as u64,
+        held_apart,
+    })
 }
 
 #[cfg(test)]
@@ -158,6 +275,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    const YEAR: i64 = 365;
+
+    /// A father (born 1984), his namesake son (2012), and a record of one of them
+    /// with no birth date that scores high against both: the stronger pair decides
+    /// whose it is, and the weaker one is held apart.
+    #[test]
+    fn a_record_without_a_birth_date_joins_one_generation_only() {
+        let mut people = People::new(vec![
+            Evidence::of(Some(14 * YEAR), None),
+            Evidence::of(None, None),
+            Evidence::of(Some(42 * YEAR), None),
+        ]);
+        assert!(people.join(1, 2, false), "the stronger pair joins");
+        assert!(!people.join(0, 1, false), "the weaker pair is held apart");
+        assert_eq!(people.held_apart, 1);
+        assert_eq!(people.smallest_members(), vec![0, 1, 1]);
+    }
+
+    /// Birth dates a generation apart in one person's records are a typing error
+    /// only where an NHS number says so, or a reviewer did; a few years apart is
+    /// left to the scores.
+    #[test]
+    fn a_shared_nhs_number_or_a_reviewer_overrides_the_generation_gap() {
+        let nhs = || Some("9434765919".to_string());
+        let mut people = People::new(vec![
+            Evidence::of(Some(15 * YEAR), nhs()),
+            Evidence::of(Some(42 * YEAR), nhs()),
+            Evidence::of(Some(70 * YEAR), None),
+            Evidence::of(Some(72 * YEAR), None),
+            Evidence::of(Some(20 * YEAR), None),
+        ]);
+        assert!(people.join(0, 1, false), "one NHS number");
+        assert!(people.join(2, 3, false), "two years apart");
+        assert!(!people.join(4, 2, false), "fifty years apart");
+        assert!(people.join(4, 2, true), "a reviewer said so");
+        assert_eq!(people.held_apart, 1);
+    }
+
+    /// The comparison's lowest birth-date level and the clustering rule are one
+    /// definition of "a generation apart".
+    #[test]
+    fn the_generation_level_uses_the_same_gap() {
+        let birth = &super::super::comparisons::COMPARISONS[2];
+        assert_eq!(birth.name, "birth_date");
+        assert!(birth.sql.contains(&format!(">= {GENERATION_DAYS} THEN 0")));
     }
 
     #[test]

@@ -32,6 +32,11 @@ impl Comparison {
 /// proof of identity, so a rare name's weight is capped at log2(m / TF_FLOOR).
 pub const TF_FLOOR: f64 = 1e-4;
 
+/// Birth dates at least this many days (15 years) apart are "a generation apart":
+/// the birth date comparison's lowest level, and what clustering never joins into
+/// one person without an NHS number or a reviewer saying so (`cluster`).
+pub const GENERATION_DAYS: i64 = 5479;
+
 /// The comparisons, in the order of `link.pair`'s level columns and of the model.
 pub const COMPARISONS: [Comparison; 7] = [
     Comparison {
@@ -66,14 +71,15 @@ pub const COMPARISONS: [Comparison; 7] = [
     },
     Comparison {
         name: "birth_date",
-        // Two people a generation apart who share a surname, a postcode and a
-        // similar given name are a parent and child, not one person: the lowest
+        // Two people a generation apart (15 years or more, `GENERATION_DAYS`) who
+        // share a surname, a postcode and a similar given name are a parent and
+        // child, not one person: the lowest
         // level lets EM learn how rarely one person's records are that far apart
         // (a year typed wrong) against how often strangers are, instead of lumping
         // a mother and daughter in with strangers born some years apart.
         labels: &[
-            "a generation apart (15 to 50 years)",
-            "other gap of more than a year",
+            "15 years or more apart (a generation)",
+            "more than a year and under 15 years apart",
             "within a year",
             "day and month swapped, or one day apart",
             "same",
@@ -84,7 +90,7 @@ pub const COMPARISONS: [Comparison; 7] = [
                          AND year(l.birth_date) = year(r.birth_date))
                         OR abs(date_diff('day', l.birth_date, r.birth_date)) = 1 THEN 3
                    WHEN abs(date_diff('day', l.birth_date, r.birth_date)) <= 365 THEN 2
-                   WHEN abs(date_diff('day', l.birth_date, r.birth_date)) BETWEEN 5479 AND 18262 THEN 0
+                   WHEN abs(date_diff('day', l.birth_date, r.birth_date)) >= 5479 THEN 0
                    ELSE 1 END",
         term_frequency: None,
     },

@@ -65,6 +65,8 @@ pub struct LinkReport {
     pub candidate_pairs: u64,
     pub accepted_pairs: u64,
     pub review_pairs: u64,
+    /// Accepted pairs not joined because their records were born a generation apart.
+    pub held_apart: u64,
     pub persons: u64,
     pub families: u64,
     pub model: Model,
@@ -204,6 +206,7 @@ pub fn link(conn: &Connection, config: &LinkConfig, actor: &str) -> Result<LinkR
         candidate_pairs,
         accepted_pairs: outcome.accepted_pairs,
         review_pairs: outcome.review_pairs,
+        held_apart: outcome.held_apart,
         persons: outcome.persons,
         families: outcome.families,
         model,
@@ -216,6 +219,7 @@ pub fn link(conn: &Connection, config: &LinkConfig, actor: &str) -> Result<LinkR
 struct RunOutcome {
     accepted_pairs: u64,
     review_pairs: u64,
+    held_apart: u64,
     persons: u64,
     families: u64,
     weight_histogram: Vec<(i64, u64)>,
@@ -232,7 +236,10 @@ fn finish_run(
     model: &Model,
     watch: &mut Stopwatch,
 ) -> Result<RunOutcome, LinkError> {
-    let persons = cluster::cluster(conn, config.accept_probability)?;
+    let cluster::Clusters {
+        persons,
+        held_apart,
+    } = cluster::cluster(conn, config.accept_probability)?;
     watch.lap("cluster");
     let families = family::group_families(conn)?;
     watch.lap("families");
@@ -280,7 +287,8 @@ fn finish_run(
     crate::audit::record(
         conn,
         &Entry::new(actor, Action::Link, format!("linkage run {run_id}")).with_detail(format!(
-            "{records} records, {accepted_pairs} pairs accepted at match probability {}, \
+            "{records} records, {accepted_pairs} pairs accepted at match probability {} \
+             ({held_apart} held apart: born a generation apart), \
              {persons} people in {families} families",
             config.accept_probability
         )),
@@ -288,6 +296,7 @@ fn finish_run(
     Ok(RunOutcome {
         accepted_pairs,
         review_pairs,
+        held_apart,
         persons,
         families,
         weight_histogram,

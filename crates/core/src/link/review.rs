@@ -45,23 +45,31 @@ pub fn record_decision(
     Ok(())
 }
 
-/// The SQL of the pairs that link records: accepted by score and not rejected by a
-/// reviewer, plus every pair a reviewer said is the same person.
+/// The SQL of the pairs that link records, with whether a reviewer said so: every
+/// pair a reviewer said is the same person, then the pairs accepted by score and
+/// not rejected by a reviewer, strongest first (the order clustering joins them).
 pub fn linking_pairs_sql(accept_probability: f64) -> String {
     format!(
-        "SELECT p.l_key, p.r_key FROM link.pair p
-         LEFT JOIN app.review_decision d USING (l_key, r_key)
-         WHERE p.match_probability >= {accept_probability} AND coalesce(d.same, true)
-         UNION
-         SELECT l_key, r_key FROM app.review_decision WHERE same"
+        "SELECT l_key, r_key, reviewed FROM (
+             SELECT l_key, r_key, true AS reviewed, 2.0 AS strength
+             FROM app.review_decision WHERE same
+             UNION ALL
+             SELECT p.l_key, p.r_key, false, p.match_probability FROM link.pair p
+             LEFT JOIN app.review_decision d USING (l_key, r_key)
+             WHERE p.match_probability >= {accept_probability} AND d.same IS NULL)
+         ORDER BY strength DESC, l_key, r_key"
     )
 }
 
-/// Pairs waiting for review: between the thresholds and not yet decided.
+/// Pairs waiting for review: between the thresholds and not yet decided. Records
+/// born a generation apart with no shared NHS number are never put to a reviewer:
+/// clustering would not join them (`cluster::Evidence`), and they are the parent
+/// and child who share a name and an address.
 pub fn pending_sql(review_probability: f64, accept_probability: f64) -> String {
     format!(
         "SELECT p.* FROM link.pair p ANTI JOIN app.review_decision d USING (l_key, r_key)
          WHERE p.match_probability >= {review_probability}
-           AND p.match_probability < {accept_probability}"
+           AND p.match_probability < {accept_probability}
+           AND NOT (p.birth_date = 0 AND p.nhs_number IS DISTINCT FROM 1)"
     )
 }
