@@ -477,3 +477,26 @@ fn successive_households_at_one_address_stay_two_families() {
         "{merged} of {shared} pairs of families at one address were made one family"
     );
 }
+
+/// A database linked before households respected time has no record of when
+/// people were seen at each address, which grouping families needs: re-clustering
+/// it (the Linkage view's Apply) says to link again and changes nothing.
+#[test]
+fn reclustering_a_database_linked_by_an_older_version_asks_to_link_again() {
+    let dir = tempfile::tempdir().expect("temp");
+    let (conn, _) = linked_county(dir.path());
+    let runs = |conn: &duckdb::Connection| -> i64 {
+        conn.query_row("SELECT count(*) FROM app.link_run", [], |r| r.get(0))
+            .expect("runs")
+    };
+    let before = runs(&conn);
+    conn.execute_batch("DROP TABLE link.address_seen")
+        .expect("as an older version left it");
+    let error = link::recluster(&conn, "analyst", 0.9, 0.5).expect_err("refused");
+    let message = error.to_string();
+    assert!(
+        message.contains("older version") && message.contains("run `zonewise link` again"),
+        "{message}"
+    );
+    assert_eq!(runs(&conn), before, "no run is recorded");
+}

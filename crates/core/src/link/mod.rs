@@ -4,7 +4,8 @@
 //! standardise (`link.record`) → block (union of rules, counted before scoring) →
 //! compare (levels per field, in SQL) → Fellegi–Sunter (u from random pairs, m by
 //! EM sessions, the prior λ from deterministic rules) → score every candidate pair
-//! (`link.pair`) → cluster accepted pairs into connected components with stable ids.
+//! (`link.pair`) → cluster accepted pairs, strongest first, into people with stable ids
+//! (never joining records born a generation apart on scores alone: `cluster`).
 
 pub mod blocking;
 pub mod cluster;
@@ -333,6 +334,21 @@ pub fn recluster(
     };
     let model: Model = serde_json::from_str(&model_json)
         .map_err(|e| LinkError::Corrupt(format!("the latest run's model: {e}")))?;
+    // Databases linked before households respected time have no record of when
+    // people were seen at each address, which grouping families now needs.
+    let has_address_seen: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM duckdb_tables()
+         WHERE schema_name = 'link' AND table_name = 'address_seen'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_address_seen {
+        return Err(LinkError::Corrupt(
+            "this database was linked by an older version, which did not record when \
+             people were seen at each address"
+                .to_string(),
+        ));
+    }
     let config = LinkConfig {
         accept_probability,
         review_probability,
