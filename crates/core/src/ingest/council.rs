@@ -81,8 +81,7 @@ pub fn write_reference(
     let mut found: BTreeSet<String> = BTreeSet::new();
     {
         let mut imd = csv::Writer::from_path(&imd_out).map_err(|e| csv_write(&imd_out, e))?;
-        let mut zones =
-            csv::Writer::from_path(&zones_out).map_err(|e| csv_write(&zones_out, e))?;
+        let mut zones = csv::Writer::from_path(&zones_out).map_err(|e| csv_write(&zones_out, e))?;
         zones
             .write_record(["lsoa11cd", "zone_id", "zone_name", "lad19cd"])
             .map_err(|e| csv_write(&zones_out, e))?;
@@ -92,11 +91,13 @@ pub fn write_reference(
             &["lsoa11cd", "lad19cd", "lad19nm"],
             |fields, record| {
                 if !header_written {
-                    imd.write_record(record.0).map_err(|e| csv_write(&imd_out, e))?;
+                    imd.write_record(record.0)
+                        .map_err(|e| csv_write(&imd_out, e))?;
                     header_written = true;
                 }
                 if wanted.contains(fields[1]) {
-                    imd.write_record(record.1).map_err(|e| csv_write(&imd_out, e))?;
+                    imd.write_record(record.1)
+                        .map_err(|e| csv_write(&imd_out, e))?;
                     zones
                         .write_record([fields[0], fields[1], fields[2], fields[1]])
                         .map_err(|e| csv_write(&zones_out, e))?;
@@ -124,8 +125,8 @@ pub fn write_reference(
     // Population: the same LSOAs' rows.
     let population_out = out_dir.join("population_mid2020_lsoa11.csv");
     {
-        let mut population = csv::Writer::from_path(&population_out)
-            .map_err(|e| csv_write(&population_out, e))?;
+        let mut population =
+            csv::Writer::from_path(&population_out).map_err(|e| csv_write(&population_out, e))?;
         let mut header_written = false;
         for_each_row(
             &reference_dir.join(ENGLAND_POPULATION),
@@ -276,13 +277,19 @@ mod tests {
         assert_eq!(lines("imd2019_lsoa11.csv"), 220);
         assert_eq!(lines("population_mid2020_lsoa11.csv"), 220);
         assert_eq!(lines("zones.csv"), 220);
-        let shapes =
-            crate::geo::england::load_england_lsoas(&dir.path().join("ref/lsoa2011_boundaries.geojson"))
-                .expect("boundaries");
+        let shapes = crate::geo::england::load_england_lsoas(
+            &dir.path().join("ref/lsoa2011_boundaries.geojson"),
+        )
+        .expect("boundaries");
         assert_eq!(shapes.len(), 219);
 
-        let error = write_reference(&reference, &["E99999999".to_string()], dir.path(), dir.path())
-            .expect_err("an unknown authority");
+        let error = write_reference(
+            &reference,
+            &["E99999999".to_string()],
+            dir.path(),
+            dir.path(),
+        )
+        .expect_err("an unknown authority");
         assert!(error.to_string().contains("E99999999"), "{error}");
     }
 }

@@ -175,7 +175,11 @@ impl Contents {
             .iter()
             .filter_map(|v| as_date(v, date_format))
             .collect();
-        let distinct = texts.iter().collect::<std::collections::BTreeSet<_>>().len() as f64 / n;
+        let distinct = texts
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as f64
+            / n;
         Contents {
             filled: values.len(),
             dates: dates.len() as f64 / n,
@@ -204,7 +208,11 @@ impl Contents {
         [
             (FieldRole::NhsNumber, self.nhs_valid, "valid NHS numbers"),
             (FieldRole::Postcode, self.postcodes, "UK postcodes"),
-            (FieldRole::NiNumber, self.ni_numbers, "National Insurance numbers"),
+            (
+                FieldRole::NiNumber,
+                self.ni_numbers,
+                "National Insurance numbers",
+            ),
             (FieldRole::EventDate, self.dates, "dates"),
         ]
         .into_iter()
@@ -356,75 +364,201 @@ fn normalise(header: &str) -> String {
 const HEADER_NAMES: &[(FieldRole, &[&str])] = &[
     (
         FieldRole::NhsNumber,
-        &["nhs", "nhs no", "nhs number", "nhs num", "nhsno", "nhs id", "nhs nbr"],
+        &[
+            "nhs",
+            "nhs no",
+            "nhs number",
+            "nhs num",
+            "nhsno",
+            "nhs id",
+            "nhs nbr",
+        ],
     ),
     (
         FieldRole::BirthDate,
-        &["dob", "d o b", "date of birth", "birth date", "birthdate", "born", "birth dt"],
+        &[
+            "dob",
+            "d o b",
+            "date of birth",
+            "birth date",
+            "birthdate",
+            "born",
+            "birth dt",
+        ],
     ),
     (
         FieldRole::Postcode,
-        &["postcode", "post code", "pcode", "postal code", "post cd", "pc"],
+        &[
+            "postcode",
+            "post code",
+            "pcode",
+            "postal code",
+            "post cd",
+            "pc",
+        ],
     ),
     (
         FieldRole::GivenName,
         &[
-            "forename", "forenames", "first name", "firstname", "given name", "given names",
-            "given", "christian name", "fname", "first",
+            "forename",
+            "forenames",
+            "first name",
+            "firstname",
+            "given name",
+            "given names",
+            "given",
+            "christian name",
+            "fname",
+            "first",
         ],
     ),
     (
         FieldRole::FamilyName,
-        &["surname", "last name", "lastname", "family name", "familyname", "lname", "last"],
+        &[
+            "surname",
+            "last name",
+            "lastname",
+            "family name",
+            "familyname",
+            "lname",
+            "last",
+        ],
     ),
     (
         FieldRole::Address,
         &[
-            "address", "address line 1", "address 1", "address1", "addr", "address line1",
-            "street", "home address", "full address",
+            "address",
+            "address line 1",
+            "address 1",
+            "address1",
+            "addr",
+            "address line1",
+            "street",
+            "home address",
+            "full address",
         ],
     ),
-    (FieldRole::Sex, &["sex", "gender", "sex code", "gender code"]),
+    (
+        FieldRole::Sex,
+        &["sex", "gender", "sex code", "gender code"],
+    ),
     (
         FieldRole::Ethnicity,
-        &["ethnicity", "ethnic", "ethnicity code", "ethnic origin", "ethnic group"],
+        &[
+            "ethnicity",
+            "ethnic",
+            "ethnicity code",
+            "ethnic origin",
+            "ethnic group",
+        ],
     ),
-    (FieldRole::Upn, &["upn", "unique pupil number", "pupil number"]),
+    (
+        FieldRole::Upn,
+        &["upn", "unique pupil number", "pupil number"],
+    ),
     (
         FieldRole::NiNumber,
-        &["ni number", "nino", "ni no", "national insurance number", "ni", "nin"],
+        &[
+            "ni number",
+            "nino",
+            "ni no",
+            "national insurance number",
+            "ni",
+            "nin",
+        ],
     ),
     (
         FieldRole::EventType,
         &[
-            "event", "event type", "type", "activity", "record type", "category",
-            "contact type", "episode type", "incident type", "service",
+            "event",
+            "event type",
+            "type",
+            "activity",
+            "record type",
+            "category",
+            "contact type",
+            "episode type",
+            "incident type",
+            "service",
         ],
     ),
     (
         FieldRole::EventDate,
-        &["date", "event date", "start date", "contact date", "activity date", "incident date"],
+        &[
+            "date",
+            "event date",
+            "start date",
+            "contact date",
+            "activity date",
+            "incident date",
+        ],
     ),
     (
         FieldRole::EventValue,
-        &["value", "amount", "attendance", "attendance pct", "percent", "arrears", "score"],
+        &[
+            "value",
+            "amount",
+            "attendance",
+            "attendance pct",
+            "percent",
+            "arrears",
+            "score",
+        ],
     ),
 ];
 
 /// Words in an identifier's header that make it a person's own record number.
 const PERSON_WORDS: &[&str] = &[
-    "person", "pupil", "child", "client", "patient", "tenant", "claimant", "hospital",
-    "subject", "individual", "customer", "mosaic", "lcs", "case person", "resident",
+    "person",
+    "pupil",
+    "child",
+    "client",
+    "patient",
+    "tenant",
+    "claimant",
+    "hospital",
+    "subject",
+    "individual",
+    "customer",
+    "mosaic",
+    "lcs",
+    "case person",
+    "resident",
 ];
 /// Words that make an identifier a household's or a case's.
-const HOUSEHOLD_WORDS: &[&str] = &["household", "tenancy", "claim", "family", "case", "property"];
+const HOUSEHOLD_WORDS: &[&str] = &[
+    "household",
+    "tenancy",
+    "claim",
+    "family",
+    "case",
+    "property",
+];
 /// Words that make an identifier one row's (an incident, an attendance).
 const ROW_WORDS: &[&str] = &[
-    "episode", "attendance", "incident", "contact", "event", "referral", "row", "activity",
-    "visit", "appointment", "record",
+    "episode",
+    "attendance",
+    "incident",
+    "contact",
+    "event",
+    "referral",
+    "row",
+    "activity",
+    "visit",
+    "appointment",
+    "record",
 ];
 /// Last words that make a header an identifier.
-const ID_WORDS: &[&str] = &["id", "ref", "reference", "number", "no", "num", "key", "code"];
+const ID_WORDS: &[&str] = &[
+    "id",
+    "ref",
+    "reference",
+    "number",
+    "no",
+    "num",
+    "key",
+    "code",
+];
 
 /// The role a header names, with the reason.
 fn header_role(header: &str) -> Option<(FieldRole, Confidence, String)> {
@@ -519,9 +653,7 @@ fn guess_column(header: &str, contents: &Contents) -> ColumnGuess {
                     )
                 }
                 // Shaped like NHS numbers but failing the check digit.
-                (Some((share, what)), None)
-                    if share < CONTRADICTS && contents.filled > 0 =>
-                {
+                (Some((share, what)), None) if share < CONTRADICTS && contents.filled > 0 => {
                     let extra = if matches!(role, FieldRole::NhsNumber | FieldRole::ParentNhsNumber)
                         && contents.nhs_shaped >= DECISIVE
                     {
@@ -535,7 +667,10 @@ fn guess_column(header: &str, contents: &Contents) -> ColumnGuess {
                     (
                         Some(role),
                         Confidence::Low,
-                        format!("{said}, but only {} of values are {what}{extra}", percent(share)),
+                        format!(
+                            "{said}, but only {} of values are {what}{extra}",
+                            percent(share)
+                        ),
                     )
                 }
                 (Some((share, what)), _) if contents.filled > 0 => (
@@ -605,12 +740,9 @@ fn settle(columns: &mut [(ColumnGuess, Contents)]) {
     }
     // No header said which column is the person's record: the leftmost column
     // whose values are mostly distinct text, not yet given a role.
-    if let Some((guess, _)) = columns
-        .iter_mut()
-        .find(|(guess, contents)| {
-            guess.role.is_none() && contents.filled > 0 && contents.distinct >= 0.2
-        })
-    {
+    if let Some((guess, _)) = columns.iter_mut().find(|(guess, contents)| {
+        guess.role.is_none() && contents.filled > 0 && contents.distinct >= 0.2
+    }) {
         guess.role = Some(FieldRole::RecordId);
         guess.confidence = Confidence::Low;
         guess.reason = "no column is named as the person's record number; this is the first \
@@ -705,10 +837,21 @@ mod tests {
 
     #[test]
     fn postcode_shapes() {
-        for good in ["BH17 1EU", "bh171eu", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX", "EC1A 1BB"] {
+        for good in [
+            "BH17 1EU", "bh171eu", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX",
+            "EC1A 1BB",
+        ] {
             assert!(is_uk_postcode(good), "{good}");
         }
-        for bad in ["BH17", "12345", "BH17 1E", "1H17 1EU", "BH17 EEU", "01/02/2020", "Smith"] {
+        for bad in [
+            "BH17",
+            "12345",
+            "BH17 1E",
+            "1H17 1EU",
+            "BH17 EEU",
+            "01/02/2020",
+            "Smith",
+        ] {
             assert!(!is_uk_postcode(bad), "{bad}");
         }
     }
@@ -716,12 +859,45 @@ mod tests {
     #[test]
     fn real_shaped_headers_are_named_roles() {
         let headers = [
-            "Client ID", "NHS No", "Forename", "Family Name", "DOB", "Gender", "Address Line 1",
-            "Post Code", "UPRN", "Event Date", "Event Type",
+            "Client ID",
+            "NHS No",
+            "Forename",
+            "Family Name",
+            "DOB",
+            "Gender",
+            "Address Line 1",
+            "Post Code",
+            "UPRN",
+            "Event Date",
+            "Event Type",
         ];
         let rows: &[&[&str]] = &[
-            &["C001", "943 476 5919", "Amy", "Khan", "01/02/2015", "F", "1 High St", "BH17 1EU", "100040123456", "03/04/2024", "referral"],
-            &["C002", "4010232137", "Ben", "Smith", "11/12/2012", "M", "2 Low Rd", "NE61 1AA", "100040123457", "05/06/2024", "assessment"],
+            &[
+                "C001",
+                "943 476 5919",
+                "Amy",
+                "Khan",
+                "01/02/2015",
+                "F",
+                "1 High St",
+                "BH17 1EU",
+                "100040123456",
+                "03/04/2024",
+                "referral",
+            ],
+            &[
+                "C002",
+                "4010232137",
+                "Ben",
+                "Smith",
+                "11/12/2012",
+                "M",
+                "2 Low Rd",
+                "NE61 1AA",
+                "100040123457",
+                "05/06/2024",
+                "assessment",
+            ],
         ];
         let guess = guess(&sample(&headers, rows));
         assert_eq!(role_of(&guess, "Client ID"), Some(FieldRole::RecordId));
@@ -732,10 +908,17 @@ mod tests {
         assert_eq!(role_of(&guess, "Gender"), Some(FieldRole::Sex));
         assert_eq!(role_of(&guess, "Address Line 1"), Some(FieldRole::Address));
         assert_eq!(role_of(&guess, "Post Code"), Some(FieldRole::Postcode));
-        assert_eq!(role_of(&guess, "UPRN"), None, "a property reference is no role");
+        assert_eq!(
+            role_of(&guess, "UPRN"),
+            None,
+            "a property reference is no role"
+        );
         assert_eq!(role_of(&guess, "Event Date"), Some(FieldRole::EventDate));
         assert_eq!(role_of(&guess, "Event Type"), Some(FieldRole::EventType));
-        assert_eq!(reason_of(&guess, "DOB"), "header 'DOB'; 100% of values are dates");
+        assert_eq!(
+            reason_of(&guess, "DOB"),
+            "header 'DOB'; 100% of values are dates"
+        );
         assert_eq!(guess.date_format, "%d/%m/%Y");
     }
 
@@ -759,11 +942,7 @@ mod tests {
             ("ethnicity_code", FieldRole::Ethnicity),
             ("Contact Date", FieldRole::EventDate),
         ] {
-            assert_eq!(
-                header_role(header).map(|(r, ..)| r),
-                Some(role),
-                "{header}"
-            );
+            assert_eq!(header_role(header).map(|(r, ..)| r), Some(role), "{header}");
         }
     }
 
@@ -797,8 +976,20 @@ mod tests {
         let column = &guess.columns[1];
         assert_eq!(column.role, Some(FieldRole::NhsNumber));
         assert_eq!(column.confidence, Confidence::Low);
-        assert!(column.reason.contains("only 25% of values are valid NHS numbers"), "{}", column.reason);
-        assert!(column.reason.contains("75% have ten digits but fail the NHS number check digit"), "{}", column.reason);
+        assert!(
+            column
+                .reason
+                .contains("only 25% of values are valid NHS numbers"),
+            "{}",
+            column.reason
+        );
+        assert!(
+            column
+                .reason
+                .contains("75% have ten digits but fail the NHS number check digit"),
+            "{}",
+            column.reason
+        );
 
         // Without a header saying so, ten digits failing the check are no NHS number.
         let guess = super::guess(&sample(&["person_id", "ref_10"], rows));
@@ -808,12 +999,32 @@ mod tests {
     #[test]
     fn contents_decide_when_headers_say_nothing() {
         let rows: &[&[&str]] = &[
-            &["A1", "9434765919", "BH17 1EU", "01/02/1980", "2024-01-03", "JK596721A"],
-            &["A2", "4010232137", "NE61 1AA", "03/04/1975", "2024-02-05", "WL596728B"],
+            &[
+                "A1",
+                "9434765919",
+                "BH17 1EU",
+                "01/02/1980",
+                "2024-01-03",
+                "JK596721A",
+            ],
+            &[
+                "A2",
+                "4010232137",
+                "NE61 1AA",
+                "03/04/1975",
+                "2024-02-05",
+                "WL596728B",
+            ],
         ];
-        let guess = guess(&sample(&["key", "col2", "col3", "col4", "col5", "col6"], rows));
+        let guess = guess(&sample(
+            &["key", "col2", "col3", "col4", "col5", "col6"],
+            rows,
+        ));
         assert_eq!(role_of(&guess, "col2"), Some(FieldRole::NhsNumber));
-        assert_eq!(reason_of(&guess, "col2"), "100% of values are valid NHS numbers");
+        assert_eq!(
+            reason_of(&guess, "col2"),
+            "100% of values are valid NHS numbers"
+        );
         assert_eq!(role_of(&guess, "col3"), Some(FieldRole::Postcode));
         assert_eq!(role_of(&guess, "col6"), Some(FieldRole::NiNumber));
         assert_eq!(role_of(&guess, "key"), Some(FieldRole::RecordId));
@@ -829,11 +1040,17 @@ mod tests {
             &["H1", "1971-02-06", "2022-06-07"],
             &["H2", "1965-04-02", "2023-04-06"],
         ];
-        let guess = guess(&sample(&["hospital_number", "birth_date", "contact_date"], rows));
+        let guess = guess(&sample(
+            &["hospital_number", "birth_date", "contact_date"],
+            rows,
+        ));
         assert_eq!(guess.date_format, "%Y-%m-%d");
         assert_eq!(role_of(&guess, "birth_date"), Some(FieldRole::BirthDate));
         assert_eq!(role_of(&guess, "contact_date"), Some(FieldRole::EventDate));
-        assert_eq!(role_of(&guess, "hospital_number"), Some(FieldRole::RecordId));
+        assert_eq!(
+            role_of(&guess, "hospital_number"),
+            Some(FieldRole::RecordId)
+        );
     }
 
     #[test]
@@ -849,7 +1066,10 @@ mod tests {
 
     #[test]
     fn a_role_goes_to_one_column() {
-        let rows: &[&[&str]] = &[&["P1", "BH17 1EU", "BH17 1EU"], &["P2", "NE61 1AA", "NE61 1AA"]];
+        let rows: &[&[&str]] = &[
+            &["P1", "BH17 1EU", "BH17 1EU"],
+            &["P2", "NE61 1AA", "NE61 1AA"],
+        ];
         let guess = guess(&sample(&["person_id", "Postcode", "Post Code"], rows));
         assert_eq!(role_of(&guess, "Postcode"), Some(FieldRole::Postcode));
         assert_eq!(role_of(&guess, "Post Code"), None);
