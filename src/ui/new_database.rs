@@ -74,6 +74,9 @@ impl ColumnUse {
     }
 }
 
+/// A check's result: the first rows as loaded and the whole file's quality, or ingest's error.
+pub type CheckResult = Result<(ExtractPreview, SourceQuality), String>;
+
 /// One extract being set up.
 #[derive(Debug, Clone)]
 pub struct ExtractDraft {
@@ -93,7 +96,7 @@ pub struct ExtractDraft {
     /// One per column of `sample.headers`.
     pub uses: Vec<ColumnUse>,
     /// The last check's result: the rows as read and the quality summary, or the error.
-    pub check: Option<Result<(ExtractPreview, SourceQuality), String>>,
+    pub check: Option<CheckResult>,
 }
 
 impl ExtractDraft {
@@ -136,6 +139,13 @@ impl ExtractDraft {
             .collect();
         // A workbook of several sheets may hold several extracts.
         let name = table_name(path, spec.sheet.as_deref().filter(|_| sheets.len() > 1));
+        let file_name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let agency = guess::agency_of(&format!(
+            "{file_name} {}",
+            spec.sheet.as_deref().unwrap_or("")
+        ));
         Ok(ExtractDraft {
             path: path.to_path_buf(),
             format,
@@ -144,10 +154,8 @@ impl ExtractDraft {
             delimiter,
             date_format: guess.date_format.clone(),
             name,
-            agency: AgencyKind::Other,
-            system: path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            agency,
+            system: file_name,
             sample,
             guess,
             uses,
@@ -245,7 +253,7 @@ enum Done {
     ExtractFiles(Vec<PathBuf>),
     /// An extract read and guessed: a new one, or the one at the index (another sheet).
     Read(Option<usize>, Box<ExtractDraft>),
-    Checked(usize, Result<(ExtractPreview, SourceQuality), String>),
+    Checked(usize, Box<CheckResult>),
     Created(PathBuf),
 }
 
@@ -356,7 +364,7 @@ impl NewDatabaseWizard {
                         crate::ingest::quality::preview(&spec, &path).map(|q| (preview, q))
                     })
                     .map_err(|error| crate::format::describe_error(&anyhow::Error::from(error)));
-                Ok(Done::Checked(index, result))
+                Ok(Done::Checked(index, Box::new(result)))
             });
     }
 
@@ -502,7 +510,7 @@ impl NewDatabaseWizard {
                 }
                 Ok(Done::Checked(index, result)) => {
                     if let Some(draft) = self.extracts.get_mut(index) {
-                        draft.check = Some(result);
+                        draft.check = Some(*result);
                     }
                 }
                 Ok(Done::Created(path)) => created = Some(path),
@@ -822,7 +830,7 @@ impl NewDatabaseWizard {
                     ui.label(RichText::new(shorten(&examples.join(" · "), 44)).weak());
                     let use_ = &mut draft.uses[column];
                     egui::ComboBox::from_id_salt(("role", column))
-                        .width(260.0)
+                        .width(330.0)
                         .selected_text(use_.label())
                         .show_ui(ui, |ui| {
                             ui.selectable_value(use_, ColumnUse::NotUsed, "Not used");

@@ -183,8 +183,9 @@ fn a_council_database_is_made_in_the_window_from_its_extracts() {
                 );
             }
             assert_eq!(guessed, source.columns, "{}", source.name);
-            // The agency and the system's name are the analyst's to choose.
-            draft.agency = source.agency;
+            // The agency is guessed from the file's name; the system's name
+            // is the analyst's to type.
+            assert_eq!(draft.agency, source.agency, "{}", source.name);
             draft.system = source.system.clone();
         }
         assert_eq!(wizard.extracts[0].format, FileFormat::Excel);

@@ -5,10 +5,9 @@
 
 use std::path::Path;
 
-use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use zonewise::ingest;
-use zonewise::ingest::manifest::{FieldRole, FileFormat, Manifest, SourceSpec};
+use zonewise::ingest::manifest::{FileFormat, Manifest};
 use zonewise::store;
 
 use crate::common::workbook::write_workbook;

@@ -18,7 +18,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use super::extract_reader::{ExtractSample, SampleValue};
-use super::manifest::{FieldRole, FileFormat};
+use super::manifest::{AgencyKind, FieldRole, FileFormat};
 
 /// Date formats an extract may use, most common in UK systems first; the
 /// guess picks the one that reads most of the sample's dates.
@@ -118,6 +118,38 @@ pub fn first_line(path: &Path) -> std::io::Result<String> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
     Ok(line)
+}
+
+/// The agency an extract most likely comes from, by the words of its file (or
+/// sheet) name: "social_care.csv" is children's social care, "Niche police
+/// persons.xlsx" the police; `Other` when no word says.
+pub fn agency_of(name: &str) -> AgencyKind {
+    let name = normalise(name);
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if has(&["public health", "health check", "children s centre"]) {
+        AgencyKind::PublicHealth
+    } else if has(&[
+        "social care",
+        "csc",
+        "children s services",
+        "mosaic",
+        "liquidlogic",
+        "lcs",
+    ]) {
+        AgencyKind::SocialCare
+    } else if has(&["education", "school", "pupil", "attendance", "exclusion"]) {
+        AgencyKind::Education
+    } else if has(&["police", "niche", "incident", "athena"]) {
+        AgencyKind::Police
+    } else if has(&["health", "nhs", "hospital", "midwif", "visiting"]) {
+        AgencyKind::Health
+    } else if has(&["housing", "tenan", "homeless"]) {
+        AgencyKind::Housing
+    } else if has(&["benefit", "dwp", "universal credit", "claim"]) {
+        AgencyKind::Benefits
+    } else {
+        AgencyKind::Other
+    }
 }
 
 /// Proposes a role for every column of `sample`.
@@ -1074,6 +1106,23 @@ mod tests {
         assert_eq!(role_of(&guess, "Postcode"), Some(FieldRole::Postcode));
         assert_eq!(role_of(&guess, "Post Code"), None);
         assert!(reason_of(&guess, "Post Code").contains("'Postcode' is already the postcode"));
+    }
+
+    #[test]
+    fn agencies_from_file_names() {
+        for (name, agency) in [
+            ("social_care.csv.gz", AgencyKind::SocialCare),
+            ("Mosaic children export.xlsx", AgencyKind::SocialCare),
+            ("public_health.csv", AgencyKind::PublicHealth),
+            ("School census Spring 2025.xlsx", AgencyKind::Education),
+            ("police.csv.gz", AgencyKind::Police),
+            ("health.csv.gz", AgencyKind::Health),
+            ("Housing tenancies.csv", AgencyKind::Housing),
+            ("benefits.parquet", AgencyKind::Benefits),
+            ("extract 3.csv", AgencyKind::Other),
+        ] {
+            assert_eq!(agency_of(name), agency, "{name}");
+        }
     }
 
     #[test]
