@@ -59,7 +59,7 @@ pub fn open_sample(
         }
     }
     let building = db_path.with_extension("building.duckdb");
-    remove_database_files(&building)?;
+    store::remove_database_files(&building)?;
     {
         let conn = store::open(&building)?;
         let model = RiskModelFile::load(&sample_risk_model_path())?;
@@ -72,7 +72,7 @@ pub fn open_sample(
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
     }
-    remove_database_files(db_path)?;
+    store::remove_database_files(db_path)?;
     std::fs::rename(&building, db_path)?;
     Ok(store::open(db_path)?)
 }
@@ -109,16 +109,4 @@ fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
-}
-
-/// Removes a database file and its write-ahead log, if present.
-fn remove_database_files(path: &Path) -> std::io::Result<()> {
-    let wal = PathBuf::from(format!("{}.wal", path.display()));
-    for file in [path.to_path_buf(), wal] {
-        match std::fs::remove_file(&file) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    Ok(())
 }

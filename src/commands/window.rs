@@ -48,6 +48,11 @@ pub struct WindowArgs {
     /// classes of equal width either side of it.
     #[arg(long, requires = "map_by")]
     pub diverging: bool,
+
+    /// Open "New database…" on its extracts step with these extract files
+    /// added, their column roles guessed.
+    #[arg(long, num_args = 1.., conflicts_with_all = ["find", "review", "family", "england", "map_by"])]
+    pub new_database: Vec<PathBuf>,
 }
 
 /// `--map-by` on the command line: the levels the Map view can colour by
@@ -89,6 +94,7 @@ impl WindowArgs {
             || self.family.is_some()
             || self.england
             || self.map_by.is_some()
+            || !self.new_database.is_empty()
             || self.screenshot.is_some();
         let mut app = ZonewiseApp::new(database);
         if let Some(view) = self.view {
@@ -128,6 +134,9 @@ impl WindowArgs {
                 map.palette = Palette::Diverging;
                 map.classes = Classes::EqualInterval;
             }
+        }
+        if !self.new_database.is_empty() {
+            app = app.with_new_database(self.new_database);
         }
         if let Some(path) = self.screenshot {
             let view = app.view;

@@ -17,6 +17,7 @@ use super::desk::{Desk, Done, JobKey, Message, Queue, Request, Screen};
 use super::figures::{Figures, Part, PartData};
 use super::jobs::Database;
 use super::map_view::MapState;
+use super::new_database::{NewDatabaseWizard, Outcome};
 use super::settings::{MapChoices, Settings};
 use super::views::View;
 use super::{login, screenshot};
@@ -127,6 +128,12 @@ pub struct ZonewiseApp {
     /// choices are restored.
     restores_view: bool,
     started: bool,
+    /// "New database…", while it is open: it takes the central panel.
+    new_database: Option<NewDatabaseWizard>,
+    /// A database the wizard made, opened once the open database's work is done.
+    open_when_idle: Option<PathBuf>,
+    /// `--new-database FILE…`: the wizard to open with these extracts.
+    pending_new_database: Option<Vec<PathBuf>>,
 }
 
 impl ZonewiseApp {
@@ -156,7 +163,17 @@ impl ZonewiseApp {
             settings: Settings::default(),
             restores_view: false,
             started: false,
+            new_database: None,
+            open_when_idle: None,
+            pending_new_database: None,
         }
+    }
+
+    /// Opens "New database…" on its extracts step with `files` added, once
+    /// the window starts (`--new-database`).
+    pub fn with_new_database(mut self, files: Vec<PathBuf>) -> ZonewiseApp {
+        self.pending_new_database = Some(files);
+        self
     }
 
     /// Shows the last view and map choices kept from the previous session when
@@ -222,6 +239,7 @@ impl ZonewiseApp {
         self.pending_family = None;
         self.pending_search = None;
         self.started = false;
+        self.new_database = None;
     }
 
     /// Asks for a database file in a dialog on a worker, then opens it.
@@ -404,7 +422,30 @@ impl ZonewiseApp {
     /// True while any background job runs, or a view must stay as drawn until
     /// the screen is captured (the map drawn as a figure).
     pub fn is_busy(&self) -> bool {
-        self.jobs.is_busy() || self.screens.values().any(|screen| screen.is_capturing())
+        self.jobs.is_busy()
+            || self.screens.values().any(|screen| screen.is_capturing())
+            || self
+                .new_database
+                .as_ref()
+                .is_some_and(NewDatabaseWizard::is_busy)
+    }
+
+    /// The database file the window is on (or opening).
+    pub fn database_path(&self) -> &std::path::Path {
+        self.database.db_path()
+    }
+
+    /// The "New database…" wizard, while it is open.
+    pub fn new_database(&mut self) -> Option<&mut NewDatabaseWizard> {
+        self.new_database.as_mut()
+    }
+
+    /// Opens the "New database…" wizard (what its menu entry does), on the
+    /// England-wide reference data that ships.
+    pub fn start_new_database(&mut self, ctx: &egui::Context) {
+        if self.new_database.is_none() {
+            self.new_database = Some(NewDatabaseWizard::new(crate::bundled::reference_dir(), ctx));
+        }
     }
 
     /// True when the signed-in role may open `view`.
@@ -552,6 +593,20 @@ impl ZonewiseApp {
                 }
             }
         }
+        if let Some(files) = self.pending_new_database.take() {
+            self.start_new_database(ctx);
+            if let Some(wizard) = &mut self.new_database {
+                wizard.step = super::new_database::Step::Extracts;
+                for file in files {
+                    wizard.add_extract(file, ctx);
+                }
+            }
+        }
+        if !self.jobs.is_busy()
+            && let Some(path) = self.open_when_idle.take()
+        {
+            self.switch_to(DatabaseChoice::File(path));
+        }
         self.follow_requests(ctx);
     }
 
@@ -684,6 +739,15 @@ impl ZonewiseApp {
                     self.choose_database(&ctx);
                     ui.close();
                 }
+                if ui
+                    .button("New database…")
+                    .on_hover_text("Make your council's own database from its extracts")
+                    .clicked()
+                {
+                    let ctx = ui.ctx().clone();
+                    self.start_new_database(&ctx);
+                    ui.close();
+                }
                 let recent: Vec<PathBuf> = self
                     .settings
                     .recent
@@ -786,6 +850,14 @@ impl ZonewiseApp {
     }
 
     fn view_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(wizard) = &mut self.new_database {
+            match wizard.ui(ui) {
+                Outcome::Stay => {}
+                Outcome::Cancel => self.new_database = None,
+                Outcome::Open(path) => self.open_when_idle = Some(path),
+            }
+            return;
+        }
         if let Some(error) = &self.open_error {
             ui.add_space(20.0);
             ui.heading("The database could not be opened");

@@ -15,6 +15,7 @@ pub mod login;
 pub mod map_geometry;
 pub mod map_view;
 pub mod models_view;
+pub mod new_database;
 pub mod overview;
 pub mod round_table;
 pub mod screenshot;

@@ -12,6 +12,7 @@ mod app_headless;
 mod case_openings;
 mod commissioner;
 mod families;
+mod new_database;
 mod plans;
 mod round_decisions;
 mod users_view;

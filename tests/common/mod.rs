@@ -11,6 +11,7 @@ use std::path::Path;
 pub mod app;
 pub mod cli;
 pub mod tiny_county;
+pub mod workbook;
 
 /// A CSV (or .csv.gz) file as header and rows of strings.
 pub struct Table {

@@ -63,6 +63,15 @@ pub enum PipelineError {
     Risk(#[from] crate::risk::RiskError),
     #[error(transparent)]
     Model(#[from] crate::risk::model::ModelError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("{file}: {source}")]
+    File {
+        file: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0} already exists; choose another name for the new database")]
+    Exists(std::path::PathBuf),
 }
 
 /// The current round's reference date and the previous round's.
@@ -202,5 +211,56 @@ impl<'a> Pipeline<'a> {
             stage,
             fraction: 0.0,
         });
+    }
+}
+
+/// Builds a new database at `db_path` from `manifest`, the whole way (ingest →
+/// link → criteria → scores with `model`), as `actor`. The work goes to
+/// `<name>.building.duckdb` beside it, renamed into place only when every stage
+/// has finished: a failed or interrupted build leaves no file at `db_path`
+/// (the partial one is removed), so nothing that looks complete is half made.
+/// An existing database is never replaced.
+pub fn build_new_database(
+    manifest: &Manifest,
+    db_path: &std::path::Path,
+    actor: &str,
+    model: Option<&RiskModelFile>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<PipelineReport, PipelineError> {
+    if db_path.exists() {
+        return Err(PipelineError::Exists(db_path.to_path_buf()));
+    }
+    let building = db_path.with_extension("building.duckdb");
+    let file_error = |file: &std::path::Path| {
+        let file = file.to_path_buf();
+        move |source| PipelineError::File { file, source }
+    };
+    crate::store::remove_database_files(&building).map_err(file_error(&building))?;
+    let built = (|| {
+        let conn = crate::store::open(&building)?;
+        let report = Pipeline::new(&conn, actor, progress).run(&Plan {
+            manifest,
+            link: &LinkConfig::default(),
+            criteria: true,
+            model,
+        })?;
+        conn.execute_batch("CHECKPOINT")
+            .map_err(crate::store::StoreError::from)?;
+        Ok::<_, PipelineError>(report)
+    })();
+    match built {
+        Ok(report) => {
+            std::fs::rename(&building, db_path).map_err(file_error(db_path))?;
+            Ok(report)
+        }
+        Err(error) => {
+            if let Err(removing) = crate::store::remove_database_files(&building) {
+                tracing::error!(
+                    "cannot remove the unfinished {}: {removing}",
+                    building.display()
+                );
+            }
+            Err(error)
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Loads LSOA boundaries (an ESRI shapefile in British National Grid) into
-//! `ref.lsoa_vertex`, one row per vertex, so that the map reads its geometry from
+//! Loads LSOA boundaries (an ESRI shapefile in British National Grid, or a
+//! GeoJSON file in WGS84 longitude/latitude as ONS publishes it and a new
+//! council's database cuts it from England's) into `ref.lsoa_vertex`, one row per vertex, so that the map reads its geometry from
 //! the same database as its figures and a database file stands alone.
 //!
 //! Every LSOA in the file must be in the IMD table: a boundary without
@@ -20,7 +21,13 @@ pub fn load(conn: &Connection, shp: &Path) -> Result<Vec<AreaBoundary>, IngestEr
         file: shp.to_path_buf(),
         message,
     };
-    let areas = load_lsoa_boundaries(shp).map_err(|error| boundary_error(error, shp))?;
+    let name = shp.to_string_lossy().to_ascii_lowercase();
+    let areas = if name.ends_with(".geojson") || name.ends_with(".geojson.gz") {
+        crate::geo::england::load_england_lsoas(shp)
+    } else {
+        load_lsoa_boundaries(shp)
+    }
+    .map_err(|error| boundary_error(error, shp))?;
     let known: std::collections::HashSet<String> = conn
         .prepare("SELECT lsoa_code FROM ref.lsoa")?
         .query_map([], |row| row.get(0))?

@@ -46,6 +46,53 @@ enum ColumnSource {
     Absent,
 }
 
+/// An extract's header and first rows as read, before roles are chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtractSample {
+    pub headers: Vec<String>,
+    /// One value per header in each row.
+    pub rows: Vec<Vec<SampleValue>>,
+}
+
+/// One value of an [`ExtractSample`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SampleValue {
+    Empty,
+    /// Text as read, trimmed (numbers in a spreadsheet as a person typed them).
+    Text(String),
+    /// A value the file itself holds as a date (a spreadsheet's date cell, a
+    /// Parquet date), which ingest reads as a date whatever the date format.
+    Date(NaiveDate),
+}
+
+impl SampleValue {
+    /// The value as shown in a preview.
+    pub fn text(&self) -> String {
+        match self {
+            SampleValue::Empty => String::new(),
+            SampleValue::Text(text) => text.clone(),
+            SampleValue::Date(date) => date.format("%d/%m/%Y").to_string(),
+        }
+    }
+}
+
+/// The first rows as ingest would stage them, for a preview before loading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtractPreview {
+    /// Staging column names, in the order of each row's values.
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The sheets of a workbook, in order, so a person can choose which to read.
+pub fn sheet_names(path: &Path) -> Result<Vec<String>, IngestError> {
+    let workbook = calamine::open_workbook_auto(path).map_err(|error| IngestError::Workbook {
+        file: path.to_path_buf(),
+        message: format!("not a readable spreadsheet ({error})"),
+    })?;
+    Ok(workbook.sheet_names())
+}
+
 /// A streaming, validating reader over one extract.
 pub struct ExtractReader {
     file: PathBuf,
@@ -107,14 +154,92 @@ impl<R: Read> Read for CountingReader<R> {
 impl ExtractReader {
     /// Opens `path` as the manifest's format says, reads its header and maps it to the manifest.
     pub fn open(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+        Self::open_planned(spec, path, plan_columns)
+    }
+
+    fn open_planned(
+        spec: &SourceSpec,
+        path: &Path,
+        plan: Planner,
+    ) -> Result<ExtractReader, IngestError> {
         match spec.format {
-            FileFormat::Csv => Self::open_csv(spec, path),
-            FileFormat::Parquet => Self::open_parquet(spec, path),
-            FileFormat::Excel => Self::open_sheet(spec, path),
+            FileFormat::Csv => Self::open_csv(spec, path, plan),
+            FileFormat::Parquet => Self::open_parquet(spec, path, plan),
+            FileFormat::Excel => Self::open_sheet(spec, path, plan),
         }
     }
 
-    fn open_sheet(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+    /// The header and the first `rows` rows of an extract, every column as read
+    /// (text, or a date where the file holds a date), before any role is chosen:
+    /// what the column-role guesser and a person choosing roles look at. The
+    /// file is opened exactly as ingest opens it (format, delimiter, sheet), so
+    /// what cannot be read here names the same file, line and column.
+    pub fn sample(
+        spec: &SourceSpec,
+        path: &Path,
+        rows: usize,
+    ) -> Result<ExtractSample, IngestError> {
+        let mut reader = Self::open_planned(spec, path, every_column)?;
+        let headers: Vec<String> = reader.columns.iter().map(|c| c.header.clone()).collect();
+        let mut sampled = Vec::new();
+        while sampled.len() < rows {
+            let Some(at) = reader.advance()? else {
+                break;
+            };
+            let row = reader
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(index, column)| {
+                    Ok(match reader.cell(index, &at, column)? {
+                        Cell::Null => SampleValue::Empty,
+                        Cell::Date(date) => SampleValue::Date(date),
+                        Cell::Text(text) if text.trim().is_empty() => SampleValue::Empty,
+                        Cell::Text(text) => SampleValue::Text(text.trim().to_string()),
+                    })
+                })
+                .collect::<Result<Vec<_>, IngestError>>()?;
+            sampled.push(row);
+        }
+        Ok(ExtractSample {
+            headers,
+            rows: sampled,
+        })
+    }
+
+    /// The first `rows` rows as ingest would stage them under `spec`'s roles:
+    /// the staging column names and each value as text (dates as yyyy-mm-dd),
+    /// or the first error ingest would stop at in those rows.
+    pub fn preview(
+        spec: &SourceSpec,
+        path: &Path,
+        rows: usize,
+    ) -> Result<ExtractPreview, IngestError> {
+        let mut reader = Self::open(spec, path)?;
+        let columns: Vec<String> = reader
+            .appended_columns()
+            .into_iter()
+            .skip(1)
+            .map(str::to_string)
+            .collect();
+        let mut read = Vec::new();
+        while read.len() < rows {
+            let Some(values) = reader.next_row()? else {
+                break;
+            };
+            read.push(values.into_iter().skip(1).map(value_text).collect());
+        }
+        Ok(ExtractPreview {
+            columns,
+            rows: read,
+        })
+    }
+
+    fn open_sheet(
+        spec: &SourceSpec,
+        path: &Path,
+        plan: Planner,
+    ) -> Result<ExtractReader, IngestError> {
         let file = path.to_path_buf();
         let total_bytes = std::fs::metadata(path)
             .map_err(|source| IngestError::Open {
@@ -161,7 +286,7 @@ impl ExtractReader {
         if headers.iter().all(String::is_empty) {
             return Err(IngestError::Empty { file });
         }
-        let columns = plan_columns(spec, &file, &headers)?;
+        let columns = plan(spec, &file, &headers)?;
         Ok(ExtractReader {
             file,
             input: Input::Sheet {
@@ -177,7 +302,11 @@ impl ExtractReader {
         })
     }
 
-    fn open_parquet(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+    fn open_parquet(
+        spec: &SourceSpec,
+        path: &Path,
+        plan: Planner,
+    ) -> Result<ExtractReader, IngestError> {
         let file = path.to_path_buf();
         let handle = File::open(path).map_err(|source| IngestError::Open {
             file: file.clone(),
@@ -200,7 +329,7 @@ impl ExtractReader {
             .iter()
             .map(|f| f.name().clone())
             .collect();
-        let columns = plan_columns(spec, &file, &headers)?;
+        let columns = plan(spec, &file, &headers)?;
         let reader = builder.with_batch_size(8192).build().map_err(not_parquet)?;
         Ok(ExtractReader {
             file,
@@ -218,7 +347,11 @@ impl ExtractReader {
         })
     }
 
-    fn open_csv(spec: &SourceSpec, path: &Path) -> Result<ExtractReader, IngestError> {
+    fn open_csv(
+        spec: &SourceSpec,
+        path: &Path,
+        plan: Planner,
+    ) -> Result<ExtractReader, IngestError> {
         let file = path.to_path_buf();
         let open_error = |source| IngestError::Open {
             file: file.clone(),
@@ -253,7 +386,7 @@ impl ExtractReader {
         if header_names.iter().all(|h| h.is_empty()) {
             return Err(IngestError::Empty { file });
         }
-        let columns = plan_columns(spec, &file, &header_names)?;
+        let columns = plan(spec, &file, &header_names)?;
         Ok(ExtractReader {
             file,
             input: Input::Csv {
@@ -550,6 +683,42 @@ fn decode_headers(file: &Path, headers: &csv::ByteRecord) -> Result<Vec<String>,
                 })
         })
         .collect()
+}
+
+/// Maps a file's header to the staging columns read from it.
+type Planner = fn(&SourceSpec, &Path, &[String]) -> Result<Vec<StagingColumn>, IngestError>;
+
+/// Every column of the file as text, under its own header: for [`ExtractReader::sample`].
+fn every_column(
+    _spec: &SourceSpec,
+    _file: &Path,
+    headers: &[String],
+) -> Result<Vec<StagingColumn>, IngestError> {
+    Ok(headers
+        .iter()
+        .enumerate()
+        .map(|(index, header)| StagingColumn {
+            name: header.clone(),
+            sql_type: "VARCHAR",
+            source: ColumnSource::Field(index),
+            kind: ValueKind::Text,
+            header: header.clone(),
+        })
+        .collect())
+}
+
+/// A staged value as a person reads it in a preview.
+fn value_text(value: Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Text(text) => text,
+        Value::Double(number) => number.to_string(),
+        Value::BigInt(number) => number.to_string(),
+        Value::Date32(days) => NaiveDate::from_ymd_opt(1970, 1, 1)
+            .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days.into())))
+            .map_or_else(String::new, |date| date.format("%Y-%m-%d").to_string()),
+        other => format!("{other:?}"),
+    }
 }
 
 fn plan_columns(

@@ -47,7 +47,9 @@ pub struct ReferenceFiles {
     /// Without it, people and families have no LSOA and uptake cannot be mapped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postcodes: Option<PathBuf>,
-    /// LSOA 2011 boundaries: an ESRI shapefile (`.shp` with its `.shx` and `.dbf`)
+    /// LSOA 2011 boundaries: an ESRI shapefile (`.shp` with its `.shx` and `.dbf`),
+    /// or GeoJSON (`.geojson`, `.geojson.gz`) in WGS84 with `LSOA11CD` and `LSOA11NM`;
+    /// a shapefile
     /// in British National Grid, fields `LSOA11CD` and `LSOA11NM`, for the map.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boundaries: Option<PathBuf>,

@@ -2,8 +2,10 @@
 //! DuckDB staging tables, all or nothing, with a data-quality summary per source.
 
 pub mod boundaries;
+pub mod council;
 pub mod error;
 pub mod extract_reader;
+pub mod guess;
 pub mod load;
 pub mod manifest;
 pub mod postcodes;

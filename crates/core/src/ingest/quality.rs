@@ -121,3 +121,24 @@ fn identity_order(field: &str) -> usize {
         .position(|role| role.column() == field)
         .unwrap_or(usize::MAX)
 }
+
+/// The summary one extract would have, before anything is loaded: the extract
+/// is read exactly as ingest reads it into a private in-memory database (no
+/// reference data, nothing written to any file), summarised and dropped with
+/// it. A bad value stops it with ingest's own error (file, line or sheet and
+/// row, column).
+pub fn preview(spec: &SourceSpec, file: &Path) -> Result<SourceQuality, super::IngestError> {
+    let conn = crate::store::open_in_memory()?;
+    let manifest = super::Manifest {
+        county: "preview".to_string(),
+        extract_date: None,
+        reference: None,
+        sources: vec![SourceSpec {
+            file: file.to_path_buf(),
+            ..spec.clone()
+        }],
+        base_dir: std::path::PathBuf::new(),
+    };
+    super::ingest(&conn, &manifest, "preview", &mut |_| {})?;
+    Ok(read_quality(&conn)?.remove(0))
+}

@@ -31,6 +31,19 @@ pub enum StoreError {
     OnTheFrame(&'static str),
 }
 
+/// Removes a database file and its write-ahead log, if present (an unfinished
+/// build's, before it starts again or after it failed).
+pub fn remove_database_files(path: &Path) -> std::io::Result<()> {
+    let wal = std::path::PathBuf::from(format!("{}.wal", path.display()));
+    for file in [path.to_path_buf(), wal] {
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Opens (creating if needed) a database file and makes sure the schema exists.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
     refuse_on_frame("opening a database")?;
