@@ -142,6 +142,8 @@ pub(super) fn side_panel_ui(
     }
     ui.label(RichText::new(published.note()).weak().small());
     ui.add_space(6.0);
+    super::trend_panel::trend_ui(ui, service, measure, state);
+    ui.add_space(6.0);
     ui.horizontal(|ui| {
         let exporting = state.exporting_tables;
         if ui
