@@ -346,7 +346,7 @@ fn trend_figures_equal_an_independent_group_by_at_each_period_end() {
 /// and the county every level's, which follow from those. Unknown j is
 /// determined exactly when the unit vector e_j is in the row space of the
 /// system, found by reducing it to row echelon form.
-fn recoverable(tables: &UptakeTables, count: fn(&UptakeRow) -> Option<u64>) -> Vec<String> {
+fn recoverable(tables: &UptakeTables, count: CountOf) -> Vec<String> {
     let lsoas = &tables.lsoas;
     let areas: Vec<(&UptakeRow, Vec<&UptakeRow>)> = tables
         .deciles
@@ -436,7 +436,10 @@ fn recoverable(tables: &UptakeTables, count: fn(&UptakeRow) -> Option<u64>) -> V
         .collect()
 }
 
-const COUNTS: [(&str, fn(&UptakeRow) -> Option<u64>); 3] = [
+/// One kind of count of a row, `None` where withheld.
+type CountOf = fn(&UptakeRow) -> Option<u64>;
+
+const COUNTS: [(&str, CountOf); 3] = [
     ("eligible", |r| r.eligible),
     ("invited", |r| r.invited),
     ("attended", |r| r.attended),

@@ -267,7 +267,93 @@ pub(super) fn area_table_ui(
                 state.selected_area = None;
             }
         });
+        spine_chart_ui(ui, figures, &area);
     }
+}
+
+/// The picked area against the county across every service and measure: the
+/// area's rate as a dot with its 95% interval, the county's as a diamond, one
+/// line each, coloured by the mark (better, similar, worse than the county).
+fn spine_chart_ui(ui: &mut egui::Ui, figures: &MapFigures, area: &AreaSelection) {
+    use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points};
+    let mut lines = Vec::new();
+    for service in &figures.services {
+        let tables = service.published.tables();
+        let measures: &[Measure] = if tables.has_invited {
+            &[Measure::Coverage, Measure::Uptake]
+        } else {
+            &[Measure::Coverage]
+        };
+        for &measure in measures {
+            let rate = area_row(tables, area).and_then(|row| rate_of(row, measure));
+            let county = rate_of(&tables.county, measure);
+            lines.push((
+                format!("{} {}", service.title, measure.label()),
+                rate,
+                county,
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let labels: Vec<String> = lines.iter().map(|(label, ..)| label.clone()).collect();
+    Plot::new(("area_spine", area.code.as_str()))
+        .height(40.0 + 34.0 * lines.len() as f32)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .include_x(0.0)
+        .include_x(100.0)
+        .include_y(-0.6)
+        .include_y(lines.len() as f64 - 0.4)
+        .x_axis_label(format!(
+            "% ({}: dot and 95% CI; county: diamond)",
+            area.name
+        ))
+        .y_axis_formatter(move |mark, _| {
+            let at = mark.value.round();
+            if (mark.value - at).abs() < 1e-6 && at >= 0.0 {
+                labels.get(at as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
+        .show(ui, |plot| {
+            for (at, (label, rate, county)) in lines.iter().enumerate() {
+                let y = at as f64;
+                if let Some(county) = county {
+                    plot.points(
+                        Points::new(format!("county {label}"), vec![[county.value * 100.0, y]])
+                            .shape(MarkerShape::Diamond)
+                            .radius(6.0)
+                            .color(egui::Color32::from_gray(40)),
+                    );
+                }
+                let Some(rate) = rate else { continue };
+                let colour = match county.map(|c| compare(*rate, c.value)) {
+                    Some(Comparison::Better) => egui::Color32::from_rgb(5, 113, 176),
+                    Some(Comparison::Worse) => egui::Color32::from_rgb(202, 0, 32),
+                    _ => egui::Color32::from_gray(120),
+                };
+                plot.line(
+                    Line::new(
+                        format!("ci {label}"),
+                        PlotPoints::from(vec![[rate.lower * 100.0, y], [rate.upper * 100.0, y]]),
+                    )
+                    .color(colour)
+                    .width(2.0),
+                );
+                plot.points(
+                    Points::new(label.as_str(), vec![[rate.value * 100.0, y]])
+                        .shape(MarkerShape::Circle)
+                        .radius(5.0)
+                        .color(colour),
+                );
+            }
+        });
 }
 
 /// A click on a row: an LSOA is selected on the map, a zone or authority is
