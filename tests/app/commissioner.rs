@@ -192,6 +192,11 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         "an export was added or removed: list and try it here"
     );
 
+    // The map works out the trend on the job queue; let it finish, so that the
+    // status bar shows the export's job below.
+    wait_while(&mut harness, "the trend was not worked out", |harness| {
+        harness.state().is_busy()
+    });
     // The CSV export, into the folder a dialog would give.
     let folder = county.dir.path().join("csv");
     let chosen = folder.clone();
