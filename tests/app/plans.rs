@@ -480,8 +480,16 @@ fn the_decision_form_records_a_plan_with_its_audit_entry() {
     let (zone, family, round) = {
         let conn = zonewise::store::open(&county.db).expect("open");
         let figures = read_families(&conn, &everyone()).expect("families");
-        let zone = figures.zones[0].zone_id.clone();
-        let family = agenda(&figures, &zone).newly_flagged[0].family_id.clone();
+        // The first zone with a family newly flagged this round (which zones have
+        // one depends on the generated county).
+        let (zone, family) = figures
+            .zones
+            .iter()
+            .find_map(|zone| {
+                let newly = agenda(&figures, &zone.zone_id).newly_flagged;
+                Some((zone.zone_id.clone(), newly.first()?.family_id.clone()))
+            })
+            .expect("a zone with a newly flagged family");
         (zone, family, figures.current.clone().expect("round"))
     };
     let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
