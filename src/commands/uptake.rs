@@ -38,6 +38,11 @@ pub struct UptakeCommand {
     /// print their paths, instead of printing the tables.
     #[arg(long, conflicts_with = "json")]
     pub csv: Option<PathBuf>,
+    /// The trend instead: the figures per IMD decile and quintile and the county,
+    /// the SII, RII and the gap between the most and least deprived fifths at each
+    /// quarter end over the data's span, with the board sentence.
+    #[arg(long, conflicts_with = "date")]
+    pub trend: bool,
 }
 
 impl UptakeCommand {
@@ -65,6 +70,9 @@ impl UptakeCommand {
             None => service::built_in()?,
         };
         let chosen = service::find(&services, &command.service)?;
+        if command.trend {
+            return command.run_trend(session, &conn, chosen);
+        }
         let spinner = spinner(format!("computing {} uptake", chosen.title));
         let published = uptake::publish(
             &conn,
@@ -181,6 +189,101 @@ impl UptakeCommand {
             .map(String::as_str)
             .chain([published.note()])
         {
+            println!("{note}");
+        }
+        Ok(())
+    }
+}
+
+impl UptakeCommand {
+    /// `zonewise uptake --trend`: the service's published figures at each period
+    /// end (each suppressed as published that day), recorded in the audit log
+    /// before anything is shown, as a table, JSON or two CSV files.
+    fn run_trend(
+        &self,
+        session: &Session,
+        conn: &duckdb::Connection,
+        service: &crate::uptake::Service,
+    ) -> anyhow::Result<()> {
+        use crate::uptake::{export, trend};
+        let spinner = spinner(format!("computing the {} trend", service.title));
+        let computed = trend::trend(conn, service, self.threshold, |done, of| {
+            spinner.set_message(format!(
+                "computing the {} trend: period end {done} of {of}",
+                service.title
+            ))
+        });
+        spinner.finish_and_clear();
+        let trend = computed?;
+        if let Some(dir) = &self.csv {
+            let produced = chrono::Local::now().date_naive();
+            let paths = export::write_trend_csv(&trend, dir, produced, &session.user, |entry| {
+                audit::record(conn, entry)
+            })?;
+            for path in paths {
+                println!("{}", path.display());
+            }
+            return Ok(());
+        }
+        let format = if self.json { "JSON" } else { "table" };
+        audit::record(
+            conn,
+            &export::trend_audit_entry(&session.user, &trend, "standard output", format),
+        )?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&trend)?);
+            return Ok(());
+        }
+        println!("{}: trend at each quarter end", trend.title);
+        let points = |v: Option<f64>| v.map_or(String::new(), |v| format!("{:+.1}", v * 100.0));
+        let percent = |v: Option<f64>| v.map_or(String::new(), |v| format!("{:.1}%", v * 100.0));
+        for (at, sentence) in trend.sentences.iter().enumerate() {
+            let measure = sentence.measure.label();
+            let mut table = new_table(&[
+                "Period end",
+                "Quarter",
+                &format!("County {measure}"),
+                "Most deprived fifth",
+                "Least deprived fifth",
+                "Gap (points)",
+                "SII (points, 95% CI)",
+                "RII",
+            ]);
+            for period in &trend.periods {
+                let gap = period.gaps.get(at);
+                let inequality = period.inequality.get(at);
+                let rate = match sentence.measure {
+                    crate::uptake::Measure::Coverage => period.county.coverage,
+                    crate::uptake::Measure::Uptake => period.county.uptake,
+                };
+                let sii = inequality.map_or(String::new(), |i| match (i.sii_lower, i.sii_upper) {
+                    (Some(l), Some(u)) => {
+                        format!(
+                            "{} ({} to {})",
+                            points(i.sii),
+                            points(Some(l)),
+                            points(Some(u))
+                        )
+                    }
+                    _ => points(i.sii),
+                });
+                table.add_row(vec![
+                    period.date.to_string(),
+                    period.label.clone(),
+                    shown_rate(rate),
+                    percent(gap.and_then(|g| g.most_deprived)),
+                    percent(gap.and_then(|g| g.least_deprived)),
+                    points(gap.and_then(|g| g.gap)),
+                    sii,
+                    inequality
+                        .and_then(|i| i.rii)
+                        .map_or(String::new(), |r| format!("{r:.2}")),
+                ]);
+            }
+            println!("{table}");
+            println!("{}", sentence.sentence);
+        }
+        for note in trend.notes.iter().map(String::as_str).chain([trend.note()]) {
             println!("{note}");
         }
         Ok(())

@@ -130,6 +130,7 @@ impl WindowArgs {
             let map = app.screen_mut::<MapState>();
             map.map_level = level;
             map.area_level = level;
+            map.level_chosen = true;
             if self.diverging {
                 map.palette = Palette::Diverging;
                 map.classes = Classes::EqualInterval;

@@ -63,6 +63,7 @@ impl MapChoices {
         map.palette = self.palette;
         map.map_level = self.map_level;
         map.area_level = self.area_level;
+        map.level_chosen = true;
     }
 }
 

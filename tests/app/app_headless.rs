@@ -775,7 +775,7 @@ fn map_view_shows_suppressed_uptake_and_selects_lsoas_and_deciles() {
         .expect("uptake inequality")
         .sentence;
     harness.get_by_label(sentence);
-    harness.get_by_label("suppressed (a count of 1–4)");
+    harness.get_by_label("fewer than 5 people — withheld (or a count that would reveal one)");
 
     // Move the pointer over the map until it is over an LSOA: the tooltip names it,
     // and shows no count from 1 to 4.
@@ -937,6 +937,12 @@ fn map_area_table_cross_filters_custom_and_diverging_classes_and_png_export_save
     let expected = linked_health_check(&county);
     let mut harness = open_app_sized(&county, egui::vec2(1280.0, 1700.0));
     open_map(&mut harness);
+    // The map opened on the finest level whose rates are mostly published; this
+    // test maps LSOAs and lists zones, as a user who chose them would.
+    let map = harness.state_mut().screen_mut::<MapState>();
+    map.map_level = zonewise::uptake::Level::Lsoa;
+    map.area_level = zonewise::uptake::Level::Zone;
+    harness.run_steps(2);
     harness.get_by_label("By area");
 
     // A zone picked in the table is picked out on the map and marked on the chart

@@ -192,6 +192,11 @@ fn a_commissioner_sees_no_person_in_any_view_or_export() {
         "an export was added or removed: list and try it here"
     );
 
+    // The map works out the trend on the job queue; let it finish, so that the
+    // status bar shows the export's job below.
+    wait_while(&mut harness, "the trend was not worked out", |harness| {
+        harness.state().is_busy()
+    });
     // The CSV export, into the folder a dialog would give.
     let folder = county.dir.path().join("csv");
     let chosen = folder.clone();
@@ -768,4 +773,51 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         assert_eq!(options_refused, option_refusals.len(), "{user}");
     }
     assert!(audit::verify(&conn).expect("verify").problem.is_none());
+}
+
+/// The Map view works out the trend on the job queue and shows a commissioner its
+/// chart, the board sentence and the table, all from each period end's published
+/// figures: what it holds equals the core's trend, no count in it is from 1 to
+/// the threshold, and the screen names no one.
+#[test]
+fn a_commissioner_sees_the_trend_and_the_board_sentence_and_no_small_count() {
+    let _turn = common::app::one_at_a_time();
+    let county = county();
+    let app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
+    let mut harness = harness(app, 1280.0, 2400.0);
+    wait_for_sign_in_form(&mut harness);
+    sign_in(&mut harness, "cal", PASSWORD);
+    harness.state_mut().view = View::Map;
+    wait_while(&mut harness, "the trend was not worked out", |harness| {
+        harness.state().screen::<MapState>().trends.is_empty()
+    });
+    harness.run_steps(3);
+    let held = harness.state().screen::<MapState>().trends.clone();
+    let (name, shown) = held.iter().next().expect("a trend");
+    let shown = shown.as_ref().expect("the trend");
+    let services = zonewise::uptake::service::built_in().expect("services");
+    let service = zonewise::uptake::service::find(&services, name).expect("service");
+    let expected =
+        zonewise::uptake::trend::trend(&county.conn(), service, DEFAULT_THRESHOLD, |_, _| {})
+            .expect("trend");
+    assert_eq!(
+        shown, &expected,
+        "the view's trend is the core's, suppressed"
+    );
+    assert_eq!(
+        small_counts(&serde_json::to_value(shown).expect("JSON")),
+        0,
+        "a count from 1 to the threshold is held"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("is the gap closing?")
+            .is_some()
+    );
+    let text = screen_text(&harness);
+    assert!(
+        shown.sentences.iter().any(|s| text.contains(&s.sentence)),
+        "no board sentence on screen"
+    );
+    assert!(county.leaks(&text).is_empty());
 }

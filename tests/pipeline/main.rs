@@ -24,3 +24,4 @@ mod risk_pipeline;
 mod sample_county;
 mod synth;
 mod uptake;
+mod uptake_trend;

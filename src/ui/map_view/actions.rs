@@ -15,6 +15,7 @@ const LOADING_ENGLAND: &str = "Loading England's LSOAs";
 const EXPORTING_TABLES: &str = "Exporting uptake tables";
 const CHOOSING_FIGURE: &str = "Exporting the map";
 const SAVING_FIGURE: &str = "Saving the map and chart";
+const WORKING_OUT_TREND: &str = "Working out the uptake trend";
 
 impl Screen for MapState {
     fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
@@ -61,6 +62,33 @@ impl MapState {
                         LOADING_ENGLAND,
                         |sink| super::load_england(sink).map(Box::new),
                         |view: &mut MapState, loaded, _| view.england_loaded(loaded.map(|l| *l)),
+                    );
+                }
+            }
+            MapAction::LoadTrend(name) => {
+                if !desk.is_running(WORKING_OUT_TREND) {
+                    let key = name.clone();
+                    desk.start_on(
+                        WORKING_OUT_TREND,
+                        move |sink, conn| {
+                            let services = crate::uptake::service::built_in()?;
+                            let service = crate::uptake::service::find(&services, &name)?;
+                            let trend = crate::uptake::trend::trend(
+                                conn,
+                                service,
+                                crate::uptake::DEFAULT_THRESHOLD,
+                                |done, of| {
+                                    sink.report(
+                                        Some(done as f32 / of.max(1) as f32),
+                                        format!("Period end {done} of {of}"),
+                                    )
+                                },
+                            )?;
+                            Ok(trend)
+                        },
+                        move |view: &mut MapState, result, _| {
+                            view.trends.insert(key, result);
+                        },
                     );
                 }
             }

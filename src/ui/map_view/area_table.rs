@@ -2,7 +2,9 @@
 //! counts and the mapped rate, sorted by name or by rate. Picking a zone or
 //! authority fades the rest of the map and marks its rate on the decile chart;
 //! picking an LSOA selects it on the map, and an LSOA clicked on the map marks the
-//! row that holds it. Only suppressed figures reach it, as everywhere on this view.
+//! row that holds it. Each area's rate is marked better, similar or worse than
+//! the county's and a comparator's the user types (`uptake::compare`). Only
+//! suppressed figures reach it, as everywhere on this view.
 
 use egui::RichText;
 
@@ -10,6 +12,7 @@ use super::colouring::rate_of;
 use super::side_panel::rate_text;
 use super::{AreaSelection, MapState};
 use crate::report::map::{MapFigures, ServiceFigures};
+use crate::uptake::compare::{Comparison, compare};
 use crate::uptake::{Level, Measure, UptakeRow, UptakeTables};
 
 /// The row of the picked area in `tables`.
@@ -77,7 +80,39 @@ pub(super) fn area_table_ui(
         ui.label("Sort by");
         ui.selectable_value(&mut state.sort_by_rate, false, "name");
         ui.selectable_value(&mut state.sort_by_rate, true, "rate");
+        ui.add_space(12.0);
+        ui.label("Compare with");
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut state.comparator_text)
+                .desired_width(60.0)
+                .hint_text("England %"),
+        );
+        if edit.changed() {
+            state.comparator = state
+                .comparator_text
+                .trim()
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .ok()
+                .filter(|v| (0.0..=100.0).contains(v))
+                .map(|v| v / 100.0);
+        }
+        edit.on_hover_text(
+            "A rate to compare each area with, such as England's from Fingertips, in %",
+        );
     });
+    let county_rate = rate_of(&tables.county, measure).map(|r| r.value);
+    ui.label(
+        RichText::new(format!(
+            "Better, similar or worse: whether the area's 95% interval lies above, includes or lies below the county's rate{}{}.",
+            county_rate.map_or(String::new(), |r| format!(" ({:.1}%)", r * 100.0)),
+            state
+                .comparator
+                .map_or(String::new(), |c| format!(" and the comparator's ({:.1}%)", c * 100.0))
+        ))
+        .weak()
+        .small(),
+    );
     let level = state.area_level;
     let rows = sorted_rows(area_rows(tables, level), measure, state.sort_by_rate);
     // The row holding the LSOA selected on the map.
@@ -121,8 +156,33 @@ pub(super) fn area_table_ui(
         let measure = measure.label();
         let mut heading = measure[..1].to_uppercase();
         heading.push_str(&measure[1..]);
-        ui.add(strong(&format!("{heading} (95% CI)")));
+        cell(ui, 250.0, left, &mut |ui| {
+            ui.add(strong(&format!("{heading} (95% CI)")));
+        });
+        ui.add(strong("vs county"));
+        if state.comparator.is_some() {
+            ui.add_space(8.0);
+            ui.add(strong("vs comparator"));
+        }
     });
+    let comparator = state.comparator;
+    let mark = |ui: &mut egui::Ui, rate: Option<crate::uptake::Rate>, benchmark: Option<f64>| {
+        let (text, colour) = match (rate, benchmark) {
+            (Some(rate), Some(benchmark)) => {
+                let comparison = compare(rate, benchmark);
+                let colour = match comparison {
+                    Comparison::Better => egui::Color32::from_rgb(5, 113, 176),
+                    Comparison::Similar => ui.visuals().text_color(),
+                    Comparison::Worse => egui::Color32::from_rgb(202, 0, 32),
+                };
+                (comparison.label(), colour)
+            }
+            _ => ("—", ui.visuals().weak_text_color()),
+        };
+        cell(ui, 64.0, left, &mut |ui| {
+            ui.label(RichText::new(text).color(colour));
+        });
+    };
     let mut scroll = egui::ScrollArea::vertical()
         .id_salt(("area_table", level))
         .max_height(240.0)
@@ -173,11 +233,19 @@ pub(super) fn area_table_ui(
                     ui.label(count(row.attended, row.withheld.attended));
                 });
                 ui.add_space(8.0);
-                ui.label(match rate_of(row, measure) {
-                    Some(rate) => rate_text(rate),
-                    None if row.withheld.any() => "suppressed".to_string(),
-                    None => "—".to_string(),
+                let rate = rate_of(row, measure);
+                cell(ui, 250.0, left, &mut |ui| {
+                    ui.label(match rate {
+                        Some(rate) => rate_text(rate),
+                        None if row.withheld.any() => "suppressed".to_string(),
+                        None => "—".to_string(),
+                    });
                 });
+                mark(ui, rate, county_rate);
+                if comparator.is_some() {
+                    ui.add_space(8.0);
+                    mark(ui, rate, comparator);
+                }
             });
         }
     });
@@ -199,7 +267,93 @@ pub(super) fn area_table_ui(
                 state.selected_area = None;
             }
         });
+        spine_chart_ui(ui, figures, &area);
     }
+}
+
+/// The picked area against the county across every service and measure: the
+/// area's rate as a dot with its 95% interval, the county's as a diamond, one
+/// line each, coloured by the mark (better, similar, worse than the county).
+fn spine_chart_ui(ui: &mut egui::Ui, figures: &MapFigures, area: &AreaSelection) {
+    use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points};
+    let mut lines = Vec::new();
+    for service in &figures.services {
+        let tables = service.published.tables();
+        let measures: &[Measure] = if tables.has_invited {
+            &[Measure::Coverage, Measure::Uptake]
+        } else {
+            &[Measure::Coverage]
+        };
+        for &measure in measures {
+            let rate = area_row(tables, area).and_then(|row| rate_of(row, measure));
+            let county = rate_of(&tables.county, measure);
+            lines.push((
+                format!("{} {}", service.title, measure.label()),
+                rate,
+                county,
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let labels: Vec<String> = lines.iter().map(|(label, ..)| label.clone()).collect();
+    Plot::new(("area_spine", area.code.as_str()))
+        .height(40.0 + 34.0 * lines.len() as f32)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .include_x(0.0)
+        .include_x(100.0)
+        .include_y(-0.6)
+        .include_y(lines.len() as f64 - 0.4)
+        .x_axis_label(format!(
+            "% ({}: dot and 95% CI; county: diamond)",
+            area.name
+        ))
+        .y_axis_formatter(move |mark, _| {
+            let at = mark.value.round();
+            if (mark.value - at).abs() < 1e-6 && at >= 0.0 {
+                labels.get(at as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
+        .show(ui, |plot| {
+            for (at, (label, rate, county)) in lines.iter().enumerate() {
+                let y = at as f64;
+                if let Some(county) = county {
+                    plot.points(
+                        Points::new(format!("county {label}"), vec![[county.value * 100.0, y]])
+                            .shape(MarkerShape::Diamond)
+                            .radius(6.0)
+                            .color(egui::Color32::from_gray(40)),
+                    );
+                }
+                let Some(rate) = rate else { continue };
+                let colour = match county.map(|c| compare(*rate, c.value)) {
+                    Some(Comparison::Better) => egui::Color32::from_rgb(5, 113, 176),
+                    Some(Comparison::Worse) => egui::Color32::from_rgb(202, 0, 32),
+                    _ => egui::Color32::from_gray(120),
+                };
+                plot.line(
+                    Line::new(
+                        format!("ci {label}"),
+                        PlotPoints::from(vec![[rate.lower * 100.0, y], [rate.upper * 100.0, y]]),
+                    )
+                    .color(colour)
+                    .width(2.0),
+                );
+                plot.points(
+                    Points::new(label.as_str(), vec![[rate.value * 100.0, y]])
+                        .shape(MarkerShape::Circle)
+                        .radius(5.0)
+                        .color(colour),
+                );
+            }
+        });
 }
 
 /// A click on a row: an LSOA is selected on the map, a zone or authority is

@@ -74,8 +74,10 @@ const DIVERGING: [[u8; 3]; 9] = [
     [116, 173, 209],
     [69, 117, 180],
 ];
-/// Areas whose rate is withheld because a count is small.
-pub const SUPPRESSED: Color32 = Color32::from_rgb(200, 200, 200);
+/// Areas whose rate is withheld because a count is small: a muted mauve that is
+/// in neither palette and is not the pale grey of "nobody eligible", so that a
+/// withheld area reads as "too few people here", not as missing data.
+pub const SUPPRESSED: Color32 = Color32::from_rgb(190, 160, 205);
 /// Areas with nobody eligible.
 pub const NO_DATA: Color32 = Color32::from_rgb(235, 235, 235);
 /// How much of its colour a faded (unselected) area keeps.
@@ -392,13 +394,41 @@ fn rate_colouring(
             level_label(state.map_level)
         ));
     }
-    legend.push((SUPPRESSED, "suppressed (a count of 1–4)".to_string()));
+    let threshold = service.published.threshold();
+    legend.push((
+        SUPPRESSED,
+        format!(
+            "fewer than {} people — withheld (or a count that would reveal one)",
+            threshold + 1
+        ),
+    ));
     legend.push((NO_DATA, "nobody eligible".to_string()));
     Colouring {
         colours,
         legend,
         notes,
     }
+}
+
+/// The finest level (LSOA, then ward, zone, authority) at which at least half
+/// the areas have a published rate of `measure`: what the map shows first, so
+/// that it opens on rates rather than on withheld areas.
+pub fn finest_publishable(tables: &crate::uptake::UptakeTables, measure: Measure) -> Level {
+    let levels = [
+        (Level::Lsoa, &tables.lsoas),
+        (Level::Ward, &tables.wards),
+        (Level::Zone, &tables.zones),
+    ];
+    levels
+        .into_iter()
+        .find(|(_, rows)| {
+            let shown = rows
+                .iter()
+                .filter(|r| rate_of(r, measure).is_some())
+                .count();
+            !rows.is_empty() && shown * 2 >= rows.len()
+        })
+        .map_or(Level::Authority, |(level, _)| level)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod canvas;
 mod colouring;
 mod figure;
 mod side_panel;
+mod trend_panel;
 
 pub use camera::{Camera, zoom_targets};
 pub use colouring::{
@@ -92,6 +93,17 @@ pub struct MapState {
     /// Times the county's geometry was prepared (tessellated), so a test can
     /// tell that a refresh with the same boundaries does not redo it.
     county_preparations: usize,
+    /// Each service's trend (by name) as worked out on the job queue, or why it
+    /// could not be; forgotten when new figures arrive.
+    pub trends: std::collections::HashMap<String, Result<crate::uptake::trend::Trend, String>>,
+    /// Whether the level rates are mapped by was chosen (by the user, the
+    /// command line or the last session's settings); until then the map opens
+    /// on the finest level whose rates are mostly published
+    /// ([`colouring::finest_publishable`]).
+    pub level_chosen: bool,
+    /// A comparator's rate as typed (in %, e.g. England's), and as read.
+    pub comparator_text: String,
+    pub comparator: Option<f64>,
 }
 
 /// Work the Map view runs on the shell's job queue (see `actions`), so the
@@ -106,6 +118,8 @@ pub enum MapAction {
     ExportTables(Box<Published>),
     /// The map and chart as a PNG figure, to a file the user chooses.
     ExportFigure,
+    /// The named built-in service's trend is shown and not worked out yet.
+    LoadTrend(String),
     /// The figure has been captured from the screen: save it, recorded first.
     SaveFigure(FigureToSave),
 }
@@ -200,6 +214,10 @@ impl Default for MapState {
             colour_cache: None,
             action: MapAction::None,
             county_preparations: 0,
+            trends: Default::default(),
+            comparator_text: String::new(),
+            comparator: None,
+            level_chosen: false,
         }
     }
 }
@@ -209,6 +227,7 @@ impl MapState {
     /// again; the geometry, camera and selection stay.
     pub fn figures_refreshed(&mut self) {
         self.colour_cache = None;
+        self.trends.clear();
     }
 
     /// Times the county's geometry has been prepared since the view was made.
@@ -219,6 +238,7 @@ impl MapState {
     /// Forgets geometry prepared for other boundaries (called when figures with
     /// different LSOA shapes arrive).
     pub fn reset_geometry(&mut self) {
+        self.trends.clear();
         self.county = None;
         self.colour_cache = None;
         self.selected = None;
@@ -378,6 +398,13 @@ fn layer_ui(
     {
         state.colour_by = ColourBy::Coverage;
     }
+    if let (Some(service), Some(measure), false) = (service, state.measure(), state.level_chosen) {
+        state.level_chosen = true;
+        state.map_level = colouring::finest_publishable(service.published.tables(), measure);
+        if state.map_level != Level::Lsoa {
+            state.area_level = state.map_level;
+        }
+    }
     let key = ColourKey::of(
         state,
         state.service.min(figures.services.len().saturating_sub(1)),
@@ -494,6 +521,7 @@ fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
             {
                 // The area table lists the areas now mapped.
                 state.area_level = level;
+                state.level_chosen = true;
             }
         }
         ui.add_space(12.0);

@@ -186,6 +186,8 @@ pub(super) fn side_panel_ui(
     area_table_ui(ui, figures, service, measure, state);
     ui.add_space(6.0);
     decile_table_ui(ui, published, state);
+    ui.add_space(6.0);
+    super::trend_panel::trend_ui(ui, service, measure, state);
 }
 
 /// The decile figures as a table; clicking a decile picks out its LSOAs on the map

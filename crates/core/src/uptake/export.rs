@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use super::trend::Trend;
 use super::{Inequality, Published, Rate, UptakeError, UptakeRow};
 use crate::audit;
 use crate::store::StoreError;
@@ -267,6 +268,166 @@ fn stage_csv(
         files: written,
         entry: audit_entry(actor, published, &dir.display().to_string(), "CSV"),
     })
+}
+
+/// The audit log entry of `trend` shown by `actor` at `destination` as `format`.
+pub fn trend_audit_entry(
+    actor: &str,
+    trend: &Trend,
+    destination: &str,
+    format: &str,
+) -> audit::Entry {
+    let dates = |at: Option<&super::trend::TrendPeriod>| {
+        at.map_or("none".to_string(), |p| {
+            p.date.format("%Y-%m-%d").to_string()
+        })
+    };
+    audit::Entry::new(actor, audit::Action::Export, destination).with_detail(format!(
+        "{} uptake trend ({format}), {} period ends from {} to {}, counts up to {} withheld",
+        trend.service,
+        trend.periods.len(),
+        dates(trend.periods.first()),
+        dates(trend.periods.last()),
+        trend.threshold()
+    ))
+}
+
+/// Writes `trend` as two CSV files in `dir`, `<service>-trend-imd.csv` (each
+/// period end's IMD deciles, quintiles and county, with counts and rates) and
+/// `<service>-trend-inequality.csv` (each period end's SII, RII and gap between
+/// the fifths per measure), headed like the other exports and by the board
+/// sentences; records the export with `record` and only then places the files.
+pub fn write_trend_csv(
+    trend: &Trend,
+    dir: &Path,
+    produced: NaiveDate,
+    actor: &str,
+    record: impl FnOnce(&audit::Entry) -> Result<i64, StoreError>,
+) -> Result<Vec<PathBuf>, UptakeError> {
+    std::fs::create_dir_all(dir).map_err(|source| UptakeError::Export {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let stage = |name: &str| -> Result<(tempfile::NamedTempFile, PathBuf), UptakeError> {
+        let staged = tempfile::Builder::new()
+            .prefix(".zonewise-export-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|source| UptakeError::Export {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        Ok((
+            staged,
+            dir.join(format!("{}-trend-{name}.csv", trend.service)),
+        ))
+    };
+    let header = |title: String| -> Vec<String> {
+        let mut lines = vec![
+            title,
+            format!(
+                "Period ends: {} quarter ends, each computed and suppressed as published for that day",
+                trend.periods.len()
+            ),
+            format!("Produced: {}", produced.format("%Y-%m-%d")),
+            format!("Source: {}", trend.source),
+            format!("Suppression: {}", trend.note()),
+            BLANK_CELLS.to_string(),
+            "Rates are percentages with 95% Wilson score intervals; IMD deciles and quintiles \
+             run from 1 (most deprived) to 10 and 5."
+                .to_string(),
+        ];
+        lines.extend(trend.sentences.iter().map(|s| s.sentence.clone()));
+        lines.extend(trend.notes.iter().cloned());
+        lines
+    };
+    let has_invited = trend.has_invited;
+    let imd_path = stage("imd")?;
+    let rows: Vec<(&super::trend::TrendPeriod, &UptakeRow)> = trend
+        .periods
+        .iter()
+        .flat_map(|p| {
+            p.deciles
+                .iter()
+                .chain(&p.quintiles)
+                .chain(std::iter::once(&p.county))
+                .map(move |row| (p, row))
+        })
+        .collect();
+    let mut columns = vec!["date", "quarter", "level", "imd_group", "name", "lsoas"];
+    columns.extend(measure_columns(has_invited));
+    write_file(
+        &imd_path,
+        &header(format!(
+            "{}: trend per IMD 2019 decile and quintile and the county",
+            trend.title
+        )),
+        &columns,
+        rows.iter().map(|(period, row)| {
+            let mut cells = vec![
+                period.date.format("%Y-%m-%d").to_string(),
+                period.label.clone(),
+                row.level.key().to_string(),
+                optional(row.imd_decile.or(row.imd_quintile)),
+                row.name.clone(),
+                row.lsoas.to_string(),
+            ];
+            cells.extend(measure_cells(row, has_invited));
+            cells
+        }),
+    )?;
+    let inequality_path = stage("inequality")?;
+    let columns = [
+        "date",
+        "quarter",
+        "measure",
+        "deciles",
+        "mean_rate_percent",
+        "sii_points",
+        "sii_lower_95",
+        "sii_upper_95",
+        "rii",
+        "rii_lower_95",
+        "rii_upper_95",
+        "statement",
+        "most_deprived_fifth_percent",
+        "least_deprived_fifth_percent",
+        "gap_points",
+        "gap_standard_error_points",
+    ];
+    let points = |value: Option<f64>| value.map_or(String::new(), |v| format!("{:.1}", v * 100.0));
+    let rows = trend.periods.iter().flat_map(|period| {
+        period
+            .inequality
+            .iter()
+            .zip(&period.gaps)
+            .map(move |(measure, gap)| {
+                let mut cells = vec![
+                    period.date.format("%Y-%m-%d").to_string(),
+                    period.label.clone(),
+                ];
+                cells.extend(inequality_cells(measure));
+                cells.extend([
+                    points(gap.most_deprived),
+                    points(gap.least_deprived),
+                    points(gap.gap),
+                    gap.standard_error
+                        .map_or(String::new(), |v| format!("{:.2}", v * 100.0)),
+                ]);
+                cells
+            })
+    });
+    let title = format!(
+        "{}: trend of the slope and relative index of inequality and the gap between the most \
+         and least deprived fifths",
+        trend.title
+    );
+    write_file(&inequality_path, &header(title), &columns, rows)?;
+    StagedCsv {
+        files: vec![imd_path, inequality_path],
+        entry: trend_audit_entry(actor, trend, &dir.display().to_string(), "CSV"),
+    }
+    .place(record)
 }
 
 /// Writes a file of area rows: `lead` columns (from `lead_cells`), then each

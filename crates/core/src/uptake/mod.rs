@@ -9,12 +9,14 @@
 //! intervals; `stats`: SII/RII) → [`suppress::suppress`] → [`mart::write`] and the
 //! `zonewise uptake` command. [`publish`] does all three. See `docs/uptake.md`.
 
+pub mod compare;
 pub mod export;
 pub mod mart;
 pub mod period;
 pub mod service;
 pub mod stats;
 pub mod suppress;
+pub mod trend;
 
 use chrono::NaiveDate;
 use duckdb::Connection;
@@ -198,6 +200,8 @@ pub enum UptakeError {
         denominator: &'static str,
         of: i64,
     },
+    #[error("no period ends to show: the data hold no event on or before a quarter end")]
+    NoPeriods,
     #[error("cannot write {path}: {source}")]
     Export {
         path: std::path::PathBuf,
@@ -353,10 +357,21 @@ pub fn publish(
     options: &UptakeOptions,
     threshold: u64,
 ) -> Result<Published, UptakeError> {
-    let tables = compute(conn, service, options)?;
-    let published = suppress(&tables, threshold);
+    let published = published(conn, service, options, threshold)?;
     mart::write(conn, &published)?;
     Ok(published)
+}
+
+/// What [`publish`] shows, without writing the mart: [`compute`] then
+/// [`suppress`]. The trend ([`trend::trend`]) takes each period end's figures
+/// from here, so that earlier periods do not replace the mart's latest ones.
+pub fn published(
+    conn: &Connection,
+    service: &Service,
+    options: &UptakeOptions,
+    threshold: u64,
+) -> Result<Published, UptakeError> {
+    Ok(suppress(&compute(conn, service, options)?, threshold))
 }
 
 /// Runs the service's queries into `uptake_counts` (one row per LSOA of `ref.lsoa`,
