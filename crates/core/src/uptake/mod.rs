@@ -14,6 +14,7 @@ pub mod export;
 pub mod mart;
 pub mod period;
 pub mod service;
+mod solvable;
 pub mod stats;
 pub mod suppress;
 pub mod trend;

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::solvable::{Relation, determined};
 use super::{Level, UptakeRow, UptakeTables, stats};
 
 /// Counts from 1 to this are withheld unless told otherwise, as in NHS and
@@ -76,19 +77,16 @@ impl Count {
     }
 }
 
-/// A published total and the rows it is the sum of (indices into the flat row list).
-struct Relation {
-    total: usize,
-    parts: Vec<usize>,
-}
-
 /// Withholds every count from 1 to `threshold`, then, until nothing changes, one
 /// more count in any sum (an area and its LSOAs, a quintile and its two deciles,
 /// the county and its deciles, quintiles, authorities, zones or wards, an
 /// authority and its zones or wards, and a zone or ward that holds another whole
 /// with the LSOAs that make up the difference) in which exactly one count is
-/// withheld, since the others and the total would give it away. The extra count is the smallest part still shown
-/// (the total when every part is withheld). Rates are withheld with their counts.
+/// withheld, since the others and the total would give it away. The extra count
+/// is the smallest part still shown (the total when every part is withheld).
+/// Then it asks of all the sums together whether any withheld count follows
+/// from them (`solvable`), and withholds more until none does. Rates are
+/// withheld with their counts.
 pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
     let mut tables = tables.clone();
     let mut rows: Vec<UptakeRow> = Vec::new();
@@ -108,28 +106,28 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
     let relations = relations(&rows);
     let small = |n: Option<u64>| matches!(n, Some(n) if (1..=threshold).contains(&n));
     for count in [Count::Eligible, Count::Invited, Count::Attended] {
+        if threshold == 0 || rows.iter().all(|r| count.of(r).is_none()) {
+            continue;
+        }
         let mut withheld: Vec<bool> = rows.iter().map(|r| small(count.of(r))).collect();
         loop {
-            let mut changed = false;
-            for relation in &relations {
-                let members = std::iter::once(relation.total).chain(relation.parts.iter().copied());
-                if members.filter(|&i| withheld[i]).count() != 1 {
-                    continue;
+            withhold_single_unknowns(&relations, &rows, count, &mut withheld);
+            let unknown: Vec<bool> = rows
+                .iter()
+                .zip(&withheld)
+                .map(|(r, &hidden)| hidden || count.of(r).is_none())
+                .collect();
+            let mut more = false;
+            let given_away = determined(&relations, &unknown)
+                .into_iter()
+                .filter(|&cell| withheld[cell] && count.of(&rows[cell]).is_some())
+                .collect::<Vec<_>>();
+            for cell in given_away {
+                if let Some(extra) = cover(&relations, &rows, count, &withheld, cell) {
+                    more |= !std::mem::replace(&mut withheld[extra], true);
                 }
-                let extra = relation
-                    .parts
-                    .iter()
-                    .copied()
-                    .filter(|&i| !withheld[i])
-                    .min_by_key(|&i| {
-                        let n = count.of(&rows[i]).unwrap_or(0);
-                        (n == 0, n, rows[i].code.clone())
-                    })
-                    .unwrap_or(relation.total);
-                withheld[extra] = true;
-                changed = true;
             }
-            if !changed {
+            if !more {
                 break;
             }
         }
@@ -173,6 +171,78 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
         suppression_note: note(threshold),
         tables,
     }
+}
+
+/// The per-sum rule, until nothing changes: in a sum with exactly one withheld
+/// member, withhold the smallest part still shown (the total when none is).
+fn withhold_single_unknowns(
+    relations: &[Relation],
+    rows: &[UptakeRow],
+    count: Count,
+    withheld: &mut [bool],
+) {
+    loop {
+        let mut changed = false;
+        for relation in relations {
+            let members = std::iter::once(relation.total).chain(relation.parts.iter().copied());
+            if members.filter(|&i| withheld[i]).count() != 1 {
+                continue;
+            }
+            let extra =
+                smallest_shown(rows, count, withheld, &relation.parts).unwrap_or(relation.total);
+            withheld[extra] = true;
+            changed = true;
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// The count to withhold so that `cell`, which the sums together give away, no
+/// longer follows: the smallest shown part of a sum it is in, or failing that
+/// the smallest shown total of one, or failing that any shown member of any sum.
+fn cover(
+    relations: &[Relation],
+    rows: &[UptakeRow],
+    count: Count,
+    withheld: &[bool],
+    cell: usize,
+) -> Option<usize> {
+    let holding: Vec<&Relation> = relations
+        .iter()
+        .filter(|r| r.total == cell || r.parts.contains(&cell))
+        .collect();
+    let parts: Vec<usize> = holding
+        .iter()
+        .flat_map(|r| r.parts.iter().copied())
+        .collect();
+    let totals: Vec<usize> = holding.iter().map(|r| r.total).collect();
+    let anywhere: Vec<usize> = relations
+        .iter()
+        .flat_map(|r| std::iter::once(r.total).chain(r.parts.iter().copied()))
+        .collect();
+    smallest_shown(rows, count, withheld, &parts)
+        .or_else(|| smallest_shown(rows, count, withheld, &totals))
+        .or_else(|| smallest_shown(rows, count, withheld, &anywhere))
+}
+
+/// Of `cells`, the shown one with the smallest count, zeros last (withholding a
+/// zero hides nothing a reader could not guess), ties by code.
+fn smallest_shown(
+    rows: &[UptakeRow],
+    count: Count,
+    withheld: &[bool],
+    cells: &[usize],
+) -> Option<usize> {
+    cells
+        .iter()
+        .copied()
+        .filter(|&i| !withheld[i] && count.of(&rows[i]).is_some())
+        .min_by_key(|&i| {
+            let n = count.of(&rows[i]).unwrap_or(0);
+            (n == 0, n, rows[i].code.clone())
+        })
 }
 
 /// What suppression did, in words, for every table and export.
