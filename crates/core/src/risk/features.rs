@@ -199,16 +199,19 @@ fn insert_sql(reference_date: NaiveDate) -> String {
     let r = date_sql(reference_date);
     let start = |months| window_start(&r, months);
     let mut child = Vec::new();
+    // Values are summed as decimals: DuckDB adds doubles in whatever order its
+    // threads meet them, so a double sum can differ in the last bit from run to
+    // run, and the training rows (and their fingerprint) would not be repeatable.
     for w in WINDOWS_MONTHS {
         child.push(format!(
-            "avg(e.value) FILTER (WHERE e.event_type = 'attendance' AND e.event_date >= {}) AS attendance_{w}m",
+            "avg(e.value::DECIMAL(18, 4)) FILTER (WHERE e.event_type = 'attendance' AND e.event_date >= {}) AS attendance_{w}m",
             start(w)
         ));
     }
     // Falling attendance is negative: the last six months' mean minus the six months before.
     child.push(format!(
-        "avg(e.value) FILTER (WHERE e.event_type = 'attendance' AND e.event_date >= {six})
-         - avg(e.value) FILTER (WHERE e.event_type = 'attendance' AND e.event_date >= {twelve}
+        "avg(e.value::DECIMAL(18, 4)) FILTER (WHERE e.event_type = 'attendance' AND e.event_date >= {six})
+         - avg(e.value::DECIMAL(18, 4)) FILTER (WHERE e.event_type = 'attendance' AND e.event_date >= {twelve}
                                   AND e.event_date < {six}) AS attendance_change_12m",
         six = start(6),
         twelve = start(12)
@@ -217,7 +220,7 @@ fn insert_sql(reference_date: NaiveDate) -> String {
         child.extend(window_counts(count, &r));
     }
     child.push(format!(
-        "coalesce(sum(e.value) FILTER (WHERE e.event_type = 'suspension' AND e.event_date >= {}), 0)
+        "coalesce(sum(e.value::DECIMAL(18, 4)) FILTER (WHERE e.event_type = 'suspension' AND e.event_date >= {}), 0)
          AS suspension_days_12m",
         start(12)
     ));
@@ -245,7 +248,7 @@ fn insert_sql(reference_date: NaiveDate) -> String {
         twelve = start(12)
     ));
     family.push(format!(
-        "coalesce(sum(e.value) FILTER (WHERE e.event_type = 'rent_arrears' AND e.event_date >= {}), 0)
+        "coalesce(sum(e.value::DECIMAL(18, 4)) FILTER (WHERE e.event_type = 'rent_arrears' AND e.event_date >= {}), 0)
          AS family_rent_arrears_amount_12m",
         start(12)
     ));
