@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::access::Session;
 use crate::format::thousands;
+use crate::ingest::error::BlankedValues;
 use crate::ingest::{self, Manifest};
 use crate::pipeline::Pipeline;
 use crate::store;
@@ -41,7 +42,24 @@ impl IngestCommand {
             report.load_id,
             report.seconds
         );
+        print_blanked(
+            &report.blanked,
+            "loaded as missing (`unreadable = \"blank\"`)",
+        );
         print_quality(&ingest::read_quality(&conn)?);
         Ok(())
+    }
+}
+
+/// Per source, how many unreadable values were `what`, and the first few by line and column.
+pub(crate) fn print_blanked(blanked: &[(String, BlankedValues)], what: &str) {
+    for (source, values) in blanked {
+        println!(
+            "{source}: {} unreadable values {what}, such as:",
+            thousands(values.count as i64)
+        );
+        for example in &values.examples {
+            println!("  {example}");
+        }
     }
 }

@@ -146,6 +146,10 @@ impl LinkFilesCommand {
                 "Scored with the saved model named in the config"
             }
         );
+        super::ingest::print_blanked(
+            &report.blanked,
+            "compared as missing (`strict = true` refuses them instead)",
+        );
         let mut timings = new_table(&["Stage", "Seconds"]);
         for (stage, seconds) in &score.timings {
             timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);

@@ -128,6 +128,7 @@ impl ExtractDraft {
             columns: Default::default(),
             keep: Vec::new(),
             event_type: None,
+            unreadable: Default::default(),
         };
         let sample = ExtractReader::sample(&spec, path, SAMPLE_ROWS)?;
         let guess = guess::guess(&sample);
@@ -188,6 +189,7 @@ impl ExtractDraft {
             columns,
             keep,
             event_type: None,
+            unreadable: Default::default(),
         }
     }
 

@@ -291,6 +291,66 @@ fn impossible_date_names_line_column_and_format() {
 }
 
 #[test]
+fn an_analyst_who_chooses_blank_gets_unreadable_values_as_missing_and_counted() {
+    let fixture = Fixture::new();
+    fs::write(
+        fixture.path("baddate.csv"),
+        PUPILS
+            .replace("12/11/2013", "31/02/2013")
+            .replace("BH2 2BB", "BH2 2B"),
+    )
+    .expect("write");
+    let text = manifest_text("baddate.csv", "police.csv", "police").replacen(
+        "event_type = \"attendance\"\n",
+        "event_type = \"attendance\"\nunreadable = \"blank\"\n",
+        1,
+    );
+    let manifest = write_manifest(fixture.dir.path(), &text);
+    let report = ingest::ingest(&fixture.conn, &manifest, "analyst", &mut |_| {}).expect("loads");
+    assert_eq!(report.blanked.len(), 1, "{:?}", report.blanked);
+    let (source, blanked) = &report.blanked[0];
+    assert_eq!(source, "pupils");
+    assert_eq!(blanked.count, 2);
+    assert!(
+        blanked.examples[0].contains("baddate.csv, line 4, column 'dob'")
+            && blanked.examples[0].contains("31/02/2013"),
+        "{:?}",
+        blanked.examples
+    );
+    assert!(
+        blanked.examples[1].contains("line 4, column 'postcode'"),
+        "{:?}",
+        blanked.examples
+    );
+    let (birth, postcode, others): (Option<String>, Option<String>, i64) = fixture
+        .conn
+        .query_row(
+            "SELECT any_value(birth_date::VARCHAR) FILTER (WHERE record_id = 'P2'),
+                    any_value(postcode) FILTER (WHERE record_id = 'P2'),
+                    count(*) FILTER (WHERE record_id = 'P1' AND birth_date IS NOT NULL
+                                     AND postcode = 'BH1 1AA')
+             FROM staging.pupils",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .expect("pupils");
+    assert_eq!((birth, postcode), (None, None), "loaded as missing");
+    assert_eq!(others, 2, "readable values are untouched");
+    let detail: String = fixture
+        .conn
+        .query_row(
+            "SELECT detail FROM app.audit_log WHERE action = 'ingest' ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("audit");
+    assert!(
+        detail.contains("2 unreadable values loaded as missing"),
+        "{detail}"
+    );
+}
+
+#[test]
 fn us_style_date_in_uk_extract_is_rejected() {
     let fixture = Fixture::new();
     fs::write(

@@ -109,24 +109,34 @@ fn with_no_model_the_files_train_their_own_and_still_link() {
     )));
 }
 
-#[test]
-fn a_bad_date_names_file_line_and_column_and_writes_nothing() {
-    let dir = tempfile::tempdir().expect("temp");
-    for file in ["link.toml", "gp.csv"] {
-        std::fs::copy(fixture(file), dir.path().join(file)).expect("copy");
-    }
-    let school = std::fs::read_to_string(fixture("school.csv"))
-        .expect("school")
-        .replace("21/09/2012", "2012-09-21");
-    std::fs::write(dir.path().join("school.csv"), school).expect("write");
-    let text = std::fs::read_to_string(dir.path().join("link.toml"))
+/// The fixtures in a temporary folder, the school roll edited by `edit` and the
+/// config by `config` (the saved model's path made absolute).
+fn edited_fixtures(
+    dir: &Path,
+    edit: &dyn Fn(String) -> String,
+    config: &dyn Fn(String) -> String,
+) -> LinkFilesConfig {
+    std::fs::copy(fixture("gp.csv"), dir.join("gp.csv")).expect("copy");
+    let school = std::fs::read_to_string(fixture("school.csv")).expect("school");
+    std::fs::write(dir.join("school.csv"), edit(school)).expect("write");
+    let text = std::fs::read_to_string(fixture("link.toml"))
         .expect("config")
         .replace(
             "../../../models",
             &format!("{}/models", env!("CARGO_MANIFEST_DIR")),
         );
-    std::fs::write(dir.path().join("link.toml"), text).expect("write");
-    let config = LinkFilesConfig::load(&dir.path().join("link.toml")).expect("config");
+    std::fs::write(dir.join("link.toml"), config(text)).expect("write");
+    LinkFilesConfig::load(&dir.join("link.toml")).expect("config")
+}
+
+#[test]
+fn with_strict_a_bad_date_names_file_line_and_column_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp");
+    let config = edited_fixtures(
+        dir.path(),
+        &|school| school.replace("21/09/2012", "2012-09-21"),
+        &|config| format!("strict = true\n{config}"),
+    );
     let output = dir.path().join("pairs.csv");
     let message = link_files(&config, &output, &mut |_| {})
         .expect_err("bad date")
@@ -135,6 +145,70 @@ fn a_bad_date_names_file_line_and_column_and_writes_nothing() {
     assert!(message.contains("line 5"), "{message}");
     assert!(message.contains("dob"), "{message}");
     assert!(!output.exists(), "no output after a failure");
+}
+
+#[test]
+fn without_strict_unreadable_dates_and_postcodes_are_compared_as_missing_and_named() {
+    let dir = tempfile::tempdir().expect("temp");
+    // Jack Smith's 31 February (line 5) and Olivia's postcode cut short (line 2).
+    let config = edited_fixtures(
+        dir.path(),
+        &|school| {
+            school
+                .replace("21/09/2012", "31/02/2012")
+                .replace("NE61 1AB", "NE61 1A")
+        },
+        &|config| config,
+    );
+    assert!(!config.strict, "lenient unless the config says otherwise");
+    let output = dir.path().join("pairs.csv");
+    let report = link_files(&config, &output, &mut |_| {}).expect("link-files");
+    assert_eq!(report.score.records, 13, "no record is dropped");
+    assert_eq!(report.blanked.len(), 1, "{:?}", report.blanked);
+    let (input, blanked) = &report.blanked[0];
+    assert_eq!(input, "school");
+    assert_eq!(blanked.count, 2);
+    assert!(
+        blanked.examples[0].contains("school.csv, line 2, column 'postcode'")
+            && blanked.examples[0].contains("'NE61 1A' is not a UK postcode"),
+        "{:?}",
+        blanked.examples
+    );
+    assert!(
+        blanked.examples[1].contains("school.csv, line 5, column 'dob'")
+            && blanked.examples[1].contains("31/02/2012"),
+        "{:?}",
+        blanked.examples
+    );
+    // Olivia still links on name, birth date and sex; the blanked postcode
+    // neither refuses the file nor counts against her.
+    let (pairs, _) = read_pairs(&output);
+    assert!(pairs.contains(&(
+        "gp".to_string(),
+        "G1".to_string(),
+        "school".to_string(),
+        "S1".to_string()
+    )));
+
+    // The command line says the same, examples and all.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_zonewise"))
+        .args(["link-files", "--config"])
+        .arg(dir.path().join("link.toml"))
+        .arg("--output")
+        .arg(dir.path().join("cli.csv"))
+        .output()
+        .expect("run zonewise");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("school: 2 unreadable values compared as missing")
+            && stdout.contains("line 5, column 'dob'"),
+        "{stdout}"
+    );
 }
 
 #[test]

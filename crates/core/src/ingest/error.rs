@@ -114,3 +114,23 @@ impl IngestError {
         }
     }
 }
+
+/// Values a source with `unreadable = "blank"` loaded as missing: how many, and
+/// the first few, each worded as the refusal would have been (file, line, column).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlankedValues {
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+impl BlankedValues {
+    /// Examples kept per source: enough to find the pattern, not a copy of the file.
+    const EXAMPLES: usize = 5;
+
+    pub(super) fn record(&mut self, example: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.examples.len() < Self::EXAMPLES {
+            self.examples.push(example());
+        }
+    }
+}

@@ -17,8 +17,11 @@ use chrono::{Datelike, NaiveDate};
 use duckdb::types::Value;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-use super::error::{IngestError, Location};
-use super::manifest::{FieldRole, FileFormat, SourceSpec, ValueKind, staging_column_name};
+use super::error::{BlankedValues, IngestError, Location};
+use super::manifest::{
+    FieldRole, FileFormat, SourceSpec, Unreadable, ValueKind, staging_column_name,
+};
+use super::postcodes::is_postcode;
 
 /// Dates outside this range are treated as mistakes (a two-digit year read as year 15, say).
 const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
@@ -99,6 +102,9 @@ pub struct ExtractReader {
     input: Input,
     columns: Vec<StagingColumn>,
     date_format: String,
+    unreadable: Unreadable,
+    /// Values loaded as missing under [`Unreadable::Blank`].
+    blanked: BlankedValues,
     bytes_read: Arc<AtomicU64>,
     total_bytes: u64,
 }
@@ -297,6 +303,8 @@ impl ExtractReader {
             },
             columns,
             date_format: spec.date_format.clone(),
+            unreadable: spec.unreadable,
+            blanked: BlankedValues::default(),
             bytes_read: Arc::new(AtomicU64::new(0)),
             total_bytes,
         })
@@ -342,6 +350,8 @@ impl ExtractReader {
             },
             columns,
             date_format: spec.date_format.clone(),
+            unreadable: spec.unreadable,
+            blanked: BlankedValues::default(),
             bytes_read: Arc::new(AtomicU64::new(0)),
             total_bytes,
         })
@@ -395,9 +405,16 @@ impl ExtractReader {
             },
             columns,
             date_format: spec.date_format.clone(),
+            unreadable: spec.unreadable,
+            blanked: BlankedValues::default(),
             bytes_read,
             total_bytes,
         })
+    }
+
+    /// The values loaded as missing so far (only under [`Unreadable::Blank`]).
+    pub fn blanked(&self) -> &BlankedValues {
+        &self.blanked
     }
 
     /// The staging table's columns, in order.
@@ -444,16 +461,42 @@ impl ExtractReader {
         };
         let mut values = Vec::with_capacity(self.columns.len() + 1);
         values.push(Value::BigInt(at.number() as i64));
+        let mut blanked = Vec::new();
         for column in &self.columns {
             let value = match &column.source {
                 ColumnSource::Absent => continue,
                 ColumnSource::Constant(text) => Value::Text(text.clone()),
                 ColumnSource::Field(index) => {
                     let cell = self.cell(*index, &at, column)?;
-                    self.typed_value(cell, column, &at)?
+                    match self.typed_value(cell, column, &at) {
+                        Err(error)
+                            if self.unreadable == Unreadable::Blank
+                                && column.kind == ValueKind::Date =>
+                        {
+                            blanked.push(error.to_string());
+                            Value::Null
+                        }
+                        Ok(Value::Text(text))
+                            if self.unreadable == Unreadable::Blank
+                                && column.name == FieldRole::Postcode.column()
+                                && !is_postcode(&text) =>
+                        {
+                            blanked.push(format!(
+                                "{}, {at}, column '{}': '{}' is not a UK postcode",
+                                self.file.display(),
+                                column.header,
+                                shorten(&text)
+                            ));
+                            Value::Null
+                        }
+                        other => other?,
+                    }
                 }
             };
             values.push(value);
+        }
+        for example in blanked {
+            self.blanked.record(|| example);
         }
         Ok(Some(values))
     }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use duckdb::Connection;
 use duckdb::appender_params_from_iter;
 
-use super::error::IngestError;
+use super::error::{BlankedValues, IngestError};
 use super::extract_reader::ExtractReader;
 use super::manifest::{Manifest, SourceSpec};
 use super::{quality, reference};
@@ -31,6 +31,8 @@ pub struct IngestReport {
     pub load_id: i32,
     /// Source name and rows loaded, in manifest order.
     pub sources: Vec<(String, u64)>,
+    /// Per source that loaded any, the values loaded as missing (`unreadable = "blank"`).
+    pub blanked: Vec<(String, BlankedValues)>,
     /// Wall time of the run.
     pub seconds: f64,
 }
@@ -101,6 +103,7 @@ fn load_all(
     let mut bytes_before = 0u64;
     let mut rows_total = 0u64;
     let mut loaded = Vec::with_capacity(manifest.sources.len());
+    let mut blanked = Vec::new();
     for spec in &manifest.sources {
         let mut report = |bytes_done: u64, rows: u64| {
             progress(&IngestProgress {
@@ -109,7 +112,10 @@ fn load_all(
                 rows: rows_total + rows,
             })
         };
-        let (rows, bytes) = load_source(conn, manifest, spec, load_id, &mut report)?;
+        let (rows, bytes, blanks) = load_source(conn, manifest, spec, load_id, &mut report)?;
+        if blanks.count > 0 {
+            blanked.push((spec.name.clone(), blanks));
+        }
         quality::summarise_source(conn, spec, &manifest.resolve(&spec.file), load_id)?;
         bytes_before += bytes;
         rows_total += rows;
@@ -140,9 +146,13 @@ fn load_all(
             manifest.base_dir.display().to_string(),
         )
         .with_detail(format!(
-            "load {load_id}: {rows_total} rows from {} sources of {}",
+            "load {load_id}: {rows_total} rows from {} sources of {}{}",
             manifest.sources.len(),
-            manifest.county
+            manifest.county,
+            match blanked.iter().map(|(_, b)| b.count).sum::<u64>() {
+                0 => String::new(),
+                n => format!("; {n} unreadable values loaded as missing"),
+            }
         )),
     )?;
     progress(&IngestProgress {
@@ -153,18 +163,20 @@ fn load_all(
     Ok(IngestReport {
         load_id,
         sources: loaded,
+        blanked,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Replaces `staging.<name>` with the rows of one extract; returns (rows, bytes read).
+/// Replaces `staging.<name>` with the rows of one extract; returns (rows, bytes
+/// read, values loaded as missing).
 fn load_source(
     conn: &Connection,
     manifest: &Manifest,
     spec: &SourceSpec,
     load_id: i32,
     report: &mut dyn FnMut(u64, u64),
-) -> Result<(u64, u64), IngestError> {
+) -> Result<(u64, u64, BlankedValues), IngestError> {
     let path = manifest.resolve(&spec.file);
     let mut reader = ExtractReader::open(spec, &path)?;
     let column_sql = std::iter::once("_line BIGINT NOT NULL".to_string())
@@ -195,6 +207,6 @@ fn load_source(
     }
     let bytes = reader.progress().1;
     report(bytes, rows);
-    tracing::info!(source = %spec.name, rows, load_id, "staged");
-    Ok((rows, bytes))
+    tracing::info!(source = %spec.name, rows, load_id, blanked = reader.blanked().count, "staged");
+    Ok((rows, bytes, reader.blanked().clone()))
 }

@@ -304,6 +304,29 @@ pub struct SourceSpec {
     /// Event type for every row, for an extract with no event-type column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_type: Option<String>,
+    /// What an unreadable value does: refuse the file (the default, so an analyst
+    /// fixes the extract), or load as missing and count it (`link-files`, where
+    /// the files are someone else's and a typing error must not stop the run).
+    #[serde(default, skip_serializing_if = "Unreadable::is_refuse")]
+    pub unreadable: Unreadable,
+}
+
+/// What ingest does with a value it cannot read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreadable {
+    /// An impossible or misformatted date refuses the file, naming line and column.
+    #[default]
+    Refuse,
+    /// An impossible or misformatted date, or a postcode that is not a UK postcode,
+    /// is loaded as missing and counted, with the first few named by line and column.
+    Blank,
+}
+
+impl Unreadable {
+    fn is_refuse(&self) -> bool {
+        *self == Unreadable::Refuse
+    }
 }
 
 fn default_delimiter() -> char {

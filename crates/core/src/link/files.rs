@@ -15,8 +15,9 @@ use serde::Deserialize;
 use super::fellegi_sunter::Model;
 use super::model_file::ModelFile;
 use super::{LinkConfig, ScoreReport};
+use crate::ingest::error::BlankedValues;
 use crate::ingest::manifest::{
-    AgencyKind, FieldRole, FileFormat, Manifest, SourceSpec, staging_column_name,
+    AgencyKind, FieldRole, FileFormat, Manifest, SourceSpec, Unreadable, staging_column_name,
 };
 
 /// Which pairs are wanted.
@@ -43,6 +44,12 @@ pub struct LinkFilesConfig {
     /// one, a model is trained on the files themselves.
     #[serde(default)]
     pub model: Option<PathBuf>,
+    /// Refuse a file with an impossible or misformatted birth date, as `zonewise
+    /// ingest` does. Without it such a date, and a postcode that is not a UK
+    /// postcode, is compared as missing and counted in the report: someone else's
+    /// file with a few typing errors should still link.
+    #[serde(default)]
+    pub strict: bool,
     #[serde(rename = "input")]
     pub inputs: Vec<InputFile>,
 }
@@ -95,6 +102,9 @@ pub struct LinkFilesReport {
     /// Pairs at or above the threshold, written to the output.
     pub pairs_written: u64,
     pub output: PathBuf,
+    /// Per input (by name) that had any, the values compared as missing because
+    /// they could not be read; empty with `strict = true`.
+    pub blanked: Vec<(String, BlankedValues)>,
 }
 
 impl LinkFilesConfig {
@@ -170,6 +180,11 @@ impl LinkFilesConfig {
                 columns,
                 keep: address_parts.cloned().collect(),
                 event_type: None,
+                unreadable: if self.strict {
+                    Unreadable::Refuse
+                } else {
+                    Unreadable::Blank
+                },
             });
         }
         let manifest = Manifest {
@@ -219,7 +234,7 @@ pub fn link_files(
     };
     let conn = crate::store::open_in_memory()?;
     // A private in-memory database: its load entry is never kept.
-    crate::ingest::ingest(&conn, &manifest, &crate::audit::os_user(), progress)?;
+    let ingested = crate::ingest::ingest(&conn, &manifest, &crate::audit::os_user(), progress)?;
     for (input, source) in config.inputs.iter().zip(&manifest.sources) {
         join_address_lines(&conn, &source.name, input)?;
     }
@@ -234,6 +249,7 @@ pub fn link_files(
         score,
         pairs_written,
         output: output.to_path_buf(),
+        blanked: ingested.blanked,
     })
 }
 

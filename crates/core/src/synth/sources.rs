@@ -343,6 +343,7 @@ impl SourceDef {
             columns,
             keep,
             event_type: None,
+            unreadable: Default::default(),
         }
     }
 }
