@@ -59,11 +59,7 @@ impl LinkCommand {
         let report = pipeline.link(&config);
         bar.finish_and_clear();
         let report = report?;
-        let mut rules = new_table(&["Blocking rule", "Pairs"]);
-        for (rule, pairs) in &report.pairs_per_rule {
-            rules.add_row(vec![rule.clone(), thousands(*pairs as i64)]);
-        }
-        println!("{rules}");
+        print_pairs_per_rule(&report.pairs_per_rule);
         println!(
             "{} records → {} candidate pairs → {} accepted ({} held apart: born a generation apart), {} for review → {} people in {} families",
             thousands(report.records as i64),
@@ -112,17 +108,29 @@ pub struct LinkFilesCommand {
     #[arg(long)]
     pub config: PathBuf,
     /// CSV file for the pairs at or above the threshold.
+    #[arg(long, required_unless_present = "count_pairs")]
+    pub output: Option<PathBuf>,
+    /// Only count each blocking rule's candidate pairs, before anything is scored,
+    /// to choose rules that bring true pairs together without too many others.
     #[arg(long)]
-    pub output: PathBuf,
+    pub count_pairs: bool,
 }
 
 impl LinkFilesCommand {
     /// `zonewise link-files`: links or deduplicates CSV files named in a TOML config
     /// and writes the scored pairs above its threshold.
     pub fn run(&self) -> anyhow::Result<()> {
-        let (config, output) = (&self.config, &self.output);
-        let config = LinkFilesConfig::load(config)?;
+        let config = LinkFilesConfig::load(&self.config)?;
         let bar = stage_bar();
+        let Some(output) = self.output.as_deref().filter(|_| !self.count_pairs) else {
+            let counts = files::count_blocking_pairs(&config, &mut |p: &IngestProgress| {
+                bar.set_message(format!("reading {}", p.stage));
+                bar.set_position((p.fraction * 1000.0) as u64);
+            });
+            bar.finish_and_clear();
+            print_pairs_per_rule(&counts?);
+            return Ok(());
+        };
         let report = files::link_files(&config, output, &mut |p: &IngestProgress| {
             bar.set_message(format!("reading {}", p.stage));
             bar.set_position((p.fraction * 1000.0) as u64);
@@ -146,6 +154,7 @@ impl LinkFilesCommand {
                 "Scored with the saved model named in the config"
             }
         );
+        print_pairs_per_rule(&score.pairs_per_rule);
         super::ingest::print_blanked(
             &report.blanked,
             "compared as missing (`strict = true` refuses them instead)",
@@ -157,6 +166,16 @@ impl LinkFilesCommand {
         println!("{timings}");
         Ok(())
     }
+}
+
+/// Each blocking rule and the candidate pairs it makes on its own (rules overlap,
+/// so the pairs compared are at most their sum).
+fn print_pairs_per_rule(counts: &[(String, u64)]) {
+    let mut table = new_table(&["Blocking rule", "Pairs"]);
+    for (rule, pairs) in counts {
+        table.add_row(vec![rule.clone(), thousands(*pairs as i64)]);
+    }
+    println!("{table}");
 }
 
 /// Compare the linkage in a database with a synthetic county's ground truth.

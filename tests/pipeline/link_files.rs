@@ -211,6 +211,143 @@ fn without_strict_unreadable_dates_and_postcodes_are_compared_as_missing_and_nam
     );
 }
 
+/// A fixture record as (file, postcode key, birth year, sex).
+type Record = (String, String, String, String);
+
+/// The fixtures' records, read by hand from the CSVs rather than through the engine.
+fn fixture_records() -> Vec<Record> {
+    let mut records = Vec::new();
+    for (file, delimiter, postcode, birth, sex) in
+        [("school", b',', 5, 3, 4), ("gp", b';', 9, 3, 4)]
+    {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .from_path(fixture(&format!("{file}.csv")))
+            .expect("fixture");
+        for row in reader.records() {
+            let row = row.expect("row");
+            let key: String = row[postcode]
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_uppercase();
+            let year = row[birth]
+                .split(['/', '-'])
+                .find(|part| part.len() == 4)
+                .expect("year")
+                .to_string();
+            records.push((file.to_string(), key, year, row[sex][..1].to_string()));
+        }
+    }
+    records
+}
+
+#[test]
+fn a_config_chooses_its_blocking_rules_and_counts_their_pairs_before_scoring() {
+    let dir = tempfile::tempdir().expect("temp");
+    let config = edited_fixtures(dir.path(), &|school| school, &|config| {
+        config.replacen(
+                "[[input]]",
+                "[[blocking]]\nkeys = [\"postcode\"]\n\n\
+                 [[blocking]]\nname = \"same birth year and sex\"\nkeys = [\"birth_year\", \"sex\"]\n\n\
+                 [[input]]",
+                1,
+            )
+    });
+    let records = fixture_records();
+    let all_pairs: Vec<_> = records
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| records[i + 1..].iter().map(move |r| (l, r)))
+        .collect();
+    let same_postcode = |l: &Record, r: &Record| l.1 == r.1;
+    let same_year_and_sex = |l: &Record, r: &Record| l.2 == r.2 && l.3 == r.3;
+    let expected_counts = vec![
+        (
+            "postcode".to_string(),
+            all_pairs
+                .iter()
+                .filter(|(l, r)| same_postcode(l, r))
+                .count() as u64,
+        ),
+        (
+            "same birth year and sex".to_string(),
+            all_pairs
+                .iter()
+                .filter(|(l, r)| same_year_and_sex(l, r))
+                .count() as u64,
+        ),
+    ];
+    assert!(
+        expected_counts.iter().all(|(_, n)| *n > 0),
+        "{expected_counts:?}"
+    );
+    let counts = zonewise::link::files::count_blocking_pairs(&config, &mut |_| {}).expect("count");
+    assert_eq!(counts, expected_counts);
+
+    // Scored, the candidates are exactly the cross-file pairs either rule makes.
+    let output = dir.path().join("pairs.csv");
+    let report = link_files(&config, &output, &mut |_| {}).expect("link-files");
+    assert_eq!(report.score.pairs_per_rule, expected_counts);
+    let across = all_pairs
+        .iter()
+        .filter(|(l, r)| l.0 != r.0 && (same_postcode(l, r) || same_year_and_sex(l, r)))
+        .count() as u64;
+    assert_eq!(report.score.candidate_pairs, across);
+
+    // The command line shows the counts and stops before anything is scored.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_zonewise"))
+        .args(["link-files", "--count-pairs", "--config"])
+        .arg(dir.path().join("link.toml"))
+        .output()
+        .expect("run zonewise");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for (rule, pairs) in &expected_counts {
+        assert!(
+            stdout
+                .lines()
+                .any(|line| line.contains(rule.as_str()) && line.contains(&format!(" {pairs} "))),
+            "{rule}: {pairs} in {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_blocking_rule_may_only_name_the_engines_keys() {
+    let dir = tempfile::tempdir().expect("temp");
+    let path = dir.path().join("bad.toml");
+    for (rule, expected) in [
+        (
+            "keys = [\"dob\"]",
+            "unknown blocking key 'dob'; the keys are given_name",
+        ),
+        (
+            "keys = [\"postcode\", \"postcode\"]",
+            "'postcode' is named twice",
+        ),
+        ("keys = []", "at least one key"),
+        ("keys = [\"l.nhs = r.nhs OR true\"]", "unknown blocking key"),
+    ] {
+        std::fs::write(
+            &path,
+            format!("[[blocking]]\n{rule}\n[[input]]\nfile = \"a.csv\"\nid = \"id\"\n"),
+        )
+        .expect("write");
+        let message = LinkFilesConfig::load(&path).expect_err(rule).to_string();
+        assert!(
+            message.contains("bad.toml")
+                && message.contains("[[blocking]] rule 1")
+                && message.contains(expected),
+            "{rule}: {message}"
+        );
+    }
+}
+
 #[test]
 fn config_mistakes_are_named() {
     let dir = tempfile::tempdir().expect("temp");

@@ -3,37 +3,94 @@
 //! Every rule's pair count is computed before any pair is built, so that a rule
 //! too broad for the data is refused by name instead of exhausting memory.
 
+use std::borrow::Cow;
+
 use duckdb::Connection;
 
 use super::LinkError;
 
 /// A blocking rule: records are candidate pairs when all `keys` are equal (and not null).
-/// Keys are SQL over one record, with `{s}` standing for the record's table alias.
+/// Keys are SQL over one record, with `{s}` standing for the record's table alias;
+/// they are always the engine's own text (the built-in rules, or [`BLOCKING_KEYS`]
+/// chosen by name in a config), never text from a file.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BlockingRule {
-    pub name: &'static str,
-    pub keys: &'static [&'static str],
+    pub name: Cow<'static, str>,
+    pub keys: Cow<'static, [&'static str]>,
+}
+
+/// The keys a config's blocking rule may name, and the SQL each stands for.
+pub const BLOCKING_KEYS: [(&str, &str); 15] = [
+    ("given_name", "{s}.given"),
+    ("given_name_canonical", "{s}.given_canonical"),
+    ("given_initial", "left({s}.given, 1)"),
+    ("family_name", "{s}.family"),
+    ("family_initial", "left({s}.family, 1)"),
+    ("birth_date", "{s}.birth_date"),
+    ("birth_year", "{s}.birth_year"),
+    ("birth_month_day", "strftime({s}.birth_date, '%m-%d')"),
+    ("sex", "{s}.sex"),
+    ("postcode", "{s}.postcode"),
+    ("postcode_sector", "{s}.postcode_sector"),
+    ("nhs_number", "{s}.nhs"),
+    ("ni_number", "{s}.ni"),
+    ("upn", "{s}.upn"),
+    ("address", "{s}.address"),
+];
+
+impl BlockingRule {
+    /// A built-in rule.
+    pub const fn fixed(name: &'static str, keys: &'static [&'static str]) -> BlockingRule {
+        BlockingRule {
+            name: Cow::Borrowed(name),
+            keys: Cow::Borrowed(keys),
+        }
+    }
+
+    /// A rule from key names of [`BLOCKING_KEYS`] (a config's); named by its keys
+    /// joined with " + " unless given a name. An unknown or repeated key, or none,
+    /// is refused with the keys there are.
+    pub fn from_key_names(name: Option<&str>, names: &[String]) -> Result<BlockingRule, String> {
+        if names.is_empty() {
+            return Err("a blocking rule needs at least one key".to_string());
+        }
+        let mut keys = Vec::with_capacity(names.len());
+        for (position, wanted) in names.iter().enumerate() {
+            let Some((_, sql)) = BLOCKING_KEYS.iter().find(|(key, _)| key == wanted) else {
+                return Err(format!(
+                    "unknown blocking key '{wanted}'; the keys are {}",
+                    BLOCKING_KEYS.map(|(key, _)| key).join(", ")
+                ));
+            };
+            if names[..position].contains(wanted) {
+                return Err(format!("blocking key '{wanted}' is named twice"));
+            }
+            keys.push(*sql);
+        }
+        Ok(BlockingRule {
+            name: Cow::Owned(name.map_or_else(|| names.join(" + "), str::to_string)),
+            keys: Cow::Owned(keys),
+        })
+    }
 }
 
 /// The default rules. Each catches matches the others miss: a typo in a name
 /// (birth date + initial), a wrong birth date (names + year), a changed name
 /// (NHS number), a mistyped birth date and a nickname (postcode + initial).
 pub const BLOCKING_RULES: [BlockingRule; 4] = [
-    BlockingRule {
-        name: "birth date + family initial",
-        keys: &["{s}.birth_date", "left({s}.family, 1)"],
-    },
-    BlockingRule {
-        name: "given name + family name + birth year",
-        keys: &["{s}.given_canonical", "{s}.family", "{s}.birth_year"],
-    },
-    BlockingRule {
-        name: "NHS number",
-        keys: &["{s}.nhs"],
-    },
-    BlockingRule {
-        name: "postcode + given initial",
-        keys: &["{s}.postcode", "left({s}.given, 1)"],
-    },
+    BlockingRule::fixed(
+        "birth date + family initial",
+        &["{s}.birth_date", "left({s}.family, 1)"],
+    ),
+    BlockingRule::fixed(
+        "given name + family name + birth year",
+        &["{s}.given_canonical", "{s}.family", "{s}.birth_year"],
+    ),
+    BlockingRule::fixed("NHS number", &["{s}.nhs"]),
+    BlockingRule::fixed(
+        "postcode + given initial",
+        &["{s}.postcode", "left({s}.given, 1)"],
+    ),
 ];
 
 /// A key for one side of a pair (`{s}.family` → `l.family`).
@@ -139,18 +196,9 @@ mod tests {
     use super::*;
 
     const RULES: [BlockingRule; 3] = [
-        BlockingRule {
-            name: "a",
-            keys: &["{s}.a"],
-        },
-        BlockingRule {
-            name: "b + c",
-            keys: &["{s}.b", "{s}.c"],
-        },
-        BlockingRule {
-            name: "a + c",
-            keys: &["{s}.a", "{s}.c"],
-        },
+        BlockingRule::fixed("a", &["{s}.a"]),
+        BlockingRule::fixed("b + c", &["{s}.b", "{s}.c"]),
+        BlockingRule::fixed("a + c", &["{s}.a", "{s}.c"]),
     ];
 
     /// Pairs as (l, r) keys, in order.

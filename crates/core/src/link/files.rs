@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::fellegi_sunter::Model;
 use super::model_file::ModelFile;
-use super::{LinkConfig, ScoreReport};
+use super::{BlockingRule, LinkConfig, ScoreReport};
 use crate::ingest::error::BlankedValues;
 use crate::ingest::manifest::{
     AgencyKind, FieldRole, FileFormat, Manifest, SourceSpec, Unreadable, staging_column_name,
@@ -50,8 +50,22 @@ pub struct LinkFilesConfig {
     /// file with a few typing errors should still link.
     #[serde(default)]
     pub strict: bool,
+    /// Blocking rules: which pairs are compared at all. Without any, the engine's
+    /// own ([`super::BLOCKING_RULES`]); with some, exactly these.
+    #[serde(default, rename = "blocking")]
+    pub blocking: Vec<BlockingSpec>,
     #[serde(rename = "input")]
     pub inputs: Vec<InputFile>,
+}
+
+/// A `[[blocking]]` rule: records are compared when they agree on every key, each
+/// one of [`super::blocking::BLOCKING_KEYS`] by name (never SQL).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockingSpec {
+    /// Shown with the rule's pair count (default: the keys joined with " + ").
+    pub name: Option<String>,
+    pub keys: Vec<String>,
 }
 
 fn default_threshold() -> f64 {
@@ -130,6 +144,9 @@ impl LinkFilesConfig {
                 config.threshold
             );
         }
+        config
+            .blocking_rules()
+            .map_err(|message| anyhow::anyhow!("config {}: {message}", path.display()))?;
         if config.link_type == LinkType::LinkOnly && config.inputs.len() < 2 {
             anyhow::bail!(
                 "config {}: link_type = \"link_only\" needs at least two [[input]] files",
@@ -137,6 +154,21 @@ impl LinkFilesConfig {
             );
         }
         Ok(config)
+    }
+
+    /// The blocking rules to run: the config's, or the engine's when it names none.
+    pub fn blocking_rules(&self) -> Result<Vec<BlockingRule>, String> {
+        if self.blocking.is_empty() {
+            return Ok(super::BLOCKING_RULES.to_vec());
+        }
+        self.blocking
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                BlockingRule::from_key_names(spec.name.as_deref(), &spec.keys)
+                    .map_err(|message| format!("[[blocking]] rule {}: {message}", index + 1))
+            })
+            .collect()
     }
 
     /// The equivalent ingest manifest: one source per input file.
@@ -227,20 +259,14 @@ pub fn link_files(
     output: &Path,
     progress: &mut dyn FnMut(&crate::ingest::IngestProgress),
 ) -> anyhow::Result<LinkFilesReport> {
-    let manifest = config.manifest()?;
     let model: Option<Model> = match &config.model {
         Some(path) => Some(ModelFile::load(path)?.model),
         None => None,
     };
-    let conn = crate::store::open_in_memory()?;
-    // A private in-memory database: its load entry is never kept.
-    let ingested = crate::ingest::ingest(&conn, &manifest, &crate::audit::os_user(), progress)?;
-    for (input, source) in config.inputs.iter().zip(&manifest.sources) {
-        join_address_lines(&conn, &source.name, input)?;
-    }
-    super::standardise::build_records(&conn)?;
+    let (conn, blanked) = stage(config, progress)?;
     let link_config = LinkConfig {
         model,
+        blocking: config.blocking_rules().map_err(anyhow::Error::msg)?,
         ..LinkConfig::default()
     };
     let score = super::score_records(&conn, &link_config, config.link_type == LinkType::LinkOnly)?;
@@ -249,8 +275,37 @@ pub fn link_files(
         score,
         pairs_written,
         output: output.to_path_buf(),
-        blanked: ingested.blanked,
+        blanked,
     })
+}
+
+/// Each blocking rule's pair count on the config's files, counted from the sizes
+/// of its blocks before any pair is built or scored: what an analyst looks at
+/// before choosing rules (a rule over the engine's limit is shown, not refused).
+pub fn count_blocking_pairs(
+    config: &LinkFilesConfig,
+    progress: &mut dyn FnMut(&crate::ingest::IngestProgress),
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let (conn, _) = stage(config, progress)?;
+    let rules = config.blocking_rules().map_err(anyhow::Error::msg)?;
+    Ok(super::blocking::count_pairs(&conn, &rules, u64::MAX)?)
+}
+
+/// The config's files validated, staged and standardised into `link.record` of a
+/// private in-memory database (whose load entry is never kept), with the values
+/// each file had that could not be read.
+fn stage(
+    config: &LinkFilesConfig,
+    progress: &mut dyn FnMut(&crate::ingest::IngestProgress),
+) -> anyhow::Result<(duckdb::Connection, Vec<(String, BlankedValues)>)> {
+    let manifest = config.manifest()?;
+    let conn = crate::store::open_in_memory()?;
+    let ingested = crate::ingest::ingest(&conn, &manifest, &crate::audit::os_user(), progress)?;
+    for (input, source) in config.inputs.iter().zip(&manifest.sources) {
+        join_address_lines(&conn, &source.name, input)?;
+    }
+    super::standardise::build_records(&conn)?;
+    Ok((conn, ingested.blanked))
 }
 
 /// Folds the extra address lines and the town (kept as text columns) into `address`.

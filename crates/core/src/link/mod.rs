@@ -43,6 +43,8 @@ pub struct LinkConfig {
     pub em_iterations: usize,
     /// A saved model to score with instead of training one on this data.
     pub model: Option<Model>,
+    /// Which pairs are compared: [`BLOCKING_RULES`] unless a `link-files` config names its own.
+    pub blocking: Vec<BlockingRule>,
 }
 
 impl Default for LinkConfig {
@@ -53,6 +55,7 @@ impl Default for LinkConfig {
             max_pairs_per_rule: 50_000_000,
             em_iterations: 30,
             model: None,
+            blocking: BLOCKING_RULES.to_vec(),
         }
     }
 }
@@ -149,7 +152,7 @@ pub fn score_records(
     if records == 0 {
         return Err(LinkError::NoRecords);
     }
-    let pairs_per_rule = blocking::count_pairs(conn, &BLOCKING_RULES, config.max_pairs_per_rule)?;
+    let pairs_per_rule = blocking::count_pairs(conn, &config.blocking, config.max_pairs_per_rule)?;
     watch.lap("count pairs per rule");
     let (model, trained) = match &config.model {
         Some(model) => (model.clone(), false),
@@ -159,7 +162,7 @@ pub fn score_records(
             (model, true)
         }
     };
-    score::build_scored_pairs(conn, &BLOCKING_RULES, across_sources_only, &model, records)?;
+    score::build_scored_pairs(conn, &config.blocking, across_sources_only, &model, records)?;
     watch.lap("block, compare and score");
     let candidate_pairs: i64 =
         conn.query_row("SELECT count(*) FROM link.pair", [], |r| r.get(0))?;

@@ -38,26 +38,20 @@ struct Session {
 /// from the names session only where no records carry an NHS number.
 const SESSIONS: [Session; 3] = [
     Session {
-        rule: BlockingRule {
-            name: "EM session: same birth date",
-            keys: &["{s}.birth_date"],
-        },
+        rule: BlockingRule::fixed("EM session: same birth date", &["{s}.birth_date"]),
         fixed: &["birth_date"],
         biased: &[],
     },
     Session {
-        rule: BlockingRule {
-            name: "EM session: same given and family name",
-            keys: &["{s}.given_canonical", "{s}.family"],
-        },
+        rule: BlockingRule::fixed(
+            "EM session: same given and family name",
+            &["{s}.given_canonical", "{s}.family"],
+        ),
         fixed: &["given_name", "family_name", "sex"],
         biased: &["birth_date"],
     },
     Session {
-        rule: BlockingRule {
-            name: "EM session: same NHS number",
-            keys: &["{s}.nhs"],
-        },
+        rule: BlockingRule::fixed("EM session: same NHS number", &["{s}.nhs"]),
         fixed: &["nhs_number"],
         biased: &[],
     },
@@ -71,19 +65,16 @@ const MAX_SESSION_PAIRS: u64 = 3_000_000;
 /// same NHS number, or the same names, birth date and postcode. Its pair count sets
 /// the prior.
 const DETERMINISTIC: [BlockingRule; 2] = [
-    BlockingRule {
-        name: "prior: same NHS number",
-        keys: &["{s}.nhs"],
-    },
-    BlockingRule {
-        name: "prior: same names, birth date and postcode",
-        keys: &[
+    BlockingRule::fixed("prior: same NHS number", &["{s}.nhs"]),
+    BlockingRule::fixed(
+        "prior: same names, birth date and postcode",
+        &[
             "{s}.given_canonical",
             "{s}.family",
             "{s}.birth_date",
             "{s}.postcode",
         ],
-    },
+    ),
 ];
 
 /// Share of true matches the deterministic rule is assumed to find, to scale the prior.
