@@ -70,6 +70,12 @@ impl LinkCommand {
             thousands(report.persons as i64),
             thousands(report.families as i64)
         );
+        if report.unreadable_postcodes.count > 0 {
+            super::ingest::print_blanked(
+                &[("postcode".to_string(), report.unreadable_postcodes.clone())],
+                "compared as missing (not shaped like a UK postcode)",
+            );
+        }
         let mut timings = new_table(&["Stage", "Seconds"]);
         for (stage, seconds) in &report.timings {
             timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);

@@ -500,3 +500,61 @@ fn reclustering_a_database_linked_by_an_older_version_asks_to_link_again() {
     );
     assert_eq!(runs(&conn), before, "no run is recorded");
 }
+
+#[test]
+fn a_malformed_postcode_is_compared_as_missing_and_reported_by_line() {
+    let dir = tempfile::tempdir().expect("temp");
+    let (conn, report) = linked_county(dir.path());
+    assert_eq!(
+        report.unreadable_postcodes.count, 0,
+        "the generator writes none"
+    );
+    // Every row of one pupil gets a postcode cut short, as a typing error would.
+    let (pupil, rows, first_line): (String, i64, i64) = conn
+        .query_row(
+            "SELECT record_id, count(*), min(_line) FROM staging.education
+             WHERE record_id = (SELECT min(record_id) FROM staging.education WHERE postcode IS NOT NULL)
+             GROUP BY record_id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("pupil");
+    conn.execute(
+        "UPDATE staging.education SET postcode = 'NE61 1A' WHERE record_id = ?",
+        [&pupil],
+    )
+    .expect("corrupt");
+    let rerun = link::link(
+        &conn,
+        &LinkConfig {
+            model: Some(report.model.clone()),
+            ..Default::default()
+        },
+        "analyst",
+    )
+    .expect("a malformed postcode does not stop linkage");
+    assert_eq!(rerun.unreadable_postcodes.count, rows as u64);
+    assert_eq!(
+        rerun.unreadable_postcodes.examples[0],
+        format!("education, line {first_line}: 'NE61 1A' is not a UK postcode")
+    );
+    let postcode: Option<String> = conn
+        .query_row(
+            "SELECT postcode FROM link.record WHERE source = 'education' AND record_id = ?",
+            [&pupil],
+            |r| r.get(0),
+        )
+        .expect("record");
+    assert_eq!(
+        postcode, None,
+        "compared as missing, not as a different postcode"
+    );
+    let kept: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM link.record WHERE postcode IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("kept");
+    assert!(kept > 1000, "well-formed postcodes are kept: {kept}");
+}

@@ -26,6 +26,7 @@ use std::time::Instant;
 use duckdb::Connection;
 
 use crate::audit::{Action, Entry};
+use crate::ingest::error::BlankedValues;
 
 pub use blocking::{BLOCKING_RULES, BlockingRule};
 pub use comparisons::{COMPARISONS, Comparison};
@@ -71,6 +72,8 @@ pub struct LinkReport {
     pub review_pairs: u64,
     /// Accepted pairs not joined because their records were born a generation apart.
     pub held_apart: u64,
+    /// Postcodes not shaped like a UK postcode, compared as missing.
+    pub unreadable_postcodes: BlankedValues,
     pub persons: u64,
     pub families: u64,
     pub model: Model,
@@ -183,6 +186,7 @@ pub fn link(conn: &Connection, config: &LinkConfig, actor: &str) -> Result<LinkR
     if standardise::build_records(conn)? == 0 {
         return Err(LinkError::NoRecords);
     }
+    let unreadable_postcodes = standardise::unreadable_postcodes(conn)?;
     watch.lap("standardise");
     let scored = score_records(conn, config, false)?;
     watch.timings.extend(scored.timings.iter().cloned());
@@ -211,6 +215,7 @@ pub fn link(conn: &Connection, config: &LinkConfig, actor: &str) -> Result<LinkR
         accepted_pairs: outcome.accepted_pairs,
         review_pairs: outcome.review_pairs,
         held_apart: outcome.held_apart,
+        unreadable_postcodes,
         persons: outcome.persons,
         families: outcome.families,
         model,

@@ -4,6 +4,8 @@
 
 use duckdb::Connection;
 
+use crate::ingest::error::BlankedValues;
+
 /// Common English given-name variants → the form they are compared as.
 pub const NICKNAMES: &[(&str, &str)] = &[
     ("BETH", "ELIZABETH"),
@@ -86,6 +88,35 @@ pub fn postcode_key_sql(column: &str) -> String {
     format!("nullif(regexp_replace(upper({column}), '[^A-Z0-9]', '', 'g'), '')")
 }
 
+/// A UK postcode's key (see [`postcode_key_sql`]): outward code A9, A99, AA9,
+/// AA99, A9A or AA9A, then inward code 9AA. A key of any other shape is a typing
+/// error; linkage compares it as missing rather than as evidence against a match.
+const POSTCODE_KEY_PATTERN: &str = "[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}";
+
+/// The postcodes the last [`build_records`] compared as missing: how many, and
+/// the first few by source and line.
+pub fn unreadable_postcodes(conn: &Connection) -> Result<BlankedValues, duckdb::Error> {
+    let count: i64 =
+        conn.query_row("SELECT count(*) FROM link.unreadable_postcode", [], |row| {
+            row.get(0)
+        })?;
+    let examples = conn
+        .prepare("SELECT source, line, value FROM link.unreadable_postcode ORDER BY source, line LIMIT 5")?
+        .query_map([], |row| {
+            Ok(format!(
+                "{}, line {}: '{}' is not a UK postcode",
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(BlankedValues {
+        count: count.max(0) as u64,
+        examples,
+    })
+}
+
 /// The staging columns standardisation reads from every source.
 const STAGING_COLUMNS: &str = "record_id, given_name, family_name, birth_date, sex, postcode, \
     nhs_number, upn, ni_number, parent_nhs_number, address, household_ref, event_date";
@@ -106,6 +137,19 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
     build_nicknames(conn)?;
+    // The postcodes compared as missing, by source and line, for the run's report.
+    let lines = sources
+        .iter()
+        .map(|s| format!("SELECT '{s}' AS source, _line, postcode FROM staging.\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE link.unreadable_postcode AS
+         SELECT source, _line AS line, postcode AS value FROM ({lines})
+         WHERE {key} IS NOT NULL AND NOT regexp_full_match({key}, '{POSTCODE_KEY_PATTERN}')
+         ORDER BY source, line;",
+        key = postcode_key_sql("postcode"),
+    ))?;
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TABLE link.record AS
          WITH cleaned AS (
@@ -115,7 +159,8 @@ pub fn build_records(conn: &Connection) -> Result<usize, duckdb::Error> {
                     birth_date,
                     CASE WHEN upper(trim(sex)) IN ('M', 'MALE', '1') THEN 'M'
                          WHEN upper(trim(sex)) IN ('F', 'FEMALE', '2') THEN 'F' END AS sex,
-                    {postcode_key} AS postcode,
+                    CASE WHEN regexp_full_match({postcode_key}, '{POSTCODE_KEY_PATTERN}')
+                         THEN {postcode_key} END AS postcode,
                     CASE WHEN length(regexp_replace(nhs_number, '[^0-9]', '', 'g')) = 10
                          THEN regexp_replace(nhs_number, '[^0-9]', '', 'g') END AS nhs,
                     nullif(upper(regexp_replace(ni_number, '[^A-Za-z0-9]', '', 'g')), '') AS ni,
