@@ -277,6 +277,7 @@ mod tests {
              ALTER TABLE staging.t ADD COLUMN address VARCHAR;
              ALTER TABLE staging.t ADD COLUMN household_ref VARCHAR;
              ALTER TABLE staging.t ADD COLUMN parent_nhs_number VARCHAR;
+             ALTER TABLE staging.t ADD COLUMN _line BIGINT;
              INSERT INTO staging.t BY NAME SELECT * FROM (VALUES {rows}) v(record_id, given_name,
                  family_name, birth_date, sex, postcode, nhs_number, upn, ni_number, event_date);
              INSERT INTO app.source VALUES ('t', 'education', 's', 'f', 1, now(), 1, 1, 0, NULL, NULL);"
@@ -296,7 +297,8 @@ mod tests {
         let rows = standardised(
             "('a', '  beth ', 'SMITH-JONES', NULL, 'Female', 'bh1 1aa', NULL, NULL, NULL, NULL),
              ('b', 'ELIZABETH', 'smith jones', NULL, '2', 'BH11AA', NULL, NULL, NULL, NULL),
-             ('c', 'O''Brien', 'O''Brien', NULL, 'M', '', NULL, NULL, NULL, NULL)",
+             ('c', 'O''Brien', 'O''Brien', NULL, 'M', '', NULL, NULL, NULL, NULL),
+             ('d', 'Ann', 'Lee', NULL, 'F', 'BH1 1A', NULL, NULL, NULL, NULL)",
         );
         assert_eq!(
             rows[0].1.as_deref(),
@@ -309,5 +311,6 @@ mod tests {
         assert_eq!(rows[0].4.as_deref(), Some("BH11"), "postcode sector");
         assert_eq!(rows[2].1.as_deref(), Some("OBRIEN"));
         assert_eq!(rows[2].4, None, "empty postcode is missing");
+        assert_eq!(rows[3].4, None, "a postcode cut short is missing");
     }
 }
