@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 
 use super::extract_reader::{ExtractSample, SampleValue};
 use super::manifest::{AgencyKind, FieldRole, FileFormat};
+use super::postcodes::is_postcode;
 
 /// Date formats an extract may use, most common in UK systems first; the
 /// guess picks the one that reads most of the sample's dates.
@@ -217,7 +218,7 @@ impl Contents {
             dates: dates.len() as f64 / n,
             nhs_shaped: share(&|v| text_of(v).is_some_and(|t| nhs_digits(t).is_some())),
             nhs_valid: share(&|v| text_of(v).is_some_and(is_valid_nhs_number)),
-            postcodes: share(&|v| text_of(v).is_some_and(is_uk_postcode)),
+            postcodes: share(&|v| text_of(v).is_some_and(is_postcode)),
             ni_numbers: share(&|v| text_of(v).is_some_and(is_ni_number)),
             numbers: share(&|v| text_of(v).is_some_and(|t| t.parse::<f64>().is_ok())),
             sexes: share(&|v| text_of(v).is_some_and(is_sex_code)),
@@ -331,34 +332,6 @@ pub fn is_valid_nhs_number(text: &str) -> bool {
         10 => false,
         check => digits[9] == check,
     }
-}
-
-/// True for a UK postcode: an outward code (A9, A99, AA9, AA99, A9A, AA9A)
-/// and an inward code (9AA), with or without the space.
-pub fn is_uk_postcode(text: &str) -> bool {
-    let compact: Vec<char> = text
-        .chars()
-        .filter(|c| *c != ' ')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if !(5..=7).contains(&compact.len()) {
-        return false;
-    }
-    let (outward, inward) = compact.split_at(compact.len() - 3);
-    let inward_ok = inward[0].is_ascii_digit()
-        && inward[1].is_ascii_alphabetic()
-        && inward[2].is_ascii_alphabetic();
-    let shape: String = outward
-        .iter()
-        .map(|c| if c.is_ascii_digit() { '9' } else { 'A' })
-        .collect();
-    let alphanumeric = outward.iter().all(char::is_ascii_alphanumeric);
-    inward_ok
-        && alphanumeric
-        && matches!(
-            shape.as_str(),
-            "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
-        )
 }
 
 /// True for a National Insurance number: two letters, six digits, a letter A–D.
@@ -865,27 +838,6 @@ mod tests {
         assert!(is_valid_nhs_number("1000000060"));
         // Check digit 10 is never issued.
         assert!(!is_valid_nhs_number("1234567890"));
-    }
-
-    #[test]
-    fn postcode_shapes() {
-        for good in [
-            "BH17 1EU", "bh171eu", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX",
-            "EC1A 1BB",
-        ] {
-            assert!(is_uk_postcode(good), "{good}");
-        }
-        for bad in [
-            "BH17",
-            "12345",
-            "BH17 1E",
-            "1H17 1EU",
-            "BH17 EEU",
-            "01/02/2020",
-            "Smith",
-        ] {
-            assert!(!is_uk_postcode(bad), "{bad}");
-        }
     }
 
     #[test]

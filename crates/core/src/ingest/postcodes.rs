@@ -234,7 +234,19 @@ mod tests {
             assert!(is_postcode(good), "{good}");
         }
         for bad in [
-            "", "BH1", "1BH 1AA", "BH1 AAA", "BH1 1A1", "BHX1 1AA", "BH1 1ÅA", "BH1-1AA",
+            "",
+            "BH1",
+            "1BH 1AA",
+            "BH1 AAA",
+            "BH1 1A1",
+            "BHX1 1AA",
+            "BH1 1ÅA",
+            "BH1-1AA",
+            "BH17 1E",
+            "BH17 EEU",
+            "12345",
+            "01/02/2020",
+            "Smith",
         ] {
             assert!(!is_postcode(bad), "{bad}");
         }
