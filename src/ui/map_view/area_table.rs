@@ -8,7 +8,7 @@
 
 use egui::RichText;
 
-use super::colouring::rate_of;
+use super::colouring::{NeedView, rate_of};
 use super::side_panel::rate_text;
 use super::{AreaSelection, MapState};
 use crate::report::map::{MapFigures, ServiceFigures};
@@ -61,9 +61,12 @@ pub(super) fn area_table_ui(
     figures: &MapFigures,
     service: &ServiceFigures,
     measure: Measure,
+    need: Option<&NeedView>,
     state: &mut MapState,
 ) {
     let tables = service.published.tables();
+    // The need view's classes, when the table lists the areas mapped.
+    let need = need.filter(|need| need.level == state.area_level);
     ui.label(RichText::new("By area").size(15.0).strong());
     ui.horizontal(|ui| {
         for (level, label) in [
@@ -164,6 +167,10 @@ pub(super) fn area_table_ui(
             ui.add_space(8.0);
             ui.add(strong("vs comparator"));
         }
+        if let Some(need) = need {
+            ui.add_space(8.0);
+            ui.add(strong(&format!("Need beside {}", need.measure.label())));
+        }
     });
     let comparator = state.comparator;
     let mark = |ui: &mut egui::Ui, rate: Option<crate::uptake::Rate>, benchmark: Option<f64>| {
@@ -245,6 +252,10 @@ pub(super) fn area_table_ui(
                 if comparator.is_some() {
                     ui.add_space(8.0);
                     mark(ui, rate, comparator);
+                }
+                if let Some(class) = need.and_then(|need| need.describe(level, row)) {
+                    ui.add_space(8.0);
+                    ui.label(class);
                 }
             });
         }
