@@ -15,6 +15,9 @@ use crate::report::map::{MapFigures, ServiceFigures};
 use crate::uptake::compare::{Comparison, compare};
 use crate::uptake::{Level, Measure, UptakeRow, UptakeTables};
 
+/// Width of the need view's class column, before the rate: what that view is about.
+const NEED_WIDTH: f32 = 230.0;
+
 /// The row of the picked area in `tables`.
 pub(super) fn area_row<'a>(
     tables: &'a UptakeTables,
@@ -155,6 +158,12 @@ pub(super) fn area_table_ui(
         cell(ui, widths[2], right, &mut |ui| {
             ui.add(strong("Attended"));
         });
+        if let Some(need) = need {
+            ui.add_space(8.0);
+            cell(ui, NEED_WIDTH, left, &mut |ui| {
+                ui.add(strong(&format!("Need beside {}", need.measure.label())));
+            });
+        }
         ui.add_space(8.0);
         let measure = measure.label();
         let mut heading = measure[..1].to_uppercase();
@@ -166,10 +175,6 @@ pub(super) fn area_table_ui(
         if state.comparator.is_some() {
             ui.add_space(8.0);
             ui.add(strong("vs comparator"));
-        }
-        if let Some(need) = need {
-            ui.add_space(8.0);
-            ui.add(strong(&format!("Need beside {}", need.measure.label())));
         }
     });
     let comparator = state.comparator;
@@ -239,6 +244,12 @@ pub(super) fn area_table_ui(
                 cell(ui, widths[2], right, &mut |ui| {
                     ui.label(count(row.attended, row.withheld.attended));
                 });
+                if let Some(class) = need.and_then(|need| need.describe(level, row)) {
+                    ui.add_space(8.0);
+                    cell(ui, NEED_WIDTH, left, &mut |ui| {
+                        ui.label(class.as_str());
+                    });
+                }
                 ui.add_space(8.0);
                 let rate = rate_of(row, measure);
                 cell(ui, 250.0, left, &mut |ui| {
@@ -252,10 +263,6 @@ pub(super) fn area_table_ui(
                 if comparator.is_some() {
                     ui.add_space(8.0);
                     mark(ui, rate, comparator);
-                }
-                if let Some(class) = need.and_then(|need| need.describe(level, row)) {
-                    ui.add_space(8.0);
-                    ui.label(class);
                 }
             });
         }

@@ -176,7 +176,7 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
     // The need view's 3×3 square: its side, and the height with its axis labels.
     let cell = 14.0;
     let square = if colouring.need.is_some() {
-        3.0 * cell + row + 8.0
+        3.0 * cell + row
     } else {
         0.0
     };
@@ -230,9 +230,10 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
     }
 }
 
-/// The need view's rate axis label, e.g. "higher uptake ↑".
+/// The need view's rate axis label, e.g. "higher uptake" (its arrow is painted:
+/// egui's built-in fonts have no "↑").
 fn rate_axis(measure: crate::uptake::Measure) -> String {
-    format!("higher {} ↑", measure.label())
+    format!("higher {}", measure.label())
 }
 
 /// The need view's legend: the 3×3 bivariate square, more eligible to the
@@ -274,7 +275,22 @@ fn need_square_ui(
             egui::StrokeKind::Inside,
         );
         label(ui, rate_axis(measure));
+        arrow_ui(ui, Vec2::new(0.0, -1.0));
     });
-    label(ui, "more eligible →".to_string());
+    ui.horizontal(|ui| {
+        label(ui, "more eligible".to_string());
+        arrow_ui(ui, Vec2::new(1.0, 0.0));
+    });
     ui.add_space(4.0);
+}
+
+/// A small arrow pointing along `direction` (a unit vector), in its own space.
+fn arrow_ui(ui: &mut egui::Ui, direction: Vec2) {
+    let (space, _) = ui.allocate_exact_size(Vec2::splat(12.0), Sense::hover());
+    let length = 10.0;
+    ui.painter().arrow(
+        space.center() - direction * length / 2.0,
+        direction * length,
+        Stroke::new(1.2, Color32::from_gray(30)),
+    );
 }
