@@ -518,7 +518,9 @@ fn controls_ui(
 
 /// How rates are mapped: whose rates, which classes, which palette.
 fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
-    ui.horizontal(|ui| {
+    // Wrapped: with custom breaks and their error message the row outgrows a
+    // narrow window, and a control past its edge could not be reached.
+    ui.horizontal_wrapped(|ui| {
         ui.label("Map rates by");
         for level in MAP_LEVELS {
             if ui
@@ -531,13 +533,10 @@ fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
             }
         }
         ui.add_space(12.0);
-        ui.label("Colouring");
-        ui.selectable_value(&mut state.need_view, false, "Rate classes")
-            .on_hover_text("The rate alone, in classes");
-        ui.selectable_value(&mut state.need_view, true, "Need beside rate")
+        ui.toggle_value(&mut state.need_view, "Need beside rate")
             .on_hover_text(
                 "People eligible against the rate, each in thirds of the areas' published figures: \
-                 the strongest red is many eligible reached least",
+                 the strongest red is many eligible reached least (click again for the rate alone)",
             );
         if state.need_view {
             return;
