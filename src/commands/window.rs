@@ -49,6 +49,11 @@ pub struct WindowArgs {
     #[arg(long, requires = "map_by")]
     pub diverging: bool,
 
+    /// With `--map-by`: colour by need beside the rate, people eligible against
+    /// uptake in a 3×3 bivariate palette.
+    #[arg(long, requires = "map_by", conflicts_with = "diverging")]
+    pub need: bool,
+
     /// Open "New database…" on its extracts step with these extract files
     /// added, their column roles guessed.
     #[arg(long, num_args = 1.., conflicts_with_all = ["find", "review", "family", "england", "map_by"])]
@@ -135,6 +140,7 @@ impl WindowArgs {
                 map.palette = Palette::Diverging;
                 map.classes = Classes::EqualInterval;
             }
+            map.need_view = self.need;
         }
         if !self.new_database.is_empty() {
             app = app.with_new_database(self.new_database);

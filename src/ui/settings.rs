@@ -38,6 +38,9 @@ pub struct MapChoices {
     pub palette: Palette,
     pub map_level: Level,
     pub area_level: Level,
+    /// The need view ([`MapState::need_view`]); absent from older settings.
+    #[serde(default)]
+    pub need_view: bool,
 }
 
 impl MapChoices {
@@ -49,6 +52,7 @@ impl MapChoices {
             palette: map.palette,
             map_level: map.map_level,
             area_level: map.area_level,
+            need_view: map.need_view,
         }
     }
 
@@ -63,6 +67,7 @@ impl MapChoices {
         map.palette = self.palette;
         map.map_level = self.map_level;
         map.area_level = self.area_level;
+        map.need_view = self.need_view;
         map.level_chosen = true;
     }
 }
@@ -144,10 +149,18 @@ mod tests {
                 palette: Palette::Diverging,
                 map_level: Level::Zone,
                 area_level: Level::Ward,
+                need_view: true,
             }),
         };
         settings.save(&mut storage);
         assert_eq!(Settings::load(Some(&storage)), settings);
+        // Settings kept before the need view existed still load, without it.
+        let kept = eframe::Storage::get_string(&storage, KEY).expect("kept");
+        let older = kept.replace(",need_view:true", "");
+        assert_ne!(older, kept, "{kept}");
+        eframe::Storage::set_string(&mut storage, KEY, older);
+        let loaded = Settings::load(Some(&storage)).map.expect("map choices");
+        assert_eq!((loaded.map_level, loaded.need_view), (Level::Zone, false));
         eframe::Storage::set_string(&mut storage, KEY, "not settings".to_string());
         assert_eq!(Settings::load(Some(&storage)), Settings::default());
     }

@@ -1252,3 +1252,125 @@ fn the_database_menu_opens_a_recent_county_and_the_window_remembers_it() {
             .is_none()
     );
 }
+
+/// Tertile cut points of `values` as a reader would work them out by hand: the
+/// values a third and two thirds of the way up the sorted list (checked to be
+/// distinct and above the lowest, so that no class is empty or tied).
+fn hand_tertiles(mut values: Vec<f64>) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let (middle, top) = (values[n / 3], values[2 * n / 3]);
+    assert!(
+        values[0] < middle && middle < top,
+        "ties at the cut points: {values:?}"
+    );
+    (middle, top)
+}
+
+/// Need beside provision: the map coloured by people eligible against uptake,
+/// each in thirds of the published figures of the mapped areas. The legend's
+/// cut points and an area's class match a hand calculation from the published
+/// tables; an area whose rate is withheld has no class.
+#[test]
+fn map_need_view_classes_areas_by_thirds_of_the_published_eligible_and_rate() {
+    use zonewise::uptake::{Level, UptakeRow};
+    let _turn = common::app::one_at_a_time();
+    let county = generated_county();
+    let expected = linked_health_check(&county);
+    let mut harness = open_app_sized(&county, egui::vec2(1280.0, 1700.0));
+    open_map(&mut harness);
+    let map = harness.state_mut().screen_mut::<MapState>();
+    map.map_level = Level::Zone;
+    map.area_level = Level::Zone;
+    harness.run_steps(2);
+    harness.get_by_label("Need beside rate").click();
+    harness.run_steps(2);
+    assert!(harness.state().screen::<MapState>().need_view);
+
+    // The 3×3 legend's axes, and withheld areas keep their own entry.
+    harness.get_by_label("more eligible");
+    harness.get_by_label("higher uptake");
+    harness.get_by_label_contains("fewer than 5 people — withheld");
+    harness.get_by_label("Need beside uptake");
+
+    // The cut points, by hand from the zones whose eligible count and uptake are both published.
+    let published = |rows: &[UptakeRow]| -> Vec<(String, f64, f64)> {
+        rows.iter()
+            .filter_map(|r| Some((r.code.clone(), r.eligible? as f64, r.uptake?.value)))
+            .collect()
+    };
+    let zones = published(&expected.tables().zones);
+    let (need_middle, need_top) = hand_tertiles(zones.iter().map(|z| z.1).collect());
+    let (rate_middle, rate_top) = hand_tertiles(zones.iter().map(|z| z.2).collect());
+    harness.get_by_label(&format!(
+        "thirds of the {} zones with both published",
+        zones.len()
+    ));
+    harness.get_by_label(&format!(
+        "eligible: middle from {need_middle:.0}, top from {need_top:.0}"
+    ));
+    harness.get_by_label(&format!(
+        "uptake: middle from {:.1}%, top from {:.1}%",
+        rate_middle * 100.0,
+        rate_top * 100.0
+    ));
+
+    // One area's class: the zone with the most people eligible, as the
+    // selected LSOA in it says.
+    let third = |v: f64, middle: f64, top: f64| (v >= middle) as usize + (v >= top) as usize;
+    let (code, eligible, rate) = zones
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .expect("a zone")
+        .clone();
+    let words = format!(
+        "{}, {} uptake",
+        ["few eligible", "middling eligible", "many eligible"]
+            [third(eligible, need_middle, need_top)],
+        ["low", "middling", "high"][third(rate, rate_middle, rate_top)]
+    );
+    let zone = expected
+        .tables()
+        .zones
+        .iter()
+        .find(|z| z.code == code)
+        .expect("zone");
+    let shapes = &harness.state().figures().map.as_ref().expect("map").shapes;
+    let index = shapes
+        .iter()
+        .position(|s| s.zone_id.as_deref() == Some(code.as_str()))
+        .expect("an LSOA in the zone");
+    harness.state_mut().screen_mut::<MapState>().selected = Some(index);
+    harness.run_steps(2);
+    assert_eq!(
+        label_text(&harness, "Need beside uptake: "),
+        format!("Need beside uptake: {words} (zone {})", zone.name)
+    );
+
+    // Mapped by LSOA, where many rates are withheld: a withheld LSOA has no
+    // class, and the cut points count only the LSOAs with both published.
+    let map = harness.state_mut().screen_mut::<MapState>();
+    map.map_level = Level::Lsoa;
+    map.area_level = Level::Lsoa;
+    let withheld = expected
+        .tables()
+        .lsoas
+        .iter()
+        .find(|l| l.uptake.is_none() && l.withheld.any())
+        .expect("a withheld LSOA");
+    let shapes = &harness.state().figures().map.as_ref().expect("map").shapes;
+    let index = shapes
+        .iter()
+        .position(|s| s.code == withheld.code)
+        .expect("its shape");
+    harness.state_mut().screen_mut::<MapState>().selected = Some(index);
+    harness.run_steps(2);
+    assert_eq!(
+        label_text(&harness, "Need beside uptake: "),
+        "Need beside uptake: withheld"
+    );
+    harness.get_by_label(&format!(
+        "thirds of the {} LSOAs with both published",
+        published(&expected.tables().lsoas).len()
+    ));
+}

@@ -8,12 +8,15 @@
 
 use egui::RichText;
 
-use super::colouring::rate_of;
+use super::colouring::{NeedView, rate_of};
 use super::side_panel::rate_text;
 use super::{AreaSelection, MapState};
 use crate::report::map::{MapFigures, ServiceFigures};
 use crate::uptake::compare::{Comparison, compare};
 use crate::uptake::{Level, Measure, UptakeRow, UptakeTables};
+
+/// Width of the need view's class column, before the rate: what that view is about.
+const NEED_WIDTH: f32 = 230.0;
 
 /// The row of the picked area in `tables`.
 pub(super) fn area_row<'a>(
@@ -61,9 +64,12 @@ pub(super) fn area_table_ui(
     figures: &MapFigures,
     service: &ServiceFigures,
     measure: Measure,
+    need: Option<&NeedView>,
     state: &mut MapState,
 ) {
     let tables = service.published.tables();
+    // The need view's classes, when the table lists the areas mapped.
+    let need = need.filter(|need| need.level == state.area_level);
     ui.label(RichText::new("By area").size(15.0).strong());
     ui.horizontal(|ui| {
         for (level, label) in [
@@ -152,6 +158,12 @@ pub(super) fn area_table_ui(
         cell(ui, widths[2], right, &mut |ui| {
             ui.add(strong("Attended"));
         });
+        if let Some(need) = need {
+            ui.add_space(8.0);
+            cell(ui, NEED_WIDTH, left, &mut |ui| {
+                ui.add(strong(&format!("Need beside {}", need.measure.label())));
+            });
+        }
         ui.add_space(8.0);
         let measure = measure.label();
         let mut heading = measure[..1].to_uppercase();
@@ -232,6 +244,12 @@ pub(super) fn area_table_ui(
                 cell(ui, widths[2], right, &mut |ui| {
                     ui.label(count(row.attended, row.withheld.attended));
                 });
+                if let Some(class) = need.and_then(|need| need.describe(level, row)) {
+                    ui.add_space(8.0);
+                    cell(ui, NEED_WIDTH, left, &mut |ui| {
+                        ui.label(class.as_str());
+                    });
+                }
                 ui.add_space(8.0);
                 let rate = rate_of(row, measure);
                 cell(ui, 250.0, left, &mut |ui| {

@@ -143,7 +143,15 @@ pub(super) fn map_panel_ui(
     if let Some(index) = state.hovered {
         let measure = state.measure();
         response.on_hover_ui_at_pointer(|ui| {
-            lsoa_summary_ui(ui, figures, service, index, measure, state.map_level);
+            lsoa_summary_ui(
+                ui,
+                figures,
+                service,
+                index,
+                measure,
+                state.map_level,
+                colouring.need.as_ref(),
+            );
         });
     }
 }
@@ -165,7 +173,19 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
         .map(|(_, label)| text_width(label) + 40.0)
         .chain(notes.iter().map(|note| text_width(note) + 14.0))
         .fold(0.0, f32::max);
-    let height = (legend.len() + notes.len()) as f32 * row + 10.0;
+    // The need view's 3×3 square: its side, and the height with its axis labels.
+    let cell = 14.0;
+    let square = if colouring.need.is_some() {
+        3.0 * cell + row
+    } else {
+        0.0
+    };
+    let width = if let Some(need) = &colouring.need {
+        width.max(text_width(&rate_axis(need.measure)) + 3.0 * cell + 24.0)
+    } else {
+        width
+    };
+    let height = (legend.len() + notes.len()) as f32 * row + square + 10.0;
     let frame = Rect::from_min_size(
         pos2(rect.left() + 8.0, rect.bottom() - height - 8.0),
         Vec2::new(width, height),
@@ -174,6 +194,9 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
         .rect_filled(frame, 4.0, Color32::from_white_alpha(225));
     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(frame.shrink(5.0)));
     child.spacing_mut().item_spacing.y = 1.0;
+    if let Some(need) = &colouring.need {
+        need_square_ui(&mut child, need.measure, cell, &font);
+    }
     for (colour, label) in legend {
         child.horizontal(|ui| {
             let (swatch, _) = ui.allocate_exact_size(Vec2::new(16.0, 12.0), Sense::hover());
@@ -205,4 +228,69 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
             .selectable(false),
         );
     }
+}
+
+/// The need view's rate axis label, e.g. "higher uptake" (its arrow is painted:
+/// egui's built-in fonts have no "↑").
+fn rate_axis(measure: crate::uptake::Measure) -> String {
+    format!("higher {}", measure.label())
+}
+
+/// The need view's legend: the 3×3 bivariate square, more eligible to the
+/// right and a higher rate upwards, with both axes labelled.
+fn need_square_ui(
+    ui: &mut egui::Ui,
+    measure: crate::uptake::Measure,
+    cell: f32,
+    font: &egui::FontId,
+) {
+    use super::need::NeedClass;
+    let label = |ui: &mut egui::Ui, text: String| {
+        ui.add(
+            egui::Label::new(
+                RichText::new(text)
+                    .font(font.clone())
+                    .color(Color32::from_gray(30)),
+            )
+            .selectable(false),
+        );
+    };
+    ui.horizontal(|ui| {
+        let (square, _) = ui.allocate_exact_size(Vec2::splat(3.0 * cell), Sense::hover());
+        for rate in 0..3 {
+            for need in 0..3 {
+                let min = pos2(
+                    square.left() + need as f32 * cell,
+                    square.bottom() - (rate + 1) as f32 * cell,
+                );
+                let colour = NeedClass { need, rate }.colour();
+                ui.painter()
+                    .rect_filled(Rect::from_min_size(min, Vec2::splat(cell)), 0.0, colour);
+            }
+        }
+        ui.painter().rect_stroke(
+            square,
+            0.0,
+            Stroke::new(0.5, Color32::from_gray(120)),
+            egui::StrokeKind::Inside,
+        );
+        label(ui, rate_axis(measure));
+        arrow_ui(ui, Vec2::new(0.0, -1.0));
+    });
+    ui.horizontal(|ui| {
+        label(ui, "more eligible".to_string());
+        arrow_ui(ui, Vec2::new(1.0, 0.0));
+    });
+    ui.add_space(4.0);
+}
+
+/// A small arrow pointing along `direction` (a unit vector), in its own space.
+fn arrow_ui(ui: &mut egui::Ui, direction: Vec2) {
+    let (space, _) = ui.allocate_exact_size(Vec2::splat(12.0), Sense::hover());
+    let length = 10.0;
+    ui.painter().arrow(
+        space.center() - direction * length / 2.0,
+        direction * length,
+        Stroke::new(1.2, Color32::from_gray(30)),
+    );
 }

@@ -7,9 +7,12 @@
 //! zones' rates are not. Fading what is not selected (another decile, another
 //! area) is part of the colouring, so the canvas only paints.
 
+use std::collections::HashMap;
+
 use egui::Color32;
 
 use super::super::widgets::imd_decile_color;
+use super::need::{self, NOBODY_ELIGIBLE, NeedClass};
 use super::{AreaSelection, Layer, MapState};
 use crate::geo::lsoa_shapes::LsoaShape;
 use crate::report::map::{MapFigures, ServiceFigures};
@@ -96,21 +99,37 @@ pub fn rate_of(row: &UptakeRow, measure: Measure) -> Option<Rate> {
 /// many rates are equal (a quantile break that repeats, or equals the lowest rate,
 /// would make an empty class). Custom breaks come from [`parse_breaks`] instead.
 pub fn class_breaks(rates: &[f64], classes: Classes) -> Vec<f64> {
-    let mut sorted: Vec<f64> = rates.iter().copied().filter(|r| r.is_finite()).collect();
+    match classes {
+        Classes::Quantile => quantile_breaks(rates, CLASSES),
+        Classes::EqualInterval | Classes::Custom => {
+            let known = rates.iter().copied().filter(|r| r.is_finite());
+            let (low, high) = known.fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(r), h.max(r)));
+            if low > high {
+                return Vec::new();
+            }
+            let mut breaks: Vec<f64> = (1..CLASSES)
+                .map(|k| low + (high - low) * k as f64 / CLASSES as f64)
+                .collect();
+            breaks.dedup();
+            breaks.retain(|&b| b > low);
+            breaks
+        }
+    }
+}
+
+/// Breaks cutting `values` into `classes` groups of about the same size: the
+/// value at each k/classes of the sorted values. Fewer where many are equal (a
+/// break that repeats, or equals the lowest value, would make an empty class).
+pub fn quantile_breaks(values: &[f64], classes: usize) -> Vec<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|r| r.is_finite()).collect();
     if sorted.is_empty() {
         return Vec::new();
     }
     sorted.sort_by(f64::total_cmp);
-    let n = CLASSES;
-    let (low, high) = (sorted[0], sorted[sorted.len() - 1]);
-    let mut breaks: Vec<f64> = match classes {
-        Classes::Quantile => (1..n)
-            .map(|k| sorted[(k * sorted.len() / n).min(sorted.len() - 1)])
-            .collect(),
-        Classes::EqualInterval | Classes::Custom => (1..n)
-            .map(|k| low + (high - low) * k as f64 / n as f64)
-            .collect(),
-    };
+    let low = sorted[0];
+    let mut breaks: Vec<f64> = (1..classes)
+        .map(|k| sorted[(k * sorted.len() / classes).min(sorted.len() - 1)])
+        .collect();
     breaks.dedup();
     breaks.retain(|&b| b > low);
     breaks
@@ -240,6 +259,33 @@ pub(super) struct Colouring {
     pub legend: Vec<(Color32, String)>,
     /// Lines under the classes that say how to read them.
     pub notes: Vec<String>,
+    /// In the need view, each mapped area's class, for the 3×3 legend, the
+    /// hover text and the area table.
+    pub need: Option<NeedView>,
+}
+
+/// The need view's classes of the mapped areas.
+pub(super) struct NeedView {
+    pub measure: Measure,
+    /// The level whose areas were classed (the map's).
+    pub level: Level,
+    /// Each classed area's class by its code; withheld areas have none.
+    pub by_code: HashMap<String, NeedClass>,
+}
+
+impl NeedView {
+    /// The class of an area at `level` in words, or why it has none; `None`
+    /// for areas of another level than the map's.
+    pub fn describe(&self, level: Level, row: &UptakeRow) -> Option<String> {
+        if level != self.level {
+            return None;
+        }
+        Some(match self.by_code.get(&row.code) {
+            Some(class) => class.label(self.measure),
+            None if row.withheld.any() => "withheld".to_string(),
+            None => "—".to_string(),
+        })
+    }
 }
 
 /// Everything the colours depend on besides the figures: while it is unchanged
@@ -255,6 +301,7 @@ pub(super) struct ColourKey {
     map_level: Level,
     selected_decile: Option<u8>,
     selected_area: Option<AreaSelection>,
+    need_view: bool,
 }
 
 impl ColourKey {
@@ -269,6 +316,7 @@ impl ColourKey {
             map_level: state.map_level,
             selected_decile: state.selected_decile,
             selected_area: state.selected_area.clone(),
+            need_view: state.need_view,
         }
     }
 }
@@ -284,6 +332,9 @@ pub(super) fn colouring(
     state: &MapState,
 ) -> Colouring {
     let mut colouring = match (state.measure(), service) {
+        (Some(measure), Some(service)) if state.need_view => {
+            need_colouring(figures, service, measure, state.map_level)
+        }
         (Some(measure), Some(service)) => rate_colouring(figures, service, measure, state),
         _ => deprivation_colouring(figures),
     };
@@ -305,6 +356,7 @@ pub(super) fn colouring(
 fn deprivation_colouring(figures: &MapFigures) -> Colouring {
     Colouring {
         notes: Vec::new(),
+        need: None,
         colours: figures
             .shapes
             .iter()
@@ -394,19 +446,105 @@ fn rate_colouring(
             level_label(state.map_level)
         ));
     }
-    let threshold = service.published.threshold();
-    legend.push((
-        SUPPRESSED,
-        format!(
-            "fewer than {} people — withheld (or a count that would reveal one)",
-            threshold + 1
-        ),
-    ));
+    legend.push((SUPPRESSED, withheld_label(service)));
     legend.push((NO_DATA, "nobody eligible".to_string()));
     Colouring {
         colours,
         legend,
         notes,
+        need: None,
+    }
+}
+
+/// The legend's line for withheld areas, the same in every rate colouring.
+fn withheld_label(service: &ServiceFigures) -> String {
+    format!(
+        "fewer than {} people — withheld (or a count that would reveal one)",
+        service.published.threshold() + 1
+    )
+}
+
+/// Cut points in words: where the middle and the top third begin.
+fn cuts_text(cuts: &[f64], show: impl Fn(f64) -> String) -> String {
+    match cuts {
+        [] => "all alike".to_string(),
+        [top] => format!("top from {}", show(*top)),
+        [middle, top, ..] => format!("middle from {}, top from {}", show(*middle), show(*top)),
+    }
+}
+
+/// Need beside provision: the mapped areas' eligible people against their rate,
+/// each in tertiles of the published figures (`need::classify`), in the
+/// bivariate palette; withheld areas in their own colour, as in the rate view.
+fn need_colouring(
+    figures: &MapFigures,
+    service: &ServiceFigures,
+    measure: Measure,
+    level: Level,
+) -> Colouring {
+    // Each mapped area once (at a coarser level many LSOAs share one), so that
+    // every area counts once in the tertiles, however many LSOAs it holds.
+    let mut area_of_code: HashMap<&str, usize> = HashMap::new();
+    let mut areas: Vec<&UptakeRow> = Vec::new();
+    let shape_area: Vec<Option<usize>> = (0..figures.shapes.len())
+        .map(|i| {
+            let row = service.shape_row(level, i)?;
+            Some(*area_of_code.entry(row.code.as_str()).or_insert_with(|| {
+                areas.push(row);
+                areas.len() - 1
+            }))
+        })
+        .collect();
+    let pairs: Vec<Option<(u64, f64)>> = areas
+        .iter()
+        .map(|row| need::published_pair(row, measure))
+        .collect();
+    let classes = need::classify(&pairs);
+    let colours = shape_area
+        .iter()
+        .map(|area| match area {
+            Some(k) => match classes.classes[*k] {
+                Some(class) => class.colour(),
+                None if areas[*k].withheld.any() => SUPPRESSED,
+                None => NOBODY_ELIGIBLE,
+            },
+            None => NOBODY_ELIGIBLE,
+        })
+        .collect();
+    let by_code = areas
+        .iter()
+        .zip(&classes.classes)
+        .filter_map(|(row, class)| Some((row.code.clone(), (*class)?)))
+        .collect();
+    let name = level_label(level);
+    let mut notes = vec![format!(
+        "thirds of the {} {name}s with both published",
+        classes.classified
+    )];
+    notes.push(format!(
+        "eligible: {}",
+        cuts_text(&classes.need_cuts, |v| format!("{v:.0}"))
+    ));
+    notes.push(format!(
+        "{}: {}",
+        measure.label(),
+        cuts_text(&classes.rate_cuts, |v| percent(v, 1))
+    ));
+    if level != Level::Lsoa {
+        notes.push(format!("each LSOA shows its {name}'s class"));
+    }
+    Colouring {
+        colours,
+        legend: vec![
+            (SUPPRESSED, withheld_label(service)),
+            (NOBODY_ELIGIBLE, "nobody eligible".to_string()),
+        ],
+        notes,
+        need: Some(NeedView {
+            measure,
+            level,
+            by_code,
+        }),
     }
 }
 

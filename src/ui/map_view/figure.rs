@@ -200,6 +200,12 @@ pub(super) fn audit_detail(service: Option<&ServiceFigures>, state: &MapState) -
 /// What the figure shows, as its title says it.
 fn figure_title(service: Option<&ServiceFigures>, state: &MapState) -> String {
     match (state.measure(), service) {
+        (Some(measure), Some(service)) if state.need_view => format!(
+            "{}: people eligible beside {} by {}, and {1} by IMD 2019 decile",
+            service.title,
+            measure.label(),
+            level_label(state.map_level)
+        ),
         (Some(measure), Some(service)) => format!(
             "{}: {} by {} and by IMD 2019 decile",
             service.title,

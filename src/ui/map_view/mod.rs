@@ -13,6 +13,7 @@ mod camera;
 mod canvas;
 mod colouring;
 mod figure;
+mod need;
 mod side_panel;
 mod trend_panel;
 
@@ -104,6 +105,9 @@ pub struct MapState {
     /// A comparator's rate as typed (in %, e.g. England's), and as read.
     pub comparator_text: String,
     pub comparator: Option<f64>,
+    /// Need beside provision: colour the mapped areas by eligible people
+    /// against the rate (3×3 bivariate classes) instead of by rate classes.
+    pub need_view: bool,
 }
 
 /// Work the Map view runs on the shell's job queue (see `actions`), so the
@@ -218,6 +222,7 @@ impl Default for MapState {
             comparator_text: String::new(),
             comparator: None,
             level_chosen: false,
+            need_view: false,
         }
     }
 }
@@ -434,13 +439,14 @@ fn layer_ui(
                 &colouring,
                 state,
             );
+            let need = colouring.need.as_ref();
             if state.is_figure() {
-                side_panel_ui(&mut columns[1], figures, service, state);
+                side_panel_ui(&mut columns[1], figures, service, need, state);
             } else {
                 egui::ScrollArea::vertical().id_salt("map_side_panel").show(
                     &mut columns[1],
                     |ui| {
-                        side_panel_ui(ui, figures, service, state);
+                        side_panel_ui(ui, figures, service, need, state);
                     },
                 );
             }
@@ -512,7 +518,9 @@ fn controls_ui(
 
 /// How rates are mapped: whose rates, which classes, which palette.
 fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
-    ui.horizontal(|ui| {
+    // Wrapped: with custom breaks and their error message the row outgrows a
+    // narrow window, and a control past its edge could not be reached.
+    ui.horizontal_wrapped(|ui| {
         ui.label("Map rates by");
         for level in MAP_LEVELS {
             if ui
@@ -523,6 +531,15 @@ fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
                 state.area_level = level;
                 state.level_chosen = true;
             }
+        }
+        ui.add_space(12.0);
+        ui.toggle_value(&mut state.need_view, "Need beside rate")
+            .on_hover_text(
+                "People eligible against the rate, each in thirds of the areas' published figures: \
+                 the strongest red is many eligible reached least (click again for the rate alone)",
+            );
+        if state.need_view {
+            return;
         }
         ui.add_space(12.0);
         ui.label("Classes");

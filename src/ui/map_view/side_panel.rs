@@ -7,7 +7,7 @@ use egui_plot::{Bar, BarChart, HLine, Line, LineStyle, Plot, PlotPoints};
 use super::super::widgets::{imd_decile_color, section_heading_ui};
 use super::MapState;
 use super::area_table::{area_row, area_table_ui};
-use super::colouring::{level_label, rate_of};
+use super::colouring::{NeedView, level_label, rate_of};
 use crate::report::map::{MapFigures, ServiceFigures};
 use crate::uptake::{Level, Measure, Published, Rate, UptakeRow};
 
@@ -30,6 +30,7 @@ pub(super) fn lsoa_summary_ui(
     index: usize,
     measure: Option<Measure>,
     map_level: Level,
+    need: Option<&NeedView>,
 ) {
     let shape = &figures.shapes[index];
     ui.label(RichText::new(format!("{} ({})", shape.name, shape.code)).strong());
@@ -59,6 +60,22 @@ pub(super) fn lsoa_summary_ui(
                 level_label(map_level),
                 area.name,
                 measure.label().to_lowercase()
+            ))
+            .strong(),
+        );
+    }
+    if let Some(need) = need
+        && let Some(area) = service.shape_row(need.level, index)
+        && let Some(class) = need.describe(need.level, area)
+    {
+        let whose = match need.level {
+            Level::Lsoa => String::new(),
+            level => format!(" ({} {})", level_label(level), area.name),
+        };
+        ui.label(
+            RichText::new(format!(
+                "Need beside {}: {class}{whose}",
+                need.measure.label()
             ))
             .strong(),
         );
@@ -97,6 +114,7 @@ pub(super) fn side_panel_ui(
     ui: &mut egui::Ui,
     figures: &MapFigures,
     service: Option<&ServiceFigures>,
+    need: Option<&NeedView>,
     state: &mut MapState,
 ) {
     let Some(service) = service else {
@@ -169,6 +187,7 @@ pub(super) fn side_panel_ui(
                 index,
                 Some(measure),
                 state.map_level,
+                need,
             );
             if state.offers_families
                 && state.layer != super::Layer::England
@@ -183,7 +202,7 @@ pub(super) fn side_panel_ui(
         });
         ui.add_space(6.0);
     }
-    area_table_ui(ui, figures, service, measure, state);
+    area_table_ui(ui, figures, service, measure, need, state);
     ui.add_space(6.0);
     decile_table_ui(ui, published, state);
     ui.add_space(6.0);

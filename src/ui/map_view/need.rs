@@ -1,0 +1,286 @@
+//! Need beside provision: each area's eligible people against its rate, both
+//! cut into tertiles and coloured with a 3×3 bivariate palette, so that a
+//! commissioner sees where many eligible people are reached least.
+//!
+//! Only published figures take part. An area whose eligible count or rate is
+//! withheld gets no class and is left out of the cut points: they are order
+//! statistics of the published values alone, so they are the same whatever the
+//! withheld counts are, and say nothing about them. Which areas are withheld
+//! the map shows anyway.
+
+use egui::Color32;
+
+use super::colouring::{quantile_breaks, rate_of};
+use crate::uptake::{Measure, UptakeRow};
+
+/// Joshua Stevens' red–blue 3×3 bivariate scheme (as in d3's bivariate
+/// choropleth), indexed `[rate tertile][need tertile]`: more eligible is redder
+/// (left to right), a higher rate bluer (bottom to top), so many eligible
+/// people with a low rate stand out in the strongest red.
+const BIVARIATE: [[[u8; 3]; 3]; 3] = [
+    [[232, 232, 232], [228, 172, 172], [200, 90, 90]],
+    [[176, 213, 223], [173, 158, 165], [152, 83, 86]],
+    [[100, 172, 190], [98, 127, 140], [87, 66, 73]],
+];
+
+/// Areas with nobody eligible, in this view: white, since the scheme's pale
+/// grey corner (few eligible, low rate) is the other views' "nobody eligible".
+pub const NOBODY_ELIGIBLE: Color32 = Color32::WHITE;
+
+/// An area's tertile of eligible people and of its rate (0 lowest, 2 highest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeedClass {
+    pub need: usize,
+    pub rate: usize,
+}
+
+impl NeedClass {
+    /// The class's colour in the bivariate scheme.
+    pub fn colour(self) -> Color32 {
+        let [r, g, b] = BIVARIATE[self.rate][self.need];
+        Color32::from_rgb(r, g, b)
+    }
+
+    /// The class in words, e.g. "many eligible, low uptake".
+    pub fn label(self, measure: Measure) -> String {
+        let need = ["few eligible", "middling eligible", "many eligible"][self.need];
+        let rate = ["low", "middling", "high"][self.rate];
+        format!("{need}, {rate} {}", measure.label())
+    }
+}
+
+/// The classes of a set of areas and the tertile cut points they were given by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeedClasses {
+    /// Eligible people at which the middle and the top tertile begin (fewer when
+    /// many areas have the same count; see [`tertile_of`]).
+    pub need_cuts: Vec<f64>,
+    /// The same for the rate, as a proportion.
+    pub rate_cuts: Vec<f64>,
+    /// Each area's class, `None` where its count or rate is withheld (or nobody
+    /// is eligible).
+    pub classes: Vec<Option<NeedClass>>,
+    /// How many areas have a class: the areas the cut points come from.
+    pub classified: usize,
+}
+
+/// An area's published eligible count and rate of `measure`, or `None` when
+/// either is withheld or there is no rate (nobody eligible or invited). The only
+/// way figures enter the classes: a withheld count is never read, even if a
+/// row still carried it.
+pub fn published_pair(row: &UptakeRow, measure: Measure) -> Option<(u64, f64)> {
+    let rate_withheld = row.withheld.attended
+        || match measure {
+            Measure::Coverage => row.withheld.eligible,
+            Measure::Uptake => row.withheld.invited,
+        };
+    if row.withheld.eligible || rate_withheld {
+        return None;
+    }
+    Some((row.eligible?, rate_of(row, measure)?.value))
+}
+
+/// The tertile of `value` given the cut points of [`quantile_breaks`] into
+/// three: with two cuts, the number at or below it; with one (many areas tie),
+/// the bottom or the top, so that the tied group is not called middling; with
+/// none (every area alike), the middle.
+pub fn tertile_of(value: f64, cuts: &[f64]) -> usize {
+    let below = cuts.iter().filter(|&&cut| value >= cut).count();
+    match cuts.len() {
+        0 => 1,
+        1 => below * 2,
+        _ => below.min(2),
+    }
+}
+
+/// Classes of areas given each one's published (eligible, rate) pair from
+/// [`published_pair`]: tertiles of each among the areas that have both.
+pub fn classify(areas: &[Option<(u64, f64)>]) -> NeedClasses {
+    let published: Vec<(f64, f64)> = areas
+        .iter()
+        .flatten()
+        .map(|&(eligible, rate)| (eligible as f64, rate))
+        .filter(|(_, rate)| rate.is_finite())
+        .collect();
+    let need: Vec<f64> = published.iter().map(|p| p.0).collect();
+    let rate: Vec<f64> = published.iter().map(|p| p.1).collect();
+    let need_cuts = quantile_breaks(&need, 3);
+    let rate_cuts = quantile_breaks(&rate, 3);
+    let classes = areas
+        .iter()
+        .map(|area| {
+            let (eligible, rate) = (*area)?;
+            rate.is_finite().then(|| NeedClass {
+                need: tertile_of(eligible as f64, &need_cuts),
+                rate: tertile_of(rate, &rate_cuts),
+            })
+        })
+        .collect();
+    NeedClasses {
+        need_cuts,
+        rate_cuts,
+        classes,
+        classified: published.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uptake::{Level, Rate, Withheld};
+
+    fn area(code: &str, eligible: u64, attended: u64, withheld: Withheld) -> UptakeRow {
+        let value = attended as f64 / eligible as f64;
+        UptakeRow {
+            level: Level::Zone,
+            code: code.to_string(),
+            name: code.to_string(),
+            imd_decile: None,
+            imd_quintile: None,
+            la_code: None,
+            zone_id: None,
+            ward_code: None,
+            lsoas: 1,
+            eligible: Some(eligible),
+            invited: None,
+            attended: Some(attended),
+            coverage: Some(Rate {
+                value,
+                lower: value,
+                upper: value,
+            }),
+            uptake: None,
+            withheld,
+        }
+    }
+
+    #[test]
+    fn nine_areas_fall_one_into_each_class_by_their_tertiles() {
+        // Eligible 100…900, and coverage chosen so each (need, rate) pair is met once.
+        let rates = [0.1, 0.5, 0.9, 0.5, 0.9, 0.1, 0.9, 0.1, 0.5];
+        let rows: Vec<UptakeRow> = (0..9)
+            .map(|k| {
+                let eligible = 100 * (k as u64 + 1);
+                let attended = (rates[k] * eligible as f64).round() as u64;
+                area(&format!("z{k}"), eligible, attended, Withheld::default())
+            })
+            .collect();
+        let pairs: Vec<_> = rows
+            .iter()
+            .map(|r| published_pair(r, Measure::Coverage))
+            .collect();
+        let classes = classify(&pairs);
+        // Sorted eligible 100…900: the 4th (400) and 7th (700) begin the upper tertiles.
+        assert_eq!(classes.need_cuts, vec![400.0, 700.0]);
+        assert_eq!(classes.rate_cuts, vec![0.5, 0.9]);
+        assert_eq!(classes.classified, 9);
+        let expected = [
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (1, 1),
+            (1, 2),
+            (1, 0),
+            (2, 2),
+            (2, 0),
+            (2, 1),
+        ];
+        for (k, (need, rate)) in expected.into_iter().enumerate() {
+            assert_eq!(classes.classes[k], Some(NeedClass { need, rate }), "z{k}");
+        }
+        let worst = classes.classes[7].expect("class");
+        assert_eq!(
+            worst.label(Measure::Coverage),
+            "many eligible, low coverage"
+        );
+        assert_eq!(worst.colour(), Color32::from_rgb(200, 90, 90));
+        assert_eq!(
+            classes.classes[0].expect("class").colour(),
+            Color32::from_rgb(232, 232, 232)
+        );
+    }
+
+    #[test]
+    fn a_withheld_area_gets_no_class_and_does_not_move_the_cut_points() {
+        let shown: Vec<UptakeRow> = [(120, 30), (340, 170), (80, 60), (200, 40)]
+            .iter()
+            .enumerate()
+            .map(|(k, &(e, a))| area(&format!("z{k}"), e, a, Withheld::default()))
+            .collect();
+        let classes_of = |rows: &[UptakeRow]| {
+            let pairs: Vec<_> = rows
+                .iter()
+                .map(|r| published_pair(r, Measure::Coverage))
+                .collect();
+            classify(&pairs)
+        };
+        let alone = classes_of(&shown);
+        // However large or small the withheld figures are (here still carried in
+        // the row, which a published row never does), nothing changes.
+        for (eligible, attended, withheld) in [
+            (
+                10_000,
+                3,
+                Withheld {
+                    attended: true,
+                    ..Withheld::default()
+                },
+            ),
+            (
+                3,
+                1,
+                Withheld {
+                    eligible: true,
+                    attended: true,
+                    ..Withheld::default()
+                },
+            ),
+        ] {
+            let mut rows = shown.clone();
+            rows.insert(1, area("hidden", eligible, attended, withheld));
+            let with = classes_of(&rows);
+            assert_eq!(with.classes[1], None);
+            assert_eq!(with.need_cuts, alone.need_cuts);
+            assert_eq!(with.rate_cuts, alone.rate_cuts);
+            assert_eq!(with.classified, 4);
+            let mut others = with.classes.clone();
+            others.remove(1);
+            assert_eq!(others, alone.classes);
+        }
+        // Eligible 80, 120, 200, 340 cut at the 2nd and 3rd (120, 200); coverage
+        // 0.25, 0.5, 0.75, 0.2 sorted 0.2, 0.25, 0.5, 0.75 cut at 0.25 and 0.5.
+        assert_eq!(alone.need_cuts, vec![120.0, 200.0]);
+        assert_eq!(alone.rate_cuts, vec![0.25, 0.5]);
+        assert_eq!(
+            alone.classes,
+            vec![
+                Some(NeedClass { need: 1, rate: 1 }),
+                Some(NeedClass { need: 2, rate: 2 }),
+                Some(NeedClass { need: 0, rate: 2 }),
+                Some(NeedClass { need: 2, rate: 0 }),
+            ]
+        );
+        // An uptake map of the same areas: no invitations, so no rate and no class.
+        let uptake: Vec<_> = shown
+            .iter()
+            .map(|r| published_pair(r, Measure::Uptake))
+            .collect();
+        assert!(classify(&uptake).classes.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn tied_areas_go_to_the_bottom_or_top_tertile_and_identical_ones_to_the_middle() {
+        // Six areas: four with 0% and two above; the cut that equals the lowest goes.
+        let pairs: Vec<_> = [0.0, 0.0, 0.0, 0.0, 0.3, 0.6]
+            .iter()
+            .map(|&rate| Some((50, rate)))
+            .collect();
+        let classes = classify(&pairs);
+        assert_eq!(classes.rate_cuts, vec![0.3]);
+        assert_eq!(classes.need_cuts, Vec::<f64>::new());
+        let rates: Vec<usize> = classes.classes.iter().map(|c| c.unwrap().rate).collect();
+        assert_eq!(rates, [0, 0, 0, 0, 2, 2]);
+        assert!(classes.classes.iter().all(|c| c.unwrap().need == 1));
+        assert_eq!(tertile_of(5.0, &[]), 1);
+    }
+}
