@@ -288,6 +288,8 @@ fn impossible_date_names_line_column_and_format() {
     );
     assert!(message.contains("dd/mm/yyyy"), "{message}");
     assert!(message.contains("31/02/2013"), "{message}");
+    assert!(message.contains("not a real date"), "{message}");
+    assert!(!message.contains("swapped"), "{message}");
 }
 
 #[test]
@@ -360,6 +362,10 @@ fn us_style_date_in_uk_extract_is_rejected() {
     .expect("write");
     let (_, message) = fixture.expect_failure(&manifest_text("us.csv", "police.csv", "police"));
     assert!(message.contains("line 4, column 'dob'"), "{message}");
+    assert!(
+        message.contains("not a real date (day and month look swapped"),
+        "{message}"
+    );
 }
 
 #[test]

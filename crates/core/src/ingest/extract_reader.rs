@@ -668,8 +668,18 @@ impl ExtractReader {
                         shorten(text)
                     )
                 };
-                let date = NaiveDate::parse_from_str(text, &self.date_format)
-                    .map_err(|_| bad(expected()))?;
+                let date = NaiveDate::parse_from_str(text, &self.date_format).map_err(|error| {
+                    bad(match error.kind() {
+                        // Written in the pattern, but no such day: say so, rather
+                        // than suggest the pattern is wrong.
+                        chrono::format::ParseErrorKind::OutOfRange => format!(
+                            "{}, which is not a real date{}",
+                            expected(),
+                            swapped_hint(text, &self.date_format)
+                        ),
+                        _ => expected(),
+                    })
+                })?;
                 if !PLAUSIBLE_YEARS.contains(&date.year()) {
                     return Err(bad(format!(
                         "{}; year {} is outside 1900–2100",
@@ -680,6 +690,20 @@ impl ExtractReader {
                 Ok(Value::Date32(days_since_epoch(date)))
             }
         }
+    }
+}
+
+/// When a date that does not exist in `format` would read as a real date with
+/// day and month swapped (11/28/2013 in a dd/mm/yyyy extract), a hint saying so.
+fn swapped_hint(text: &str, format: &str) -> &'static str {
+    let swapped = format
+        .replace("%d", "\u{0}")
+        .replace("%m", "%d")
+        .replace('\u{0}', "%m");
+    if swapped != format && NaiveDate::parse_from_str(text, &swapped).is_ok() {
+        " (day and month look swapped: this extract may write dates month first)"
+    } else {
+        ""
     }
 }
 
