@@ -55,8 +55,9 @@ impl IngestCommand {
 pub(crate) fn print_blanked(blanked: &[(String, BlankedValues)], what: &str) {
     for (source, values) in blanked {
         println!(
-            "{source}: {} unreadable values {what}, such as:",
-            thousands(values.count as i64)
+            "{source}: {} unreadable {} {what}, such as:",
+            thousands(values.count as i64),
+            if values.count == 1 { "value" } else { "values" }
         );
         for example in &values.examples {
             println!("  {example}");

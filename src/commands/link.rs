@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crate::access::Session;
 use crate::format::{new_table, thousands};
 use crate::ingest::IngestProgress;
+use crate::ingest::error::BlankedValues;
 use crate::link::fellegi_sunter::Model;
 use crate::link::files::{self, LinkFilesConfig};
 use crate::link::model_file::ModelFile;
@@ -70,12 +71,7 @@ impl LinkCommand {
             thousands(report.persons as i64),
             thousands(report.families as i64)
         );
-        if report.unreadable_postcodes.count > 0 {
-            super::ingest::print_blanked(
-                &[("postcode".to_string(), report.unreadable_postcodes.clone())],
-                "compared as missing (not shaped like a UK postcode)",
-            );
-        }
+        print_unreadable_postcodes(&report.unreadable_postcodes);
         let mut timings = new_table(&["Stage", "Seconds"]);
         for (stage, seconds) in &report.timings {
             timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);
@@ -165,12 +161,23 @@ impl LinkFilesCommand {
             &report.blanked,
             "compared as missing (`strict = true` refuses them instead)",
         );
+        print_unreadable_postcodes(&report.unreadable_postcodes);
         let mut timings = new_table(&["Stage", "Seconds"]);
         for (stage, seconds) in &score.timings {
             timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);
         }
         println!("{timings}");
         Ok(())
+    }
+}
+
+/// How many postcodes linkage compared as missing, and the first few by source and line.
+fn print_unreadable_postcodes(postcodes: &BlankedValues) {
+    if postcodes.count > 0 {
+        super::ingest::print_blanked(
+            &[("postcode".to_string(), postcodes.clone())],
+            "compared as missing (not shaped like a UK postcode)",
+        );
     }
 }
 

@@ -21,7 +21,6 @@ use super::error::{BlankedValues, IngestError, Location};
 use super::manifest::{
     FieldRole, FileFormat, SourceSpec, Unreadable, ValueKind, staging_column_name,
 };
-use super::postcodes::is_postcode;
 
 /// Dates outside this range are treated as mistakes (a two-digit year read as year 15, say).
 const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
@@ -474,19 +473,6 @@ impl ExtractReader {
                                 && column.kind == ValueKind::Date =>
                         {
                             blanked.push(error.to_string());
-                            Value::Null
-                        }
-                        Ok(Value::Text(text))
-                            if self.unreadable == Unreadable::Blank
-                                && column.name == FieldRole::Postcode.column()
-                                && !is_postcode(&text) =>
-                        {
-                            blanked.push(format!(
-                                "{}, {at}, column '{}': '{}' is not a UK postcode",
-                                self.file.display(),
-                                column.header,
-                                shorten(&text)
-                            ));
                             Value::Null
                         }
                         other => other?,

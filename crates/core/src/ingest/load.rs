@@ -151,6 +151,7 @@ fn load_all(
             manifest.county,
             match blanked.iter().map(|(_, b)| b.count).sum::<u64>() {
                 0 => String::new(),
+                1 => "; 1 unreadable value loaded as missing".to_string(),
                 n => format!("; {n} unreadable values loaded as missing"),
             }
         )),

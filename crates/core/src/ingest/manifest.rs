@@ -318,8 +318,9 @@ pub enum Unreadable {
     /// An impossible or misformatted date refuses the file, naming line and column.
     #[default]
     Refuse,
-    /// An impossible or misformatted date, or a postcode that is not a UK postcode,
-    /// is loaded as missing and counted, with the first few named by line and column.
+    /// An impossible or misformatted date is loaded as missing and counted, with
+    /// the first few named by line and column. (A postcode not shaped like one is
+    /// loaded as written: linkage compares it as missing, for every source.)
     Blank,
 }
 

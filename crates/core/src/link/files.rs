@@ -45,9 +45,9 @@ pub struct LinkFilesConfig {
     #[serde(default)]
     pub model: Option<PathBuf>,
     /// Refuse a file with an impossible or misformatted birth date, as `zonewise
-    /// ingest` does. Without it such a date, and a postcode that is not a UK
-    /// postcode, is compared as missing and counted in the report: someone else's
-    /// file with a few typing errors should still link.
+    /// ingest` does. Without it such a date is compared as missing and counted in
+    /// the report: someone else's file with a few typing errors should still link.
+    /// (A malformed postcode is always compared as missing, as in `zonewise link`.)
     #[serde(default)]
     pub strict: bool,
     /// Blocking rules: which pairs are compared at all. Without any, the engine's
@@ -116,9 +116,11 @@ pub struct LinkFilesReport {
     /// Pairs at or above the threshold, written to the output.
     pub pairs_written: u64,
     pub output: PathBuf,
-    /// Per input (by name) that had any, the values compared as missing because
+    /// Per input (by name) that had any, the dates compared as missing because
     /// they could not be read; empty with `strict = true`.
     pub blanked: Vec<(String, BlankedValues)>,
+    /// Postcodes not shaped like a UK postcode, compared as missing (by input and line).
+    pub unreadable_postcodes: BlankedValues,
 }
 
 impl LinkFilesConfig {
@@ -276,6 +278,7 @@ pub fn link_files(
         pairs_written,
         output: output.to_path_buf(),
         blanked,
+        unreadable_postcodes: super::standardise::unreadable_postcodes(&conn)?,
     })
 }
 
