@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::solvable::{Relation, determined};
+use super::solvable::{Elimination, Relation};
 use super::{Level, UptakeRow, UptakeTables, stats};
 
 /// Counts from 1 to this are withheld unless told otherwise, as in NHS and
@@ -77,16 +77,13 @@ impl Count {
     }
 }
 
-/// Withholds every count from 1 to `threshold`, then, until nothing changes, one
-/// more count in any sum (an area and its LSOAs, a quintile and its two deciles,
-/// the county and its deciles, quintiles, authorities, zones or wards, an
-/// authority and its zones or wards, and a zone or ward that holds another whole
-/// with the LSOAs that make up the difference) in which exactly one count is
-/// withheld, since the others and the total would give it away. The extra count
-/// is the smallest part still shown (the total when every part is withheld).
-/// Then it asks of all the sums together whether any withheld count follows
-/// from them (`solvable`), and withholds more until none does. Rates are
-/// withheld with their counts.
+/// Withholds every count from 1 to `threshold` (primary suppression), then
+/// further counts until no withheld count follows from the published sums (an
+/// area and its LSOAs, a quintile and its two deciles, the county and its
+/// deciles, quintiles, authorities, zones or wards, an authority and its zones or
+/// wards, and a zone or ward that holds another whole with the LSOAs that make
+/// up the difference), all taken together ([`secondary`]). Rates are withheld
+/// with their counts.
 pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
     let mut tables = tables.clone();
     let mut rows: Vec<UptakeRow> = Vec::new();
@@ -109,28 +106,8 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
         if threshold == 0 || rows.iter().all(|r| count.of(r).is_none()) {
             continue;
         }
-        let mut withheld: Vec<bool> = rows.iter().map(|r| small(count.of(r))).collect();
-        loop {
-            withhold_single_unknowns(&relations, &rows, count, &mut withheld);
-            let unknown: Vec<bool> = rows
-                .iter()
-                .zip(&withheld)
-                .map(|(r, &hidden)| hidden || count.of(r).is_none())
-                .collect();
-            let mut more = false;
-            let given_away = determined(&relations, &unknown)
-                .into_iter()
-                .filter(|&cell| withheld[cell] && count.of(&rows[cell]).is_some())
-                .collect::<Vec<_>>();
-            for cell in given_away {
-                if let Some(extra) = cover(&relations, &rows, count, &withheld, cell) {
-                    more |= !std::mem::replace(&mut withheld[extra], true);
-                }
-            }
-            if !more {
-                break;
-            }
-        }
+        let primary: Vec<bool> = rows.iter().map(|r| small(count.of(r))).collect();
+        let withheld = secondary(&relations, &rows, count, primary);
         for (row, hide) in rows.iter_mut().zip(withheld) {
             if hide && count.of(row).is_some() {
                 count.withhold(row);
@@ -173,76 +150,211 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
     }
 }
 
-/// The per-sum rule, until nothing changes: in a sum with exactly one withheld
-/// member, withhold the smallest part still shown (the total when none is).
-fn withhold_single_unknowns(
+/// Secondary suppression of one count: starting from the primary cells, asks of
+/// all the sums at once which withheld counts a reader could solve for
+/// ([`Elimination`]) and, for each, withholds the cheapest shown count
+/// ([`cost`]) that frees it: one whose withholding opens a new way to change the
+/// unknowns without changing any sum, passing through it. A count freed stays
+/// free whatever is withheld after it, so one elimination serves every choice
+/// of a round. When no single count frees one (a row of a two-way table needs
+/// two more corners to make a rectangle), the cheapest pair near it that does
+/// ([`cheapest_pair`]); failing that, one partner ([`nearest_partner`]) and the
+/// next round looks again.
+///
+/// Choosing only the smallest part of each sum with one withheld member, as this
+/// once did, picked partners in other wards, zones and deciles, each opening
+/// sums to cover in turn: at 20,000 families nearly every LSOA was withheld
+/// (see `docs/benchmarks.md`).
+fn secondary(
     relations: &[Relation],
     rows: &[UptakeRow],
     count: Count,
-    withheld: &mut [bool],
-) {
+    mut withheld: Vec<bool>,
+) -> Vec<bool> {
+    let mut holding = vec![Vec::new(); rows.len()];
+    for (r, relation) in relations.iter().enumerate() {
+        for cell in members(relation) {
+            holding[cell].push(r);
+        }
+    }
     loop {
-        let mut changed = false;
-        for relation in relations {
-            let members = std::iter::once(relation.total).chain(relation.parts.iter().copied());
-            if members.filter(|&i| withheld[i]).count() != 1 {
+        let unknown: Vec<bool> = rows
+            .iter()
+            .zip(&withheld)
+            .map(|(r, &hidden)| hidden || count.of(r).is_none())
+            .collect();
+        let elimination = Elimination::new(relations, &unknown);
+        let given_away: Vec<usize> = elimination
+            .determined()
+            .into_iter()
+            .filter(|&cell| withheld[cell] && count.of(&rows[cell]).is_some())
+            .collect();
+        if given_away.is_empty() {
+            return withheld;
+        }
+        // Each shown cell's column through this round's elimination.
+        let carried: Vec<Option<Vec<f64>>> = (0..rows.len())
+            .map(|i| {
+                (!unknown[i] && !holding[i].is_empty())
+                    .then(|| elimination.carry(relations, &holding[i], i))
+            })
+            .collect();
+        let mut singles: Vec<(usize, Vec<usize>)> = carried
+            .iter()
+            .enumerate()
+            .filter_map(|(i, column)| Some((i, elimination.freed(column.as_ref()?))))
+            .filter(|(_, freed)| !freed.is_empty())
+            .collect();
+        singles.sort_by_cached_key(|(i, _)| cost(&rows[*i], count));
+        let mut free = vec![false; rows.len()];
+        for cell in given_away {
+            if free[cell] {
                 continue;
             }
-            let extra =
-                smallest_shown(rows, count, withheld, &relation.parts).unwrap_or(relation.total);
-            withheld[extra] = true;
-            changed = true;
-        }
-        if !changed {
-            break;
+            let single = singles
+                .iter()
+                .find(|(i, freed)| !withheld[*i] && freed.contains(&cell))
+                .map(|(i, freed)| (vec![*i], freed.clone()));
+            let chosen = single.or_else(|| {
+                let available = |i: usize| carried[i].is_some() && !withheld[i];
+                let pool = nearby(relations, &holding, cell, available);
+                cheapest_pair(&elimination, rows, count, &carried, &pool, cell)
+            });
+            match chosen {
+                Some((extra, freed)) => {
+                    extra.into_iter().for_each(|i| withheld[i] = true);
+                    freed.into_iter().for_each(|j| free[j] = true);
+                }
+                None => {
+                    if let Some(extra) =
+                        nearest_partner(relations, rows, count, &holding, &withheld, cell)
+                    {
+                        withheld[extra] = true;
+                    }
+                }
+            }
         }
     }
 }
 
-/// The count to withhold so that `cell`, which the sums together give away, no
-/// longer follows: the smallest shown part of a sum it is in, or failing that
-/// the smallest shown total of one, or failing that any shown member of any sum.
-fn cover(
+/// Cells to withhold, and the withheld cells that no longer follow once they are.
+type Choice = (Vec<usize>, Vec<usize>);
+
+/// The total and parts of a sum.
+fn members(relation: &Relation) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(relation.total).chain(relation.parts.iter().copied())
+}
+
+/// Of the shown cells in `pool`, the two whose withholding together frees `cell`
+/// at the least cost (the coarser level of the two, then their counts' sum),
+/// with every determined cell they free.
+fn cheapest_pair(
+    elimination: &Elimination,
+    rows: &[UptakeRow],
+    count: Count,
+    carried: &[Option<Vec<f64>>],
+    pool: &[usize],
+    cell: usize,
+) -> Option<Choice> {
+    let mut best: Option<((u8, u64), Choice)> = None;
+    for (at, &first) in pool.iter().enumerate() {
+        for &second in &pool[at + 1..] {
+            let (Some(a), Some(b)) = (&carried[first], &carried[second]) else {
+                continue;
+            };
+            let Some(combined) = elimination.pair(a, b) else {
+                continue;
+            };
+            let freed = elimination.freed(&combined);
+            if !freed.contains(&cell) {
+                continue;
+            }
+            let (order_a, _, n_a, _) = cost(&rows[first], count);
+            let (order_b, _, n_b, _) = cost(&rows[second], count);
+            let key = (order_a.max(order_b), n_a + n_b);
+            if best.as_ref().is_none_or(|(known, ..)| key < *known) {
+                best = Some((key, (vec![first, second], freed)));
+            }
+        }
+    }
+    best.map(|(_, choice)| choice)
+}
+
+/// The cells near `cell` that `keep` accepts: members of the smallest sums it is
+/// in (its ward, zone, decile) until there are enough to pair, so that the pair
+/// search stays small while the county and authority sums hold every LSOA.
+fn nearby(
+    relations: &[Relation],
+    holding: &[Vec<usize>],
+    cell: usize,
+    keep: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    const ENOUGH: usize = 120;
+    let mut sums = holding[cell].clone();
+    sums.sort_by_key(|&r| relations[r].parts.len());
+    let mut pool: Vec<usize> = Vec::new();
+    for r in sums {
+        if pool.len() >= ENOUGH {
+            break;
+        }
+        for i in members(&relations[r]) {
+            if i != cell && keep(i) && !pool.contains(&i) {
+                pool.push(i);
+            }
+        }
+    }
+    pool
+}
+
+/// For a withheld cell that neither one further count nor a pair near it frees,
+/// one partner from the sums it is in, at the finest level, leaving the fewest
+/// sums giving something away, so that a later round can close the pattern:
+/// each sum the partner is in that holds nothing withheld yet is opened, and
+/// each sum of `cell`'s in which `cell` is the only withheld member and the
+/// partner is not stays open. Among equals, the cheapest ([`cost`]).
+fn nearest_partner(
     relations: &[Relation],
     rows: &[UptakeRow],
     count: Count,
+    holding: &[Vec<usize>],
     withheld: &[bool],
     cell: usize,
 ) -> Option<usize> {
-    let holding: Vec<&Relation> = relations
+    let hidden: Vec<usize> = relations
         .iter()
-        .filter(|r| r.total == cell || r.parts.contains(&cell))
+        .map(|relation| members(relation).filter(|&i| withheld[i]).count())
         .collect();
-    let parts: Vec<usize> = holding
+    holding[cell]
         .iter()
-        .flat_map(|r| r.parts.iter().copied())
-        .collect();
-    let totals: Vec<usize> = holding.iter().map(|r| r.total).collect();
-    let anywhere: Vec<usize> = relations
-        .iter()
-        .flat_map(|r| std::iter::once(r.total).chain(r.parts.iter().copied()))
-        .collect();
-    smallest_shown(rows, count, withheld, &parts)
-        .or_else(|| smallest_shown(rows, count, withheld, &totals))
-        .or_else(|| smallest_shown(rows, count, withheld, &anywhere))
-}
-
-/// Of `cells`, the shown one with the smallest count, zeros last (withholding a
-/// zero hides nothing a reader could not guess), ties by code.
-fn smallest_shown(
-    rows: &[UptakeRow],
-    count: Count,
-    withheld: &[bool],
-    cells: &[usize],
-) -> Option<usize> {
-    cells
-        .iter()
-        .copied()
+        .flat_map(|&r| members(&relations[r]))
         .filter(|&i| !withheld[i] && count.of(&rows[i]).is_some())
         .min_by_key(|&i| {
-            let n = count.of(&rows[i]).unwrap_or(0);
-            (n == 0, n, rows[i].code.clone())
+            let opened = holding[i].iter().filter(|&&r| hidden[r] == 0).count()
+                + holding[cell]
+                    .iter()
+                    .filter(|&&r| hidden[r] == 1 && !holding[i].contains(&r))
+                    .count();
+            let (order, zero, n, code) = cost(&rows[i], count);
+            (order, opened, zero, n, code)
         })
+}
+
+/// What withholding a further count costs a reader, least first: the finest
+/// level goes first (an LSOA before its ward, zone or authority, the deciles and
+/// county last), since the larger areas are what a commissioner reads first;
+/// then the smallest count, zeros last (withholding a zero hides nothing a
+/// reader could not guess), ties by code.
+fn cost(row: &UptakeRow, count: Count) -> (u8, bool, u64, String) {
+    let order = match row.level {
+        Level::Lsoa => 0,
+        Level::Ward => 1,
+        Level::Zone => 2,
+        Level::Authority => 3,
+        Level::Decile | Level::Quintile => 4,
+        Level::County => 5,
+    };
+    let n = count.of(row).unwrap_or(0);
+    (order, n == 0, n, row.code.clone())
 }
 
 /// What suppression did, in words, for every table and export.
@@ -626,5 +738,175 @@ mod tests {
             "{}",
             figure.sentence
         );
+    }
+
+    /// Rank of a matrix over the integers modulo a large prime: exact, and
+    /// independent of the elimination suppression uses.
+    fn rank_mod_p(mut matrix: Vec<Vec<i64>>) -> usize {
+        const P: i64 = 1_000_000_007;
+        let power = |mut base: i64, mut exp: i64| {
+            let mut out = 1;
+            base = base.rem_euclid(P);
+            while exp > 0 {
+                if exp & 1 == 1 {
+                    out = out * base % P;
+                }
+                base = base * base % P;
+                exp >>= 1;
+            }
+            out
+        };
+        let columns = matrix.first().map_or(0, Vec::len);
+        let mut rank = 0;
+        for col in 0..columns {
+            let Some(pivot) = (rank..matrix.len()).find(|&r| matrix[r][col].rem_euclid(P) != 0)
+            else {
+                continue;
+            };
+            matrix.swap(rank, pivot);
+            let inverse = power(matrix[rank][col], P - 2);
+            let pivot_row = matrix[rank].clone();
+            for (r, row) in matrix.iter_mut().enumerate() {
+                if r != rank {
+                    let factor = row[col].rem_euclid(P) * inverse % P;
+                    for (value, pivot) in row.iter_mut().zip(&pivot_row) {
+                        *value = (*value - factor * pivot).rem_euclid(P);
+                    }
+                }
+            }
+            rank += 1;
+        }
+        rank
+    }
+
+    /// Three wards of three LSOAs, one in each of deciles 1–3, every count 25 or
+    /// more but one of 2. Ward, decile and county totals are all published, so
+    /// the fewest LSOAs that protect the 2 are a rectangle of four (two wards by
+    /// two deciles): that is what is withheld, every total stays published, and
+    /// no withheld count follows from the published sums (checked by rank).
+    #[test]
+    fn one_small_count_costs_a_rectangle_and_no_more() {
+        // Ward by decile. Taking the smallest part of each sum with one withheld
+        // member goes 2 → 25 (ward 1) → 26 (decile 1) → 27 (ward 2) → 28
+        // (decile 3) → 29 (ward 3): six counts where four protect the 2.
+        const ATTENDED: [[u64; 3]; 3] = [[2, 25, 40], [26, 45, 27], [30, 29, 28]];
+        let mut lsoas = Vec::new();
+        for ward in 1..=3u64 {
+            for decile in 1..=3u8 {
+                let attended = ATTENDED[ward as usize - 1][usize::from(decile) - 1];
+                let mut r = row(
+                    Level::Lsoa,
+                    &format!("W{ward}D{decile}"),
+                    Some(decile),
+                    (100, attended),
+                );
+                r.ward_code = Some(format!("W{ward}"));
+                lsoas.push(r);
+            }
+        }
+        let total = |keep: &dyn Fn(&UptakeRow) -> bool| -> (u64, u64) {
+            let kept: Vec<&UptakeRow> = lsoas.iter().filter(|r| keep(r)).collect();
+            (
+                kept.iter().map(|r| r.eligible.unwrap()).sum(),
+                kept.iter().map(|r| r.attended.unwrap()).sum(),
+            )
+        };
+        let area = |level: Level, code: &str, decile: Option<u8>, counts: (u64, u64)| {
+            let mut r = row(level, code, decile, counts);
+            r.imd_quintile = None;
+            r.lsoas = 3;
+            r
+        };
+        let wards: Vec<UptakeRow> = (1..=3)
+            .map(|w| {
+                let code = format!("W{w}");
+                area(
+                    Level::Ward,
+                    &code,
+                    None,
+                    total(&|r| r.ward_code.as_deref() == Some(code.as_str())),
+                )
+            })
+            .collect();
+        let deciles: Vec<UptakeRow> = (1..=3u8)
+            .map(|d| {
+                area(
+                    Level::Decile,
+                    &d.to_string(),
+                    Some(d),
+                    total(&|r| r.imd_decile == Some(d)),
+                )
+            })
+            .collect();
+        let mut county = area(Level::County, "all", None, total(&|_| true));
+        county.lsoas = 9;
+        for r in &mut lsoas {
+            r.imd_quintile = None;
+        }
+        let tables = UptakeTables {
+            wards,
+            deciles,
+            eligible_without_lsoa: Some(0),
+            ..tables(lsoas, county)
+        };
+        let published = suppress(&tables, DEFAULT_THRESHOLD);
+        let shown = published.tables();
+        let withheld: Vec<&UptakeRow> =
+            shown.lsoas.iter().filter(|r| r.withheld.attended).collect();
+        assert_eq!(
+            withheld.len(),
+            4,
+            "{:?}",
+            withheld.iter().map(|r| &r.code).collect::<Vec<_>>()
+        );
+        assert!(shown.lsoas[0].withheld.attended, "the small count");
+        let wards_of: std::collections::BTreeSet<_> =
+            withheld.iter().map(|r| r.ward_code.clone()).collect();
+        let deciles_of: std::collections::BTreeSet<_> =
+            withheld.iter().map(|r| r.imd_decile).collect();
+        assert_eq!((wards_of.len(), deciles_of.len()), (2, 2), "a rectangle");
+        assert!(
+            shown
+                .wards
+                .iter()
+                .chain(&shown.deciles)
+                .all(|r| r.attended.is_some())
+        );
+        assert!(shown.county.attended.is_some());
+        // The sums a reader has, as equations in the withheld LSOAs: each ward's,
+        // each decile's and the county's. A withheld count is determined exactly
+        // when dropping its column lowers the rank.
+        let hidden: Vec<&UptakeRow> = withheld;
+        let equation = |keep: &dyn Fn(&UptakeRow) -> bool| -> Vec<i64> {
+            hidden.iter().map(|r| i64::from(keep(r))).collect()
+        };
+        let mut sums: Vec<Vec<i64>> = Vec::new();
+        for w in 1..=3 {
+            let code = format!("W{w}");
+            sums.push(equation(&|r| r.ward_code.as_deref() == Some(code.as_str())));
+        }
+        for d in 1..=3u8 {
+            sums.push(equation(&|r| r.imd_decile == Some(d)));
+        }
+        sums.push(equation(&|_| true));
+        let full = rank_mod_p(sums.clone());
+        for (j, cell) in hidden.iter().enumerate() {
+            let without: Vec<Vec<i64>> = sums
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|&(c, _)| c != j)
+                        .map(|(_, &v)| v)
+                        .collect()
+                })
+                .collect();
+            assert_eq!(
+                rank_mod_p(without),
+                full,
+                "{} follows from the published sums",
+                cell.code
+            );
+        }
     }
 }
