@@ -170,7 +170,11 @@ impl MapState {
     /// Counts the people of the form's definition on a worker, as the map would
     /// at the extract date; one count at a time, the latest definition asked again
     /// when the one running ends.
-    fn preview_service(&mut self, desk: &mut Desk<'_>, definition: crate::uptake::defined::Definition) {
+    fn preview_service(
+        &mut self,
+        desk: &mut Desk<'_>,
+        definition: crate::uptake::defined::Definition,
+    ) {
         let Some(session) = desk.session().cloned() else {
             return;
         };

@@ -88,7 +88,9 @@ impl ServiceForm {
     pub fn definition(&self) -> Result<Definition, String> {
         let area = match self.area {
             AreaChoice::Whole => Area::Whole,
-            AreaChoice::Authorities => Area::Authorities(self.authorities.iter().cloned().collect()),
+            AreaChoice::Authorities => {
+                Area::Authorities(self.authorities.iter().cloned().collect())
+            }
             AreaChoice::Zones => Area::Zones(self.zones.iter().cloned().collect()),
         };
         let definition = Definition {
@@ -138,7 +140,9 @@ impl ServiceForm {
             && (self.choices.is_none()
                 || self.saving
                 || self.definition().is_ok_and(|definition| {
-                    self.preview.as_ref().is_none_or(|(shown, _)| *shown != definition)
+                    self.preview
+                        .as_ref()
+                        .is_none_or(|(shown, _)| *shown != definition)
                 }))
     }
 }
@@ -221,14 +225,22 @@ fn form_ui(ui: &mut egui::Ui, state: &mut MapState) {
     });
     ui.horizontal(|ui| {
         ui.label("Sex");
-        for (sex, label) in [(Sex::Any, "Any"), (Sex::Female, "Female"), (Sex::Male, "Male")] {
+        for (sex, label) in [
+            (Sex::Any, "Any"),
+            (Sex::Female, "Female"),
+            (Sex::Male, "Male"),
+        ] {
             ui.radio_value(&mut form.sex, sex, label);
         }
     });
     ui.horizontal(|ui| {
         ui.label("Living in");
         ui.radio_value(&mut form.area, AreaChoice::Whole, "the whole database");
-        ui.radio_value(&mut form.area, AreaChoice::Authorities, "chosen authorities");
+        ui.radio_value(
+            &mut form.area,
+            AreaChoice::Authorities,
+            "chosen authorities",
+        );
         ui.radio_value(&mut form.area, AreaChoice::Zones, "chosen zones");
     });
     let (places, chosen): (&[(String, String)], _) = match form.area {
@@ -344,7 +356,10 @@ fn preview_ui(ui: &mut egui::Ui, form: &mut ServiceForm, action: &mut MapAction)
         form.previewing = Some(definition.clone());
         *action = MapAction::PreviewService(Box::new(definition.clone()));
     }
-    let shown = form.preview.as_ref().filter(|(shown, _)| *shown == definition);
+    let shown = form
+        .preview
+        .as_ref()
+        .filter(|(shown, _)| *shown == definition);
     match shown.map(|(_, result)| result) {
         None => {
             ui.horizontal(|ui| {
@@ -377,7 +392,10 @@ fn preview_ui(ui: &mut egui::Ui, form: &mut ServiceForm, action: &mut MapAction)
                     });
                     ui.end_row();
                     ui.label(RichText::new(count(preview.eligible)).strong());
-                    ui.label(RichText::new(preview.invited.map_or("no invitation".into(), count)).strong());
+                    ui.label(
+                        RichText::new(preview.invited.map_or("no invitation".into(), count))
+                            .strong(),
+                    );
                     ui.label(RichText::new(count(preview.attended)).strong());
                     let coverage = percent(preview.attended, preview.eligible);
                     ui.label(match preview.invited {
@@ -407,7 +425,11 @@ fn save_ui(ui: &mut egui::Ui, form: &mut ServiceForm, action: &mut MapAction) {
         match &form.file {
             Some(path) => {
                 ui.monospace(path.display().to_string());
-                if ui.small_button("✕").on_hover_text("Do not write a file").clicked() {
+                if ui
+                    .small_button("✕")
+                    .on_hover_text("Do not write a file")
+                    .clicked()
+                {
                     form.file = None;
                 }
             }
