@@ -156,7 +156,7 @@ fn time_service(
         invited: county.invited,
         attended: county.attended.unwrap_or(0),
         reference_eligible: sum(|r| r.eligible),
-        reference_invited: service.invited.as_ref().map(|_| sum(|r| r.invited)),
+        reference_invited: service.has_invited().then(|| sum(|r| r.invited)),
         reference_attended: sum(|r| r.attended),
         lsoas_with_eligible: reference.iter().filter(|r| r.eligible > 0).count() as u64,
         lsoas_withheld: published
@@ -190,11 +190,16 @@ fn reference_counts(
     options: &UptakeOptions,
 ) -> Result<Vec<LsoaCounts>, UptakeError> {
     uptake::prepare_queries(conn, options)?;
-    service.check_one_statement()?;
-    let invited = service
-        .invited
-        .as_deref()
-        .unwrap_or("SELECT NULL::VARCHAR AS lsoa_code, 0 AS n WHERE false");
+    let [(_, eligible), (_, invited), (_, attended)] = service.queries(conn)?;
+    let none = uptake::defined::Query {
+        sql: "SELECT NULL::VARCHAR AS lsoa_code, 0 AS n WHERE false".to_string(),
+        params: Vec::new(),
+    };
+    let (eligible, invited, attended) = (
+        eligible.unwrap_or_else(|| none.clone()),
+        invited.unwrap_or_else(|| none.clone()),
+        attended.unwrap_or(none),
+    );
     let sql = format!(
         "SELECT coalesce(e.n, 0), coalesce(i.n, 0), coalesce(a.n, 0)
          FROM ref.lsoa l
@@ -204,13 +209,16 @@ fn reference_counts(
            USING (lsoa_code)
          LEFT JOIN (SELECT lsoa_code, sum(n)::BIGINT AS n FROM ({attended}) GROUP BY ALL) a
            USING (lsoa_code)",
-        eligible = service.eligible,
-        attended = service.attended,
+        eligible = eligible.sql,
+        invited = invited.sql,
+        attended = attended.sql,
     );
+    // The placeholders in the order the three queries appear.
+    let params: Vec<_> = [eligible.params, invited.params, attended.params].concat();
     let count = |n: i64| n.max(0) as u64;
     let rows = conn
         .prepare(&sql)?
-        .query_map([], |row| {
+        .query_map(duckdb::params_from_iter(&params), |row| {
             Ok(LsoaCounts {
                 eligible: count(row.get(0)?),
                 invited: count(row.get(1)?),

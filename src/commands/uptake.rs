@@ -16,7 +16,8 @@ pub struct UptakeCommand {
     /// Database file that `zonewise link` has run on.
     #[arg(long)]
     pub db: PathBuf,
-    /// Service name: health_check, childrens_centre, or one in --services.
+    /// Service name: health_check, childrens_centre, one an analyst saved in the
+    /// app, or one in --services.
     #[arg(long)]
     pub service: String,
     /// Print JSON instead of tables.
@@ -67,7 +68,7 @@ impl UptakeCommand {
         )?;
         let services = match &command.services {
             Some(path) => service::load(path)?,
-            None => service::built_in()?,
+            None => crate::uptake::saved::available(&conn)?,
         };
         let chosen = service::find(&services, &command.service)?;
         if command.trend {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::ui::map_view::{Classes, MAP_LEVELS, MapState, Palette};
+use crate::ui::map_view::{Classes, MAP_LEVELS, MapState, Palette, ServiceForm};
 use crate::ui::{DatabaseChoice, LinkageState, LinkageTab, View, ZonewiseApp};
 use crate::uptake::Level;
 
@@ -54,6 +54,11 @@ pub struct WindowArgs {
     #[arg(long, requires = "map_by", conflicts_with = "diverging")]
     pub need: bool,
 
+    /// Open the Map view with "Define a service…" filled in with an example
+    /// (NHS Health Checks for women) and its counts (analysts only).
+    #[arg(long, conflicts_with_all = ["find", "review", "family", "england", "map_by"])]
+    pub define_service: bool,
+
     /// Open "New database…" on its extracts step with these extract files
     /// added, their column roles guessed.
     #[arg(long, num_args = 1.., conflicts_with_all = ["find", "review", "family", "england", "map_by"])]
@@ -100,6 +105,7 @@ impl WindowArgs {
             || self.england
             || self.map_by.is_some()
             || !self.new_database.is_empty()
+            || self.define_service
             || self.screenshot.is_some();
         let mut app = ZonewiseApp::new(database);
         if let Some(view) = self.view {
@@ -141,6 +147,10 @@ impl WindowArgs {
                 map.classes = Classes::EqualInterval;
             }
             map.need_view = self.need;
+        }
+        if self.define_service {
+            app.view = View::Map;
+            app.screen_mut::<MapState>().service_form = ServiceForm::example();
         }
         if !self.new_database.is_empty() {
             app = app.with_new_database(self.new_database);

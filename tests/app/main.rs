@@ -11,6 +11,7 @@ mod common;
 mod app_headless;
 mod case_openings;
 mod commissioner;
+mod define_service;
 mod families;
 mod new_database;
 mod plans;

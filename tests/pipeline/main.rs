@@ -24,4 +24,5 @@ mod risk_pipeline;
 mod sample_county;
 mod synth;
 mod uptake;
+mod uptake_defined;
 mod uptake_trend;

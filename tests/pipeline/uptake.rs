@@ -880,10 +880,13 @@ fn a_service_query_runs_as_one_statement_and_changes_nothing() {
         }
         // A service changed after loading is refused where it runs, too.
         let mut changed = plain.clone();
+        let service::Counting::Sql(queries) = &mut changed.counting else {
+            panic!("a service counted by SQL");
+        };
         match *query {
-            "eligible" => changed.eligible = text.clone(),
-            "invited" => changed.invited = Some(text.clone()),
-            _ => changed.attended = text.clone(),
+            "eligible" => queries.eligible = text.clone(),
+            "invited" => queries.invited = Some(text.clone()),
+            _ => queries.attended = text.clone(),
         }
         let error = uptake::publish(&conn, &changed, &options, 4)
             .expect_err("refused")

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use super::{MapAction, MapState, map_ui, save_figure};
+use crate::access::Capability;
 use crate::audit;
 use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
 use crate::ui::figures::{Figures, Part, PartData};
@@ -16,6 +17,10 @@ const EXPORTING_TABLES: &str = "Exporting uptake tables";
 const CHOOSING_FIGURE: &str = "Exporting the map";
 const SAVING_FIGURE: &str = "Saving the map and chart";
 const WORKING_OUT_TREND: &str = "Working out the uptake trend";
+const READING_EVENT_TYPES: &str = "Reading the event types";
+const COUNTING_SERVICE: &str = "Counting the service's people";
+const CHOOSING_SERVICES_FILE: &str = "Choosing a services file";
+const SAVING_SERVICE: &str = "Saving the service";
 
 impl Screen for MapState {
     fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
@@ -23,6 +28,15 @@ impl Screen for MapState {
             return waiting_ui(ui);
         };
         self.offers_families = desk.may(View::Families);
+        self.defines_services = desk
+            .session()
+            .is_some_and(|session| session.role.may(Capability::ChooseDisclosure));
+        if let Some(name) = &self.choose_service
+            && let Some(index) = county.services.iter().position(|s| &s.name == name)
+        {
+            self.service = index;
+            self.choose_service = None;
+        }
         self.exporting_tables = desk.is_running(EXPORTING_TABLES);
         self.exporting_figure = desk.is_running(CHOOSING_FIGURE) || desk.is_running(SAVING_FIGURE);
         let action = map_ui(ui, county, self);
@@ -46,8 +60,10 @@ impl Screen for MapState {
         }
     }
 
+    /// Also while the service form waits for what it asked the database, so
+    /// that a screenshot of it shows its counts.
     fn is_capturing(&self) -> bool {
-        self.is_figure()
+        self.is_figure() || self.defines_services && self.service_form.is_waiting()
     }
 }
 
@@ -71,7 +87,7 @@ impl MapState {
                     desk.start_on(
                         WORKING_OUT_TREND,
                         move |sink, conn| {
-                            let services = crate::uptake::service::built_in()?;
+                            let services = crate::uptake::saved::available(conn)?;
                             let service = crate::uptake::service::find(&services, &name)?;
                             let trend = crate::uptake::trend::trend(
                                 conn,
@@ -104,6 +120,34 @@ impl MapState {
                     .set_file_name("uptake-map.png")
                     .save_file()
             }),
+            MapAction::ReadServiceChoices => {
+                if !desk.is_running(READING_EVENT_TYPES) {
+                    desk.start_on(
+                        READING_EVENT_TYPES,
+                        |_, conn| Ok(crate::uptake::defined::choices(conn)?),
+                        |view: &mut MapState, choices, _| view.service_form.choices = Some(choices),
+                    );
+                }
+            }
+            MapAction::PreviewService(definition) => self.preview_service(desk, *definition),
+            MapAction::ChooseServicesFile => {
+                desk.start(
+                    CHOOSING_SERVICES_FILE,
+                    |_| {
+                        Ok(rfd::FileDialog::new()
+                            .set_title("Write the service into a services file")
+                            .add_filter("Services (TOML)", &["toml"])
+                            .set_file_name("services.toml")
+                            .save_file())
+                    },
+                    |view: &mut MapState, chosen, _| {
+                        if let Ok(Some(path)) = chosen {
+                            view.service_form.file = Some(path);
+                        }
+                    },
+                );
+            }
+            MapAction::SaveService(service, file) => self.save_service(desk, *service, file),
             MapAction::SaveFigure(figure) => {
                 let actor = desk.actor();
                 desk.start_on(
@@ -121,6 +165,86 @@ impl MapState {
                 );
             }
         }
+    }
+
+    /// Counts the people of the form's definition on a worker, as the map would
+    /// at the extract date; one count at a time, the latest definition asked again
+    /// when the one running ends.
+    fn preview_service(
+        &mut self,
+        desk: &mut Desk<'_>,
+        definition: crate::uptake::defined::Definition,
+    ) {
+        let Some(session) = desk.session().cloned() else {
+            return;
+        };
+        if desk.is_running(COUNTING_SERVICE) {
+            // Asked again by the form once the running count is back.
+            self.service_form.previewing = None;
+            return;
+        }
+        let service = crate::uptake::Service {
+            name: "preview".to_string(),
+            title: "The service being defined".to_string(),
+            description: String::new(),
+            counting: crate::uptake::service::Counting::Defined(definition.clone()),
+            file: "the form".into(),
+            lines: Default::default(),
+        };
+        desk.start_on(
+            COUNTING_SERVICE,
+            move |sink, conn| {
+                sink.report(None, "Counting eligible, invited and attended people…");
+                Ok(crate::uptake::saved::preview(conn, &session, &service)?)
+            },
+            move |view: &mut MapState, preview, _| {
+                view.service_form.preview = Some((definition, preview));
+            },
+        );
+    }
+
+    /// Saves the form's service for every user of the database (the core
+    /// refuses any role but the analyst's) and, when a file was chosen, writes
+    /// it into that services file; then the map's figures are read again and
+    /// the new service is chosen on the map.
+    fn save_service(
+        &mut self,
+        desk: &mut Desk<'_>,
+        service: crate::uptake::Service,
+        file: Option<PathBuf>,
+    ) {
+        let Some(session) = desk.session().cloned() else {
+            self.service_form.saving = false;
+            self.service_form.message = Some(Err(desk.refusal(View::Map)));
+            return;
+        };
+        desk.start_on(
+            SAVING_SERVICE,
+            move |sink, conn| {
+                sink.report(None, "Saving the service…");
+                crate::uptake::saved::save(conn, &session, &service)?;
+                let mut said = format!(
+                    "Saved \"{}\": it is on the map for everyone who may see the map",
+                    service.title
+                );
+                if let Some(file) = file {
+                    crate::uptake::service::write_into_file(&file, &service)?;
+                    said.push_str(&format!(", and written into {}", file.display()));
+                }
+                Ok((service.name.clone(), said))
+            },
+            |view: &mut MapState, result, desk| {
+                view.service_form.saving = false;
+                match result {
+                    Ok((name, said)) => {
+                        desk.figures.mark_stale(Part::Map);
+                        view.choose_service = Some(name);
+                        view.service_form.message = Some(Ok(said));
+                    }
+                    Err(error) => view.service_form.message = Some(Err(error)),
+                }
+            },
+        );
     }
 
     /// Writes the view's `published` tables as CSV files into the folder `pick`

@@ -12,6 +12,7 @@ mod area_table;
 mod camera;
 mod canvas;
 mod colouring;
+mod define_service;
 mod figure;
 mod need;
 mod side_panel;
@@ -23,6 +24,7 @@ pub use colouring::{
     rate_of,
 };
 
+pub use define_service::{AreaChoice, ServiceForm};
 pub use figure::{FigureError, FigureToSave, save_figure};
 
 use super::widgets::section_heading_ui;
@@ -108,6 +110,13 @@ pub struct MapState {
     /// Need beside provision: colour the mapped areas by eligible people
     /// against the rate (3×3 bivariate classes) instead of by rate classes.
     pub need_view: bool,
+    /// Whether the session may define services (set from the role each frame;
+    /// analysts only): "Define a service…" and its form are drawn only then.
+    pub defines_services: bool,
+    /// "Define a service…"'s form.
+    pub service_form: ServiceForm,
+    /// A service just saved, chosen on the map once the figures hold it.
+    pub(super) choose_service: Option<String>,
 }
 
 /// Work the Map view runs on the shell's job queue (see `actions`), so the
@@ -126,6 +135,14 @@ pub enum MapAction {
     LoadTrend(String),
     /// The figure has been captured from the screen: save it, recorded first.
     SaveFigure(FigureToSave),
+    /// The service form is open: read the database's event types, authorities and zones.
+    ReadServiceChoices,
+    /// Count the people of a service defined in the form.
+    PreviewService(Box<crate::uptake::defined::Definition>),
+    /// Choose a services file for the form's service to be written into.
+    ChooseServicesFile,
+    /// Save the form's service for everyone's map (and into the file, if chosen).
+    SaveService(Box<crate::uptake::Service>, Option<std::path::PathBuf>),
 }
 
 /// An area picked in the area table.
@@ -223,6 +240,9 @@ impl Default for MapState {
             comparator: None,
             level_chosen: false,
             need_view: false,
+            defines_services: false,
+            service_form: ServiceForm::default(),
+            choose_service: None,
         }
     }
 }
@@ -320,6 +340,7 @@ pub fn load_england(sink: &super::jobs::ProgressSink) -> anyhow::Result<(MapFigu
 /// work the user (or the view) asked for, for the shell's job queue.
 pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) -> MapAction {
     layers_ui(ui, county, state);
+    define_service::service_form_ui(ui.ctx(), state);
     std::mem::take(&mut state.action)
 }
 
@@ -487,6 +508,18 @@ fn controls_ui(
                     ui.selectable_value(&mut state.service, index, &s.title);
                 }
             });
+        if state.defines_services
+            && ui
+                .button("Define a service…")
+                .on_hover_text(
+                    "Describe a service by age, sex, area and the events that count as invited \
+                     and attended, see its counts, and save it for everyone's map",
+                )
+                .clicked()
+            && !state.service_form.open
+        {
+            state.service_form = ServiceForm::new();
+        }
         ui.add_space(12.0);
         ui.label("Colour by");
         ui.selectable_value(&mut state.colour_by, ColourBy::Deprivation, "IMD decile");

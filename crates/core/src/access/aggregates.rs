@@ -59,7 +59,8 @@ impl Session {
             return Ok(Some((
                 "--services".to_string(),
                 "service definitions are SQL over every person's records, so only analysts \
-                 write them; use a built-in service (--service health_check or childrens_centre)"
+                 write them; use a built-in service (--service health_check or childrens_centre) \
+                 or one an analyst saved in the app"
                     .to_string(),
             )));
         }

@@ -26,7 +26,8 @@ pub enum Capability {
     /// Adding, changing, disabling and enabling users: the Users view, `zonewise user`.
     ManageUsers,
     /// What decides how much an aggregate discloses: service definitions (SQL
-    /// over every person's records), the suppression threshold (two thresholds'
+    /// over every person's records, or defined in the app and saved for
+    /// everyone's map: `uptake::saved`), the suppression threshold (two thresholds'
     /// figures together reveal what each withholds) and the day of the figures
     /// (two nearby days differ by a few people per LSOA).
     ChooseDisclosure,

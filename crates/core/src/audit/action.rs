@@ -21,6 +21,8 @@ pub enum Action {
     Decision,
     /// A zone's round-table capacity set (`zonewise capacity`).
     ZoneCapacity,
+    /// A service defined in the app saved for every user of the database.
+    DefineService,
     /// A user added, changed, disabled or enabled, or their password reset (`zonewise user`).
     ManageUsers,
     /// The database was created (its first entry, so that an emptied log is seen).
@@ -29,7 +31,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order filters list them.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Login,
         Action::SearchPersons,
         Action::ListFamilies,
@@ -42,6 +44,7 @@ impl Action {
         Action::LinkReview,
         Action::Decision,
         Action::ZoneCapacity,
+        Action::DefineService,
         Action::ManageUsers,
         Action::CreateDatabase,
     ];
@@ -61,6 +64,7 @@ impl Action {
             Action::LinkReview => "link_review",
             Action::Decision => "decision",
             Action::ZoneCapacity => "zone_capacity",
+            Action::DefineService => "define_service",
             Action::ManageUsers => "manage_users",
             Action::CreateDatabase => "create_database",
         }

@@ -1,5 +1,5 @@
-//! What the Map view shows: every LSOA's boundary and IMD decile, and each
-//! built-in service's uptake tables, always suppressed (the map is the
+//! What the Map view shows: every LSOA's boundary and IMD decile, and the uptake
+//! tables of each built-in service and each defined in the app, always suppressed (the map is the
 //! commissioner's screen, so it only ever holds [`Published`] figures).
 
 use std::collections::HashMap;
@@ -83,21 +83,24 @@ impl std::fmt::Debug for MapFigures {
     }
 }
 
-/// Reads the boundaries and computes and suppresses each built-in service's uptake
-/// at the extract date, with the default suppression threshold.
+/// Reads the boundaries and computes and suppresses the uptake of each service
+/// (the built-ins, then those saved in the app) at the extract date, with the
+/// default suppression threshold. A saved service that can no longer be counted
+/// (its event type gone after a reload) is left out and said why.
 pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
     let shapes = read_lsoa_shapes(conn)?;
     let mut figures = MapFigures {
         shapes,
         ..MapFigures::default()
     };
-    let services = match uptake::service::built_in() {
+    let services = match uptake::saved::available(conn) {
         Ok(services) => services,
         Err(error) => {
             figures.uptake_error = Some(error.to_string());
             return Ok(figures);
         }
     };
+    let built_in = uptake::service::built_in().map_or(0, |b| b.len());
     for service in &services {
         match uptake::compute(conn, service, &UptakeOptions::default()) {
             Ok(tables) => {
@@ -119,7 +122,9 @@ pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
             }
             Err(error) => {
                 figures.uptake_error = Some(error.to_string());
-                break;
+                if figures.services.len() < built_in {
+                    break;
+                }
             }
         }
     }

@@ -480,3 +480,13 @@ CREATE TABLE IF NOT EXISTS app.zone_capacity (
     set_by   VARCHAR NOT NULL,
     set_at   TIMESTAMP NOT NULL
 );
+
+-- Services an analyst defined in the app (`uptake::saved`): each one's definition
+-- as data (the `[[service]]` TOML of a services file, never SQL), shown on the
+-- map for every user of the database. Saved with its audit entry.
+CREATE TABLE IF NOT EXISTS app.service (
+    name       VARCHAR PRIMARY KEY,
+    definition VARCHAR NOT NULL,
+    saved_by   VARCHAR NOT NULL,
+    saved_at   TIMESTAMP NOT NULL
+);

@@ -5,14 +5,17 @@
 //! deciles. Counting is DuckDB SQL over the core tables; every table a
 //! commissioner sees goes through [`suppress::suppress`] first.
 //!
-//! `service` (what to count, from TOML) → [`compute`] (SQL: counts, rates,
+//! `service` (what to count, from TOML: queries, or a `defined` service compiled
+//! into queries; `saved`: those defined in the app) → [`compute`] (SQL: counts, rates,
 //! intervals; `stats`: SII/RII) → [`suppress::suppress`] → [`mart::write`] and the
 //! `zonewise uptake` command. [`publish`] does all three. See `docs/uptake.md`.
 
 pub mod compare;
+pub mod defined;
 pub mod export;
 pub mod mart;
 pub mod period;
+pub mod saved;
 pub mod service;
 mod solvable;
 pub mod stats;
@@ -267,7 +270,7 @@ pub fn compute(
         Measure::Coverage,
         &deciles,
     )];
-    if service.invited.is_some() {
+    if service.has_invited() {
         inequality.push(stats::inequality(&service.title, Measure::Uptake, &deciles));
     }
     conn.execute_batch("DROP TABLE IF EXISTS uptake_counts; DROP TABLE IF EXISTS uptake_groups;")?;
@@ -276,7 +279,7 @@ pub fn compute(
         title: service.title.clone(),
         description: service.description.trim().to_string(),
         reference_date,
-        has_invited: service.invited.is_some(),
+        has_invited: service.has_invited(),
         lsoas,
         deciles,
         quintiles,
@@ -377,17 +380,12 @@ pub fn published(
 
 /// Runs the service's queries into `uptake_counts` (one row per LSOA of `ref.lsoa`,
 /// zero where nobody is counted), checking what each returns. Returns the eligible
-/// people with no LSOA. Each query runs inside ONE prepared statement, after
-/// [`Service::check_one_statement`] has made sure it cannot be several: service
+/// people with no LSOA. Each query runs inside ONE prepared statement with its
+/// bound values, after [`Service::queries`] has made sure it cannot be several
+/// (and that a defined service names only what the database holds): service
 /// text never reaches `execute_batch`.
 fn count_people(conn: &Connection, service: &Service) -> Result<u64, UptakeError> {
-    service.check_one_statement()?;
-    let queries: [(&'static str, Option<&String>); 3] = [
-        ("eligible", Some(&service.eligible)),
-        ("invited", service.invited.as_ref()),
-        ("attended", Some(&service.attended)),
-    ];
-    for (name, query) in queries {
+    for (name, query) in service.queries(conn)? {
         let Some(query) = query else {
             conn.execute(
                 &format!(
@@ -403,9 +401,10 @@ fn count_people(conn: &Connection, service: &Service) -> Result<u64, UptakeError
             &format!(
                 "CREATE OR REPLACE TEMP TABLE uptake_{name} AS
                  SELECT lsoa_code::VARCHAR AS lsoa_code, sum(n)::BIGINT AS n
-                 FROM (\n{query}\n) GROUP BY ALL"
+                 FROM (\n{sql}\n) GROUP BY ALL",
+                sql = query.sql
             ),
-            [],
+            duckdb::params_from_iter(&query.params),
         )
         .map_err(|e| UptakeError::Query {
             service: service.name.clone(),
@@ -430,7 +429,7 @@ fn count_people(conn: &Connection, service: &Service) -> Result<u64, UptakeError
             });
         }
     }
-    let invited = if service.invited.is_some() {
+    let invited = if service.has_invited() {
         "coalesce(i.n, 0)"
     } else {
         "NULL::BIGINT"
