@@ -6,7 +6,7 @@
 
 pub use zonewise_core::{
     access, audit, bundled, compressed, format, geo, ingest, link, model_file, pipeline, report,
-    risk, store, synth, uptake,
+    risk, server, store, synth, uptake,
 };
 
 pub mod bench;

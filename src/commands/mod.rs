@@ -12,6 +12,7 @@ pub mod link;
 pub mod model;
 pub mod progress;
 pub mod quality;
+pub mod server;
 pub mod synth;
 pub mod uptake;
 pub mod user;
@@ -96,6 +97,13 @@ pub enum Command {
         #[command(subcommand)]
         audit: audit::AuditCommand,
     },
+    /// The team's shared PostgreSQL server: initialise it, add logins, verify its audit log.
+    Server {
+        #[command(subcommand)]
+        server: server::ServerCommand,
+    },
+    /// Copy what the views read from a database file to the team's server, as one release.
+    Publish(server::PublishCommand),
     /// Benchmarks: figures at a stated scale, for comparison with reference tools.
     Bench {
         #[command(subcommand)]
@@ -122,6 +130,8 @@ pub enum CommandName {
     Capacity,
     User,
     Audit,
+    Server,
+    Publish,
     Bench,
 }
 
@@ -144,6 +154,8 @@ impl CommandName {
             CommandName::Capacity => "capacity",
             CommandName::User => "user",
             CommandName::Audit => "audit",
+            CommandName::Server => "server",
+            CommandName::Publish => "publish",
             CommandName::Bench => "bench",
         }
     }
@@ -151,12 +163,16 @@ impl CommandName {
     /// What a user must be granted to run it (see [`crate::access::Role::may`]);
     /// `None` for the commands that open no council database: they generate
     /// synthetic data, link files the user already holds, or time the pipeline on
-    /// synthetic counties. A database without users runs every command as the
+    /// synthetic counties, and `server`, whose commands open no database file: the
+    /// server decides what the login they connect as may do. A database without users runs every command as the
     /// local analyst; the commissioner reaches only aggregates with small numbers
     /// suppressed, and the round-table account, a projected screen, runs none.
     pub fn needs(self) -> Option<Capability> {
         match self {
-            CommandName::Synth | CommandName::LinkFiles | CommandName::Bench => None,
+            CommandName::Synth
+            | CommandName::LinkFiles
+            | CommandName::Bench
+            | CommandName::Server => None,
             CommandName::Uptake => Some(Capability::ReadAggregates),
             CommandName::Ingest
             | CommandName::Link
@@ -167,7 +183,8 @@ impl CommandName {
             | CommandName::Score
             | CommandName::Evaluate
             | CommandName::Quality
-            | CommandName::Capacity => Some(Capability::RunPipeline),
+            | CommandName::Capacity
+            | CommandName::Publish => Some(Capability::RunPipeline),
             CommandName::User => Some(Capability::ManageUsers),
             CommandName::Audit => Some(Capability::ReadAuditLog),
         }
@@ -193,6 +210,8 @@ impl Command {
             Command::Capacity(_) => CommandName::Capacity,
             Command::User { .. } => CommandName::User,
             Command::Audit { .. } => CommandName::Audit,
+            Command::Server { .. } => CommandName::Server,
+            Command::Publish(_) => CommandName::Publish,
             Command::Bench { .. } => CommandName::Bench,
         }
     }
@@ -201,7 +220,10 @@ impl Command {
     /// `None` for commands that open none.
     pub fn database(&self) -> Option<PathBuf> {
         match self {
-            Command::Synth(_) | Command::LinkFiles(_) | Command::Bench { .. } => None,
+            Command::Synth(_)
+            | Command::LinkFiles(_)
+            | Command::Bench { .. }
+            | Command::Server { .. } => None,
             Command::Ingest(command) => Some(command.db.clone()),
             Command::Link(command) => Some(command.db.clone()),
             Command::EvaluateLinkage(command) => Some(command.db.clone()),
@@ -215,6 +237,7 @@ impl Command {
             Command::Capacity(command) => Some(command.db.clone()),
             Command::User { user } => Some(user.database().to_path_buf()),
             Command::Audit { audit } => Some(audit.database().to_path_buf()),
+            Command::Publish(command) => Some(command.db.clone()),
         }
     }
 
@@ -246,6 +269,8 @@ impl Command {
             Command::Capacity(command) => command.run(&session),
             Command::User { user } => user.run(&session),
             Command::Audit { audit } => audit.run(),
+            Command::Server { server } => server.run(),
+            Command::Publish(command) => command.run(&session),
             Command::Bench { bench } => bench.run(),
         }
     }

@@ -443,7 +443,7 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         .filter(|(_, needs)| needs.is_none())
         .map(|(name, _)| name)
         .collect();
-    assert_eq!(offline_commands, ["synth", "link-files", "bench"]);
+    assert_eq!(offline_commands, ["synth", "link-files", "server", "bench"]);
     assert_eq!(subcommands(&[]), listed);
     for offline in offline_commands {
         let mut helps = vec![run_as(None, &[offline, "--help"]).stdout];
@@ -574,6 +574,14 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         vec!["user", "enable", "--db", &db, "--name", "cal"],
         vec!["audit", "verify", "--db", &db],
         vec!["audit", "list", "--db", &db],
+        // Refused before it connects: the file's sign-in decides.
+        vec![
+            "publish",
+            "--db",
+            &db,
+            "--server",
+            "host=/nonexistent user=cal dbname=zonewise",
+        ],
     ];
     for (command, _) in command_names()
         .into_iter()

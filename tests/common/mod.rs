@@ -10,6 +10,7 @@ use std::path::Path;
 
 pub mod app;
 pub mod cli;
+pub mod pg;
 pub mod tiny_county;
 pub mod workbook;
 

@@ -1,6 +1,7 @@
 //! Security and reliability: users, roles and what each may read; the audit log's
-//! hash chain; fuzzing every parser of outside files; and imports that stay all
-//! or nothing when the process is killed or the disk fills.
+//! hash chain; the team's PostgreSQL server enforcing the roles; fuzzing every
+//! parser of outside files; and imports that stay all or nothing when the process
+//! is killed or the disk fills.
 //!
 //! One test binary rather than one per file: each binary links DuckDB statically,
 //! and linking it once per file made every build link it some twenty times.
@@ -12,3 +13,4 @@ mod access;
 mod audit;
 mod fuzz;
 mod kill_ingest;
+mod server;

@@ -19,6 +19,7 @@ pub mod model_file;
 pub mod pipeline;
 pub mod report;
 pub mod risk;
+pub mod server;
 pub mod store;
 pub mod synth;
 pub mod uptake;

@@ -99,7 +99,7 @@ pub fn enable_command(db: &Path, user: &str, actor: &str) -> anyhow::Result<()> 
 /// A password for `user`: at a terminal asked twice without echo (failing with
 /// "the two passwords differ; `unchanged`" when they do), otherwise the first line
 /// of standard input, so scripts and tests can pipe one in.
-fn read_password(user: &str, unchanged: &str) -> anyhow::Result<String> {
+pub(crate) fn read_password(user: &str, unchanged: &str) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(format!("Password for {user}: "))?;
         let again = rpassword::prompt_password("Again: ")?;

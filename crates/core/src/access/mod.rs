@@ -8,7 +8,7 @@ mod aggregates;
 pub mod cli;
 mod lockout;
 mod manage;
-mod password;
+pub(crate) mod password;
 mod policy;
 mod role;
 mod users;

@@ -72,7 +72,7 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Gx5j2310y66M8KFCvTHjPg$
 /// Refuses a password that is blank or short once the spaces at either end are
 /// taken away, one of the [`BREACHED`] passwords (ignoring case), or one that
 /// contains the user's name (ignoring case).
-pub(super) fn check_password(user: &str, password: &str) -> Result<(), AccessError> {
+pub(crate) fn check_password(user: &str, password: &str) -> Result<(), AccessError> {
     let trimmed = password.trim();
     let refuse = |why: &str| Err(AccessError::Invalid(format!("the password {why}")));
     if trimmed.is_empty() {

@@ -5,7 +5,7 @@ use duckdb::Connection;
 
 use super::Action;
 use super::chain::{self, GENESIS_HASH, Hashed};
-use super::log::{ROW_COLUMNS, read_row};
+use super::log::{LogRow, ROW_COLUMNS, read_row};
 use crate::store::{self, StoreError};
 
 /// What is wrong with the log, at its first bad entry.
@@ -136,6 +136,56 @@ pub fn verify_with_anchor(
         "SELECT {ROW_COLUMNS} FROM app.audit_log ORDER BY seq"
     ))?;
     let rows = statement.query_map([], read_row)?;
+    let Walk {
+        entries,
+        last: previous,
+        genesis,
+        anchored_hash,
+        problem,
+    } = walk(rows, anchor.map(|a| a.seq))?;
+    let mut problem = problem;
+    let head_hash = (entries > 0).then(|| previous.clone());
+    if problem.is_none() {
+        problem = check_head(conn, entries, &previous)?;
+    }
+    if problem.is_none() {
+        problem = check_start(conn, genesis.as_deref())?;
+    }
+    if problem.is_none() {
+        problem = check_work(conn)?;
+    }
+    if problem.is_none()
+        && let Some(anchor) = anchor
+    {
+        problem = check_anchor(anchor, entries, anchored_hash.as_deref())
+            .or_else(|| check_anchored_genesis(anchor, genesis.as_deref()));
+    }
+    Ok(Verification {
+        entries,
+        head_hash,
+        genesis,
+        problem,
+    })
+}
+
+/// What reading the entries in order found: how many are chained, the last and
+/// first hashes, the hash of the anchored entry, and the first bad entry.
+pub(crate) struct Walk {
+    pub entries: i64,
+    /// The last good entry's hash (the genesis' prev_hash for an empty log).
+    pub last: String,
+    pub genesis: Option<String>,
+    pub anchored_hash: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+/// Reads stored entries in seq order and stops at the first that is missing, out of
+/// order, not linked to the one before, or not matching its hash: the part of
+/// verifying that is the same for the DuckDB file and the team server.
+pub(crate) fn walk<E>(
+    rows: impl IntoIterator<Item = Result<LogRow, E>>,
+    anchor_seq: Option<i64>,
+) -> Result<Walk, E> {
     let mut expected = 1i64;
     let mut previous = GENESIS_HASH.to_string();
     let mut anchored_hash = None;
@@ -206,7 +256,7 @@ pub fn verify_with_anchor(
             );
             break;
         }
-        if anchor.is_some_and(|a| a.seq == row.seq) {
+        if anchor_seq == Some(row.seq) {
             anchored_hash = Some(row.hash.clone());
         }
         if row.seq == 1 {
@@ -215,27 +265,11 @@ pub fn verify_with_anchor(
         previous = row.hash;
         expected += 1;
     }
-    let entries = expected - 1;
-    let head_hash = (entries > 0).then(|| previous.clone());
-    if problem.is_none() {
-        problem = check_head(conn, entries, &previous)?;
-    }
-    if problem.is_none() {
-        problem = check_start(conn, genesis.as_deref())?;
-    }
-    if problem.is_none() {
-        problem = check_work(conn)?;
-    }
-    if problem.is_none()
-        && let Some(anchor) = anchor
-    {
-        problem = check_anchor(anchor, entries, anchored_hash.as_deref())
-            .or_else(|| check_anchored_genesis(anchor, genesis.as_deref()));
-    }
-    Ok(Verification {
-        entries,
-        head_hash,
+    Ok(Walk {
+        entries: expected - 1,
+        last: previous,
         genesis,
+        anchored_hash,
         problem,
     })
 }
@@ -365,7 +399,7 @@ fn check_work(conn: &Connection) -> Result<Option<Problem>, StoreError> {
     Ok(None)
 }
 
-fn check_anchored_genesis(anchor: &Anchor, first: Option<&str>) -> Option<Problem> {
+pub(crate) fn check_anchored_genesis(anchor: &Anchor, first: Option<&str>) -> Option<Problem> {
     let wanted = anchor.genesis.as_deref()?;
     (first != Some(wanted)).then(|| Problem {
         seq: 1,
@@ -376,7 +410,7 @@ fn check_anchored_genesis(anchor: &Anchor, first: Option<&str>) -> Option<Proble
     })
 }
 
-fn check_anchor(anchor: &Anchor, entries: i64, found: Option<&str>) -> Option<Problem> {
+pub(crate) fn check_anchor(anchor: &Anchor, entries: i64, found: Option<&str>) -> Option<Problem> {
     let problem = |fault, message| {
         Some(Problem {
             seq: anchor.seq,
