@@ -3,8 +3,9 @@
 //! authority fades the rest of the map and marks its rate on the decile chart;
 //! picking an LSOA selects it on the map, and an LSOA clicked on the map marks the
 //! row that holds it. Each area's rate is marked better, similar or worse than
-//! the county's and a comparator's the user types (`uptake::compare`). Only
-//! suppressed figures reach it, as everywhere on this view.
+//! the county's and a comparator's (`uptake::compare`): another authority in the
+//! database (its published rate) or a rate the user types, such as England's.
+//! Only suppressed figures reach it, as everywhere on this view.
 
 use egui::RichText;
 
@@ -58,6 +59,82 @@ pub fn sorted_rows(rows: &[UptakeRow], measure: Measure, by_rate: bool) -> Vec<&
     sorted
 }
 
+/// What each area is compared with besides the county.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Benchmark {
+    /// Who it is, as the note under the tabs names it ("Dorset", "the rate typed").
+    pub name: String,
+    /// The column heading's word ("Dorset", "typed").
+    pub short: String,
+    /// The rate, or `None` when the authority's rate is withheld.
+    pub rate: Option<f64>,
+}
+
+/// The comparator chosen: another authority's rate from the same published
+/// tables (so nothing withheld is used; a withheld rate compares with nothing),
+/// else the rate typed, else none.
+pub fn benchmark(tables: &UptakeTables, measure: Measure, state: &MapState) -> Option<Benchmark> {
+    match &state.comparator_authority {
+        Some(code) => {
+            let row = tables.authorities.iter().find(|r| &r.code == code)?;
+            Some(Benchmark {
+                name: row.name.clone(),
+                short: row.name.clone(),
+                rate: rate_of(row, measure).map(|r| r.value),
+            })
+        }
+        None => state.comparator.map(|rate| Benchmark {
+            name: "the rate typed".to_string(),
+            short: "typed".to_string(),
+            rate: Some(rate),
+        }),
+    }
+}
+
+/// "Compare with": a rate typed (England's, say) or, when the database holds
+/// more than one authority, one of them.
+fn comparator_choice_ui(ui: &mut egui::Ui, tables: &UptakeTables, state: &mut MapState) {
+    if tables.authorities.len() > 1 {
+        let chosen = state
+            .comparator_authority
+            .as_ref()
+            .and_then(|code| tables.authorities.iter().find(|r| &r.code == code))
+            .map_or("a rate typed".to_string(), |r| r.name.clone());
+        egui::ComboBox::from_id_salt("comparator")
+            .selected_text(chosen)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.comparator_authority, None, "a rate typed");
+                for authority in &tables.authorities {
+                    ui.selectable_value(
+                        &mut state.comparator_authority,
+                        Some(authority.code.clone()),
+                        &authority.name,
+                    );
+                }
+            });
+    }
+    if state.comparator_authority.is_none() {
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut state.comparator_text)
+                .desired_width(80.0)
+                .hint_text("England %"),
+        );
+        if edit.changed() {
+            state.comparator = state
+                .comparator_text
+                .trim()
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .ok()
+                .filter(|v| (0.0..=100.0).contains(v))
+                .map(|v| v / 100.0);
+        }
+        edit.on_hover_text(
+            "A rate to compare each area with, such as England's from Fingertips, in %",
+        );
+    }
+}
+
 /// The table's section: level tabs, sort order, the rows, and what is picked.
 pub(super) fn area_table_ui(
     ui: &mut egui::Ui,
@@ -86,35 +163,25 @@ pub(super) fn area_table_ui(
         ui.label("Sort by");
         ui.selectable_value(&mut state.sort_by_rate, false, "name");
         ui.selectable_value(&mut state.sort_by_rate, true, "rate");
-        ui.add_space(12.0);
+    });
+    // On a row of its own: beside the tabs it ran off a 1280-point window.
+    ui.horizontal(|ui| {
         ui.label("Compare with");
-        let edit = ui.add(
-            egui::TextEdit::singleline(&mut state.comparator_text)
-                .desired_width(60.0)
-                .hint_text("England %"),
-        );
-        if edit.changed() {
-            state.comparator = state
-                .comparator_text
-                .trim()
-                .trim_end_matches('%')
-                .parse::<f64>()
-                .ok()
-                .filter(|v| (0.0..=100.0).contains(v))
-                .map(|v| v / 100.0);
-        }
-        edit.on_hover_text(
-            "A rate to compare each area with, such as England's from Fingertips, in %",
-        );
+        comparator_choice_ui(ui, tables, state);
     });
     let county_rate = rate_of(&tables.county, measure).map(|r| r.value);
+    let comparator = benchmark(tables, measure, state);
     ui.label(
         RichText::new(format!(
             "Better, similar or worse: whether the area's 95% interval lies above, includes or lies below the county's rate{}{}.",
             county_rate.map_or(String::new(), |r| format!(" ({:.1}%)", r * 100.0)),
-            state
-                .comparator
-                .map_or(String::new(), |c| format!(" and the comparator's ({:.1}%)", c * 100.0))
+            match &comparator {
+                Some(Benchmark { name, rate: Some(rate), .. }) =>
+                    format!(" and {name}'s ({:.1}%)", rate * 100.0),
+                Some(Benchmark { name, rate: None, .. }) =>
+                    format!("; {name}'s rate is withheld, so nothing is compared with it"),
+                None => String::new(),
+            }
         ))
         .weak()
         .small(),
@@ -172,12 +239,12 @@ pub(super) fn area_table_ui(
             ui.add(strong(&format!("{heading} (95% CI)")));
         });
         ui.add(strong("vs county"));
-        if state.comparator.is_some() {
+        if let Some(comparator) = &comparator {
             ui.add_space(8.0);
-            ui.add(strong("vs comparator"));
+            ui.add(strong(&format!("vs {}", comparator.short)));
         }
     });
-    let comparator = state.comparator;
+    let comparator = comparator.map(|c| c.rate);
     let mark = |ui: &mut egui::Ui, rate: Option<crate::uptake::Rate>, benchmark: Option<f64>| {
         let (text, colour) = match (rate, benchmark) {
             (Some(rate), Some(benchmark)) => {
@@ -260,9 +327,9 @@ pub(super) fn area_table_ui(
                     });
                 });
                 mark(ui, rate, county_rate);
-                if comparator.is_some() {
+                if let Some(benchmark) = comparator {
                     ui.add_space(8.0);
-                    mark(ui, rate, comparator);
+                    mark(ui, rate, benchmark);
                 }
             });
         }
@@ -443,5 +510,67 @@ mod tests {
             names(sorted_rows(&rows, Measure::Coverage, true)),
             ["Bridge", "Dale", "Coastal", "Abbey"]
         );
+    }
+
+    /// Two authorities, one with a published coverage of 41% and one whose
+    /// count is withheld. Choosing the first compares with its published rate
+    /// (and an area above its interval is better); choosing the second compares
+    /// with nothing; with no authority chosen, the rate typed is the comparator.
+    #[test]
+    fn another_authority_is_compared_by_its_published_rate_and_a_withheld_one_by_none() {
+        let authority = |code: &str, name: &str, coverage: Option<f64>| {
+            let mut r = row(code, name, coverage);
+            r.level = Level::Authority;
+            if coverage.is_none() {
+                r.withheld.attended = true;
+            }
+            r
+        };
+        let county = row("all", "County", Some(0.5));
+        let tables = UptakeTables {
+            service: "s".into(),
+            title: "S".into(),
+            description: String::new(),
+            reference_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+            has_invited: false,
+            lsoas: Vec::new(),
+            deciles: Vec::new(),
+            quintiles: Vec::new(),
+            zones: Vec::new(),
+            wards: Vec::new(),
+            authorities: vec![
+                authority("E1", "Dorset", Some(0.41)),
+                authority("E2", "Poole", None),
+            ],
+            county,
+            eligible_without_lsoa: None,
+            inequality: Vec::new(),
+            notes: Vec::new(),
+            source: String::new(),
+        };
+        let mut state = MapState {
+            comparator_authority: Some("E1".into()),
+            comparator: Some(0.9),
+            ..MapState::default()
+        };
+        let chosen = benchmark(&tables, Measure::Coverage, &state).expect("Dorset");
+        assert_eq!((chosen.name.as_str(), chosen.rate), ("Dorset", Some(0.41)));
+        let area = Rate {
+            value: 0.6,
+            lower: 0.5,
+            upper: 0.7,
+        };
+        assert_eq!(
+            compare(area, chosen.rate.expect("rate")),
+            Comparison::Better
+        );
+        state.comparator_authority = Some("E2".into());
+        let withheld = benchmark(&tables, Measure::Coverage, &state).expect("Poole");
+        assert_eq!(withheld.rate, None, "a withheld rate is never a benchmark");
+        state.comparator_authority = None;
+        let typed = benchmark(&tables, Measure::Coverage, &state).expect("typed");
+        assert_eq!(typed.rate, Some(0.9));
+        state.comparator = None;
+        assert!(benchmark(&tables, Measure::Coverage, &state).is_none());
     }
 }

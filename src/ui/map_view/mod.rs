@@ -107,6 +107,9 @@ pub struct MapState {
     /// A comparator's rate as typed (in %, e.g. England's), and as read.
     pub comparator_text: String,
     pub comparator: Option<f64>,
+    /// Another authority in the database to compare each area with instead of
+    /// the rate typed (its code); its published rate is the benchmark.
+    pub comparator_authority: Option<String>,
     /// Need beside provision: colour the mapped areas by eligible people
     /// against the rate (3×3 bivariate classes) instead of by rate classes.
     pub need_view: bool,
@@ -238,6 +241,7 @@ impl Default for MapState {
             trends: Default::default(),
             comparator_text: String::new(),
             comparator: None,
+            comparator_authority: None,
             level_chosen: false,
             need_view: false,
             defines_services: false,
