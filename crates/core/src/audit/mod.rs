@@ -16,7 +16,7 @@ pub use lock::{AppendLock, lock_for_append};
 pub use log::{Filter, LogRow, list, total};
 pub use staged_file::{PlaceError, StagedFile};
 pub use verify::{Anchor, Fault, Problem, Verification, verify, verify_with_anchor};
-pub(crate) use verify::{Walk, check_anchor, check_anchored_genesis, walk};
+pub(crate) use verify::{Walk, check_anchor, check_anchored_genesis, compare_head, walk};
 
 use duckdb::Connection;
 

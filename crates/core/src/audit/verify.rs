@@ -301,7 +301,17 @@ fn check_head(conn: &Connection, entries: i64, last: &str) -> Result<Option<Prob
             Fault::Head,
             format!("the log has {entries} entries but its recorded head (app.meta) is missing"),
         ),
-        Some((count, _)) if count > entries => problem(
+        Some((count, hash)) => compare_head(entries, last, count, &hash),
+    })
+}
+
+/// A log of `entries` ending in `last` against the head recorded beside it
+/// (`count` entries ending in `hash`; `app.meta` in the file, `app.audit_head` on
+/// the team server): fewer entries than recorded were deleted, more were added
+/// without moving the head, another last hash was rewritten.
+pub(crate) fn compare_head(entries: i64, last: &str, count: i64, hash: &str) -> Option<Problem> {
+    let (seq, fault, message) = if count > entries {
+        (
             entries + 1,
             Fault::Truncated,
             format!(
@@ -309,21 +319,29 @@ fn check_head(conn: &Connection, entries: i64, last: &str) -> Result<Option<Prob
                  log ends at entry {entries} (its last entries were deleted)",
                 entries + 1
             ),
-        ),
-        Some((count, _)) if count < entries => problem(
+        )
+    } else if count < entries {
+        (
             count + 1,
             Fault::Head,
             format!(
                 "entry {} onwards were added without moving the recorded head ({count} entries)",
                 count + 1
             ),
-        ),
-        Some((_, hash)) if hash != last => problem(
+        )
+    } else if hash != last {
+        (
             entries,
             Fault::Head,
             format!("entry {entries} is not the entry the recorded head names (its hash differs)"),
-        ),
-        Some(_) => None,
+        )
+    } else {
+        return None;
+    };
+    Some(Problem {
+        seq,
+        fault,
+        message,
     })
 }
 

@@ -7,7 +7,8 @@ use postgres::Client;
 use super::ServerError;
 use crate::audit::LogRow;
 use crate::audit::{
-    Anchor, Fault, Problem, Verification, Walk, check_anchor, check_anchored_genesis, walk,
+    Anchor, Fault, Problem, Verification, Walk, check_anchor, check_anchored_genesis, compare_head,
+    walk,
 };
 
 /// Checks every entry of the server's `app.audit_log` in order, then that the log
@@ -90,33 +91,8 @@ fn check_head(
             ),
         );
     };
-    if *count > entries {
-        return problem(
-            entries + 1,
-            Fault::Truncated,
-            format!(
-                "entries {} to {count} are missing: the head recorded {count} entries and the \
-                 log ends at entry {entries} (its last entries were deleted)",
-                entries + 1
-            ),
-        );
-    }
-    if *count < entries {
-        return problem(
-            count + 1,
-            Fault::Head,
-            format!(
-                "entry {} onwards were added without moving the recorded head ({count} entries)",
-                count + 1
-            ),
-        );
-    }
-    if hash != last {
-        return problem(
-            entries,
-            Fault::Head,
-            format!("entry {entries} is not the entry the recorded head names (its hash differs)"),
-        );
+    if let Some(problem) = compare_head(entries, last, *count, hash) {
+        return Some(problem);
     }
     if first != Some(genesis.as_str()) {
         return problem(
