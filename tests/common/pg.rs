@@ -122,19 +122,28 @@ impl Cluster {
         self.folder.path()
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// One of the server's programs, run as `nobody` when we are root (initdb
+    /// refuses root), from the cluster's folder, which `nobody` may enter.
+    fn command(&self, program: &str) -> Command {
         let binary = self.bin.join(program);
-        let output = if self.as_nobody {
-            Command::new("runuser")
+        if self.as_nobody {
+            let mut command = Command::new("runuser");
+            command
                 .args(["-u", "nobody", "--"])
-                .arg(&binary)
-                .args(args)
-                .current_dir(self.folder.path())
-                .output()
+                .arg(binary)
+                .current_dir(self.folder.path());
+            command
         } else {
-            Command::new(&binary).args(args).output()
+            Command::new(binary)
         }
-        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self
+            .command(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
         assert!(
             output.status.success(),
             "{program} {args:?} failed: {}{}",
@@ -147,18 +156,10 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data();
-        let binary = self.bin.join("pg_ctl");
-        let args = ["-D", path_str(&data), "-m", "immediate", "-w", "stop"];
-        let stopped = if self.as_nobody {
-            Command::new("runuser")
-                .args(["-u", "nobody", "--"])
-                .arg(&binary)
-                .args(args)
-                .current_dir(self.folder.path())
-                .output()
-        } else {
-            Command::new(&binary).args(args).output()
-        };
+        let stopped = self
+            .command("pg_ctl")
+            .args(["-D", path_str(&data), "-m", "immediate", "-w", "stop"])
+            .output();
         if let Err(error) = stopped {
             eprintln!("stopping the test cluster: {error}");
         }
