@@ -229,8 +229,8 @@ fn each_login_reads_exactly_what_its_role_may_and_no_one_reads_people_directly()
         .iter()
         .map(|row| row.get(0))
         .collect();
-    // The 19 published tables, the team's 5 and the screen's view.
-    assert_eq!(relations.len(), 25, "{relations:?}");
+    // The 19 published tables, the team's 6 and the screen's view.
+    assert_eq!(relations.len(), 26, "{relations:?}");
     for (login, role) in [
         (ANALYST, Role::Analyst),
         (SENIOR, Role::SeniorManager),
@@ -271,8 +271,20 @@ fn each_login_reads_exactly_what_its_role_may_and_no_one_reads_people_directly()
             assert!(is_refused(&error), "{login}: {error:?}");
         }
         // The audited functions: every role that sees people, never a commissioner.
-        let listed = client.query("SELECT * FROM app.list_families()", &[]);
-        assert_eq!(listed.is_ok(), role.sees_people(), "{login}");
+        let requested =
+            client.query_one("SELECT app.request_read('list_families', NULL, NULL)", &[]);
+        assert_eq!(requested.is_ok(), role.sees_people(), "{login}");
+        if let Ok(ticket) = requested {
+            let ticket: i64 = ticket.get(0);
+            client
+                .query("SELECT * FROM app.list_families($1)", &[&ticket])
+                .unwrap_or_else(|e| panic!("{login}: {e}"));
+        } else {
+            let error = client
+                .query("SELECT * FROM app.list_families(1)", &[])
+                .expect_err("a commissioner lists families");
+            assert!(is_refused(&error), "{login}: {error:?}");
+        }
         // Nobody writes the log but through the functions.
         let error = client
             .execute(
@@ -370,9 +382,24 @@ fn expected_families(
     families
 }
 
-fn listed_families(client: &mut Client) -> BTreeMap<String, Option<String>> {
+/// Step one of a person-level read: the entry, committed, and its ticket.
+fn request(client: &mut Client, kind: &str, subject: Option<&str>, reason: &str) -> i64 {
     client
-        .query("SELECT family_id, names FROM app.list_families()", &[])
+        .query_one(
+            "SELECT app.request_read($1, $2, $3)",
+            &[&kind, &subject, &reason],
+        )
+        .unwrap_or_else(|e| panic!("request {kind} {subject:?}: {e:?}"))
+        .get(0)
+}
+
+fn listed_families(client: &mut Client) -> BTreeMap<String, Option<String>> {
+    let ticket = request(client, "list_families", None, "");
+    client
+        .query(
+            "SELECT family_id, names FROM app.list_families($1)",
+            &[&ticket],
+        )
         .expect("list")
         .iter()
         .map(|row| (row.get(0), row.get(1)))
@@ -418,7 +445,10 @@ fn zone_logins_see_only_their_zones_and_the_screen_only_initials() {
         .expect("a family elsewhere");
     let before = team.last_seq();
     let error = zoe
-        .query("SELECT * FROM app.open_family($1, 'curious')", &[elsewhere])
+        .query(
+            "SELECT app.request_read('open_family', $1, 'curious')",
+            &[elsewhere],
+        )
         .expect_err("another zone's family");
     assert!(is_refused(&error), "{error:?}");
     assert_eq!(team.last_seq(), before);
@@ -435,7 +465,7 @@ fn zone_logins_see_only_their_zones_and_the_screen_only_initials() {
 }
 
 #[test]
-fn each_person_level_read_writes_exactly_one_entry_by_the_login() {
+fn each_request_to_read_people_writes_exactly_one_entry_by_the_login() {
     let team = Team::new();
     team.publish().expect("publish");
     let family = expected_families(&team.county, Some(&team.zone), false)
@@ -453,10 +483,16 @@ fn each_person_level_read_writes_exactly_one_entry_by_the_login() {
     };
     let mut zoe = team.connect(ZONE_MANAGER);
     let before = team.last_seq();
+    let ticket = request(
+        &mut zoe,
+        "open_family",
+        Some(&family),
+        "round table of 3 December",
+    );
     let rows = zoe
         .query(
-            "SELECT person_id FROM app.open_family($1, 'round table of 3 December')",
-            &[&family],
+            "SELECT person_id FROM app.open_family($1, $2)",
+            &[&ticket, &family],
         )
         .expect("open family");
     assert_eq!(rows.len() as i64, members);
@@ -470,12 +506,12 @@ fn each_person_level_read_writes_exactly_one_entry_by_the_login() {
         )
         .expect("events")
     };
+    let ticket = request(&mut zoe, "open_person", Some(&person), "");
     let opened = zoe
-        .query("SELECT * FROM app.open_person($1, '')", &[&person])
+        .query("SELECT * FROM app.open_person($1, $2)", &[&ticket, &person])
         .expect("open person");
     assert_eq!(opened.len() as i64, events);
-    zoe.query("SELECT * FROM app.list_families()", &[])
-        .expect("list");
+    listed_families(&mut zoe);
     assert_eq!(
         team.entries_after(before),
         [
@@ -501,6 +537,174 @@ fn each_person_level_read_writes_exactly_one_entry_by_the_login() {
     );
     let verification = server::verify(&mut team.connect(SENIOR), None).expect("verify");
     assert!(verification.is_intact(), "{}", verification.summary());
+}
+
+#[test]
+fn people_are_read_only_after_their_entry_has_committed_whatever_the_client_rolls_back() {
+    let team = Team::new();
+    team.publish().expect("publish");
+    let families = expected_families(&team.county, Some(&team.zone), false);
+    let family = families.keys().next().expect("a family").clone();
+    let conn = zonewise::store::open(&team.county).expect("open");
+    // Two people of the zone with events, and how many each has in the file.
+    let mut statement = conn
+        .prepare(
+            "SELECT p.person_id, count(*) FROM core.person p
+             JOIN core.family f ON f.family_id = p.family_id
+             JOIN core.event e ON e.person_id = p.person_id
+             WHERE f.zone_id = ? GROUP BY p.person_id ORDER BY p.person_id LIMIT 2",
+        )
+        .expect("prepare");
+    let people: Vec<(String, i64)> = statement
+        .query_map([&team.zone], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("people")
+        .map(|row| row.expect("row"))
+        .collect();
+    drop(statement);
+    drop(conn);
+    let [(person, events), (other_person, _)] = &people[..] else {
+        panic!("two people with events in {}: {people:?}", team.zone)
+    };
+    let open_person = |client: &mut Client, ticket: i64, person: &str| {
+        client.query("SELECT * FROM app.open_person($1, $2)", &[&ticket, &person])
+    };
+    let refused = |result: Result<Vec<postgres::Row>, postgres::Error>, says: &str| {
+        let error = result.expect_err(says);
+        assert!(is_refused(&error), "{says}: {error:?}");
+        assert!(
+            message(&error).contains(says),
+            "{says}: {}",
+            message(&error)
+        );
+    };
+    let mut zoe = team.connect(ZONE_MANAGER);
+    let before = team.last_seq();
+
+    // Request and read in one transaction: refused, and the rollback takes the
+    // entry and the ticket with it.
+    let mut tx = zoe.transaction().expect("begin");
+    let ticket: i64 = tx
+        .query_one(
+            "SELECT app.request_read('open_person', $1, 'in one go')",
+            &[person],
+        )
+        .expect("request")
+        .get(0);
+    refused(
+        tx.query("SELECT * FROM app.open_person($1, $2)", &[&ticket, person]),
+        "requested in this transaction",
+    );
+    tx.rollback().expect("rollback");
+    assert_eq!(team.last_seq(), before);
+    refused(
+        open_person(&mut zoe, ticket, person),
+        "is not a committed request",
+    );
+    // Nor under a savepoint, whose rows carry the subtransaction's id.
+    let mut tx = zoe.transaction().expect("begin");
+    let mut savepoint = tx.savepoint("request").expect("savepoint");
+    let ticket: i64 = savepoint
+        .query_one(
+            "SELECT app.request_read('open_person', $1, 'in a savepoint')",
+            &[person],
+        )
+        .expect("request")
+        .get(0);
+    savepoint.commit().expect("release");
+    refused(
+        tx.query("SELECT * FROM app.open_person($1, $2)", &[&ticket, person]),
+        "requested in this transaction",
+    );
+    tx.rollback().expect("rollback");
+    assert_eq!(team.last_seq(), before);
+
+    // A request not yet committed by another connection is not a ticket either;
+    // committed, it is.
+    let mut other = team.connect(ZONE_MANAGER);
+    let mut pending = other.transaction().expect("begin");
+    let ticket: i64 = pending
+        .query_one(
+            "SELECT app.request_read('open_person', $1, 'case review')",
+            &[person],
+        )
+        .expect("request")
+        .get(0);
+    refused(
+        open_person(&mut zoe, ticket, person),
+        "is not a committed request",
+    );
+    pending.commit().expect("commit");
+    assert_eq!(
+        open_person(&mut zoe, ticket, person)
+            .expect("read after the commit")
+            .len() as i64,
+        *events
+    );
+    // Read, then rolled back: the rows were returned and the entry stays.
+    let mut tx = zoe.transaction().expect("begin");
+    let rows = tx
+        .query("SELECT * FROM app.open_person($1, $2)", &[&ticket, person])
+        .expect("read in a transaction");
+    assert_eq!(rows.len() as i64, *events);
+    tx.rollback().expect("rollback");
+    assert_eq!(
+        team.entries_after(before),
+        [(
+            ZONE_MANAGER.to_string(),
+            "open_person".to_string(),
+            person.clone(),
+            Some("case review".to_string())
+        )]
+    );
+
+    // The ticket serves its login, its read and its subject only.
+    let mut sam = team.connect(SENIOR);
+    refused(open_person(&mut sam, ticket, person), "is not sam's");
+    refused(
+        open_person(&mut zoe, ticket, other_person),
+        &format!("is for open_person of {person}, not open_person of {other_person}"),
+    );
+    refused(
+        zoe.query("SELECT * FROM app.open_family($1, $2)", &[&ticket, &family]),
+        "is for open_person",
+    );
+    // Nobody writes a ticket but the request.
+    let error = zoe
+        .execute(
+            "INSERT INTO app.read_ticket VALUES (1, 'zoe', 'open_person', $1, now(), '1')",
+            &[person],
+        )
+        .expect_err("a forged ticket");
+    assert!(is_refused(&error), "{error:?}");
+    // Five minutes on, it has expired.
+    team.admin()
+        .execute(
+            "UPDATE app.read_ticket SET requested_at = requested_at - interval '6 minutes'
+             WHERE ticket = $1",
+            &[&ticket],
+        )
+        .expect("age the ticket");
+    refused(open_person(&mut zoe, ticket, person), "has expired");
+    // A ticket does not outlive the login's zones.
+    let ticket = request(&mut zoe, "open_person", Some(person), "");
+    team.admin()
+        .execute(
+            "DELETE FROM app.user_zone WHERE user_name = $1",
+            &[&ZONE_MANAGER],
+        )
+        .expect("take the zone away");
+    refused(
+        open_person(&mut zoe, ticket, person),
+        "is not in zoe's zones",
+    );
+
+    assert_eq!(team.entries_after(before).len(), 2);
+    let run = zonewise(
+        &["server", "verify", "--server", &team.url(SENIOR)],
+        &[],
+        "",
+    );
+    assert!(run.success, "{}", run.output());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 -- verdicts, the audit chain) lives in app and is never touched by a publish.
 -- The server enforces the roles: no login reads a person-level table directly;
 -- person-level reads go through the SECURITY DEFINER functions at the end, which
--- append their audit entry first. docs/server.md and docs/security.md.
+-- read only after their audit entry has committed. docs/server.md and docs/security.md.
 
 CREATE SCHEMA ref;
 CREATE SCHEMA core;
@@ -217,14 +217,115 @@ BEGIN
     END IF;
 END $$;
 
--- The family list of the login's zones, names masked on the projected screen.
-CREATE FUNCTION app.list_families()
-RETURNS TABLE (family_id text, zone_id text, lsoa_code text, members bigint, names text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Reading people takes two transactions, so that no client can read a person
+-- without a committed audit entry, whatever it rolls back. First
+-- app.request_read(kind, subject, reason) checks the login may read the subject,
+-- appends the entry and returns its sequence number as a ticket; the client
+-- commits. Then app.list_families(ticket), app.open_family(ticket, family) or
+-- app.open_person(ticket, person) return rows only for a ticket whose request
+-- committed before: entry and ticket are written together, so one not yet
+-- committed by another transaction is invisible, and one of the reader's own
+-- transaction is recognised by the top-level transaction id kept with it (a row's
+-- xmin would not do: written under a SAVEPOINT or in a plpgsql EXCEPTION block it
+-- holds the subtransaction's id, not pg_current_xact_id()'s). A ticket serves its
+-- login and subject for five minutes, however many reads it covers.
+CREATE TABLE app.read_ticket (
+    ticket bigint PRIMARY KEY, login text NOT NULL, kind text NOT NULL,
+    subject text NOT NULL, requested_at timestamp NOT NULL,
+    requested_in xid8 NOT NULL);
+
+-- The subject of the family list's entries: there is one list, the login's zones'.
+CREATE FUNCTION app.family_list_subject() RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'families of the current round'::text
+$$;
+
+-- Refuses unless the login may read `p_kind` of `p_subject` now: a role that sees
+-- people, and a family or person in the login's zones.
+CREATE FUNCTION app.check_read(p_kind text, p_subject text) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM app.require_people();
-    PERFORM app.audit_append(session_user::text, 'list_families',
-                             'families of the current round', NULL, '');
+    IF p_kind = 'open_family' THEN
+        IF NOT EXISTS (SELECT 1 FROM core.family f
+                       WHERE f.family_id = p_subject AND app.login_sees_zone(f.zone_id)) THEN
+            RAISE EXCEPTION 'permission denied: family % is not in %''s zones', p_subject, session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    ELSIF p_kind = 'open_person' THEN
+        IF NOT EXISTS (SELECT 1 FROM core.person p JOIN core.family f ON f.family_id = p.family_id
+                       WHERE p.person_id = p_subject AND app.login_sees_zone(f.zone_id)) THEN
+            RAISE EXCEPTION 'permission denied: person % is not in %''s zones', p_subject, session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    ELSIF p_kind IS DISTINCT FROM 'list_families' THEN
+        RAISE EXCEPTION 'unknown read %: ask for list_families, open_family or open_person', p_kind
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END $$;
+
+-- Step one: checks the login may read the subject (a refusal leaves no entry),
+-- appends the entry with its reason and returns the ticket. The family list's
+-- subject is fixed (give NULL). Expired tickets are removed here.
+CREATE FUNCTION app.request_read(p_kind text, p_subject text, p_reason text)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_subject text := CASE WHEN p_kind = 'list_families' THEN app.family_list_subject()
+                           ELSE p_subject END;
+    v_seq bigint;
+BEGIN
+    PERFORM app.check_read(p_kind, v_subject);
+    v_seq := app.audit_append(session_user::text, p_kind, v_subject, nullif(p_reason, ''), '');
+    DELETE FROM app.read_ticket
+        WHERE requested_at < clock_timestamp() AT TIME ZONE 'UTC' - interval '5 minutes';
+    INSERT INTO app.read_ticket VALUES (v_seq, session_user, p_kind, v_subject,
+        clock_timestamp() AT TIME ZONE 'UTC', pg_current_xact_id());
+    RETURN v_seq;
+END $$;
+
+-- Step two's check: refuses unless ticket `p_ticket` is the login's, for this read
+-- of this subject, requested in a transaction that committed before this one and
+-- less than five minutes ago; and unless the login may still read the subject
+-- (zones change).
+CREATE FUNCTION app.redeem_ticket(p_ticket bigint, p_kind text, p_subject text) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v app.read_ticket;
+BEGIN
+    SELECT * INTO v FROM app.read_ticket t
+        WHERE t.ticket = p_ticket
+          AND EXISTS (SELECT 1 FROM app.audit_log a
+                      WHERE a.seq = t.ticket AND a."user" = t.login
+                        AND a.action = t.kind AND a.subject = t.subject);
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'ticket % is not a committed request: call app.request_read and commit before reading', p_ticket
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v.requested_in = pg_current_xact_id_if_assigned() THEN
+        RAISE EXCEPTION 'ticket % was requested in this transaction: commit the request before reading', p_ticket
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v.login <> session_user THEN
+        RAISE EXCEPTION 'ticket % is not %''s', p_ticket, session_user
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v.kind <> p_kind OR v.subject IS DISTINCT FROM p_subject THEN
+        RAISE EXCEPTION 'ticket % is for % of %, not % of %', p_ticket, v.kind, v.subject,
+            p_kind, p_subject USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF v.requested_at < clock_timestamp() AT TIME ZONE 'UTC' - interval '5 minutes' THEN
+        RAISE EXCEPTION 'ticket % has expired (requested at %, tickets last five minutes)',
+            p_ticket, v.requested_at USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM app.check_read(p_kind, p_subject);
+END $$;
+
+-- The family list of the login's zones, names masked on the projected screen.
+CREATE FUNCTION app.list_families(p_ticket bigint)
+RETURNS TABLE (family_id text, zone_id text, lsoa_code text, members bigint, names text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM app.redeem_ticket(p_ticket, 'list_families', app.family_list_subject());
     RETURN QUERY
         SELECT f.family_id, f.zone_id, f.lsoa_code, f.members,
                string_agg(app.shown_name(p.given_name, p.family_name), ', '
@@ -235,38 +336,24 @@ BEGIN
         ORDER BY f.family_id;
 END $$;
 
--- A family's members, after recording the opening with its reason.
-CREATE FUNCTION app.open_family(p_family_id text, p_reason text)
+-- A family's members.
+CREATE FUNCTION app.open_family(p_ticket bigint, p_family_id text)
 RETURNS TABLE (person_id text, name text, birth_date date, sex text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM app.require_people();
-    IF NOT EXISTS (SELECT 1 FROM core.family f
-                   WHERE f.family_id = p_family_id AND app.login_sees_zone(f.zone_id)) THEN
-        RAISE EXCEPTION 'permission denied: family % is not in %''s zones', p_family_id, session_user
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM app.audit_append(session_user::text, 'open_family', p_family_id,
-                             nullif(p_reason, ''), '');
+    PERFORM app.redeem_ticket(p_ticket, 'open_family', p_family_id);
     RETURN QUERY
         SELECT p.person_id, app.shown_name(p.given_name, p.family_name), p.birth_date, p.sex
         FROM core.person p WHERE p.family_id = p_family_id
         ORDER BY p.birth_date, p.person_id;
 END $$;
 
--- A person's events (a child's page), after recording the opening.
-CREATE FUNCTION app.open_person(p_person_id text, p_reason text)
+-- A person's events (a child's page).
+CREATE FUNCTION app.open_person(p_ticket bigint, p_person_id text)
 RETURNS TABLE (source text, event_type text, event_date date, value double precision)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM app.require_people();
-    IF NOT EXISTS (SELECT 1 FROM core.person p JOIN core.family f ON f.family_id = p.family_id
-                   WHERE p.person_id = p_person_id AND app.login_sees_zone(f.zone_id)) THEN
-        RAISE EXCEPTION 'permission denied: person % is not in %''s zones', p_person_id, session_user
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    PERFORM app.audit_append(session_user::text, 'open_person', p_person_id,
-                             nullif(p_reason, ''), '');
+    PERFORM app.redeem_ticket(p_ticket, 'open_person', p_person_id);
     RETURN QUERY
         SELECT e.source, e.event_type, e.event_date, e.value
         FROM core.event e WHERE e.person_id = p_person_id
@@ -334,8 +421,8 @@ GRANT SELECT ON app.audit_log, app.audit_head TO zonewise_analyst, zonewise_seni
 -- Publishing: analysts replace the published tables (and cannot read the
 -- person-level ones directly: DELETE without a condition and COPY need no SELECT).
 GRANT DELETE, INSERT ON ALL TABLES IN SCHEMA ref, core, mart TO zonewise_analyst;
-GRANT EXECUTE ON FUNCTION app.list_families(), app.open_family(text, text),
-    app.open_person(text, text)
+GRANT EXECUTE ON FUNCTION app.request_read(text, text, text), app.list_families(bigint),
+    app.open_family(bigint, text), app.open_person(bigint, text)
     TO zonewise_analyst, zonewise_senior_manager, zonewise_zone_manager, zonewise_round_table;
 -- The round-table view's zone condition runs with the reader's rights.
 GRANT EXECUTE ON FUNCTION app.login_sees_zone(text) TO zonewise_analyst,
