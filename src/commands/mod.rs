@@ -97,7 +97,7 @@ pub enum Command {
         #[command(subcommand)]
         audit: audit::AuditCommand,
     },
-    /// The team's shared PostgreSQL server: initialise it, add logins, verify its audit log.
+    /// The team's shared PostgreSQL server: initialise it, add and manage logins, verify its audit log.
     Server {
         #[command(subcommand)]
         server: server::ServerCommand,

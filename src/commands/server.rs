@@ -1,4 +1,5 @@
-//! `zonewise server init|add-user|verify` and `zonewise publish`: the team's shared
+//! `zonewise server init|add-user|change-user|set-password|disable-user|enable-user|verify`
+//! and `zonewise publish`: the team's shared
 //! PostgreSQL server; the bodies are in `server::cli`.
 
 use std::path::PathBuf;
@@ -36,6 +37,50 @@ pub enum ServerCommand {
         #[arg(long, value_delimiter = ',')]
         zone: Vec<String>,
     },
+    /// Change a login's role and/or zones, as `zonewise user change` does in a file.
+    ChangeUser {
+        /// The server and database, as the owner (or a role that may create roles).
+        #[arg(long)]
+        server: String,
+        /// The login's name.
+        #[arg(long)]
+        name: String,
+        /// The new role.
+        #[arg(long, ignore_case = true)]
+        role: Option<Role>,
+        /// The login's zones, replacing the ones it has (a comma list; '' for none).
+        #[arg(long, value_delimiter = ',')]
+        zone: Option<Vec<String>>,
+    },
+    /// Set a new password for a login (asked twice, or one line from standard input),
+    /// sent only as a SCRAM-SHA-256 verifier.
+    SetPassword {
+        /// The server and database, as the owner (or a role that may create roles).
+        #[arg(long)]
+        server: String,
+        /// The login's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Stop a login connecting, and end its open connections where allowed; the role
+    /// stays, as the audit log names it.
+    DisableUser {
+        /// The server and database, as the owner (or a role that may create roles).
+        #[arg(long)]
+        server: String,
+        /// The login's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Let a disabled login connect again.
+    EnableUser {
+        /// The server and database, as the owner (or a role that may create roles).
+        #[arg(long)]
+        server: String,
+        /// The login's name.
+        #[arg(long)]
+        name: String,
+    },
     /// Check the server's audit chain; exits non-zero naming the first bad entry.
     Verify {
         /// The server and database, as a login that may read the audit log.
@@ -58,6 +103,19 @@ impl ServerCommand {
                 role,
                 zone,
             } => cli::add_user_command(&server, &name, role, &zone),
+            ServerCommand::ChangeUser {
+                server,
+                name,
+                role,
+                zone,
+            } => cli::change_user_command(&server, &name, role, zone.as_deref()),
+            ServerCommand::SetPassword { server, name } => {
+                cli::set_password_command(&server, &name)
+            }
+            ServerCommand::DisableUser { server, name } => {
+                cli::disable_user_command(&server, &name)
+            }
+            ServerCommand::EnableUser { server, name } => cli::enable_user_command(&server, &name),
             ServerCommand::Verify { server, anchor } => {
                 cli::verify_command(&server, anchor.as_ref())
             }

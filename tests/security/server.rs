@@ -707,6 +707,202 @@ fn people_are_read_only_after_their_entry_has_committed_whatever_the_client_roll
     assert!(run.success, "{}", run.output());
 }
 
+/// (subject, detail) of the `manage_users` entries after `after`, all by the
+/// cluster's administrator.
+fn managed_after(team: &Team, after: i64) -> Vec<(String, String)> {
+    team.admin()
+        .query(
+            "SELECT subject, detail, \"user\" FROM app.audit_log
+             WHERE seq > $1 AND action = 'manage_users' ORDER BY seq",
+            &[&after],
+        )
+        .expect("log")
+        .iter()
+        .map(|row| {
+            assert_eq!(row.get::<_, String>(2), crate::common::pg::ADMIN);
+            (row.get(0), row.get(1))
+        })
+        .collect()
+}
+
+#[test]
+fn logins_are_changed_disabled_and_enabled_from_the_command_line_each_in_the_chain() {
+    let team = Team::new();
+    team.publish().expect("publish");
+    let admin = team.cluster.admin_url("council");
+    let server = |args: &[&str], stdin: &str| {
+        let mut all = vec!["server", args[0], "--server", &admin];
+        all.extend(&args[1..]);
+        zonewise(&all, &[], stdin)
+    };
+    let before = team.last_seq();
+    let direct_families = |client: &mut Client| -> BTreeSet<String> {
+        client
+            .query("SELECT family_id FROM core.family", &[])
+            .expect("families")
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    };
+    let other_zone: String = duckdb_scalar(
+        &team.county,
+        &format!(
+            "SELECT max(zone_id) FROM core.family WHERE zone_id IS NOT NULL AND zone_id <> '{}'",
+            team.zone
+        ),
+    );
+    let theirs = expected_families(&team.county, Some(&other_zone), false);
+    assert!(!theirs.is_empty());
+
+    // New zones: row-level security and the functions show the new zone's
+    // families at the login's next query, on a connection opened before.
+    let mut zoe = team.connect(ZONE_MANAGER);
+    let run = server(
+        &["change-user", "--name", ZONE_MANAGER, "--zone", &other_zone],
+        "",
+    );
+    assert!(run.success, "{}", run.output());
+    assert_eq!(direct_families(&mut zoe), theirs.keys().cloned().collect());
+    assert_eq!(listed_families(&mut zoe), theirs);
+    // The same again changes nothing and is refused; zones are checked against the role.
+    let run = server(
+        &["change-user", "--name", ZONE_MANAGER, "--zone", &other_zone],
+        "",
+    );
+    assert!(
+        !run.success && run.stderr.contains("nothing to change"),
+        "{}",
+        run.output()
+    );
+    let run = server(&["change-user", "--name", ZONE_MANAGER, "--zone", ""], "");
+    assert!(
+        !run.success && run.stderr.contains("give --zone"),
+        "{}",
+        run.output()
+    );
+    let run = server(
+        &[
+            "change-user",
+            "--name",
+            ZONE_MANAGER,
+            "--role",
+            "senior_manager",
+        ],
+        "",
+    );
+    assert!(
+        !run.success && run.stderr.contains("every zone or none"),
+        "{}",
+        run.output()
+    );
+    // A new role: every family.
+    let run = server(
+        &[
+            "change-user",
+            "--name",
+            ZONE_MANAGER,
+            "--role",
+            "senior_manager",
+            "--zone",
+            "",
+        ],
+        "",
+    );
+    assert!(run.success, "{}", run.output());
+    let every = expected_families(&team.county, None, false);
+    assert_eq!(direct_families(&mut zoe), every.keys().cloned().collect());
+    assert!(
+        server::verify(&mut zoe, None)
+            .expect("reads the log")
+            .is_intact()
+    );
+    drop(zoe);
+
+    // A new password: the old one no longer connects, the new one does; a weak one
+    // is refused and changes nothing.
+    const NEW_PASSWORD: &str = "a new and longer pass phrase";
+    let run = server(&["set-password", "--name", SCREEN], "short\n");
+    assert!(!run.success, "{}", run.output());
+    let run = server(
+        &["set-password", "--name", SCREEN],
+        &format!("{NEW_PASSWORD}\n"),
+    );
+    assert!(run.success, "{}", run.output());
+    assert!(Client::connect(&team.url(SCREEN), NoTls).is_err());
+    let screen_url = team.cluster.url_as(SCREEN, NEW_PASSWORD, "council");
+    Client::connect(&screen_url, NoTls).expect("the new password");
+
+    // Disabled: cannot connect, and an open connection is ended.
+    let mut open = team.connect(COMMISSIONER);
+    let run = server(&["disable-user", "--name", COMMISSIONER], "");
+    assert!(run.success, "{}", run.output());
+    assert!(
+        run.stdout.contains("Ended its 1 open connection"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        open.query("SELECT 1", &[]).is_err(),
+        "an open connection survived"
+    );
+    let error = Client::connect(&team.url(COMMISSIONER), NoTls)
+        .err()
+        .expect("a disabled login connected");
+    assert!(
+        message(&error).contains("not permitted to log in"),
+        "{error:?}"
+    );
+    let run = server(&["disable-user", "--name", COMMISSIONER], "");
+    assert!(
+        !run.success && run.stderr.contains("already disabled"),
+        "{}",
+        run.output()
+    );
+    let run = server(&["enable-user", "--name", COMMISSIONER], "");
+    assert!(run.success, "{}", run.output());
+    team.connect(COMMISSIONER);
+
+    // Names are checked as add-user checks them; the server's own roles and
+    // unknown names are refused.
+    for (name, says) in [
+        ("Zoe; DROP TABLE core.person", "not a login name"),
+        ("zonewise_analyst", "kept for the server's own roles"),
+        (crate::common::pg::ADMIN, "is not a Zonewise login"),
+        ("nobody_here", "has no login named"),
+    ] {
+        for command in ["disable-user", "enable-user", "change-user"] {
+            let run = server(&[command, "--name", name], "");
+            assert!(
+                !run.success && run.stderr.contains(says),
+                "{command} {name}: {}",
+                run.output()
+            );
+        }
+    }
+
+    assert_eq!(
+        managed_after(&team, before),
+        [
+            (
+                ZONE_MANAGER.to_string(),
+                format!("zones {} -> {other_zone}", team.zone)
+            ),
+            (
+                ZONE_MANAGER.to_string(),
+                format!("role zone_manager -> senior_manager; zones {other_zone} -> none")
+            ),
+            (SCREEN.to_string(), "password reset".to_string()),
+            (COMMISSIONER.to_string(), "disabled".to_string()),
+            (COMMISSIONER.to_string(), "enabled".to_string()),
+        ]
+    );
+    assert!(
+        server::verify(&mut team.admin(), None)
+            .expect("verify")
+            .is_intact()
+    );
+}
+
 #[test]
 fn appends_from_many_clients_at_once_keep_one_chain_and_an_edit_is_found() {
     let team = Team::new();

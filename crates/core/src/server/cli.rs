@@ -1,10 +1,14 @@
-//! `zonewise server init|add-user|verify` and `zonewise publish` on the command
+//! `zonewise server init|add-user|change-user|set-password|disable-user|enable-user|verify`
+//! and `zonewise publish` on the command
 //! line. The server checks who may do each (the login in `--server`); `publish`
 //! also signs in to the DuckDB file, which records the release as an export.
 
 use std::path::Path;
 
-use super::{ServerError, add_login, connect, describe, init, publish, verify};
+use super::{
+    OpenSessions, ServerError, add_login, change_login, connect, describe, disable_login,
+    enable_login, init, publish, set_password, verify,
+};
 use crate::access::{Role, Session};
 use crate::audit::{self, Action, Anchor, Entry};
 use crate::store;
@@ -42,6 +46,56 @@ pub fn add_user_command(url: &str, name: &str, role: Role, zones: &[String]) -> 
             format!(" for {}", zones.join(", "))
         }
     );
+    Ok(())
+}
+
+/// `zonewise server change-user`: a login's role and/or zones (`zones` replaces them).
+pub fn change_user_command(
+    url: &str,
+    name: &str,
+    role: Option<Role>,
+    zones: Option<&[String]>,
+) -> anyhow::Result<()> {
+    let mut client = connect(url)?;
+    change_login(&mut client, name, role, zones)?;
+    println!("Changed login {name} on {}", describe(url));
+    Ok(())
+}
+
+/// `zonewise server set-password`: read as `add-user` reads one.
+pub fn set_password_command(url: &str, name: &str) -> anyhow::Result<()> {
+    let mut client = connect(url)?;
+    let password = crate::access::cli::read_password(name, "the password was not changed")?;
+    set_password(&mut client, name, &password)?;
+    println!("New password set for login {name} on {}", describe(url));
+    Ok(())
+}
+
+/// `zonewise server disable-user`: the login can no longer connect; says what became
+/// of its open connections.
+pub fn disable_user_command(url: &str, name: &str) -> anyhow::Result<()> {
+    let mut client = connect(url)?;
+    let sessions = disable_login(&mut client, name)?;
+    println!(
+        "Disabled login {name} on {}: it can no longer connect",
+        describe(url)
+    );
+    match sessions {
+        OpenSessions::Ended(0) => {}
+        OpenSessions::Ended(n) => println!("Ended its {n} open connection(s)"),
+        OpenSessions::Left(n) => println!(
+            "Its {n} open connection(s) stay open until they end: only a superuser or a \
+             member of pg_signal_backend may end them (pg_terminate_backend)"
+        ),
+    }
+    Ok(())
+}
+
+/// `zonewise server enable-user`: a disabled login may connect again.
+pub fn enable_user_command(url: &str, name: &str) -> anyhow::Result<()> {
+    let mut client = connect(url)?;
+    enable_login(&mut client, name)?;
+    println!("Login {name} may connect to {} again", describe(url));
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The team's shared PostgreSQL server (issue 17): `init` creates its schemas,
 //! Zonewise's roles as database roles, row-level security and the audited
-//! functions that are the only way to read people; `user` adds logins; `publish`
+//! functions that are the only way to read people; `user` adds and changes logins; `publish`
 //! copies what the views read from the analyst's DuckDB file in one transaction;
 //! `audit` verifies the server's audit chain. The server, not the app, enforces
 //! who sees what, so a login connecting with `psql` gets no more than through
@@ -15,7 +15,7 @@ mod user;
 pub use audit::verify;
 pub use init::init;
 pub use publish::{PUBLISHED_TABLES, Published, publish};
-pub use user::add_login;
+pub use user::{OpenSessions, add_login, change_login, disable_login, enable_login, set_password};
 
 use std::io::IsTerminal;
 
