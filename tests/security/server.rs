@@ -22,27 +22,27 @@ use crate::common::pg::Cluster;
 const PASSWORD: &str = "correct horse battery staple";
 
 /// The logins of a team: one per role.
-const ANALYST: &str = "ana";
-const SENIOR: &str = "sam";
-const ZONE_MANAGER: &str = "zoe";
-const SCREEN: &str = "rita";
-const COMMISSIONER: &str = "cal";
+pub(crate) const ANALYST: &str = "ana";
+pub(crate) const SENIOR: &str = "sam";
+pub(crate) const ZONE_MANAGER: &str = "zoe";
+pub(crate) const SCREEN: &str = "rita";
+pub(crate) const COMMISSIONER: &str = "cal";
 
 /// A cluster with an initialised database `council`, one login per role, and a
 /// copy of an assessed county (linked, criteria, scores from the sample model,
 /// uptake published).
-struct Team {
-    cluster: Cluster,
+pub(crate) struct Team {
+    pub(crate) cluster: Cluster,
     _dir: tempfile::TempDir,
-    county: PathBuf,
+    pub(crate) county: PathBuf,
     /// The zone of the zone manager and the screen: the county's first with families.
-    zone: String,
+    pub(crate) zone: String,
 }
 
 impl Team {
     /// Made through the command line, as an IT team would: `server init`, then
     /// `server add-user` with the password on standard input.
-    fn new() -> Team {
+    pub(crate) fn new() -> Team {
         let dir = tempfile::tempdir().expect("dir");
         let county = crate::common::app::assessed_county(dir.path(), 120, 17);
         {
@@ -106,26 +106,29 @@ impl Team {
         }
     }
 
-    fn url(&self, login: &str) -> String {
+    pub(crate) fn url(&self, login: &str) -> String {
         self.cluster.url_as(login, PASSWORD, "council")
     }
 
-    fn connect(&self, login: &str) -> Client {
+    pub(crate) fn connect(&self, login: &str) -> Client {
         Client::connect(&self.url(login), NoTls).unwrap_or_else(|e| panic!("{login}: {e}"))
     }
 
-    fn admin(&self) -> Client {
+    pub(crate) fn admin(&self) -> Client {
         Client::connect(&self.cluster.admin_url("council"), NoTls).expect("admin")
     }
 
     /// Publishes the county as the analyst, through the library.
-    fn publish(&self) -> Result<server::Published, server::ServerError> {
+    pub(crate) fn publish(&self) -> Result<server::Published, server::ServerError> {
         let duck = zonewise::store::open(&self.county).expect("open");
         server::publish(&duck, &mut self.connect(ANALYST), |_| Ok(()))
     }
 
     /// (user, action, subject, reason) of the server's entries after `after`.
-    fn entries_after(&self, after: i64) -> Vec<(String, String, String, Option<String>)> {
+    pub(crate) fn entries_after(
+        &self,
+        after: i64,
+    ) -> Vec<(String, String, String, Option<String>)> {
         self.admin()
             .query(
                 "SELECT \"user\", action, subject, reason FROM app.audit_log
@@ -138,7 +141,7 @@ impl Team {
             .collect()
     }
 
-    fn last_seq(&self) -> i64 {
+    pub(crate) fn last_seq(&self) -> i64 {
         self.admin()
             .query_one("SELECT coalesce(max(seq), 0) FROM app.audit_log", &[])
             .expect("seq")
@@ -146,7 +149,7 @@ impl Team {
     }
 }
 
-fn duckdb_scalar<T: duckdb::types::FromSql>(db: &Path, sql: &str) -> T {
+pub(crate) fn duckdb_scalar<T: duckdb::types::FromSql>(db: &Path, sql: &str) -> T {
     let conn = zonewise::store::open(db).expect("open");
     conn.query_row(sql, [], |row| row.get(0)).expect(sql)
 }
@@ -328,7 +331,7 @@ fn each_login_reads_exactly_what_its_role_may_and_no_one_reads_people_directly()
 
 /// (family, names) of every family in `zone` (all families when `None`), the
 /// names as the server should show them: in full, or as initials.
-fn expected_families(
+pub(crate) fn expected_families(
     db: &Path,
     zone: Option<&str>,
     initials: bool,
@@ -383,7 +386,7 @@ fn expected_families(
 }
 
 /// Step one of a person-level read: the entry, committed, and its ticket.
-fn request(client: &mut Client, kind: &str, subject: Option<&str>, reason: &str) -> i64 {
+pub(crate) fn request(client: &mut Client, kind: &str, subject: Option<&str>, reason: &str) -> i64 {
     client
         .query_one(
             "SELECT app.request_read($1, $2, $3)",
@@ -1005,7 +1008,7 @@ fn appends_from_many_clients_at_once_keep_one_chain_and_an_edit_is_found() {
 }
 
 /// Row counts of every published table on the server.
-fn server_counts(client: &mut Client) -> BTreeMap<String, i64> {
+pub(crate) fn server_counts(client: &mut Client) -> BTreeMap<String, i64> {
     server::PUBLISHED_TABLES
         .iter()
         .map(|table| {
@@ -1019,7 +1022,7 @@ fn server_counts(client: &mut Client) -> BTreeMap<String, i64> {
 }
 
 /// The same, counted in the file.
-fn file_counts(db: &Path) -> BTreeMap<String, i64> {
+pub(crate) fn file_counts(db: &Path) -> BTreeMap<String, i64> {
     let conn = zonewise::store::open(db).expect("open");
     server::PUBLISHED_TABLES
         .iter()
@@ -1177,6 +1180,6 @@ fn a_publish_that_fails_midway_leaves_the_previous_release_whole() {
     assert_eq!(team.last_seq(), log_before, "no publish entry");
 }
 
-fn path(path: &Path) -> &str {
+pub(crate) fn path(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
