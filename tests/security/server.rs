@@ -907,6 +907,111 @@ fn logins_are_changed_disabled_and_enabled_from_the_command_line_each_in_the_cha
 }
 
 #[test]
+fn an_owner_that_is_not_a_superuser_sets_up_and_manages_logins_as_documented() {
+    // docs/server.md's set-up: a CREATEROLE owner, not a superuser, owns the database.
+    let cluster = Cluster::start();
+    let owner_password = "the owners own long password";
+    let mut admin = Client::connect(&cluster.admin_url("postgres"), NoTls).expect("admin");
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE zonewise_owner LOGIN CREATEROLE PASSWORD '{owner_password}'"
+        ))
+        .expect("owner");
+    admin
+        .batch_execute("CREATE DATABASE council OWNER zonewise_owner")
+        .expect("database");
+    let owner = cluster.url_as("zonewise_owner", owner_password, "council");
+    let server = |args: &[&str], stdin: &str| {
+        let mut all = vec!["server", args[0], "--server", &owner];
+        all.extend(&args[1..]);
+        zonewise(&all, &[], stdin)
+    };
+    let run = server(&["init"], "");
+    assert!(run.success, "{}", run.output());
+    let run = server(
+        &[
+            "add-user",
+            "--name",
+            ZONE_MANAGER,
+            "--role",
+            "zone_manager",
+            "--zone",
+            "Z1",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(run.success, "{}", run.output());
+    let zoe_url = cluster.url_as(ZONE_MANAGER, PASSWORD, "council");
+    let run = server(
+        &["change-user", "--name", ZONE_MANAGER, "--zone", "Z2,Z3"],
+        "",
+    );
+    assert!(run.success, "{}", run.output());
+    let mut zoe = Client::connect(&zoe_url, NoTls).expect("zoe");
+    let zones: Vec<String> = zoe
+        .query("SELECT zone_id FROM app.user_zone ORDER BY 1", &[])
+        .expect("her zones")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(zones, ["Z2", "Z3"]);
+    // PostgreSQL lets only a superuser or a member of pg_signal_backend end
+    // another role's connections: the open one stays, and the command says so.
+    let run = server(&["disable-user", "--name", ZONE_MANAGER], "");
+    assert!(run.success, "{}", run.output());
+    assert!(
+        run.stdout.contains("Its 1 open connection(s) stay open"),
+        "{}",
+        run.output()
+    );
+    zoe.query("SELECT 1", &[])
+        .expect("the open connection stays");
+    assert!(
+        Client::connect(&zoe_url, NoTls).is_err(),
+        "a disabled login connected"
+    );
+    let run = server(&["enable-user", "--name", ZONE_MANAGER], "");
+    assert!(run.success, "{}", run.output());
+    let run = server(
+        &["set-password", "--name", ZONE_MANAGER],
+        "another long pass phrase\n",
+    );
+    assert!(run.success, "{}", run.output());
+    Client::connect(
+        &cluster.url_as(ZONE_MANAGER, "another long pass phrase", "council"),
+        NoTls,
+    )
+    .expect("the new password");
+    // The owner's own role is not a Zonewise login to change.
+    let run = server(&["disable-user", "--name", "zonewise_owner"], "");
+    assert!(!run.success && run.stderr.contains("kept for the server's own roles"));
+    let details: Vec<String> = Client::connect(&owner, NoTls)
+        .expect("owner")
+        .query(
+            "SELECT \"user\" || ': ' || action || ' ' || subject || ' ' || detail
+             FROM app.audit_log ORDER BY seq",
+            &[],
+        )
+        .expect("log")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "zonewise_owner: create_database database created by zonewise server init",
+            "zonewise_owner: manage_users zoe added as zone_manager, zones Z1",
+            "zonewise_owner: manage_users zoe zones Z1 -> Z2, Z3",
+            "zonewise_owner: manage_users zoe disabled",
+            "zonewise_owner: manage_users zoe enabled",
+            "zonewise_owner: manage_users zoe password reset",
+        ]
+    );
+    let run = server(&["verify"], "");
+    assert!(run.success, "{}", run.output());
+}
+
+#[test]
 fn appends_from_many_clients_at_once_keep_one_chain_and_an_edit_is_found() {
     let team = Team::new();
     // Text that JSON must escape, hashed alike by the server's plpgsql and by Rust.
