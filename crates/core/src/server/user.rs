@@ -112,9 +112,9 @@ fn check_zones(role: Role, zones: &[String]) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// `password`, checked as `zonewise user add` checks one, as the quoted literal of
-/// its SCRAM-SHA-256 verifier, computed here so that neither the statement nor the
-/// server's log ever holds the password itself.
+/// The quoted literal of `password`'s SCRAM-SHA-256 verifier (4096 iterations,
+/// random salt), computed here so that neither the statement nor the server's log
+/// ever holds the password itself.
 fn scram_verifier(
     tx: &mut postgres::Transaction<'_>,
     password: &str,
@@ -145,9 +145,10 @@ struct Login {
 }
 
 /// Login `name`, its changes serialised by a transaction-scoped advisory lock on
-/// its name (two at once would each read the zones before the other wrote). Refused for a name that is no login of the server, and for a role that is not a
-/// Zonewise login (a member of exactly one Zonewise group, not a superuser): the
-/// server's own roles are the IT team's, not `zonewise`'s, to change.
+/// its name (two at once would each read the zones before the other wrote).
+/// Refused for a name that is no login of the server, and for a role that is not
+/// a Zonewise login (a member of exactly one Zonewise group, not a superuser):
+/// the server's own roles are the IT team's, not `zonewise`'s, to change.
 fn existing_login(tx: &mut postgres::Transaction<'_>, name: &str) -> Result<Login, ServerError> {
     check_login_name(name)?;
     tx.execute(
