@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod capacity;
+pub mod claims;
 pub mod features;
 pub mod ingest;
 pub mod link;
@@ -87,6 +88,9 @@ pub enum Command {
     /// List each zone's round-table capacity (families discussed a round, which
     /// decides what is flagged), or set one zone's.
     Capacity(capacity::CapacityCommand),
+    /// Supporting Families outcome claims: the families in a plan that made
+    /// significant and sustained progress, as a CSV with each rule's evidence.
+    Claims(claims::ClaimsCommand),
     /// Users and their roles.
     User {
         #[command(subcommand)]
@@ -128,6 +132,7 @@ pub enum CommandName {
     Evaluate,
     Quality,
     Capacity,
+    Claims,
     User,
     Audit,
     Server,
@@ -152,6 +157,7 @@ impl CommandName {
             CommandName::Evaluate => "evaluate",
             CommandName::Quality => "quality",
             CommandName::Capacity => "capacity",
+            CommandName::Claims => "claims",
             CommandName::User => "user",
             CommandName::Audit => "audit",
             CommandName::Server => "server",
@@ -185,6 +191,7 @@ impl CommandName {
             | CommandName::Quality
             | CommandName::Capacity
             | CommandName::Publish => Some(Capability::RunPipeline),
+            CommandName::Claims => Some(Capability::ClaimOutcomes),
             CommandName::User => Some(Capability::ManageUsers),
             CommandName::Audit => Some(Capability::ReadAuditLog),
         }
@@ -208,6 +215,7 @@ impl Command {
             Command::Evaluate(_) => CommandName::Evaluate,
             Command::Quality(_) => CommandName::Quality,
             Command::Capacity(_) => CommandName::Capacity,
+            Command::Claims(_) => CommandName::Claims,
             Command::User { .. } => CommandName::User,
             Command::Audit { .. } => CommandName::Audit,
             Command::Server { .. } => CommandName::Server,
@@ -235,6 +243,7 @@ impl Command {
             Command::Evaluate(command) => Some(command.db.clone()),
             Command::Quality(command) => Some(command.database()),
             Command::Capacity(command) => Some(command.db.clone()),
+            Command::Claims(command) => Some(command.db.clone()),
             Command::User { user } => Some(user.database().to_path_buf()),
             Command::Audit { audit } => Some(audit.database().to_path_buf()),
             Command::Publish(command) => Some(command.db.clone()),
@@ -267,6 +276,7 @@ impl Command {
             Command::Evaluate(command) => command.run(),
             Command::Quality(command) => command.run(),
             Command::Capacity(command) => command.run(&session),
+            Command::Claims(command) => command.run(&session),
             Command::User { user } => user.run(&session),
             Command::Audit { audit } => audit.run(),
             Command::Server { server } => server.run(),

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use duckdb::Connection;
 
 use super::{
-    audit_view, data_view, families_view, linkage_view, map_view, models_view, overview, users_view,
+    audit_view, data_view, families_view, linkage_view, map_view, models_view, overview,
+    round_table, users_view,
 };
 use crate::access::Session;
 use crate::ingest::SourceQuality;
@@ -19,6 +20,7 @@ use crate::report::audit::AuditFigures;
 use crate::report::families::FamiliesFigures;
 use crate::report::map::MapFigures;
 use crate::report::models::ModelFigures;
+use crate::report::outcomes::OutcomesFigures;
 use crate::report::overview::OverviewFigures;
 
 /// A piece of the county's data read on its own. Views that show the same data
@@ -40,11 +42,13 @@ pub enum Part {
     /// Users and the zones they may be given.
     Users,
     Models,
+    /// What became of the families round tables discussed (Round table).
+    Outcomes,
 }
 
 impl Part {
     /// Every part.
-    pub const ALL: [Part; 8] = [
+    pub const ALL: [Part; 9] = [
         Part::Overview,
         Part::Quality,
         Part::Linkage,
@@ -53,6 +57,7 @@ impl Part {
         Part::Audit,
         Part::Users,
         Part::Models,
+        Part::Outcomes,
     ];
 
     /// Reads this part for `session`, on a worker. The readers apply the role's
@@ -69,6 +74,7 @@ impl Part {
             Part::Audit => PartData::Audit(audit_view::read(conn)?),
             Part::Users => PartData::Users(users_view::read(conn)?),
             Part::Models => PartData::Models(Box::new(models_view::read(conn)?)),
+            Part::Outcomes => PartData::Outcomes(round_table::read_outcomes(conn, session)?),
         })
     }
 }
@@ -83,6 +89,7 @@ pub enum PartData {
     Audit(AuditFigures),
     Users(users_view::UsersData),
     Models(Box<ModelFigures>),
+    Outcomes(OutcomesFigures),
 }
 
 impl PartData {
@@ -96,6 +103,7 @@ impl PartData {
             PartData::Audit(_) => Part::Audit,
             PartData::Users(_) => Part::Users,
             PartData::Models(_) => Part::Models,
+            PartData::Outcomes(_) => Part::Outcomes,
         }
     }
 }
@@ -112,6 +120,7 @@ pub struct Figures {
     pub audit: Option<AuditFigures>,
     pub users: Option<users_view::UsersData>,
     pub models: Option<ModelFigures>,
+    pub outcomes: Option<OutcomesFigures>,
     /// Parts whose data changed since they were read.
     stale: BTreeSet<Part>,
     /// Parts a job is reading now.
@@ -133,6 +142,7 @@ impl Figures {
             Part::Audit => self.audit.is_some(),
             Part::Users => self.users.is_some(),
             Part::Models => self.models.is_some(),
+            Part::Outcomes => self.outcomes.is_some(),
         }
     }
 
@@ -206,6 +216,7 @@ impl Figures {
                 .models
                 .replace(*new)
                 .map(|old| PartData::Models(Box::new(old))),
+            PartData::Outcomes(new) => self.outcomes.replace(new).map(PartData::Outcomes),
         }
     }
 }

@@ -6,6 +6,9 @@
 //! `actions`.
 
 mod actions;
+mod outcomes;
+
+pub use outcomes::read as read_outcomes;
 
 use std::collections::HashSet;
 
@@ -14,6 +17,7 @@ use egui::RichText;
 use crate::report::agenda::agenda;
 use crate::report::families::{FamiliesFigures, FamilyRow, short_name};
 use crate::report::family_detail::{CLOSED, LEAD_PRACTITIONER, NewDecision, OUTCOMES, Plan};
+use crate::report::outcomes::OutcomesFigures;
 use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
 use crate::ui::views::View;
 use crate::ui::widgets::{chip_ui, section_heading_ui};
@@ -23,6 +27,8 @@ use crate::ui::widgets::{chip_ui, section_heading_ui};
 pub struct RoundTableState {
     /// The zone whose agenda is shown.
     pub zone: Option<String>,
+    /// The agenda, or what became of the families discussed.
+    pub page: Page,
     /// The family the decision form is for.
     pub selected: Option<String>,
     /// Families opened (unmasked) in this session; the reasons go to the audit log.
@@ -35,9 +41,21 @@ pub struct RoundTableState {
     pub message: Option<String>,
     /// A decision is being recorded (on a worker): the button waits for it.
     pub saving: bool,
+    /// The role may write outcome claims (analysts and senior managers), so the
+    /// outcomes page offers the button.
+    pub offers_claims: bool,
     /// The role may open Families, so an opened case offers the family's records
     /// (never on the projected screen, which sees masked identities only).
     pub offers_records: bool,
+}
+
+/// What the view shows of the zone.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    #[default]
+    Agenda,
+    /// The outcomes of the families discussed (`report::outcomes`).
+    Outcomes,
 }
 
 /// The decision form's fields, as typed.
@@ -99,8 +117,9 @@ impl Screen for RoundTableState {
             return waiting_ui(ui);
         };
         self.offers_records = desk.may(View::Families);
+        self.offers_claims = actions::may_claim(desk);
         self.saving = desk.is_running(actions::DECIDING);
-        let action = round_table_ui(ui, families, self);
+        let action = round_table_ui(ui, families, desk.figures.outcomes.as_ref(), self);
         self.act(action, desk);
     }
 
@@ -128,11 +147,15 @@ pub enum RoundTableAction {
     ExportPack {
         zone_id: String,
     },
+    /// Write the outcome claims of every family in a plan the session may see
+    /// to a CSV chosen in a save dialog (analysts and senior managers).
+    WriteClaims,
 }
 
 pub fn round_table_ui(
     ui: &mut egui::Ui,
     figures: &FamiliesFigures,
+    outcomes: Option<&OutcomesFigures>,
     state: &mut RoundTableState,
 ) -> RoundTableAction {
     let Some(date) = figures.current.as_deref() else {
@@ -174,6 +197,9 @@ pub fn round_table_ui(
             ))
             .weak(),
         );
+        ui.selectable_value(&mut state.page, Page::Agenda, "Agenda");
+        ui.selectable_value(&mut state.page, Page::Outcomes, "Outcomes")
+            .on_hover_text("What became of the families this zone discussed.");
         if ui
             .button("Export meeting pack…")
             .on_hover_text("A masked HTML pack of this agenda that prints cleanly (or to PDF).")
@@ -212,6 +238,28 @@ pub fn round_table_ui(
             .id_salt("agenda")
             .auto_shrink([false, false])
             .show(&mut columns[0], |ui| {
+                if state.page == Page::Outcomes {
+                    if state.offers_claims
+                        && ui
+                            .button("Write outcome claims…")
+                            .on_hover_text(
+                                "The families in a plan, in every zone you see, that made \
+                                 significant and sustained progress against each headline \
+                                 problem (assets/claims.toml), as a CSV with each rule's \
+                                 evidence. Recorded in the audit log.",
+                            )
+                            .clicked()
+                    {
+                        action = RoundTableAction::WriteClaims;
+                    }
+                    match outcomes {
+                        Some(outcomes) => {
+                            outcomes::zone_outcomes_ui(ui, outcomes, &zone_id, &mut state.selected)
+                        }
+                        None => waiting_ui(ui),
+                    }
+                    return;
+                }
                 if agenda.is_empty() {
                     ui.label("Nothing on this zone's agenda this round.");
                 }
@@ -241,7 +289,7 @@ pub fn round_table_ui(
                 .id_salt("case")
                 .auto_shrink([false, false])
                 .show(&mut columns[1], |ui| {
-                    case_ui(ui, figures, family, &zone_id, date, state)
+                    case_ui(ui, figures, outcomes, family, &zone_id, date, state)
                 })
                 .inner;
             if chosen != RoundTableAction::None {
@@ -340,6 +388,7 @@ fn identity(family: &FamilyRow, state: &RoundTableState) -> String {
 fn case_ui(
     ui: &mut egui::Ui,
     figures: &FamiliesFigures,
+    outcomes: Option<&OutcomesFigures>,
     family: &FamilyRow,
     zone_id: &str,
     round: &str,
@@ -375,6 +424,7 @@ fn case_ui(
             }
         }
     }
+    outcomes::plan_history_ui(ui, outcomes, &family.family_id);
     if !family.agencies.is_empty() {
         let agencies: Vec<&str> = family
             .agencies

@@ -105,7 +105,7 @@ impl View {
             View::RoundTable => spec(
                 "Round table",
                 HoldRoundTable,
-                &[Part::Families],
+                &[Part::Families, Part::Outcomes],
                 make::<round_table::RoundTableState>,
             ),
             View::Map => spec(

@@ -422,6 +422,7 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         .to_string();
     let (manifest, truth) = (path("county/manifest.toml"), path("county/truth"));
     let (features, trained, csv) = (path("f.csv"), path("m.json"), path("uptake"));
+    let claims = path("claims.csv");
     let csv_centres = path("uptake-centres");
     let threshold = DEFAULT_THRESHOLD.to_string();
     // The published period ends: the extract date and the quarter end before it.
@@ -562,6 +563,7 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
         vec!["quality", "--db", &db],
         vec!["capacity", "--db", &db],
         vec!["capacity", "--db", &db, "--zone", "Z1", "--set", "5"],
+        vec!["claims", "--db", &db, "--out", &claims],
         vec![
             "user", "add", "--db", &db, "--name", "eve", "--role", "analyst",
         ],
@@ -652,7 +654,11 @@ fn a_commissioner_runs_no_command_that_yields_a_person() {
     )
     .expect("list");
     assert_eq!(exports.len(), ran, "{exports:?}");
-    assert!(!Path::new(&features).exists() && !Path::new(&trained).exists());
+    assert!(
+        !Path::new(&features).exists()
+            && !Path::new(&trained).exists()
+            && !Path::new(&claims).exists()
+    );
 
     // What only analysts choose is refused, before anything runs, and recorded:
     // a services file (this one would print surnames in its error message), any

@@ -14,6 +14,7 @@ mod commissioner;
 mod define_service;
 mod families;
 mod new_database;
+mod outcomes;
 mod plans;
 mod round_decisions;
 mod users_view;

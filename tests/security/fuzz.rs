@@ -1,6 +1,6 @@
 //! Fuzzing every parser of files Zonewise did not make: source manifests, extracts
 //! (CSV, gzip CSV, Parquet) with any bytes, encodings, delimiters and date formats,
-//! the services and criteria files, linkage and risk model files, `link-files`
+//! the services, criteria and outcome-claims files, linkage and risk model files, `link-files`
 //! configs, a synthetic county's truth CSVs, reference CSVs, postcode lookups,
 //! shapefiles and GeoJSON. No input may panic; every refusal is an `Err` with a
 //! message, which for the files added by issue 18 must also name the file.
@@ -196,6 +196,11 @@ proptest! {
     #[test]
     fn criteria_files_never_panic(text in text_from(include_str!("../../assets/criteria.toml"))) {
         has_message(&risk::criteria::parse(&text, Path::new("criteria.toml")));
+    }
+
+    #[test]
+    fn claims_files_never_panic(text in text_from(include_str!("../../assets/claims.toml"))) {
+        has_message(&zonewise::report::claims::parse(&text, Path::new("claims.toml")));
     }
 }
 

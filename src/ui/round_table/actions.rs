@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::{RoundTableAction, RoundTableState};
+use crate::access::Capability;
 use crate::audit::{self, Action, Entry};
 use crate::report::agenda::agenda;
 use crate::report::family_detail::NewDecision;
@@ -15,6 +16,13 @@ use crate::ui::views::View;
 pub(super) const DECIDING: &str = "Recording the decision";
 const OPENING_CASE: &str = "Opening the case";
 const SAVING_PACK: &str = "Saving the meeting pack";
+const WRITING_CLAIMS: &str = "Writing the outcome claims";
+
+/// True when the signed-in role may write outcome claims.
+pub(super) fn may_claim(desk: &Desk<'_>) -> bool {
+    desk.session()
+        .is_some_and(|session| session.role.may(Capability::ClaimOutcomes))
+}
 
 impl RoundTableState {
     /// Carries out what the view asked for; refused for a role that may not
@@ -55,7 +63,58 @@ impl RoundTableState {
             }
             RoundTableAction::RecordDecision(decision) => self.record_decision(desk, decision),
             RoundTableAction::ExportPack { zone_id } => self.export_pack(desk, zone_id),
+            RoundTableAction::WriteClaims if !may_claim(desk) => {
+                self.message =
+                    Some("Only analysts and senior managers write outcome claims.".into());
+            }
+            RoundTableAction::WriteClaims => self.write_claims(desk),
         }
+    }
+
+    /// Writes the outcome claims (`report::claims`, the built-in rules) of the
+    /// families the session may see to a file chosen in a save dialog, on a
+    /// worker: the read and the file are recorded in the audit log, the file
+    /// before it appears.
+    fn write_claims(&mut self, desk: &mut Desk<'_>) {
+        let Some(session) = desk.session().cloned() else {
+            return;
+        };
+        if desk.is_running(WRITING_CLAIMS) {
+            return;
+        }
+        self.message = None;
+        desk.start_on(
+            WRITING_CLAIMS,
+            move |sink, conn| {
+                sink.report(None, "Choosing where to save…");
+                let Some(path) = rfd::FileDialog::new()
+                    .set_title("Save the outcome claims")
+                    .set_file_name("outcome-claims.csv")
+                    .add_filter("CSV", &["csv"])
+                    .save_file()
+                else {
+                    return Ok(None);
+                };
+                sink.report(None, "Assessing the families in a plan…");
+                let rules = crate::report::claims::built_in()?;
+                let summary =
+                    crate::report::claims::write_claims(conn, &session, &rules, "built in", &path)?;
+                Ok(Some((path, summary)))
+            },
+            |view: &mut RoundTableState, result, _| {
+                view.message = match result {
+                    Ok(Some((path, summary))) => Some(format!(
+                        "{} of {} families in a plan claimed at {}: saved to {}",
+                        summary.claimed,
+                        summary.in_plan,
+                        summary.claim_date,
+                        path.display()
+                    )),
+                    Ok(None) => None,
+                    Err(error) => Some(format!("The claims were not written: {error}")),
+                }
+            },
+        );
     }
 
     /// Records a round table's decision (a plan when it makes one) on a
@@ -91,6 +150,7 @@ impl RoundTableState {
                     }) {
                         row.decision = Some(decision);
                     }
+                    desk.figures.mark_stale(crate::ui::figures::Part::Outcomes);
                     view.decision_recorded();
                 }
                 Err(error) => {

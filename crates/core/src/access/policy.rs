@@ -31,11 +31,14 @@ pub enum Capability {
     /// figures together reveal what each withholds) and the day of the figures
     /// (two nearby days differ by a few people per LSOA).
     ChooseDisclosure,
+    /// Supporting Families outcome claims: a case-level file of the families in a
+    /// plan across the authority (`zonewise claims`, the Round table's button).
+    ClaimOutcomes,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::ReadAggregates,
         Capability::ReadFamilies,
         Capability::HoldRoundTable,
@@ -43,6 +46,7 @@ impl Capability {
         Capability::RunPipeline,
         Capability::ManageUsers,
         Capability::ChooseDisclosure,
+        Capability::ClaimOutcomes,
     ];
 }
 
@@ -54,7 +58,7 @@ impl Role {
             Role::Analyst => true,
             Role::SeniorManager => matches!(
                 capability,
-                ReadAggregates | ReadFamilies | HoldRoundTable | ReadAuditLog
+                ReadAggregates | ReadFamilies | HoldRoundTable | ReadAuditLog | ClaimOutcomes
             ),
             Role::ZoneManager => {
                 matches!(capability, ReadAggregates | ReadFamilies | HoldRoundTable)
@@ -98,6 +102,11 @@ mod tests {
         }
         assert!(Role::SeniorManager.may(Capability::ReadAuditLog));
         assert!(!Role::ZoneManager.may(Capability::ReadAuditLog));
+        let claim: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|role| role.may(Capability::ClaimOutcomes))
+            .collect();
+        assert_eq!(claim, [Role::Analyst, Role::SeniorManager]);
     }
 
     #[test]

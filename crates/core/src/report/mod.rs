@@ -4,6 +4,7 @@
 
 pub mod agenda;
 pub mod audit;
+pub mod claims;
 pub mod families;
 pub mod family_detail;
 pub mod flags;
@@ -11,5 +12,6 @@ pub mod linkage;
 pub mod map;
 pub mod meeting_pack;
 pub mod models;
+pub mod outcomes;
 pub mod overview;
 pub mod records;

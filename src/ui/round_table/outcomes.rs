@@ -1,0 +1,218 @@
+//! The Round table's outcomes: what became of the families a zone discussed
+//! (`report::outcomes`), as the zone's summary by decision type with each family
+//! behind it, and as the picked family's plan history with its headline
+//! problems resolved, continuing or new since each decision.
+
+use egui::RichText;
+
+use crate::access::{Purpose, Session};
+use crate::audit::Action;
+use crate::report::families::short_name;
+use crate::report::outcomes::{DecisionOutcome, OutcomeCounts, OutcomesFigures};
+use crate::ui::widgets::section_heading_ui;
+
+/// Reads the outcomes of the decisions in `session`'s zones through
+/// `access::person_query`, which records the read first; empty for roles that
+/// see no family and before any family has been assessed.
+pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<OutcomesFigures> {
+    let assessed = crate::store::scalar_i64(conn, "SELECT count(*) FROM mart.family_criterion")?;
+    if session.visibility().is_err() || assessed == 0 {
+        return Ok(OutcomesFigures::default());
+    }
+    let purpose = Purpose {
+        action: Action::ListFamilies,
+        subject: "outcomes of the families discussed (Round table)".to_string(),
+        reason: None,
+    };
+    Ok(crate::access::person_query(
+        conn,
+        session,
+        &purpose,
+        crate::report::outcomes::read_outcomes,
+    )?)
+}
+
+/// The zone's outcomes page: the summary by decision type, then each family
+/// discussed with how its problems stand since its first decision.
+pub(super) fn zone_outcomes_ui(
+    ui: &mut egui::Ui,
+    outcomes: &OutcomesFigures,
+    zone_id: &str,
+    selected: &mut Option<String>,
+) {
+    let Some(latest) = outcomes.latest_round.as_deref() else {
+        ui.label("No round has been assessed yet.");
+        return;
+    };
+    let Some(zone) = outcomes.zone(zone_id) else {
+        ui.label("No family in this zone has been discussed yet.");
+        return;
+    };
+    section_heading_ui(
+        ui,
+        &format!("Outcomes of the {} families discussed", zone.total.families),
+        &format!(
+            "Each family counted once, by its first decision; headline problems at that \
+             decision's round against the latest round ({latest}). Followed up: assessed at \
+             both, with a round between. Escalated: a child's child protection plan or care \
+             episode on or after the decision's round."
+        ),
+    );
+    egui::Grid::new("outcomes_by_decision")
+        .striped(true)
+        .num_columns(8)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for heading in [
+                "First decision",
+                "Families",
+                "Followed up",
+                "Problems then",
+                "Resolved",
+                "Continuing",
+                "New",
+                "Escalated",
+            ] {
+                ui.label(RichText::new(heading).strong());
+            }
+            ui.end_row();
+            for (kind, counts) in &zone.by_decision {
+                counts_row_ui(ui, kind, counts);
+            }
+            counts_row_ui(ui, "All decisions", &zone.total);
+        });
+    ui.add_space(8.0);
+    section_heading_ui(
+        ui,
+        "Families discussed",
+        "Pick one to see its plan history.",
+    );
+    for outcome in outcomes.first_decisions() {
+        if outcome.zone_id.as_deref() != Some(zone_id) {
+            continue;
+        }
+        ui.horizontal_wrapped(|ui| {
+            let picked = selected.as_deref() == Some(outcome.family_id.as_str());
+            if ui
+                .selectable_label(
+                    picked,
+                    RichText::new(&outcome.family_id).monospace().strong(),
+                )
+                .clicked()
+            {
+                *selected = Some(outcome.family_id.clone());
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} (round of {})",
+                    outcome.decision.outcome, outcome.decision.reference_date
+                ))
+                .weak(),
+            );
+            problems_ui(ui, outcomes, outcome, latest);
+        });
+    }
+}
+
+fn counts_row_ui(ui: &mut egui::Ui, kind: &str, counts: &OutcomeCounts) {
+    ui.label(kind);
+    for value in [
+        counts.families,
+        counts.followed_up,
+        counts.problems_at_decision,
+        counts.resolved,
+        counts.continuing,
+        counts.new,
+        counts.escalated,
+    ] {
+        ui.label(value.to_string());
+    }
+    ui.end_row();
+}
+
+/// How one decision's problems stand now, in words and chips.
+fn problems_ui(
+    ui: &mut egui::Ui,
+    outcomes: &OutcomesFigures,
+    outcome: &DecisionOutcome,
+    latest: &str,
+) {
+    if let Some(escalation) = &outcome.escalation {
+        ui.label(
+            RichText::new(format!(
+                "escalated: {} on {}",
+                escalation.event_type.replace('_', " "),
+                escalation.date
+            ))
+            .color(ui.visuals().warn_fg_color),
+        );
+    }
+    if !outcome.followed_up(latest) {
+        let why = if outcome.decision.reference_date.as_str() >= latest {
+            "no round since the decision"
+        } else {
+            "not assessed at both rounds"
+        };
+        ui.label(RichText::new(why).weak());
+        return;
+    }
+    for (label, list) in [
+        ("resolved", outcome.resolved()),
+        ("continuing", outcome.continuing()),
+        ("new", outcome.appeared()),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = list.iter().map(|c| short_name(c)).collect();
+        ui.label(format!("{label}: {}", names.join(", ")))
+            .on_hover_text(
+                list.iter()
+                    .map(|c| outcomes.title(c))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+    }
+    if outcome.at_decision.as_ref().is_some_and(|s| s.is_empty())
+        && outcome.now.as_ref().is_some_and(|s| s.is_empty())
+    {
+        ui.label(RichText::new("no headline problem then or now").weak());
+    }
+}
+
+/// The picked family's decisions, oldest first, each with what followed it.
+pub(super) fn plan_history_ui(
+    ui: &mut egui::Ui,
+    outcomes: Option<&OutcomesFigures>,
+    family_id: &str,
+) {
+    let Some(outcomes) = outcomes else {
+        return;
+    };
+    let history = outcomes.history(family_id);
+    if history.is_empty() {
+        return;
+    }
+    let latest = outcomes.latest_round.as_deref().unwrap_or_default();
+    section_heading_ui(
+        ui,
+        "Plan history",
+        &format!(
+            "Each decision, and how the family's headline problems stand at the latest round ({latest})."
+        ),
+    );
+    for outcome in history {
+        let decision = &outcome.decision;
+        ui.label(
+            RichText::new(format!(
+                "Round of {}: {} (recorded {} by {})",
+                decision.reference_date, decision.outcome, decision.decided_at, decision.decided_by
+            ))
+            .strong(),
+        );
+        if let Some(plan) = &decision.plan {
+            ui.label(format!("Plan: {}", plan.summary()));
+        }
+        ui.horizontal_wrapped(|ui| problems_ui(ui, outcomes, outcome, latest));
+    }
+}
