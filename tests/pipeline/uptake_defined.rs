@@ -46,6 +46,59 @@ fn definition(
     }
 }
 
+/// A service counted by SQL, as the built-in services were counted before they
+/// were defined as data.
+fn sql_service(name: &str, eligible: &str, invited: Option<&str>, attended: &str) -> Service {
+    Service {
+        name: name.to_string(),
+        title: format!("SQL {name}"),
+        description: String::new(),
+        counting: Counting::Sql(service::SqlQueries {
+            eligible: eligible.to_string(),
+            invited: invited.map(str::to_string),
+            attended: attended.to_string(),
+        }),
+        file: "the test".into(),
+        lines: Default::default(),
+    }
+}
+
+fn the_built_in_health_check_as_sql() -> Service {
+    let people = "SELECT p.lsoa_code, count(*) AS n FROM core.person p
+        WHERE age_on(p.birth_date, getvariable('reference_date')) BETWEEN 40 AND 74";
+    let with = |types: &str| {
+        format!(
+            "{people} AND EXISTS (SELECT 1 FROM core.event e WHERE e.person_id = p.person_id
+                AND e.event_type IN ({types})
+                AND e.event_date >= getvariable('reference_date') - INTERVAL 5 YEAR
+                AND e.event_date < getvariable('reference_date'))
+             GROUP BY p.lsoa_code"
+        )
+    };
+    sql_service(
+        "health_check_sql",
+        &format!("{people} GROUP BY p.lsoa_code"),
+        Some(&with("'health_check_invited', 'health_check_attended'")),
+        &with("'health_check_attended'"),
+    )
+}
+
+fn the_built_in_childrens_centres_as_sql() -> Service {
+    let people = "SELECT p.lsoa_code, count(*) AS n FROM core.person p
+        WHERE age_on(p.birth_date, getvariable('reference_date')) BETWEEN 0 AND 4";
+    sql_service(
+        "childrens_centre_sql",
+        &format!("{people} GROUP BY p.lsoa_code"),
+        None,
+        &format!(
+            "{people} AND EXISTS (SELECT 1 FROM core.event e WHERE e.person_id = p.person_id
+                AND e.event_type = 'childrens_centre_registration'
+                AND e.event_date < getvariable('reference_date'))
+             GROUP BY p.lsoa_code"
+        ),
+    )
+}
+
 /// The tables with the service's names taken out, to compare two services' counts.
 fn figures_of(mut tables: UptakeTables) -> UptakeTables {
     tables.service.clear();
@@ -73,26 +126,16 @@ fn a_defined_service_counts_what_an_independent_query_counts() {
     let options = UptakeOptions::default();
     let built_ins = service::built_in().expect("built-ins");
 
-    // The built-in services written as definitions count exactly what their SQL counts.
-    let health_check = definition(
-        [40, 74],
-        &["health_check_invited", "health_check_attended"],
-        &["health_check_attended"],
-        Some(5),
-    );
-    let centres = definition([0, 4], &[], &["childrens_centre_registration"], None);
-    for (name, definition) in [
-        ("health_check", health_check),
-        ("childrens_centre", centres),
+    // The built-in services, defined as data, count exactly what SQL written
+    // here counts (the queries they had before they were data).
+    for (name, by_sql) in [
+        ("health_check", the_built_in_health_check_as_sql()),
+        ("childrens_centre", the_built_in_childrens_centres_as_sql()),
     ] {
-        let by_sql = uptake::compute(
-            &conn,
-            service::find(&built_ins, name).expect("built-in"),
-            &options,
-        )
-        .expect("SQL service");
-        let by_definition =
-            uptake::compute(&conn, &defined(name, definition), &options).expect("defined");
+        let built_in = service::find(&built_ins, name).expect("built-in");
+        assert!(matches!(built_in.counting, Counting::Defined(_)), "{name}");
+        let by_sql = uptake::compute(&conn, &by_sql, &options).expect("SQL service");
+        let by_definition = uptake::compute(&conn, built_in, &options).expect("defined");
         assert!(by_sql.county.attended.expect("attended") > 20, "{name}");
         assert_eq!(figures_of(by_definition), figures_of(by_sql), "{name}");
     }
@@ -380,7 +423,7 @@ fn only_an_analyst_saves_a_service_and_every_map_then_shows_it() {
     assert_eq!(entries("define_service"), 4, "each refusal is in the log");
 
     // Nor does an analyst save SQL, a built-in's name, or an event type the database lacks.
-    let sql = service::built_in().expect("built-ins").remove(0);
+    let sql = the_built_in_health_check_as_sql();
     assert!(matches!(
         saved::save(conn, &analyst(), &sql),
         Err(SavedError::NotData(_))
@@ -440,7 +483,12 @@ fn only_an_analyst_saves_a_service_and_every_map_then_shows_it() {
         .expect("on the map");
     let county_row = &mapped.published.tables().county;
     assert_eq!(county_row.eligible, None, "withheld: {county_row:?}");
-    let unsuppressed = uptake::compute(conn, &available[2], &UptakeOptions::default());
-    let expected = uptake::suppress(&unsuppressed.expect("computed"), uptake::DEFAULT_THRESHOLD);
-    assert_eq!(mapped.published, expected);
+    // Suppressed together with the built-ins, as every other output is.
+    let expected = uptake::published(
+        conn,
+        &available[2],
+        &UptakeOptions::default(),
+        uptake::DEFAULT_THRESHOLD,
+    );
+    assert_eq!(mapped.published, expected.expect("published"));
 }

@@ -62,6 +62,11 @@ pub struct Lines {
 }
 
 impl Service {
+    /// True for the services that ship with Zonewise.
+    pub fn is_built_in(&self) -> bool {
+        self.file == Path::new(BUILT_IN_PLACE)
+    }
+
     /// True when the service counts invitations (and so has an uptake rate).
     pub fn has_invited(&self) -> bool {
         match &self.counting {
@@ -259,9 +264,12 @@ pub enum ServiceError {
     Write { path: PathBuf, message: String },
 }
 
+/// Where the built-in services are said to be written, in messages.
+pub const BUILT_IN_PLACE: &str = "assets/services.toml";
+
 /// The built-in services.
 pub fn built_in() -> Result<Vec<Service>, ServiceError> {
-    parse(BUILT_IN_TOML, Path::new("assets/services.toml"))
+    parse(BUILT_IN_TOML, Path::new(BUILT_IN_PLACE))
 }
 
 /// The services in a TOML file in the format of `assets/services.toml`.

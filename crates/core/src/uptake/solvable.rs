@@ -35,6 +35,9 @@ pub(super) struct Elimination {
     rows: Vec<Vec<f64>>,
     /// The pivot column of each row that has one, in order.
     pivots: Vec<usize>,
+    /// Each determined cell with the row that shows it, found once: every
+    /// [`Elimination::freed`] reads them, and finding them reads the whole block.
+    determined: Vec<(usize, usize)>,
 }
 
 impl Elimination {
@@ -91,24 +94,29 @@ impl Elimination {
             rows[at] = pivot;
             pivots.push(col);
         }
+        let determined = pivots
+            .iter()
+            .enumerate()
+            .filter_map(|(r, &col)| {
+                rows[r][..n]
+                    .iter()
+                    .enumerate()
+                    .all(|(c, v)| c == col || v.abs() < ZERO)
+                    .then_some((cells[col], r))
+            })
+            .collect();
         Elimination {
             cells,
             rows,
             pivots,
+            determined,
         }
     }
 
     /// The unknown cells whose exact value follows from the sums, each with the
     /// row that shows it.
     fn determined_rows(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let n = self.cells.len();
-        self.pivots.iter().enumerate().filter_map(move |(r, &col)| {
-            self.rows[r][..n]
-                .iter()
-                .enumerate()
-                .all(|(c, v)| c == col || v.abs() < ZERO)
-                .then_some((self.cells[col], r))
-        })
+        self.determined.iter().copied()
     }
 
     /// The unknown cells whose exact value follows from the sums.
