@@ -13,7 +13,7 @@ use zonewise::store;
 use zonewise::uptake::defined::{Area, Definition, Eligible, Sex};
 use zonewise::uptake::saved::{self, SavedError};
 use zonewise::uptake::service::{self, Counting, Service};
-use zonewise::uptake::{self, UptakeOptions, UptakeTables};
+use zonewise::uptake::{self, UptakeOptions, UptakeRow, UptakeTables};
 
 fn defined(name: &str, definition: Definition) -> Service {
     Service {
@@ -491,4 +491,161 @@ fn only_an_analyst_saves_a_service_and_every_map_then_shows_it() {
         uptake::DEFAULT_THRESHOLD,
     );
     assert_eq!(mapped.published, expected.expect("published"));
+}
+
+/// Every row of a service's tables in one list, in the order suppression sees them.
+fn all_rows(tables: &UptakeTables) -> Vec<UptakeRow> {
+    let mut rows = tables.lsoas.clone();
+    for section in [
+        &tables.deciles,
+        &tables.quintiles,
+        &tables.zones,
+        &tables.wards,
+        &tables.authorities,
+    ] {
+        rows.extend(section.iter().cloned());
+    }
+    rows.push(tables.county.clone());
+    rows
+}
+
+/// A row's three counts, named.
+fn counts(row: &UptakeRow) -> [(&'static str, Option<u64>); 3] {
+    [
+        ("eligible", row.eligible),
+        ("invited", row.invited),
+        ("attended", row.attended),
+    ]
+}
+
+/// What a reader could work out from published tables, checked without the
+/// suppression's own code, in each area and count: a count of `whole`'s
+/// partition (`whole`, `parts`) withheld while the other two are shown (one
+/// less or plus the other gives it), and two shown counts of a `nested` pair (the
+/// second's people within the first's) that differ by 1 to `threshold`.
+fn leaks(
+    whole: &UptakeTables,
+    parts: [&UptakeTables; 2],
+    nested: &[(&UptakeTables, &UptakeTables)],
+    threshold: u64,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let rows = [whole, parts[0], parts[1]].map(all_rows);
+    for i in 0..rows[0].len() {
+        for k in 0..3 {
+            let shown = rows.iter().filter(|r| counts(&r[i])[k].1.is_some()).count();
+            if shown == 2 {
+                let (count, _) = counts(&rows[0][i])[k];
+                found.push(format!("{} {count}: one part withheld", rows[0][i].code));
+            }
+        }
+    }
+    for (big, small) in nested {
+        for (b, s) in all_rows(big).iter().zip(all_rows(small)) {
+            assert_eq!(
+                (b.level, &b.code),
+                (s.level, &s.code),
+                "same areas in order"
+            );
+            for ((count, b), (_, s)) in counts(b).into_iter().zip(counts(&s)) {
+                if let (Some(b), Some(s)) = (b, s)
+                    && (1..=threshold).contains(&b.saturating_sub(s))
+                {
+                    found.push(format!("{count}: {b} − {s}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Health Checks for ages 40–47 and 48–74 saved beside the built-in 40–74 (the
+/// two add up to the third), then one for 40–75 (a few people more than the
+/// built-in). Suppressed one at a time, each table withholds its own small
+/// counts, yet where the 40–74 and 40–47 counts of an area are both shown, their
+/// difference is the 48–74 count that service withholds; and 40–75 less 40–74
+/// is the area's 75-year-olds, often 1 to 4. Suppressed together, as every
+/// output now is, neither can be done.
+#[test]
+fn services_that_add_up_to_another_cannot_be_subtracted_to_reveal_a_small_count() {
+    let dir = tempfile::tempdir().expect("temp");
+    let conn = store::open(&linked_county(dir.path(), 600, 43)).expect("open");
+    let options = UptakeOptions::default();
+    let threshold = uptake::DEFAULT_THRESHOLD;
+    let checks = |name: &str, ages: [u32; 2]| {
+        let checks = definition(
+            ages,
+            &["health_check_invited", "health_check_attended"],
+            &["health_check_attended"],
+            Some(5),
+        );
+        defined(name, checks)
+    };
+    let younger = checks("checks_40_47", [40, 47]);
+    let older = checks("checks_48_74", [48, 74]);
+    let wider = checks("checks_40_75", [40, 75]);
+    let all_ages = service::find(&service::built_in().expect("built-ins"), "health_check")
+        .expect("built-in")
+        .clone();
+    let alone = |service: &Service| {
+        let computed = uptake::compute(&conn, service, &options).expect("computed");
+        uptake::suppress(&computed, threshold).tables().clone()
+    };
+    // Each asked for on its own, as the map, the command and the trend ask.
+    let together = |service: &Service| {
+        uptake::published(&conn, service, &options, threshold)
+            .expect("published")
+            .tables()
+            .clone()
+    };
+
+    // One at a time, as before: the leaks are there to find.
+    let [w, a, b, x] = [&all_ages, &younger, &older, &wider].map(alone);
+    let before = leaks(&w, [&a, &b], &[(&w, &a), (&w, &b), (&x, &w)], threshold);
+    assert!(
+        before.len() > 10,
+        "suppressed alone, the services give small counts away: {before:?}"
+    );
+
+    // The two parts saved: none leaks against another, and the map of 40–74 is
+    // still worth reading (its eligible counts are all 10 or more a decile, as are
+    // each part's; the checks of a part are 1 to 4 in some deciles).
+    for service in [&younger, &older] {
+        saved::save(&conn, &analyst(), service).expect("saved");
+    }
+    let [w, a, b] = [&all_ages, &younger, &older].map(together);
+    assert_eq!(
+        leaks(&w, [&a, &b], &[(&w, &a), (&w, &b)], threshold),
+        Vec::<String>::new()
+    );
+    assert!(w.county.eligible.is_some() && w.county.attended.is_some());
+    let deciles = w.deciles.iter().filter(|d| d.eligible.is_some()).count();
+    assert!(deciles >= 8, "{deciles} of 10 deciles shown");
+
+    // 40–75 saved too: still nothing, though in this small county the
+    // 75-year-olds are few in most deciles, so 40–74 loses what 40–75 would give away.
+    saved::save(&conn, &analyst(), &wider).expect("saved");
+    let jointly = [&all_ages, &younger, &older, &wider].map(together);
+    let [w, a, b, x] = &jointly;
+    let nested = [(w, a), (w, b), (x, w), (x, a), (x, b)];
+    assert_eq!(leaks(w, [a, b], &nested, threshold), Vec::<String>::new());
+    for joint in &jointly {
+        for row in all_rows(joint) {
+            for (count, n) in counts(&row) {
+                let small = matches!(n, Some(n) if (1..=threshold).contains(&n));
+                assert!(!small, "{} {count}: {n:?}", row.code);
+            }
+        }
+    }
+
+    // The map suppresses the same services together and shows the same figures.
+    let figures = zonewise::report::map::read_map_figures(&conn).expect("map");
+    for (service, expected) in [&all_ages, &younger, &older, &wider].iter().zip(&jointly) {
+        let mapped = figures
+            .services
+            .iter()
+            .find(|s| s.name == service.name)
+            .expect("on the map");
+        assert_eq!(mapped.published.tables(), expected, "{}", service.name);
+    }
 }

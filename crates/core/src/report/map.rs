@@ -8,7 +8,7 @@ use duckdb::Connection;
 
 use crate::geo::lsoa_shapes::{LsoaShape, read_lsoa_shapes};
 use crate::store::StoreError;
-use crate::uptake::{self, Level, Published, UptakeOptions, UptakeRow, suppress};
+use crate::uptake::{self, Level, Published, UptakeOptions, UptakeRow};
 
 /// One service's published uptake.
 #[derive(Clone)]
@@ -83,10 +83,13 @@ impl std::fmt::Debug for MapFigures {
     }
 }
 
-/// Reads the boundaries and computes and suppresses the uptake of each service
-/// (the built-ins, then those saved in the app) at the extract date, with the
-/// default suppression threshold. A saved service that can no longer be counted
-/// (its event type gone after a reload) is left out and said why.
+/// Reads the boundaries and computes the uptake of each service (the built-ins,
+/// then those saved in the app) at the extract date, and suppresses them
+/// together with the default threshold, so that no service's counts less
+/// another's reveal what either withholds (as [`uptake::published`] does). A
+/// saved service that can no longer be counted (its event type gone after a
+/// reload) is left out and said why; a built-in that cannot be counted stops the
+/// map's uptake, said why.
 pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
     let shapes = read_lsoa_shapes(conn)?;
     let mut figures = MapFigures {
@@ -100,33 +103,46 @@ pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
             return Ok(figures);
         }
     };
-    let built_in = uptake::service::built_in().map_or(0, |b| b.len());
+    let options = UptakeOptions::default();
+    let mut counted = Vec::new();
+    let mut tables = Vec::new();
     for service in &services {
-        match uptake::compute(conn, service, &UptakeOptions::default()) {
-            Ok(tables) => {
-                let published = suppress::suppress(&tables, suppress::DEFAULT_THRESHOLD);
-                let shown = published.tables();
-                let shapes = &figures.shapes;
-                let rows_by_shape = ShapeRows {
-                    lsoa: index_rows(shapes, &shown.lsoas, |s| Some(s.code.as_str())),
-                    ward: index_rows(shapes, &shown.wards, |s| s.ward_code.as_deref()),
-                    zone: index_rows(shapes, &shown.zones, |s| s.zone_id.as_deref()),
-                    authority: index_rows(shapes, &shown.authorities, |s| Some(s.la_code.as_str())),
-                };
-                figures.services.push(ServiceFigures {
-                    name: service.name.clone(),
-                    title: service.title.clone(),
-                    published,
-                    rows_by_shape,
-                });
+        match uptake::compute(conn, service, &options) {
+            Ok(computed) => {
+                counted.push(service);
+                tables.push(computed);
             }
             Err(error) => {
                 figures.uptake_error = Some(error.to_string());
-                if figures.services.len() < built_in {
-                    break;
+                if service.is_built_in() {
+                    return Ok(figures);
                 }
             }
         }
+    }
+    let overlaps = match uptake::Overlaps::read(conn, &counted, &options) {
+        Ok(overlaps) => overlaps,
+        Err(error) => {
+            figures.uptake_error = Some(error.to_string());
+            return Ok(figures);
+        }
+    };
+    let published = uptake::suppress_together(&tables, &overlaps, uptake::DEFAULT_THRESHOLD);
+    for (service, published) in counted.into_iter().zip(published) {
+        let shown = published.tables();
+        let shapes = &figures.shapes;
+        let rows_by_shape = ShapeRows {
+            lsoa: index_rows(shapes, &shown.lsoas, |s| Some(s.code.as_str())),
+            ward: index_rows(shapes, &shown.wards, |s| s.ward_code.as_deref()),
+            zone: index_rows(shapes, &shown.zones, |s| s.zone_id.as_deref()),
+            authority: index_rows(shapes, &shown.authorities, |s| Some(s.la_code.as_str())),
+        };
+        figures.services.push(ServiceFigures {
+            name: service.name.clone(),
+            title: service.title.clone(),
+            published,
+            rows_by_shape,
+        });
     }
     Ok(figures)
 }

@@ -194,8 +194,46 @@ impl Definition {
         words
     }
 
-    /// The eligible, invited (when there is an invitation) and attended queries.
+    /// The eligible, invited (when there is an invitation) and attended queries,
+    /// each counting people per LSOA.
     pub fn queries(&self) -> [(&'static str, Option<Query>); 3] {
+        self.people_queries().map(|(name, query)| {
+            let counted = query.map(|q| Query {
+                sql: format!(
+                    "SELECT lsoa_code, count(*) AS n FROM (\n{}\n) GROUP BY lsoa_code",
+                    q.sql
+                ),
+                params: q.params,
+            });
+            (name, counted)
+        })
+    }
+
+    /// False when no person can be eligible for both: their ages, or their
+    /// sexes, or their authorities or zones do not meet. Services that may share
+    /// people are suppressed together (`overlap`); those that cannot need not be.
+    pub fn may_share_people(&self, other: &Definition) -> bool {
+        let (a, b) = (&self.eligible, &other.eligible);
+        let ages = a.min_age <= b.max_age && b.min_age <= a.max_age;
+        let sexes = !matches!(
+            (a.sex, b.sex),
+            (Sex::Female, Sex::Male) | (Sex::Male, Sex::Female)
+        );
+        let meet = |x: &[String], y: &[String]| x.iter().any(|code| y.contains(code));
+        let areas = match (&a.area, &b.area) {
+            (Area::Authorities(x), Area::Authorities(y)) | (Area::Zones(x), Area::Zones(y)) => {
+                meet(x, y)
+            }
+            // A zone may lie in any authority: only the database knows.
+            _ => true,
+        };
+        ages && sexes && areas
+    }
+
+    /// The same three, each listing its people (`person_id`, `lsoa_code`): what
+    /// suppression reads to find the services that share people and the small
+    /// groups one service's counts less another's would reveal (`overlap`).
+    pub fn people_queries(&self) -> [(&'static str, Option<Query>); 3] {
         let invited = self
             .has_invited()
             .then(|| self.query(&[&self.invited_events]));
@@ -212,11 +250,11 @@ impl Definition {
     }
 
     /// People eligible who have, for each list in `events`, an event of one of
-    /// its types in the window, counted per LSOA.
+    /// its types in the window: one row per person with their LSOA.
     fn query(&self, events: &[&Vec<String>]) -> Query {
         let e = &self.eligible;
         let mut params = vec![Value::UInt(e.min_age), Value::UInt(e.max_age)];
-        let mut sql = "SELECT p.lsoa_code, count(*) AS n
+        let mut sql = "SELECT p.person_id, p.lsoa_code
 FROM core.person p
 WHERE age_on(p.birth_date, getvariable('reference_date')) BETWEEN ? AND ?"
             .to_string();
@@ -252,7 +290,6 @@ WHERE age_on(p.birth_date, getvariable('reference_date')) BETWEEN ? AND ?"
             }
             sql.push(')');
         }
-        sql.push_str("\nGROUP BY p.lsoa_code");
         Query { sql, params }
     }
 }

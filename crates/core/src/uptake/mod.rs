@@ -14,6 +14,7 @@ pub mod compare;
 pub mod defined;
 pub mod export;
 pub mod mart;
+mod overlap;
 pub mod period;
 pub mod saved;
 pub mod service;
@@ -26,9 +27,10 @@ use chrono::NaiveDate;
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
+pub use overlap::Overlaps;
 pub use service::Service;
 pub use stats::{Inequality, Measure};
-pub use suppress::{DEFAULT_THRESHOLD, Published, suppress};
+pub use suppress::{DEFAULT_THRESHOLD, Published, suppress, suppress_together};
 
 /// How to compute uptake.
 #[derive(Debug, Clone, Default)]
@@ -213,6 +215,8 @@ pub enum UptakeError {
     },
     #[error("the export could not be recorded in the audit log, so nothing was saved: {0}")]
     NotRecorded(crate::store::StoreError),
+    #[error("the services saved in the database cannot be read: {0}")]
+    Saved(Box<saved::SavedError>),
     #[error("database error while computing uptake: {0}")]
     Database(#[from] duckdb::Error),
 }
@@ -366,16 +370,64 @@ pub fn publish(
     Ok(published)
 }
 
-/// What [`publish`] shows, without writing the mart: [`compute`] then
-/// [`suppress`]. The trend ([`trend::trend`]) takes each period end's figures
-/// from here, so that earlier periods do not replace the mart's latest ones.
+/// What [`publish`] shows, without writing the mart. The trend
+/// ([`trend::trend`]) takes each period end's figures from here, so that earlier
+/// periods do not replace the mart's latest ones.
+///
+/// Suppressed together with every other service a user of the database may see
+/// ([`commissioned`]), so that no service's counts less another's reveal a
+/// count that either withholds ([`suppress_together`]); whichever of them is
+/// asked for, the same services give the same withheld cells.
 pub fn published(
     conn: &Connection,
     service: &Service,
     options: &UptakeOptions,
     threshold: u64,
 ) -> Result<Published, UptakeError> {
-    Ok(suppress(&compute(conn, service, options)?, threshold))
+    let services = commissioned(conn, service)?;
+    let all: Vec<&Service> = services.iter().collect();
+    let at = all
+        .iter()
+        .position(|s| s.name == service.name)
+        .expect("commissioned holds the service");
+    // Only those that may share its people can change what it withholds.
+    let group = overlap::may_share(&all)
+        .into_iter()
+        .find(|group| group.contains(&at))
+        .expect("every service is in a group");
+    let mut counted = Vec::with_capacity(group.len());
+    let mut tables = Vec::with_capacity(group.len());
+    for other in group.into_iter().map(|i| all[i]) {
+        match compute(conn, other, options) {
+            Ok(computed) => {
+                counted.push(other);
+                tables.push(computed);
+            }
+            // One that cannot be counted (a saved service whose event type a
+            // reload removed) is shown nowhere, so it reveals nothing.
+            Err(_) if other.name != service.name => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let overlaps = Overlaps::read(conn, &counted, options)?;
+    let at = counted
+        .iter()
+        .position(|s| s.name == service.name)
+        .expect("the service asked for was counted");
+    Ok(suppress_together(&tables, &overlaps, threshold).swap_remove(at))
+}
+
+/// Every service a user of the database may see (the built-ins, then those
+/// saved in the app), with `service` in place of the one of its name, or after
+/// them: the services suppressed together.
+pub fn commissioned(conn: &Connection, service: &Service) -> Result<Vec<Service>, UptakeError> {
+    let mut services =
+        saved::available(conn).map_err(|error| UptakeError::Saved(Box::new(error)))?;
+    match services.iter_mut().find(|s| s.name == service.name) {
+        Some(same) => *same = service.clone(),
+        None => services.push(service.clone()),
+    }
+    Ok(services)
 }
 
 /// Runs the service's queries into `uptake_counts` (one row per LSOA of `ref.lsoa`,

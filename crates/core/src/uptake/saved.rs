@@ -65,8 +65,10 @@ pub fn preview(
             role: session.role.as_str(),
         });
     }
-    let tables = super::compute(conn, service, &super::UptakeOptions::default())?;
-    let published = super::suppress(&tables, super::DEFAULT_THRESHOLD);
+    let options = super::UptakeOptions::default();
+    let tables = super::compute(conn, service, &options)?;
+    // Suppressed with the services already shown, as the map will.
+    let published = super::published(conn, service, &options, super::DEFAULT_THRESHOLD)?;
     let with_people: Vec<&str> = tables
         .lsoas
         .iter()

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::overlap::Overlaps;
 use super::solvable::{Elimination, Relation};
 use super::{Level, UptakeRow, UptakeTables, stats};
 
@@ -51,6 +52,9 @@ enum Count {
 }
 
 impl Count {
+    /// In the order of `Overlaps`' counts.
+    const ALL: [Count; 3] = [Count::Eligible, Count::Invited, Count::Attended];
+
     fn of(self, row: &UptakeRow) -> Option<u64> {
         match self {
             Count::Eligible => row.eligible,
@@ -83,70 +87,168 @@ impl Count {
 /// deciles, quintiles, authorities, zones or wards, an authority and its zones or
 /// wards, and a zone or ward that holds another whole with the LSOAs that make
 /// up the difference), all taken together ([`secondary`]). Rates are withheld
-/// with their counts.
+/// with their counts. One service by itself: a service shown beside others that
+/// may share its people is suppressed with them ([`suppress_together`]).
 pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
-    let mut tables = tables.clone();
-    let mut rows: Vec<UptakeRow> = Vec::new();
-    let sections = [
-        std::mem::take(&mut tables.lsoas),
-        std::mem::take(&mut tables.deciles),
-        std::mem::take(&mut tables.quintiles),
-        std::mem::take(&mut tables.zones),
-        std::mem::take(&mut tables.wards),
-        std::mem::take(&mut tables.authorities),
-        vec![tables.county.clone()],
-    ];
-    let lengths: Vec<usize> = sections.iter().map(Vec::len).collect();
-    for section in sections {
-        rows.extend(section);
+    let mut published =
+        suppress_together(std::slice::from_ref(tables), &Overlaps::none(), threshold);
+    published.pop().expect("one service in, one out")
+}
+
+/// Suppresses services together: each as [`suppress`] does, except that
+/// services sharing people in a count ([`Overlaps::groups`]) withhold the same
+/// areas in it. An area is withheld for all of them when any of them has a
+/// count there from 1 to `threshold`, or when some sum and difference of their
+/// counts there is a group of that few people ([`Overlaps::small_differences`]);
+/// the further counts are then chosen once for the group. So no service's
+/// counts less another's give away what either withholds: every sum of one
+/// service is a sum of each (the tables of one database have the same areas),
+/// and wherever the group's counts are withheld, each of them is too, so any
+/// change that leaves one service's published sums alone can be made to the
+/// people of any combination of them without changing another published count.
+///
+/// The tables must come from one database (the same areas in the same order);
+/// the published tables are returned in the order given.
+pub fn suppress_together(
+    tables: &[UptakeTables],
+    overlaps: &Overlaps,
+    threshold: u64,
+) -> Vec<Published> {
+    let mut flat: Vec<Flat> = tables.iter().map(Flat::new).collect();
+    let Some(first) = flat.first() else {
+        return Vec::new();
+    };
+    for other in &flat[1..] {
+        assert!(
+            first.same_areas(other),
+            "services suppressed together must be counted in one database"
+        );
     }
-    let relations = relations(&rows);
+    let relations = relations(&first.rows);
+    let codes: Vec<String> = first.rows.iter().map(|r| r.code.clone()).collect();
+    let areas: Vec<Vec<&str>> = area_lsoas(&first.rows)
+        .into_iter()
+        .map(|lsoas| lsoas.into_iter().map(|i| codes[i].as_str()).collect())
+        .collect();
     let small = |n: Option<u64>| matches!(n, Some(n) if (1..=threshold).contains(&n));
-    for count in [Count::Eligible, Count::Invited, Count::Attended] {
-        if threshold == 0 || rows.iter().all(|r| count.of(r).is_none()) {
-            continue;
+    for (at, count) in Count::ALL.into_iter().enumerate() {
+        if threshold == 0 {
+            break;
         }
-        let primary: Vec<bool> = rows.iter().map(|r| small(count.of(r))).collect();
-        let withheld = secondary(&relations, &rows, count, primary);
-        for (row, hide) in rows.iter_mut().zip(withheld) {
-            if hide && count.of(row).is_some() {
-                count.withhold(row);
+        for group in overlaps.groups(at, flat.len()) {
+            let counted: Vec<usize> = group
+                .into_iter()
+                .filter(|&s| flat[s].rows.iter().any(|r| count.of(r).is_some()))
+                .collect();
+            // The service with most people chooses the further counts: they are
+            // the cheapest for its readers, the ones a group's counts mostly are.
+            let Some(&lead) = counted
+                .iter()
+                .max_by_key(|&&s| flat[s].rows.iter().filter_map(|r| count.of(r)).max())
+            else {
+                continue;
+            };
+            let mut primary = overlaps.small_differences(at, &counted, &areas, threshold);
+            for &s in &counted {
+                for (cell, row) in primary.iter_mut().zip(&flat[s].rows) {
+                    *cell |= small(count.of(row));
+                }
+            }
+            let withheld = secondary(&relations, &flat[lead].rows, count, primary);
+            for &s in &counted {
+                for (row, &hide) in flat[s].rows.iter_mut().zip(&withheld) {
+                    if hide && count.of(row).is_some() {
+                        count.withhold(row);
+                    }
+                }
             }
         }
     }
-    for row in &mut rows {
-        if row.withheld.attended || row.withheld.eligible {
-            row.coverage = None;
+    flat.into_iter().map(|f| f.published(threshold)).collect()
+}
+
+/// One service's tables as one list of rows (LSOAs, deciles, quintiles, zones,
+/// wards, authorities, the county), which the sums index.
+struct Flat {
+    tables: UptakeTables,
+    rows: Vec<UptakeRow>,
+    lengths: [usize; 7],
+}
+
+impl Flat {
+    fn new(tables: &UptakeTables) -> Flat {
+        let mut tables = tables.clone();
+        let sections = [
+            std::mem::take(&mut tables.lsoas),
+            std::mem::take(&mut tables.deciles),
+            std::mem::take(&mut tables.quintiles),
+            std::mem::take(&mut tables.zones),
+            std::mem::take(&mut tables.wards),
+            std::mem::take(&mut tables.authorities),
+            vec![tables.county.clone()],
+        ];
+        let lengths = sections.each_ref().map(Vec::len);
+        Flat {
+            tables,
+            rows: sections.into_iter().flatten().collect(),
+            lengths,
         }
-        if row.withheld.attended || row.withheld.invited {
-            row.uptake = None;
+    }
+
+    /// True when both list the same areas in the same order.
+    fn same_areas(&self, other: &Flat) -> bool {
+        self.lengths == other.lengths
+            && self
+                .rows
+                .iter()
+                .zip(&other.rows)
+                .all(|(a, b)| a.level == b.level && a.code == b.code)
+    }
+
+    /// The tables again, rates withheld with their counts and the inequality
+    /// figures recomputed from what is shown.
+    fn published(self, threshold: u64) -> Published {
+        let Flat {
+            mut tables,
+            mut rows,
+            lengths,
+        } = self;
+        for row in &mut rows {
+            if row.withheld.attended || row.withheld.eligible {
+                row.coverage = None;
+            }
+            if row.withheld.attended || row.withheld.invited {
+                row.uptake = None;
+            }
         }
-    }
-    let mut rest = rows.into_iter();
-    let mut section = |length: usize| rest.by_ref().take(length).collect::<Vec<_>>();
-    tables.lsoas = section(lengths[0]);
-    tables.deciles = section(lengths[1]);
-    tables.quintiles = section(lengths[2]);
-    tables.zones = section(lengths[3]);
-    tables.wards = section(lengths[4]);
-    tables.authorities = section(lengths[5]);
-    if let Some(county) = section(lengths[6]).pop() {
-        tables.county = county;
-    }
-    if small(tables.eligible_without_lsoa) {
-        tables.eligible_without_lsoa = None;
-    }
-    // From the published deciles only: computed from the full ones, the figures
-    // with the shown counts would solve for the withheld counts.
-    tables.inequality = tables
-        .inequality
-        .iter()
-        .map(|measure| stats::published_inequality(&tables.title, measure.measure, &tables.deciles))
-        .collect();
-    Published {
-        suppression_threshold: threshold,
-        suppression_note: note(threshold),
-        tables,
+        let mut rest = rows.into_iter();
+        let mut section = |length: usize| rest.by_ref().take(length).collect::<Vec<_>>();
+        tables.lsoas = section(lengths[0]);
+        tables.deciles = section(lengths[1]);
+        tables.quintiles = section(lengths[2]);
+        tables.zones = section(lengths[3]);
+        tables.wards = section(lengths[4]);
+        tables.authorities = section(lengths[5]);
+        if let Some(county) = section(lengths[6]).pop() {
+            tables.county = county;
+        }
+        if matches!(tables.eligible_without_lsoa, Some(n) if (1..=threshold).contains(&n)) {
+            tables.eligible_without_lsoa = None;
+        }
+        // From the published deciles only: computed from the full ones, the figures
+        // with the shown counts would solve for the withheld counts.
+        tables.inequality = tables
+            .inequality
+            .iter()
+            .map(|measure| {
+                stats::published_inequality(&tables.title, measure.measure, &tables.deciles)
+            })
+            .collect();
+        Published {
+            suppression_threshold: threshold,
+            suppression_note: note(threshold),
+            tables,
+        }
     }
 }
 
@@ -385,29 +487,12 @@ fn relations(rows: &[UptakeRow]) -> Vec<Relation> {
     let wards = of_level(Level::Ward);
     let authorities = of_level(Level::Authority);
     let county = of_level(Level::County);
-    let mut relations = Vec::new();
-    let lsoas_where = |keep: &dyn Fn(&UptakeRow) -> bool| -> Vec<usize> {
-        lsoas.iter().copied().filter(|&i| keep(&rows[i])).collect()
-    };
-    for &area in deciles
-        .iter()
-        .chain(&quintiles)
-        .chain(&zones)
-        .chain(&wards)
-        .chain(&authorities)
-        .chain(&county)
-    {
-        let row = &rows[area];
-        let parts = match row.level {
-            Level::Decile => lsoas_where(&|l| l.imd_decile == row.imd_decile),
-            Level::Quintile => lsoas_where(&|l| l.imd_quintile == row.imd_quintile),
-            Level::Zone => lsoas_where(&|l| l.zone_id.as_deref() == Some(row.code.as_str())),
-            Level::Ward => lsoas_where(&|l| l.ward_code.as_deref() == Some(row.code.as_str())),
-            Level::Authority => lsoas_where(&|l| l.la_code.as_deref() == Some(row.code.as_str())),
-            Level::County | Level::Lsoa => lsoas.clone(),
-        };
-        relations.push(Relation { total: area, parts });
-    }
+    let mut relations: Vec<Relation> = area_lsoas(rows)
+        .into_iter()
+        .enumerate()
+        .filter(|(area, _)| rows[*area].level != Level::Lsoa)
+        .map(|(total, parts)| Relation { total, parts })
+        .collect();
     for &quintile in &quintiles {
         let parts = deciles
             .iter()
@@ -449,6 +534,29 @@ fn relations(rows: &[UptakeRow]) -> Vec<Relation> {
         }
     }
     relations
+}
+
+/// The LSOAs (row indices) each row counts: an LSOA itself, an area those whose
+/// decile, quintile, zone, ward or authority it is, the county all of them.
+fn area_lsoas(rows: &[UptakeRow]) -> Vec<Vec<usize>> {
+    let lsoas: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].level == Level::Lsoa)
+        .collect();
+    let lsoas_where = |keep: &dyn Fn(&UptakeRow) -> bool| -> Vec<usize> {
+        lsoas.iter().copied().filter(|&i| keep(&rows[i])).collect()
+    };
+    rows.iter()
+        .enumerate()
+        .map(|(at, row)| match row.level {
+            Level::Lsoa => vec![at],
+            Level::Decile => lsoas_where(&|l| l.imd_decile == row.imd_decile),
+            Level::Quintile => lsoas_where(&|l| l.imd_quintile == row.imd_quintile),
+            Level::Zone => lsoas_where(&|l| l.zone_id.as_deref() == Some(row.code.as_str())),
+            Level::Ward => lsoas_where(&|l| l.ward_code.as_deref() == Some(row.code.as_str())),
+            Level::Authority => lsoas_where(&|l| l.la_code.as_deref() == Some(row.code.as_str())),
+            Level::County => lsoas.clone(),
+        })
+        .collect()
 }
 
 /// Zones and wards overlap without nesting, so one can hold another whole: a ward
