@@ -25,6 +25,7 @@ shoot round-table --view round-table --family top
 shoot map-england --england
 shoot map-wards --map-by ward --diverging
 shoot map-need --map-by zone --need
+shoot map-need-health --map-by zone --need --need-domain health
 shoot define-service --define-service
 # "New database…" on its column-role step, with one of the sample's extracts.
 shoot new-database --new-database data-samples/county/extracts/social_care.csv.gz

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::ui::map_view::{Classes, MAP_LEVELS, MapState, Palette, ServiceForm};
+use crate::geo::imd_domain::ImdDomain;
+use crate::ui::map_view::{Classes, MAP_LEVELS, MapState, NeedSource, Palette, ServiceForm};
 use crate::ui::{DatabaseChoice, LinkageState, LinkageTab, View, ZonewiseApp};
 use crate::uptake::Level;
 
@@ -53,6 +54,12 @@ pub struct WindowArgs {
     /// uptake in a 3×3 bivariate palette.
     #[arg(long, requires = "map_by", conflicts_with = "diverging")]
     pub need: bool,
+
+    /// With `--need`: need as this IMD 2019 domain rather than people eligible
+    /// (income, employment, education, health, crime, housing_services or
+    /// living_env).
+    #[arg(long, requires = "need", value_parser = domain_of)]
+    pub need_domain: Option<ImdDomain>,
 
     /// Open the Map view with "Define a service…" filled in with an example
     /// (NHS Health Checks for women) and its counts (analysts only).
@@ -147,6 +154,9 @@ impl WindowArgs {
                 map.classes = Classes::EqualInterval;
             }
             map.need_view = self.need;
+            if let Some(domain) = self.need_domain {
+                map.need_source = NeedSource::Domain(domain);
+            }
         }
         if self.define_service {
             app.view = View::Map;
@@ -161,4 +171,17 @@ impl WindowArgs {
         }
         crate::ui::run_window(app)
     }
+}
+
+/// `--need-domain`: a domain by its column's name less `_decile`.
+fn domain_of(text: &str) -> Result<ImdDomain, String> {
+    let key = |domain: &ImdDomain| domain.column().trim_end_matches("_decile");
+    ImdDomain::ALL
+        .iter()
+        .find(|domain| key(domain).eq_ignore_ascii_case(text))
+        .copied()
+        .ok_or_else(|| {
+            let keys: Vec<&str> = ImdDomain::ALL.iter().map(key).collect();
+            format!("not an IMD domain; the domains are {}", keys.join(", "))
+        })
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::map_view::{Classes, ColourBy, MapState, Palette};
+use super::map_view::{Classes, ColourBy, MapState, NeedSource, Palette};
 use super::views::View;
 use crate::uptake::Level;
 
@@ -41,6 +41,9 @@ pub struct MapChoices {
     /// The need view ([`MapState::need_view`]); absent from older settings.
     #[serde(default)]
     pub need_view: bool,
+    /// Its need ([`MapState::need_source`]); absent from older settings.
+    #[serde(default)]
+    pub need_source: NeedSource,
 }
 
 impl MapChoices {
@@ -53,6 +56,7 @@ impl MapChoices {
             map_level: map.map_level,
             area_level: map.area_level,
             need_view: map.need_view,
+            need_source: map.need_source,
         }
     }
 
@@ -68,6 +72,7 @@ impl MapChoices {
         map.map_level = self.map_level;
         map.area_level = self.area_level;
         map.need_view = self.need_view;
+        map.need_source = self.need_source;
         map.level_chosen = true;
     }
 }
@@ -150,6 +155,7 @@ mod tests {
                 map_level: Level::Zone,
                 area_level: Level::Ward,
                 need_view: true,
+                need_source: NeedSource::Domain(crate::geo::imd_domain::ImdDomain::Health),
             }),
         };
         settings.save(&mut storage);
@@ -157,10 +163,14 @@ mod tests {
         // Settings kept before the need view existed still load, without it.
         let kept = eframe::Storage::get_string(&storage, KEY).expect("kept");
         let older = kept.replace(",need_view:true", "");
+        let older = older.replace(",need_source:Domain(Health)", "");
         assert_ne!(older, kept, "{kept}");
         eframe::Storage::set_string(&mut storage, KEY, older);
         let loaded = Settings::load(Some(&storage)).map.expect("map choices");
-        assert_eq!((loaded.map_level, loaded.need_view), (Level::Zone, false));
+        assert_eq!(
+            (loaded.map_level, loaded.need_view, loaded.need_source),
+            (Level::Zone, false, NeedSource::Eligible)
+        );
         eframe::Storage::set_string(&mut storage, KEY, "not settings".to_string());
         assert_eq!(Settings::load(Some(&storage)), Settings::default());
     }

@@ -9,13 +9,14 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use zonewise::audit::{self, Action, Entry};
 use zonewise::format::thousands;
+use zonewise::geo::imd_domain::ImdDomain;
 use zonewise::ingest::{self, Manifest};
 use zonewise::store;
 use zonewise::synth::{self, SynthConfig};
 use zonewise::ui::LinkageState;
 use zonewise::ui::audit_view::AuditState;
 use zonewise::ui::families_view::FamiliesState;
-use zonewise::ui::map_view::MapState;
+use zonewise::ui::map_view::{MapState, NeedSource};
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 
 use common::app::{complete_captures, type_into};
@@ -1377,4 +1378,78 @@ fn map_need_view_classes_areas_by_thirds_of_the_published_eligible_and_rate() {
         "thirds of the {} LSOAs with both published",
         published(&expected.tables().lsoas).len()
     ));
+
+    // Need as an IMD domain, by zone: health deprivation, each zone's need the
+    // mean of its LSOAs' health deciles as the IMD file gives them (read here
+    // from the file), beside every zone whose uptake is published.
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data-samples/ref/imd2019_lsoa11.csv");
+    let mut reader = csv::Reader::from_path(&file).expect("IMD file");
+    let headers = reader.headers().expect("headers").clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let (code_at, health_at) = (column("lsoa11cd"), column("health_decile"));
+    let health: std::collections::HashMap<String, f64> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            (
+                r[code_at].to_string(),
+                r[health_at].parse().expect("decile"),
+            )
+        })
+        .collect();
+    let map = harness.state_mut().screen_mut::<MapState>();
+    map.map_level = Level::Zone;
+    map.area_level = Level::Zone;
+    map.need_source = NeedSource::Domain(ImdDomain::Health);
+    harness.run_steps(2);
+    harness.get_by_label("more deprived in health");
+    let shapes = &harness.state().figures().map.as_ref().expect("map").shapes;
+    let zones: Vec<(String, String, f64, f64)> = expected
+        .tables()
+        .zones
+        .iter()
+        .filter_map(|z| {
+            let deciles: Vec<f64> = shapes
+                .iter()
+                .filter(|s| s.zone_id.as_deref() == Some(z.code.as_str()))
+                .map(|s| health[&s.code])
+                .collect();
+            let mean = deciles.iter().sum::<f64>() / deciles.len() as f64;
+            Some((z.code.clone(), z.name.clone(), 11.0 - mean, z.uptake?.value))
+        })
+        .collect();
+    let (need_middle, need_top) = hand_tertiles(zones.iter().map(|z| z.2).collect());
+    harness.get_by_label(&format!(
+        "thirds of the {} zones with both published",
+        zones.len()
+    ));
+    harness.get_by_label(&format!(
+        "health (IMD 2019 domain, 1 = most deprived): middle from mean decile {:.1}, top from \
+         mean decile {:.1}",
+        11.0 - need_middle,
+        11.0 - need_top
+    ));
+    let (code, name, need, rate) = zones
+        .iter()
+        .max_by(|a, b| a.2.total_cmp(&b.2).then_with(|| b.0.cmp(&a.0)))
+        .expect("a zone")
+        .clone();
+    let (rate_middle, rate_top) = hand_tertiles(zones.iter().map(|z| z.3).collect());
+    let words = format!(
+        "{} in health, {} uptake",
+        ["less deprived", "middling deprivation", "more deprived"]
+            [third(need, need_middle, need_top)],
+        ["low", "middling", "high"][third(rate, rate_middle, rate_top)]
+    );
+    let index = shapes
+        .iter()
+        .position(|s| s.zone_id.as_deref() == Some(code.as_str()))
+        .expect("an LSOA in the zone");
+    harness.state_mut().screen_mut::<MapState>().selected = Some(index);
+    harness.run_steps(2);
+    assert_eq!(
+        label_text(&harness, "Need beside uptake: "),
+        format!("Need beside uptake: {words} (zone {name})")
+    );
 }

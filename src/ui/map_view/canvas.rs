@@ -181,7 +181,9 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
         0.0
     };
     let width = if let Some(need) = &colouring.need {
-        width.max(text_width(&rate_axis(need.measure)) + 3.0 * cell + 24.0)
+        width
+            .max(text_width(&rate_axis(need.measure)) + 3.0 * cell + 24.0)
+            .max(text_width(&need.source.axis()) + 24.0)
     } else {
         width
     };
@@ -195,7 +197,7 @@ fn legend_ui(ui: &mut egui::Ui, rect: Rect, colouring: &Colouring) {
     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(frame.shrink(5.0)));
     child.spacing_mut().item_spacing.y = 1.0;
     if let Some(need) = &colouring.need {
-        need_square_ui(&mut child, need.measure, cell, &font);
+        need_square_ui(&mut child, need, cell, &font);
     }
     for (colour, label) in legend {
         child.horizontal(|ui| {
@@ -236,14 +238,15 @@ fn rate_axis(measure: crate::uptake::Measure) -> String {
     format!("higher {}", measure.label())
 }
 
-/// The need view's legend: the 3×3 bivariate square, more eligible to the
-/// right and a higher rate upwards, with both axes labelled.
+/// The need view's legend: the 3×3 bivariate square, more need to the right
+/// and a higher rate upwards, with both axes labelled.
 fn need_square_ui(
     ui: &mut egui::Ui,
-    measure: crate::uptake::Measure,
+    need: &super::colouring::NeedView,
     cell: f32,
     font: &egui::FontId,
 ) {
+    let measure = need.measure;
     use super::need::NeedClass;
     let label = |ui: &mut egui::Ui, text: String| {
         ui.add(
@@ -278,7 +281,7 @@ fn need_square_ui(
         arrow_ui(ui, Vec2::new(0.0, -1.0));
     });
     ui.horizontal(|ui| {
-        label(ui, "more eligible".to_string());
+        label(ui, need.source.axis());
         arrow_ui(ui, Vec2::new(1.0, 0.0));
     });
     ui.add_space(4.0);

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use egui::Color32;
 
 use super::super::widgets::imd_decile_color;
-use super::need::{self, NOBODY_ELIGIBLE, NeedClass};
+use super::need::{self, NOBODY_ELIGIBLE, NeedClass, NeedSource};
 use super::{AreaSelection, Layer, MapState};
 use crate::geo::lsoa_shapes::LsoaShape;
 use crate::report::map::{MapFigures, ServiceFigures};
@@ -266,6 +266,7 @@ pub(super) struct Colouring {
 
 /// The need view's classes of the mapped areas.
 pub(super) struct NeedView {
+    pub source: NeedSource,
     pub measure: Measure,
     /// The level whose areas were classed (the map's).
     pub level: Level,
@@ -281,7 +282,7 @@ impl NeedView {
             return None;
         }
         Some(match self.by_code.get(&row.code) {
-            Some(class) => class.label(self.measure),
+            Some(class) => class.label(self.source, self.measure),
             None if row.withheld.any() => "withheld".to_string(),
             None => "—".to_string(),
         })
@@ -302,6 +303,7 @@ pub(super) struct ColourKey {
     selected_decile: Option<u8>,
     selected_area: Option<AreaSelection>,
     need_view: bool,
+    need_source: NeedSource,
 }
 
 impl ColourKey {
@@ -317,6 +319,7 @@ impl ColourKey {
             selected_decile: state.selected_decile,
             selected_area: state.selected_area.clone(),
             need_view: state.need_view,
+            need_source: state.need_source,
         }
     }
 }
@@ -332,9 +335,13 @@ pub(super) fn colouring(
     state: &MapState,
 ) -> Colouring {
     let mut colouring = match (state.measure(), service) {
-        (Some(measure), Some(service)) if state.need_view => {
-            need_colouring(figures, service, measure, state.map_level)
-        }
+        (Some(measure), Some(service)) if state.need_view => need_colouring(
+            figures,
+            service,
+            measure,
+            state.map_level,
+            state.need_source,
+        ),
         (Some(measure), Some(service)) => rate_colouring(figures, service, measure, state),
         _ => deprivation_colouring(figures),
     };
@@ -473,15 +480,31 @@ fn cuts_text(cuts: &[f64], show: impl Fn(f64) -> String) -> String {
     }
 }
 
-/// Need beside provision: the mapped areas' eligible people against their rate,
-/// each in tertiles of the published figures (`need::classify`), in the
-/// bivariate palette; withheld areas in their own colour, as in the rate view.
+/// Need beside provision: the mapped areas' need (eligible people, or an IMD
+/// domain) against their rate, each in tertiles of the published figures
+/// (`need::classify`), in the bivariate palette; withheld areas in their own
+/// colour, as in the rate view.
 fn need_colouring(
     figures: &MapFigures,
     service: &ServiceFigures,
     measure: Measure,
     level: Level,
+    source: NeedSource,
 ) -> Colouring {
+    // A database loaded before the domains were kept has none: need is then
+    // people eligible, and the legend says why.
+    let without_domains = match source {
+        NeedSource::Domain(domain) => !figures
+            .shapes
+            .iter()
+            .any(|shape| shape.domain_deciles[domain.index()].is_some()),
+        NeedSource::Eligible => false,
+    };
+    let source = if without_domains {
+        NeedSource::Eligible
+    } else {
+        source
+    };
     // Each mapped area once (at a coarser level many LSOAs share one), so that
     // every area counts once in the tertiles, however many LSOAs it holds.
     let mut area_of_code: HashMap<&str, usize> = HashMap::new();
@@ -495,10 +518,31 @@ fn need_colouring(
             }))
         })
         .collect();
-    let pairs: Vec<Option<(u64, f64)>> = areas
-        .iter()
-        .map(|row| need::published_pair(row, measure))
-        .collect();
+    let pairs: Vec<Option<(f64, f64)>> = match source {
+        NeedSource::Eligible => areas
+            .iter()
+            .map(|row| need::published_pair(row, measure))
+            .collect(),
+        NeedSource::Domain(domain) => {
+            // Each area's LSOAs' deciles on the domain (public data).
+            let mut deciles: Vec<Vec<Option<u8>>> = vec![Vec::new(); areas.len()];
+            for (shape, area) in figures.shapes.iter().zip(&shape_area) {
+                if let Some(k) = area {
+                    deciles[*k].push(shape.domain_deciles[domain.index()]);
+                }
+            }
+            areas
+                .iter()
+                .zip(deciles)
+                .map(|(row, deciles)| {
+                    Some((
+                        need::domain_need(deciles)?,
+                        need::published_rate(row, measure)?,
+                    ))
+                })
+                .collect()
+        }
+    };
     let classes = need::classify(&pairs);
     let colours = shape_area
         .iter()
@@ -521,9 +565,17 @@ fn need_colouring(
         "thirds of the {} {name}s with both published",
         classes.classified
     )];
+    if without_domains {
+        notes.push(
+            "no IMD domains in this database (loaded before they were kept): load its \
+             reference data again"
+                .to_string(),
+        );
+    }
     notes.push(format!(
-        "eligible: {}",
-        cuts_text(&classes.need_cuts, |v| format!("{v:.0}"))
+        "{}: {}",
+        source.cuts_heading(),
+        cuts_text(&classes.need_cuts, |v| source.cut_text(v))
     ));
     notes.push(format!(
         "{}: {}",
@@ -541,6 +593,7 @@ fn need_colouring(
         ],
         notes,
         need: Some(NeedView {
+            source,
             measure,
             level,
             by_code,

@@ -201,8 +201,9 @@ pub(super) fn audit_detail(service: Option<&ServiceFigures>, state: &MapState) -
 fn figure_title(service: Option<&ServiceFigures>, state: &MapState) -> String {
     match (state.measure(), service) {
         (Some(measure), Some(service)) if state.need_view => format!(
-            "{}: people eligible beside {} by {}, and {1} by IMD 2019 decile",
+            "{}: {} beside {} by {}, and {2} by IMD 2019 decile",
             service.title,
+            state.need_source.label().to_lowercase(),
             measure.label(),
             level_label(state.map_level)
         ),

@@ -34,6 +34,7 @@ use crate::uptake::{Level, Measure, Published};
 use camera::zoom_ui;
 use canvas::map_panel_ui;
 use colouring::{ColourKey, Colouring, colouring};
+pub use need::NeedSource;
 use side_panel::side_panel_ui;
 
 /// Zone borders and authority borders.
@@ -113,6 +114,8 @@ pub struct MapState {
     /// Need beside provision: colour the mapped areas by eligible people
     /// against the rate (3×3 bivariate classes) instead of by rate classes.
     pub need_view: bool,
+    /// What the need view's need is: people eligible or an IMD domain.
+    pub need_source: NeedSource,
     /// Whether the session may define services (set from the role each frame;
     /// analysts only): "Define a service…" and its form are drawn only then.
     pub defines_services: bool,
@@ -244,6 +247,7 @@ impl Default for MapState {
             comparator_authority: None,
             level_chosen: false,
             need_view: false,
+            need_source: NeedSource::Eligible,
             defines_services: false,
             service_form: ServiceForm::default(),
             choose_service: None,
@@ -549,12 +553,34 @@ fn controls_ui(
         }
     });
     if state.colour_by != ColourBy::Deprivation {
-        classes_ui(ui, state);
+        // The domains' deciles are empty in a database loaded before they were kept.
+        let has_domains = figures
+            .shapes
+            .iter()
+            .any(|shape| shape.domain_deciles.iter().any(Option::is_some));
+        classes_ui(ui, state, has_domains);
     }
 }
 
+/// The need view's need: people eligible, or one of the IMD's domains.
+fn need_source_ui(ui: &mut egui::Ui, state: &mut MapState) {
+    ui.label("Need");
+    egui::ComboBox::from_id_salt("need_source")
+        .selected_text(state.need_source.label())
+        .show_ui(ui, |ui| {
+            for source in NeedSource::all() {
+                ui.selectable_value(&mut state.need_source, source, source.label());
+            }
+        })
+        .response
+        .on_hover_text(
+            "An IMD 2019 domain gives each area the mean decile of its LSOAs on it: \
+             public data, beside the published rate",
+        );
+}
+
 /// How rates are mapped: whose rates, which classes, which palette.
-fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
+fn classes_ui(ui: &mut egui::Ui, state: &mut MapState, has_domains: bool) {
     // Wrapped: with custom breaks and their error message the row outgrows a
     // narrow window, and a control past its edge could not be reached.
     ui.horizontal_wrapped(|ui| {
@@ -572,10 +598,14 @@ fn classes_ui(ui: &mut egui::Ui, state: &mut MapState) {
         ui.add_space(12.0);
         ui.toggle_value(&mut state.need_view, "Need beside rate")
             .on_hover_text(
-                "People eligible against the rate, each in thirds of the areas' published figures: \
-                 the strongest red is many eligible reached least (click again for the rate alone)",
+                "Need (people eligible, or an IMD domain) against the rate, each in thirds of the \
+                 areas' published figures: the strongest red is much need reached least (click \
+                 again for the rate alone)",
             );
         if state.need_view {
+            if has_domains {
+                need_source_ui(ui, state);
+            }
             return;
         }
         ui.add_space(12.0);

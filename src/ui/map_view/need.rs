@@ -1,17 +1,102 @@
-//! Need beside provision: each area's eligible people against its rate, both
-//! cut into tertiles and coloured with a 3×3 bivariate palette, so that a
-//! commissioner sees where many eligible people are reached least.
+//! Need beside provision: each area's need against its rate, both cut into
+//! tertiles and coloured with a 3×3 bivariate palette, so that a commissioner
+//! sees where much need is reached least. Need is the area's people eligible,
+//! or how deprived it is on one IMD domain (health deprivation beside a health
+//! check): the mean decile of its LSOAs on that domain.
 //!
-//! Only published figures take part. An area whose eligible count or rate is
-//! withheld gets no class and is left out of the cut points: they are order
-//! statistics of the published values alone, so they are the same whatever the
-//! withheld counts are, and say nothing about them. Which areas are withheld
-//! the map shows anyway.
+//! Only published figures take part. An area whose rate (or, for eligible
+//! people, its eligible count) is withheld gets no class and is left out of the
+//! cut points: they are order statistics of the published values and of the
+//! public IMD alone, so they are the same whatever the withheld counts are, and
+//! say nothing about them. Which areas are withheld the map shows anyway.
 
 use egui::Color32;
 
 use super::colouring::{quantile_breaks, rate_of};
+use crate::geo::imd_domain::ImdDomain;
 use crate::uptake::{Measure, UptakeRow};
+
+/// What the need axis measures.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum NeedSource {
+    /// The area's published eligible count.
+    #[default]
+    Eligible,
+    /// How deprived the area is on one IMD domain: 11 less the mean decile of
+    /// its LSOAs, so that more deprived is more need.
+    Domain(ImdDomain),
+}
+
+impl NeedSource {
+    /// Every choice, as the map offers them.
+    pub fn all() -> Vec<NeedSource> {
+        std::iter::once(NeedSource::Eligible)
+            .chain(ImdDomain::ALL.into_iter().map(NeedSource::Domain))
+            .collect()
+    }
+
+    /// Its name in the choice.
+    pub fn label(self) -> &'static str {
+        match self {
+            NeedSource::Eligible => "People eligible",
+            NeedSource::Domain(domain) => domain.label(),
+        }
+    }
+
+    /// The need axis's label in the legend.
+    pub fn axis(self) -> String {
+        match self {
+            NeedSource::Eligible => "more eligible".to_string(),
+            NeedSource::Domain(domain) => format!("more deprived in {}", domain.short_label()),
+        }
+    }
+
+    /// A need tertile (0 lowest) in words.
+    fn tertile_words(self, tertile: usize) -> String {
+        match self {
+            NeedSource::Eligible => {
+                ["few eligible", "middling eligible", "many eligible"][tertile].to_string()
+            }
+            NeedSource::Domain(domain) => format!(
+                "{} in {}",
+                ["less deprived", "middling deprivation", "more deprived"][tertile],
+                domain.short_label()
+            ),
+        }
+    }
+
+    /// A need cut point in words: an eligible count, or the mean decile.
+    pub fn cut_text(self, cut: f64) -> String {
+        match self {
+            NeedSource::Eligible => format!("{cut:.0}"),
+            NeedSource::Domain(_) => format!("mean decile {:.1}", 11.0 - cut),
+        }
+    }
+
+    /// The cut points' heading in the legend's notes.
+    pub fn cuts_heading(self) -> String {
+        match self {
+            NeedSource::Eligible => "eligible".to_string(),
+            NeedSource::Domain(domain) => format!(
+                "{} (IMD 2019 domain, 1 = most deprived)",
+                domain.short_label()
+            ),
+        }
+    }
+}
+
+/// An area's need on a domain from its LSOAs' deciles on it: 11 less their
+/// mean, or `None` when none of them has the domain (a database loaded before
+/// the domains were kept).
+pub fn domain_need(deciles: impl IntoIterator<Item = Option<u8>>) -> Option<f64> {
+    let (sum, n) = deciles
+        .into_iter()
+        .flatten()
+        .fold((0.0, 0.0), |(sum, n), d| (sum + f64::from(d), n + 1.0));
+    (n > 0.0).then(|| 11.0 - sum / n)
+}
 
 /// Joshua Stevens' red–blue 3×3 bivariate scheme (as in d3's bivariate
 /// choropleth), indexed `[rate tertile][need tertile]`: more eligible is redder
@@ -41,9 +126,10 @@ impl NeedClass {
         Color32::from_rgb(r, g, b)
     }
 
-    /// The class in words, e.g. "many eligible, low uptake".
-    pub fn label(self, measure: Measure) -> String {
-        let need = ["few eligible", "middling eligible", "many eligible"][self.need];
+    /// The class in words, e.g. "many eligible, low uptake" or "more deprived
+    /// in health, low coverage".
+    pub fn label(self, source: NeedSource, measure: Measure) -> String {
+        let need = source.tertile_words(self.need);
         let rate = ["low", "middling", "high"][self.rate];
         format!("{need}, {rate} {}", measure.label())
     }
@@ -52,8 +138,8 @@ impl NeedClass {
 /// The classes of a set of areas and the tertile cut points they were given by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NeedClasses {
-    /// Eligible people at which the middle and the top tertile begin (fewer when
-    /// many areas have the same count; see [`tertile_of`]).
+    /// The need at which the middle and the top tertile begin (fewer when many
+    /// areas have the same; see [`tertile_of`]).
     pub need_cuts: Vec<f64>,
     /// The same for the rate, as a proportion.
     pub rate_cuts: Vec<f64>,
@@ -64,20 +150,29 @@ pub struct NeedClasses {
     pub classified: usize,
 }
 
-/// An area's published eligible count and rate of `measure`, or `None` when
-/// either is withheld or there is no rate (nobody eligible or invited). The only
-/// way figures enter the classes: a withheld count is never read, even if a
-/// row still carried it.
-pub fn published_pair(row: &UptakeRow, measure: Measure) -> Option<(u64, f64)> {
-    let rate_withheld = row.withheld.attended
+/// An area's published rate of `measure`, or `None` when it is withheld or
+/// there is none (nobody eligible or invited).
+pub fn published_rate(row: &UptakeRow, measure: Measure) -> Option<f64> {
+    let withheld = row.withheld.attended
         || match measure {
             Measure::Coverage => row.withheld.eligible,
             Measure::Uptake => row.withheld.invited,
         };
-    if row.withheld.eligible || rate_withheld {
+    if withheld {
         return None;
     }
-    Some((row.eligible?, rate_of(row, measure)?.value))
+    Some(rate_of(row, measure)?.value)
+}
+
+/// An area's published eligible count and rate of `measure`, or `None` when
+/// either is withheld or there is no rate. With [`published_rate`] the only way
+/// figures enter the classes: a withheld count is never read, even if a row
+/// still carried it.
+pub fn published_pair(row: &UptakeRow, measure: Measure) -> Option<(f64, f64)> {
+    if row.withheld.eligible {
+        return None;
+    }
+    Some((row.eligible? as f64, published_rate(row, measure)?))
 }
 
 /// The tertile of `value` given the cut points of [`quantile_breaks`] into
@@ -93,13 +188,14 @@ pub fn tertile_of(value: f64, cuts: &[f64]) -> usize {
     }
 }
 
-/// Classes of areas given each one's published (eligible, rate) pair from
-/// [`published_pair`]: tertiles of each among the areas that have both.
-pub fn classify(areas: &[Option<(u64, f64)>]) -> NeedClasses {
+/// Classes of areas given each one's (need, published rate) pair, as
+/// [`published_pair`] or a domain's need with [`published_rate`] make them:
+/// tertiles of each among the areas that have both.
+pub fn classify(areas: &[Option<(f64, f64)>]) -> NeedClasses {
     let published: Vec<(f64, f64)> = areas
         .iter()
         .flatten()
-        .map(|&(eligible, rate)| (eligible as f64, rate))
+        .copied()
         .filter(|(_, rate)| rate.is_finite())
         .collect();
     let need: Vec<f64> = published.iter().map(|p| p.0).collect();
@@ -109,9 +205,9 @@ pub fn classify(areas: &[Option<(u64, f64)>]) -> NeedClasses {
     let classes = areas
         .iter()
         .map(|area| {
-            let (eligible, rate) = (*area)?;
+            let (need, rate) = (*area)?;
             rate.is_finite().then(|| NeedClass {
-                need: tertile_of(eligible as f64, &need_cuts),
+                need: tertile_of(need, &need_cuts),
                 rate: tertile_of(rate, &rate_cuts),
             })
         })
@@ -190,7 +286,7 @@ mod tests {
         }
         let worst = classes.classes[7].expect("class");
         assert_eq!(
-            worst.label(Measure::Coverage),
+            worst.label(NeedSource::Eligible, Measure::Coverage),
             "many eligible, low coverage"
         );
         assert_eq!(worst.colour(), Color32::from_rgb(200, 90, 90));
@@ -269,11 +365,43 @@ mod tests {
     }
 
     #[test]
+    fn a_domain_need_is_the_mean_decile_turned_round_beside_the_published_rate() {
+        // Deciles 1 and 2 (most deprived): need 9.5; a database without domains: none.
+        assert_eq!(domain_need([Some(1), Some(2), None]), Some(9.5));
+        assert_eq!(domain_need([None, None]), None);
+        // An uptake map: an area whose eligible count alone is withheld keeps its
+        // published rate, so it has a class on a domain but not by eligible people.
+        let mut row = area("z", 3, 2, Withheld::default());
+        row.invited = Some(40);
+        row.uptake = Some(Rate {
+            value: 0.05,
+            lower: 0.0,
+            upper: 0.2,
+        });
+        row.eligible = None;
+        row.withheld.eligible = true;
+        assert_eq!(published_pair(&row, Measure::Uptake), None);
+        assert_eq!(published_rate(&row, Measure::Uptake), Some(0.05));
+        // A withheld rate: nothing.
+        row.withheld.attended = true;
+        assert_eq!(published_rate(&row, Measure::Uptake), None);
+        let class = NeedClass { need: 2, rate: 0 };
+        assert_eq!(
+            class.label(NeedSource::Domain(ImdDomain::Health), Measure::Uptake),
+            "more deprived in health, low uptake"
+        );
+        assert_eq!(
+            NeedSource::Domain(ImdDomain::Health).cut_text(7.5),
+            "mean decile 3.5"
+        );
+    }
+
+    #[test]
     fn tied_areas_go_to_the_bottom_or_top_tertile_and_identical_ones_to_the_middle() {
         // Six areas: four with 0% and two above; the cut that equals the lowest goes.
         let pairs: Vec<_> = [0.0, 0.0, 0.0, 0.0, 0.3, 0.6]
             .iter()
-            .map(|&rate| Some((50, rate)))
+            .map(|&rate| Some((50.0, rate)))
             .collect();
         let classes = classify(&pairs);
         assert_eq!(classes.rate_cuts, vec![0.3]);

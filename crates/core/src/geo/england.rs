@@ -206,6 +206,9 @@ pub fn shapes_with_deciles(
                 code: area.code,
                 name: area.name,
                 imd_decile: *decile,
+                // England's shapes choose authorities; only a county's map sets
+                // uptake beside a domain.
+                domain_deciles: [None; 7],
                 la_code: la_code.clone(),
                 la_name: la_name.clone(),
                 zone_id: None,

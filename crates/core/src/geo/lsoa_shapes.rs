@@ -1,5 +1,6 @@
 //! Reads the LSOA boundaries that ingest stored in `ref.lsoa_vertex` back into
-//! polygons, with each LSOA's name and IMD decile, for the map.
+//! polygons, with each LSOA's name and IMD decile (overall and by domain), for
+//! the map.
 
 use duckdb::Connection;
 use geo::{LineString, MultiPolygon, Polygon};
@@ -11,6 +12,10 @@ pub struct LsoaShape {
     pub name: String,
     /// IMD 2019 decile, 1 = the most deprived 10% of England.
     pub imd_decile: u8,
+    /// Each IMD domain's decile, in the order of
+    /// [`super::imd_domain::ImdDomain::ALL`]; `None` in a
+    /// database loaded before the domains were kept.
+    pub domain_deciles: [Option<u8>; 7],
     /// Local authority (LAD 2019) code and name.
     pub la_code: String,
     pub la_name: String,
@@ -28,7 +33,9 @@ pub struct LsoaShape {
 pub fn read_lsoa_shapes(conn: &Connection) -> Result<Vec<LsoaShape>, duckdb::Error> {
     let mut statement = conn.prepare(
         "SELECT v.lsoa_code, v.part, v.ring, v.x, v.y, l.lsoa_name, l.imd_decile, l.la_code,
-                z.zone_id, l.la_name, zn.name, w.ward_code
+                z.zone_id, l.la_name, zn.name, w.ward_code, l.income_decile,
+                l.employment_decile, l.education_decile, l.health_decile, l.crime_decile,
+                l.housing_services_decile, l.living_env_decile
          FROM ref.lsoa_vertex v
          JOIN ref.lsoa l USING (lsoa_code)
          LEFT JOIN ref.lsoa_zone z USING (lsoa_code)
@@ -55,10 +62,17 @@ pub fn read_lsoa_shapes(conn: &Connection) -> Result<Vec<LsoaShape>, duckdb::Err
                 }
             }
             if shapes.last().is_none_or(|s| s.code != code) {
+                let mut domain_deciles = [None; 7];
+                for (at, decile) in domain_deciles.iter_mut().enumerate() {
+                    *decile = row
+                        .get::<_, Option<i32>>(12 + at)?
+                        .map(|d| d.clamp(1, 10) as u8);
+                }
                 shapes.push(LsoaShape {
                     code: code.clone(),
                     name: row.get(5)?,
                     imd_decile: row.get::<_, i32>(6)?.clamp(1, 10) as u8,
+                    domain_deciles,
                     la_code: row.get(7)?,
                     zone_id: row.get(8)?,
                     la_name: row.get(9)?,

@@ -4,4 +4,5 @@ pub mod arcs;
 pub mod best_fit;
 pub mod boundaries;
 pub mod england;
+pub mod imd_domain;
 pub mod lsoa_shapes;

@@ -1,5 +1,5 @@
-//! Loads the reference geography named in a manifest: IMD 2019 and population by
-//! LSOA into `ref.lsoa`, and the family partnership zones into `ref.zone` and
+//! Loads the reference geography named in a manifest: IMD 2019 (with its domains'
+//! deciles) and population by LSOA into `ref.lsoa`, and the family partnership zones into `ref.zone` and
 //! `ref.lsoa_zone`. These are published tables, read with DuckDB's CSV reader.
 //! The postcode lookup (`ref.postcode`) is checked row by row in `postcodes`, and
 //! the LSOA boundaries (`ref.lsoa_vertex`) are read in `boundaries`, and the
@@ -11,6 +11,7 @@ use duckdb::Connection;
 
 use super::error::IngestError;
 use super::manifest::{Manifest, ReferenceFiles};
+use crate::geo::imd_domain::ImdDomain;
 
 /// Replaces the reference tables with the files the manifest names.
 pub fn load(
@@ -37,17 +38,28 @@ pub fn load(
             });
         }
     }
+    // The domains' columns are named as in the IMD file (constants, not text read).
+    let domains: Vec<&str> = ImdDomain::ALL.iter().map(|d| d.column()).collect();
     run(
         conn,
         &imd,
         &format!(
             "DELETE FROM ref.postcode; DELETE FROM ref.lsoa_zone; DELETE FROM ref.zone;
              DELETE FROM ref.lsoa;
-             INSERT INTO ref.lsoa
+             INSERT INTO ref.lsoa (lsoa_code, lsoa_name, la_code, la_name, imd_score, imd_rank,
+                                   imd_decile, income_score, employment_score, population,
+                                   population_0_17, {columns})
              SELECT i.lsoa11cd, i.lsoa11nm, i.lad19cd, i.lad19nm, i.imd_score, i.imd_rank,
-                    i.imd_decile, i.income_score, i.employment_score, p.pop_total, p.pop_0_17
+                    i.imd_decile, i.income_score, i.employment_score, p.pop_total, p.pop_0_17,
+                    {values}
              FROM read_csv({imd}, header = true, all_varchar = false) AS i
              LEFT JOIN read_csv({population}, header = true) AS p USING (lsoa11cd);",
+            columns = domains.join(", "),
+            values = domains
+                .iter()
+                .map(|c| format!("i.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             imd = sql_path(&imd),
             population = sql_path(&population),
         ),

@@ -13,7 +13,7 @@ pub use frame_rule::{FrameMark, forbid_on_this_thread, refuse_on_frame, refused_
 const SCHEMA_SQL: &str = include_str!("schema.sql");
 
 /// Version of [`SCHEMA_SQL`]; a database built by an older layout is rebuilt, not patched.
-pub const SCHEMA_VERSION: &str = "14";
+pub const SCHEMA_VERSION: &str = "15";
 
 /// Why the database could not be opened or queried.
 #[derive(Debug, thiserror::Error)]

@@ -465,6 +465,16 @@ CREATE TABLE IF NOT EXISTS app.round_decision (
 );
 -- Databases made before decisions became plans gain the plan's columns (empty
 -- for their decisions), so they keep working without a rebuild.
+-- The IMD 2019 domains' deciles (geo::imd_domain), added after the first
+-- release: a database made before them has them empty until its reference
+-- data is loaded again.
+ALTER TABLE ref.lsoa ADD COLUMN IF NOT EXISTS income_decile INTEGER;
+ALTER TABLE ref.lsoa ADD COLUMN IF NOT EXISTS employment_decile INTEGER;
+ALTER TABLE ref.lsoa ADD COLUMN IF NOT EXISTS education_decile INTEGER;
+ALTER TABLE ref.lsoa ADD COLUMN IF NOT EXISTS health_decile INTEGER;
+ALTER TABLE ref.lsoa ADD COLUMN IF NOT EXISTS crime_decile INTEGER;
+ALTER TABLE ref.lsoa ADD COLUMN IF NOT EXISTS housing_services_decile INTEGER;
+ALTER TABLE ref.lsoa ADD COLUMN IF NOT EXISTS living_env_decile INTEGER;
 ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS lead_agency VARCHAR;
 ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS lead_name VARCHAR;
 ALTER TABLE app.round_decision ADD COLUMN IF NOT EXISTS actions VARCHAR;
