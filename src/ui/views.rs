@@ -31,7 +31,6 @@ pub enum View {
     Families,
     #[value(alias = "round_table")]
     RoundTable,
-    /// The senior manager's results of the round tables.
     Results,
     Map,
     Models,
