@@ -15,7 +15,7 @@ shoot() {
     xvfb-run -a -s "-screen 0 1400x900x24" \
         "$zonewise" "$@" --screenshot "docs/screenshots/$name.png"
 }
-for view in overview data linkage families map models; do
+for view in overview data linkage families results map models; do
     shoot "$view" --view "$view"
 done
 shoot linkage-review --review

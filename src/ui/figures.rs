@@ -12,7 +12,7 @@ use duckdb::Connection;
 
 use super::{
     audit_view, data_view, families_view, linkage_view, map_view, models_view, overview,
-    round_table, users_view,
+    results_view, round_table, users_view,
 };
 use crate::access::Session;
 use crate::ingest::SourceQuality;
@@ -22,6 +22,7 @@ use crate::report::map::MapFigures;
 use crate::report::models::ModelFigures;
 use crate::report::outcomes::OutcomesFigures;
 use crate::report::overview::OverviewFigures;
+use crate::report::results::ResultsFigures;
 
 /// A piece of the county's data read on its own. Views that show the same data
 /// share a part: Families and the Round table both show [`Part::Families`], and
@@ -44,11 +45,13 @@ pub enum Part {
     Models,
     /// What became of the families round tables discussed (Round table).
     Outcomes,
+    /// Each round's results by zone and IMD decile (Results).
+    Results,
 }
 
 impl Part {
     /// Every part.
-    pub const ALL: [Part; 9] = [
+    pub const ALL: [Part; 10] = [
         Part::Overview,
         Part::Quality,
         Part::Linkage,
@@ -58,6 +61,7 @@ impl Part {
         Part::Users,
         Part::Models,
         Part::Outcomes,
+        Part::Results,
     ];
 
     /// Reads this part for `session`, on a worker. The readers apply the role's
@@ -75,6 +79,7 @@ impl Part {
             Part::Users => PartData::Users(users_view::read(conn)?),
             Part::Models => PartData::Models(Box::new(models_view::read(conn)?)),
             Part::Outcomes => PartData::Outcomes(round_table::read_outcomes(conn, session)?),
+            Part::Results => PartData::Results(Box::new(results_view::read(conn, session)?)),
         })
     }
 }
@@ -90,6 +95,7 @@ pub enum PartData {
     Users(users_view::UsersData),
     Models(Box<ModelFigures>),
     Outcomes(OutcomesFigures),
+    Results(Box<ResultsFigures>),
 }
 
 impl PartData {
@@ -104,6 +110,7 @@ impl PartData {
             PartData::Users(_) => Part::Users,
             PartData::Models(_) => Part::Models,
             PartData::Outcomes(_) => Part::Outcomes,
+            PartData::Results(_) => Part::Results,
         }
     }
 }
@@ -121,6 +128,7 @@ pub struct Figures {
     pub users: Option<users_view::UsersData>,
     pub models: Option<ModelFigures>,
     pub outcomes: Option<OutcomesFigures>,
+    pub results: Option<ResultsFigures>,
     /// Parts whose data changed since they were read.
     stale: BTreeSet<Part>,
     /// Parts a job is reading now.
@@ -143,6 +151,7 @@ impl Figures {
             Part::Users => self.users.is_some(),
             Part::Models => self.models.is_some(),
             Part::Outcomes => self.outcomes.is_some(),
+            Part::Results => self.results.is_some(),
         }
     }
 
@@ -217,6 +226,10 @@ impl Figures {
                 .replace(*new)
                 .map(|old| PartData::Models(Box::new(old))),
             PartData::Outcomes(new) => self.outcomes.replace(new).map(PartData::Outcomes),
+            PartData::Results(new) => self
+                .results
+                .replace(*new)
+                .map(|old| PartData::Results(Box::new(old))),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod map_view;
 pub mod models_view;
 pub mod new_database;
 pub mod overview;
+pub mod results_view;
 pub mod round_table;
 pub mod screenshot;
 pub mod settings;

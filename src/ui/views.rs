@@ -6,7 +6,7 @@ use super::desk::Screen;
 use super::figures::Part;
 use super::{
     audit_view, data_view, families_view, linkage_view, map_view, models_view, overview,
-    round_table, users_view,
+    results_view, round_table, users_view,
 };
 use crate::access::Capability;
 
@@ -31,6 +31,7 @@ pub enum View {
     Families,
     #[value(alias = "round_table")]
     RoundTable,
+    Results,
     Map,
     Models,
     Audit,
@@ -52,12 +53,13 @@ pub struct ViewSpec {
 
 impl View {
     /// Every view, in navigation order.
-    pub const ALL: [View; 9] = [
+    pub const ALL: [View; 10] = [
         View::Overview,
         View::Data,
         View::Linkage,
         View::Families,
         View::RoundTable,
+        View::Results,
         View::Map,
         View::Models,
         View::Audit,
@@ -107,6 +109,13 @@ impl View {
                 HoldRoundTable,
                 &[Part::Families, Part::Outcomes],
                 make::<round_table::RoundTableState>,
+            ),
+            // Families too: a figure's families open there.
+            View::Results => spec(
+                "Results",
+                ReadFamilies,
+                &[Part::Results, Part::Families],
+                make::<results_view::ResultsState>,
             ),
             View::Map => spec(
                 "Map",
@@ -163,6 +172,7 @@ mod tests {
             View::Linkage,
             View::Families,
             View::RoundTable,
+            View::Results,
             View::Audit,
             View::Users,
         ] {
@@ -176,6 +186,8 @@ mod tests {
         assert!(!opens(Role::ZoneManager, View::Linkage));
         assert!(!opens(Role::ZoneManager, View::Audit));
         assert!(opens(Role::SeniorManager, View::Audit));
+        assert!(opens(Role::SeniorManager, View::Results));
+        assert!(opens(Role::ZoneManager, View::Results), "their zones only");
         assert!(
             !opens(Role::SeniorManager, View::Users),
             "analysts manage users"

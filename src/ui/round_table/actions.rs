@@ -151,6 +151,7 @@ impl RoundTableState {
                         row.decision = Some(decision);
                     }
                     desk.figures.mark_stale(crate::ui::figures::Part::Outcomes);
+                    desk.figures.mark_stale(crate::ui::figures::Part::Results);
                     view.decision_recorded();
                 }
                 Err(error) => {

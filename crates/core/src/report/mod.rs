@@ -15,3 +15,4 @@ pub mod models;
 pub mod outcomes;
 pub mod overview;
 pub mod records;
+pub mod results;

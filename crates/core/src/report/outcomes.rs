@@ -98,7 +98,8 @@ pub struct OutcomeCounts {
 }
 
 impl OutcomeCounts {
-    fn add(&mut self, outcome: &DecisionOutcome, latest_round: &str) {
+    /// Counts `outcome`'s family in, "now" being `latest_round`.
+    pub(crate) fn add(&mut self, outcome: &DecisionOutcome, latest_round: &str) {
         self.families += 1;
         if outcome.followed_up(latest_round) {
             self.followed_up += 1;
