@@ -159,15 +159,17 @@ pub fn results_ui(
                     });
             });
     }
+    // The area's own figures and equity first, what a senior manager reads
+    // first; the zones' table (one row a zone, 26 in the sample) after them.
     egui::ScrollArea::vertical().show(ui, |ui| {
-        if zone.is_none() {
-            zones_table_ui(ui, figures, &round, state);
-            ui.add_space(8.0);
-        }
         round_ui(ui, figures, &round, zone.as_deref(), state);
         ui.add_space(8.0);
         if let Some(equity) = figures.equity.get(&(round.clone(), zone.clone())) {
             equity_ui(ui, equity, state);
+        }
+        if zone.is_none() {
+            ui.add_space(8.0);
+            zones_table_ui(ui, figures, &round, state);
         }
     });
     open

@@ -62,9 +62,14 @@ pub struct Lines {
 }
 
 impl Service {
-    /// True for the services that ship with Zonewise.
+    /// True for the services that ship with Zonewise: one of them exactly, not
+    /// just a service read from a file of the same name (an analyst's own
+    /// `assets/services.toml` must still have its event types checked).
     pub fn is_built_in(&self) -> bool {
-        self.file == Path::new(BUILT_IN_PLACE)
+        static BUILT_IN: std::sync::OnceLock<Vec<Service>> = std::sync::OnceLock::new();
+        BUILT_IN
+            .get_or_init(|| built_in().unwrap_or_default())
+            .contains(self)
     }
 
     /// True when the service counts invitations (and so has an uptake rate).
@@ -562,6 +567,13 @@ mod tests {
         );
         let error = find(&services, "dentist").expect_err("unknown").to_string();
         assert!(error.contains("health_check, childrens_centre"), "{error}");
+        assert!(services.iter().all(Service::is_built_in));
+        // A file that happens to have the built-ins' path is not built in unless
+        // it holds exactly a built-in service.
+        let mut mine = health_check.clone();
+        mine.title = "Our checks".into();
+        assert_eq!(mine.file, Path::new(BUILT_IN_PLACE));
+        assert!(!mine.is_built_in());
     }
 
     #[test]
