@@ -27,6 +27,7 @@ fn config(out: &Path, families: usize, seed: u64, noise: f64, gzip: bool) -> Syn
         noise,
         gzip,
         authorities: Vec::new(),
+        round_tables: Default::default(),
     }
 }
 
@@ -109,8 +110,8 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     let c = files(&dir.path().join("c"));
     assert_eq!(
         a.len(),
-        14,
-        "7 extracts, 4 truth files, zones, postcodes, manifest: {:?}",
+        17,
+        "7 extracts, 6 truth files, zones, postcodes, round tables, manifest: {:?}",
         a.keys()
     );
     assert!(a == b, "same seed, same bytes");

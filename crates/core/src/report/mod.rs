@@ -5,6 +5,7 @@
 pub mod agenda;
 pub mod audit;
 pub mod claims;
+pub mod effect;
 pub mod families;
 pub mod family_detail;
 pub mod flags;
@@ -15,3 +16,4 @@ pub mod models;
 pub mod outcomes;
 pub mod overview;
 pub mod records;
+pub mod round_history;
