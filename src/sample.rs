@@ -26,7 +26,8 @@ pub fn sample_db_path() -> PathBuf {
 /// is missing, was built from different sample files, or has an older schema.
 /// Building runs the whole pipeline: ingests the sample, links its records, and
 /// assesses and scores (with `models/risk-sample.json`) the extract date and the
-/// round before it.
+/// round before it; then imports the round tables' past decisions
+/// (`round_tables.csv`, when the sample has one).
 ///
 /// The build goes to a temporary file that is renamed into place only when complete,
 /// so an interrupted first start never leaves a half-built database behind.
@@ -69,12 +70,22 @@ pub fn open_sample(
             criteria: true,
             model: Some(&model),
         })?;
+        // The sample's round tables' history (team data, not an extract).
+        let history = round_tables_file(sample_dir);
+        if history.is_file() {
+            crate::report::round_history::import(&conn, &history, &crate::audit::os_user())?;
+        }
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
     }
     store::remove_database_files(db_path)?;
     std::fs::rename(&building, db_path)?;
     Ok(store::open(db_path)?)
+}
+
+/// The sample's round-table history, imported after the pipeline when present.
+fn round_tables_file(sample_dir: &Path) -> PathBuf {
+    sample_dir.join(crate::synth::round_tables::ROUND_TABLES_FILE)
 }
 
 /// The committed model that scores the sample county (`models/risk-sample.json`).
@@ -98,6 +109,10 @@ fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
     }
     // The committed risk model scores the sample: a retrained one rebuilds it too.
     files.push(sample_risk_model_path());
+    let history = round_tables_file(&manifest.base_dir);
+    if history.is_file() {
+        files.push(history);
+    }
     hasher.update(manifest.to_toml()?.as_bytes());
     for file in files {
         let bytes = std::fs::read(&file)

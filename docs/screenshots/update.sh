@@ -22,6 +22,7 @@ shoot linkage-review --review
 shoot linkage-person --find "noah holmes"
 shoot family --family top
 shoot round-table --view round-table --family top
+shoot outcomes --view round-table --family top --outcomes
 shoot map-england --england
 shoot map-wards --map-by ward --diverging
 shoot map-need --map-by zone --need

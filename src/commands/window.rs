@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::geo::imd_domain::ImdDomain;
 use crate::ui::map_view::{Classes, MAP_LEVELS, MapState, NeedSource, Palette, ServiceForm};
+use crate::ui::round_table::{Page, RoundTableState};
 use crate::ui::{DatabaseChoice, LinkageState, LinkageTab, View, ZonewiseApp};
 use crate::uptake::Level;
 
@@ -35,6 +36,10 @@ pub struct WindowArgs {
     /// the family is picked on its zone's agenda (masked); otherwise Families opens it.
     #[arg(long, conflicts_with_all = ["find", "review"])]
     pub family: Option<String>,
+
+    /// Open the Round table's Outcomes page (of the zone `--family` picks, else the first).
+    #[arg(long, conflicts_with_all = ["find", "review"])]
+    pub outcomes: bool,
 
     /// Open the Map view on all of England's LSOAs.
     #[arg(long, conflicts_with_all = ["find", "review"])]
@@ -109,6 +114,7 @@ impl WindowArgs {
             || self.review
             || self.find.is_some()
             || self.family.is_some()
+            || self.outcomes
             || self.england
             || self.map_by.is_some()
             || !self.new_database.is_empty()
@@ -138,6 +144,10 @@ impl WindowArgs {
         }
         if let Some(family) = self.family {
             app = app.with_family(family);
+        }
+        if self.outcomes {
+            app.view = View::RoundTable;
+            app.screen_mut::<RoundTableState>().page = Page::Outcomes;
         }
         if self.england {
             app.view = View::Map;

@@ -11,6 +11,7 @@ mod common;
 mod bench;
 mod bench_uptake;
 mod core_tables;
+mod early_help;
 mod encryption_at_rest;
 mod ingest_bad_input;
 mod ingest_excel;

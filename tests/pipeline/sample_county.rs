@@ -81,6 +81,7 @@ fn sample_database_is_reused_until_the_sample_changes() {
             noise: 1.0,
             gzip: true,
             authorities: Vec::new(),
+            round_tables: Default::default(),
         },
         &|_, _| {},
     )
@@ -206,6 +207,7 @@ fn the_sample_build_and_the_command_line_run_one_pipeline_to_the_same_database()
             noise: 1.0,
             gzip: false,
             authorities: Vec::new(),
+            round_tables: Default::default(),
         },
         &|_, _| {},
     )

@@ -1,12 +1,14 @@
 //! The Round table's outcomes: what became of the families a zone discussed
 //! (`report::outcomes`), as the zone's summary by decision type with each family
 //! behind it, and as the picked family's plan history with its headline
-//! problems resolved, continuing or new since each decision.
+//! problems resolved, continuing or new since each decision; and whether help
+//! made a difference, at the cut-off (`report::effect`).
 
 use egui::RichText;
 
 use crate::access::{Purpose, Session};
 use crate::audit::Action;
+use crate::report::effect::{CAVEAT, EffectEstimate, FOLLOW_UP_DAYS};
 use crate::report::families::short_name;
 use crate::report::outcomes::{DecisionOutcome, OutcomeCounts, OutcomesFigures};
 use crate::ui::widgets::section_heading_ui;
@@ -40,6 +42,9 @@ pub(super) fn zone_outcomes_ui(
     zone_id: &str,
     selected: &mut Option<String>,
 ) {
+    // The column's width before the tables: the texts below wrap at it even
+    // when a table is wider than the column.
+    let width = ui.available_width();
     let Some(latest) = outcomes.latest_round.as_deref() else {
         ui.label("No round has been assessed yet.");
         return;
@@ -82,6 +87,11 @@ pub(super) fn zone_outcomes_ui(
             counts_row_ui(ui, "All decisions", &zone.total);
         });
     ui.add_space(8.0);
+    ui.scope(|ui| {
+        ui.set_max_width(width);
+        effect_ui(ui, &outcomes.effect);
+    });
+    ui.add_space(8.0);
     section_heading_ui(
         ui,
         "Families discussed",
@@ -112,6 +122,76 @@ pub(super) fn zone_outcomes_ui(
             problems_ui(ui, outcomes, outcome, latest);
         });
     }
+}
+
+/// Did help make a difference? The comparison at the cut-off over every zone the
+/// session sees: both sides' families, escalations and rates, the rate ratio
+/// with its interval (or why it is withheld) and the caveat in words.
+fn effect_ui(ui: &mut egui::Ui, effect: &EffectEstimate) {
+    section_heading_ui(
+        ui,
+        "Did help make a difference?",
+        &format!(
+            "Families at the cut-off of the same round and zone (equal need: the most social \
+             care contacts of any one child in the year before the round), \
+             discussed or not for want of a place; escalations counted from {FOLLOW_UP_DAYS} \
+             days after the round, per 100 family-years. Families not discussed then but later \
+             count as helped from {FOLLOW_UP_DAYS} days after their own round. Over {} rounds \
+             and zones in the zones you see.",
+            effect.strata
+        ),
+    );
+    egui::Grid::new("effect_sides")
+        .striped(true)
+        .num_columns(5)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for heading in ["", "Families", "Escalations", "Family-years", "Rate"] {
+                ui.label(RichText::new(heading).strong());
+            }
+            ui.end_row();
+            for (name, side) in [
+                ("Discussed at the cut-off", &effect.helped),
+                ("Not discussed (no place)", &effect.compared),
+            ] {
+                ui.label(name);
+                ui.label(side.families.to_string());
+                ui.label(side.escalations.to_string());
+                ui.label(format!("{:.1}", side.years));
+                ui.label(side.rate().map_or("–".to_string(), |r| format!("{r:.1}")));
+                ui.end_row();
+            }
+        });
+    match (&effect.ratio, &effect.withheld) {
+        (Some(ratio), _) => {
+            let high = if ratio.high.is_finite() {
+                format!("{:.2}", ratio.high)
+            } else {
+                "no upper bound".to_string()
+            };
+            ui.label(
+                RichText::new(format!(
+                    "Help multiplied escalations by {:.2} (95% interval {:.2} to {high})",
+                    ratio.ratio, ratio.low
+                ))
+                .strong(),
+            );
+            ui.label(if ratio.high < 1.0 {
+                "Families discussed escalated less often than families just like them who were not."
+            } else if ratio.low > 1.0 {
+                "Families discussed escalated more often than families just like them who were not."
+            } else {
+                "The interval includes no difference: these figures cannot say whether help changed escalations."
+            });
+        }
+        (None, Some(why)) => {
+            ui.label(RichText::new(why).strong());
+        }
+        (None, None) => {
+            ui.label("No round has discussed a family yet.");
+        }
+    }
+    ui.label(RichText::new(CAVEAT).weak());
 }
 
 fn counts_row_ui(ui: &mut egui::Ui, kind: &str, counts: &OutcomeCounts) {

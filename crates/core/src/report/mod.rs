@@ -5,6 +5,7 @@
 pub mod agenda;
 pub mod audit;
 pub mod claims;
+pub mod effect;
 pub mod families;
 pub mod family_detail;
 pub mod flags;
@@ -16,3 +17,4 @@ pub mod outcomes;
 pub mod overview;
 pub mod records;
 pub mod results;
+pub mod round_history;

@@ -3,7 +3,8 @@
 //! decision's round and at the latest round, each resolved, continuing or new,
 //! and whether a child of the family escalated to child protection or care
 //! (`risk::label::OUTCOME_EVENTS`, from `core.event`) on or after that round;
-//! and each zone's summary by decision type.
+//! and each zone's summary by decision type; and the comparison at the cut-off
+//! that asks whether help made a difference (`report::effect`).
 //!
 //! Person-level: read only through `access::person_query`, which records the read
 //! first and hands over the session's [`Visibility`]. The rows carry family codes,
@@ -136,6 +137,9 @@ pub struct OutcomesFigures {
     pub decisions: Vec<DecisionOutcome>,
     /// Zones with a family discussed, by name.
     pub zones: Vec<ZoneOutcomes>,
+    /// Did it work? Families helped and not at the cut-off (`report::effect`),
+    /// over the session's zones.
+    pub effect: super::effect::EffectEstimate,
 }
 
 impl OutcomesFigures {
@@ -192,8 +196,12 @@ pub fn read_outcomes(
         [DEFAULT_SET],
         |row| row.get(0),
     )?;
+    let effect = super::effect::read_effect(conn, visibility)?;
     let Some(latest) = latest_round.clone() else {
-        return Ok(OutcomesFigures::default());
+        return Ok(OutcomesFigures {
+            effect,
+            ..OutcomesFigures::default()
+        });
     };
     let criteria = conn
         .prepare(
@@ -261,6 +269,7 @@ pub fn read_outcomes(
         criteria,
         decisions,
         zones: Vec::new(),
+        effect,
     };
     figures.zones = summarise(&figures, &latest, &names);
     Ok(figures)

@@ -50,7 +50,7 @@ pub struct Outcome {
 }
 
 /// Run-wide counters for references shared between rows (incidents, tenancies, claims).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Refs {
     incident: u64,
     tenancy: u64,

@@ -13,6 +13,7 @@ mod names;
 pub mod noise;
 mod places;
 mod population;
+pub mod round_tables;
 mod sink;
 mod sources;
 mod timeline;
@@ -56,6 +57,9 @@ pub struct SynthConfig {
     /// LAD 2019 codes of the authorities to use (default: all in the reference data).
     #[arg(long, value_delimiter = ',')]
     pub authorities: Vec<String>,
+    /// The round tables of the history and the early-help effect planted in it.
+    #[command(flatten)]
+    pub round_tables: round_tables::RoundTableConfig,
 }
 
 /// What a run produced.
@@ -124,6 +128,11 @@ impl SynthError {
 /// Progress is reported about this many times per run.
 const PROGRESS_REPORTS: usize = 200;
 
+/// Mixed into the seed for the stream that breaks ties at the round tables' cut-off.
+const ROUND_TABLE_SALT: u64 = 0x726f_756e_645f_7462;
+/// Mixed into a family's seed for the stream of its help draws.
+const HELP_SALT: u64 = 0x6865_6c70_5f64_7261;
+
 /// Generates a synthetic county into `config.out_dir`; the same config gives the same
 /// bytes. `progress(done, total)` is called at most a few hundred times.
 pub fn generate(
@@ -142,21 +151,71 @@ pub fn generate(
     write_zones(&config.out_dir.join("zones.csv"), &geography)?;
     write_postcodes(&config.out_dir.join(POSTCODES_FILE), &geography)?;
 
+    if let Some(problem) = config.round_tables.problem() {
+        return Err(SynthError::Config(problem));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut outputs =
         writer::Outputs::create(&config.out_dir, config.gzip, config.noise, &mut rng)?;
-    let mut numbers = IdentityNumbers::new(&mut rng);
+    let numbers = IdentityNumbers::new(&mut rng);
     let sampler = LsoaSampler::new(&geography);
-    let mut homes = Homes::new(geography.lsoas.len());
+    let homes = Homes::new(geography.lsoas.len());
+    let rounds = round_tables::rounds();
+    // Two passes over the same families (the same draws from the same state):
+    // the first ranks them at each round, which needs every family's need, and
+    // the second applies the help and writes them. Progress counts families,
+    // each pass half of one.
+    let total = config.families as u64;
+    let step = (2 * config.families / PROGRESS_REPORTS).max(1);
+    let mut done = 0;
+    let report = |done: &mut usize| {
+        *done += 1;
+        if done.is_multiple_of(step) && (*done / 2) < config.families {
+            progress((*done / 2) as u64, total);
+        }
+    };
+    progress(0, total);
+    let mut ranked = Vec::with_capacity(config.families);
+    {
+        let (mut rng, mut numbers, mut homes) = (rng.clone(), numbers.clone(), homes.clone());
+        let mut refs = events::Refs::default();
+        for index in 0..config.families {
+            let mut family_rng = ChaCha8Rng::seed_from_u64(rng.random());
+            let family = population::draw_family(
+                &mut family_rng,
+                index,
+                &geography,
+                &sampler,
+                &mut numbers,
+                &mut homes,
+                config.noise,
+            );
+            let (family_events, _) =
+                events::family_events(&mut family_rng, &family, &geography, &mut refs);
+            ranked.push(round_tables::Ranked {
+                zone: geography.zone_of[family.current_address().lsoa],
+                need: round_tables::need(&family_events, &rounds),
+            });
+            report(&mut done);
+        }
+    }
+    let discussions = round_tables::choose(
+        &ranked,
+        rounds.len(),
+        config.round_tables.capacity,
+        &mut ChaCha8Rng::seed_from_u64(config.seed ^ ROUND_TABLE_SALT),
+    );
+    drop(ranked);
+    let (mut numbers, mut homes) = (numbers, homes);
     let mut refs = events::Refs::default();
     let mut people = 0;
-    let total = config.families as u64;
-    let step = (config.families / PROGRESS_REPORTS).max(1);
-    progress(0, total);
-    for index in 0..config.families {
+    let mut history = round_tables::History::default();
+    for (index, discussion) in discussions.iter().enumerate() {
         // Each family has its own stream, so a change in one family's draws does not
-        // shift every family after it.
-        let mut family_rng = ChaCha8Rng::seed_from_u64(rng.random());
+        // shift every family after it; help draws from a stream of its own, so an
+        // effect of 1 leaves every other draw as it was.
+        let family_seed: u64 = rng.random();
+        let mut family_rng = ChaCha8Rng::seed_from_u64(family_seed);
         let family = population::draw_family(
             &mut family_rng,
             index,
@@ -166,22 +225,44 @@ pub fn generate(
             &mut homes,
             config.noise,
         );
-        let (family_events, outcomes) =
+        let (mut family_events, mut outcomes) =
             events::family_events(&mut family_rng, &family, &geography, &mut refs);
-        outputs.write_family(
+        let child = discussion.and_then(|d| {
+            round_tables::neediest_child(&family_events, rounds[d.round]).map(|(child, _)| child)
+        });
+        if let Some(discussion) = discussion {
+            let removed = round_tables::apply_help(
+                &mut family_events,
+                rounds[discussion.round],
+                &config.round_tables,
+                &mut ChaCha8Rng::seed_from_u64(family_seed ^ HELP_SALT),
+            );
+            for (child, day) in removed {
+                for outcome in outcomes.iter_mut().filter(|o| {
+                    o.person == child
+                        && o.reference_date <= day
+                        && day < o.reference_date + chrono::Duration::days(365)
+                }) {
+                    outcome.escalated = false;
+                }
+            }
+        }
+        let records = outputs.write_family(
             &mut family_rng,
             &family,
             &geography,
             family_events,
             &outcomes,
         )?;
-        people += family.members.len();
-        if (index + 1) % step == 0 && index + 1 < config.families {
-            progress(index as u64 + 1, total);
+        if let (Some(discussion), Some(child)) = (discussion, child) {
+            history.add(&family, &geography, &rounds, *discussion, child, &records);
         }
+        people += family.members.len();
+        report(&mut done);
     }
     let rows = outputs.rows;
     outputs.finish()?;
+    history.write(&config.out_dir, config.gzip, &config.round_tables)?;
     write_manifest(config, &geography)?;
     progress(total, total);
     Ok(SynthSummary {
@@ -207,10 +288,12 @@ fn prepare_folders(out_dir: &Path, gzip: bool) -> Result<(), SynthError> {
         std::fs::create_dir_all(&path).map_err(|e| SynthError::write(&path, e))?;
     }
     let other = if gzip { "csv" } else { "csv.gz" };
-    let names = sources::SOURCES
-        .iter()
-        .map(|s| ("extracts", s.name))
-        .chain(["records", "people", "families", "outcomes"].map(|n| ("truth", n)));
+    let names = sources::SOURCES.iter().map(|s| ("extracts", s.name)).chain(
+        ["records", "people", "families", "outcomes"]
+            .into_iter()
+            .chain(round_tables::TRUTH_FILES)
+            .map(|n| ("truth", n)),
+    );
     for (folder, name) in names {
         let path = out_dir.join(folder).join(format!("{name}.{other}"));
         match std::fs::remove_file(&path) {

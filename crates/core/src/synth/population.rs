@@ -236,6 +236,7 @@ fn scatter(index: u64, multiplier: u64, offset: u64, modulus: u64) -> u64 {
 }
 
 /// Numbers that identify people; one counter makes them unique within a run.
+#[derive(Clone)]
 pub struct IdentityNumbers {
     next_person: u64,
     offset: u64,
@@ -571,6 +572,7 @@ pub const VOID_DAYS: i64 = 14;
 
 /// Who lives where and when: one household per home at a time, as in a real
 /// county, and the homes families have left, for later families to move into.
+#[derive(Clone)]
 pub struct Homes {
     /// Each home's occupancies, from the day a family moved in to the day it left.
     occupied: HashMap<Address, Vec<(NaiveDate, NaiveDate)>>,

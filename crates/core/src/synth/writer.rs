@@ -18,13 +18,13 @@ use super::sink::Sink;
 use super::sources::{Col, SOURCES, SexStyle, SourceDef};
 
 /// One open CSV file and its path (for messages).
-struct Output {
+pub(super) struct Output {
     path: PathBuf,
     writer: csv::Writer<Sink>,
 }
 
 impl Output {
-    fn create(path: PathBuf, gzip: bool, delimiter: u8) -> Result<Output, SynthError> {
+    pub(super) fn create(path: PathBuf, gzip: bool, delimiter: u8) -> Result<Output, SynthError> {
         let sink = Sink::create(&path, gzip).map_err(|e| SynthError::write(&path, e))?;
         let writer = csv::WriterBuilder::new()
             .delimiter(delimiter)
@@ -32,7 +32,7 @@ impl Output {
         Ok(Output { path, writer })
     }
 
-    fn row<I, T>(&mut self, fields: I) -> Result<(), SynthError>
+    pub(super) fn row<I, T>(&mut self, fields: I) -> Result<(), SynthError>
     where
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]>,
@@ -48,7 +48,7 @@ impl Output {
             .map_err(|e| SynthError::write(&self.path, e.into()))
     }
 
-    fn finish(self) -> Result<(), SynthError> {
+    pub(super) fn finish(self) -> Result<(), SynthError> {
         let path = self.path;
         let sink = self
             .writer
@@ -302,7 +302,9 @@ impl Outputs {
         ])
     }
 
-    /// Writes the family's truth rows and every event as an extract row.
+    /// Writes the family's truth rows and every event as an extract row; returns
+    /// `(source, member, record id)` of each member's first record in each source,
+    /// so the round tables' decisions can name the family as a team would.
     pub fn write_family<R: Rng>(
         &mut self,
         rng: &mut R,
@@ -310,7 +312,8 @@ impl Outputs {
         geography: &Geography,
         mut events: Vec<Event>,
         outcomes: &[Outcome],
-    ) -> Result<(), SynthError> {
+    ) -> Result<Vec<(usize, usize, String)>, SynthError> {
+        let mut first_records = Vec::new();
         self.write_truth(family, geography, outcomes)?;
         // Each system's rows for a person in date order; the sort is stable, so equal
         // dates keep the order they were generated in.
@@ -326,6 +329,7 @@ impl Outputs {
             let person = &family.members[person_index];
             let first = self.new_view(rng, source, person, family, events[start].date);
             self.record_truth(source, &first.record_id, person, family)?;
+            first_records.push((source, person_index, first.record_id.clone()));
             // A second record takes over from one of the later events on.
             let duplicate = if end - start >= 2 && chance(rng, rates::DUPLICATE, self.noise) {
                 let from = rng.random_range(start + 1..end);
@@ -344,7 +348,7 @@ impl Outputs {
             }
             start = end;
         }
-        Ok(())
+        Ok(first_records)
     }
 
     fn write_truth(
