@@ -15,7 +15,7 @@ use crate::report::outcomes::OutcomeCounts;
 use crate::report::results::{Equity, FamilyAtRound, Figure, ResultsFigures, finding};
 use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
 use crate::ui::views::View;
-use crate::ui::widgets::{imd_decile_color, section_heading_ui};
+use crate::ui::widgets::{OUTCOME_HEADINGS, imd_decile_color, section_heading_ui};
 
 /// Reads the results of the rounds in `session`'s zones through
 /// `access::person_query`, which records the read first; empty before any
@@ -339,16 +339,7 @@ fn round_ui(
         .striped(true)
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
-            for heading in [
-                "First decision",
-                "Families",
-                "Followed up",
-                "Problems then",
-                "Resolved",
-                "Continuing",
-                "New",
-                "Escalated",
-            ] {
+            for heading in OUTCOME_HEADINGS {
                 ui.label(RichText::new(heading).strong());
             }
             ui.end_row();

@@ -118,6 +118,19 @@ pub fn category_axis_formatter(
     }
 }
 
+/// The headings of an outcomes table by first decision, as the Round table and
+/// Results show it.
+pub const OUTCOME_HEADINGS: [&str; 8] = [
+    "First decision",
+    "Families",
+    "Followed up",
+    "Problems then",
+    "Resolved",
+    "Continuing",
+    "New",
+    "Escalated",
+];
+
 #[cfg(test)]
 mod tests {
     /// The symbols the views draw: egui's built-in fonts lack many (→, ✔, ⚑), and a

@@ -10,8 +10,8 @@ use crate::access::{Purpose, Session};
 use crate::audit::Action;
 use crate::report::effect::{CAVEAT, EffectEstimate, FOLLOW_UP_DAYS};
 use crate::report::families::short_name;
-use crate::report::outcomes::{DecisionOutcome, OutcomeCounts, OutcomesFigures};
-use crate::ui::widgets::section_heading_ui;
+use crate::report::outcomes::{DecisionOutcome, OutcomeCounts, OutcomesFigures, ZoneOutcomes};
+use crate::ui::widgets::{OUTCOME_HEADINGS, section_heading_ui};
 
 /// Reads the outcomes of the decisions in `session`'s zones through
 /// `access::person_query`, which records the read first; empty for roles that
@@ -63,29 +63,11 @@ pub(super) fn zone_outcomes_ui(
              episode on or after the decision's round."
         ),
     );
-    egui::Grid::new("outcomes_by_decision")
-        .striped(true)
-        .num_columns(8)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            for heading in [
-                "First decision",
-                "Families",
-                "Followed up",
-                "Problems then",
-                "Resolved",
-                "Continuing",
-                "New",
-                "Escalated",
-            ] {
-                ui.label(RichText::new(heading).strong());
-            }
-            ui.end_row();
-            for (kind, counts) in &zone.by_decision {
-                counts_row_ui(ui, kind, counts);
-            }
-            counts_row_ui(ui, "All decisions", &zone.total);
-        });
+    // Eight columns are wider than the page's half at a laptop's width: the
+    // table scrolls sideways rather than running under the family panel.
+    egui::ScrollArea::horizontal()
+        .id_salt("outcomes_by_decision_scroll")
+        .show(ui, |ui| outcome_table_ui(ui, zone));
     ui.add_space(8.0);
     ui.scope(|ui| {
         ui.set_max_width(width);
@@ -97,6 +79,38 @@ pub(super) fn zone_outcomes_ui(
         "Families discussed",
         "Pick one to see its plan history.",
     );
+    ui.scope(|ui| {
+        ui.set_max_width(width);
+        families_discussed_ui(ui, outcomes, zone_id, latest, selected);
+    });
+}
+
+/// A zone's outcomes by the type of each family's first decision, and all.
+fn outcome_table_ui(ui: &mut egui::Ui, zone: &ZoneOutcomes) {
+    egui::Grid::new("outcomes_by_decision")
+        .striped(true)
+        .num_columns(8)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for heading in OUTCOME_HEADINGS {
+                ui.label(RichText::new(heading).strong());
+            }
+            ui.end_row();
+            for (kind, counts) in &zone.by_decision {
+                counts_row_ui(ui, kind, counts);
+            }
+            counts_row_ui(ui, "All decisions", &zone.total);
+        });
+}
+
+/// The zone's families discussed, each by its first decision, to pick one.
+fn families_discussed_ui(
+    ui: &mut egui::Ui,
+    outcomes: &OutcomesFigures,
+    zone_id: &str,
+    latest: &str,
+    selected: &mut Option<String>,
+) {
     for outcome in outcomes.first_decisions() {
         if outcome.zone_id.as_deref() != Some(zone_id) {
             continue;
