@@ -32,7 +32,7 @@ impl CapacityCommand {
         }
         let conn = store::open(&self.db)?;
         if let (Some(zone), Some(capacity)) = (&self.zone, self.set) {
-            let set = flags::set_capacity(&conn, zone, capacity, &session.user)?;
+            let set = flags::set_capacity(&conn, session, zone, capacity)?;
             println!(
                 "{} ({}) now discusses {} families a round.",
                 set.name, set.zone_id, set.capacity

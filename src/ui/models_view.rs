@@ -10,7 +10,7 @@ use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points, VLine};
 use super::desk::{Desk, Screen, waiting_ui};
 use super::widgets::{Metric, section_heading_ui};
 use crate::format::thousands;
-use crate::report::models::ModelFigures;
+use crate::report::models::{AtCapacity, ModelFigures};
 use crate::risk::model::evaluation::Evaluation;
 use crate::risk::model::file::RiskModelFile;
 
@@ -68,6 +68,7 @@ pub fn models_ui(ui: &mut egui::Ui, figures: &ModelFigures) {
         choice_ui(ui, model, figures);
         let e = &model.evaluation;
         held_out_ui(ui, model);
+        at_capacity_ui(ui, model, figures.at_capacity.as_ref());
         ui.add_space(8.0);
         ui.columns(2, |columns| {
             calibration_ui(&mut columns[0], e);
@@ -237,6 +238,72 @@ fn held_out_ui(ui: &mut egui::Ui, model: &RiskModelFile) {
         },
     ];
     figures_row_ui(ui, &metrics);
+}
+
+/// The model as the round tables flag today: each zone's top families within
+/// its own capacity, on the held-out round, beside the card's k per zone.
+fn at_capacity_ui(ui: &mut egui::Ui, model: &RiskModelFile, at: Option<&AtCapacity>) {
+    ui.add_space(6.0);
+    let Some(at) = at else {
+        ui.label(
+            RichText::new(format!(
+                "At the zones' capacities: the held-out round {} is not scored by this model \
+                 in this database, so the figures above (k = {} in every zone, at training) \
+                 are the only ones. Score that date to see the model as the round tables \
+                 flag today.",
+                model.held_out_date, model.evaluation.top_k.k_per_zone
+            ))
+            .weak(),
+        );
+        return;
+    };
+    let set = match at.zones_set {
+        0 => "every zone at the default".to_string(),
+        n => format!("{n} of them set by an analyst"),
+    };
+    section_heading_ui(
+        ui,
+        "At the zones' capacities today",
+        &format!(
+            "Flagged on {} as every view flags: each zone's top families by score and criteria, \
+             up to its round table's capacity ({} places in {} zones, {set}), families already \
+             in a plan not ranked.",
+            at.reference_date,
+            thousands(at.capacity),
+            thousands(at.zones)
+        ),
+    );
+    figures_row_ui(
+        ui,
+        &[
+            Metric {
+                value: thousands(at.flagged),
+                label: "families flagged",
+                provenance: format!(
+                    "Of {} places: a zone with fewer families to rank than places flags them all.",
+                    thousands(at.capacity)
+                ),
+            },
+            Metric {
+                value: percent(at.precision()),
+                label: "precision at the zones' capacities",
+                provenance: format!(
+                    "{} of the {} flagged families had a child who escalated within the year.",
+                    thousands(at.flagged_escalated),
+                    thousands(at.flagged)
+                ),
+            },
+            Metric {
+                value: percent(at.recall()),
+                label: "recall at the zones' capacities",
+                provenance: format!(
+                    "Of the {} families in a zone with a child who escalated within the year, \
+                     the share flagged.",
+                    thousands(at.escalated)
+                ),
+            },
+        ],
+    );
 }
 
 /// Headline figures in one row, each a large value over its name, with where it

@@ -47,6 +47,14 @@ pub struct RoundTableState {
     /// The role may open Families, so an opened case offers the family's records
     /// (never on the projected screen, which sees masked identities only).
     pub offers_records: bool,
+    /// The role may set a zone's capacity (analysts: it decides what every view
+    /// calls flagged), so the agenda offers the control.
+    pub offers_capacity: bool,
+    /// The capacity being typed, with the zone it is for (a new zone starts
+    /// from that zone's own).
+    pub capacity: Option<(String, u32)>,
+    /// A capacity is being set (on a worker): the button waits for it.
+    pub setting_capacity: bool,
 }
 
 /// What the view shows of the zone.
@@ -118,7 +126,9 @@ impl Screen for RoundTableState {
         };
         self.offers_records = desk.may(View::Families);
         self.offers_claims = actions::may_claim(desk);
+        self.offers_capacity = actions::may_set_capacity(desk);
         self.saving = desk.is_running(actions::DECIDING);
+        self.setting_capacity = desk.is_running(actions::SETTING_CAPACITY);
         let action = round_table_ui(ui, families, desk.figures.outcomes.as_ref(), self);
         self.act(action, desk);
     }
@@ -150,6 +160,12 @@ pub enum RoundTableAction {
     /// Write the outcome claims of every family in a plan the session may see
     /// to a CSV chosen in a save dialog (analysts and senior managers).
     WriteClaims,
+    /// Set how many families the zone's round table discusses a round
+    /// (analysts), on a worker: the flags of every view follow it.
+    SetCapacity {
+        zone_id: String,
+        capacity: u32,
+    },
 }
 
 pub fn round_table_ui(
@@ -229,6 +245,12 @@ pub fn round_table_ui(
         agenda.stepping_down.len(),
         agenda.in_plan
     ));
+    if state.offers_capacity {
+        let asked = capacity_ui(ui, &zone_id, agenda.capacity, state);
+        if asked != RoundTableAction::None {
+            action = asked;
+        }
+    }
     if let Some(message) = &state.message {
         ui.label(RichText::new(message).strong());
     }
@@ -297,6 +319,57 @@ pub fn round_table_ui(
             }
         } else {
             columns[1].label("Pick a family on the agenda to discuss it and record the decision.");
+        }
+    });
+    action
+}
+
+/// An analyst's control for the zone's capacity: the families its round table
+/// can discuss a round, which decides how many every view calls flagged.
+fn capacity_ui(
+    ui: &mut egui::Ui,
+    zone_id: &str,
+    current: u32,
+    state: &mut RoundTableState,
+) -> RoundTableAction {
+    if state
+        .capacity
+        .as_ref()
+        .is_none_or(|(zone, _)| zone != zone_id)
+    {
+        state.capacity = Some((zone_id.to_string(), current));
+    }
+    let mut action = RoundTableAction::None;
+    let setting = state.setting_capacity;
+    let Some((_, typed)) = state.capacity.as_mut() else {
+        return action;
+    };
+    ui.horizontal(|ui| {
+        let label = ui.label("Capacity");
+        ui.add(
+            egui::DragValue::new(typed)
+                .range(1..=200)
+                .suffix(" families a round"),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(
+            "How many families this zone's round table can discuss at one meeting. \
+             The agenda flags the zone's top families up to this number, and every \
+             view and the meeting pack count flags the same way.",
+        );
+        let changed = *typed != current;
+        if ui
+            .add_enabled(changed && !setting, egui::Button::new("Set capacity"))
+            .on_hover_text("Recorded in the audit log with who and when.")
+            .clicked()
+        {
+            action = RoundTableAction::SetCapacity {
+                zone_id: zone_id.to_string(),
+                capacity: *typed,
+            };
+        }
+        if setting {
+            ui.spinner();
         }
     });
     action

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use egui::accesskit::Role as Widget;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
-use zonewise::access::{Session, Visibility};
+use zonewise::access::{Role, Session, Visibility};
 use zonewise::report::agenda::agenda;
 use zonewise::report::families::{FamiliesFigures, read_families};
 use zonewise::report::family_detail::{
@@ -119,19 +119,38 @@ fn capacity_bounds_every_agenda_and_flagged_means_the_same_everywhere() {
         .expect("a zone")
         .zone_id
         .clone();
-    let set = flags::set_capacity(&conn, &zone, 3, "analyst").expect("set");
+    let analyst = Session {
+        user: "analyst".into(),
+        role: Role::Analyst,
+        zones: Vec::new(),
+    };
+    let manager = Session {
+        user: "zm".into(),
+        role: Role::ZoneManager,
+        zones: vec![zone.clone()],
+    };
+    // A zone manager may not choose what is flagged, even in their own zone:
+    // refused in the core, the refusal recorded, nothing changed.
+    assert!(matches!(
+        flags::set_capacity(&conn, &manager, &zone, 1),
+        Err(flags::CapacityError::Refused { .. })
+    ));
+    let refused = common::audit_entries(&conn, 0, &["zone_capacity"]);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, "zm");
+    let set = flags::set_capacity(&conn, &analyst, &zone, 3).expect("set");
     assert_eq!(
         (set.capacity, set.set.map(|(who, _)| who)),
         (3, Some("analyst".to_string()))
     );
     assert!(matches!(
-        flags::set_capacity(&conn, "no such zone", 5, "analyst"),
+        flags::set_capacity(&conn, &analyst, "no such zone", 5),
         Err(flags::CapacityError::UnknownZone(_))
     ));
     let logged = common::audit_entries(&conn, 0, &["zone_capacity"]);
-    assert_eq!(logged.len(), 1, "one change, one entry: {logged:?}");
+    assert_eq!(logged.len(), 2, "a refusal and one change: {logged:?}");
     assert_eq!(
-        (logged[0].0.as_str(), logged[0].2.as_str()),
+        (logged[1].0.as_str(), logged[1].2.as_str()),
         ("analyst", zone.as_str())
     );
 
@@ -594,4 +613,207 @@ fn the_decision_form_records_a_plan_with_its_audit_entry() {
         )
     );
     assert!(zonewise::audit::verify(&conn).expect("verify").is_intact());
+}
+
+#[test]
+fn an_analyst_sets_a_zones_capacity_on_the_round_table_and_the_agenda_follows() {
+    let _turn = common::app::one_at_a_time();
+    let county = county();
+    let zone = {
+        let conn = zonewise::store::open(&county.db).expect("open");
+        let figures = read_families(&conn, &everyone()).expect("families");
+        // The busiest zone, so that a smaller capacity drops families from it.
+        figures
+            .zones
+            .iter()
+            .max_by_key(|z| {
+                flagged_in(&figures)
+                    .get(&z.zone_id)
+                    .map_or(0, BTreeSet::len)
+            })
+            .expect("a zone")
+            .zone_id
+            .clone()
+    };
+    let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
+    app.view = View::RoundTable;
+    app.screen_mut::<RoundTableState>().zone = Some(zone.clone());
+    let mut harness = common::app::harness(app, 1280.0, 1600.0);
+    common::app::wait_for_figures(&mut harness);
+    harness.run_steps(3);
+    harness.get_by_label_contains(&format!(
+        "within its capacity of {DEFAULT_CAPACITY} a round"
+    ));
+    // Nothing to set until the number changes.
+    assert!(
+        harness
+            .get_by_role_and_label(Widget::Button, "Set capacity")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.state_mut().screen_mut::<RoundTableState>().capacity = Some((zone.clone(), 2));
+    harness.run_steps(2);
+    common::app::click_button(&harness, "Set capacity");
+    harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the capacity was not set", |h| {
+        h.state().is_busy()
+    });
+    common::app::wait_for_figures(&mut harness);
+    harness.run_steps(3);
+    harness.get_by_label_contains("now discusses 2 families a round");
+    harness.get_by_label_contains("within its capacity of 2 a round");
+    let shown = {
+        let figures = harness
+            .state()
+            .figures()
+            .families
+            .clone()
+            .expect("families read again");
+        agenda(&figures, &zone).flagged()
+    };
+    drop(harness);
+
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let stored = flags::capacities(&conn)
+        .expect("capacities")
+        .into_iter()
+        .find(|z| z.zone_id == zone)
+        .expect("the zone");
+    let user = zonewise::audit::os_user();
+    assert_eq!(
+        (stored.capacity, stored.set.map(|(who, _)| who)),
+        (2, Some(user.clone()))
+    );
+    let round = read_families(&conn, &everyone())
+        .expect("families")
+        .current
+        .expect("round");
+    let per_zone = flags::flagged_per_zone(&conn, &round).expect("per zone");
+    let counted = per_zone
+        .iter()
+        .find(|(z, _)| *z == zone)
+        .map_or(0, |(_, n)| *n);
+    assert_eq!((shown, counted), (2, 2), "the agenda shows the new flags");
+    let logged = common::audit_entries(&conn, 0, &["zone_capacity"]);
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(
+        (logged[0].0.as_str(), logged[0].2.as_str()),
+        (user.as_str(), zone.as_str())
+    );
+}
+
+#[test]
+fn the_models_view_states_the_model_at_the_zones_capacities_on_its_held_out_round() {
+    use zonewise::risk::model::file::RiskModelFile;
+    let _turn = common::app::one_at_a_time();
+    let county = county();
+    let model = RiskModelFile::load(&zonewise::sample::sample_risk_model_path()).expect("model");
+    let round = model.held_out_date.clone();
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let date = chrono::NaiveDate::parse_from_str(&round, "%Y-%m-%d").expect("day");
+    zonewise::risk::build(&conn, date).expect("features and labels");
+    let sets = zonewise::risk::criteria::built_in().expect("criteria");
+    let set = zonewise::risk::criteria::find(&sets, zonewise::risk::criteria::DEFAULT_SET)
+        .expect("the default set");
+    zonewise::risk::criteria::evaluate(&conn, set, date).expect("criteria");
+    zonewise::risk::model::score::score(&conn, &model, date).expect("scores");
+    let zones: Vec<String> = flags::capacities(&conn)
+        .expect("zones")
+        .into_iter()
+        .map(|z| z.zone_id)
+        .collect();
+    // The small county has fewer families than 20 a zone: smaller capacities,
+    // unequal between zones, make the flags a choice.
+    let capacity = |zone: &str| match zones.iter().position(|z| z == zone) {
+        Some(0) => 1,
+        Some(1) => 5,
+        _ => 3,
+    };
+    let analyst = Session::local_analyst();
+    for zone in &zones {
+        flags::set_capacity(&conn, &analyst, zone, capacity(zone) as u32).expect("set");
+    }
+
+    // Ranked here from the raw tables: each zone's families with a score or a
+    // criterion met, by highest child's score, then criteria met, then id; the
+    // first `capacity` of each (the county has no decisions, so no plans).
+    let rows: Vec<(String, String, i64, Option<f64>)> = conn
+        .prepare(
+            "SELECT f.zone_id, c.family_id, count(*) FILTER (WHERE c.met),
+                    (SELECT max(score) FROM mart.risk_score s
+                     WHERE s.family_id = c.family_id AND s.reference_date = ?::DATE)
+             FROM mart.family_criterion c JOIN core.family f USING (family_id)
+             WHERE c.reference_date = ?::DATE AND c.rule_set = 'supporting-families'
+               AND f.zone_id IS NOT NULL
+             GROUP BY ALL",
+        )
+        .expect("prepare")
+        .query_map([&round, &round], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let mut by_zone: BTreeMap<String, Vec<(String, i64, Option<f64>)>> = BTreeMap::new();
+    for (zone, family, met, score) in rows {
+        if score.is_some() || met > 0 {
+            by_zone.entry(zone).or_default().push((family, met, score));
+        }
+    }
+    let mut flagged = BTreeSet::new();
+    for (zone, mut families) in by_zone {
+        families.sort_by(|a, b| {
+            let score = |s: Option<f64>| s.unwrap_or(f64::NEG_INFINITY);
+            score(b.2)
+                .total_cmp(&score(a.2))
+                .then(b.1.cmp(&a.1))
+                .then(a.0.cmp(&b.0))
+        });
+        flagged.extend(families.into_iter().take(capacity(&zone)).map(|f| f.0));
+    }
+    let escalated: BTreeSet<String> = conn
+        .prepare(
+            "SELECT DISTINCT l.family_id FROM mart.risk_label l JOIN core.family f USING (family_id)
+             WHERE l.reference_date = ?::DATE AND l.follow_up_complete AND l.label = 1
+               AND f.zone_id IS NOT NULL",
+        )
+        .expect("prepare")
+        .query_map([&round], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let places = zones.iter().map(|z| capacity(z) as i64).sum::<i64>();
+
+    let figures = zonewise::report::models::read_models(&conn).expect("models");
+    let at = figures.at_capacity.expect("the held-out round is scored");
+    assert_eq!(
+        (
+            at.reference_date.as_str(),
+            at.capacity,
+            at.zones,
+            at.zones_set
+        ),
+        (round.as_str(), places, zones.len() as i64, zones.len() as i64)
+    );
+    assert_eq!(at.flagged as usize, flagged.len());
+    assert_eq!(
+        at.flagged_escalated as usize,
+        flagged.intersection(&escalated).count()
+    );
+    assert_eq!(at.escalated as usize, escalated.len());
+    assert!(at.flagged_escalated > 0 && at.escalated > at.flagged_escalated);
+    drop(conn);
+
+    let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
+    app.view = View::Models;
+    let mut harness = common::app::harness(app, 1280.0, 2400.0);
+    common::app::wait_for_figures(&mut harness);
+    harness.run_steps(3);
+    harness.get_by_label("At the zones' capacities today");
+    harness.get_by_label("precision at the zones' capacities");
+    let precision = format!("{:.1}%", at.precision().expect("flags") * 100.0);
+    assert!(
+        harness.query_all_by_label(&precision).count() >= 1,
+        "{precision} on the view"
+    );
 }

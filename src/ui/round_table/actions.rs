@@ -11,9 +11,11 @@ use crate::report::agenda::agenda;
 use crate::report::family_detail::NewDecision;
 use crate::ui::desk::{Desk, Message};
 use crate::ui::families_view::wanted_family;
+use crate::ui::figures::Part;
 use crate::ui::views::View;
 
 pub(super) const DECIDING: &str = "Recording the decision";
+pub(super) const SETTING_CAPACITY: &str = "Setting the zone's capacity";
 const OPENING_CASE: &str = "Opening the case";
 const SAVING_PACK: &str = "Saving the meeting pack";
 const WRITING_CLAIMS: &str = "Writing the outcome claims";
@@ -22,6 +24,13 @@ const WRITING_CLAIMS: &str = "Writing the outcome claims";
 pub(super) fn may_claim(desk: &Desk<'_>) -> bool {
     desk.session()
         .is_some_and(|session| session.role.may(Capability::ClaimOutcomes))
+}
+
+/// True when the signed-in role may set a zone's capacity (analysts; the core
+/// refuses anyone else whatever asks it).
+pub(super) fn may_set_capacity(desk: &Desk<'_>) -> bool {
+    desk.session()
+        .is_some_and(|session| session.role.may(Capability::RunPipeline))
 }
 
 impl RoundTableState {
@@ -68,7 +77,49 @@ impl RoundTableState {
                     Some("Only analysts and senior managers write outcome claims.".into());
             }
             RoundTableAction::WriteClaims => self.write_claims(desk),
+            RoundTableAction::SetCapacity { zone_id, capacity } => {
+                self.set_capacity(desk, zone_id, capacity)
+            }
         }
+    }
+
+    /// Sets the zone's capacity on a worker (refused there for a role that may
+    /// not, and recorded); once set, everything that counts flags is read again.
+    fn set_capacity(&mut self, desk: &mut Desk<'_>, zone_id: String, capacity: u32) {
+        let Some(session) = desk.session().cloned() else {
+            return;
+        };
+        if desk.is_running(SETTING_CAPACITY) {
+            return;
+        }
+        self.message = None;
+        desk.start_on(
+            SETTING_CAPACITY,
+            move |sink, conn| {
+                sink.report(None, format!("{capacity} families a round for {zone_id}"));
+                Ok(crate::report::flags::set_capacity(
+                    conn, &session, &zone_id, capacity,
+                )?)
+            },
+            |view: &mut RoundTableState, result, desk| match result {
+                Ok(set) => {
+                    view.message = Some(format!(
+                        "{} now discusses {} families a round.",
+                        set.name, set.capacity
+                    ));
+                    for part in [
+                        Part::Families,
+                        Part::Outcomes,
+                        Part::Results,
+                        Part::Models,
+                        Part::Audit,
+                    ] {
+                        desk.figures.mark_stale(part);
+                    }
+                }
+                Err(error) => view.message = Some(format!("The capacity was not changed: {error}")),
+            },
+        );
     }
 
     /// Writes the outcome claims (`report::claims`, the built-in rules) of the
@@ -150,8 +201,8 @@ impl RoundTableState {
                     }) {
                         row.decision = Some(decision);
                     }
-                    desk.figures.mark_stale(crate::ui::figures::Part::Outcomes);
-                    desk.figures.mark_stale(crate::ui::figures::Part::Results);
+                    desk.figures.mark_stale(Part::Outcomes);
+                    desk.figures.mark_stale(Part::Results);
                     view.decision_recorded();
                 }
                 Err(error) => {

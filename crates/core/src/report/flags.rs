@@ -15,6 +15,7 @@
 use duckdb::Connection;
 
 use super::family_detail::CLOSED;
+use crate::access::{Capability, Session};
 use crate::audit::{Action, Entry};
 use crate::risk::criteria::DEFAULT_SET;
 use crate::store::StoreError;
@@ -109,19 +110,36 @@ pub enum CapacityError {
     UnknownZone(String),
     #[error("a round table's capacity must be at least 1 family")]
     Zero,
+    #[error(
+        "{user} may not set a round table's capacity: a {role} does not choose what is flagged (analysts do)"
+    )]
+    Refused { user: String, role: &'static str },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// Sets `zone_id`'s capacity to `capacity` families a round, with its audit entry
-/// naming `actor` in the same transaction (both are kept or neither).
+/// naming the session's user in the same transaction (both are kept or neither).
+/// Capacity decides which families every view calls flagged, so only a role
+/// that runs the pipeline (analysts) may set it; anyone else is refused here,
+/// whichever screen or command asked, and the refusal is recorded.
 pub fn set_capacity(
     conn: &Connection,
+    session: &Session,
     zone_id: &str,
     capacity: u32,
-    actor: &str,
 ) -> Result<ZoneCapacity, CapacityError> {
     crate::store::refuse_on_frame("report::flags::set_capacity")?;
+    if !session.role.may(Capability::RunPipeline) {
+        let refusal = Entry::new(session.user.clone(), Action::ZoneCapacity, zone_id).with_detail(
+            format!("refused: a {} may not set capacity", session.role.as_str()),
+        );
+        crate::audit::record(conn, &refusal)?;
+        return Err(CapacityError::Refused {
+            user: session.user.clone(),
+            role: session.role.as_str(),
+        });
+    }
     if capacity == 0 {
         return Err(CapacityError::Zero);
     }
@@ -139,7 +157,7 @@ pub fn set_capacity(
         .into_iter()
         .find(|z| z.zone_id == zone_id)
         .map_or(DEFAULT_CAPACITY, |z| z.capacity);
-    let entry = Entry::new(actor, Action::ZoneCapacity, zone_id)
+    let entry = Entry::new(session.user.clone(), Action::ZoneCapacity, zone_id)
         .with_detail(format!("{capacity} families a round (was {before})"));
     let lock = crate::audit::lock_for_append();
     conn.execute_batch("BEGIN TRANSACTION")
@@ -147,7 +165,7 @@ pub fn set_capacity(
     let saved = conn
         .execute(
             "INSERT OR REPLACE INTO app.zone_capacity VALUES (?, ?, ?, now()::TIMESTAMP)",
-            duckdb::params![zone_id, capacity, actor],
+            duckdb::params![zone_id, capacity, session.user],
         )
         .map_err(StoreError::from)
         .and_then(|_| crate::audit::append(conn, &lock, &entry));
