@@ -793,7 +793,12 @@ fn the_models_view_states_the_model_at_the_zones_capacities_on_its_held_out_roun
             at.zones,
             at.zones_set
         ),
-        (round.as_str(), places, zones.len() as i64, zones.len() as i64)
+        (
+            round.as_str(),
+            places,
+            zones.len() as i64,
+            zones.len() as i64
+        )
     );
     assert_eq!(at.flagged as usize, flagged.len());
     assert_eq!(

@@ -5,6 +5,9 @@
 //! under /usr/lib/postgresql/*/bin; `.ci/run` installs Debian's `postgresql` when
 //! they are missing. PostgreSQL refuses to run as root, so as root the cluster's
 //! files belong to, and its server runs as, `nobody` (via `runuser`).
+//! [`Cluster::start_on_tcp`] also listens on 127.0.0.1, with or without TLS (a
+//! certificate for `localhost` signed by a throwaway CA, made with `openssl`,
+//! which Debian's `postgresql` package brings with it).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,20 +22,49 @@ pub struct Cluster {
     bin: PathBuf,
     folder: tempfile::TempDir,
     as_nobody: bool,
+    /// The TCP port on 127.0.0.1, when it listens there.
+    port: Option<u16>,
+}
+
+/// What a cluster offers over TCP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tcp {
+    Plain,
+    Tls,
 }
 
 impl Cluster {
     /// initdb, then start the server on a socket in the cluster's folder.
     pub fn start() -> Cluster {
+        Cluster::start_listening(None)
+    }
+
+    /// [`Cluster::start`], listening on 127.0.0.1 as well, with TLS or without.
+    pub fn start_on_tcp(tcp: Tcp) -> Cluster {
+        Cluster::start_listening(Some(tcp))
+    }
+
+    fn start_listening(tcp: Option<Tcp>) -> Cluster {
         let bin = bin_dir();
         let folder = tempfile::tempdir().expect("cluster folder");
         let as_nobody = is_root();
         let password_file = folder.path().join("admin-password");
         std::fs::write(&password_file, ADMIN_PASSWORD).expect("password file");
+        if tcp == Some(Tcp::Tls) {
+            make_certificates(folder.path());
+        }
+        // A port free now; the server takes it a moment later.
+        let port = tcp.map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("a free port")
+                .port()
+        });
         let cluster = Cluster {
             bin,
             folder,
             as_nobody,
+            port,
         };
         if as_nobody {
             let status = Command::new("chown")
@@ -59,10 +91,21 @@ impl Cluster {
                 "--no-sync",
             ],
         );
-        let options = format!(
-            "-k {} -c listen_addresses='' -c fsync=off -c password_encryption=scram-sha-256",
+        let mut options = format!(
+            "-k {} -c fsync=off -c password_encryption=scram-sha-256",
             path_str(cluster.folder.path())
         );
+        match port {
+            Some(port) => options.push_str(&format!(" -c listen_addresses=127.0.0.1 -p {port}")),
+            None => options.push_str(" -c listen_addresses=''"),
+        }
+        if tcp == Some(Tcp::Tls) {
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                path_str(&cluster.folder.path().join("server.crt")),
+                path_str(&cluster.folder.path().join("server.key"))
+            ));
+        }
         cluster.run(
             "pg_ctl",
             &[
@@ -95,6 +138,21 @@ impl Cluster {
             quoted(password),
             quoted(dbname)
         )
+    }
+
+    /// The superuser's connection string to `dbname` over TCP to `localhost`
+    /// (the name the certificate gives), with libpq's `sslmode` when given.
+    pub fn tcp_admin_url(&self, dbname: &str, sslmode: Option<&str>) -> String {
+        let port = self.port.expect("a cluster started on TCP");
+        let mode = sslmode.map_or(String::new(), |mode| format!(" sslmode={mode}"));
+        format!(
+            "host=localhost port={port} user={ADMIN} password='{ADMIN_PASSWORD}' dbname={dbname}{mode}"
+        )
+    }
+
+    /// The throwaway CA's certificate (PEM) that signed the server's.
+    pub fn ca_certificate(&self) -> PathBuf {
+        self.folder.path().join("ca.crt")
     }
 
     /// The superuser's connection string to `dbname`.
@@ -164,6 +222,82 @@ impl Drop for Cluster {
             eprintln!("stopping the test cluster: {error}");
         }
     }
+}
+
+/// A CA, and a certificate for `localhost` (and 127.0.0.1) it signed, with the
+/// server's key readable by its owner only (PostgreSQL refuses a looser one), in
+/// `folder`, by the `openssl` command.
+fn make_certificates(folder: &Path) {
+    std::fs::write(
+        folder.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("extensions file");
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Zonewise test council CA",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    ];
+    for args in steps {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(folder)
+            .output()
+            .expect("openssl (Debian's postgresql package brings it; .ci/run installs it)");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        folder.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .expect("key permissions");
 }
 
 fn path_str(path: &Path) -> &str {

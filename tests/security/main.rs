@@ -1,6 +1,6 @@
 //! Security and reliability: users, roles and what each may read; the audit log's
 //! hash chain; the team's PostgreSQL server enforcing the roles, under many clients
-//! at once and publishes killed part-way; fuzzing every
+//! at once and publishes killed part-way, and over TLS; fuzzing every
 //! parser of outside files; and imports that stay all or nothing when the process
 //! is killed or the disk fills.
 //!
@@ -16,3 +16,4 @@ mod fuzz;
 mod kill_ingest;
 mod server;
 mod server_load;
+mod server_tls;

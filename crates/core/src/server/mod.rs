@@ -10,6 +10,7 @@ mod audit;
 pub mod cli;
 mod init;
 mod publish;
+pub mod tls;
 mod user;
 
 pub use audit::verify;
@@ -57,7 +58,25 @@ fn server_message(error: &postgres::Error) -> String {
             }
             message
         }
-        None => error.to_string(),
+        None => {
+            // The client's own text is its kind ("error performing TLS
+            // handshake"); why is in the chain of sources beneath it.
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            if message.contains("certificate") {
+                message.push_str(&format!(
+                    "; the server's certificate must be signed by a root this machine \
+                     trusts and name the host connected to: set {} to the file of the \
+                     council's CA certificate (docs/server.md, \"TLS\")",
+                    tls::ROOT_CERT_VARIABLE
+                ));
+            }
+            message
+        }
     }
 }
 
@@ -69,9 +88,20 @@ pub fn group_role(role: Role) -> String {
 
 /// Connects to `url` (a `postgresql://` URL or `host=… user=… dbname=…` pairs, as
 /// libpq reads them). Without a password in it, `PGPASSWORD` is used, or one is
-/// asked for at a terminal. No TLS in this version: connect over the server's
-/// Unix socket or a tunnel (`docs/server.md`).
+/// asked for at a terminal. Over TCP the connection is encrypted whenever the
+/// server offers TLS, and must be under `sslmode=require`; the server's
+/// certificate is checked against the roots [`tls::connector`] trusts,
+/// `PGSSLROOTCERT`'s among them.
 pub fn connect(url: &str) -> Result<postgres::Client, ServerError> {
+    connect_trusting(url, tls::root_file_from_environment().as_deref())
+}
+
+/// [`connect`], trusting the root certificates in `root_file` as well (rather
+/// than `PGSSLROOTCERT`'s).
+pub fn connect_trusting(
+    url: &str,
+    root_file: Option<&std::path::Path>,
+) -> Result<postgres::Client, ServerError> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e| ServerError::Invalid(format!("--server: {e}")))?;
@@ -85,7 +115,8 @@ pub fn connect(url: &str) -> Result<postgres::Client, ServerError> {
             ))?);
         }
     }
-    Ok(config.connect(postgres::NoTls)?)
+    let tls = tls::connector(root_file)?;
+    Ok(config.connect(tls)?)
 }
 
 /// Where `url` points, without its password: for audit entries and messages.
