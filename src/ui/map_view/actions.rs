@@ -263,8 +263,10 @@ impl MapState {
                     Ok((name, said)) => {
                         desk.figures.mark_stale(Part::Map);
                         view.choose_service = Some(name.clone());
-                        // Saved, a new service is edited from now on.
+                        // Saved, a new service is edited from now on, and its
+                        // preview counted again as the saved one it now is.
                         view.service_form.editing = Some(name);
+                        view.service_form.previewing = None;
                         view.service_form.message = Some(Ok(said));
                     }
                     Err(error) => view.service_form.message = Some(Err(error)),
