@@ -145,3 +145,157 @@ fn an_analyst_defines_a_service_that_everyone_then_sees_and_a_commissioner_canno
     let text = screen_text(&harness);
     assert!(!text.contains("Counts it would give") && !text.contains("Save for everyone"));
 }
+
+/// An analyst opens a saved service's form from the map ("Edit…"), prefilled
+/// with its definition and showing its counts, changes its ages and saves: the
+/// map shows the changed service as `published` gives it. "Delete…" asks
+/// first; cancelled, nothing happens; confirmed, the service leaves the map.
+/// Both are in the audit log, by the analyst.
+#[test]
+fn an_analyst_edits_and_deletes_a_saved_service_and_the_map_follows() {
+    let _turn = common::app::one_at_a_time();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = common::app::assessed_county(dir.path(), 250, 35);
+    let saved_service = ServiceForm::example().service().expect("whole");
+    let mut changed = saved_service.clone();
+    if let Counting::Defined(definition) = &mut changed.counting {
+        definition.eligible.max_age = 60;
+        // The form's description is the definition in words, made again.
+        changed.description = definition.describe();
+    }
+    let analyst = zonewise::access::Session {
+        user: "ana".to_string(),
+        role: Role::Analyst,
+        zones: Vec::new(),
+    };
+    let (expected_counts, expected_published) = {
+        let conn = zonewise::store::open(&db).expect("open");
+        let new = NewUser {
+            user: "ana".to_string(),
+            display_name: "Ana".to_string(),
+            role: Role::Analyst,
+            zones: Vec::new(),
+        };
+        access::add_user(&conn, &new, PASSWORD, "test").expect("user");
+        uptake::saved::save(&conn, &analyst, &saved_service).expect("saved");
+        let options = UptakeOptions::default();
+        let counts = uptake::compute(&conn, &changed, &options).expect("counts");
+        let published = uptake::published(&conn, &changed, &options, uptake::DEFAULT_THRESHOLD);
+        (counts, published.expect("published"))
+    };
+
+    let app = ZonewiseApp::new(DatabaseChoice::File(db.clone()));
+    let mut harness = harness(app, 1400.0, 1000.0);
+    wait_for_sign_in_form(&mut harness);
+    sign_in(&mut harness, "ana", PASSWORD);
+    harness.state_mut().view = View::Map;
+    finish_jobs(&mut harness);
+    let index = |harness: &egui_kittest::Harness<'_, ZonewiseApp>| {
+        harness
+            .state()
+            .figures()
+            .map
+            .as_ref()
+            .expect("map")
+            .services
+            .iter()
+            .position(|s| s.name == "health_check_women")
+    };
+    // A built-in offers neither.
+    assert!(harness.query_by_label("Edit…").is_none());
+    let at = index(&harness).expect("saved service on the map");
+    harness.state_mut().screen_mut::<MapState>().service = at;
+    harness.run_steps(2);
+    harness.get_by_label("Edit…").click();
+    harness.run_steps(2);
+    finish_jobs(&mut harness);
+    assert!(harness.query_by_label("Edit a service").is_some());
+    let form = &harness.state().screen::<MapState>().service_form;
+    assert_eq!(form.editing.as_deref(), Some("health_check_women"));
+    assert_eq!(
+        form.service().expect("prefilled").counting,
+        saved_service.counting
+    );
+    assert!(
+        form.preview.as_ref().is_some_and(|(_, p)| p.is_ok()),
+        "{:?}",
+        form.preview
+    );
+    assert!(screen_text(&harness).contains("Saving it withholds nothing more"));
+
+    // Ages 40–60 instead: its counts, then saved for everyone.
+    harness
+        .state_mut()
+        .screen_mut::<MapState>()
+        .service_form
+        .max_age = 60;
+    harness.run_steps(2);
+    finish_jobs(&mut harness);
+    let form = &harness.state().screen::<MapState>().service_form;
+    let (_, preview) = form.preview.as_ref().expect("counted");
+    let preview = preview.as_ref().expect("no error");
+    assert_eq!(Some(preview.eligible), expected_counts.county.eligible);
+    harness
+        .get_by_label("Save changes for everyone's map")
+        .click();
+    harness.run_steps(2);
+    finish_jobs(&mut harness);
+    finish_jobs(&mut harness);
+    let map = harness.state().screen::<MapState>();
+    let message = map.service_form.message.clone().expect("said");
+    assert!(
+        message
+            .as_ref()
+            .is_ok_and(|m| m.contains("Saved the changes")),
+        "{message:?}"
+    );
+    let at = index(&harness).expect("still on the map");
+    let figures = harness.state().figures().map.as_ref().expect("map");
+    assert!(
+        figures.services[at].published == expected_published,
+        "the map shows the changed service as published gives it"
+    );
+    assert_eq!(figures.services[at].service, changed);
+
+    // Delete asks first; cancelled, the service stays.
+    harness
+        .state_mut()
+        .screen_mut::<MapState>()
+        .service_form
+        .open = false;
+    harness.state_mut().screen_mut::<MapState>().service = at;
+    harness.run_steps(2);
+    harness.get_by_label("Delete…").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Delete for everyone").is_some());
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    finish_jobs(&mut harness);
+    assert!(harness.query_by_label("Delete for everyone").is_none());
+    assert!(index(&harness).is_some(), "cancelled: still there");
+    harness.get_by_label("Delete…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Delete for everyone").click();
+    harness.run_steps(2);
+    finish_jobs(&mut harness);
+    finish_jobs(&mut harness);
+    assert_eq!(index(&harness), None, "gone from the map");
+    let map = harness.state().screen::<MapState>();
+    assert!(
+        map.export_message
+            .as_ref()
+            .is_some_and(|m| m.contains("Deleted the service health_check_women")),
+        "{:?}",
+        map.export_message
+    );
+    drop(harness);
+
+    let conn = zonewise::store::open(&db).expect("open");
+    assert!(uptake::saved::read(&conn).expect("read").is_empty());
+    let entries = common::audit_entries(&conn, 0, &["define_service"]);
+    let by_ana: Vec<_> = entries
+        .iter()
+        .filter(|(user, _, subject, _)| user == "ana" && subject == "health_check_women")
+        .collect();
+    assert_eq!(by_ana.len(), 3, "saved, changed, deleted: {entries:?}");
+}

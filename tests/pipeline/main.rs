@@ -26,4 +26,5 @@ mod sample_county;
 mod synth;
 mod uptake;
 mod uptake_defined;
+mod uptake_services;
 mod uptake_trend;

@@ -15,7 +15,7 @@ use zonewise::uptake::saved::{self, SavedError};
 use zonewise::uptake::service::{self, Counting, Service};
 use zonewise::uptake::{self, UptakeOptions, UptakeRow, UptakeTables};
 
-fn defined(name: &str, definition: Definition) -> Service {
+pub(crate) fn defined(name: &str, definition: Definition) -> Service {
     Service {
         name: name.to_string(),
         title: format!("Defined {name}"),
@@ -26,7 +26,7 @@ fn defined(name: &str, definition: Definition) -> Service {
     }
 }
 
-fn definition(
+pub(crate) fn definition(
     ages: [u32; 2],
     invited: &[&str],
     attended: &[&str],
@@ -100,7 +100,7 @@ fn the_built_in_childrens_centres_as_sql() -> Service {
 }
 
 /// The tables with the service's names taken out, to compare two services' counts.
-fn figures_of(mut tables: UptakeTables) -> UptakeTables {
+pub(crate) fn figures_of(mut tables: UptakeTables) -> UptakeTables {
     tables.service.clear();
     tables.title.clear();
     tables.description.clear();
@@ -111,7 +111,7 @@ fn figures_of(mut tables: UptakeTables) -> UptakeTables {
     tables
 }
 
-fn analyst() -> Session {
+pub(crate) fn analyst() -> Session {
     Session {
         user: "ana".to_string(),
         role: Role::Analyst,
@@ -278,7 +278,7 @@ fn a_defined_service_round_trips_through_a_services_file() {
 
 /// A tiny county: two adults in the deprived LSOA (one invited and checked),
 /// one in the affluent LSOA.
-fn tiny() -> TinyCounty {
+pub(crate) fn tiny() -> TinyCounty {
     let mut county = TinyCounty::new();
     county.family("F1", Some(DEPRIVED_LSOA));
     county.family("F2", Some(AFFLUENT_LSOA));
@@ -494,7 +494,7 @@ fn only_an_analyst_saves_a_service_and_every_map_then_shows_it() {
 }
 
 /// Every row of a service's tables in one list, in the order suppression sees them.
-fn all_rows(tables: &UptakeTables) -> Vec<UptakeRow> {
+pub(crate) fn all_rows(tables: &UptakeTables) -> Vec<UptakeRow> {
     let mut rows = tables.lsoas.clone();
     for section in [
         &tables.deciles,
@@ -510,7 +510,7 @@ fn all_rows(tables: &UptakeTables) -> Vec<UptakeRow> {
 }
 
 /// A row's three counts, named.
-fn counts(row: &UptakeRow) -> [(&'static str, Option<u64>); 3] {
+pub(crate) fn counts(row: &UptakeRow) -> [(&'static str, Option<u64>); 3] {
     [
         ("eligible", row.eligible),
         ("invited", row.invited),
@@ -523,7 +523,7 @@ fn counts(row: &UptakeRow) -> [(&'static str, Option<u64>); 3] {
 /// partition (`whole`, `parts`) withheld while the other two are shown (one
 /// less or plus the other gives it), and two shown counts of a `nested` pair (the
 /// second's people within the first's) that differ by 1 to `threshold`.
-fn leaks(
+pub(crate) fn leaks(
     whole: &UptakeTables,
     parts: [&UptakeTables; 2],
     nested: &[(&UptakeTables, &UptakeTables)],

@@ -21,6 +21,14 @@ const READING_EVENT_TYPES: &str = "Reading the event types";
 const COUNTING_SERVICE: &str = "Counting the service's people";
 const CHOOSING_SERVICES_FILE: &str = "Choosing a services file";
 const SAVING_SERVICE: &str = "Saving the service";
+const DELETING_SERVICE: &str = "Deleting the service";
+
+/// Whether the form saves a new service or changes a saved one.
+#[derive(Debug, Clone, Copy)]
+enum Saving {
+    New,
+    Change,
+}
 
 impl Screen for MapState {
     fn ui(&mut self, ui: &mut egui::Ui, desk: &mut Desk<'_>) {
@@ -147,7 +155,13 @@ impl MapState {
                     },
                 );
             }
-            MapAction::SaveService(service, file) => self.save_service(desk, *service, file),
+            MapAction::SaveService(service, file) => {
+                self.save_service(desk, *service, file, Saving::New)
+            }
+            MapAction::ChangeService(service, file) => {
+                self.save_service(desk, *service, file, Saving::Change)
+            }
+            MapAction::DeleteService(name) => self.delete_service(desk, name),
             MapAction::SaveFigure(figure) => {
                 let actor = desk.actor();
                 desk.start_on(
@@ -184,7 +198,7 @@ impl MapState {
             return;
         }
         let service = crate::uptake::Service {
-            name: "preview".to_string(),
+            name: self.service_form.preview_name(),
             title: "The service being defined".to_string(),
             description: String::new(),
             counting: crate::uptake::service::Counting::Defined(definition.clone()),
@@ -203,15 +217,16 @@ impl MapState {
         );
     }
 
-    /// Saves the form's service for every user of the database (the core
-    /// refuses any role but the analyst's) and, when a file was chosen, writes
-    /// it into that services file; then the map's figures are read again and
-    /// the new service is chosen on the map.
+    /// Saves the form's service (new, or the changes to a saved one) for every
+    /// user of the database (the core refuses any role but the analyst's) and,
+    /// when a file was chosen, writes it into that services file; then the map's
+    /// figures are read again and the service is chosen on the map.
     fn save_service(
         &mut self,
         desk: &mut Desk<'_>,
         service: crate::uptake::Service,
         file: Option<PathBuf>,
+        saving: Saving,
     ) {
         let Some(session) = desk.session().cloned() else {
             self.service_form.saving = false;
@@ -222,9 +237,18 @@ impl MapState {
             SAVING_SERVICE,
             move |sink, conn| {
                 sink.report(None, "Saving the service…");
-                crate::uptake::saved::save(conn, &session, &service)?;
+                let said = match saving {
+                    Saving::New => {
+                        crate::uptake::saved::save(conn, &session, &service)?;
+                        "Saved"
+                    }
+                    Saving::Change => {
+                        crate::uptake::saved::change(conn, &session, &service)?;
+                        "Saved the changes to"
+                    }
+                };
                 let mut said = format!(
-                    "Saved \"{}\": it is on the map for everyone who may see the map",
+                    "{said} \"{}\": it is on the map for everyone who may see the map",
                     service.title
                 );
                 if let Some(file) = file {
@@ -238,11 +262,45 @@ impl MapState {
                 match result {
                     Ok((name, said)) => {
                         desk.figures.mark_stale(Part::Map);
-                        view.choose_service = Some(name);
+                        view.choose_service = Some(name.clone());
+                        // Saved, a new service is edited from now on, and its
+                        // preview counted again as the saved one it now is.
+                        view.service_form.editing = Some(name);
+                        view.service_form.previewing = None;
                         view.service_form.message = Some(Ok(said));
                     }
                     Err(error) => view.service_form.message = Some(Err(error)),
                 }
+            },
+        );
+    }
+
+    /// Deletes a saved service for every user of the database (the core refuses
+    /// any role but the analyst's, and the built-ins); then the map's figures
+    /// are read again, on the first service.
+    fn delete_service(&mut self, desk: &mut Desk<'_>, name: String) {
+        let Some(session) = desk.session().cloned() else {
+            self.export_message = Some(desk.refusal(View::Map));
+            return;
+        };
+        self.export_message = None;
+        desk.start_on(
+            DELETING_SERVICE,
+            move |sink, conn| {
+                sink.report(None, "Deleting the service…");
+                crate::uptake::saved::delete(conn, &session, &name)?;
+                Ok(name)
+            },
+            |view: &mut MapState, result, desk| match result {
+                Ok(name) => {
+                    desk.figures.mark_stale(Part::Map);
+                    view.service = 0;
+                    if view.service_form.editing.as_ref() == Some(&name) {
+                        view.service_form.open = false;
+                    }
+                    view.export_message = Some(format!("Deleted the service {name} for everyone"));
+                }
+                Err(error) => view.export_message = Some(format!("Not deleted: {error}")),
             },
         );
     }

@@ -1,10 +1,13 @@
-//! "Define a service…" (analysts only): a window over the map where an analyst
-//! describes a service as data — who is eligible by age, sex and area, and which
-//! of the database's event types count as invited and attended within a
-//! look-back — sees the counts it would give (worked out on a job each time the
-//! definition changes), and saves it for everyone's map and, if chosen, into a
-//! services file (`uptake::saved`, `uptake::service::write_into_file`). The core
-//! refuses a save by any other role; this form is only drawn for analysts.
+//! "Define a service…" and "Edit…" (analysts only): a window over the map where
+//! an analyst describes a service as data — who is eligible by age, sex and
+//! area, and which of the database's event types count as invited and attended
+//! within a look-back — sees the counts it would give and what saving it would
+//! withhold of the services sharing its people (worked out on a job each time
+//! the definition changes), and saves it (or, editing a saved service, its
+//! changes) for everyone's map and, if chosen, into a services file
+//! (`uptake::saved`, `uptake::service::write_into_file`); and the confirmation
+//! before a saved service is deleted. The core refuses these to any other role;
+//! the form is only drawn for analysts.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -15,6 +18,10 @@ use super::{MapAction, MapState};
 use crate::uptake::defined::{Area, Choices, Definition, Eligible, MAX_AGE, MAX_YEARS, Sex};
 use crate::uptake::saved::Preview;
 use crate::uptake::service::{self, Counting, Service};
+
+/// What a new service is called while it is previewed: not a valid service
+/// name, so never a saved one's.
+const NEW_SERVICE: &str = "(new service)";
 
 /// Where eligible people live, as the form chooses it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,6 +37,9 @@ pub enum AreaChoice {
 pub struct ServiceForm {
     /// The window is shown.
     pub open: bool,
+    /// The saved service being edited (its name, which stays), or `None` for a
+    /// new one.
+    pub editing: Option<String>,
     pub name: String,
     pub title: String,
     /// Left empty, the definition in words is the description.
@@ -82,6 +92,61 @@ impl ServiceForm {
             attended: events(&["health_check_attended"]),
             ..ServiceForm::new()
         }
+    }
+
+    /// The form opened on a saved service, to change it; `None` for a service
+    /// not defined as data (the built-ins are, but are never edited).
+    pub fn editing(service: &Service) -> Option<ServiceForm> {
+        let Counting::Defined(definition) = &service.counting else {
+            return None;
+        };
+        let e = &definition.eligible;
+        let (area, authorities, zones) = match &e.area {
+            Area::Whole => (AreaChoice::Whole, BTreeSet::new(), BTreeSet::new()),
+            Area::Authorities(codes) => (
+                AreaChoice::Authorities,
+                codes.iter().cloned().collect(),
+                BTreeSet::new(),
+            ),
+            Area::Zones(codes) => (
+                AreaChoice::Zones,
+                BTreeSet::new(),
+                codes.iter().cloned().collect(),
+            ),
+        };
+        // A description that is the definition in words is left to be made again.
+        let description = if service.description.trim() == definition.describe() {
+            String::new()
+        } else {
+            service.description.trim().to_string()
+        };
+        Some(ServiceForm {
+            open: true,
+            editing: Some(service.name.clone()),
+            name: service.name.clone(),
+            title: service.title.clone(),
+            description,
+            min_age: e.min_age,
+            max_age: e.max_age,
+            sex: e.sex,
+            area,
+            authorities,
+            zones,
+            invited: definition.invited_events.iter().cloned().collect(),
+            attended: definition.attended_events.iter().cloned().collect(),
+            limit_years: definition.within_years.is_some(),
+            years: definition.within_years.unwrap_or(5),
+            ..ServiceForm::default()
+        })
+    }
+
+    /// The name the form's preview counts its service under: the saved one
+    /// being edited (so that it stands in for it), else one no saved service
+    /// can have (so that it is counted beside them all).
+    pub fn preview_name(&self) -> String {
+        self.editing
+            .clone()
+            .unwrap_or_else(|| NEW_SERVICE.to_string())
     }
 
     /// The definition the fields describe, or what is wrong with it.
@@ -154,7 +219,12 @@ pub(super) fn service_form_ui(ctx: &egui::Context, state: &mut MapState) {
         return;
     }
     let mut open = true;
-    egui::Window::new("Define a service")
+    let heading = if state.service_form.editing.is_some() {
+        "Edit a service"
+    } else {
+        "Define a service"
+    };
+    egui::Window::new(heading)
         .open(&mut open)
         .default_width(560.0)
         .default_height(660.0)
@@ -191,12 +261,16 @@ fn form_ui(ui: &mut egui::Ui, state: &mut MapState) {
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
             ui.label("Name");
-            ui.add(
+            ui.add_enabled(
+                form.editing.is_none(),
                 egui::TextEdit::singleline(&mut form.name)
                     .hint_text("health_check_women")
                     .desired_width(260.0),
             )
-            .on_hover_text("For the command line: lower-case letters, digits and _");
+            .on_hover_text("For the command line: lower-case letters, digits and _")
+            .on_disabled_hover_text(
+                "A saved service keeps its name: the command line and exports know it by it",
+            );
             ui.end_row();
             ui.label("Title");
             ui.add(
@@ -414,6 +488,17 @@ fn preview_ui(ui: &mut egui::Ui, form: &mut ServiceForm, action: &mut MapAction)
                 count(preview.lsoas_published as u64),
                 count(preview.lsoas_with_people as u64),
             ));
+            if preview.costs.is_empty() {
+                ui.weak("Saving it withholds nothing more of the other services' figures.");
+            }
+            for cost in &preview.costs {
+                ui.colored_label(ui.visuals().warn_fg_color, cost.sentence())
+                    .on_hover_text(
+                        "Services that may count the same people are suppressed together, so \
+                         that one's figures less another's cannot reveal a withheld count: \
+                         the areas given are shown now and would be withheld once it is saved",
+                    );
+            }
         }
     }
 }
@@ -451,15 +536,25 @@ fn save_ui(ui: &mut egui::Ui, form: &mut ServiceForm, action: &mut MapAction) {
     let service = form.service();
     ui.horizontal(|ui| {
         let ready = service.is_ok() && !form.saving;
+        let label = if form.editing.is_some() {
+            "Save changes for everyone's map"
+        } else {
+            "Save for everyone's map"
+        };
         let save = ui
-            .add_enabled(ready, egui::Button::new("Save for everyone's map"))
+            .add_enabled(ready, egui::Button::new(label))
             .on_hover_text("Kept in the database (recorded in the audit log); every user who may see the map sees it");
         if save.clicked()
             && let Ok(service) = &service
         {
             form.saving = true;
             form.message = None;
-            *action = MapAction::SaveService(Box::new(service.clone()), form.file.clone());
+            let service = Box::new(service.clone());
+            *action = if form.editing.is_some() {
+                MapAction::ChangeService(service, form.file.clone())
+            } else {
+                MapAction::SaveService(service, form.file.clone())
+            };
         }
         if form.saving {
             ui.spinner();
@@ -476,5 +571,39 @@ fn save_ui(ui: &mut egui::Ui, form: &mut ServiceForm, action: &mut MapAction) {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
         None => {}
+    }
+}
+
+/// Asks before a saved service is deleted for everyone (analysts only).
+pub(super) fn delete_confirmation_ui(ctx: &egui::Context, state: &mut MapState) {
+    if !state.defines_services {
+        return;
+    }
+    let Some((name, title)) = state.deleting.clone() else {
+        return;
+    };
+    let mut open = true;
+    egui::Window::new("Delete a service")
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .default_pos(egui::pos2(320.0, 160.0))
+        .show(ctx, |ui| {
+            ui.label(format!(
+                "Delete \"{title}\" ({name}) for everyone? It leaves every user's map and \
+                 `zonewise uptake`; the audit log keeps its definition. It can be defined again."
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Delete for everyone").clicked() {
+                    state.action = MapAction::DeleteService(name.clone());
+                    state.deleting = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    state.deleting = None;
+                }
+            });
+        });
+    if !open {
+        state.deleting = None;
     }
 }

@@ -119,8 +119,10 @@ pub struct MapState {
     /// Whether the session may define services (set from the role each frame;
     /// analysts only): "Define a service…" and its form are drawn only then.
     pub defines_services: bool,
-    /// "Define a service…"'s form.
+    /// "Define a service…"'s form (also "Edit…" of a saved service).
     pub service_form: ServiceForm,
+    /// The saved service (name, title) whose deletion waits to be confirmed.
+    pub deleting: Option<(String, String)>,
     /// A service just saved, chosen on the map once the figures hold it.
     pub(super) choose_service: Option<String>,
 }
@@ -149,6 +151,10 @@ pub enum MapAction {
     ChooseServicesFile,
     /// Save the form's service for everyone's map (and into the file, if chosen).
     SaveService(Box<crate::uptake::Service>, Option<std::path::PathBuf>),
+    /// Save the form's changes to a saved service (and into the file, if chosen).
+    ChangeService(Box<crate::uptake::Service>, Option<std::path::PathBuf>),
+    /// Delete the named saved service for everyone (confirmed).
+    DeleteService(String),
 }
 
 /// An area picked in the area table.
@@ -250,6 +256,7 @@ impl Default for MapState {
             need_source: NeedSource::Eligible,
             defines_services: false,
             service_form: ServiceForm::default(),
+            deleting: None,
             choose_service: None,
         }
     }
@@ -349,6 +356,7 @@ pub fn load_england(sink: &super::jobs::ProgressSink) -> anyhow::Result<(MapFigu
 pub fn map_ui(ui: &mut egui::Ui, county: &MapFigures, state: &mut MapState) -> MapAction {
     layers_ui(ui, county, state);
     define_service::service_form_ui(ui.ctx(), state);
+    define_service::delete_confirmation_ui(ui.ctx(), state);
     std::mem::take(&mut state.action)
 }
 
@@ -527,6 +535,25 @@ fn controls_ui(
             && !state.service_form.open
         {
             state.service_form = ServiceForm::new();
+        }
+        if state.defines_services
+            && let Some(shown) = service.filter(|s| !s.service.is_built_in())
+        {
+            if ui
+                .button("Edit…")
+                .on_hover_text("Change this saved service's definition for everyone's map")
+                .clicked()
+                && let Some(form) = ServiceForm::editing(&shown.service)
+            {
+                state.service_form = form;
+            }
+            if ui
+                .button("Delete…")
+                .on_hover_text("Delete this saved service for everyone (asks first)")
+                .clicked()
+            {
+                state.deleting = Some((shown.name.clone(), shown.title.clone()));
+            }
         }
         ui.add_space(12.0);
         ui.label("Colour by");

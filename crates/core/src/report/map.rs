@@ -8,7 +8,7 @@ use duckdb::Connection;
 
 use crate::geo::lsoa_shapes::{LsoaShape, read_lsoa_shapes};
 use crate::store::StoreError;
-use crate::uptake::{self, Level, Published, UptakeOptions, UptakeRow};
+use crate::uptake::{self, Level, Published, Service, UptakeOptions, UptakeRow};
 
 /// One service's published uptake.
 #[derive(Clone)]
@@ -16,6 +16,9 @@ pub struct ServiceFigures {
     pub name: String,
     pub title: String,
     pub published: Published,
+    /// How it is counted: for the analyst editing a saved service, the
+    /// definition the form opens with.
+    pub service: Service,
     /// For each of the figures' shapes, its row in each of `published`'s area
     /// tables: found once here, not searched for on every frame.
     rows_by_shape: ShapeRows,
@@ -84,12 +87,11 @@ impl std::fmt::Debug for MapFigures {
 }
 
 /// Reads the boundaries and computes the uptake of each service (the built-ins,
-/// then those saved in the app) at the extract date, and suppresses them
-/// together with the default threshold, so that no service's counts less
-/// another's reveal what either withholds (as [`uptake::published`] does). A
-/// saved service that can no longer be counted (its event type gone after a
-/// reload) is left out and said why; a built-in that cannot be counted stops the
-/// map's uptake, said why.
+/// then those saved in the app) at the extract date, suppressed together with
+/// the default threshold by [`uptake::published_all`], as [`uptake::published`]
+/// suppresses each. A saved service that can no longer be counted (its event
+/// type gone after a reload) is left out and said why; a built-in that cannot
+/// be counted stops the map's uptake, said why.
 pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
     let shapes = read_lsoa_shapes(conn)?;
     let mut figures = MapFigures {
@@ -103,32 +105,31 @@ pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
             return Ok(figures);
         }
     };
-    let options = UptakeOptions::default();
-    let mut counted = Vec::new();
-    let mut tables = Vec::new();
-    for service in &services {
-        match uptake::compute(conn, service, &options) {
-            Ok(computed) => {
-                counted.push(service);
-                tables.push(computed);
-            }
-            Err(error) => {
-                figures.uptake_error = Some(error.to_string());
-                if service.is_built_in() {
-                    return Ok(figures);
-                }
-            }
-        }
-    }
-    let overlaps = match uptake::Overlaps::read(conn, &counted, &options) {
-        Ok(overlaps) => overlaps,
+    let all: Vec<&Service> = services.iter().collect();
+    let published = match uptake::published_all(
+        conn,
+        &all,
+        &UptakeOptions::default(),
+        uptake::DEFAULT_THRESHOLD,
+    ) {
+        Ok(published) => published,
         Err(error) => {
             figures.uptake_error = Some(error.to_string());
             return Ok(figures);
         }
     };
-    let published = uptake::suppress_together(&tables, &overlaps, uptake::DEFAULT_THRESHOLD);
-    for (service, published) in counted.into_iter().zip(published) {
+    for (service, published) in services.into_iter().zip(published) {
+        let published = match published {
+            Ok(published) => published,
+            Err(error) => {
+                figures.uptake_error = Some(error.to_string());
+                if service.is_built_in() {
+                    figures.services.clear();
+                    return Ok(figures);
+                }
+                continue;
+            }
+        };
         let shown = published.tables();
         let shapes = &figures.shapes;
         let rows_by_shape = ShapeRows {
@@ -142,6 +143,7 @@ pub fn read_map_figures(conn: &Connection) -> Result<MapFigures, StoreError> {
             title: service.title.clone(),
             published,
             rows_by_shape,
+            service,
         });
     }
     Ok(figures)

@@ -15,6 +15,7 @@ pub mod defined;
 pub mod export;
 pub mod mart;
 mod overlap;
+pub mod people;
 pub mod period;
 pub mod saved;
 pub mod service;
@@ -206,6 +207,32 @@ pub enum UptakeError {
         denominator: &'static str,
         of: i64,
     },
+    #[error(
+        "service '{service}' ({place}) is counted by SQL that returns counts per LSOA \
+         (lsoa_code, n), so Zonewise cannot tell which people it shares with the other services, \
+         and its published counts less theirs could give away a count they withhold. For \
+         published figures, make each query return one row per person with a person_id column \
+         (of core.person; Zonewise places people by their LSOA, see docs/uptake.md, \"Services\"), \
+         or define the service as data; --suppress 0 gives its counts unpublished, for analysts"
+    )]
+    CountsOnly { service: String, place: String },
+    #[error(
+        "service '{service}' ({place}): its {query} query returns counts (lsoa_code, n) while \
+         another lists people (person_id); all its queries must list people, or all count"
+    )]
+    MixedShapes {
+        service: String,
+        place: String,
+        query: &'static str,
+    },
+    #[error(
+        "service '{service}': the {query} query lists person_id {person}, who is not in core.person"
+    )]
+    UnknownPerson {
+        service: String,
+        query: &'static str,
+        person: String,
+    },
     #[error("no period ends to show: the data hold no event on or before a quarter end")]
     NoPeriods,
     #[error("cannot write {path}: {source}")]
@@ -375,8 +402,9 @@ pub fn publish(
 /// periods do not replace the mart's latest ones.
 ///
 /// Suppressed together with every other service a user of the database may see
-/// ([`commissioned`]), so that no service's counts less another's reveal a
-/// count that either withholds ([`suppress_together`]); whichever of them is
+/// ([`commissioned`]) that may share its people, by [`published_all`], as the
+/// map suppresses them all: so that no service's counts less another's reveal
+/// a count that either withholds ([`suppress_together`]); whichever of them is
 /// asked for, the same services give the same withheld cells.
 pub fn published(
     conn: &Connection,
@@ -386,35 +414,70 @@ pub fn published(
 ) -> Result<Published, UptakeError> {
     let services = commissioned(conn, service)?;
     let all: Vec<&Service> = services.iter().collect();
-    let at = all
+    let group = sharing_with(&all, &service.name);
+    let at = group
         .iter()
         .position(|s| s.name == service.name)
-        .expect("commissioned holds the service");
-    // Only those that may share its people can change what it withholds.
-    let group = overlap::may_share(&all)
+        .expect("the group holds the service");
+    published_all(conn, &group, options, threshold)?.swap_remove(at)
+}
+
+/// The services of `services` that may share people with the one named `name`
+/// (it among them), in their order: only they can change what it withholds.
+fn sharing_with<'a>(services: &[&'a Service], name: &str) -> Vec<&'a Service> {
+    overlap::may_share(services)
         .into_iter()
-        .find(|group| group.contains(&at))
-        .expect("every service is in a group");
-    let mut counted = Vec::with_capacity(group.len());
-    let mut tables = Vec::with_capacity(group.len());
-    for other in group.into_iter().map(|i| all[i]) {
-        match compute(conn, other, options) {
-            Ok(computed) => {
-                counted.push(other);
-                tables.push(computed);
-            }
-            // One that cannot be counted (a saved service whose event type a
-            // reload removed) is shown nowhere, so it reveals nothing.
-            Err(_) if other.name != service.name => {}
-            Err(error) => return Err(error),
-        }
-    }
-    let overlaps = Overlaps::read(conn, &counted, options)?;
-    let at = counted
+        .find(|group| group.iter().any(|&i| services[i].name == name))
+        .map(|group| group.into_iter().map(|i| services[i]).collect())
+        .unwrap_or_default()
+}
+
+/// Computes each of `services` and suppresses them together
+/// ([`suppress_together`], with the people they share read by
+/// [`Overlaps::read`]): what the map shows of every service and [`published`]
+/// of one. One entry per service, in order; a service that cannot be counted (a
+/// saved one whose event type a reload removed) has its error there and is left
+/// out of the others' suppression, since it is shown nowhere and so reveals
+/// nothing. Fails when the people cannot be read, or one service's SQL lists
+/// nobody while suppressing (`UptakeError::CountsOnly`).
+pub fn published_all(
+    conn: &Connection,
+    services: &[&Service],
+    options: &UptakeOptions,
+    threshold: u64,
+) -> Result<Vec<Result<Published, UptakeError>>, UptakeError> {
+    let counted: Vec<Result<UptakeTables, UptakeError>> = services
         .iter()
-        .position(|s| s.name == service.name)
-        .expect("the service asked for was counted");
-    Ok(suppress_together(&tables, &overlaps, threshold).swap_remove(at))
+        .map(|service| compute(conn, service, options))
+        .collect();
+    let shown: Vec<(&Service, &UptakeTables)> = services
+        .iter()
+        .zip(&counted)
+        .filter_map(|(service, tables)| Some((*service, tables.as_ref().ok()?)))
+        .collect();
+    let mut published = suppress_counted(conn, &shown, options, threshold)?.into_iter();
+    Ok(counted
+        .into_iter()
+        .map(|tables| tables.map(|_| published.next().expect("one published per service counted")))
+        .collect())
+}
+
+/// Suppresses services already counted together, in order; see [`published_all`].
+fn suppress_counted(
+    conn: &Connection,
+    counted: &[(&Service, &UptakeTables)],
+    options: &UptakeOptions,
+    threshold: u64,
+) -> Result<Vec<Published>, UptakeError> {
+    let services: Vec<&Service> = counted.iter().map(|(service, _)| *service).collect();
+    let tables: Vec<&UptakeTables> = counted.iter().map(|(_, tables)| *tables).collect();
+    // Nothing is withheld at 0, so nothing need be known of their people.
+    let overlaps = if threshold == 0 {
+        Overlaps::none()
+    } else {
+        Overlaps::read(conn, &services, options)?
+    };
+    Ok(suppress_together(&tables, &overlaps, threshold))
 }
 
 /// Every service a user of the database may see (the built-ins, then those
@@ -437,7 +500,7 @@ pub fn commissioned(conn: &Connection, service: &Service) -> Result<Vec<Service>
 /// (and that a defined service names only what the database holds): service
 /// text never reaches `execute_batch`.
 fn count_people(conn: &Connection, service: &Service) -> Result<u64, UptakeError> {
-    for (name, query) in service.queries(conn)? {
+    for (name, query) in people::counting(conn, service)? {
         let Some(query) = query else {
             conn.execute(
                 &format!(

@@ -15,14 +15,16 @@
 //! are suppressed as one group, withholding the same areas
 //! (`suppress::suppress_together`), and an area where some sum and difference of
 //! their counts is a group of 1 to the threshold people is withheld for all of
-//! them ([`Overlaps::small_differences`]). Only services defined as data list
-//! their people; a service counted by an analyst's SQL (`--services FILE`)
-//! shares nobody and is suppressed on its own.
+//! them ([`Overlaps::small_differences`]). Services defined as data list their
+//! people, and so do services counted by an analyst's SQL whose queries return
+//! `person_id` (`super::people`); an SQL service returning only counts per LSOA
+//! lists nobody, and is refused here rather than suppressed on its own.
 
 use std::collections::BTreeMap;
 
 use duckdb::Connection;
 
+use super::people::{self, Listing};
 use super::{Service, UptakeError, UptakeOptions, service::Counting};
 
 /// The three counts, in the order of [`Overlaps`]' atoms.
@@ -36,7 +38,9 @@ pub const MOST_SERVICES_COMBINED: usize = 4;
 /// The services that may share people, by their definitions alone
 /// ([`super::defined::Definition::may_share_people`], linked through one
 /// another): each group lists indices into `services`, and every service is in
-/// exactly one. A service counted by SQL lists no people and stands alone.
+/// exactly one. A service counted by SQL may count anyone, so it may share
+/// people with every other: what it shares is known only once its people are
+/// read ([`Overlaps::read`]).
 pub fn may_share(services: &[&Service]) -> Vec<Vec<usize>> {
     fn definition(service: &Service) -> Option<&super::defined::Definition> {
         match &service.counting {
@@ -49,7 +53,7 @@ pub fn may_share(services: &[&Service]) -> Vec<Vec<usize>> {
         .filter(
             |&(a, b)| match (definition(services[a]), definition(services[b])) {
                 (Some(x), Some(y)) => x.may_share_people(y),
-                _ => false,
+                _ => true,
             },
         )
         .collect();
@@ -100,10 +104,12 @@ impl Overlaps {
         Overlaps::default()
     }
 
-    /// Lists the people of each service defined as data that may share people
-    /// with another ([`may_share`]) at the options' reference date and counts
-    /// them per LSOA and combination of services. Each query runs prepared with
-    /// its bound values.
+    /// Lists the people of each service that may share people with another
+    /// ([`may_share`]) at the options' reference date and counts them per LSOA
+    /// and combination of services. Each query runs prepared with its bound
+    /// values. Refuses a service counted by SQL that lists nobody
+    /// ([`UptakeError::CountsOnly`]): what it shares cannot be known, so
+    /// neither can what its counts less another's would give away.
     pub fn read(
         conn: &Connection,
         services: &[&Service],
@@ -121,10 +127,13 @@ impl Overlaps {
             .collect();
         for index in sharing {
             let service = services[index];
-            let Counting::Defined(definition) = &service.counting else {
-                continue;
+            let Listing::People(queries) = people::listing(conn, service)? else {
+                return Err(UptakeError::CountsOnly {
+                    service: service.name.clone(),
+                    place: service.place(service.lines.service),
+                });
             };
-            for (count, query) in definition.people_queries() {
+            for (count, query) in queries {
                 let Some(query) = query else { continue };
                 let mut params = vec![
                     duckdb::types::Value::Int(index as i32),

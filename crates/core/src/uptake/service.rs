@@ -52,9 +52,22 @@ pub struct SqlQueries {
     pub attended: String,
 }
 
+impl SqlQueries {
+    /// Each query with its name (`None`: no invitation).
+    pub fn each(&self) -> [(&'static str, Option<&str>); 3] {
+        [
+            ("eligible", Some(self.eligible.as_str())),
+            ("invited", self.invited.as_deref()),
+            ("attended", Some(self.attended.as_str())),
+        ]
+    }
+}
+
 /// Lines of a services file where a defined service's parts are written.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Lines {
+    /// The service's `[[service]]` table.
+    pub service: Option<usize>,
     /// The `[service.eligible]` table (its areas).
     pub eligible: Option<usize>,
     /// Each event type, where it is first written.
@@ -127,12 +140,7 @@ impl Service {
         let Counting::Sql(queries) = &self.counting else {
             return Ok(());
         };
-        let texts = [
-            ("eligible", Some(queries.eligible.as_str())),
-            ("invited", queries.invited.as_deref()),
-            ("attended", Some(queries.attended.as_str())),
-        ];
-        for (query, text) in texts {
+        for (query, text) in queries.each() {
             let Some(text) = text else { continue };
             if let Some(at) = text.find(';') {
                 let before = &text[..at];
@@ -318,7 +326,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Service>, ServiceError> {
             )));
         }
         let eligible_line = line_of(raw.eligible.span().start);
-        let mut lines = Lines::default();
+        let mut lines = Lines {
+            service: Some(line),
+            ..Lines::default()
+        };
         let counting = match raw.eligible.into_inner() {
             RawEligible::Sql(eligible) => {
                 if raw.invited_events.is_some()

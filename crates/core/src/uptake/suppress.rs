@@ -90,8 +90,7 @@ impl Count {
 /// with their counts. One service by itself: a service shown beside others that
 /// may share its people is suppressed with them ([`suppress_together`]).
 pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
-    let mut published =
-        suppress_together(std::slice::from_ref(tables), &Overlaps::none(), threshold);
+    let mut published = suppress_together(&[tables], &Overlaps::none(), threshold);
     published.pop().expect("one service in, one out")
 }
 
@@ -110,11 +109,11 @@ pub fn suppress(tables: &UptakeTables, threshold: u64) -> Published {
 /// The tables must come from one database (the same areas in the same order);
 /// the published tables are returned in the order given.
 pub fn suppress_together(
-    tables: &[UptakeTables],
+    tables: &[&UptakeTables],
     overlaps: &Overlaps,
     threshold: u64,
 ) -> Vec<Published> {
-    let mut flat: Vec<Flat> = tables.iter().map(Flat::new).collect();
+    let mut flat: Vec<Flat> = tables.iter().map(|tables| Flat::new(tables)).collect();
     let Some(first) = flat.first() else {
         return Vec::new();
     };
