@@ -137,6 +137,7 @@ pub fn generate_and_link(
             noise: NOISE,
             gzip: false,
             authorities: Vec::new(),
+            months: 1,
             round_tables: Default::default(),
         },
         &|done, total| progress("generating the county", Some(done as f32 / total as f32)),

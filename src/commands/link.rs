@@ -72,6 +72,9 @@ impl LinkCommand {
             thousands(report.families as i64)
         );
         print_unreadable_postcodes(&report.unreadable_postcodes);
+        if let Some(changes) = &report.changes {
+            print_changes(changes);
+        }
         let mut timings = new_table(&["Stage", "Seconds"]);
         for (stage, seconds) in &report.timings {
             timings.add_row(vec![stage.clone(), format!("{seconds:.2}")]);
@@ -169,6 +172,38 @@ impl LinkFilesCommand {
         println!("{timings}");
         Ok(())
     }
+}
+
+/// What changed since the previous run: the people and families that continue
+/// keep their ids; merges, splits and moves are listed in `app.family_change`.
+fn print_changes(changes: &crate::link::lineage::Changes) {
+    println!("Since the last refresh (linkage run {}):", changes.run_id);
+    let mut table = new_table(&["Change", "Count"]);
+    for (change, count) in [
+        ("new people", changes.new_persons),
+        (
+            "people merged (two or more records' people now one)",
+            changes.merged_persons,
+        ),
+        ("people split", changes.split_persons),
+        ("families kept (same id)", changes.families_kept),
+        ("new families", changes.new_families),
+        ("families merged", changes.merged_families),
+        ("families split", changes.split_families),
+        ("families gone", changes.gone_families),
+        ("families moved zone", changes.moved_zone),
+        (
+            "round-table decisions moved with their family",
+            changes.decisions_moved,
+        ),
+        (
+            "families for the round table to check",
+            changes.needs_review,
+        ),
+    ] {
+        table.add_row(vec![change.to_string(), thousands(count as i64)]);
+    }
+    println!("{table}");
 }
 
 /// How many postcodes linkage compared as missing, and the first few by source and line.

@@ -16,6 +16,7 @@ mod families;
 mod new_database;
 mod outcomes;
 mod plans;
+mod refresh;
 mod results;
 mod round_decisions;
 mod users_view;

@@ -109,6 +109,7 @@ pub fn synth_county(dir: &Path, name: &str, families: usize, seed: u64) -> std::
             noise: 1.0,
             gzip: false,
             authorities: Vec::new(),
+            months: 1,
             // No early-help effect: the county is the one this test was written on.
             round_tables: zonewise::synth::round_tables::RoundTableConfig::no_effect(),
         },

@@ -30,6 +30,7 @@ fn linked_county(out: &Path) -> (Connection, Manifest) {
             noise: 1.0,
             gzip: false,
             authorities: Vec::new(),
+            months: 1,
             // No early-help effect: the county is the one this test was written on.
             round_tables: zonewise::synth::round_tables::RoundTableConfig::no_effect(),
         },

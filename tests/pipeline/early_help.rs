@@ -36,6 +36,7 @@ fn county(dir: &Path, seed: u64, round_tables: RoundTableConfig) -> duckdb::Conn
             noise: 1.0,
             gzip: false,
             authorities: Vec::new(),
+            months: 1,
             round_tables,
         },
         &|_, _| {},

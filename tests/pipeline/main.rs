@@ -18,6 +18,7 @@ mod ingest_excel;
 mod ingest_parquet;
 mod link;
 mod link_files;
+mod refresh;
 mod risk_criteria;
 mod risk_features;
 mod risk_model;

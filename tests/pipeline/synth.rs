@@ -27,6 +27,7 @@ fn config(out: &Path, families: usize, seed: u64, noise: f64, gzip: bool) -> Syn
         noise,
         gzip,
         authorities: Vec::new(),
+        months: 1,
         round_tables: Default::default(),
     }
 }

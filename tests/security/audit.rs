@@ -523,6 +523,7 @@ fn an_entry_recorded_while_a_load_runs_waits_for_it_and_the_load_still_commits()
             noise: 1.0,
             gzip: false,
             authorities: Vec::new(),
+            months: 1,
             // No early-help effect: the county is the one this test was written on.
             round_tables: zonewise::synth::round_tables::RoundTableConfig::no_effect(),
         },

@@ -51,12 +51,20 @@ impl LinkageState {
     /// is stale, as after an import).
     fn reclustered(&mut self, report: &ReclusterReport) {
         use crate::format::thousands;
+        let moved = report.changes.as_ref().map_or(0, |c| c.decisions_moved);
         self.message = Some(format!(
-            "Re-clustered: {} matched pairs, {} for review, {} people in {} families",
+            "Re-clustered: {} matched pairs, {} for review, {} people in {} families{}",
             thousands(report.accepted_pairs as i64),
             thousands(report.review_pairs as i64),
             thousands(report.persons as i64),
-            thousands(report.families as i64)
+            thousands(report.families as i64),
+            match moved {
+                0 => String::new(),
+                n => format!(
+                    "; {} round-table decisions moved with their families",
+                    thousands(n as i64)
+                ),
+            }
         ));
         self.trial = None;
         self.decided = 0;

@@ -17,6 +17,7 @@ use crate::access::{Capability, Purpose, Session};
 use crate::format::thousands;
 use crate::report::linkage::{LinkRunSummary, LinkageFigures, estimate_at};
 use crate::report::records::{PersonHit, PersonRecords, RecordDetails, ReviewItem};
+use crate::report::refresh::RefreshChanges;
 
 const AGREE: Color32 = Color32::from_rgb(31, 158, 137);
 const DIFFER: Color32 = Color32::from_rgb(230, 120, 20);
@@ -90,6 +91,8 @@ pub struct LinkageData {
     pub figures: LinkageFigures,
     /// Pairs waiting for review, most probable first (at most 500).
     pub review_queue: Vec<ReviewItem>,
+    /// What the latest run changed against the one before (None before a second run).
+    pub refresh: Option<RefreshChanges>,
 }
 
 /// Reads the latest run and the review queue for `session` (the shell asks only
@@ -98,6 +101,7 @@ pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<Link
     Ok(LinkageData {
         figures: crate::report::linkage::read_linkage(conn)?,
         review_queue: read_visible_review_queue(conn, session)?,
+        refresh: crate::report::refresh::read_latest(conn)?,
     })
 }
 
@@ -200,7 +204,14 @@ impl Screen for LinkageState {
             ui.label(RichText::new(message).strong());
         }
         let busy = desk.is_busy();
-        let action = linkage_ui(ui, &linkage.figures, &linkage.review_queue, self, busy);
+        let action = linkage_ui(
+            ui,
+            &linkage.figures,
+            &linkage.review_queue,
+            linkage.refresh.as_ref(),
+            self,
+            busy,
+        );
         self.act(action, desk);
     }
 
@@ -218,6 +229,7 @@ pub fn linkage_ui(
     ui: &mut egui::Ui,
     figures: &LinkageFigures,
     queue: &[ReviewItem],
+    refresh: Option<&RefreshChanges>,
     state: &mut LinkageState,
     busy: bool,
 ) -> LinkageAction {
@@ -258,7 +270,7 @@ pub fn linkage_ui(
     });
     ui.separator();
     match state.tab {
-        LinkageTab::Summary => summary_ui(ui, figures, run, state, busy),
+        LinkageTab::Summary => summary_ui(ui, figures, run, refresh, state, busy),
         LinkageTab::Review => review_ui(ui, queue, state, busy),
         LinkageTab::Person => person_ui(ui, state),
     }
@@ -277,11 +289,16 @@ fn summary_ui(
     ui: &mut egui::Ui,
     figures: &LinkageFigures,
     run: &LinkRunSummary,
+    refresh: Option<&RefreshChanges>,
     state: &mut LinkageState,
     busy: bool,
 ) -> LinkageAction {
     let mut action = LinkageAction::None;
     egui::ScrollArea::vertical().show(ui, |ui| {
+        if let Some(refresh) = refresh {
+            refresh_ui(ui, refresh);
+            ui.add_space(8.0);
+        }
         metric_cards_ui(
             ui,
             &[
@@ -328,6 +345,118 @@ fn summary_ui(
         overlap_ui(ui, figures);
     });
     action
+}
+
+/// "Since the last refresh": what the latest run changed against the one before,
+/// the decisions that moved with their families and those a round table should check.
+fn refresh_ui(ui: &mut egui::Ui, refresh: &RefreshChanges) {
+    let changes = &refresh.changes;
+    section_heading_ui(
+        ui,
+        "Since the last refresh",
+        &format!(
+            "The run of {} against the one of {}: people and families that continue keep their ids",
+            refresh.finished_at, refresh.previous_at
+        ),
+    );
+    let count = |n: u64| thousands(n as i64);
+    metric_cards_ui(
+        ui,
+        &[
+            Metric {
+                value: count(changes.new_persons),
+                label: "new people",
+                provenance: "People none of whose records was linked before (app.person_change)"
+                    .to_string(),
+            },
+            Metric {
+                value: count(changes.merged_families),
+                label: "families merged",
+                provenance: "Families made from two or more families of the run before \
+                             (app.family_change)"
+                    .to_string(),
+            },
+            Metric {
+                value: count(changes.split_families),
+                label: "families split",
+                provenance: "Families of the run before whose people are now in two or more"
+                    .to_string(),
+            },
+            Metric {
+                value: count(changes.moved_zone),
+                label: "moved zone",
+                provenance: "Families that continue but are now placed in another zone".to_string(),
+            },
+            Metric {
+                value: count(changes.decisions_moved),
+                label: "decisions moved",
+                provenance: "Round-table decisions moved with their family to its new id, to \
+                             the household holding most of its children"
+                    .to_string(),
+            },
+        ],
+    );
+    ui.label(
+        RichText::new(format!(
+            "{} families kept, {} new, {} gone; {} people merged, {} split",
+            count(changes.families_kept),
+            count(changes.new_families),
+            count(changes.gone_families),
+            count(changes.merged_persons),
+            count(changes.split_persons),
+        ))
+        .weak(),
+    );
+    if !refresh.to_check.is_empty() {
+        ui.add_space(4.0);
+        ui.colored_label(
+            DIFFER,
+            format!(
+                "{} famil{} for the round table to check: their people went to households \
+                 with as many children each, so each holds the decisions",
+                refresh.to_check.len(),
+                if refresh.to_check.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            ),
+        );
+        for family in &refresh.to_check {
+            ui.label(format!(
+                "{} ({}) → {}",
+                family.before,
+                family.kind,
+                family.now.join(", ")
+            ));
+        }
+    }
+    if !refresh.moves.is_empty() {
+        ui.add_space(4.0);
+        egui::CollapsingHeader::new(format!(
+            "Decisions moved ({})",
+            thousands(refresh.moves.len() as i64)
+        ))
+        .id_salt("decisions_moved")
+        .show(ui, |ui| {
+            egui::Grid::new("decision_moves")
+                .striped(true)
+                .spacing([14.0, 4.0])
+                .show(ui, |ui| {
+                    for heading in ["Family before", "Family now", "Change", "Decisions"] {
+                        ui.label(RichText::new(heading).strong());
+                    }
+                    ui.end_row();
+                    for moved in &refresh.moves {
+                        ui.label(&moved.before);
+                        ui.label(&moved.now);
+                        ui.label(&moved.kind);
+                        ui.label(thousands(moved.decisions));
+                        ui.end_row();
+                    }
+                });
+        });
+    }
 }
 
 fn histogram_ui(

@@ -5,9 +5,10 @@
 //! namesake son are each linked to a record with no birth date, and plain
 //! connected components would make them one person through it.
 //!
-//! A person id is derived from the smallest record key in its component, so an
-//! unchanged input gives the same ids on every run, and adding an unrelated
-//! record does not renumber anyone.
+//! A person id continues the previous run's person whose records it holds most
+//! of (`lineage`); a person new to this run gets an id derived from its smallest
+//! record key. So an unchanged input gives the same ids on every run, and neither
+//! an unrelated record nor a new record of the same person renumbers anyone.
 
 use std::collections::HashMap;
 
@@ -64,11 +65,6 @@ impl UnionFind {
         self.parent[b] = a;
         self.size[a] += self.size[b];
     }
-}
-
-/// The stable id of a person whose smallest record key is `key`.
-pub fn person_id_for(key: &str) -> String {
-    stable_id('P', key)
 }
 
 /// A short id derived from `key`: the prefix and the first 12 hex digits of its SHA-256.
@@ -175,19 +171,23 @@ pub struct Clusters {
 
 /// Clusters pairs at or above `accept_probability` (and as reviewers decided),
 /// strongest first and never joining records born a generation apart on scores
-/// alone, and replaces `core.source_record` and `core.person`.
+/// alone, and replaces `core.source_record` and `core.person`. Person ids continue
+/// the previous run's (`lineage::snapshot` first, then `lineage::continuing_ids`).
 pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<Clusters, duckdb::Error> {
     let mut keys: Vec<String> = Vec::new();
     let mut evidence: Vec<Evidence> = Vec::new();
+    let mut previous: Vec<Option<String>> = Vec::new();
     {
         let mut records = conn.prepare(
-            "SELECT record_key, birth_date - DATE '1970-01-01', nhs
-             FROM link.record ORDER BY record_key",
+            "SELECT r.record_key, r.birth_date - DATE '1970-01-01', r.nhs, p.person_id
+             FROM link.record r LEFT JOIN previous_record p USING (record_key)
+             ORDER BY r.record_key",
         )?;
         let mut rows = records.query([])?;
         while let Some(row) = rows.next()? {
             keys.push(row.get(0)?);
             evidence.push(Evidence::of(row.get(1)?, row.get(2)?));
+            previous.push(row.get(3)?);
         }
     }
     let index: HashMap<&str, usize> = keys
@@ -208,13 +208,13 @@ pub fn cluster(conn: &Connection, accept_probability: f64) -> Result<Clusters, d
     }
     let held_apart = people.held_apart;
     let smallest = people.smallest_members();
+    let ids = super::lineage::continuing_ids('P', &smallest, &keys, &previous);
     conn.execute_batch(
         "CREATE OR REPLACE TABLE link.assignment (record_key VARCHAR, person_id VARCHAR);",
     )?;
     {
         let mut appender = conn.appender_to_db("assignment", "link")?;
-        for (key, &first) in keys.iter().zip(&smallest) {
-            let person = person_id_for(&keys[first]);
+        for (key, person) in keys.iter().zip(&ids) {
             appender.append_row([key.as_str(), person.as_str()])?;
         }
     }
@@ -327,13 +327,13 @@ mod tests {
     #[test]
     fn person_ids_are_stable_and_distinct() {
         assert_eq!(
-            person_id_for("education:PUP1"),
-            person_id_for("education:PUP1")
+            stable_id('P', "education:PUP1"),
+            stable_id('P', "education:PUP1")
         );
         assert_ne!(
-            person_id_for("education:PUP1"),
-            person_id_for("education:PUP2")
+            stable_id('P', "education:PUP1"),
+            stable_id('P', "education:PUP2")
         );
-        assert_eq!(person_id_for("x").len(), 13);
+        assert_eq!(stable_id('P', "x").len(), 13);
     }
 }

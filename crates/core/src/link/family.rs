@@ -5,8 +5,9 @@
 //! Precision comes first: putting an unrelated person into a family would show
 //! them at that family's round table. Adding "same postcode and family name"
 //! raised family recall to 0.98 on a 20,000-family county but cut precision to
-//! 0.87, so it is not used (figures in docs/benchmarks.md). Family ids, like person ids, come from
-//! the smallest member id, so they are stable across runs.
+//! 0.87, so it is not used (figures in docs/benchmarks.md). Family ids, like person ids, continue
+//! the previous run's family whose people they hold most of, and otherwise come
+//! from the smallest member id, so they are stable across runs (`lineage`).
 //!
 //! A home is not a family: one household moves out and another moves in. So an
 //! address joins only people whose time there can have been the same time (see
@@ -16,7 +17,8 @@ use std::collections::HashMap;
 
 use duckdb::Connection;
 
-use super::cluster::{UnionFind, stable_id};
+use super::cluster::UnionFind;
+use super::lineage::continuing_ids;
 
 /// The evidence that puts two people in one household, as SQL keys over `link.record` `r`.
 pub const HOUSEHOLD_KEYS: [(&str, &str); 1] = [(
@@ -161,7 +163,8 @@ const PARENT_CHILD_SQL: &str = "
     ORDER BY ALL";
 
 /// Groups `core.person` into families: fills `core.person.family_id` and replaces
-/// `core.family`. Returns the number of families.
+/// `core.family`, continuing the previous run's family ids (`lineage::snapshot`
+/// first). Returns the number of families.
 pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
     let keys = HOUSEHOLD_KEYS
         .iter()
@@ -173,10 +176,15 @@ pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
         })
         .collect::<Vec<_>>()
         .join(" UNION ");
-    let persons: Vec<String> = conn
-        .prepare("SELECT person_id FROM core.person ORDER BY person_id")?
-        .query_map([], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
+    let (persons, previous): (Vec<String>, Vec<Option<String>>) = conn
+        .prepare(
+            "SELECT p.person_id, o.family_id FROM core.person p
+             LEFT JOIN previous_person o USING (person_id) ORDER BY p.person_id",
+        )?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
     let index: HashMap<&str, usize> = persons
         .iter()
         .enumerate()
@@ -211,13 +219,13 @@ pub fn group_families(conn: &Connection) -> Result<u64, duckdb::Error> {
         }
     }
     let smallest = sets.smallest_members();
+    let families = continuing_ids('F', &smallest, &persons, &previous);
     conn.execute_batch(
         "CREATE OR REPLACE TEMP TABLE family_assignment (person_id VARCHAR, family_id VARCHAR);",
     )?;
     {
         let mut appender = conn.appender("family_assignment")?;
-        for (person, &first) in persons.iter().zip(&smallest) {
-            let family = stable_id('F', &persons[first]);
+        for (person, family) in persons.iter().zip(&families) {
             appender.append_row([person.as_str(), family.as_str()])?;
         }
     }

@@ -15,6 +15,7 @@ pub mod evaluate;
 pub mod family;
 pub mod fellegi_sunter;
 pub mod files;
+pub mod lineage;
 pub mod model_file;
 pub mod review;
 pub mod score;
@@ -76,6 +77,8 @@ pub struct LinkReport {
     pub unreadable_postcodes: BlankedValues,
     pub persons: u64,
     pub families: u64,
+    /// What changed since the previous run; None on a database's first.
+    pub changes: Option<lineage::Changes>,
     pub model: Model,
     /// (stage, seconds).
     pub timings: Vec<(String, f64)>,
@@ -218,6 +221,7 @@ pub fn link(conn: &Connection, config: &LinkConfig, actor: &str) -> Result<LinkR
         unreadable_postcodes,
         persons: outcome.persons,
         families: outcome.families,
+        changes: outcome.changes,
         model,
         timings: watch.timings,
         weight_histogram: outcome.weight_histogram,
@@ -231,11 +235,15 @@ struct RunOutcome {
     held_apart: u64,
     persons: u64,
     families: u64,
+    changes: Option<lineage::Changes>,
     weight_histogram: Vec<(i64, u64)>,
 }
 
 /// Clusters the scored pairs of `link.pair` at the thresholds of `config` (with the
-/// reviewers' decisions), groups families and records the run in `app.link_run`.
+/// reviewers' decisions), groups families, records the run in `app.link_run` and
+/// what changed since the previous one (`lineage`), all in one transaction with
+/// its audit entries: people, families and the decisions that follow them are
+/// replaced together or not at all.
 fn finish_run(
     conn: &Connection,
     config: &LinkConfig,
@@ -245,6 +253,44 @@ fn finish_run(
     model: &Model,
     watch: &mut Stopwatch,
 ) -> Result<RunOutcome, LinkError> {
+    // Held until the commit: the run's audit entries are appended inside it.
+    let lock = crate::audit::lock_for_append();
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    match replace_people(
+        conn,
+        &lock,
+        config,
+        actor,
+        records,
+        candidate_pairs,
+        model,
+        watch,
+    ) {
+        Ok(outcome) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(outcome)
+        }
+        Err(error) => {
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::error!("rollback after a failed linkage run also failed: {rollback}");
+            }
+            Err(error)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replace_people(
+    conn: &Connection,
+    lock: &crate::audit::AppendLock,
+    config: &LinkConfig,
+    actor: &str,
+    records: usize,
+    candidate_pairs: u64,
+    model: &Model,
+    watch: &mut Stopwatch,
+) -> Result<RunOutcome, LinkError> {
+    let had_previous = lineage::snapshot(conn)?;
     let cluster::Clusters {
         persons,
         held_apart,
@@ -293,13 +339,24 @@ fn finish_run(
     )?;
     let run_id: i64 =
         conn.query_row("SELECT max(run_id) FROM app.link_run", [], |row| row.get(0))?;
-    crate::audit::record(
+    let changes = if had_previous {
+        Some(lineage::record(conn, lock, run_id, actor)?)
+    } else {
+        None
+    };
+    lineage::drop_snapshot(conn)?;
+    watch.lap("changes since the last run");
+    crate::audit::append(
         conn,
+        lock,
         &Entry::new(actor, Action::Link, format!("linkage run {run_id}")).with_detail(format!(
             "{records} records, {accepted_pairs} pairs accepted at match probability {} \
              ({held_apart} held apart: born a generation apart), \
-             {persons} people in {families} families",
-            config.accept_probability
+             {persons} people in {families} families{}",
+            config.accept_probability,
+            changes
+                .as_ref()
+                .map_or(String::new(), lineage::Changes::sentence)
         )),
     )?;
     Ok(RunOutcome {
@@ -308,6 +365,7 @@ fn finish_run(
         held_apart,
         persons,
         families,
+        changes,
         weight_histogram,
     })
 }
@@ -319,6 +377,8 @@ pub struct ReclusterReport {
     pub families: u64,
     pub accepted_pairs: u64,
     pub review_pairs: u64,
+    /// What changed since the run before (None when there was none).
+    pub changes: Option<lineage::Changes>,
 }
 
 /// Re-clusters the already scored pairs of the latest run at new thresholds and
@@ -377,5 +437,6 @@ pub fn recluster(
         families: outcome.families,
         accepted_pairs: outcome.accepted_pairs,
         review_pairs: outcome.review_pairs,
+        changes: outcome.changes,
     })
 }

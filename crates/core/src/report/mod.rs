@@ -16,5 +16,6 @@ pub mod models;
 pub mod outcomes;
 pub mod overview;
 pub mod records;
+pub mod refresh;
 pub mod results;
 pub mod round_history;

@@ -500,3 +500,33 @@ CREATE TABLE IF NOT EXISTS app.service (
     saved_by   VARCHAR NOT NULL,
     saved_at   TIMESTAMP NOT NULL
 );
+
+-- What each linkage run changed since the one before (link::lineage): one row per
+-- previous and new family sharing people (compared by their records), kind
+-- 'kept' (one to one), 'merged', 'split' or 'regrouped', and 'new' / 'gone' rows
+-- with one side only; `members` and `children` are the people in both. Decisions
+-- moved with the family are counted on the row they moved along; `needs_review`
+-- marks decisions copied onto tied successors, or left on a family that is gone.
+CREATE TABLE IF NOT EXISTS app.family_change (
+    run_id          INTEGER NOT NULL,
+    old_family_id   VARCHAR,
+    new_family_id   VARCHAR,
+    kind            VARCHAR NOT NULL,
+    members         BIGINT NOT NULL,
+    children        BIGINT NOT NULL,
+    zone_before     VARCHAR,
+    zone_after      VARCHAR,
+    decisions_moved BIGINT NOT NULL,
+    needs_review    BOOLEAN NOT NULL
+);
+
+-- People a linkage run merged or split since the one before (each previous and
+-- new person sharing records, where either side has more than one), and the
+-- people new to it ('new', no previous id; `records` their records).
+CREATE TABLE IF NOT EXISTS app.person_change (
+    run_id        INTEGER NOT NULL,
+    old_person_id VARCHAR,
+    new_person_id VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,
+    records       BIGINT NOT NULL
+);

@@ -9,6 +9,7 @@
 
 mod events;
 pub mod geography;
+pub mod months;
 mod names;
 pub mod noise;
 mod places;
@@ -57,6 +58,11 @@ pub struct SynthConfig {
     /// LAD 2019 codes of the authorities to use (default: all in the reference data).
     #[arg(long, value_delimiter = ',')]
     pub authorities: Vec<String>,
+    /// Months of extracts to write: the last in OUT, each earlier one in
+    /// OUT/months/<extract date>/, with changes of household planted between the
+    /// last two (`synth::months`).
+    #[arg(long, default_value_t = 1)]
+    pub months: usize,
     /// The round tables of the history and the early-help effect planted in it.
     #[command(flatten)]
     pub round_tables: round_tables::RoundTableConfig,
@@ -125,6 +131,9 @@ impl SynthError {
     }
 }
 
+/// The most months `--months` writes: a year of monthly refreshes.
+const MAX_MONTHS: usize = 12;
+
 /// Progress is reported about this many times per run.
 const PROGRESS_REPORTS: usize = 200;
 
@@ -147,7 +156,7 @@ pub fn generate(
         )));
     }
     let geography = geography::load_geography(&config.reference_dir, &config.authorities)?;
-    prepare_folders(&config.out_dir, config.gzip)?;
+    prepare_folders(&config.out_dir, config.gzip, config.months)?;
     write_zones(&config.out_dir.join("zones.csv"), &geography)?;
     write_postcodes(&config.out_dir.join(POSTCODES_FILE), &geography)?;
 
@@ -155,8 +164,19 @@ pub fn generate(
         return Err(SynthError::Config(problem));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut outputs =
-        writer::Outputs::create(&config.out_dir, config.gzip, config.noise, &mut rng)?;
+    if config.months == 0 || config.months > MAX_MONTHS {
+        return Err(SynthError::Config(format!(
+            "months must be 1 to {MAX_MONTHS}, not {}",
+            config.months
+        )));
+    }
+    let mut outputs = writer::Outputs::create(
+        &config.out_dir,
+        config.gzip,
+        config.noise,
+        config.months,
+        &mut rng,
+    )?;
     let numbers = IdentityNumbers::new(&mut rng);
     let sampler = LsoaSampler::new(&geography);
     let homes = Homes::new(geography.lsoas.len());
@@ -263,7 +283,14 @@ pub fn generate(
     let rows = outputs.rows;
     outputs.finish()?;
     history.write(&config.out_dir, config.gzip, &config.round_tables)?;
-    write_manifest(config, &geography)?;
+    for extract_date in months::extract_dates(config.months) {
+        let dir = if extract_date == EXTRACT_DATE {
+            config.out_dir.clone()
+        } else {
+            months::month_dir(&config.out_dir, extract_date)
+        };
+        write_manifest(config, &geography, &dir, extract_date)?;
+    }
     progress(total, total);
     Ok(SynthSummary {
         families: config.families,
@@ -281,15 +308,31 @@ pub fn generate(
 
 /// Creates `extracts/` and `truth/`, and removes the generator's own files of the other
 /// format (`.csv` when writing `.csv.gz` and the reverse), so a folder never holds two
-/// versions of one extract.
-fn prepare_folders(out_dir: &Path, gzip: bool) -> Result<(), SynthError> {
+/// versions of one extract; and, so no month of an earlier run is left beside this
+/// one's, its earlier months (`months/`) and, with one month, its planted changes.
+fn prepare_folders(out_dir: &Path, gzip: bool, months: usize) -> Result<(), SynthError> {
+    let earlier = out_dir.join("months");
+    match std::fs::remove_dir_all(&earlier) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(SynthError::write(&earlier, e)),
+    }
+    if months == 1 {
+        let ext = if gzip { "csv.gz" } else { "csv" };
+        let changes = out_dir.join("truth").join(format!("changes.{ext}"));
+        match std::fs::remove_file(&changes) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(SynthError::write(&changes, e)),
+        }
+    }
     for folder in ["extracts", "truth"] {
         let path = out_dir.join(folder);
         std::fs::create_dir_all(&path).map_err(|e| SynthError::write(&path, e))?;
     }
     let other = if gzip { "csv" } else { "csv.gz" };
     let names = sources::SOURCES.iter().map(|s| ("extracts", s.name)).chain(
-        ["records", "people", "families", "outcomes"]
+        ["records", "people", "families", "outcomes", "changes"]
             .into_iter()
             .chain(round_tables::TRUTH_FILES)
             .map(|n| ("truth", n)),
@@ -366,17 +409,24 @@ fn relative_path(target: &Path, base: &Path) -> PathBuf {
     pathdiff::diff_paths(absolute(target), absolute(base)).unwrap_or_else(|| target.to_path_buf())
 }
 
-fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), SynthError> {
+/// The manifest of the month whose extracts are in `dir`, taken on `extract_date`.
+fn write_manifest(
+    config: &SynthConfig,
+    geography: &Geography,
+    dir: &Path,
+    extract_date: chrono::NaiveDate,
+) -> Result<(), SynthError> {
     // Reference paths relative to the manifest, so a county folder moves with its ref.
-    let reference = |file: &str| relative_path(&config.reference_dir.join(file), &config.out_dir);
+    let reference = |file: &str| relative_path(&config.reference_dir.join(file), dir);
+    let county_file = |file: &str| relative_path(&config.out_dir.join(file), dir);
     let manifest = Manifest {
         county: format!("Synthetic county: {}", authority_names(geography)),
-        extract_date: Some(EXTRACT_DATE.format("%Y-%m-%d").to_string()),
+        extract_date: Some(extract_date.format("%Y-%m-%d").to_string()),
         reference: Some(ReferenceFiles {
             imd: reference(geography::IMD_FILE),
             population: reference(geography::POPULATION_FILE),
-            zones: PathBuf::from("zones.csv"),
-            postcodes: Some(PathBuf::from(POSTCODES_FILE)),
+            zones: county_file("zones.csv"),
+            postcodes: Some(county_file(POSTCODES_FILE)),
             boundaries: Some(reference(geography::LSOA_SHAPES)),
             wards: Some(reference(geography::WARD_SHAPES)),
         }),
@@ -384,12 +434,12 @@ fn write_manifest(config: &SynthConfig, geography: &Geography) -> Result<(), Syn
             .iter()
             .map(|s| s.manifest_entry(config.gzip))
             .collect(),
-        base_dir: config.out_dir.clone(),
+        base_dir: dir.to_path_buf(),
     };
     let text = manifest
         .to_toml()
         .map_err(|e| SynthError::Manifest(e.to_string()))?;
-    let path = config.out_dir.join("manifest.toml");
+    let path = dir.join("manifest.toml");
     let header = "# Source manifest written by `zonewise synth`: every extract, zone and postcode here is synthetic.\n";
     std::fs::write(&path, format!("{header}{text}")).map_err(|e| SynthError::write(&path, e))
 }

@@ -12,6 +12,7 @@ use rand::Rng;
 use super::SynthError;
 use super::events::{Event, Outcome};
 use super::geography::Geography;
+use super::months::{self, Month, Planter};
 use super::noise::{self, chance, presence, rates};
 use super::population::{Address, Family, Person, Role};
 use super::sink::Sink;
@@ -132,27 +133,55 @@ pub struct Outputs {
     pub rows: [usize; SOURCES.len()],
     record: csv::ByteRecord,
     scratch: String,
+    /// The earlier months' extracts (`--months`), oldest first.
+    months: Vec<Month>,
+    /// The changes of household planted between the last two months (with `--months` 2 or more).
+    planter: Option<Planter>,
+    /// Families written so far.
+    families_written: usize,
 }
 
 impl Outputs {
-    /// Creates every extract and truth file with its header.
+    /// Creates every extract and truth file with its header, and each earlier
+    /// month's extracts in `months::month_dir` when `months` is more than 1.
     pub fn create<R: Rng>(
         out_dir: &Path,
         gzip: bool,
         noise: f64,
+        months: usize,
         rng: &mut R,
     ) -> Result<Outputs, SynthError> {
         let ext = if gzip { "csv.gz" } else { "csv" };
-        let mut extracts = Vec::with_capacity(SOURCES.len());
+        let open_extracts = |folder: &Path| -> Result<Vec<Output>, SynthError> {
+            std::fs::create_dir_all(folder).map_err(|e| SynthError::write(folder, e))?;
+            SOURCES
+                .iter()
+                .map(|source| {
+                    let mut out = Output::create(
+                        folder.join(source.file_name(gzip)),
+                        gzip,
+                        source.delimiter,
+                    )?;
+                    out.row(source.headers())?;
+                    Ok(out)
+                })
+                .collect()
+        };
+        let extracts = open_extracts(&out_dir.join("extracts"))?;
+        let dates = months::extract_dates(months);
+        let earlier = dates[..dates.len() - 1]
+            .iter()
+            .map(|&extract_date| {
+                Ok(Month {
+                    extract_date,
+                    extracts: open_extracts(
+                        &months::month_dir(out_dir, extract_date).join("extracts"),
+                    )?,
+                })
+            })
+            .collect::<Result<Vec<_>, SynthError>>()?;
         let mut date_items = Vec::with_capacity(SOURCES.len());
         for source in &SOURCES {
-            let mut out = Output::create(
-                out_dir.join("extracts").join(source.file_name(gzip)),
-                gzip,
-                source.delimiter,
-            )?;
-            out.row(source.headers())?;
-            extracts.push(out);
             let items = StrftimeItems::new(source.date_format)
                 .parse_to_owned()
                 .map_err(|e| SynthError::Manifest(format!("{}: {e}", source.name)))?;
@@ -173,6 +202,13 @@ impl Outputs {
             "outcome",
             "probability",
         ])?;
+        let planter = if earlier.is_empty() {
+            None
+        } else {
+            let mut changes = Output::create(truth.join(format!("changes.{ext}")), gzip, b',')?;
+            changes.row(months::CHANGES_HEADER)?;
+            Some(Planter::new(changes))
+        };
         let mut id_offset = [0; SOURCES.len()];
         for offset in &mut id_offset {
             *offset = rng.random_range(0..10_000_000);
@@ -191,6 +227,9 @@ impl Outputs {
             rows: [0; SOURCES.len()],
             record: csv::ByteRecord::new(),
             scratch: String::new(),
+            months: earlier,
+            planter,
+            families_written: 0,
         })
     }
 
@@ -315,9 +354,16 @@ impl Outputs {
     ) -> Result<Vec<(usize, usize, String)>, SynthError> {
         let mut first_records = Vec::new();
         self.write_truth(family, geography, outcomes)?;
+        let change = match &mut self.planter {
+            Some(planter) => planter.plan(family, &events)?,
+            None => None,
+        };
+        self.families_written += 1;
         // Each system's rows for a person in date order; the sort is stable, so equal
         // dates keep the order they were generated in.
         events.sort_by_key(|e| (e.source, e.person, e.date));
+        let planted =
+            change.and_then(|change| months::planted_event(change, &events, self.families_written));
         let mut start = 0;
         while start < events.len() {
             let (source, person_index) = (events[start].source, events[start].person);
@@ -344,9 +390,29 @@ impl Outputs {
                     Some((from, copy)) if index >= *from => copy,
                     _ => &first,
                 };
-                self.write_event(rng, source, view, person, family, geography, event)?;
+                self.write_event(rng, source, view, person, family, geography, event, false)?;
             }
             start = end;
+        }
+        if let Some((event, last_month)) = planted {
+            // The planted row is the main carer's record of its own in housing: a
+            // joint tenant's new record (merge, in the last month), or a duplicate
+            // keyed under the wrong tenancy that the last month no longer holds (split).
+            let person = &family.members[event.person];
+            let view = self.new_view(rng, event.source, person, family, event.date);
+            if last_month {
+                self.record_truth(event.source, &view.record_id, person, family)?;
+            }
+            self.write_event(
+                rng,
+                event.source,
+                &view,
+                person,
+                family,
+                geography,
+                &event,
+                !last_month,
+            )?;
         }
         Ok(first_records)
     }
@@ -402,6 +468,8 @@ impl Outputs {
         Ok(())
     }
 
+    /// Writes one row to the last month's extract (unless `earlier_only`) and to
+    /// each earlier month's dated after it.
     #[allow(clippy::too_many_arguments)]
     fn write_event<R: Rng>(
         &mut self,
@@ -412,6 +480,7 @@ impl Outputs {
         family: &Family,
         geography: &Geography,
         event: &Event,
+        earlier_only: bool,
     ) -> Result<(), SynthError> {
         let def = &SOURCES[source];
         let address = view
@@ -488,29 +557,50 @@ impl Outputs {
             };
             record.push_field(scratch.as_bytes());
         }
-        let output = &mut self.extracts[source];
-        let written = output.record(&record).and_then(|()| {
-            self.rows[source] += 1;
-            // Now and then a row is exported twice: same key, as real extracts have.
-            if def.has_row_id() && chance(rng, rates::ROW_REPEATED, self.noise) {
-                self.rows[source] += 1;
-                output.record(&record)
-            } else {
-                Ok(())
-            }
-        });
+        let written = self.write_record(rng, source, &record, event.date, earlier_only);
         self.record = record;
         written
     }
 
+    /// Writes a built row to the last month's extract (unless `earlier_only`) and to
+    /// each earlier month's dated after `date`, twice now and then.
+    fn write_record<R: Rng>(
+        &mut self,
+        rng: &mut R,
+        source: usize,
+        record: &csv::ByteRecord,
+        date: NaiveDate,
+        earlier_only: bool,
+    ) -> Result<(), SynthError> {
+        let def = &SOURCES[source];
+        if !earlier_only {
+            self.extracts[source].record(record)?;
+            self.rows[source] += 1;
+        }
+        // Now and then a row is exported twice: same key, as real extracts have.
+        let repeated = def.has_row_id() && chance(rng, rates::ROW_REPEATED, self.noise);
+        if repeated && !earlier_only {
+            self.rows[source] += 1;
+            self.extracts[source].record(record)?;
+        }
+        for month in self.months.iter_mut().filter(|m| date < m.extract_date) {
+            let output = &mut month.extracts[source];
+            output.record(record)?;
+            if repeated {
+                output.record(record)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Flushes and closes every file, waiting for compression to finish.
     pub fn finish(self) -> Result<(), SynthError> {
-        let all = self.extracts.into_iter().chain([
-            self.records,
-            self.people,
-            self.families,
-            self.outcomes,
-        ]);
+        let all = self
+            .extracts
+            .into_iter()
+            .chain(self.months.into_iter().flat_map(|m| m.extracts))
+            .chain(self.planter.map(Planter::into_output))
+            .chain([self.records, self.people, self.families, self.outcomes]);
         // Finish every file even after an error, so no worker is left running.
         let mut first_error = None;
         for output in all {
