@@ -249,7 +249,9 @@ fn the_sample_build_and_the_command_line_run_one_pipeline_to_the_same_database()
         "--manifest",
         manifest.to_str().expect("path"),
     ]);
-    // The history before linkage assesses the rounds, as the sample build does.
+    run(&["link", "--db", db]);
+    // The history (no command imports one yet) needs the linked families; the
+    // rounds are then assessed back to its first decision, as the sample build does.
     {
         let conn = store::open(Path::new(db)).expect("open");
         zonewise::report::round_history::import(
@@ -258,8 +260,13 @@ fn the_sample_build_and_the_command_line_run_one_pipeline_to_the_same_database()
             "analyst",
         )
         .expect("history");
+        zonewise::risk::rounds::prepare_rounds(
+            &conn,
+            zonewise::risk::rounds::RoundSpan::History,
+            &mut |_, _| {},
+        )
+        .expect("rounds");
     }
-    run(&["link", "--db", db]);
     let dates: Vec<String> = from_sample
         .iter()
         .filter_map(|(name, _)| name.strip_prefix("scores ").map(str::to_string))
