@@ -7,12 +7,18 @@ use duckdb::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::ingest::Manifest;
-use crate::pipeline::{Pipeline, Plan, Progress};
+use crate::pipeline::{Pipeline, Progress};
 use crate::risk::model::file::RiskModelFile;
+use crate::risk::rounds::RoundSpan;
 use crate::store;
 
 /// `app.meta` key holding the fingerprint of the sample a database was built from.
 const FINGERPRINT_KEY: &str = "sample_fingerprint";
+
+/// What the build makes of the sample, hashed into its fingerprint: changed when
+/// the build assesses differently with the same files and schema (issue 15's
+/// monthly rounds), so a database built the old way is rebuilt.
+const BUILD: &str = "monthly rounds from the first decision";
 
 /// Where the sample database is kept: `<user data dir>/zonewise/sample-county.duckdb`.
 pub fn sample_db_path() -> PathBuf {
@@ -24,10 +30,11 @@ pub fn sample_db_path() -> PathBuf {
 
 /// Opens the sample database at `db_path`, (re)building it from `sample_dir` when it
 /// is missing, was built from different sample files, or has an older schema.
-/// Building runs the whole pipeline: ingests the sample, links its records, and
-/// assesses and scores (with `models/risk-sample.json`) the extract date and the
-/// round before it; then imports the round tables' past decisions
-/// (`round_tables.csv`, when the sample has one).
+/// Building runs the whole pipeline: ingests the sample, links its records,
+/// imports the round tables' past decisions (`round_tables.csv`, when the
+/// sample has one), then assesses and scores (with `models/risk-sample.json`)
+/// every monthly round from the first decision's to the extract date
+/// (`risk::rounds`).
 ///
 /// The build goes to a temporary file that is renamed into place only when complete,
 /// so an interrupted first start never leaves a half-built database behind.
@@ -64,16 +71,18 @@ pub fn open_sample(
     {
         let conn = store::open(&building)?;
         let model = RiskModelFile::load(&sample_risk_model_path())?;
-        Pipeline::new(&conn, &crate::audit::os_user(), progress).run(&Plan {
-            manifest: &manifest,
-            link: &crate::link::LinkConfig::default(),
-            criteria: true,
-            model: Some(&model),
-        })?;
-        // The sample's round tables' history (team data, not an extract).
+        let actor = crate::audit::os_user();
+        let mut pipeline = Pipeline::new(&conn, &actor, progress);
+        pipeline.ingest(&manifest)?;
+        pipeline.link(&crate::link::LinkConfig::default())?;
+        // The round tables' history (team data, not an extract) before the
+        // rounds are assessed, so they reach back to its first decision.
         let history = round_tables_file(sample_dir);
         if history.is_file() {
-            crate::report::round_history::import(&conn, &history, &crate::audit::os_user())?;
+            crate::report::round_history::import(&conn, &history, &actor)?;
+        }
+        if let Some(rounds) = pipeline.criteria(RoundSpan::History)? {
+            pipeline.score_rounds(&model, &rounds)?;
         }
         store::set_meta(&conn, FINGERPRINT_KEY, &fingerprint)?;
         conn.execute_batch("CHECKPOINT")?;
@@ -93,8 +102,8 @@ pub fn sample_risk_model_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models/risk-sample.json")
 }
 
-/// SHA-256 over the manifest, every file it names and the sample's risk model, so
-/// any change to the sample rebuilds.
+/// SHA-256 over [`BUILD`], the manifest, every file it names, the sample's risk
+/// model and its round tables' history, so any change to the sample rebuilds.
 fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
     let mut files: Vec<PathBuf> = manifest
@@ -113,6 +122,7 @@ fn fingerprint(manifest: &Manifest) -> anyhow::Result<String> {
     if history.is_file() {
         files.push(history);
     }
+    hasher.update(BUILD.as_bytes());
     hasher.update(manifest.to_toml()?.as_bytes());
     for file in files {
         let bytes = std::fs::read(&file)

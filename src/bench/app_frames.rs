@@ -116,7 +116,11 @@ pub fn run(reference_dir: &Path, families: usize) -> anyhow::Result<Vec<WorkFram
     };
     let county = super::generate_and_link(&spec, &LinkConfig::default(), &|_, _| {})?;
     let conn = county.conn;
-    crate::risk::prepare_round_dates(&conn)?;
+    crate::risk::rounds::prepare_rounds(
+        &conn,
+        crate::risk::rounds::RoundSpan::History,
+        &mut |_, _| {},
+    )?;
     access::add_user(&conn, &analyst(USER), PASSWORD, "bench")?;
     let old = old_calls(&conn)?;
     // DuckDB allows one handle on a file per process: the app opens it again.

@@ -9,7 +9,8 @@ use crate::ingest::error::BlankedValues;
 use crate::link::fellegi_sunter::Model;
 use crate::link::files::{self, LinkFilesConfig};
 use crate::link::model_file::ModelFile;
-use crate::pipeline::{Pipeline, Progress, RoundDates};
+use crate::pipeline::{Pipeline, Progress};
+use crate::risk::rounds::RoundSpan;
 use crate::store;
 
 use super::progress::{show_stage, stage_bar};
@@ -85,12 +86,15 @@ impl LinkCommand {
         // The same bar again for the next stage (it was cleared to print the tables).
         bar.reset();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        let rounds = pipeline.criteria();
+        let rounds = pipeline.criteria(RoundSpan::History);
         bar.finish_and_clear();
-        if let Some(RoundDates { current, previous }) = rounds? {
+        if let Some(rounds) = rounds? {
             println!(
-                "Families assessed against the {} criteria on {current} and {previous} (the Families and Round table views)",
-                crate::risk::criteria::DEFAULT_SET
+                "Families assessed against the {} criteria at {} monthly rounds, {} to {} (the Families, Round table and Results views)",
+                crate::risk::criteria::DEFAULT_SET,
+                rounds.dates.len(),
+                rounds.dates[0],
+                rounds.current()
             );
         }
         if let Some(path) = save_model {

@@ -44,12 +44,14 @@ pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<Resu
 /// The Results view's choices.
 #[derive(Debug, Default)]
 pub struct ResultsState {
-    /// The round shown (yyyy-mm-dd); the latest when unset.
+    /// The round shown (yyyy-mm-dd); `ResultsFigures::opening_round` when unset.
     pub round: Option<String>,
     /// The zone shown; every zone the session sees when unset.
     pub zone: Option<String>,
     /// The figure whose families are listed.
     pub figure: Option<Drill>,
+    /// Why the equity of a (round, zone) could not be worked out.
+    pub equity_error: Option<((String, Option<String>), String)>,
 }
 
 /// A figure picked to list the families behind it.
@@ -74,6 +76,41 @@ impl Screen for ResultsState {
         {
             desk.go(View::Families, Some(Message::OpenFamily(family)));
         }
+        self.work_out_equity(desk);
+    }
+}
+
+const WORKING_OUT_EQUITY: &str = "Working out the equity of the round";
+
+impl ResultsState {
+    /// Works out the shown round's equity on a worker when the read did not
+    /// (it holds the opening round's): from the decile counts already read,
+    /// so nothing about a person is read again.
+    fn work_out_equity(&mut self, desk: &mut Desk<'_>) {
+        let (Some(figures), Some(round)) = (&desk.figures.results, self.round.clone()) else {
+            return;
+        };
+        let key = (round.clone(), self.zone.clone());
+        if figures.equity.contains_key(&key) || desk.is_running(WORKING_OUT_EQUITY) {
+            return;
+        }
+        let deciles = figures.decile_counts(&round, self.zone.as_deref());
+        desk.start_on(
+            WORKING_OUT_EQUITY,
+            move |_, conn| {
+                crate::uptake::stats::create_macros(conn)?;
+                Ok(crate::report::results::equity(conn, deciles)?)
+            },
+            move |view: &mut ResultsState, result, desk| match result {
+                Ok(equity) => {
+                    if let Some(figures) = desk.figures.results.as_mut() {
+                        figures.equity.insert(key, equity);
+                    }
+                }
+                // Kept from trying again every frame: the view says why.
+                Err(error) => view.equity_error = Some((key, error)),
+            },
+        );
     }
 }
 
@@ -84,7 +121,7 @@ pub fn results_ui(
     limited: bool,
     state: &mut ResultsState,
 ) -> Option<String> {
-    let Some(latest) = figures.rounds.last() else {
+    let (Some(latest), Some(opening)) = (figures.rounds.last(), figures.opening_round()) else {
         ui.label("No round has been assessed and no decision recorded yet.");
         return None;
     };
@@ -93,7 +130,7 @@ pub fn results_ui(
         .as_ref()
         .is_none_or(|r| !figures.rounds.contains(r))
     {
-        state.round = Some(latest.clone());
+        state.round = Some(opening.to_string());
     }
     let round = state.round.clone().unwrap_or_default();
     let everyone = if limited {
@@ -143,6 +180,15 @@ pub fn results_ui(
                 }
             });
     });
+    if round != *latest && round == opening {
+        ui.label(
+            RichText::new(format!(
+                "Opened on {round}, the latest round with decisions: the current round ({latest}) \
+                 has flags but no decisions yet. Choose any round above."
+            ))
+            .weak(),
+        );
+    }
     ui.separator();
     let zone = state.zone.clone();
     // The families behind the picked figure beside the figures, so a click
@@ -164,8 +210,18 @@ pub fn results_ui(
     egui::ScrollArea::vertical().show(ui, |ui| {
         round_ui(ui, figures, &round, zone.as_deref(), state);
         ui.add_space(8.0);
-        if let Some(equity) = figures.equity.get(&(round.clone(), zone.clone())) {
-            equity_ui(ui, equity, state);
+        let key = (round.clone(), zone.clone());
+        match (figures.equity.get(&key), &state.equity_error) {
+            (Some(equity), _) => equity_ui(ui, equity, state),
+            (None, Some((failed, error))) if *failed == key => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("The equity could not be worked out: {error}"),
+                );
+            }
+            (None, _) => {
+                ui.label("Working out the equity of this round…");
+            }
         }
         if zone.is_none() {
             ui.add_space(8.0);

@@ -2,7 +2,8 @@
 //! code and initials only; a case is opened (names shown) only deliberately, with a
 //! reason, one family at a time. The meeting's decision is recorded with who and
 //! when, as a plan when it makes one (lead practitioner, actions, review date), and
-//! the agenda prints as a masked meeting pack. What the view's actions do is in
+//! the agenda prints as a masked meeting pack. The picked family shows its path
+//! round by round (no names in it). What the view's actions do is in
 //! `actions`.
 
 mod actions;
@@ -17,6 +18,7 @@ use egui::RichText;
 use crate::report::agenda::agenda;
 use crate::report::families::{FamiliesFigures, FamilyRow, short_name};
 use crate::report::family_detail::{CLOSED, LEAD_PRACTITIONER, NewDecision, OUTCOMES, Plan};
+use crate::report::family_path::PathRound;
 use crate::report::outcomes::OutcomesFigures;
 use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
 use crate::ui::views::View;
@@ -55,6 +57,9 @@ pub struct RoundTableState {
     pub capacity: Option<(String, u32)>,
     /// A capacity is being set (on a worker): the button waits for it.
     pub setting_capacity: bool,
+    /// The picked family's path round by round (`report::family_path`), or
+    /// why it could not be read, with the family it is of.
+    pub path: Option<(String, Result<Vec<PathRound>, String>)>,
 }
 
 /// What the view shows of the zone.
@@ -131,6 +136,7 @@ impl Screen for RoundTableState {
         self.setting_capacity = desk.is_running(actions::SETTING_CAPACITY);
         let action = round_table_ui(ui, families, desk.figures.outcomes.as_ref(), self);
         self.act(action, desk);
+        self.read_path(desk);
     }
 
     fn receive(&mut self, message: Message, desk: &mut Desk<'_>) {
@@ -498,6 +504,20 @@ fn case_ui(
         }
     }
     outcomes::plan_history_ui(ui, outcomes, &family.family_id);
+    match &state.path {
+        Some((id, Ok(path))) if *id == family.family_id => {
+            crate::ui::families_view::family_path_ui(ui, figures, path, "round_table");
+        }
+        Some((id, Err(error))) if *id == family.family_id => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("The family's rounds could not be read: {error}"),
+            );
+        }
+        _ => {
+            ui.label("Reading the family's rounds…");
+        }
+    }
     if !family.agencies.is_empty() {
         let agencies: Vec<&str> = family
             .agencies

@@ -35,6 +35,7 @@ fn commissioner_may_run(command: &str) -> bool {
 }
 use zonewise::access::{self, NewUser, Purpose, Role, Session};
 use zonewise::audit::{self, Action, Filter};
+use zonewise::risk::rounds::RoundSpan;
 use zonewise::ui::map_view::MapState;
 use zonewise::ui::{DatabaseChoice, View, ZonewiseApp};
 use zonewise::uptake::{DEFAULT_THRESHOLD, period};
@@ -76,7 +77,8 @@ fn county() -> County {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = common::linked_county(dir.path(), 250, 33);
     let conn = zonewise::store::open(&db).expect("open");
-    zonewise::risk::prepare_round_dates(&conn).expect("rounds");
+    zonewise::risk::rounds::prepare_rounds(&conn, RoundSpan::Latest(2), &mut |_, _| {})
+        .expect("rounds");
     let zone: String = conn
         .query_row("SELECT min(zone_id) FROM ref.zone", [], |row| row.get(0))
         .expect("a zone");

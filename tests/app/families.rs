@@ -96,7 +96,7 @@ fn family_figures_and_drill_down_equal_independent_counts() {
     let previous = figures.previous.clone().expect("previous round");
     assert_eq!(
         date(&previous),
-        date(&current).checked_sub_months(Months::new(3)).unwrap()
+        date(&current).checked_sub_months(Months::new(1)).unwrap()
     );
 
     // Every family with a child, once, with the criteria it meets now and before.

@@ -118,7 +118,7 @@ fn results_equal_independent_counts_and_keep_to_the_session() {
     );
     assert_eq!(rounds.len(), 2, "the county is assessed at two rounds");
     record_overdue_and_ended(&conn, &rounds[0]);
-    let figures = read_results(&conn, &everyone()).expect("results");
+    let mut figures = read_results(&conn, &everyone()).expect("results");
     assert_eq!(figures.rounds, rounds);
     let zones = strings(
         &conn,
@@ -277,7 +277,10 @@ fn results_equal_independent_counts_and_keep_to_the_session() {
                     .collect::<Result<_, _>>()
                     .expect("rows")
             };
-            let equity = &figures.equity[&(round.clone(), scope.map(str::to_string))];
+            let equity = figures
+                .equity_at(&conn, round, scope)
+                .expect("equity")
+                .clone();
             let read_assessed: BTreeMap<u8, u64> = equity
                 .deciles
                 .iter()
@@ -331,7 +334,9 @@ fn results_equal_independent_counts_and_keep_to_the_session() {
         "families timed"
     );
     assert!(
-        figures.equity[&(rounds[1].clone(), None)]
+        figures
+            .equity_at(&conn, &rounds[1], None)
+            .expect("equity")
             .flagged
             .sii
             .is_some(),

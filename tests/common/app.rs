@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable, by};
 use zonewise::ui::ZonewiseApp;
 
 /// A linked county of `families` (see [`super::linked_county`]) with the criteria
-/// applied at the current and previous rounds, so Families and the Round table
+/// applied at the current and previous monthly rounds, so Families and the Round table
 /// have families to show. Built once per test binary for each `families` and
 /// `seed` (several tests read the same county) and copied into `dir` for each
 /// caller, who may write to its copy.
@@ -28,7 +28,14 @@ pub fn assessed_county(dir: &Path, families: usize, seed: u64) -> PathBuf {
         std::fs::create_dir_all(&build_dir).expect("build dir");
         let db = super::linked_county(&build_dir, families, seed);
         let conn = zonewise::store::open(&db).expect("open");
-        let dates = zonewise::risk::prepare_round_dates(&conn).expect("rounds");
+        // The latest two monthly rounds: a previous round to compare with,
+        // without a year of them to build for every county.
+        let dates = zonewise::risk::rounds::prepare_rounds(
+            &conn,
+            zonewise::risk::rounds::RoundSpan::Latest(2),
+            &mut |_, _| {},
+        )
+        .expect("rounds");
         assert!(dates.is_some(), "the county has events");
         db
     });

@@ -23,6 +23,7 @@ mod risk_criteria;
 mod risk_features;
 mod risk_model;
 mod risk_pipeline;
+mod rounds;
 mod sample_county;
 mod synth;
 mod uptake;

@@ -57,7 +57,7 @@ impl Team {
                 zonewise::uptake::DEFAULT_THRESHOLD,
             )
             .expect("uptake");
-            let (current, _) = zonewise::risk::round_dates(&duck)
+            let current = zonewise::risk::rounds::latest_round(&duck)
                 .expect("dates")
                 .expect("a round");
             let model = zonewise::risk::model::file::RiskModelFile::load(

@@ -12,6 +12,7 @@ use crate::ingest::{self, IngestReport, Manifest};
 use crate::link::{self, LinkConfig, LinkReport};
 use crate::risk::model::file::RiskModelFile;
 use crate::risk::model::score::{self, ScoreSummary};
+use crate::risk::rounds::RoundSpan;
 
 /// A stage of the pipeline, in the order they run.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +21,7 @@ pub enum Stage {
     Ingest { source: String, rows: u64 },
     /// Linking records into people and families.
     Link,
-    /// Features, labels and headline-problem criteria at the round dates.
+    /// Features, labels and headline-problem criteria at the monthly rounds.
     Criteria,
     /// Scoring every child at a date with a saved model.
     Scores { date: NaiveDate },
@@ -74,11 +75,22 @@ pub enum PipelineError {
     Exists(std::path::PathBuf),
 }
 
-/// The current round's reference date and the previous round's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoundDates {
-    pub current: NaiveDate,
-    pub previous: NaiveDate,
+/// The monthly rounds a run assessed (`risk::rounds`), oldest first; never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rounds {
+    pub dates: Vec<NaiveDate>,
+}
+
+impl Rounds {
+    /// The latest round: the extract date.
+    pub fn current(&self) -> NaiveDate {
+        self.dates[self.dates.len() - 1]
+    }
+
+    /// The round before the latest, when there is one.
+    pub fn previous(&self) -> Option<NaiveDate> {
+        self.dates.len().checked_sub(2).map(|i| self.dates[i])
+    }
 }
 
 /// A run over one database. Remembers the dates whose features it has built, so
@@ -98,8 +110,8 @@ pub struct PipelineReport {
     pub link: LinkReport,
     pub link_seconds: f64,
     /// None when it stopped before criteria, or the database holds no events.
-    pub rounds: Option<RoundDates>,
-    /// One per round date scored, previous first.
+    pub rounds: Option<Rounds>,
+    /// One per round scored, oldest first.
     pub scores: Vec<ScoreSummary>,
 }
 
@@ -109,7 +121,7 @@ pub struct Plan<'p> {
     pub link: &'p LinkConfig,
     /// Stop after linking (the benchmarks time their own later stages).
     pub criteria: bool,
-    /// Score both round dates with this model (needs `criteria`).
+    /// Score every round with this model (needs `criteria`).
     pub model: Option<&'p RiskModelFile>,
 }
 
@@ -138,15 +150,12 @@ impl<'a> Pipeline<'a> {
         let link = self.link(plan.link)?;
         let link_seconds = started.elapsed().as_secs_f64();
         let rounds = if plan.criteria {
-            self.criteria()?
+            self.criteria(RoundSpan::History)?
         } else {
             None
         };
-        let scores = match (rounds, plan.model) {
-            (Some(rounds), Some(model)) => vec![
-                self.score(model, rounds.previous)?,
-                self.score(model, rounds.current)?,
-            ],
+        let scores = match (&rounds, plan.model) {
+            (Some(rounds), Some(model)) => self.score_rounds(model, rounds)?,
             _ => Vec::new(),
         };
         Ok(PipelineReport {
@@ -179,16 +188,50 @@ impl<'a> Pipeline<'a> {
         Ok(link::link(self.conn, config, self.actor)?)
     }
 
-    /// Features, labels and the Supporting Families criteria at the current and
-    /// previous round dates (the Families and Round table views compare the two);
-    /// None when the database holds no events.
-    pub fn criteria(&mut self) -> Result<Option<RoundDates>, PipelineError> {
+    /// Features, labels and the Supporting Families criteria at each monthly
+    /// round `span` asks for (`risk::rounds`: back to the earliest round-table
+    /// decision, or a year); None when the database holds no events.
+    pub fn criteria(&mut self, span: RoundSpan) -> Result<Option<Rounds>, PipelineError> {
         self.report(Stage::Criteria);
-        let rounds = crate::risk::prepare_round_dates(self.conn)?;
-        Ok(rounds.map(|(current, previous)| {
-            self.built.extend([previous, current]);
-            RoundDates { current, previous }
+        let started = Instant::now();
+        let progress = &mut *self.progress;
+        let rounds = crate::risk::rounds::prepare_rounds(self.conn, span, &mut |done, of| {
+            progress(&Progress {
+                stage: Stage::Criteria,
+                fraction: done as f32 / of as f32,
+            })
+        })?;
+        if let Some(dates) = &rounds {
+            tracing::info!(
+                rounds = dates.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "assessed the monthly rounds"
+            );
+        }
+        Ok(rounds.map(|dates| {
+            self.built.extend(&dates);
+            Rounds { dates }
         }))
+    }
+
+    /// Scores every round of `rounds` with `model`, oldest first.
+    pub fn score_rounds(
+        &mut self,
+        model: &RiskModelFile,
+        rounds: &Rounds,
+    ) -> Result<Vec<ScoreSummary>, PipelineError> {
+        let started = Instant::now();
+        let scores = rounds
+            .dates
+            .iter()
+            .map(|&date| self.score(model, date))
+            .collect();
+        tracing::info!(
+            rounds = rounds.dates.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "scored the monthly rounds"
+        );
+        scores
     }
 
     /// Scores every child at `date` with `model` (building the date's features

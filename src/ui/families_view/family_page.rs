@@ -1,6 +1,6 @@
 //! The single view of a family (members, agencies involved and since when, the
-//! criteria it meets with their evidence, decisions, and every event across
-//! agencies on one timeline), and a child's page: the same narrowed to the child.
+//! criteria it meets with their evidence, decisions, its path round by round,
+//! and every event across agencies on one timeline), and a child's page: the same narrowed to the child.
 
 use egui::RichText;
 
@@ -162,6 +162,7 @@ fn family_facts_ui(
             });
     }
     decisions_ui(ui, detail);
+    super::family_path_ui(ui, figures, &detail.path, "family_page");
     opened
 }
 

@@ -8,6 +8,7 @@ mod actions;
 pub mod drill;
 mod family_list;
 mod family_page;
+mod family_path;
 
 use egui::RichText;
 
@@ -20,6 +21,7 @@ use crate::ui::widgets::{Metric, metric_cards_ui};
 pub use actions::wanted_family;
 pub use drill::{Filters, Level, Scope};
 pub(crate) use family_list::score_ui;
+pub(crate) use family_path::family_path_ui;
 
 /// Width of the table of zones or LSOAs beside the family list.
 const SUB_AREA_WIDTH: f32 = 420.0;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::{RoundTableAction, RoundTableState};
-use crate::access::Capability;
+use crate::access::{Capability, Purpose};
 use crate::audit::{self, Action, Entry};
 use crate::report::agenda::agenda;
 use crate::report::family_detail::NewDecision;
@@ -19,6 +19,7 @@ pub(super) const SETTING_CAPACITY: &str = "Setting the zone's capacity";
 const OPENING_CASE: &str = "Opening the case";
 const SAVING_PACK: &str = "Saving the meeting pack";
 const WRITING_CLAIMS: &str = "Writing the outcome claims";
+const READING_PATH: &str = "Reading the family's rounds";
 
 /// True when the signed-in role may write outcome claims.
 pub(super) fn may_claim(desk: &Desk<'_>) -> bool {
@@ -116,8 +117,50 @@ impl RoundTableState {
                     ] {
                         desk.figures.mark_stale(part);
                     }
+                    // Its place against the capacity changes: read again.
+                    view.path = None;
                 }
                 Err(error) => view.message = Some(format!("The capacity was not changed: {error}")),
+            },
+        );
+    }
+
+    /// Reads the picked family's path round by round on a worker, through
+    /// `access::person_query` (recorded first; the session's zones only),
+    /// unless it is read or being read. A failed read is kept with its family,
+    /// so it is not tried again every frame.
+    pub(super) fn read_path(&mut self, desk: &mut Desk<'_>) {
+        let Some(family_id) = self.selected.clone() else {
+            return;
+        };
+        let read = self.path.as_ref().is_some_and(|(id, _)| *id == family_id);
+        let Some(session) = desk.session().cloned() else {
+            return;
+        };
+        if read || desk.is_running(READING_PATH) {
+            return;
+        }
+        let purpose = Purpose {
+            action: Action::ListFamilies,
+            subject: format!("rounds of family {family_id} (Round table)"),
+            reason: None,
+        };
+        desk.start_on(
+            READING_PATH,
+            move |_, conn| {
+                let path =
+                    crate::access::person_query(conn, &session, &purpose, |conn, visibility| {
+                        crate::report::family_path::read_visible_path(conn, visibility, &family_id)
+                    })
+                    .map_err(|error| crate::format::describe_error(&error.into()))
+                    .and_then(|path| {
+                        path.ok_or_else(|| "the family is not in your zones".to_string())
+                    });
+                Ok((family_id, path))
+            },
+            |view: &mut RoundTableState, result, _| match result {
+                Ok(path) => view.path = Some(path),
+                Err(error) => view.message = Some(error),
             },
         );
     }
@@ -203,6 +246,8 @@ impl RoundTableState {
                     }
                     desk.figures.mark_stale(Part::Outcomes);
                     desk.figures.mark_stale(Part::Results);
+                    // Its path gains the decision: read again.
+                    view.path = None;
                     view.decision_recorded();
                 }
                 Err(error) => {

@@ -1,7 +1,8 @@
 //! The single view of one family, read when a case is opened: its members with
 //! their scores and reasons, which agencies know the family and since when, every
 //! event across agencies in date order, the criteria it meets with the events
-//! behind each, and the round table's decisions. Read on demand (one family), never
+//! behind each, the round table's decisions, and its path round by round
+//! (`report::family_path`). Read on demand (one family), never
 //! into the snapshot, so opening a case is a deliberate act the audit log can record.
 
 use duckdb::Connection;
@@ -157,6 +158,8 @@ pub struct FamilyDetail {
     pub criteria: Vec<CriterionMet>,
     /// Newest first.
     pub decisions: Vec<Decision>,
+    /// Round by round, newest first (`report::family_path`).
+    pub path: Vec<super::family_path::PathRound>,
 }
 
 impl FamilyDetail {
@@ -289,6 +292,7 @@ fn read_family_detail(
         timeline,
         criteria,
         decisions,
+        path: super::family_path::read_path(conn, family_id)?,
     })
 }
 

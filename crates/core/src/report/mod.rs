@@ -8,6 +8,7 @@ pub mod claims;
 pub mod effect;
 pub mod families;
 pub mod family_detail;
+pub mod family_path;
 pub mod flags;
 pub mod linkage;
 pub mod map;

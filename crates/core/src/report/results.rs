@@ -169,11 +169,24 @@ pub struct ResultsFigures {
     pub families: Vec<FamilyAtRound>,
     /// The outcomes of every decision (`report::outcomes`).
     pub outcomes: OutcomesFigures,
-    /// Equity per (round, zone; `None` for every zone seen).
+    /// Equity per (round, zone; `None` for every zone seen): the opening
+    /// round's when read, others as they are worked out for the view.
     pub equity: BTreeMap<(String, Option<String>), Equity>,
 }
 
 impl ResultsFigures {
+    /// The round the Results view opens on: the latest at which a family the
+    /// session sees was discussed, since a round without decisions has only
+    /// flags to show; the latest round when none was.
+    pub fn opening_round(&self) -> Option<&str> {
+        self.families
+            .iter()
+            .filter(|f| f.discussed)
+            .map(|f| f.round.as_str())
+            .max()
+            .or(self.rounds.last().map(String::as_str))
+    }
+
     /// The families behind `figure` at `round` in `zone` (`None`: every zone seen).
     pub fn behind(&self, round: &str, zone: Option<&str>, figure: &Figure) -> Vec<&FamilyAtRound> {
         self.families
@@ -311,6 +324,22 @@ impl ResultsFigures {
         deciles.into_values().collect()
     }
 
+    /// The equity of `round` in `zone` (`None`: every zone seen), worked out
+    /// and kept unless it is already (`report::results::equity`).
+    pub fn equity_at(
+        &mut self,
+        conn: &Connection,
+        round: &str,
+        zone: Option<&str>,
+    ) -> Result<&Equity, StoreError> {
+        let key = (round.to_string(), zone.map(str::to_string));
+        if !self.equity.contains_key(&key) {
+            let worked_out = equity(conn, self.decile_counts(round, zone))?;
+            self.equity.insert(key.clone(), worked_out);
+        }
+        Ok(&self.equity[&key])
+    }
+
     /// The zone's name, or its id when unknown.
     pub fn zone_name<'a>(&'a self, zone_id: &'a str) -> &'a str {
         self.zones
@@ -332,8 +361,8 @@ fn outcome_order(kind: &str) -> usize {
 }
 
 /// Reads every round's families and outcomes in the zones `visibility` allows
-/// (pass it on from `access::person_query`), and works out each round's equity
-/// for each zone and for all of them.
+/// (pass it on from `access::person_query`), and works out the opening round's
+/// equity for each zone and for all of them.
 pub fn read_results(
     conn: &Connection,
     visibility: &Visibility,
@@ -368,14 +397,17 @@ pub fn read_results(
         outcomes,
         equity: BTreeMap::new(),
     };
-    let scopes: Vec<Option<String>> = std::iter::once(None)
-        .chain(figures.zones.iter().map(|(id, _)| Some(id.clone())))
-        .collect();
-    for round in &figures.rounds {
-        for zone in &scopes {
-            let deciles = figures.decile_counts(round, zone.as_deref());
-            let equity = equity(conn, deciles)?;
-            figures.equity.insert((round.clone(), zone.clone()), equity);
+    // The opening round's equity for every zone and all of them; another
+    // round's is worked out when it is shown (`equity_at`): each is
+    // 300,000 simulations, and a year of monthly rounds by thirty zones would
+    // keep the read a minute.
+    if let Some(round) = figures.opening_round().map(str::to_string) {
+        let scopes: Vec<Option<String>> = std::iter::once(None)
+            .chain(figures.zones.iter().map(|(id, _)| Some(id.clone())))
+            .collect();
+        for zone in scopes {
+            let equity = equity(conn, figures.decile_counts(&round, zone.as_deref()))?;
+            figures.equity.insert((round.clone(), zone), equity);
         }
     }
     Ok(figures)

@@ -22,7 +22,7 @@ use duckdb::Connection;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{RiskError, date_sql, date_text};
+use super::{RiskError, date_text};
 
 /// The built-in rules, compiled in so the binary needs no assets folder.
 pub const BUILT_IN_TOML: &str = include_str!("../../../../assets/criteria.toml");
@@ -387,6 +387,10 @@ pub fn find<'a>(sets: &'a [RuleSet], name: &str) -> Result<&'a RuleSet, Criteria
         })
 }
 
+/// The columns of an evidence row, as `criteria_event` holds them.
+const EVIDENCE_COLUMNS: &str =
+    "reference_date, family_id, person_id, source, line, event_type, event_date, value";
+
 impl Test {
     /// The test in words, for `mart.criterion_rule` and the summary.
     pub fn describe(&self) -> String {
@@ -415,20 +419,21 @@ impl Test {
     }
 
     /// SQL selecting the evidence rows of this test from the temp table
-    /// `criteria_event`: every event that made a person (or family) meet it. The
-    /// test's event types are rows of `criteria_test_type` under `test_no`, so the
-    /// SQL holds only identifiers and validated numbers.
-    fn evidence_sql(&self, test_no: usize, reference: &str) -> String {
+    /// `criteria_event`: every event that made a person (or family) meet it at
+    /// its row's reference date, for every round at once. The test's event
+    /// types are rows of `criteria_test_type` under `test_no`, so the SQL holds
+    /// only identifiers and validated numbers.
+    fn evidence_sql(&self, test_no: usize) -> String {
         let key = match self.per {
             Per::Person => "person_id",
             Per::Family => "family_id",
         };
         let who = self.who.condition();
         let start = format!(
-            "({reference} - INTERVAL {} MONTH)::DATE",
+            "(reference_date - INTERVAL {} MONTH)::DATE",
             self.window_months
         );
-        let columns = "family_id, person_id, source, line, event_type, event_date, value";
+        let columns = EVIDENCE_COLUMNS;
         let types = format!("SELECT event_type FROM criteria_test_type WHERE test_no = {test_no}");
         let scope = format!("event_type IN ({types}) AND event_date >= {start} AND {who}");
         let (having, with_value) = match &self.measure {
@@ -436,7 +441,7 @@ impl Test {
                 return format!(
                     "SELECT {columns} FROM (
                          SELECT *, row_number() OVER (
-                             PARTITION BY {key}
+                             PARTITION BY reference_date, {key}
                              ORDER BY event_date DESC, ending DESC, line DESC) AS recency
                          FROM (SELECT *, event_type IN ({types} AND ending) AS ending
                                FROM criteria_event WHERE {scope}))
@@ -451,10 +456,11 @@ impl Test {
         };
         format!(
             "SELECT {columns} FROM criteria_event
-             WHERE {scope}{with_value}
-               AND {key} IN (SELECT {key} FROM criteria_event
-                             WHERE {scope}{with_value}
-                             GROUP BY {key} HAVING {having})"
+             SEMI JOIN (SELECT reference_date, {key} FROM criteria_event
+                        WHERE {scope}{with_value}
+                        GROUP BY reference_date, {key} HAVING {having}) met
+                  USING (reference_date, {key})
+             WHERE {scope}{with_value}"
         )
     }
 
@@ -503,45 +509,89 @@ pub fn evaluate(
     set: &RuleSet,
     reference_date: NaiveDate,
 ) -> Result<CriteriaSummary, RiskError> {
+    evaluate_rounds(conn, set, &[reference_date])?;
+    summarise(conn, set, reference_date)
+}
+
+/// Applies `set` at every date of `rounds` as [`evaluate`] does at one, in one
+/// transaction and one statement per criterion over all the dates (the monthly
+/// rounds, `risk::rounds`), rather than a pass over the events per date.
+pub fn evaluate_rounds(
+    conn: &Connection,
+    set: &RuleSet,
+    rounds: &[NaiveDate],
+) -> Result<(), RiskError> {
     super::require_linked(conn)?;
     crate::uptake::stats::create_macros(conn)?;
-    super::in_transaction(conn, || write_tables(conn, set, reference_date))?;
-    summarise(conn, set, reference_date)
+    super::in_transaction(conn, || write_tables(conn, set, rounds))?;
+    Ok(())
 }
 
 fn write_tables(
     conn: &Connection,
     set: &RuleSet,
-    reference_date: NaiveDate,
+    rounds: &[NaiveDate],
 ) -> Result<(), duckdb::Error> {
-    let r = date_sql(reference_date);
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE criteria_round (reference_date DATE PRIMARY KEY)",
+        [],
+    )?;
+    let mut insert = conn.prepare("INSERT OR IGNORE INTO criteria_round VALUES (?::DATE)")?;
+    for date in rounds {
+        insert.execute([date_text(*date)])?;
+    }
     for table in ["family_criterion", "criterion_evidence", "criterion_rule"] {
         conn.execute(
-            &format!("DELETE FROM mart.{table} WHERE reference_date = {r} AND rule_set = ?"),
+            &format!(
+                "DELETE FROM mart.{table}
+                 WHERE reference_date IN (SELECT reference_date FROM criteria_round) AND rule_set = ?"
+            ),
             [&set.name],
         )?;
     }
-    // Families with a child on R, and their events before R with each person's age on R.
+    // Families with a child on each date, and their events before it within the
+    // longest window any test looks back, with each person's age on the date.
+    let longest = set
+        .criteria
+        .iter()
+        .flat_map(|c| &c.tests)
+        .map(|t| t.window_months)
+        .max()
+        .unwrap_or(0);
     conn.execute(
-        &format!(
-            "CREATE OR REPLACE TEMP TABLE criteria_family AS
-             SELECT DISTINCT family_id FROM core.person
-             WHERE family_id IS NOT NULL AND birth_date <= {r} AND age_on(birth_date, {r}) < 18"
-        ),
+        "CREATE OR REPLACE TEMP TABLE criteria_family AS
+         SELECT DISTINCT r.reference_date, p.family_id
+         FROM criteria_round r JOIN core.person p
+           ON p.birth_date <= r.reference_date AND age_on(p.birth_date, r.reference_date) < 18
+         WHERE p.family_id IS NOT NULL",
         [],
     )?;
     conn.execute(
         &format!(
             "CREATE OR REPLACE TEMP TABLE criteria_event AS
-             SELECT e.family_id, e.person_id, e.source, e.line, e.event_type, e.event_date, e.value,
-                    age_on(p.birth_date, {r}) AS age_years
-             FROM core.event e
-             JOIN core.person p ON p.person_id = e.person_id
-             WHERE e.event_date < {r} AND e.family_id IN (SELECT family_id FROM criteria_family)"
+             SELECT f.reference_date, e.family_id, e.person_id, e.source, e.line, e.event_type,
+                    e.event_date, e.value, age_on(p.birth_date, f.reference_date) AS age_years
+             FROM criteria_family f
+             JOIN core.event e ON e.family_id = f.family_id
+                  AND e.event_date < f.reference_date
+                  AND e.event_date >= (f.reference_date - INTERVAL {longest} MONTH)::DATE
+             JOIN core.person p ON p.person_id = e.person_id"
         ),
         [],
     )?;
     write_test_types(conn, set)?;
+    conn.execute(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE criteria_evidence AS
+             SELECT ''::VARCHAR AS criterion, {EVIDENCE_COLUMNS} FROM criteria_event LIMIT 0"
+        ),
+        [],
+    )?;
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE criteria_name (criterion VARCHAR, title VARCHAR, rule VARCHAR)",
+        [],
+    )?;
+    let mut name = conn.prepare("INSERT INTO criteria_name VALUES (?, ?, ?)")?;
     let mut test_no = 0;
     for criterion in &set.criteria {
         let evidence = criterion
@@ -549,30 +599,16 @@ fn write_tables(
             .iter()
             .map(|t| {
                 test_no += 1;
-                t.evidence_sql(test_no, &r)
+                t.evidence_sql(test_no)
             })
             .collect::<Vec<_>>()
             .join(" UNION ");
         conn.execute(
             &format!(
-                "INSERT INTO mart.criterion_evidence BY NAME
-                 SELECT {r} AS reference_date, ?::VARCHAR AS rule_set, ?::VARCHAR AS criterion, *
-                 FROM ({evidence})"
+                "INSERT INTO criteria_evidence BY NAME
+                 SELECT ?::VARCHAR AS criterion, * FROM ({evidence})"
             ),
-            [&set.name, &criterion.name],
-        )?;
-        conn.execute(
-            &format!(
-                "INSERT INTO mart.family_criterion BY NAME
-                 SELECT {r} AS reference_date, ?::VARCHAR AS rule_set, ?::VARCHAR AS criterion,
-                        f.family_id, count(ev.line) > 0 AS met, count(ev.line) AS evidence_events
-                 FROM criteria_family f
-                 LEFT JOIN mart.criterion_evidence ev
-                        ON ev.family_id = f.family_id AND ev.reference_date = {r}
-                       AND ev.rule_set = ? AND ev.criterion = ?
-                 GROUP BY f.family_id"
-            ),
-            [&set.name, &criterion.name, &set.name, &criterion.name],
+            [&criterion.name],
         )?;
         let rule = criterion
             .tests
@@ -580,18 +616,41 @@ fn write_tables(
             .map(Test::describe)
             .collect::<Vec<_>>()
             .join("; or ");
-        conn.execute(
-            "INSERT INTO mart.criterion_rule VALUES (?, ?, ?, ?, ?)",
-            [
-                date_text(reference_date),
-                set.name.clone(),
-                criterion.name.clone(),
-                criterion.title.clone(),
-                rule,
-            ],
-        )?;
+        name.execute([&criterion.name, &criterion.title, &rule])?;
     }
-    for table in ["criteria_test_type", "criteria_event", "criteria_family"] {
+    // Each table in one statement over every criterion and round.
+    conn.execute(
+        "INSERT INTO mart.criterion_evidence BY NAME
+         SELECT ?::VARCHAR AS rule_set, * FROM criteria_evidence",
+        [&set.name],
+    )?;
+    conn.execute(
+        "INSERT INTO mart.family_criterion BY NAME
+         SELECT f.reference_date, ?::VARCHAR AS rule_set, c.criterion, f.family_id,
+                count(ev.line) > 0 AS met, count(ev.line) AS evidence_events
+         FROM criteria_family f CROSS JOIN criteria_name c
+         LEFT JOIN criteria_evidence ev
+                ON ev.family_id = f.family_id AND ev.reference_date = f.reference_date
+               AND ev.criterion = c.criterion
+         GROUP BY f.reference_date, c.criterion, f.family_id",
+        [&set.name],
+    )?;
+    // In the set's order within each round: the views list criteria by rowid.
+    conn.execute(
+        "INSERT INTO mart.criterion_rule
+         SELECT r.reference_date, ?, c.criterion, c.title, c.rule
+         FROM criteria_round r CROSS JOIN (SELECT *, rowid AS n FROM criteria_name) c
+         ORDER BY r.reference_date, c.n",
+        [&set.name],
+    )?;
+    for table in [
+        "criteria_name",
+        "criteria_evidence",
+        "criteria_test_type",
+        "criteria_event",
+        "criteria_family",
+        "criteria_round",
+    ] {
         conn.execute(&format!("DROP TABLE {table}"), [])?;
     }
     Ok(())

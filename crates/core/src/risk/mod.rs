@@ -4,7 +4,7 @@
 //! problems as explicit rules with the events behind each (`criteria` →
 //! `mart.family_criterion`, `mart.criterion_evidence`), and the feature matrix
 //! written out for other tools (`export`), and the models trained on them (`model`
-//! → `mart.risk_score`, `mart.risk_reason`). Everything is DuckDB SQL over the core
+//! → `mart.risk_score`, `mart.risk_reason`), all at each monthly round (`rounds`). Everything is DuckDB SQL over the core
 //! tables; see `docs/risk.md` for every feature, the label and every rule.
 //!
 //! The temporal split: features and criteria see only events dated **before** the
@@ -16,6 +16,7 @@ pub mod export;
 pub mod features;
 pub mod label;
 pub mod model;
+pub mod rounds;
 
 use chrono::NaiveDate;
 use duckdb::Connection;
@@ -128,41 +129,4 @@ fn text_sql(text: &str) -> String {
 pub(crate) fn list_sql<S: AsRef<str>>(items: &[S]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| text_sql(s.as_ref())).collect();
     format!("({})", quoted.join(", "))
-}
-
-/// Months between a round of flags and the one before it: round tables compare
-/// this quarter's families with last quarter's ("newly flagged", "score rose").
-pub const ROUND_MONTHS: u32 = 3;
-
-/// The current round's reference date (the latest extract date) and the previous
-/// round's, [`ROUND_MONTHS`] before it.
-pub fn round_dates(conn: &Connection) -> Result<Option<(NaiveDate, NaiveDate)>, RiskError> {
-    let latest: Option<String> = conn.query_row(
-        "SELECT strftime(coalesce((SELECT max(extract_date) FROM app.load_run),
-                                  (SELECT max(event_date) + 1 FROM core.event)), '%Y-%m-%d')",
-        [],
-        |row| row.get(0),
-    )?;
-    Ok(latest
-        .and_then(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
-        .and_then(|current| {
-            let previous = current.checked_sub_months(chrono::Months::new(ROUND_MONTHS))?;
-            Some((current, previous))
-        }))
-}
-
-/// Builds features, labels and the Supporting Families criteria at the current and
-/// previous round dates, so the Families and Round table views have both rounds to
-/// compare. Returns the dates, or `None` when the database holds no events.
-pub fn prepare_round_dates(conn: &Connection) -> Result<Option<(NaiveDate, NaiveDate)>, RiskError> {
-    let Some((current, previous)) = round_dates(conn)? else {
-        return Ok(None);
-    };
-    let sets = criteria::built_in()?;
-    let set = criteria::find(&sets, criteria::DEFAULT_SET)?;
-    for date in [previous, current] {
-        build(conn, date)?;
-        criteria::evaluate(conn, set, date)?;
-    }
-    Ok(Some((current, previous)))
 }
