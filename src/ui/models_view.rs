@@ -139,20 +139,36 @@ fn choice_ui(ui: &mut egui::Ui, model: &RiskModelFile, figures: &ModelFigures) {
             ui.add_space(6.0);
             kinds_ui(ui, model);
         });
-    let scored: Vec<String> = figures
-        .scored_dates
-        .iter()
-        .map(|d| {
-            format!(
-                "{}: {} children, {} families flagged (zones' capacities), {} above the threshold",
-                d.reference_date,
-                thousands(d.children),
-                thousands(d.flagged_families),
-                thousands(d.above_threshold_families)
-            )
-        })
-        .collect();
-    ui.label(RichText::new(format!("Scored dates — {}", scored.join("; "))).weak());
+    // Every monthly round is scored: the latest in a line, the rest on request.
+    let Some(latest) = figures.scored_dates.first() else {
+        return;
+    };
+    let row = |d: &crate::report::models::ScoredDate| {
+        format!(
+            "{}: {} children, {} families flagged (zones' capacities), {} above the threshold",
+            d.reference_date,
+            thousands(d.children),
+            thousands(d.flagged_families),
+            thousands(d.above_threshold_families)
+        )
+    };
+    ui.label(RichText::new(format!("Scored dates — {}", row(latest))).weak());
+    if figures.scored_dates.len() > 1 {
+        egui::CollapsingHeader::new(format!(
+            "Every scored round ({}, back to {})",
+            figures.scored_dates.len(),
+            figures
+                .scored_dates
+                .last()
+                .map_or("", |d| d.reference_date.as_str())
+        ))
+        .default_open(false)
+        .show(ui, |ui| {
+            for date in &figures.scored_dates {
+                ui.label(RichText::new(row(date)).weak());
+            }
+        });
+    }
 }
 
 /// "Logistic regression had …" → "logistic regression had …".
