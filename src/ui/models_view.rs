@@ -283,7 +283,8 @@ fn at_capacity_ui(ui: &mut egui::Ui, model: &RiskModelFile, at: Option<&AtCapaci
         &format!(
             "Flagged on {} as every view flags: each zone's top families by score and criteria, \
              up to its round table's capacity ({} places in {} zones, {set}), families already \
-             in a plan not ranked.",
+             in a plan not ranked. Not the card's figures above, which rank every family by \
+             score alone, k in every zone, plans or not.",
             at.reference_date,
             thousands(at.capacity),
             thousands(at.zones)
