@@ -822,3 +822,101 @@ fn the_models_view_states_the_model_at_the_zones_capacities_on_its_held_out_roun
         "{precision} on the view"
     );
 }
+
+#[test]
+fn the_round_table_shows_a_picked_familys_rounds_read_through_the_audited_door() {
+    let _turn = common::app::one_at_a_time();
+    let county = county();
+    let (zone, family, place, rounds, before) = {
+        let conn = zonewise::store::open(&county.db).expect("open");
+        let figures = read_families(&conn, &everyone()).expect("families");
+        let round = figures.current.clone().expect("round");
+        // The zone's ranking at the round, made here as `flagged_by_hand` makes
+        // it (criteria met, then family id; the county has no scores).
+        let capacity: BTreeMap<String, u32> = BTreeMap::new();
+        let flagged = flagged_by_hand(&conn, &round, &capacity);
+        let (zone, family) = flagged
+            .iter()
+            .find_map(|(zone, families)| Some((zone.clone(), families.iter().next()?.clone())))
+            .expect("a zone with a flagged family");
+        let mut ranked: Vec<(i64, String)> = conn
+            .prepare(
+                "SELECT -count(*) FILTER (WHERE c.met), c.family_id
+                 FROM mart.family_criterion c JOIN core.family f USING (family_id)
+                 WHERE c.reference_date = ?::DATE AND c.rule_set = 'supporting-families'
+                   AND f.zone_id = ?
+                 GROUP BY ALL HAVING count(*) FILTER (WHERE c.met) > 0",
+            )
+            .expect("prepare")
+            .query_map([&round, &zone], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        ranked.sort();
+        let rank = 1 + ranked
+            .iter()
+            .position(|(_, f)| *f == family)
+            .expect("ranked");
+        let rounds: Vec<String> = conn
+            .prepare(
+                "SELECT DISTINCT strftime(reference_date, '%Y-%m-%d') FROM mart.family_criterion
+                 WHERE family_id = ? ORDER BY 1",
+            )
+            .expect("prepare")
+            .query_map([&family], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let suffix = match (rank % 10, rank % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        let before: i64 = conn
+            .query_row("SELECT max(seq) FROM app.audit_log", [], |row| row.get(0))
+            .expect("seq");
+        (
+            zone,
+            family,
+            format!("{rank}{suffix} of {DEFAULT_CAPACITY}"),
+            rounds,
+            before,
+        )
+    };
+    let mut app = ZonewiseApp::new(DatabaseChoice::File(county.db.clone()));
+    app.view = View::RoundTable;
+    app.screen_mut::<RoundTableState>().zone = Some(zone.clone());
+    let mut harness = common::app::harness(app, 1280.0, 2400.0);
+    common::app::wait_for_figures(&mut harness);
+    harness.run_steps(3);
+    harness.get_by_label(&family).click();
+    harness.run_steps(2);
+    common::app::wait_while(&mut harness, "the rounds were not read", |h| {
+        h.state().is_busy()
+    });
+    harness.run_steps(3);
+    harness.get_by_label("Round by round");
+    assert!(rounds.len() >= 2, "{rounds:?}");
+    for round in &rounds {
+        assert!(
+            harness.query_all_by_label(round).count() >= 1,
+            "round {round} on the panel"
+        );
+    }
+    assert!(
+        harness.query_all_by_label(&place).count() >= 1,
+        "{place} on the panel"
+    );
+    drop(harness);
+
+    let conn = zonewise::store::open(&county.db).expect("open");
+    let reads = common::audit_entries(&conn, before, &["list_families"]);
+    assert!(
+        reads.iter().any(
+            |(_, _, subject, _)| *subject == format!("rounds of family {family} (Round table)")
+        ),
+        "the path read is in the log: {reads:?}"
+    );
+}
