@@ -10,7 +10,6 @@ use egui::RichText;
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use crate::access::{Purpose, Session};
-use crate::audit::Action;
 use crate::report::outcomes::OutcomeCounts;
 use crate::report::results::{Equity, FamilyAtRound, Figure, ResultsFigures, finding};
 use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
@@ -28,11 +27,7 @@ pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<Resu
     if held == 0 {
         return Ok(ResultsFigures::default());
     }
-    let purpose = Purpose {
-        action: Action::ListFamilies,
-        subject: "results of the round tables (Results)".to_string(),
-        reason: None,
-    };
+    let purpose = Purpose::listing("results of the round tables (Results)");
     Ok(crate::access::person_query(
         conn,
         session,

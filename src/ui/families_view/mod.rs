@@ -13,7 +13,6 @@ mod family_path;
 use egui::RichText;
 
 use crate::access::{Purpose, Session};
-use crate::audit::Action;
 use crate::report::families::FamiliesFigures;
 use crate::report::family_detail::FamilyDetail;
 use crate::ui::desk::{Desk, Message, Screen, waiting_ui};
@@ -86,11 +85,7 @@ pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<Fami
     if session.visibility().is_err() || assessed == 0 {
         return Ok(FamiliesFigures::default());
     }
-    let purpose = Purpose {
-        action: Action::ListFamilies,
-        subject: "families of the current round (Families and Round table)".to_string(),
-        reason: None,
-    };
+    let purpose = Purpose::listing("families of the current round (Families and Round table)");
     Ok(crate::access::person_query(
         conn,
         session,

@@ -140,11 +140,7 @@ impl RoundTableState {
         if read || desk.is_running(READING_PATH) {
             return;
         }
-        let purpose = Purpose {
-            action: Action::ListFamilies,
-            subject: format!("rounds of family {family_id} (Round table)"),
-            reason: None,
-        };
+        let purpose = Purpose::listing(format!("rounds of family {family_id} (Round table)"));
         desk.start_on(
             READING_PATH,
             move |_, conn| {

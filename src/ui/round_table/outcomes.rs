@@ -7,7 +7,6 @@
 use egui::RichText;
 
 use crate::access::{Purpose, Session};
-use crate::audit::Action;
 use crate::report::effect::{CAVEAT, EffectEstimate, FOLLOW_UP_DAYS};
 use crate::report::families::short_name;
 use crate::report::outcomes::{DecisionOutcome, OutcomeCounts, OutcomesFigures, ZoneOutcomes};
@@ -21,11 +20,7 @@ pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<Outc
     if session.visibility().is_err() || assessed == 0 {
         return Ok(OutcomesFigures::default());
     }
-    let purpose = Purpose {
-        action: Action::ListFamilies,
-        subject: "outcomes of the families discussed (Round table)".to_string(),
-        reason: None,
-    };
+    let purpose = Purpose::listing("outcomes of the families discussed (Round table)");
     Ok(crate::access::person_query(
         conn,
         session,

@@ -229,6 +229,18 @@ pub struct Purpose {
     pub reason: Option<String>,
 }
 
+impl Purpose {
+    /// A list of families (`Action::ListFamilies`) read for `subject` without
+    /// asking why: what the Families, Round table, Results and claims reads are.
+    pub fn listing(subject: impl Into<String>) -> Purpose {
+        Purpose {
+            action: Action::ListFamilies,
+            subject: subject.into(),
+            reason: None,
+        }
+    }
+}
+
 /// Runs `read`, a person-level query, for `session`: records `purpose` in the audit
 /// log (so a read that is not recorded does not happen), refuses roles that may not
 /// see people (the refusal recorded too), then runs `read` with what the session

@@ -580,11 +580,7 @@ pub fn write_claims(
     rules_file: &str,
     path: &Path,
 ) -> Result<ClaimsSummary, ClaimsError> {
-    let purpose = Purpose {
-        action: Action::ListFamilies,
-        subject: "families in a plan, for outcome claims".to_string(),
-        reason: None,
-    };
+    let purpose = Purpose::listing("families in a plan, for outcome claims");
     let claims = crate::access::person_query(conn, session, &purpose, |conn, visibility| {
         assess(conn, visibility, rules)
     })?
