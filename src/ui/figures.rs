@@ -77,7 +77,7 @@ impl Part {
             Part::Families => PartData::Families(families_view::read(conn, session)?),
             Part::Audit => PartData::Audit(audit_view::read(conn)?),
             Part::Users => PartData::Users(users_view::read(conn)?),
-            Part::Models => PartData::Models(Box::new(models_view::read(conn)?)),
+            Part::Models => PartData::Models(Box::new(models_view::read(conn, session)?)),
             Part::Outcomes => PartData::Outcomes(round_table::read_outcomes(conn, session)?),
             Part::Results => PartData::Results(Box::new(results_view::read(conn, session)?)),
         })

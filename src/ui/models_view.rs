@@ -9,6 +9,7 @@ use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points, VLine};
 
 use super::desk::{Desk, Screen, waiting_ui};
 use super::widgets::{Metric, section_heading_ui};
+use crate::access::Session;
 use crate::format::thousands;
 use crate::report::models::{AtCapacity, ModelFigures};
 use crate::risk::model::evaluation::Evaluation;
@@ -29,8 +30,8 @@ fn percent(value: Option<f64>) -> String {
 
 /// Reads what the Models view shows: the model behind the latest scores, with
 /// its held-out evaluation.
-pub fn read(conn: &duckdb::Connection) -> anyhow::Result<ModelFigures> {
-    Ok(crate::report::models::read_models(conn)?)
+pub fn read(conn: &duckdb::Connection, session: &Session) -> anyhow::Result<ModelFigures> {
+    Ok(crate::report::models::read_models(conn, session)?)
 }
 
 /// The Models view keeps nothing between frames: it draws its part.
@@ -68,7 +69,9 @@ pub fn models_ui(ui: &mut egui::Ui, figures: &ModelFigures) {
         choice_ui(ui, model, figures);
         let e = &model.evaluation;
         held_out_ui(ui, model);
-        at_capacity_ui(ui, model, figures.at_capacity.as_ref());
+        if !figures.at_capacity_withheld {
+            at_capacity_ui(ui, model, figures.at_capacity.as_ref());
+        }
         ui.add_space(8.0);
         ui.columns(2, |columns| {
             calibration_ui(&mut columns[0], e);

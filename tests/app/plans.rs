@@ -784,7 +784,17 @@ fn the_models_view_states_the_model_at_the_zones_capacities_on_its_held_out_roun
         .expect("rows");
     let places = zones.iter().map(|z| capacity(z) as i64).sum::<i64>();
 
-    let figures = zonewise::report::models::read_models(&conn).expect("models");
+    // A senior manager (not an analyst) is not shown them: they move with a
+    // single zone's capacity.
+    let manager = Session {
+        user: "sm".into(),
+        role: Role::SeniorManager,
+        zones: Vec::new(),
+    };
+    let withheld = zonewise::report::models::read_models(&conn, &manager).expect("models");
+    assert!(withheld.at_capacity.is_none() && withheld.at_capacity_withheld);
+    assert!(withheld.model.is_some(), "the card itself is shown");
+    let figures = zonewise::report::models::read_models(&conn, &analyst).expect("models");
     let at = figures.at_capacity.expect("the held-out round is scored");
     assert_eq!(
         (

@@ -14,6 +14,7 @@
 
 use duckdb::Connection;
 
+use crate::access::{Capability, Session};
 use crate::risk::model::file::RiskModelFile;
 
 /// One scored reference date.
@@ -68,14 +69,19 @@ pub struct ModelFigures {
     /// that round is not scored by this model in this database (or has no
     /// criteria or complete follow-up to flag and judge by).
     pub at_capacity: Option<AtCapacity>,
+    /// The session's role may not see [`AtCapacity`]: its counts move as soon as
+    /// an analyst changes one zone's capacity, so comparing them before and
+    /// after would tell whether the family added or dropped escalated.
+    pub at_capacity_withheld: bool,
     /// Latest first.
     pub scored_dates: Vec<ScoredDate>,
     /// Why the stored model could not be read, if it could not.
     pub problem: Option<String>,
 }
 
-/// Reads the latest scores' model and every scored date.
-pub fn read_models(conn: &Connection) -> Result<ModelFigures, duckdb::Error> {
+/// Reads the latest scores' model and every scored date; the figures at the
+/// zones' capacities only for a role that may set capacities (analysts).
+pub fn read_models(conn: &Connection, session: &Session) -> Result<ModelFigures, duckdb::Error> {
     let mut statement = conn.prepare(
         "SELECT strftime(s.reference_date, '%Y-%m-%d'), s.model_id, count(*),
                 count(DISTINCT s.family_id) FILTER (WHERE s.flagged)
@@ -119,7 +125,11 @@ pub fn read_models(conn: &Connection) -> Result<ModelFigures, duckdb::Error> {
     let place = format!("mart.risk_model ({})", latest.model_id);
     match stored.map(|text| RiskModelFile::from_json(&text, &place)) {
         Some(Ok(model)) => {
-            figures.at_capacity = at_capacity(conn, &model)?;
+            if session.role.may(Capability::RunPipeline) {
+                figures.at_capacity = at_capacity(conn, &model)?;
+            } else {
+                figures.at_capacity_withheld = true;
+            }
             figures.model = Some(model);
         }
         Some(Err(error)) => figures.problem = Some(error.to_string()),
